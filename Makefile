@@ -1,0 +1,107 @@
+# plmkit — build, test, install.
+#
+#   make              build every program into bin/ and the library libplm.a
+#   make check        unit tests and command-line tests (TAP, run by prove)
+#   make check SAN=1  the same under AddressSanitizer + UBSan (build in build-san/)
+#   make demo         a small real-data run of the tools
+#   make bench        benchmarks against the peers (ratios printed)
+#   make fuzz         libFuzzer targets (clang), each for a bounded time
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Programs are discovered: every cmd/NAME.c becomes bin/NAME, every lib/*.c
+# goes into libplm.a, every tests/unit/t-*.c is a TAP unit test and every
+# tests/t*.sh a command-line test.  Adding a file needs no Makefile change.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+PKGS      := zlib libzstd openblas hdf5 msgpack libxxhash
+
+CC        ?= cc
+OPT       ?= -O2 -g
+ifeq ($(SAN),1)
+BUILD     := build-san
+BIN       := build-san/bin
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD     := build
+BIN       := bin
+SANFLAGS  :=
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS    ?=
+CFLAGS    += -std=c11 $(OPT) -Wall -Wextra -pthread $(SANFLAGS) \
+             -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+             -DPLM_VERSION='"$(VERSION)"' -Iinclude $(PKG_CFLAGS)
+LDFLAGS   += $(SANFLAGS) -pthread
+LDLIBS    += $(PKG_LIBS) -lm
+
+CMDS      := $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
+PROGS     := $(addprefix $(BIN)/,$(CMDS))
+LIBSRC    := $(wildcard lib/*.c)
+LIBOBJ    := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIBSRC))
+LIBA      := $(BUILD)/libplm.a
+UNITSRC   := $(wildcard tests/unit/t-*.c)
+UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITSRC))
+CLITESTS  := $(sort $(wildcard tests/t[0-9]*.sh))
+MANS      := $(wildcard man/*.[15])
+
+.PHONY: all deps check unit clitest demo bench fuzz install clean manlint
+all: $(PROGS) $(LIBA)
+
+deps:
+	@sh scripts/install-deps.sh
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard include/plm/*.h) | $(BUILD)/lib
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard include/plm/*.h) | $(BUILD)/cmd
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIBOBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/%: $(BUILD)/cmd/%.o $(LIBA) | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBA) | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+$(BUILD)/lib $(BUILD)/cmd $(BUILD)/tests $(BIN):
+	@mkdir -p $@
+
+# Tests: deps are installed first (a fresh machine needs only `make check`).
+check: deps
+	@$(MAKE) --no-print-directory unit clitest manlint
+
+unit: $(UNITS) $(PROGS)
+	@cd tests && PLM_TOP=$(CURDIR) PLM_BIN=$(CURDIR)/$(BIN) prove -j2 --exec '' $(addprefix $(CURDIR)/,$(UNITS))
+
+clitest: $(PROGS)
+	@PLM_TOP=$(CURDIR) PLM_BIN=$(CURDIR)/$(BIN) PLM_SAN=$(SAN) prove -j2 --exec sh $(CLITESTS)
+
+manlint:
+	@sh scripts/manlint.sh $(MANS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh
+
+fuzz:
+	@sh fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+clean:
+	rm -rf build build-san bin

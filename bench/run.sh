@@ -1,0 +1,17 @@
+#!/bin/sh
+# make bench: run every bench/*.sh in turn.  Each prints its own table with
+# the peer in the same run and the ratio.  BENCH_DIR holds the big inputs
+# (default: a directory under /tmp kept between runs).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+export PLM_TOP="$top" PATH="$top/bin:$PATH"
+export BENCH_DIR="${BENCH_DIR:-/tmp/plmkit-bench}"
+mkdir -p "$BENCH_DIR"
+PLM_DEPS_EXTRA="seqtk hyperfine time python3-torch mmseqs2" sh "$top/scripts/install-deps.sh"
+status=0
+for b in "$top"/bench/*.sh; do
+	[ "$(basename "$b")" = run.sh ] && continue
+	echo "== $(basename "$b" .sh)"
+	sh "$b" || { echo "bench: $(basename "$b") failed" >&2; status=1; }
+done
+exit $status

@@ -1,0 +1,84 @@
+/* io.h — byte streams in and out.
+ *
+ * Input: a file or stdin, plain, gzip or zstd, detected from the first bytes
+ * (never from the name).  Concatenated gzip members and zstd frames are read
+ * through.  The reader exposes its buffer so parsers can scan it with memchr
+ * (kseq style) instead of copying byte by byte.
+ *
+ * Output: stdout or a file.  A file is written under a temporary name in the
+ * same directory and renamed into place by plm_out_close(), so a failed run
+ * never leaves a partial file; the temporary name is registered with
+ * plm_tmp_register() so plm_die() and signals remove it.  Names ending in
+ * ".gz" or ".zst" are compressed.
+ *
+ * Errors: functions return -1 / NULL and leave a message ("path: what") in
+ * the object or in err[]; they never exit. */
+#ifndef PLM_IO_H
+#define PLM_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum plm_codec { PLM_CODEC_PLAIN, PLM_CODEC_GZIP, PLM_CODEC_ZSTD };
+
+typedef struct plm_in {
+	/* The window of decompressed bytes not yet consumed: buf[pos..len).
+	 * Parsers read it directly and advance pos. */
+	unsigned char *buf;
+	size_t pos, len;
+	/* private below */
+	struct plm_in_impl *impl;
+} plm_in;
+
+/* path NULL or "-" = stdin.  Returns NULL and fills err on failure. */
+plm_in *plm_in_open(const char *path, char *err, size_t errlen);
+/* Reads the bytes p[0..n) (not copied: they must outlive the plm_in) as
+ * if they were a file called name (plain, gzip or zstd).  For fuzzers and
+ * tests.  NULL only when out of memory. */
+plm_in *plm_in_mem(const void *p, size_t n, const char *name);
+/* Discards buf[0..pos), reads more so that len - pos grows.  Returns the
+ * number of new bytes (> 0), 0 at end of input, -1 on error (see
+ * plm_in_error).  Bytes in buf[pos..len) are kept (moved to the front). */
+ssize_t plm_in_fill(plm_in *in);
+/* Ensure at least n unconsumed bytes if the input has them (for sniffing).
+ * Returns the number available (may be < n at EOF), -1 on error. */
+ssize_t plm_in_peek(plm_in *in, size_t n);
+/* Copy up to n bytes out; returns bytes copied, 0 at EOF, -1 error. */
+ssize_t plm_in_read(plm_in *in, void *dst, size_t n);
+const char *plm_in_name(const plm_in *in);   /* "-" shown as "stdin" */
+const char *plm_in_error(const plm_in *in);
+enum plm_codec plm_in_codec(const plm_in *in);
+/* Compressed bytes consumed so far and the file size (0 if unknown, e.g.
+ * a pipe): for progress. */
+uint64_t plm_in_raw_pos(const plm_in *in);
+uint64_t plm_in_raw_size(const plm_in *in);
+void plm_in_close(plm_in *in);
+
+static inline int plm_in_getc(plm_in *in)
+{
+	if (in->pos >= in->len && plm_in_fill(in) <= 0)
+		return -1;
+	return in->buf[in->pos++];
+}
+
+typedef struct plm_out plm_out;
+
+/* path NULL or "-" = stdout (never compressed).  Returns NULL + err. */
+plm_out *plm_out_open(const char *path, char *err, size_t errlen);
+int plm_out_write(plm_out *o, const void *p, size_t n);
+int plm_out_puts(plm_out *o, const char *s);
+int plm_out_putc(plm_out *o, int c);
+int plm_out_printf(plm_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Is the destination a terminal? (decides TSV vs MessagePack) */
+int plm_out_isatty(const plm_out *o);
+/* Flush, finish compression, fsync-free close and rename into place.
+ * Returns 0, or -1 with the message in plm_out_error (the temporary file is
+ * removed).  Frees o either way. */
+int plm_out_close(plm_out *o, char *err, size_t errlen);
+/* Give up: remove the temporary file, free o. */
+void plm_out_abort(plm_out *o);
+const char *plm_out_error(const plm_out *o);
+
+#endif

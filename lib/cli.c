@@ -1,0 +1,434 @@
+/* cli.c — messages, exit codes, option tables, --shard, progress. */
+#include <errno.h>
+#include <float.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plm/cli.h"
+#include "plm/hash.h"
+
+#ifndef PLM_VERSION
+#define PLM_VERSION "0"
+#endif
+
+/* Process state: set once by plm_init, read by the message functions and
+ * the cleanup of temporary files.  Only cmd/ calls plm_init. */
+static const char *tool_name = "plm";
+static int saved_argc;
+static char **saved_argv;
+
+#define MAX_TMP 64
+static char *tmp_paths[MAX_TMP];
+
+static void remove_tmp_files(void)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (tmp_paths[i])
+			unlink(tmp_paths[i]);
+}
+
+static void on_signal(int sig)
+{
+	remove_tmp_files();   /* unlink is async-signal-safe */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void plm_init(const char *tool, int argc, char **argv)
+{
+	tool_name = tool;
+	saved_argc = argc;
+	saved_argv = argv;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+}
+
+const char *plm_tool(void) { return tool_name; }
+int plm_argc(void) { return saved_argc; }
+char **plm_argv(void) { return saved_argv; }
+
+void plm_tmp_register(const char *path)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (!tmp_paths[i]) {
+			tmp_paths[i] = strdup(path);
+			return;
+		}
+}
+
+void plm_tmp_forget(const char *path)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (tmp_paths[i] && strcmp(tmp_paths[i], path) == 0) {
+			free(tmp_paths[i]);
+			tmp_paths[i] = NULL;
+			return;
+		}
+}
+
+/* The whole line goes out in one write() so that concurrent stages of a
+ * pipeline sharing a terminal never interleave mid-line. */
+void plm_vmsg(const char *fmt, va_list ap)
+{
+	char buf[4096];
+	int n = snprintf(buf, sizeof buf, "%s: ", tool_name);
+	int m = vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
+	if (m < 0)
+		m = 0;
+	n += m;
+	if (n > (int)sizeof buf - 2)
+		n = sizeof buf - 2;
+	for (int i = 0; i < n; i++) {
+		unsigned char c = buf[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			buf[i] = '?';
+	}
+	buf[n++] = '\n';
+	ssize_t w = write(2, buf, n);
+	(void)w;
+}
+
+void plm_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	plm_vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void plm_die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	plm_vmsg(fmt, ap);
+	va_end(ap);
+	remove_tmp_files();
+	exit(1);
+}
+
+void plm_usage_die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	plm_vmsg(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", tool_name);
+	remove_tmp_files();
+	exit(2);
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+static size_t count_opts(const plm_opt *o)
+{
+	size_t n = 0;
+	while (o[n].kind != PLM_OPT_END)
+		n++;
+	return n;
+}
+
+static void opt_label(char *buf, size_t len, const plm_opt *o)
+{
+	int n = 0;
+	if (o->short_name && o->long_name)
+		n = snprintf(buf, len, "-%c, --%s", o->short_name, o->long_name);
+	else if (o->short_name)
+		n = snprintf(buf, len, "-%c", o->short_name);
+	else
+		n = snprintf(buf, len, "    --%s", o->long_name);
+	if (o->argname && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, o->long_name ? "=%s" : " %s", o->argname);
+}
+
+void plm_help(FILE *fp, const plm_opt *opts, const char *usage,
+	      const char *summary)
+{
+	fprintf(fp, "usage: %s %s\n\n%s\n\n", tool_name, usage, summary);
+	for (const plm_opt *o = opts; o->kind != PLM_OPT_END; o++) {
+		char label[128];
+		opt_label(label, sizeof label, o);
+		if (strlen(label) <= 24)
+			fprintf(fp, "  %-24s  %s\n", label, o->help);
+		else
+			fprintf(fp, "  %s\n  %-24s  %s\n", label, "", o->help);
+	}
+	fprintf(fp, "  %-24s  %s\n", "-h, --help", "show this help and exit");
+	fprintf(fp, "  %-24s  %s\n", "    --version", "show the version and exit");
+	fprintf(fp, "\nSee %s(1).\n", tool_name);
+}
+
+static void opt_name(char *buf, size_t len, const plm_opt *o)
+{
+	if (o->long_name)
+		snprintf(buf, len, "--%s", o->long_name);
+	else
+		snprintf(buf, len, "-%c", o->short_name);
+}
+
+static void opt_store(const plm_opt *o, const char *arg)
+{
+	char name[64];
+	opt_name(name, sizeof name, o);
+	switch (o->kind) {
+	case PLM_OPT_FLAG:
+		(*(int *)o->value)++;
+		break;
+	case PLM_OPT_STR:
+		*(const char **)o->value = arg;
+		break;
+	case PLM_OPT_LIST: {
+		plm_strlist *l = o->value;
+		if (l->n == l->cap) {
+			l->cap = l->cap ? 2 * l->cap : 8;
+			l->v = realloc(l->v, l->cap * sizeof *l->v);
+			if (!l->v)
+				plm_die("out of memory");
+		}
+		l->v[l->n++] = arg;
+		break;
+	}
+	case PLM_OPT_INT: {
+		long long mn = o->min < o->max ? o->min : LLONG_MIN;
+		long long mx = o->min < o->max ? o->max : LLONG_MAX;
+		if (plm_strtoll(arg, mn, mx, o->value) != 0) {
+			if (o->min < o->max)
+				plm_usage_die("%s: '%s' is not an integer in [%lld, %lld]",
+					      name, arg, mn, mx);
+			plm_usage_die("%s: '%s' is not an integer", name, arg);
+		}
+		break;
+	}
+	case PLM_OPT_DBL: {
+		double d;
+		if (plm_strtod(arg, &d) != 0 || isnan(d))
+			plm_usage_die("%s: '%s' is not a number", name, arg);
+		if (o->lo < o->hi && (d < o->lo || d > o->hi))
+			plm_usage_die("%s: '%s' is not in [%g, %g]", name, arg,
+				      o->lo, o->hi);
+		*(double *)o->value = d;
+		break;
+	}
+	case PLM_OPT_END:
+		break;
+	}
+}
+
+int plm_parse(int argc, char **argv, const plm_opt *opts,
+	      const char *usage, const char *summary)
+{
+	size_t n = count_opts(opts);
+	struct option *lo = calloc(n + 3, sizeof *lo);
+	char *so = malloc(3 * n + 4);
+	if (!lo || !so)
+		plm_die("out of memory");
+	size_t nl = 0, ns = 0;
+	so[ns++] = '+';   /* stop at the first operand, POSIX style */
+	so[ns++] = ':';   /* report a missing argument as ':' */
+	for (size_t i = 0; i < n; i++) {
+		const plm_opt *o = &opts[i];
+		int has_arg = o->kind != PLM_OPT_FLAG;
+		if (o->long_name) {
+			lo[nl].name = o->long_name;
+			lo[nl].has_arg = has_arg ? required_argument : no_argument;
+			lo[nl].val = 256 + (int)i;
+			nl++;
+		}
+		if (o->short_name) {
+			so[ns++] = (char)o->short_name;
+			if (has_arg)
+				so[ns++] = ':';
+		}
+	}
+	lo[nl++] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[nl++] = (struct option){ "version", no_argument, NULL, 1 };
+	so[ns++] = 'h';
+	so[ns] = 0;
+
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		if (c == 'h') {
+			plm_help(stdout, opts, usage, summary);
+			fflush(stdout);
+			exit(ferror(stdout) ? 1 : 0);
+		}
+		if (c == 1) {
+			printf("%s (plmkit) %s\n", tool_name, PLM_VERSION);
+			fflush(stdout);
+			exit(ferror(stdout) ? 1 : 0);
+		}
+		if (c == '?' || c == ':') {
+			const char *what = c == ':' ? "option needs an argument"
+						    : "unknown option";
+			if (optopt && optopt < 256)
+				plm_usage_die("%s: -%c", what, optopt);
+			plm_usage_die("%s: %s", what, argv[optind - 1]);
+		}
+		const plm_opt *o = NULL;
+		if (c >= 256)
+			o = &opts[c - 256];
+		else
+			for (size_t i = 0; i < n; i++)
+				if (opts[i].short_name == c)
+					o = &opts[i];
+		if (o)
+			opt_store(o, optarg);
+	}
+	free(lo);
+	free(so);
+	return optind;
+}
+
+int plm_common_format(const plm_common *c)
+{
+	if (c->tsv && c->msgpack)
+		plm_usage_die("-T and -M exclude each other");
+	return c->tsv ? 1 : c->msgpack ? 0 : -1;
+}
+
+/* ---- sharding --------------------------------------------------------- */
+
+plm_shard plm_shard_parse(const char *spec)
+{
+	plm_shard s = { 0, 0 };
+	if (!spec)
+		return s;
+	const char *slash = strchr(spec, '/');
+	long long k, n;
+	char kbuf[32];
+	if (!slash || (size_t)(slash - spec) >= sizeof kbuf)
+		plm_usage_die("--shard: '%s' is not K/N", spec);
+	memcpy(kbuf, spec, slash - spec);
+	kbuf[slash - spec] = 0;
+	if (plm_strtoll(kbuf, 0, LLONG_MAX, &k) || plm_strtoll(slash + 1, 1, LLONG_MAX, &n))
+		plm_usage_die("--shard: '%s' is not K/N with integers", spec);
+	if (k >= n)
+		plm_usage_die("--shard: K must be below N in '%s'", spec);
+	s.k = (uint64_t)k;
+	s.n = (uint64_t)n;
+	return s;
+}
+
+int plm_shard_keep(const plm_shard *s, const void *key, size_t len)
+{
+	if (s->n == 0)
+		return 1;
+	return plm_key_hash(key, len) % s->n == s->k;
+}
+
+/* ---- progress --------------------------------------------------------- */
+
+double plm_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void plm_progress_init(plm_progress *p, int force, const char *unit)
+{
+	memset(p, 0, sizeof *p);
+	p->on = force || isatty(2);
+	p->t0 = p->last = plm_now();
+	p->unit = unit;
+}
+
+static void human(char *buf, size_t len, double x)
+{
+	const char *suf = " kMGT";
+	int i = 0;
+	while (x >= 1000 && i < 4) {
+		x /= 1000;
+		i++;
+	}
+	if (i)
+		snprintf(buf, len, "%.1f%c", x, suf[i]);
+	else
+		snprintf(buf, len, "%.0f", x);
+}
+
+static void hms(char *buf, size_t len, double s)
+{
+	if (s < 0 || s > 1e7)
+		s = 0;
+	long t = (long)(s + 0.5);
+	snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+static void progress_draw(plm_progress *p, uint64_t done, uint64_t total,
+			  uint64_t records, int final)
+{
+	double el = plm_now() - p->t0;
+	double rate = el > 0 ? done / el : 0;
+	char d[32], r[32], e[32], line[256];
+	human(d, sizeof d, (double)done);
+	human(r, sizeof r, rate);
+	hms(e, sizeof e, el);
+	int n = snprintf(line, sizeof line, "\r%s: %s %s, %llu records, %s %s/s, %s",
+			 tool_name, d, p->unit, (unsigned long long)records,
+			 r, p->unit, e);
+	if (total && !final && rate > 0 && done <= total) {
+		char eta[32];
+		hms(eta, sizeof eta, (total - done) / rate);
+		n += snprintf(line + n, sizeof line - n, " (%.1f%%, ETA %s)",
+			      100.0 * done / total, eta);
+	}
+	n += snprintf(line + n, sizeof line - n, final ? "\033[K\n" : "\033[K");
+	ssize_t w = write(2, line, n);
+	(void)w;
+}
+
+void plm_progress_update(plm_progress *p, uint64_t done, uint64_t total,
+			 uint64_t records)
+{
+	if (!p->on || (++p->calls & 63))
+		return;
+	double now = plm_now();
+	if (now - p->last < 0.25)
+		return;
+	p->last = now;
+	progress_draw(p, done, total, records, 0);
+}
+
+void plm_progress_end(plm_progress *p, uint64_t done, uint64_t records)
+{
+	if (p->on)
+		progress_draw(p, done, 0, records, 1);
+}
+
+/* ---- numbers ---------------------------------------------------------- */
+
+int plm_strtoll(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int plm_strtod(const char *s, double *out)
+{
+	char *end;
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (*end || (errno == ERANGE && fabs(v) > 1)) /* underflow is fine */
+		return -1;
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Install the Debian packages plmkit needs to build and test, if missing.
+# Called by `make check`, `make demo` and `make bench`; says what it installs.
+# PLM_DEPS_EXTRA adds packages (bench/run.sh asks for the peers this way).
+set -e
+need="gcc make pkg-config perl zlib1g-dev libzstd-dev zstd gzip libopenblas-dev
+libhdf5-dev libmsgpack-dev libxxhash-dev mandoc seqkit python3 python3-numpy
+python3-msgpack $PLM_DEPS_EXTRA"
+missing=""
+for p in $need; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing" >&2
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "install-deps: no apt-get here; install these yourself:$missing" >&2
+	exit 1
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2
+$sudo apt-get install -y -qq --no-install-recommends $missing >&2
