@@ -35,4 +35,35 @@ int plm_fasta_is_fastq(const plm_fasta *f);
 void plm_fasta_close(plm_fasta *f);
 void plm_seqrec_free(plm_seqrec *rec);
 
+/* ---- helpers for fasta-cat and friends -------------------------------- */
+
+/* ESM-2's 25 amino-acid letters.  plm_seq_clean upper-cases seq[0..*n),
+ * removes trailing '*' (stop), turns an internal '*' and every byte that is
+ * not one of these letters into 'X', shortens *n accordingly and adds what
+ * it changed to *st.  Returns 1 if the sequence changed, 0 if not. */
+#define PLM_ESM_LETTERS "LAGVSERTIDPKQNFYMHWCXBUZO"
+typedef struct plm_clean_stats {
+	uint64_t records;      /* records changed */
+	uint64_t lower;        /* lower-case letters upper-cased */
+	uint64_t stop_end;     /* trailing '*' removed */
+	uint64_t stop_inner;   /* internal '*' turned into X */
+	uint64_t letter_x;     /* letters outside the alphabet (J) to X */
+	uint64_t other_x;      /* other bytes (digits, '-', '.', ...) to X */
+} plm_clean_stats;
+int plm_seq_clean(char *seq, size_t *n, plm_clean_stats *st);
+
+/* Fields of a UniProtKB header description ("Name OS=Homo sapiens
+ * OX=9606 GN=TP53 PE=1 SV=4") or of a UniRef one ("Name n=3 Tax=Homo
+ * sapiens TaxID=9606 RepID=P53_HUMAN": Tax and TaxID give organism and
+ * taxid).  Strings point into desc; NULL = absent.  Returns 0, or -1 with
+ * a message ("OX= value 'x' is not an integer") in err. */
+typedef struct plm_uniprot {
+	const char *organism; size_t organism_len;
+	const char *gene;     size_t gene_len;
+	long long taxid, pe;
+	int has_taxid, has_pe;
+} plm_uniprot;
+int plm_uniprot_parse(const char *desc, size_t n, plm_uniprot *u,
+		      char *err, size_t errlen);
+
 #endif

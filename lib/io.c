@@ -1,0 +1,817 @@
+/* io.c — byte streams in (plain, gzip, zstd by magic bytes) and out
+ * (buffered, atomic rename, optional compression).  See include/plm/io.h.
+ *
+ * Input is layered: a raw source (a file descriptor or a memory block)
+ * feeds either the window directly (plain) or a decoder that writes into
+ * the window (gzip via zlib or ISA-L, zstd via libzstd's streaming API).
+ * The window is large so that parsers see long runs between refills and
+ * plain input costs one read(2) per megabyte. */
+#include "plm/io.h"
+#include "plm/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+#include <zstd.h>
+#ifdef PLM_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
+
+enum { IN_BUF = 1 << 20, RAW_BUF = 256 << 10, OUT_BUF = 1 << 20 };
+
+struct plm_in_impl {
+	int fd;                 /* -1 for a memory source */
+	int own_fd;
+	const unsigned char *mem;
+	size_t mem_len, mem_pos;
+	enum plm_codec codec;
+	size_t cap;             /* capacity of the window buf */
+	unsigned char *raw;     /* compressed bytes: raw[rpos..rlen) unread */
+	size_t rpos, rlen;
+	int raw_eof;            /* the raw source has no more bytes */
+	int done;               /* no more decoded bytes will come */
+	int err_set;
+	uint64_t raw_pos, raw_size;
+	z_stream zs;
+	int zs_init;
+	int member_end;         /* the last gzip member/zstd frame ended */
+	ZSTD_DCtx *zd;
+#ifdef PLM_HAVE_ISAL
+	struct inflate_state *is;
+#endif
+	char *name;
+	char err[512];
+};
+
+static void in_seterr(plm_in *in, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void in_seterr(plm_in *in, const char *fmt, ...)
+{
+	struct plm_in_impl *m = in->impl;
+	int k = snprintf(m->err, sizeof m->err, "%s: ", m->name);
+	va_list ap;
+
+	if (k < 0 || (size_t)k >= sizeof m->err)
+		k = 0;
+	va_start(ap, fmt);
+	vsnprintf(m->err + k, sizeof m->err - k, fmt, ap);
+	va_end(ap);
+	m->err_set = 1;
+}
+
+/* Read up to n raw bytes from the source.  0 at EOF, -1 on error. */
+static ssize_t raw_read(plm_in *in, void *dst, size_t n)
+{
+	struct plm_in_impl *m = in->impl;
+	ssize_t k;
+
+	if (m->fd < 0) {
+		size_t left = m->mem_len - m->mem_pos;
+		if (n > left)
+			n = left;
+		memcpy(dst, m->mem + m->mem_pos, n);
+		m->mem_pos += n;
+		m->raw_pos += n;
+		return (ssize_t)n;
+	}
+	do
+		k = read(m->fd, dst, n);
+	while (k < 0 && errno == EINTR);
+	if (k < 0) {
+		in_seterr(in, "read error: %s", strerror(errno));
+		return -1;
+	}
+	m->raw_pos += (uint64_t)k;
+	return k;
+}
+
+/* Refill raw[] (keeping unread bytes).  >0 new bytes, 0 EOF, -1 error. */
+static ssize_t raw_fill(plm_in *in)
+{
+	struct plm_in_impl *m = in->impl;
+	ssize_t k;
+
+	if (m->raw_eof)
+		return 0;
+	if (m->rpos > 0) {
+		memmove(m->raw, m->raw + m->rpos, m->rlen - m->rpos);
+		m->rlen -= m->rpos;
+		m->rpos = 0;
+	}
+	k = raw_read(in, m->raw + m->rlen, RAW_BUF - m->rlen);
+	if (k == 0)
+		m->raw_eof = 1;
+	if (k > 0)
+		m->rlen += (size_t)k;
+	return k;
+}
+
+static void in_free(plm_in *in)
+{
+	struct plm_in_impl *m;
+
+	if (!in)
+		return;
+	m = in->impl;
+	if (m) {
+		if (m->own_fd && m->fd >= 0)
+			close(m->fd);
+		if (m->zs_init)
+			inflateEnd(&m->zs);
+		ZSTD_freeDCtx(m->zd);
+#ifdef PLM_HAVE_ISAL
+		free(m->is);
+#endif
+		free(m->raw);
+		free(m->name);
+		free(m);
+	}
+	free(in->buf);
+	free(in);
+}
+
+static plm_in *in_new(const char *name)
+{
+	plm_in *in = calloc(1, sizeof *in);
+
+	if (!in)
+		return NULL;
+	in->impl = calloc(1, sizeof *in->impl);
+	in->buf = malloc(IN_BUF);
+	if (!in->impl || !in->buf) {
+		in_free(in);
+		return NULL;
+	}
+	in->impl->fd = -1;
+	in->impl->cap = IN_BUF;
+	in->impl->name = strdup(name);
+	if (!in->impl->name) {
+		in_free(in);
+		return NULL;
+	}
+	return in;
+}
+
+/* Read the first bytes, decide the codec and set up the decoder. */
+static int in_start(plm_in *in)
+{
+	struct plm_in_impl *m = in->impl;
+	const unsigned char *p;
+
+	m->raw = malloc(RAW_BUF);
+	if (!m->raw) {
+		in_seterr(in, "out of memory");
+		return -1;
+	}
+	while (m->rlen < 4 && !m->raw_eof)
+		if (raw_fill(in) < 0)
+			return -1;
+	p = m->raw;
+	if (m->rlen >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
+		m->codec = PLM_CODEC_GZIP;
+#ifdef PLM_HAVE_ISAL
+		m->is = malloc(sizeof *m->is);
+		if (!m->is) {
+			in_seterr(in, "out of memory");
+			return -1;
+		}
+		isal_inflate_init(m->is);
+		m->is->crc_flag = ISAL_GZIP;
+#else
+		if (inflateInit2(&m->zs, 15 + 32) != Z_OK) {
+			in_seterr(in, "cannot start gzip decoder");
+			return -1;
+		}
+		m->zs_init = 1;
+#endif
+	} else if (m->rlen >= 4 && p[0] == 0x28 && p[1] == 0xb5 &&
+		   p[2] == 0x2f && p[3] == 0xfd) {
+		m->codec = PLM_CODEC_ZSTD;
+		m->zd = ZSTD_createDCtx();
+		if (!m->zd) {
+			in_seterr(in, "cannot start zstd decoder");
+			return -1;
+		}
+	} else {
+		/* Plain: the sniffed bytes are the first bytes of the window;
+		 * later reads go straight into the window. */
+		m->codec = PLM_CODEC_PLAIN;
+		memcpy(in->buf, m->raw, m->rlen);
+		in->len = m->rlen;
+		m->rlen = 0;
+		free(m->raw);
+		m->raw = NULL;
+		if (m->raw_eof)
+			m->done = 1;
+	}
+	return 0;
+}
+
+plm_in *plm_in_open(const char *path, char *err, size_t errlen)
+{
+	int stdin_ = !path || strcmp(path, "-") == 0;
+	plm_in *in = in_new(stdin_ ? "stdin" : path);
+	struct stat st;
+
+	if (!in) {
+		snprintf(err, errlen, "%s: out of memory", stdin_ ? "stdin" : path);
+		return NULL;
+	}
+	if (stdin_) {
+		in->impl->fd = 0;
+	} else {
+		int fd;
+		do
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		while (fd < 0 && errno == EINTR);
+		if (fd < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			in_free(in);
+			return NULL;
+		}
+		in->impl->fd = fd;
+		in->impl->own_fd = 1;
+	}
+	if (fstat(in->impl->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		in->impl->raw_size = (uint64_t)st.st_size;
+#ifdef POSIX_FADV_SEQUENTIAL
+		posix_fadvise(in->impl->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+	}
+	if (in_start(in) < 0) {
+		snprintf(err, errlen, "%s", in->impl->err);
+		in_free(in);
+		return NULL;
+	}
+	return in;
+}
+
+plm_in *plm_in_mem(const void *p, size_t n, const char *name)
+{
+	plm_in *in = in_new(name ? name : "memory");
+
+	if (!in)
+		return NULL;
+	in->impl->mem = p;
+	in->impl->mem_len = n;
+	in->impl->raw_size = n;
+	if (in_start(in) < 0) {
+		in_free(in);
+		return NULL;
+	}
+	return in;
+}
+
+/* Decoders: write into out[0..n), return bytes written (> 0), 0 at the
+ * end of the input, -1 on error.  They stop early once they have output
+ * and would otherwise block on more raw input. */
+#ifndef PLM_HAVE_ISAL
+static ssize_t gz_zlib(plm_in *in, unsigned char *out, size_t n)
+{
+	struct plm_in_impl *m = in->impl;
+	z_stream *zs = &m->zs;
+	size_t got = 0;
+
+	while (got < n) {
+		int rc;
+
+		if (m->rpos == m->rlen) {
+			ssize_t k;
+			if (got > 0)
+				break;
+			k = raw_fill(in);
+			if (k < 0)
+				return -1;
+			if (k == 0) {
+				if (!m->member_end) {
+					in_seterr(in, "truncated gzip input");
+					return -1;
+				}
+				m->done = 1;
+				break;
+			}
+		}
+		if (m->member_end) {
+			/* Another member follows: the magic must start it. */
+			if (m->rlen - m->rpos < 2 && !m->raw_eof) {
+				if (raw_fill(in) < 0)
+					return -1;
+				continue;
+			}
+			if (m->rlen - m->rpos < 2 || m->raw[m->rpos] != 0x1f ||
+			    m->raw[m->rpos + 1] != 0x8b) {
+				in_seterr(in, "trailing garbage after gzip data");
+				return -1;
+			}
+			inflateReset(zs);
+			m->member_end = 0;
+		}
+		zs->next_in = m->raw + m->rpos;
+		zs->avail_in = (uInt)(m->rlen - m->rpos);
+		zs->next_out = out + got;
+		zs->avail_out = (uInt)(n - got);
+		rc = inflate(zs, Z_NO_FLUSH);
+		got = (size_t)(zs->next_out - out);
+		m->rpos = (size_t)(zs->next_in - m->raw);
+		if (rc == Z_STREAM_END) {
+			m->member_end = 1;
+		} else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			in_seterr(in, "gzip: %s", zs->msg ? zs->msg : "bad data");
+			return -1;
+		}
+	}
+	return (ssize_t)got;
+}
+#endif
+
+#ifdef PLM_HAVE_ISAL
+static ssize_t gz_isal(plm_in *in, unsigned char *out, size_t n)
+{
+	struct plm_in_impl *m = in->impl;
+	struct inflate_state *s = m->is;
+	size_t got = 0;
+
+	while (got < n) {
+		int rc;
+
+		if (m->rpos == m->rlen) {
+			ssize_t k;
+			if (got > 0)
+				break;
+			k = raw_fill(in);
+			if (k < 0)
+				return -1;
+			if (k == 0) {
+				if (!m->member_end) {
+					in_seterr(in, "truncated gzip input");
+					return -1;
+				}
+				m->done = 1;
+				break;
+			}
+		}
+		if (m->member_end) {
+			if (m->rlen - m->rpos < 2 && !m->raw_eof) {
+				if (raw_fill(in) < 0)
+					return -1;
+				continue;
+			}
+			if (m->rlen - m->rpos < 2 || m->raw[m->rpos] != 0x1f ||
+			    m->raw[m->rpos + 1] != 0x8b) {
+				in_seterr(in, "trailing garbage after gzip data");
+				return -1;
+			}
+			isal_inflate_reset(s);
+			s->crc_flag = ISAL_GZIP;
+			m->member_end = 0;
+		}
+		s->next_in = m->raw + m->rpos;
+		s->avail_in = (uint32_t)(m->rlen - m->rpos);
+		s->next_out = out + got;
+		s->avail_out = (uint32_t)(n - got);
+		rc = isal_inflate(s);
+		got = (size_t)(s->next_out - out);
+		m->rpos = (size_t)(s->next_in - m->raw);
+		if (rc != ISAL_DECOMP_OK) {
+			in_seterr(in, "gzip: %s", rc == ISAL_INCORRECT_CHECKSUM ?
+				  "incorrect data check" : "invalid data");
+			return -1;
+		}
+		if (s->block_state == ISAL_BLOCK_FINISH)
+			m->member_end = 1;
+	}
+	return (ssize_t)got;
+}
+#endif
+
+static ssize_t zst_dec(plm_in *in, unsigned char *out, size_t n)
+{
+	struct plm_in_impl *m = in->impl;
+	ZSTD_outBuffer ob = { out, n, 0 };
+
+	while (ob.pos < n) {
+		ZSTD_inBuffer ib;
+		size_t rc;
+
+		if (m->rpos == m->rlen) {
+			ssize_t k;
+			if (ob.pos > 0)
+				break;
+			k = raw_fill(in);
+			if (k < 0)
+				return -1;
+			if (k == 0) {
+				if (!m->member_end) {
+					in_seterr(in, "truncated zstd input");
+					return -1;
+				}
+				m->done = 1;
+				break;
+			}
+		}
+		ib.src = m->raw;
+		ib.size = m->rlen;
+		ib.pos = m->rpos;
+		rc = ZSTD_decompressStream(m->zd, &ob, &ib);
+		m->rpos = ib.pos;
+		if (ZSTD_isError(rc)) {
+			in_seterr(in, "zstd: %s", ZSTD_getErrorName(rc));
+			return -1;
+		}
+		/* rc == 0: a frame ended exactly here; the next bytes, if
+		 * any, start another frame, which the context reads on. */
+		m->member_end = rc == 0;
+	}
+	return (ssize_t)ob.pos;
+}
+
+ssize_t plm_in_fill(plm_in *in)
+{
+	struct plm_in_impl *m = in->impl;
+	ssize_t k;
+
+	if (m->err_set)
+		return -1;
+	if (in->pos > 0) {
+		memmove(in->buf, in->buf + in->pos, in->len - in->pos);
+		in->len -= in->pos;
+		in->pos = 0;
+	}
+	if (m->done)
+		return 0;
+	if (in->len == m->cap) {
+		/* The caller needs more than a window full (a long line). */
+		size_t ncap = m->cap * 2;
+		unsigned char *nb = realloc(in->buf, ncap);
+		if (!nb) {
+			in_seterr(in, "out of memory");
+			return -1;
+		}
+		in->buf = nb;
+		m->cap = ncap;
+	}
+	switch (m->codec) {
+	case PLM_CODEC_PLAIN:
+		k = raw_read(in, in->buf + in->len, m->cap - in->len);
+		if (k == 0)
+			m->done = 1;
+		break;
+	case PLM_CODEC_GZIP:
+#ifdef PLM_HAVE_ISAL
+		k = gz_isal(in, in->buf + in->len, m->cap - in->len);
+#else
+		k = gz_zlib(in, in->buf + in->len, m->cap - in->len);
+#endif
+		break;
+	default:
+		k = zst_dec(in, in->buf + in->len, m->cap - in->len);
+		break;
+	}
+	if (k < 0)
+		return -1;
+	in->len += (size_t)k;
+	return k;
+}
+
+ssize_t plm_in_peek(plm_in *in, size_t n)
+{
+	while (in->len - in->pos < n) {
+		ssize_t k = plm_in_fill(in);
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			break;
+	}
+	return (ssize_t)(in->len - in->pos);
+}
+
+ssize_t plm_in_read(plm_in *in, void *dst, size_t n)
+{
+	unsigned char *d = dst;
+	size_t got = 0;
+
+	while (got < n) {
+		size_t avail = in->len - in->pos, take;
+		if (avail == 0) {
+			ssize_t k = plm_in_fill(in);
+			if (k < 0)
+				return -1;
+			if (k == 0)
+				break;
+			continue;
+		}
+		take = n - got < avail ? n - got : avail;
+		memcpy(d + got, in->buf + in->pos, take);
+		in->pos += take;
+		got += take;
+	}
+	return (ssize_t)got;
+}
+
+const char *plm_in_name(const plm_in *in) { return in->impl->name; }
+
+const char *plm_in_error(const plm_in *in)
+{
+	return in->impl->err_set ? in->impl->err : "no error";
+}
+
+enum plm_codec plm_in_codec(const plm_in *in) { return in->impl->codec; }
+
+uint64_t plm_in_raw_pos(const plm_in *in) { return in->impl->raw_pos; }
+
+uint64_t plm_in_raw_size(const plm_in *in) { return in->impl->raw_size; }
+
+void plm_in_close(plm_in *in) { in_free(in); }
+
+/* ---- output ----------------------------------------------------------- */
+
+struct plm_out {
+	int fd;
+	enum plm_codec codec;
+	unsigned char *buf;     /* uncompressed bytes waiting: buf[0..len) */
+	size_t len;
+	unsigned char *zbuf;    /* compressed bytes on their way out */
+	z_stream zs;
+	int zs_init;
+	ZSTD_CCtx *zc;
+	char *path, *tmp;       /* tmp NULL: stdout */
+	int failed;
+	char err[512];
+};
+
+static void out_seterr(plm_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void out_seterr(plm_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (o->failed)
+		return;         /* keep the first error: it is the cause */
+	o->failed = 1;
+	k = snprintf(o->err, sizeof o->err, "%s: ", o->path);
+	if (k < 0 || (size_t)k >= sizeof o->err)
+		k = 0;
+	va_start(ap, fmt);
+	vsnprintf(o->err + k, sizeof o->err - k, fmt, ap);
+	va_end(ap);
+}
+
+static int fd_write(plm_out *o, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(o->fd, p, n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			out_seterr(o, "write error: %s", strerror(errno));
+			return -1;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int out_endsuffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a > b && strcmp(s + a - b, suf) == 0;
+}
+
+/* Push p[0..n) through the codec to the fd.  end: finish the stream. */
+static int out_emit(plm_out *o, const unsigned char *p, size_t n, int end)
+{
+	if (o->failed)
+		return -1;
+	if (o->codec == PLM_CODEC_PLAIN)
+		return fd_write(o, p, n);
+	if (o->codec == PLM_CODEC_GZIP) {
+		int rc;
+		o->zs.next_in = (unsigned char *)p;
+		o->zs.avail_in = (uInt)n;
+		do {
+			o->zs.next_out = o->zbuf;
+			o->zs.avail_out = OUT_BUF;
+			rc = deflate(&o->zs, end ? Z_FINISH : Z_NO_FLUSH);
+			if (rc == Z_STREAM_ERROR) {
+				out_seterr(o, "gzip: compression failed");
+				return -1;
+			}
+			if (fd_write(o, o->zbuf, OUT_BUF - o->zs.avail_out))
+				return -1;
+		} while (o->zs.avail_out == 0 || (end && rc != Z_STREAM_END));
+		return 0;
+	}
+	{
+		ZSTD_inBuffer ib = { p, n, 0 };
+		size_t rc;
+		do {
+			ZSTD_outBuffer ob = { o->zbuf, OUT_BUF, 0 };
+			rc = ZSTD_compressStream2(o->zc, &ob, &ib,
+						  end ? ZSTD_e_end : ZSTD_e_continue);
+			if (ZSTD_isError(rc)) {
+				out_seterr(o, "zstd: %s", ZSTD_getErrorName(rc));
+				return -1;
+			}
+			if (fd_write(o, o->zbuf, ob.pos))
+				return -1;
+		} while (end ? rc != 0 : ib.pos < ib.size);
+		return 0;
+	}
+}
+
+static void out_free(plm_out *o)
+{
+	if (o->zs_init)
+		deflateEnd(&o->zs);
+	ZSTD_freeCCtx(o->zc);
+	free(o->buf);
+	free(o->zbuf);
+	free(o->path);
+	free(o->tmp);
+	free(o);
+}
+
+plm_out *plm_out_open(const char *path, char *err, size_t errlen)
+{
+	plm_out *o = calloc(1, sizeof *o);
+	int stdout_ = !path || strcmp(path, "-") == 0;
+	mode_t um;
+
+	if (!o || !(o->buf = malloc(OUT_BUF)) ||
+	    !(o->path = strdup(stdout_ ? "stdout" : path))) {
+		snprintf(err, errlen, "%s: out of memory", stdout_ ? "stdout" : path);
+		if (o)
+			out_free(o);
+		return NULL;
+	}
+	if (stdout_) {
+		o->fd = 1;
+		return o;
+	}
+	if (out_endsuffix(path, ".gz"))
+		o->codec = PLM_CODEC_GZIP;
+	else if (out_endsuffix(path, ".zst"))
+		o->codec = PLM_CODEC_ZSTD;
+	if (o->codec != PLM_CODEC_PLAIN && !(o->zbuf = malloc(OUT_BUF)))
+		goto nomem;
+	if (o->codec == PLM_CODEC_GZIP) {
+		if (deflateInit2(&o->zs, 6, Z_DEFLATED, 15 + 16, 8,
+				 Z_DEFAULT_STRATEGY) != Z_OK)
+			goto nomem;
+		o->zs_init = 1;
+	} else if (o->codec == PLM_CODEC_ZSTD) {
+		o->zc = ZSTD_createCCtx();
+		if (!o->zc)
+			goto nomem;
+		ZSTD_CCtx_setParameter(o->zc, ZSTD_c_compressionLevel, 3);
+	}
+	o->tmp = malloc(strlen(path) + sizeof ".tmp.XXXXXX");
+	if (!o->tmp)
+		goto nomem;
+	sprintf(o->tmp, "%s.tmp.XXXXXX", path);
+	o->fd = mkstemp(o->tmp);
+	if (o->fd < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		out_free(o);
+		return NULL;
+	}
+	plm_tmp_register(o->tmp);
+	/* mkstemp makes 0600; a finished output gets the usual mode. */
+	um = umask(0);
+	umask(um);
+	fchmod(o->fd, 0666 & ~um);
+	return o;
+nomem:
+	snprintf(err, errlen, "%s: out of memory", path);
+	out_free(o);
+	return NULL;
+}
+
+static int out_flush(plm_out *o)
+{
+	int rc = out_emit(o, o->buf, o->len, 0);
+	o->len = 0;
+	return rc;
+}
+
+int plm_out_write(plm_out *o, const void *p, size_t n)
+{
+	if (o->failed)
+		return -1;
+	if (n <= OUT_BUF - o->len) {
+		memcpy(o->buf + o->len, p, n);
+		o->len += n;
+		return 0;
+	}
+	if (out_flush(o))
+		return -1;
+	if (n >= OUT_BUF)
+		return out_emit(o, p, n, 0);
+	memcpy(o->buf, p, n);
+	o->len = n;
+	return 0;
+}
+
+int plm_out_puts(plm_out *o, const char *s)
+{
+	return plm_out_write(o, s, strlen(s));
+}
+
+int plm_out_putc(plm_out *o, int c)
+{
+	if (o->len == OUT_BUF && out_flush(o))
+		return -1;
+	o->buf[o->len++] = (unsigned char)c;
+	return o->failed ? -1 : 0;
+}
+
+int plm_out_printf(plm_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+	char *big;
+
+	if (o->failed)
+		return -1;
+	if (OUT_BUF - o->len < 4096 && out_flush(o))
+		return -1;
+	va_start(ap, fmt);
+	k = vsnprintf((char *)o->buf + o->len, OUT_BUF - o->len, fmt, ap);
+	va_end(ap);
+	if (k < 0) {
+		out_seterr(o, "formatting failed");
+		return -1;
+	}
+	if ((size_t)k < OUT_BUF - o->len) {
+		o->len += (size_t)k;
+		return 0;
+	}
+	big = malloc((size_t)k + 1);
+	if (!big) {
+		out_seterr(o, "out of memory");
+		return -1;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)k + 1, fmt, ap);
+	va_end(ap);
+	k = plm_out_write(o, big, (size_t)k);
+	free(big);
+	return k;
+}
+
+int plm_out_isatty(const plm_out *o)
+{
+	return o->tmp == NULL && isatty(o->fd);
+}
+
+int plm_out_close(plm_out *o, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (out_flush(o) == 0 && o->codec != PLM_CODEC_PLAIN)
+		out_emit(o, NULL, 0, 1);
+	if (o->tmp) {
+		if (close(o->fd) < 0)
+			out_seterr(o, "close: %s", strerror(errno));
+		if (!o->failed && rename(o->tmp, o->path) < 0)
+			out_seterr(o, "cannot rename %s into place: %s",
+				   o->tmp, strerror(errno));
+		if (o->failed)
+			unlink(o->tmp);
+		plm_tmp_forget(o->tmp);
+	}
+	if (o->failed) {
+		snprintf(err, errlen, "%s", o->err);
+		rc = -1;
+	}
+	out_free(o);
+	return rc;
+}
+
+void plm_out_abort(plm_out *o)
+{
+	if (!o)
+		return;
+	if (o->tmp) {
+		close(o->fd);
+		unlink(o->tmp);
+		plm_tmp_forget(o->tmp);
+	}
+	out_free(o);
+}
+
+const char *plm_out_error(const plm_out *o)
+{
+	return o->failed ? o->err : "no error";
+}
