@@ -225,10 +225,11 @@ int plm_parse(int argc, char **argv, const plm_opt *opts,
 	      const char *usage, const char *summary)
 {
 	size_t n = count_opts(opts);
-	struct option *lo = calloc(n + 3, sizeof *lo);
-	char *so = malloc(3 * n + 4);
-	if (!lo || !so)
-		plm_die("out of memory");
+	/* On the stack: usage errors exit from inside the loop, and heap
+	 * arrays would then show up as leaks under LeakSanitizer. */
+	struct option lo[n + 3];
+	char so[3 * n + 4];
+	memset(lo, 0, sizeof lo);
 	size_t nl = 0, ns = 0;
 	so[ns++] = '+';   /* stop at the first operand, POSIX style */
 	so[ns++] = ':';   /* report a missing argument as ':' */
@@ -283,8 +284,6 @@ int plm_parse(int argc, char **argv, const plm_opt *opts,
 		if (o)
 			opt_store(o, optarg);
 	}
-	free(lo);
-	free(so);
 	return optind;
 }
 

@@ -1,0 +1,87 @@
+#!/bin/sh
+# fuzz/run.sh — `make fuzz`: build every fuzz/fuzz-*.c as a libFuzzer
+# target (clang, ASan + UBSan) against all of lib/, run each for
+# FUZZ_SECONDS (default 30) and copy any crash input to tests/data/fuzz/,
+# where the CLI tests replay it.  A new fuzz/fuzz-NAME.c needs no change
+# here.  Seeds: fuzz/corpus/NAME/ if it exists, plus a few made below.
+#
+#   FUZZ_SECONDS=300 make fuzz          longer runs
+#   FUZZ_TARGETS="fuzz-tsv" make fuzz   only some targets
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+SECS=${FUZZ_SECONDS:-30}
+OUT=fuzz/build
+PKGS="zlib libzstd openblas hdf5 msgpack libxxhash"
+CC=${FUZZ_CC:-clang}
+
+command -v "$CC" >/dev/null 2>&1 || { echo "fuzz: $CC not found" >&2; exit 1; }
+mkdir -p "$OUT/lib" tests/data/fuzz || exit 1
+
+CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -pthread \
+	-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DPLM_VERSION=\"fuzz\" \
+	-Iinclude $(pkg-config --cflags $PKGS 2>/dev/null)"
+LIBS="$(pkg-config --libs $PKGS 2>/dev/null) -lm"
+
+# The library once, instrumented; each target links against it.
+objs=""
+for c in lib/*.c; do
+	o="$OUT/lib/$(basename "$c" .c).o"
+	if [ ! -f "$o" ] || [ "$c" -nt "$o" ] || [ -n "$(find include -newer "$o" 2>/dev/null | head -n 1)" ]; then
+		$CC $CFLAGS -fsanitize=fuzzer-no-link,address,undefined -c -o "$o" "$c" || exit 1
+	fi
+	objs="$objs $o"
+done
+
+# Seeds every target may use: small valid streams in both forms.
+seeds="$OUT/seeds"
+mkdir -p "$seeds"
+printf '#plm\t1\n#meta\t{"prov":[{"tool":"x","argv":["a"],"seed":null}]}\nid:str\tn:int\tx:float\tb:bool\tv:f32[2]\th:f16[1]\tg:bf16[1]\tm:f32[*,2]\n' >"$seeds/a.tsv"
+printf 'a\\tb\t-5\t1e-310\ttrue\t0.1,-inf\t1\t2\t1,2,3,4\n\\N\t\t\t\t\t\t\t\n#plm\t1\nid:str\nq\n' >>"$seeds/a.tsv"
+printf 'x\n\\#y\n' >"$seeds/b.tsv"
+if [ -x bin/rec-cat ]; then
+	bin/rec-cat -M "$seeds/a.tsv" >"$seeds/a.rec" 2>/dev/null
+	bin/rec-cat -M "$seeds/b.tsv" >"$seeds/b.rec" 2>/dev/null
+fi
+
+status=0
+for src in fuzz/fuzz-*.c; do
+	name=$(basename "$src" .c)
+	if [ -n "${FUZZ_TARGETS:-}" ]; then
+		case " $FUZZ_TARGETS " in *" $name "*) ;; *) continue ;; esac
+	fi
+	bin="$OUT/$name"
+	echo "fuzz: building $name"
+	$CC $CFLAGS -fsanitize=fuzzer,address,undefined -o "$bin" "$src" $objs $LIBS || { status=1; continue; }
+	corpus="$OUT/corpus/$name"
+	art="$OUT/artifacts/$name/"
+	mkdir -p "$corpus" "$art"
+	[ -d "fuzz/corpus/$name" ] && cp -f fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null
+	cp -f "$seeds"/* "$corpus"/ 2>/dev/null
+	# Earlier crash inputs first: they must pass now.
+	for f in tests/data/fuzz/"$name"-*; do
+		[ -f "$f" ] && cp -f "$f" "$corpus"/
+	done
+	echo "fuzz: running $name for ${SECS}s"
+	ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}" \
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
+	"$bin" -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 \
+		-print_final_stats=1 -artifact_prefix="$art" "$corpus" \
+		>"$OUT/$name.log" 2>&1
+	rc=$?
+	tail -n 12 "$OUT/$name.log"
+	found=0
+	for f in "$art"crash-* "$art"leak-* "$art"timeout-* "$art"oom-*; do
+		[ -f "$f" ] || continue
+		found=1
+		cp -f "$f" "tests/data/fuzz/$name-$(basename "$f")"
+		echo "fuzz: $name: $(basename "$f") saved to tests/data/fuzz/" >&2
+	done
+	if [ $rc -ne 0 ] || [ $found -eq 1 ]; then
+		echo "fuzz: $name FAILED (exit $rc; log in $OUT/$name.log)" >&2
+		status=1
+	else
+		echo "fuzz: $name ok"
+	fi
+done
+exit $status

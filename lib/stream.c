@@ -1,0 +1,1756 @@
+/* stream.c — record stream reader and writer, MessagePack and TSV
+ * (man 5 plm-stream; the interface is include/plm/stream.h).
+ *
+ * Reading MessagePack: bytes go from the plm_in window through a guard
+ * (below) into a msgpack_unpacker.  Each top-level object is taken with
+ * msgpack_unpacker_execute/_data and the unpacker's zone is cleared before
+ * the next one, so in steady state nothing is allocated per row: strings
+ * and bins point into the unpacker's buffer, the plm_val array is reused.
+ *
+ * The guard: msgpack-c allocates an array's or map's element slots as soon
+ * as it sees the count, so five hostile bytes (dd ff ff ff ff) would ask
+ * for ~100 GB.  The guard walks the same bytes first, token by token,
+ * keeping only a stack of remaining counts, and stops the feed at the
+ * first token that declares too many elements, nests too deeply or is not
+ * MessagePack at all.  Objects before that point are still delivered, so
+ * the error names the right record.
+ *
+ * Reading TSV: lines are found with memchr in the plm_in window; fields
+ * are split in place; str values are unescaped in place (they only
+ * shrink); numeric vectors are parsed into one reused scratch buffer.
+ *
+ * Writing: a msgpack_packer whose callback appends to the plm_out buffer;
+ * TSV rows are built in a reused text buffer and written in one call. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "plm/json.h"
+#include "plm/stream.h"
+
+#define GUARD_DEPTH 24                  /* containers open at once */
+#define GUARD_MAX_ELEMS (1u << 22)      /* element slots per top-level object */
+#define FEED_MAX (1u << 20)
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static uint32_t ld32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void st32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static float u2f(uint32_t u)
+{
+	float f;
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+static uint32_t f2u(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	return u;
+}
+
+/* A growable byte buffer. */
+typedef struct buf {
+	char *p;
+	size_t len, cap;
+} buf;
+
+static int buf_reserve(buf *b, size_t more)
+{
+	if (b->cap - b->len >= more)
+		return 0;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap - b->len < more) {
+		if (cap > SIZE_MAX / 2)
+			return -1;
+		cap *= 2;
+	}
+	char *p = realloc(b->p, cap);
+	if (!p)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static int buf_put(buf *b, const void *p, size_t n)
+{
+	if (buf_reserve(b, n))
+		return -1;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static int buf_puts(buf *b, const char *s)
+{
+	return buf_put(b, s, strlen(s));
+}
+
+static char *u64_dec(char *end, uint64_t u)
+{
+	*--end = 0;
+	do {
+		*--end = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	return end;
+}
+
+/* Decimal of v into buf (>= 21 bytes); returns the length. */
+static size_t i64_fmt(char *out, int64_t v)
+{
+	char tmp[24], *p;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	p = u64_dec(tmp + sizeof tmp, u);
+	if (v < 0)
+		*--p = '-';
+	size_t n = (size_t)(tmp + sizeof tmp - 1 - p);
+	memcpy(out, p, n);
+	return n;
+}
+
+static const char *mp_type_name(const msgpack_object *o)
+{
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL: return "nil";
+	case MSGPACK_OBJECT_BOOLEAN: return "bool";
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "int";
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64: return "float";
+	case MSGPACK_OBJECT_STR: return "str";
+	case MSGPACK_OBJECT_ARRAY: return "array";
+	case MSGPACK_OBJECT_MAP: return "map";
+	case MSGPACK_OBJECT_BIN: return "bin";
+	default: return "ext";
+	}
+}
+
+static int key_is(const msgpack_object *k, const char *s)
+{
+	size_t n = strlen(s);
+	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+	       memcmp(k->via.str.ptr, s, n) == 0;
+}
+
+static const msgpack_object *map_get(const msgpack_object *m, const char *key)
+{
+	for (uint32_t i = 0; i < m->via.map.size; i++)
+		if (key_is(&m->via.map.ptr[i].key, key))
+			return &m->via.map.ptr[i].val;
+	return NULL;
+}
+
+/* ---- meta: MessagePack <-> JSON ----------------------------------------- */
+
+static int json_put_f64(buf *b, double d)
+{
+	char t[40];
+	if (isnan(d) || isinf(d))
+		return buf_puts(b, "null");     /* JSON has no spelling for them */
+	int n = plm_fmt_f64(t, d);
+	/* keep it a float when read back: "1" would come back as an int */
+	if (!strpbrk(t, ".eE"))
+		memcpy(t + n, ".0", 3);
+	return buf_puts(b, t);
+}
+
+static int mp_to_json(buf *b, const msgpack_object *o, int depth)
+{
+	char t[32];
+	int rc = 0;
+
+	if (depth > GUARD_DEPTH)
+		return -1;
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL: return buf_puts(b, "null");
+	case MSGPACK_OBJECT_BOOLEAN:
+		return buf_puts(b, o->via.boolean ? "true" : "false");
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		snprintf(t, sizeof t, "%llu", (unsigned long long)o->via.u64);
+		return buf_puts(b, t);
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		snprintf(t, sizeof t, "%lld", (long long)o->via.i64);
+		return buf_puts(b, t);
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		return json_put_f64(b, o->via.f64);
+	case MSGPACK_OBJECT_STR:
+		return plm_json_put_str(&b->p, &b->len, &b->cap,
+					o->via.str.ptr, o->via.str.size);
+	case MSGPACK_OBJECT_BIN:
+		return plm_json_put_str(&b->p, &b->len, &b->cap,
+					o->via.bin.ptr, o->via.bin.size);
+	case MSGPACK_OBJECT_ARRAY:
+		rc |= buf_puts(b, "[");
+		for (uint32_t i = 0; i < o->via.array.size && !rc; i++) {
+			if (i)
+				rc |= buf_puts(b, ",");
+			rc |= mp_to_json(b, &o->via.array.ptr[i], depth + 1);
+		}
+		return rc | buf_puts(b, "]");
+	case MSGPACK_OBJECT_MAP:
+		rc |= buf_puts(b, "{");
+		for (uint32_t i = 0; i < o->via.map.size && !rc; i++) {
+			const msgpack_object_kv *kv = &o->via.map.ptr[i];
+			if (i)
+				rc |= buf_puts(b, ",");
+			if (kv->key.type == MSGPACK_OBJECT_STR) {
+				rc |= mp_to_json(b, &kv->key, depth + 1);
+			} else {
+				/* JSON keys are strings: quote the key's JSON */
+				buf k = { 0 };
+				rc |= mp_to_json(&k, &kv->key, depth + 1);
+				if (!rc)
+					rc |= plm_json_put_str(&b->p, &b->len,
+							&b->cap, k.p, k.len);
+				free(k.p);
+			}
+			rc |= buf_puts(b, ":");
+			rc |= mp_to_json(b, &kv->val, depth + 1);
+		}
+		return rc | buf_puts(b, "}");
+	default:
+		return buf_puts(b, "null");
+	}
+}
+
+/* Packed meta bytes → JSON text in b (NUL-terminated). */
+static int meta_to_json(const plm_schema *s, buf *b)
+{
+	msgpack_unpacked u;
+	size_t off = 0;
+	int rc = -1;
+
+	b->len = 0;
+	msgpack_unpacked_init(&u);
+	if (s->meta && s->meta_len &&
+	    msgpack_unpack_next(&u, (const char *)s->meta, s->meta_len, &off) ==
+	    MSGPACK_UNPACK_SUCCESS)
+		rc = mp_to_json(b, &u.data, 0);
+	else
+		rc = buf_puts(b, "{}");
+	msgpack_unpacked_destroy(&u);
+	if (!rc)
+		rc = buf_put(b, "", 1);
+	if (!rc)
+		b->len--;
+	return rc;
+}
+
+static void json_to_mp(msgpack_packer *pk, const plm_json *j)
+{
+	switch (j->type) {
+	case PLM_JSON_NULL: msgpack_pack_nil(pk); break;
+	case PLM_JSON_BOOL:
+		if (j->b)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+		break;
+	case PLM_JSON_NUM:
+		if (j->is_int)
+			msgpack_pack_int64(pk, j->i);
+		else
+			msgpack_pack_double(pk, j->num);
+		break;
+	case PLM_JSON_STR:
+		msgpack_pack_str(pk, j->len);
+		msgpack_pack_str_body(pk, j->s, j->len);
+		break;
+	case PLM_JSON_ARR:
+		msgpack_pack_array(pk, j->len);
+		for (size_t i = 0; i < j->len; i++)
+			json_to_mp(pk, &j->kids[i]);
+		break;
+	case PLM_JSON_OBJ:
+		msgpack_pack_map(pk, j->len);
+		for (size_t i = 0; i < j->len; i++) {
+			size_t n = strlen(j->keys[i]);
+			msgpack_pack_str(pk, n);
+			msgpack_pack_str_body(pk, j->keys[i], n);
+			json_to_mp(pk, &j->kids[i]);
+		}
+		break;
+	}
+}
+
+/* JSON object text → s->meta.  0, or -1 with a message in err. */
+static int meta_from_json(plm_schema *s, const char *text, size_t len,
+			  char *err, size_t errlen)
+{
+	plm_json_doc *d = plm_json_parse(text, len, err, errlen);
+	if (!d)
+		return -1;
+	const plm_json *root = plm_json_root(d);
+	if (root->type != PLM_JSON_OBJ) {
+		plm_json_free(d);
+		snprintf(err, errlen, "not a JSON object");
+		return -1;
+	}
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	json_to_mp(&pk, root);
+	plm_json_free(d);
+	if (!sb.data) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	free(s->meta);
+	s->meta = (unsigned char *)sb.data;
+	s->meta_len = sb.size;
+	return 0;
+}
+
+/* ---- the guard (see the top of the file) ------------------------------- */
+
+typedef struct guard {
+	unsigned char hdr[9];
+	unsigned hlen, hneed;
+	uint64_t skip;                  /* payload bytes still to pass */
+	uint64_t rem[GUARD_DEPTH];      /* elements left per open container */
+	int depth;
+	uint64_t total;                 /* element slots in this object */
+	const char *err;
+} guard;
+
+/* Length of the token header that starts with byte c (0: invalid). */
+static unsigned guard_hlen(unsigned char c)
+{
+	if (c <= 0xbf || c >= 0xe0)
+		return 1;
+	switch (c) {
+	case 0xc4: case 0xd9: case 0xc7: return 2;
+	case 0xc5: case 0xda: case 0xdc: case 0xde: case 0xc8: return 3;
+	case 0xc6: case 0xdb: case 0xdd: case 0xdf: case 0xc9: return 5;
+	case 0xc1: return 0;
+	default: return 1;
+	}
+}
+
+static uint64_t be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* One element finished: close every container it completes. */
+static void guard_elem(guard *g)
+{
+	while (g->depth > 0) {
+		if (--g->rem[g->depth - 1] > 0)
+			return;
+		g->depth--;
+	}
+	g->total = 0;
+}
+
+/* A complete header in g->hdr: set skip or open a container. */
+static int guard_token(guard *g)
+{
+	unsigned char c = g->hdr[0];
+	uint64_t count = 0, skip = 0;
+	int container = 0;
+
+	if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+		skip = 0;
+	} else if (c <= 0x8f) {
+		container = 1, count = 2 * (uint64_t)(c & 0x0f);
+	} else if (c <= 0x9f) {
+		container = 1, count = c & 0x0f;
+	} else if (c <= 0xbf) {
+		skip = c & 0x1f;
+	} else {
+		switch (c) {
+		case 0xc4: case 0xd9: skip = g->hdr[1]; break;
+		case 0xc5: case 0xda: skip = be(g->hdr + 1, 2); break;
+		case 0xc6: case 0xdb: skip = be(g->hdr + 1, 4); break;
+		case 0xc7: skip = g->hdr[1] + 1; break;     /* + type byte */
+		case 0xc8: skip = be(g->hdr + 1, 2) + 1; break;
+		case 0xc9: skip = be(g->hdr + 1, 4) + 1; break;
+		case 0xca: skip = 4; break;
+		case 0xcb: skip = 8; break;
+		case 0xcc: case 0xd0: skip = 1; break;
+		case 0xcd: case 0xd1: skip = 2; break;
+		case 0xce: case 0xd2: skip = 4; break;
+		case 0xcf: case 0xd3: skip = 8; break;
+		case 0xd4: skip = 2; break;
+		case 0xd5: skip = 3; break;
+		case 0xd6: skip = 5; break;
+		case 0xd7: skip = 9; break;
+		case 0xd8: skip = 17; break;
+		case 0xdc: container = 1, count = be(g->hdr + 1, 2); break;
+		case 0xdd: container = 1, count = be(g->hdr + 1, 4); break;
+		case 0xde: container = 1, count = 2 * be(g->hdr + 1, 2); break;
+		case 0xdf: container = 1, count = 2 * be(g->hdr + 1, 4); break;
+		}
+	}
+	if (!container) {
+		g->skip = skip;
+		if (!skip)
+			guard_elem(g);
+		return 0;
+	}
+	if (count == 0) {
+		guard_elem(g);
+		return 0;
+	}
+	if (g->depth == GUARD_DEPTH) {
+		g->err = "MessagePack nested too deeply";
+		return -1;
+	}
+	g->total += count;
+	if (g->total > GUARD_MAX_ELEMS) {
+		g->err = "MessagePack array or map too large";
+		return -1;
+	}
+	g->rem[g->depth++] = count;
+	return 0;
+}
+
+/* Check p[0..n); returns how many bytes may be fed (n unless g->err). */
+static size_t guard_scan(guard *g, const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (g->skip) {
+			uint64_t take = n - i < g->skip ? n - i : g->skip;
+			g->skip -= take;
+			i += (size_t)take;
+			if (!g->skip)
+				guard_elem(g);
+			continue;
+		}
+		size_t start = i;
+		if (g->hlen == 0) {
+			g->hneed = guard_hlen(p[i]);
+			if (!g->hneed) {
+				g->err = "not MessagePack (byte 0xc1)";
+				return i;
+			}
+		}
+		while (g->hlen < g->hneed && i < n)
+			g->hdr[g->hlen++] = p[i++];
+		if (g->hlen < g->hneed)
+			break;
+		g->hlen = 0;
+		if (guard_token(g))
+			return start;
+	}
+	return n;
+}
+
+static int guard_mid(const guard *g)
+{
+	return g->depth > 0 || g->hlen > 0 || g->skip > 0;
+}
+
+/* ---- reader ------------------------------------------------------------- */
+
+enum { ST_ROWS, ST_AFTER_END, ST_DONE, ST_ERR };
+
+struct plm_reader {
+	plm_in *in;
+	int tsv;
+	int state;
+	plm_schema schema;
+	plm_val *row;
+	size_t rowcap;
+	uint64_t recno;         /* rows so far in this file */
+	uint64_t sec_rows;      /* rows so far in this section */
+	uint64_t line;          /* TSV line number */
+	char err[512];
+	/* MessagePack */
+	msgpack_unpacker mp;
+	int mp_init, mp_have;
+	int hdr_done;           /* the first header has been read */
+	guard g;
+	/* TSV */
+	buf scratch;            /* parsed vectors */
+};
+
+static int rfail(plm_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int rfail(plm_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(r->err, sizeof r->err, "%s: ", plm_in_name(r->in));
+
+	if (n < 0 || (size_t)n >= sizeof r->err)
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(r->err + n, sizeof r->err - (size_t)n, fmt, ap);
+	va_end(ap);
+	r->state = ST_ERR;
+	return PLM_ERR;
+}
+
+static int row_reserve(plm_reader *r)
+{
+	if (r->rowcap >= r->schema.n && r->row)
+		return 0;
+	size_t cap = r->schema.n ? r->schema.n : 1;
+	plm_val *v = realloc(r->row, cap * sizeof *v);
+	if (!v)
+		return -1;
+	r->row = v;
+	r->rowcap = cap;
+	return 0;
+}
+
+/* Check a field name: non-empty, no control bytes that break TSV. */
+static const char *bad_name(const char *s, size_t n)
+{
+	if (n == 0)
+		return "empty field name";
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == 0)
+			return "field name with a tab, newline or NUL";
+	return NULL;
+}
+
+/* Add a field to s, rejecting bad names, types and duplicates; NULL or a
+ * message (written to msg). */
+static const char *schema_add_checked(plm_schema *s, const char *name,
+				      size_t nlen, const char *type,
+				      size_t tlen, char *msg, size_t msglen)
+{
+	enum plm_type t;
+	uint32_t dim;
+	const char *e = bad_name(name, nlen);
+
+	if (e)
+		return e;
+	if (plm_type_parse(type, tlen, &t, &dim)) {
+		snprintf(msg, msglen, "unknown type '%.*s' for field '%.*s'",
+			 (int)(tlen > 64 ? 64 : tlen), type,
+			 (int)(nlen > 64 ? 64 : nlen), name);
+		return msg;
+	}
+	char *nm = malloc(nlen + 1);
+	if (!nm)
+		return "out of memory";
+	memcpy(nm, name, nlen);
+	nm[nlen] = 0;
+	if (plm_schema_find(s, nm) >= 0) {
+		snprintf(msg, msglen, "duplicate field name '%.*s'",
+			 (int)(nlen > 64 ? 64 : nlen), name);
+		free(nm);
+		return msg;
+	}
+	int rc = plm_schema_add(s, nm, t, dim);
+	free(nm);
+	return rc < 0 ? "out of memory" : NULL;
+}
+
+/* --- MessagePack reading --- */
+
+/* Next top-level object: 1 got one, 0 clean end (between objects), or
+ * PLM_ERR. */
+static int mp_next(plm_reader *r, msgpack_object *obj)
+{
+	plm_in *in = r->in;
+
+	if (r->mp_have) {
+		/* Give back what the previous object used: the zone and the
+		 * buffer references, so the buffer can be rewound in place. */
+		msgpack_unpacker_flush_zone(&r->mp);
+		if (r->mp.z)
+			msgpack_unpacker_reset_zone(&r->mp);
+		msgpack_unpacker_reset(&r->mp);
+		r->mp_have = 0;
+	}
+	for (;;) {
+		int rc = msgpack_unpacker_execute(&r->mp);
+		if (rc > 0) {
+			*obj = msgpack_unpacker_data(&r->mp);
+			r->mp_have = 1;
+			return 1;
+		}
+		if (rc < 0)
+			return rfail(r, "record %llu: %s",
+				     (unsigned long long)r->recno + 1,
+				     rc == MSGPACK_UNPACK_NOMEM_ERROR ?
+				     "out of memory" : "bad MessagePack data");
+		if (r->g.err)
+			return rfail(r, "record %llu: %s",
+				     (unsigned long long)r->recno + 1, r->g.err);
+		if (in->pos >= in->len) {
+			ssize_t k = plm_in_fill(in);
+			if (k < 0) {
+				snprintf(r->err, sizeof r->err, "%s",
+					 plm_in_error(in));
+				r->state = ST_ERR;
+				return PLM_ERR;
+			}
+			if (k == 0) {
+				if (guard_mid(&r->g) && !r->hdr_done)
+					return rfail(r, "header: truncated input");
+				if (guard_mid(&r->g))
+					return rfail(r, "truncated input in record %llu",
+						     (unsigned long long)r->recno + 1);
+				return 0;
+			}
+		}
+		size_t avail = in->len - in->pos;
+		if (avail > FEED_MAX)
+			avail = FEED_MAX;
+		if (!msgpack_unpacker_reserve_buffer(&r->mp, avail))
+			return rfail(r, "out of memory");
+		size_t ok = guard_scan(&r->g, in->buf + in->pos, avail);
+		memcpy(msgpack_unpacker_buffer(&r->mp), in->buf + in->pos, ok);
+		msgpack_unpacker_buffer_consumed(&r->mp, ok);
+		in->pos += avail;
+	}
+}
+
+/* Header object → s (fresh).  0 or PLM_ERR; `where` names it. */
+static int mp_header(plm_reader *r, const msgpack_object *o, plm_schema *s,
+		     const char *where)
+{
+	char msg[200];
+	const msgpack_object *v, *fields, *meta;
+
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return rfail(r, "%s: expected a header map, got %s", where,
+			     mp_type_name(o));
+	v = map_get(o, "plm");
+	if (!v)
+		return rfail(r, "%s: not a plm stream header (no \"plm\" key)",
+			     where);
+	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != 1)
+		return rfail(r, "%s: unsupported format version (plm != 1)",
+			     where);
+	fields = map_get(o, "fields");
+	if (!fields || fields->type != MSGPACK_OBJECT_ARRAY)
+		return rfail(r, "%s: no \"fields\" list", where);
+	for (uint32_t i = 0; i < fields->via.array.size; i++) {
+		const msgpack_object *f = &fields->via.array.ptr[i];
+		if (f->type != MSGPACK_OBJECT_ARRAY || f->via.array.size != 2 ||
+		    f->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
+		    f->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
+			return rfail(r, "%s: field %u is not [name, type]",
+				     where, i + 1);
+		const msgpack_object_str *nm = &f->via.array.ptr[0].via.str;
+		const msgpack_object_str *ty = &f->via.array.ptr[1].via.str;
+		const char *e = schema_add_checked(s, nm->ptr, nm->size,
+						   ty->ptr, ty->size,
+						   msg, sizeof msg);
+		if (e)
+			return rfail(r, "%s: %s", where, e);
+	}
+	meta = map_get(o, "meta");
+	if (meta && meta->type != MSGPACK_OBJECT_MAP)
+		return rfail(r, "%s: \"meta\" is not a map", where);
+	if (meta) {
+		msgpack_sbuffer sb;
+		msgpack_packer pk;
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_object(&pk, *meta);
+		if (!sb.data)
+			return rfail(r, "out of memory");
+		free(s->meta);
+		s->meta = (unsigned char *)sb.data;
+		s->meta_len = sb.size;
+	}
+	return 0;
+}
+
+/* Element o of a row → v, checked against field f. */
+static const char *mp_value(const plm_field *f, const msgpack_object *o,
+			    plm_val *v, char *msg, size_t msglen)
+{
+	size_t want;
+
+	v->nil = 0;
+	v->rows = 0;
+	if (o->type == MSGPACK_OBJECT_NIL) {
+		v->nil = 1;
+		return NULL;
+	}
+	switch (f->type) {
+	case PLM_T_STR:
+		if (o->type != MSGPACK_OBJECT_STR)
+			break;
+		v->s = o->via.str.ptr;
+		v->n = o->via.str.size;
+		return NULL;
+	case PLM_T_INT:
+		if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+			v->i = o->via.i64;
+			return NULL;
+		}
+		if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+			break;
+		if (o->via.u64 > INT64_MAX)
+			return "integer out of range";
+		v->i = (int64_t)o->via.u64;
+		return NULL;
+	case PLM_T_FLOAT:
+		if (o->type == MSGPACK_OBJECT_FLOAT32 ||
+		    o->type == MSGPACK_OBJECT_FLOAT64)
+			v->f = o->via.f64;
+		else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			v->f = (double)o->via.u64;
+		else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+			v->f = (double)o->via.i64;
+		else
+			break;
+		return NULL;
+	case PLM_T_BOOL:
+		if (o->type != MSGPACK_OBJECT_BOOLEAN)
+			break;
+		v->i = o->via.boolean;
+		return NULL;
+	case PLM_T_F32:
+	case PLM_T_F16:
+	case PLM_T_BF16:
+		if (o->type != MSGPACK_OBJECT_BIN)
+			break;
+		want = (size_t)f->dim * plm_type_elsize(f->type);
+		if (o->via.bin.size != want) {
+			snprintf(msg, msglen, "%u bytes, expected %zu",
+				 o->via.bin.size, want);
+			return msg;
+		}
+		v->s = o->via.bin.ptr;
+		v->n = o->via.bin.size;
+		v->rows = 1;
+		return NULL;
+	case PLM_T_F32M:
+		if (o->type != MSGPACK_OBJECT_BIN)
+			break;
+		want = (size_t)f->dim * 4;
+		if (o->via.bin.size == 0 || o->via.bin.size % want) {
+			snprintf(msg, msglen,
+				 "%u bytes, not a positive multiple of %zu",
+				 o->via.bin.size, want);
+			return msg;
+		}
+		v->s = o->via.bin.ptr;
+		v->n = o->via.bin.size;
+		v->rows = (uint32_t)(o->via.bin.size / want);
+		return NULL;
+	}
+	snprintf(msg, msglen, "got %s", mp_type_name(o));
+	return msg;
+}
+
+static int mp_row(plm_reader *r, const msgpack_object *o)
+{
+	char msg[96], tn[32];
+	const msgpack_object_array *a = &o->via.array;
+	unsigned long long rec = (unsigned long long)r->recno + 1;
+
+	if (a->size != r->schema.n)
+		return rfail(r, "record %llu: expected %zu fields, got %u",
+			     rec, r->schema.n, a->size);
+	for (uint32_t i = 0; i < a->size; i++) {
+		const plm_field *f = &r->schema.f[i];
+		const char *e = mp_value(f, &a->ptr[i], &r->row[i], msg,
+					 sizeof msg);
+		if (e)
+			return rfail(r, "record %llu: field '%s' (%s): %s", rec,
+				     f->name, plm_type_name(f->type, f->dim,
+							    tn, sizeof tn), e);
+	}
+	r->recno++;
+	r->sec_rows++;
+	return PLM_ROW;
+}
+
+static int mp_trailer(plm_reader *r, const msgpack_object *o)
+{
+	const msgpack_object *end = map_get(o, "end");
+	unsigned long long rec = (unsigned long long)r->recno;
+
+	if (!end) {
+		if (map_get(o, "plm"))
+			return rfail(r, "record %llu: header without a trailer "
+				     "before it", rec + 1);
+		return rfail(r, "record %llu: expected a row, got a map",
+			     rec + 1);
+	}
+	if (end->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    end->via.u64 != r->sec_rows)
+		return rfail(r, "trailer after record %llu: \"end\" says %s, "
+			     "the section has %llu rows", rec,
+			     end->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+			     "a different count" : "no count",
+			     (unsigned long long)r->sec_rows);
+	r->state = ST_AFTER_END;
+	return 0;
+}
+
+static int mp_read(plm_reader *r, const plm_val **row)
+{
+	msgpack_object o;
+	char where[64];
+
+	for (;;) {
+		int rc = mp_next(r, &o);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			if (r->state == ST_AFTER_END) {
+				r->state = ST_DONE;
+				return PLM_EOF;
+			}
+			return rfail(r, "truncated input after record %llu "
+				     "(no trailer)",
+				     (unsigned long long)r->recno);
+		}
+		if (r->state == ST_ROWS) {
+			if (o.type == MSGPACK_OBJECT_ARRAY) {
+				rc = mp_row(r, &o);
+				if (rc == PLM_ROW)
+					*row = r->row;
+				return rc;
+			}
+			if (o.type != MSGPACK_OBJECT_MAP)
+				return rfail(r, "record %llu: expected a row "
+					     "(array), got %s",
+					     (unsigned long long)r->recno + 1,
+					     mp_type_name(&o));
+			if (mp_trailer(r, &o) < 0)
+				return PLM_ERR;
+			continue;
+		}
+		/* after a trailer: only a new header may follow */
+		plm_schema s;
+		plm_schema_init(&s);
+		snprintf(where, sizeof where, "header after record %llu",
+			 (unsigned long long)r->recno);
+		if (mp_header(r, &o, &s, where) < 0) {
+			plm_schema_free(&s);
+			return PLM_ERR;
+		}
+		r->state = ST_ROWS;
+		r->sec_rows = 0;
+		if (plm_schema_equal(&s, &r->schema)) {
+			plm_schema_free(&s);
+			continue;
+		}
+		plm_schema_free(&r->schema);
+		r->schema = s;
+		if (row_reserve(r))
+			return rfail(r, "out of memory");
+		return PLM_HEADER;
+	}
+}
+
+/* --- TSV reading --- */
+
+/* Next line (without \n, and without a final \r): 1, 0 at the end, or
+ * PLM_ERR.  The line stays in the plm_in window until the next fill. */
+static int tsv_line(plm_reader *r, char **line, size_t *len)
+{
+	plm_in *in = r->in;
+	size_t scanned = 0, n;
+	unsigned char *p;
+
+	for (;;) {
+		size_t avail = in->len - in->pos;
+		p = in->buf + in->pos;
+		unsigned char *nl = memchr(p + scanned, '\n', avail - scanned);
+		if (nl) {
+			n = (size_t)(nl - p);
+			in->pos += n + 1;
+			break;
+		}
+		scanned = avail;
+		ssize_t k = plm_in_fill(in);
+		if (k < 0) {
+			snprintf(r->err, sizeof r->err, "%s", plm_in_error(in));
+			r->state = ST_ERR;
+			return PLM_ERR;
+		}
+		if (k == 0) {
+			/* the end: a last line without a newline still counts */
+			n = in->len - in->pos;
+			if (n == 0)
+				return 0;
+			p = in->buf + in->pos;
+			in->pos += n;
+			break;
+		}
+	}
+	if (n && p[n - 1] == '\r')
+		n--;
+	*line = (char *)p;
+	*len = n;
+	r->line++;
+	return 1;
+}
+
+static int tsv_fail(plm_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int tsv_fail(plm_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(r->err, sizeof r->err, "%s:%llu: ",
+			 plm_in_name(r->in), (unsigned long long)r->line);
+
+	if (n < 0 || (size_t)n >= sizeof r->err)
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(r->err + n, sizeof r->err - (size_t)n, fmt, ap);
+	va_end(ap);
+	r->state = ST_ERR;
+	return PLM_ERR;
+}
+
+static int starts(const char *line, size_t len, const char *p)
+{
+	size_t n = strlen(p);
+	return len >= n && memcmp(line, p, n) == 0;
+}
+
+/* Reads a TSV section header: the "#plm" line (if any) has been read and
+ * is at line/len.  Fills s.  0 or PLM_ERR. */
+static int tsv_header(plm_reader *r, char *line, size_t len, plm_schema *s)
+{
+	char msg[200];
+	int rc;
+
+	for (;;) {
+		if (starts(line, len, "#plm\t")) {
+			if (len != 6 || line[5] != '1')
+				return tsv_fail(r, "unsupported format version "
+						"(#plm line)");
+		} else if (starts(line, len, "#meta\t")) {
+			char e[160];
+			if (meta_from_json(s, line + 6, len - 6, e, sizeof e))
+				return tsv_fail(r, "#meta: %s", e);
+		} else if (!(len && line[0] == '#')) {
+			break;          /* other '#' lines are comments */
+		}
+		rc = tsv_line(r, &line, &len);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return tsv_fail(r, "no header line");
+	}
+	/* name:type columns; a name without ":type" is str */
+	size_t i = 0;
+	for (;;) {
+		size_t j = i;
+		while (j < len && line[j] != '\t')
+			j++;
+		const char *col = line + i, *colon = NULL;
+		for (const char *q = col; q < line + j; q++)
+			if (*q == ':')
+				colon = q;
+		const char *e;
+		if (colon)
+			e = schema_add_checked(s, col, (size_t)(colon - col),
+					       colon + 1,
+					       (size_t)(line + j - colon - 1),
+					       msg, sizeof msg);
+		else
+			e = schema_add_checked(s, col, j - i, "str", 3, msg,
+					       sizeof msg);
+		if (e)
+			return tsv_fail(r, "header: %s", e);
+		if (j >= len)
+			break;
+		i = j + 1;
+	}
+	return 0;
+}
+
+/* Strict int64 from s[0..n). */
+static int parse_i64(const char *s, size_t n, int64_t *out)
+{
+	size_t i = 0;
+	int neg = 0;
+	uint64_t v = 0, lim;
+
+	if (n && (s[0] == '-' || s[0] == '+')) {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	if (i == n)
+		return -1;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < n; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+		if (d > 9 || v > (lim - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+/* Number text s[0..n) → double (f64) or float (f32); strict. */
+static int parse_num(const char *s, size_t n, double *d, float *f)
+{
+	char tmp[64], *t = tmp, *end;
+	int rc;
+
+	if (n == 0 || (unsigned char)s[0] <= ' ')
+		return -1;              /* strto* would skip white space */
+	if (n >= sizeof tmp && !(t = malloc(n + 1)))
+		return -1;
+	memcpy(t, s, n);
+	t[n] = 0;
+	if (d)
+		*d = strtod(t, &end);
+	else
+		*f = strtof(t, &end);
+	/* ERANGE on underflow still gives the correctly rounded value */
+	rc = end == t + n ? 0 : -1;
+	if (t != tmp)
+		free(t);
+	return rc;
+}
+
+/* Comma-separated numbers → scratch bytes in the field's element type.
+ * Returns the count, or -1 (bad number at *bad). */
+static long long tsv_vector(plm_reader *r, const plm_field *f, const char *s,
+			    size_t n, size_t *bad)
+{
+	size_t es = plm_type_elsize(f->type), i = 0, k = 0;
+
+	for (;;) {
+		size_t j = i;
+		while (j < n && s[j] != ',')
+			j++;
+		float x;
+		if (parse_num(s + i, j - i, NULL, &x)) {
+			*bad = k;
+			return -1;
+		}
+		if (buf_reserve(&r->scratch, 4))
+			return -2;
+		unsigned char *o = (unsigned char *)r->scratch.p +
+				   r->scratch.len;
+		if (es == 4) {
+			st32(o, f2u(x));
+		} else {
+			uint16_t h = f->type == PLM_T_F16 ? plm_f32_to_f16(x) :
+				     plm_f32_to_bf16(x);
+			o[0] = (unsigned char)h;
+			o[1] = (unsigned char)(h >> 8);
+		}
+		r->scratch.len += es;
+		k++;
+		if (j >= n)
+			return (long long)k;
+		i = j + 1;
+	}
+}
+
+/* Unescape str in place; returns the new length. */
+static size_t tsv_unescape(char *s, size_t n)
+{
+	size_t i, o = 0;
+	char *bs = memchr(s, '\\', n);
+
+	if (!bs)
+		return n;
+	o = i = (size_t)(bs - s);
+	while (i < n) {
+		char c = s[i++];
+		if (c == '\\' && i < n) {
+			switch (s[i]) {
+			case 't': c = '\t'; i++; break;
+			case 'n': c = '\n'; i++; break;
+			case 'r': c = '\r'; i++; break;
+			case '\\': c = '\\'; i++; break;
+			case '#': c = '#'; i++; break;
+			default: break;         /* kept as written */
+			}
+		}
+		s[o++] = c;
+	}
+	return o;
+}
+
+static int tsv_value(plm_reader *r, const plm_field *f, char *s, size_t n,
+		     plm_val *v)
+{
+	char tn[32];
+	size_t bad = 0;
+	long long cnt;
+
+	v->nil = 0;
+	v->rows = 0;
+	if (f->type == PLM_T_STR) {
+		if (n == 2 && s[0] == '\\' && s[1] == 'N') {
+			v->nil = 1;
+			return 0;
+		}
+		v->s = s;
+		v->n = tsv_unescape(s, n);
+		return 0;
+	}
+	if (n == 0) {
+		v->nil = 1;
+		return 0;
+	}
+	switch (f->type) {
+	case PLM_T_INT:
+		if (parse_i64(s, n, &v->i))
+			goto bad;
+		return 0;
+	case PLM_T_FLOAT:
+		if (parse_num(s, n, &v->f, NULL))
+			goto bad;
+		return 0;
+	case PLM_T_BOOL:
+		if ((n == 4 && !memcmp(s, "true", 4)) || (n == 1 && s[0] == '1'))
+			v->i = 1;
+		else if ((n == 5 && !memcmp(s, "false", 5)) ||
+			 (n == 1 && s[0] == '0'))
+			v->i = 0;
+		else
+			goto bad;
+		return 0;
+	default:
+		break;
+	}
+	/* vectors: bytes go to scratch at offset v->i, fixed up later */
+	v->i = (int64_t)r->scratch.len;
+	cnt = tsv_vector(r, f, s, n, &bad);
+	if (cnt == -2)
+		return tsv_fail(r, "out of memory");
+	if (cnt < 0)
+		return tsv_fail(r, "field '%s' (%s): bad number %zu", f->name,
+				plm_type_name(f->type, f->dim, tn, sizeof tn),
+				bad + 1);
+	if (f->type == PLM_T_F32M) {
+		if (cnt % f->dim)
+			return tsv_fail(r, "field '%s' (%s): %lld values, not "
+					"a multiple of %u", f->name,
+					plm_type_name(f->type, f->dim, tn,
+						      sizeof tn), cnt, f->dim);
+		v->rows = (uint32_t)(cnt / f->dim);
+	} else {
+		if (cnt != f->dim)
+			return tsv_fail(r, "field '%s' (%s): expected %u values, "
+					"got %lld", f->name,
+					plm_type_name(f->type, f->dim, tn,
+						      sizeof tn), f->dim, cnt);
+		v->rows = 1;
+	}
+	v->n = (size_t)r->scratch.len - (size_t)v->i;
+	return 0;
+bad:
+	return tsv_fail(r, "field '%s' (%s): bad value '%.*s'", f->name,
+			plm_type_name(f->type, f->dim, tn, sizeof tn),
+			(int)(n > 40 ? 40 : n), s);
+}
+
+static int tsv_row(plm_reader *r, char *line, size_t len)
+{
+	size_t nf = r->schema.n, k = 1, i = 0;
+	const char *q = line, *end = line + len;
+
+	/* width first: it is the more basic error */
+	while ((q = memchr(q, '\t', (size_t)(end - q))) != NULL) {
+		q++;
+		k++;
+	}
+	if (k != nf)
+		return tsv_fail(r, "expected %zu fields, got %zu", nf, k);
+	for (size_t f = 0; f < nf; f++) {
+		char *tab = memchr(line + i, '\t', len - i);
+		size_t j = tab ? (size_t)(tab - line) : len;
+		if (tsv_value(r, &r->schema.f[f], line + i, j - i,
+			      &r->row[f]) < 0)
+			return PLM_ERR;
+		i = j + 1;
+	}
+	for (size_t f = 0; f < nf; f++) {
+		plm_val *v = &r->row[f];
+		if (!v->nil && plm_type_elsize(r->schema.f[f].type))
+			v->s = r->scratch.p + v->i;
+	}
+	r->recno++;
+	r->sec_rows++;
+	return PLM_ROW;
+}
+
+static int tsv_read(plm_reader *r, const plm_val **row)
+{
+	char *line;
+	size_t len;
+
+	for (;;) {
+		int rc = tsv_line(r, &line, &len);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			r->state = ST_DONE;
+			return PLM_EOF;
+		}
+		r->scratch.len = 0;
+		if (!starts(line, len, "#plm\t")) {
+			rc = tsv_row(r, line, len);
+			if (rc == PLM_ROW)
+				*row = r->row;
+			return rc;
+		}
+		plm_schema s;
+		plm_schema_init(&s);
+		if (tsv_header(r, line, len, &s) < 0) {
+			plm_schema_free(&s);
+			return PLM_ERR;
+		}
+		r->sec_rows = 0;
+		if (plm_schema_equal(&s, &r->schema)) {
+			plm_schema_free(&s);
+			continue;
+		}
+		plm_schema_free(&r->schema);
+		r->schema = s;
+		if (row_reserve(r))
+			return tsv_fail(r, "out of memory");
+		return PLM_HEADER;
+	}
+}
+
+/* --- public reader API --- */
+
+static int read_first_header(plm_reader *r)
+{
+	if (r->tsv) {
+		char *line;
+		size_t len;
+		int rc = tsv_line(r, &line, &len);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return rfail(r, "empty input");
+		return tsv_header(r, line, len, &r->schema);
+	}
+	msgpack_object o;
+	int rc = mp_next(r, &o);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return rfail(r, "header: truncated input");
+	return mp_header(r, &o, &r->schema, "header");
+}
+
+plm_reader *plm_reader_from(plm_in *in, char *err, size_t errlen)
+{
+	plm_reader *r;
+
+	if (!in) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r = calloc(1, sizeof *r);
+	if (!r) {
+		snprintf(err, errlen, "%s: out of memory", plm_in_name(in));
+		plm_in_close(in);
+		return NULL;
+	}
+	r->in = in;
+	plm_schema_init(&r->schema);
+	ssize_t k = plm_in_peek(in, 1);
+	if (k < 0) {
+		snprintf(r->err, sizeof r->err, "%s", plm_in_error(in));
+		goto fail;
+	}
+	if (k == 0) {
+		rfail(r, "empty input");
+		goto fail;
+	}
+	unsigned char c = in->buf[in->pos];
+	r->tsv = !((c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf);
+	if (!r->tsv) {
+		if (!msgpack_unpacker_init(&r->mp, 256 << 10)) {
+			rfail(r, "out of memory");
+			goto fail;
+		}
+		r->mp_init = 1;
+	}
+	if (read_first_header(r) < 0)
+		goto fail;
+	r->hdr_done = 1;
+	if (row_reserve(r)) {
+		rfail(r, "out of memory");
+		goto fail;
+	}
+	return r;
+fail:
+	snprintf(err, errlen, "%s", r->err);
+	plm_reader_close(r);
+	return NULL;
+}
+
+plm_reader *plm_reader_open(const char *path, char *err, size_t errlen)
+{
+	plm_in *in = plm_in_open(path, err, errlen);
+	return in ? plm_reader_from(in, err, errlen) : NULL;
+}
+
+int plm_reader_next(plm_reader *r, const plm_val **row)
+{
+	if (r->state == ST_ERR)
+		return PLM_ERR;
+	if (r->state == ST_DONE)
+		return PLM_EOF;
+	return r->tsv ? tsv_read(r, row) : mp_read(r, row);
+}
+
+const plm_schema *plm_reader_schema(const plm_reader *r)
+{
+	return &r->schema;
+}
+
+const char *plm_reader_error(const plm_reader *r)
+{
+	return r->err;
+}
+
+uint64_t plm_reader_recno(const plm_reader *r)
+{
+	return r->recno;
+}
+
+int plm_reader_is_tsv(const plm_reader *r)
+{
+	return r->tsv;
+}
+
+plm_in *plm_reader_in(plm_reader *r)
+{
+	return r->in;
+}
+
+void plm_reader_close(plm_reader *r)
+{
+	if (!r)
+		return;
+	if (r->mp_init)
+		msgpack_unpacker_destroy(&r->mp);
+	if (r->in)
+		plm_in_close(r->in);
+	plm_schema_free(&r->schema);
+	free(r->row);
+	free(r->scratch.p);
+	free(r);
+}
+
+/* ---- writer ------------------------------------------------------------- */
+
+struct plm_writer {
+	plm_out *out;
+	int tsv, failed;
+	plm_schema s;
+	uint64_t rows, sec_rows;
+	msgpack_packer pk;
+	buf line;               /* TSV row text, meta JSON */
+	char err[512];
+};
+
+static int wfail(plm_writer *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int wfail(plm_writer *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->failed)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(w->err, sizeof w->err, fmt, ap);
+	va_end(ap);
+	w->failed = 1;
+	return -1;
+}
+
+static int mp_write_cb(void *data, const char *p, size_t n)
+{
+	plm_writer *w = data;
+	if (n == 0)
+		return 0;       /* an empty str or bin body: p may be NULL */
+	if (plm_out_write(w->out, p, n)) {
+		wfail(w, "%s", plm_out_error(w->out));
+		return -1;
+	}
+	return 0;
+}
+
+static void pack_cstr(msgpack_packer *pk, const char *s)
+{
+	size_t n = strlen(s);
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+static int write_header(plm_writer *w)
+{
+	const plm_schema *s = &w->s;
+	char tn[32];
+
+	if (!w->tsv) {
+		msgpack_packer *pk = &w->pk;
+		msgpack_pack_map(pk, 3);
+		pack_cstr(pk, "plm");
+		msgpack_pack_uint8(pk, 1);
+		pack_cstr(pk, "fields");
+		msgpack_pack_array(pk, s->n);
+		for (size_t i = 0; i < s->n; i++) {
+			msgpack_pack_array(pk, 2);
+			pack_cstr(pk, s->f[i].name);
+			pack_cstr(pk, plm_type_name(s->f[i].type, s->f[i].dim,
+						    tn, sizeof tn));
+		}
+		pack_cstr(pk, "meta");
+		if (s->meta && s->meta_len)
+			mp_write_cb(w, (const char *)s->meta, s->meta_len);
+		else
+			msgpack_pack_map(pk, 0);
+		return w->failed ? -1 : 0;
+	}
+	buf *b = &w->line;
+	b->len = 0;
+	if (buf_puts(b, "#plm\t1\n#meta\t"))
+		return wfail(w, "out of memory");
+	buf j = { 0 };
+	if (meta_to_json(s, &j) || buf_put(b, j.p, j.len)) {
+		free(j.p);
+		return wfail(w, "out of memory");
+	}
+	free(j.p);
+	buf_puts(b, "\n");
+	for (size_t i = 0; i < s->n; i++) {
+		if (i)
+			buf_puts(b, "\t");
+		buf_puts(b, s->f[i].name);
+		buf_puts(b, ":");
+		if (buf_puts(b, plm_type_name(s->f[i].type, s->f[i].dim, tn,
+					      sizeof tn)))
+			return wfail(w, "out of memory");
+	}
+	if (buf_puts(b, "\n"))
+		return wfail(w, "out of memory");
+	return mp_write_cb(w, b->p, b->len);
+}
+
+static int check_schema(plm_writer *w, const plm_schema *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const char *e = bad_name(s->f[i].name, strlen(s->f[i].name));
+		if (e)
+			return wfail(w, "schema: %s", e);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(s->f[i].name, s->f[j].name))
+				return wfail(w, "schema: duplicate field name "
+					     "'%s'", s->f[i].name);
+		uint32_t d = s->f[i].dim;
+		if (plm_type_elsize(s->f[i].type) && (d < 1 || d > (1u << 24)))
+			return wfail(w, "schema: field '%s': bad dimension %u",
+				     s->f[i].name, d);
+	}
+	return 0;
+}
+
+plm_writer *plm_writer_open(const char *path, int tsv, const plm_schema *s,
+			    char *err, size_t errlen)
+{
+	plm_writer *w = calloc(1, sizeof *w);
+
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (check_schema(w, s) || plm_schema_copy(&w->s, s)) {
+		snprintf(err, errlen, "%s", w->failed ? w->err : "out of memory");
+		free(w);
+		return NULL;
+	}
+	w->out = plm_out_open(path, err, errlen);
+	if (!w->out) {
+		plm_schema_free(&w->s);
+		free(w);
+		return NULL;
+	}
+	w->tsv = tsv < 0 ? plm_out_isatty(w->out) : !!tsv;
+	msgpack_packer_init(&w->pk, w, mp_write_cb);
+	if (write_header(w)) {
+		snprintf(err, errlen, "%s", w->err);
+		plm_writer_abort(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Check v against f; NULL or a message. */
+static const char *check_val(const plm_field *f, const plm_val *v, char *msg,
+			     size_t msglen)
+{
+	size_t es = plm_type_elsize(f->type);
+
+	if (v->nil || !es) {
+		if (f->type == PLM_T_STR && !v->nil && !v->s && v->n)
+			return "NULL string";
+		return NULL;
+	}
+	if (!v->s && v->n)
+		return "NULL vector";
+	if (f->type != PLM_T_F32M) {
+		if (v->n != (size_t)f->dim * es) {
+			snprintf(msg, msglen, "%zu bytes, expected %zu", v->n,
+				 (size_t)f->dim * es);
+			return msg;
+		}
+		return NULL;
+	}
+	size_t rb = (size_t)f->dim * 4;
+	if (v->n == 0 || v->n % rb || v->n / rb > UINT32_MAX) {
+		snprintf(msg, msglen, "%zu bytes, not a positive multiple of %zu",
+			 v->n, rb);
+		return msg;
+	}
+	if (v->rows && v->rows != v->n / rb) {
+		snprintf(msg, msglen, "%u rows but %zu bytes", v->rows, v->n);
+		return msg;
+	}
+	return NULL;
+}
+
+static int tsv_put_str(buf *b, const char *s, size_t n, int first)
+{
+	if (buf_reserve(b, 2 * n + 1))
+		return -1;
+	char *o = b->p + b->len;
+	size_t i = 0;
+	if (first && n && s[0] == '#') {
+		*o++ = '\\';
+		*o++ = '#';
+		i = 1;
+	}
+	for (; i < n; i++) {
+		char c = s[i];
+		switch (c) {
+		case '\t': *o++ = '\\'; *o++ = 't'; break;
+		case '\n': *o++ = '\\'; *o++ = 'n'; break;
+		case '\r': *o++ = '\\'; *o++ = 'r'; break;
+		case '\\': *o++ = '\\'; *o++ = '\\'; break;
+		default: *o++ = c;
+		}
+	}
+	b->len = (size_t)(o - b->p);
+	return 0;
+}
+
+static int tsv_put_vec(buf *b, const plm_field *f, const plm_val *v)
+{
+	const unsigned char *p = (const unsigned char *)v->s;
+	size_t es = plm_type_elsize(f->type), n = v->n / es;
+
+	if (buf_reserve(b, n * 17))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		float x;
+		if (es == 4) {
+			x = u2f(ld32(p + 4 * i));
+		} else {
+			uint16_t h = (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
+			x = f->type == PLM_T_F16 ? plm_f16_to_f32(h) :
+			    plm_bf16_to_f32(h);
+		}
+		if (buf_reserve(b, 33))
+			return -1;
+		if (i)
+			b->p[b->len++] = ',';
+		b->len += (size_t)plm_fmt_f32(b->p + b->len, x);
+	}
+	return 0;
+}
+
+static int tsv_put_row(plm_writer *w, const plm_val *vals)
+{
+	buf *b = &w->line;
+	int rc = 0;
+
+	b->len = 0;
+	for (size_t i = 0; i < w->s.n && !rc; i++) {
+		const plm_field *f = &w->s.f[i];
+		const plm_val *v = &vals[i];
+		if (i)
+			rc |= buf_put(b, "\t", 1);
+		if (v->nil) {
+			if (f->type == PLM_T_STR)
+				rc |= buf_put(b, "\\N", 2);
+			continue;
+		}
+		if (buf_reserve(b, 40))
+			return wfail(w, "out of memory");
+		switch (f->type) {
+		case PLM_T_STR:
+			rc |= tsv_put_str(b, v->s, v->n, i == 0);
+			break;
+		case PLM_T_INT:
+			b->len += i64_fmt(b->p + b->len, v->i);
+			break;
+		case PLM_T_FLOAT:
+			b->len += (size_t)plm_fmt_f64(b->p + b->len, v->f);
+			break;
+		case PLM_T_BOOL:
+			rc |= buf_puts(b, v->i ? "true" : "false");
+			break;
+		default:
+			rc |= tsv_put_vec(b, f, v);
+			break;
+		}
+	}
+	rc |= buf_put(b, "\n", 1);
+	if (rc)
+		return wfail(w, "out of memory");
+	return mp_write_cb(w, b->p, b->len);
+}
+
+static void mp_put_row(plm_writer *w, const plm_val *vals)
+{
+	msgpack_packer *pk = &w->pk;
+
+	msgpack_pack_array(pk, w->s.n);
+	for (size_t i = 0; i < w->s.n; i++) {
+		const plm_val *v = &vals[i];
+		if (v->nil) {
+			msgpack_pack_nil(pk);
+			continue;
+		}
+		switch (w->s.f[i].type) {
+		case PLM_T_STR:
+			msgpack_pack_str_with_body(pk, v->s, v->n);
+			break;
+		case PLM_T_INT:
+			msgpack_pack_int64(pk, v->i);
+			break;
+		case PLM_T_FLOAT:
+			msgpack_pack_double(pk, v->f);
+			break;
+		case PLM_T_BOOL:
+			if (v->i)
+				msgpack_pack_true(pk);
+			else
+				msgpack_pack_false(pk);
+			break;
+		default:
+			msgpack_pack_bin_with_body(pk, v->s, v->n);
+			break;
+		}
+	}
+}
+
+int plm_writer_row(plm_writer *w, const plm_val *vals)
+{
+	char msg[96], tn[32];
+
+	if (w->failed)
+		return -1;
+	for (size_t i = 0; i < w->s.n; i++) {
+		const plm_field *f = &w->s.f[i];
+		const char *e = check_val(f, &vals[i], msg, sizeof msg);
+		if (e)
+			return wfail(w, "record %llu: field '%s' (%s): %s",
+				     (unsigned long long)w->rows + 1, f->name,
+				     plm_type_name(f->type, f->dim, tn,
+						   sizeof tn), e);
+	}
+	if (w->tsv)
+		tsv_put_row(w, vals);
+	else
+		mp_put_row(w, vals);
+	if (w->failed)
+		return -1;
+	w->rows++;
+	w->sec_rows++;
+	return 0;
+}
+
+static void write_trailer(plm_writer *w)
+{
+	if (w->tsv)
+		return;
+	msgpack_pack_map(&w->pk, 1);
+	pack_cstr(&w->pk, "end");
+	msgpack_pack_uint64(&w->pk, w->sec_rows);
+}
+
+int plm_writer_section(plm_writer *w, const plm_schema *s)
+{
+	plm_schema c;
+
+	if (w->failed)
+		return -1;
+	if (check_schema(w, s))
+		return -1;
+	if (plm_schema_copy(&c, s))
+		return wfail(w, "out of memory");
+	write_trailer(w);
+	plm_schema_free(&w->s);
+	w->s = c;
+	w->sec_rows = 0;
+	return write_header(w);
+}
+
+int plm_writer_close(plm_writer *w, char *err, size_t errlen)
+{
+	if (!w->failed)
+		write_trailer(w);
+	if (w->failed) {
+		snprintf(err, errlen, "%s", w->err);
+		plm_writer_abort(w);
+		return -1;
+	}
+	int rc = plm_out_close(w->out, err, errlen);
+	w->out = NULL;
+	plm_schema_free(&w->s);
+	free(w->line.p);
+	free(w);
+	return rc ? -1 : 0;
+}
+
+void plm_writer_abort(plm_writer *w)
+{
+	if (!w)
+		return;
+	if (w->out)
+		plm_out_abort(w->out);
+	plm_schema_free(&w->s);
+	free(w->line.p);
+	free(w);
+}
+
+const char *plm_writer_error(const plm_writer *w)
+{
+	return w->err;
+}
+
+uint64_t plm_writer_rows(const plm_writer *w)
+{
+	return w->rows;
+}

@@ -1,0 +1,220 @@
+#!/bin/sh
+# The record stream format (man 5 plm-stream) as other programs write it:
+# streams built with Python's msgpack, every encoding a value may legally
+# use, and every malformed stream the reader must refuse with the record
+# number.  Also replays the fuzzers' crash inputs (tests/data/fuzz/).
+. "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
+
+PY=/usr/bin/python3
+HAVE_MSGPACK="$PY -c 'import msgpack'"
+
+# mk NAME 'python expression list of objects'  — writes NAME.rec
+mk () {
+	$PY - "$1" "$2" <<-\EOF
+	import msgpack, struct, sys
+	H = lambda fields, **kw: dict(plm=1, fields=[list(f) for f in fields], meta={"prov": []}, **kw)
+	T = lambda n: {"end": n}
+	F = lambda *xs: struct.pack("<%df" % len(xs), *xs)
+	objs = eval(sys.argv[2])
+	with open(sys.argv[1] + ".rec", "wb") as f:
+	    for o in objs:
+	        f.write(msgpack.packb(o, use_bin_type=True))
+	EOF
+}
+
+# A raw tail: mkraw NAME 'objects' 'hex bytes appended'
+mkraw () {
+	mk "$1" "$2" && $PY -c 'import sys; open(sys.argv[1] + ".rec", "ab").write(bytes.fromhex(sys.argv[2]))' "$1" "$3"
+}
+
+# bad NAME 'objects' 'expected message (grep -F)'
+bad () {
+	mk "$1" "$2" &&
+	test_exit 1 rec-cat -T -o "$1.out" "$1.rec" 2>"$1.err" &&
+	grep -F "rec-cat: $1.rec: $3" "$1.err" &&
+	test_path_is_missing "$1.out"
+}
+
+S3='[("id", "str"), ("n", "int"), ("v", "f32[2]")]'
+
+test_expect_success_if "$HAVE_MSGPACK" 'every legal encoding of each type' '
+	mk enc "[H([(\"s\",\"str\"),(\"i\",\"int\"),(\"f\",\"float\"),(\"b\",\"bool\"),(\"h\",\"f16[1]\")], extra={\"ignored\": 1}),
+		[\"x\" * 40, 200, 1, True, b\"\\x00\\x3c\"],
+		[\"y\" * 300, -40000, -7, False, None],
+		[\"\", 2**63 - 1, 1.5, None, b\"\\x00\\x7c\"],
+		[None, -2**63, float(\"-inf\"), True, b\"\\x01\\x00\"],
+		T(4)]" &&
+	rec-cat -T enc.rec >enc.tsv &&
+	grep -v "^#" enc.tsv >got &&
+	x40=$(printf "%040d" 0 | tr 0 x) && y300=$(printf "%0300d" 0 | tr 0 y) &&
+	printf "s:str\ti:int\tf:float\tb:bool\th:f16[1]\n" >want &&
+	printf "%s\t200\t1\ttrue\t1\n" $x40 >>want &&
+	printf "%s\t-40000\t-7\tfalse\t\n" $y300 >>want &&
+	printf "\t9223372036854775807\t1.5\t\tinf\n" >>want &&
+	printf "\\\\N\t-9223372036854775808\t-inf\ttrue\t5.9604645e-08\n" >>want &&
+	test_cmp want got
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'float32 on the wire is read as a float' '
+	$PY -c "
+import msgpack
+p = msgpack.Packer(use_single_float=True)
+open(\"f32.rec\", \"wb\").write(p.pack(dict(plm=1, fields=[[\"x\", \"float\"]])) + p.pack([0.1]) + p.pack({\"end\": 1}))
+" &&
+	rec-cat -T f32.rec >f32.tsv &&
+	tail -n 1 f32.tsv >got && echo 0.10000000149011612 >want && test_cmp want got
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'bin8/16/32 and str8/16/32 headers' '
+	mk bins "[H([(\"s\",\"str\"),(\"m\",\"f32[*,1]\")]),
+		[\"a\" * 70000, F(*range(70000))],
+		[\"b\", F(1)], T(2)]" &&
+	rec-cat -M bins.rec >bins2.rec &&
+	$PY -c "
+import msgpack
+a = list(msgpack.Unpacker(open(\"bins.rec\", \"rb\")))
+b = list(msgpack.Unpacker(open(\"bins2.rec\", \"rb\")))
+assert a[1:] == b[1:], \"rows differ\"
+assert len(b[1][1]) == 280000
+"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'EOF right after a trailer ends cleanly; same header again is absorbed' '
+	mk two "[H($S3), [\"a\", 1, F(1, 2)], T(1), H($S3), [\"b\", 2, None], T(1)]" &&
+	rec-cat -T two.rec >two.tsv &&
+	test $(grep -c "^#plm" two.tsv) -eq 1 &&
+	grep -v "^#" two.tsv | sed 1d >got &&
+	printf "a\t1\t1,2\nb\t2\t\n" >want && test_cmp want got
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'an empty section is fine' '
+	mk empty2 "[H($S3), T(0), H([(\"x\", \"int\")]), [5], T(1)]" &&
+	rec-cat -T empty2.rec >e.tsv &&
+	test $(grep -c "^#plm" e.tsv) -eq 2 &&
+	tail -n 1 e.tsv >got && echo 5 >want && test_cmp want got
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'row too narrow' '
+	bad narrow "[H($S3), [\"a\", 1, None], [\"b\", 2], T(2)]" \
+		"record 2: expected 3 fields, got 2"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'row too wide' '
+	bad wide "[H($S3), [\"a\", 1, None, 4], T(1)]" \
+		"record 1: expected 3 fields, got 4"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'str where int expected' '
+	bad strint "[H($S3), [\"a\", 1, None], [\"b\", 2, None], [\"c\", \"3\", None], T(3)]" \
+		"record 3: field '"'"'n'"'"' (int): got str"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'float where int expected' '
+	bad fltint "[H($S3), [\"a\", 1.0, None], T(1)]" \
+		"record 1: field '"'"'n'"'"' (int): got float"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'int where str expected' '
+	bad intstr "[H($S3), [7, 1, None], T(1)]" \
+		"record 1: field '"'"'id'"'"' (str): got int"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'bin of the wrong length for f32[2]' '
+	bad binlen "[H($S3), [\"a\", 1, F(1)], T(1)]" \
+		"record 1: field '"'"'v'"'"' (f32[2]): 4 bytes, expected 8"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'list where a vector expected' '
+	bad veclist "[H($S3), [\"a\", 1, [1.0, 2.0]], T(1)]" \
+		"record 1: field '"'"'v'"'"' (f32[2]): got array"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'f32[*,N] bin not a multiple of 4N' '
+	bad matlen "[H([(\"m\", \"f32[*,3]\")]), [F(1, 2, 3)], [F(1, 2, 3, 4)], T(2)]" \
+		"record 2: field '"'"'m'"'"' (f32[*,3]): 16 bytes, not a positive multiple of 12"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'int where bool expected' '
+	bad boolint "[H([(\"b\", \"bool\")]), [1], T(1)]" \
+		"record 1: field '"'"'b'"'"' (bool): got int"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'a map where a row should be' '
+	bad maprow "[H($S3), [\"a\", 1, None], {\"id\": \"b\"}, T(2)]" \
+		"record 2: expected a row, got a map"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'trailer count that does not match' '
+	bad trailer "[H($S3), [\"a\", 1, None], T(2)]" \
+		"trailer after record 1: \"end\" says a different count, the section has 1 rows"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'no trailer: truncated input' '
+	bad notrailer "[H($S3), [\"a\", 1, None]]" \
+		"truncated input after record 1"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'header without plm' '
+	bad noplm "[dict(fields=[[\"a\", \"str\"]]), T(0)]" \
+		"header: not a plm stream header"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'header without fields' '
+	bad nofields "[dict(plm=1), T(0)]" "header: no \"fields\" list"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'unknown type string' '
+	bad unktype "[H([(\"a\", \"f64[3]\")]), T(0)]" \
+		"header: unknown type '"'"'f64[3]'"'"' for field '"'"'a'"'"'"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'duplicate field names' '
+	bad dupname "[H([(\"a\", \"str\"), (\"a\", \"int\")]), T(0)]" \
+		"header: duplicate field name '"'"'a'"'"'"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'field entry that is not [name, type]' '
+	bad badfield "[H([(\"a\",)]), T(0)]" "header: field 1 is not [name, type]"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'a row after a trailer' '
+	bad rowafter "[H($S3), T(0), [\"a\", 1, None], T(1)]" \
+		"header after record 0: expected a header map, got array"
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'garbage bytes (0xc1) between rows' '
+	mkraw garb "[H($S3), [\"a\", 1, None], [\"b\", 2, None]]" "c1c1c1" &&
+	test_exit 1 rec-cat -T garb.rec >out 2>err &&
+	grep -F "rec-cat: garb.rec: record 3: not MessagePack" err
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'an array claiming 2^32-1 elements' '
+	mkraw huge "[H($S3)]" "ddffffffff" &&
+	test_exit 1 rec-cat -T huge.rec >out 2>err &&
+	grep -F "rec-cat: huge.rec: record 1: MessagePack array or map too large" err
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'a str claiming 4 GB, then EOF' '
+	mkraw bigstr "[H($S3)]" "93dbffffffff41" &&
+	test_exit 1 rec-cat -T bigstr.rec >out 2>err &&
+	grep -F "rec-cat: bigstr.rec: truncated input in record 1" err
+'
+
+test_expect_success 'TSV: text that is not a stream' '
+	printf "hello world\nsecond\tline\n" >hello.txt &&
+	test_exit 1 rec-cat -T hello.txt >out 2>err &&
+	grep -F "rec-cat: hello.txt:2: expected 1 fields, got 2" err
+'
+
+test_expect_success 'fuzzer crash inputs no longer crash' '
+	for f in "$DATA"/fuzz/*; do
+		[ -f "$f" ] || continue
+		rec-cat -T "$f" >out 2>err
+		code=$?
+		if [ $code -gt 1 ]; then
+			echo "exit $code on $f" && cat err && return 1
+		fi
+	done
+'
+
+test_done
