@@ -1,0 +1,207 @@
+/* rec-cut — select, reorder and rename fields, or drop them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plm/cli.h"
+#include "plm/recin.h"
+#include "plm/stream.h"
+
+static const char usage[] =
+	"[-TMx] -f LIST [-o FILE] [--shard K/N] [--shard-key FIELD] [FILE ...]";
+static const char summary[] =
+	"keep the fields in LIST (name or new=old), in that order; -x drops them";
+
+struct sel {
+	char *name;            /* output name */
+	char *from;            /* input name */
+};
+
+static plm_writer *w;
+
+/* where: the file a later section came from, or NULL. */
+static noreturn void fail(const char *where, const char *msg)
+{
+	char m[1024];
+	snprintf(m, sizeof m, "%s%s%s", where ? where : "", where ? ": " : "",
+		 msg);   /* msg may live in w */
+	if (w)
+		plm_writer_abort(w);
+	plm_die("%s", m);
+}
+
+/* "a,b=c" from every -f into sel[]; usage errors caught before reading. */
+static struct sel *parse_list(const plm_strlist *l, int complement, size_t *np)
+{
+	struct sel *v = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t k = 0; k < l->n; k++) {
+		char *dup = strdup(l->v[k]), *save = NULL, *tok;
+		if (!dup)
+			plm_die("out of memory");
+		if (!*dup || dup[strlen(dup) - 1] == ',' || *dup == ',' || strstr(dup, ",,"))
+			plm_usage_die("-f: empty field name in '%s'", l->v[k]);
+		for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(tok, '=');
+			if (eq && complement)
+				plm_usage_die("-x: cannot rename ('%s')", tok);
+			if (eq && (eq == tok || !eq[1] || strchr(eq + 1, '=')))
+				plm_usage_die("-f: '%s' is not NEW=OLD", tok);
+			if (n == cap) {
+				cap = cap ? 2 * cap : 8;
+				if (!(v = realloc(v, cap * sizeof *v)))
+					plm_die("out of memory");
+			}
+			if (eq)
+				*eq = 0;
+			v[n].name = strdup(tok);
+			v[n].from = strdup(eq ? eq + 1 : tok);
+			if (!v[n].name || !v[n].from)
+				plm_die("out of memory");
+			for (size_t j = 0; j < n && !complement; j++)
+				if (strcmp(v[j].name, tok) == 0)
+					plm_usage_die("-f: field '%s' named twice in the output", tok);
+			n++;
+		}
+		free(dup);
+	}
+	if (!n)
+		plm_usage_die("-f LIST is required");
+	*np = n;
+	return v;
+}
+
+/* Output schema and input index of each output field for input s.
+ * 0, or -1 with err naming the missing field. */
+static int resolve(const plm_schema *s, const struct sel *v, size_t n,
+		   int complement, plm_schema *out, int **idx, char *err,
+		   size_t errlen)
+{
+	int *ix = malloc((s->n + n + 1) * sizeof *ix);
+	char *drop = calloc(s->n + 1, 1);
+	if (!ix || !drop)
+		plm_die("out of memory");
+	plm_schema_init(out);
+	size_t m = 0;
+	for (size_t k = 0; k < n; k++) {
+		int f = plm_schema_find(s, v[k].from);
+		if (f < 0) {
+			snprintf(err, errlen, "no field '%s' in input", v[k].from);
+			free(ix);
+			free(drop);
+			return -1;
+		}
+		if (complement)
+			drop[f] = 1;
+		else
+			ix[m++] = f;
+	}
+	if (complement)
+		for (size_t f = 0; f < s->n; f++)
+			if (!drop[f])
+				ix[m++] = (int)f;
+	for (size_t k = 0; k < m; k++) {
+		const plm_field *f = &s->f[ix[k]];
+		const char *name = complement ? f->name : v[k].name;
+		if (plm_schema_add(out, name, f->type, f->dim) < 0)
+			plm_die("out of memory");
+	}
+	/* the section's meta goes on, with our prov entry */
+	unsigned char *meta = malloc(s->meta_len);
+	if (!meta)
+		plm_die("out of memory");
+	memcpy(meta, s->meta, s->meta_len);
+	free(out->meta);
+	out->meta = meta;
+	out->meta_len = s->meta_len;
+	if (plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(),
+				plm_argv(), 0, 0))
+		plm_die("out of memory");
+	free(drop);
+	free(*idx);
+	*idx = ix;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	plm_common c = { 0 };
+	plm_strlist list = { 0 };
+	int complement = 0;
+	const char *key = "id";
+	const plm_opt opts[] = {
+		PLM_LIST('f', "fields", &list, "LIST", "fields to keep: name or new=old, comma-separated"),
+		PLM_FLAG('x', "complement", &complement, "drop the fields in LIST, keep the rest in order"),
+		PLM_OPTS_OUTPUT(&c),
+		PLM_OPTS_SHARD(&c),
+		PLM_STR(0, "shard-key", &key, "FIELD", "hash FIELD for --shard (default id)"),
+		PLM_OPT_END_,
+	};
+	char err[1024];
+	const plm_val *row;
+	plm_val *vals = NULL;
+	int *idx = NULL;
+	size_t nsel;
+	plm_schema out;
+	plm_progress pg;
+
+	plm_init("rec-cut", argc, argv);
+	int i = plm_parse(argc, argv, opts, usage, summary);
+	struct sel *sel = parse_list(&list, complement, &nsel);
+	plm_shard sh = plm_shard_parse(c.shard);
+	int fmt = plm_common_format(&c);
+	plm_recin *in = plm_recin_open(argc - i, argv + i, err, sizeof err);
+	if (!in)
+		plm_die("%s", err);
+	const plm_schema *s = plm_recin_schema(in);
+	int ki = sh.n ? plm_shard_field(s, key, err, sizeof err) : 0;
+	if (ki < 0 || resolve(s, sel, nsel, complement, &out, &idx, err, sizeof err))
+		plm_die("%s", err);
+	if (!(w = plm_writer_open(c.output, fmt, &out, err, sizeof err)))
+		plm_die("%s", err);
+	if (!(vals = malloc((out.n + 1) * sizeof *vals)))
+		plm_die("out of memory");
+	plm_progress_init(&pg, c.progress, "B");
+
+	int rc;
+	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
+		if (rc == PLM_ERR)
+			fail(NULL, plm_recin_error(in));
+		if (rc == PLM_HEADER) {
+			plm_schema next;
+			if (sh.n && (ki = plm_shard_field(s, key, err, sizeof err)) < 0)
+				fail(plm_recin_name(in), err);
+			if (resolve(s, sel, nsel, complement, &next, &idx, err, sizeof err))
+				fail(plm_recin_name(in), err);
+			/* same output fields: the section goes on */
+			if (!plm_schema_equal(&next, &out) && plm_writer_section(w, &next))
+				fail(NULL, plm_writer_error(w));
+			plm_schema_free(&out);
+			out = next;
+			if (!(vals = realloc(vals, (out.n + 1) * sizeof *vals)))
+				plm_die("out of memory");
+			continue;
+		}
+		plm_recin_progress(in, &pg, 0);
+		if (sh.n && !plm_shard_keep_val(&sh, &row[ki], s->f[ki].type))
+			continue;
+		for (size_t k = 0; k < out.n; k++)
+			vals[k] = row[idx[k]];
+		if (plm_writer_row(w, vals))
+			fail(NULL, plm_writer_error(w));
+	}
+	plm_recin_progress(in, &pg, 1);
+	plm_recin_close(in);
+	if (plm_writer_close(w, err, sizeof err))
+		plm_die("%s", err);
+	plm_schema_free(&out);
+	free(vals);
+	free(idx);
+	for (size_t k = 0; k < nsel; k++) {
+		free(sel[k].name);
+		free(sel[k].from);
+	}
+	free(sel);
+	free(list.v);
+	return 0;
+}

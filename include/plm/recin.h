@@ -1,0 +1,51 @@
+/* recin.h — the FILE operands of a record tool read as one stream.
+ *
+ * Files are opened one after the other (none or "-" = stdin).  When the
+ * next file's fields equal the current ones its rows simply follow (its
+ * meta is dropped: the first section's meta stands for the run, as in
+ * rec-cat); when they differ, plm_recin_next() returns PLM_HEADER, exactly
+ * as plm_reader_next() does for a new section inside one file.  Each file
+ * must end with its trailer: a truncated file is an error, not an EOF.
+ *
+ * Also the --shard helpers every per-record tool shares. */
+#ifndef PLM_RECIN_H
+#define PLM_RECIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plm/cli.h"
+#include "plm/stream.h"
+
+typedef struct plm_recin plm_recin;
+
+/* Opens paths[0] (n == 0: stdin) and reads its header.  NULL + err on
+ * failure (message as plm_reader_open's). */
+plm_recin *plm_recin_open(int n, char **paths, char *err, size_t errlen);
+/* PLM_ROW, PLM_HEADER (fields changed: see plm_recin_schema), PLM_EOF
+ * (every file ended cleanly) or PLM_ERR (plm_recin_error). */
+int plm_recin_next(plm_recin *r, const plm_val **row);
+/* The current section's fields; the pointer is stable, the contents change
+ * only when plm_recin_next() returns PLM_HEADER. */
+const plm_schema *plm_recin_schema(const plm_recin *r);
+const char *plm_recin_error(const plm_recin *r);
+uint64_t plm_recin_recno(const plm_recin *r);     /* rows read, all files */
+/* The file being read ("stdin" for -), for messages about a section. */
+const char *plm_recin_name(const plm_recin *r);
+/* Input bytes consumed so far and the total (0 when unknown: stdin, a
+ * pipe), over all files: for plm_progress_update(). */
+void plm_recin_bytes(const plm_recin *r, uint64_t *done, uint64_t *total);
+/* plm_progress_update() (end = 0) or plm_progress_end() (end = 1) with
+ * the bytes above and the rows read; a no-op when p is off. */
+void plm_recin_progress(const plm_recin *r, plm_progress *p, int end);
+void plm_recin_close(plm_recin *r);
+
+/* --shard K/N support.  plm_shard_field() finds the key field (str or int)
+ * or fills err ("no field 'id' in input" / "field 'id' is f32[3]: a shard
+ * key must be str or int") and returns -1.  plm_shard_keep_val() hashes a str value's
+ * bytes, an int's decimal text; nil hashes as the empty key. */
+int plm_shard_field(const plm_schema *s, const char *name, char *err,
+		    size_t errlen);
+int plm_shard_keep_val(const plm_shard *sh, const plm_val *v, enum plm_type t);
+
+#endif

@@ -1,0 +1,195 @@
+/* recin.c — FILE operands read in sequence as one record stream. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "plm/recin.h"
+
+struct plm_recin {
+	int n, cur;
+	char **paths;          /* borrowed from the caller (argv) */
+	plm_reader *r;
+	plm_schema s;          /* copy of the current section's fields */
+	uint64_t recno;
+	uint64_t done_bytes;   /* raw bytes of the files already finished */
+	uint64_t total;        /* 0 when any input's size is unknown */
+	char err[1024];
+};
+
+static int is_stdin(const char *p)
+{
+	return !p || strcmp(p, "-") == 0;
+}
+
+static uint64_t total_size(int n, char **paths)
+{
+	uint64_t t = 0;
+	struct stat st;
+	if (n == 0)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		if (is_stdin(paths[i]) || stat(paths[i], &st) || !S_ISREG(st.st_mode))
+			return 0;
+		t += (uint64_t)st.st_size;
+	}
+	return t;
+}
+
+plm_recin *plm_recin_open(int n, char **paths, char *err, size_t errlen)
+{
+	plm_recin *r = calloc(1, sizeof *r);
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->n = n;
+	r->paths = paths;
+	r->r = plm_reader_open(n ? paths[0] : NULL, err, errlen);
+	/* plm_schema_copy() overwrites its destination (init on failure) */
+	if (!r->r)
+		plm_schema_init(&r->s);
+	if (!r->r || plm_schema_copy(&r->s, plm_reader_schema(r->r))) {
+		if (r->r)
+			snprintf(err, errlen, "out of memory");
+		plm_recin_close(r);
+		return NULL;
+	}
+	r->total = total_size(n, paths);
+	return r;
+}
+
+/* The current file ended cleanly: move on.  PLM_ROW-like 1 to keep
+ * reading (same fields), PLM_HEADER, PLM_EOF or PLM_ERR. */
+static int next_file(plm_recin *r)
+{
+	if (r->cur + 1 >= r->n)
+		return PLM_EOF;
+	r->done_bytes += plm_in_raw_pos(plm_reader_in(r->r));
+	plm_reader_close(r->r);
+	r->r = plm_reader_open(r->paths[++r->cur], r->err, sizeof r->err);
+	if (!r->r)
+		return PLM_ERR;
+	const plm_schema *ns = plm_reader_schema(r->r);
+	if (plm_schema_equal(&r->s, ns))
+		return 1;
+	plm_schema_free(&r->s);
+	if (plm_schema_copy(&r->s, ns)) {
+		snprintf(r->err, sizeof r->err, "out of memory");
+		return PLM_ERR;
+	}
+	return PLM_HEADER;
+}
+
+int plm_recin_next(plm_recin *r, const plm_val **row)
+{
+	for (;;) {
+		if (!r->r)
+			return PLM_ERR;
+		int rc = plm_reader_next(r->r, row);
+		switch (rc) {
+		case PLM_ROW:
+			r->recno++;
+			return PLM_ROW;
+		case PLM_HEADER:
+			plm_schema_free(&r->s);
+			if (plm_schema_copy(&r->s, plm_reader_schema(r->r))) {
+				snprintf(r->err, sizeof r->err, "out of memory");
+				return PLM_ERR;
+			}
+			return PLM_HEADER;
+		case PLM_EOF:
+			rc = next_file(r);
+			if (rc != 1)
+				return rc;
+			break;
+		default:
+			snprintf(r->err, sizeof r->err, "%s", plm_reader_error(r->r));
+			return PLM_ERR;
+		}
+	}
+}
+
+const plm_schema *plm_recin_schema(const plm_recin *r)
+{
+	return &r->s;
+}
+
+const char *plm_recin_error(const plm_recin *r)
+{
+	return r->err;
+}
+
+uint64_t plm_recin_recno(const plm_recin *r)
+{
+	return r->recno;
+}
+
+const char *plm_recin_name(const plm_recin *r)
+{
+	return r->r ? plm_in_name(plm_reader_in(r->r)) : "";
+}
+
+void plm_recin_bytes(const plm_recin *r, uint64_t *done, uint64_t *total)
+{
+	uint64_t d = r->done_bytes;
+	if (r->r)
+		d += plm_in_raw_pos(plm_reader_in(r->r));
+	*done = d;
+	*total = r->total;
+}
+
+void plm_recin_progress(const plm_recin *r, plm_progress *p, int end)
+{
+	uint64_t d, t;
+	if (!p->on)
+		return;
+	plm_recin_bytes(r, &d, &t);
+	if (end)
+		plm_progress_end(p, d, r->recno);
+	else
+		plm_progress_update(p, d, t, r->recno);
+}
+
+void plm_recin_close(plm_recin *r)
+{
+	if (!r)
+		return;
+	if (r->r)
+		plm_reader_close(r->r);
+	plm_schema_free(&r->s);
+	free(r);
+}
+
+int plm_shard_field(const plm_schema *s, const char *name, char *err,
+		    size_t errlen)
+{
+	int i = plm_schema_find(s, name);
+	if (i < 0) {
+		snprintf(err, errlen, "no field '%s' in input", name);
+		return -1;
+	}
+	if (s->f[i].type != PLM_T_STR && s->f[i].type != PLM_T_INT) {
+		char tn[64];
+		plm_type_name(s->f[i].type, s->f[i].dim, tn, sizeof tn);
+		snprintf(err, errlen, "field '%s' is %s: a shard key must be str or int",
+			 name, tn);
+		return -1;
+	}
+	return i;
+}
+
+int plm_shard_keep_val(const plm_shard *sh, const plm_val *v, enum plm_type t)
+{
+	char buf[32];
+	if (sh->n == 0)
+		return 1;
+	if (v->nil)
+		return plm_shard_keep(sh, "", 0);
+	if (t == PLM_T_INT) {
+		int n = snprintf(buf, sizeof buf, "%" PRId64, v->i);
+		return plm_shard_keep(sh, buf, (size_t)n);
+	}
+	return plm_shard_keep(sh, v->s, v->n);
+}
