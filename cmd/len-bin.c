@@ -1,0 +1,326 @@
+/* len-bin — assign length bins ([lo, hi) intervals) to records, and
+ * derive per-bin integer quotas from a reference distribution. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plm/bins.h"
+#include "plm/cli.h"
+#include "plm/recin.h"
+#include "plm/stream.h"
+
+static const char usage[] =
+	"[-TM] [--clamp] (--edges LIST | --quantiles N --ref FILE) [-k FIELD] "
+	"[--len-field FIELD] [--targets N [--targets-out FILE]] [-o FILE] "
+	"[--shard K/N] [--shard-key FIELD] [FILE ...]";
+static const char summary[] =
+	"assign length bins bin, bin_lo, bin_hi; derive per-bin quotas";
+
+static const char *seqf = "seq", *lenf = "len";
+
+/* Where a section's length comes from: the int field lenf if the section
+ * has it, else the str field seqf. */
+typedef struct lensrc {
+	int li, si;
+} lensrc;
+
+static int lensrc_find(lensrc *ls, const plm_schema *s, char *err, size_t errlen)
+{
+	char t[64];
+	ls->li = plm_schema_find(s, lenf);
+	ls->si = -1;
+	if (ls->li >= 0) {
+		if (s->f[ls->li].type == PLM_T_INT)
+			return 0;
+		snprintf(err, errlen, "field '%s' is %s: a length must be int", lenf,
+			 plm_type_name(s->f[ls->li].type, s->f[ls->li].dim, t, sizeof t));
+		return -1;
+	}
+	ls->si = plm_schema_find(s, seqf);
+	if (ls->si < 0) {
+		snprintf(err, errlen, "no field '%s' or '%s' in input", lenf, seqf);
+		return -1;
+	}
+	if (s->f[ls->si].type != PLM_T_STR) {
+		snprintf(err, errlen, "field '%s' is %s: a sequence must be str", seqf,
+			 plm_type_name(s->f[ls->si].type, s->f[ls->si].dim, t, sizeof t));
+		return -1;
+	}
+	return 0;
+}
+
+/* The length of row, or -1 + err. */
+static int64_t row_len(const lensrc *ls, const plm_val *row, char *err,
+		       size_t errlen)
+{
+	const plm_val *v = &row[ls->li >= 0 ? ls->li : ls->si];
+	if (v->nil) {
+		snprintf(err, errlen, "field '%s' is nil", ls->li >= 0 ? lenf : seqf);
+		return -1;
+	}
+	if (ls->li < 0)
+		return (int64_t)v->n;
+	if (v->i < 0) {
+		snprintf(err, errlen, "field '%s' is negative (%lld)", lenf, (long long)v->i);
+		return -1;
+	}
+	return v->i;
+}
+
+static void read_ref(const char *path, plm_lenhist *h)
+{
+	char err[1024], msg[1100];
+	const plm_val *row;
+	lensrc ls;
+	plm_reader *r = plm_reader_open(path, err, sizeof err);
+	if (!r)
+		plm_die("--ref: %s", err);
+	if (lensrc_find(&ls, plm_reader_schema(r), err, sizeof err))
+		plm_die("--ref: %s: %s", path, err);
+	for (;;) {
+		int rc = plm_reader_next(r, &row);
+		if (rc == PLM_EOF)
+			break;
+		if (rc == PLM_ERR)
+			plm_die("--ref: %s", plm_reader_error(r));
+		if (rc == PLM_HEADER) {
+			if (lensrc_find(&ls, plm_reader_schema(r), err, sizeof err))
+				plm_die("--ref: %s: %s", path, err);
+			continue;
+		}
+		int64_t len = row_len(&ls, row, err, sizeof err);
+		if (len < 0) {
+			snprintf(msg, sizeof msg, "--ref: %s: record %llu: %s", path,
+				 (unsigned long long)plm_reader_recno(r), err);
+			plm_die("%s", msg);
+		}
+		if (plm_lenhist_add(h, len))
+			plm_die("out of memory");
+	}
+	plm_reader_close(r);
+	if (h->n == 0)
+		plm_die("--ref: %s: no records", path);
+}
+
+static void add_prov(plm_schema *s, const plm_bins *b)
+{
+	char edges[4096];
+	if (plm_schema_add_prov(s, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), 0, 0) ||
+	    plm_schema_prov_set(s, "edges", plm_bins_format(b, edges, sizeof edges)))
+		plm_die("out of memory");
+}
+
+/* The quota table: bin, [bin_lo, bin_hi,] quota. */
+static void write_targets(const char *path, int fmt, int bounds,
+			  const plm_bins *b, const uint64_t *quota)
+{
+	char err[1024];
+	plm_schema s;
+	plm_schema_init(&s);
+	plm_schema_add(&s, "bin", PLM_T_INT, 0);
+	if (bounds) {
+		plm_schema_add(&s, "bin_lo", PLM_T_INT, 0);
+		plm_schema_add(&s, "bin_hi", PLM_T_INT, 0);
+	}
+	plm_schema_add(&s, "quota", PLM_T_INT, 0);
+	add_prov(&s, b);
+	plm_writer *w = plm_writer_open(path, fmt, &s, err, sizeof err);
+	if (!w)
+		plm_die("%s", err);
+	for (size_t i = 0; i < b->n; i++) {
+		plm_val v[4] = { plm_v_int((int64_t)i), plm_v_int(b->edge[i]),
+				 plm_v_int(b->edge[i + 1]), plm_v_int((int64_t)quota[i]) };
+		if (!bounds)
+			v[1] = v[3];
+		if (plm_writer_row(w, v)) {
+			plm_writer_abort(w);
+			plm_die("%s", plm_writer_error(w));
+		}
+	}
+	if (plm_writer_close(w, err, sizeof err))
+		plm_die("%s", err);
+	plm_schema_free(&s);
+}
+
+typedef struct binner {
+	plm_schema out;
+	lensrc ls;
+	int bi, loi, hii, ki;
+	plm_val *vals;
+} binner;
+
+static int binner_section(binner *bn, const plm_schema *in, const plm_bins *b,
+			  const plm_shard *sh, const char *skey, char *err,
+			  size_t errlen)
+{
+	if (lensrc_find(&bn->ls, in, err, errlen))
+		return -1;
+	bn->ki = sh->n ? plm_shard_field(in, skey, err, errlen) : 0;
+	if (bn->ki < 0)
+		return -1;
+	plm_schema_free(&bn->out);
+	if (plm_schema_copy(&bn->out, in))
+		plm_die("out of memory");
+	bn->bi = plm_schema_add(&bn->out, "bin", PLM_T_INT, 0);
+	bn->loi = plm_schema_add(&bn->out, "bin_lo", PLM_T_INT, 0);
+	bn->hii = plm_schema_add(&bn->out, "bin_hi", PLM_T_INT, 0);
+	add_prov(&bn->out, b);
+	free(bn->vals);
+	if (!(bn->vals = calloc(bn->out.n, sizeof *bn->vals)))
+		plm_die("out of memory");
+	return 0;
+}
+
+/* Bin the records of the FILE operands to the output. */
+static void bin_stream(int n, char **paths, const plm_common *c, int fmt,
+		       const plm_bins *b, const plm_shard *sh, const char *skey,
+		       int clamp)
+{
+	char err[1024];
+	plm_recin *in = plm_recin_open(n, paths, err, sizeof err);
+	if (!in)
+		plm_die("%s", err);
+	binner bn = { 0 };
+	plm_schema_init(&bn.out);
+	if (binner_section(&bn, plm_recin_schema(in), b, sh, skey, err, sizeof err))
+		plm_die("%s", err);
+	plm_writer *w = plm_writer_open(c->output, fmt, &bn.out, err, sizeof err);
+	if (!w)
+		plm_die("%s", err);
+	plm_progress pg;
+	plm_progress_init(&pg, c->progress, "B");
+	size_t nin = plm_recin_schema(in)->n;
+	for (;;) {
+		const plm_val *row;
+		int rc = plm_recin_next(in, &row);
+		if (rc == PLM_EOF)
+			break;
+		if (rc == PLM_ERR) {
+			plm_writer_abort(w);
+			plm_die("%s", plm_recin_error(in));
+		}
+		unsigned long long recno = plm_recin_recno(in);
+		if (rc == PLM_HEADER) {
+			if (binner_section(&bn, plm_recin_schema(in), b, sh, skey, err, sizeof err)) {
+				plm_writer_abort(w);
+				plm_die("record %llu: %s", recno + 1, err);
+			}
+			nin = plm_recin_schema(in)->n;
+			if (plm_writer_section(w, &bn.out)) {
+				plm_writer_abort(w);
+				plm_die("%s", plm_writer_error(w));
+			}
+			continue;
+		}
+		if (!plm_shard_keep_val(sh, &row[bn.ki], plm_recin_schema(in)->f[bn.ki].type))
+			continue;
+		int64_t len = row_len(&bn.ls, row, err, sizeof err);
+		if (len < 0) {
+			plm_writer_abort(w);
+			plm_die("record %llu: %s", recno, err);
+		}
+		long k = plm_bins_find(b, len);
+		if (k < 0 && clamp)
+			k = k == -1 ? 0 : (long)b->n - 1;
+		if (k < 0) {
+			plm_writer_abort(w);
+			plm_die("record %llu: length %lld is outside the bins [%lld, %lld) (use --clamp)",
+				recno, (long long)len, (long long)b->edge[0], (long long)b->edge[b->n]);
+		}
+		memcpy(bn.vals, row, nin * sizeof *row);
+		bn.vals[bn.bi] = plm_v_int(k);
+		bn.vals[bn.loi] = plm_v_int(b->edge[k]);
+		bn.vals[bn.hii] = plm_v_int(b->edge[k + 1]);
+		if (plm_writer_row(w, bn.vals)) {
+			plm_writer_abort(w);
+			plm_die("%s", plm_writer_error(w));
+		}
+		if (pg.on)
+			plm_recin_progress(in, &pg, 0);
+	}
+	plm_recin_progress(in, &pg, 1);
+	plm_recin_close(in);
+	/* The quota table only once the records are safely out. */
+	if (plm_writer_close(w, err, sizeof err))
+		plm_die("%s", err);
+	plm_schema_free(&bn.out);
+	free(bn.vals);
+}
+
+int main(int argc, char **argv)
+{
+	plm_common c = { 0 };
+	const char *edges = NULL, *ref = NULL, *tout = NULL, *skey = "id";
+	long long nq = 0, targets = -1;
+	int clamp = 0;
+	const plm_opt opts[] = {
+		PLM_STR(0, "edges", &edges, "LIST", "bin edges, e.g. 0,100,200 (bins [0,100) [100,200))"),
+		PLM_INT(0, "quantiles", &nq, "N", "N bins from quantiles of --ref", 1, 100000),
+		PLM_STR(0, "ref", &ref, "FILE", "reference stream (quantiles, quotas)"),
+		PLM_FLAG(0, "clamp", &clamp, "put lengths outside the edges into the end bins"),
+		PLM_STR('k', "key", &seqf, "FIELD", "sequence field (default seq)"),
+		PLM_STR(0, "len-field", &lenf, "FIELD", "length field, used when present (default len)"),
+		PLM_INT(0, "targets", &targets, "N", "per-bin quotas summing to N, from --ref", 0, LLONG_MAX),
+		PLM_STR(0, "targets-out", &tout, "FILE", "write the quotas (bin, quota) to FILE and bin the input"),
+		PLM_OPTS_OUTPUT(&c),
+		PLM_OPTS_SHARD(&c),
+		PLM_STR(0, "shard-key", &skey, "FIELD", "hash FIELD for --shard (default id)"),
+		PLM_OPT_END_,
+	};
+	char err[1024], msg[1200];
+	plm_lenhist h = { 0 };
+	plm_bins b;
+	uint64_t *quota = NULL;
+
+	plm_init("len-bin", argc, argv);
+	int i = plm_parse(argc, argv, opts, usage, summary);
+	plm_shard sh = plm_shard_parse(c.shard);
+	int fmt = plm_common_format(&c);
+	if (!edges == !nq)
+		plm_usage_die("give exactly one of --edges and --quantiles");
+	if (nq && !ref)
+		plm_usage_die("--quantiles needs --ref FILE");
+	if (targets >= 0 && !ref)
+		plm_usage_die("--targets needs --ref FILE");
+	if (tout && targets < 0)
+		plm_usage_die("--targets-out needs --targets N");
+	if (targets >= 0 && !tout && i < argc)
+		plm_usage_die("--targets without --targets-out writes the quota table and reads no input; give --targets-out FILE to bin FILE operands too");
+
+	if (ref)
+		read_ref(ref, &h);
+	if (edges ? plm_bins_parse(&b, edges, err, sizeof err)
+		  : plm_bins_quantiles(&b, &h, (size_t)nq, err, sizeof err))
+		plm_usage_die("%s", err);
+	if (nq && b.n < (size_t)nq)
+		plm_warn("%zu bins, not %lld: reference lengths tie at quantiles (edges %s)",
+			 b.n, nq, plm_bins_format(&b, msg, sizeof msg));
+
+	if (targets >= 0) {
+		uint64_t *cnt = calloc(b.n, sizeof *cnt), outside;
+		quota = calloc(b.n, sizeof *quota);
+		if (!cnt || !quota)
+			plm_die("out of memory");
+		plm_lenhist_bin(&h, &b, clamp, cnt, &outside);
+		if (outside)
+			plm_die("--ref: %llu reference lengths outside the edges %s (use --clamp)",
+				(unsigned long long)outside, plm_bins_format(&b, msg, sizeof msg));
+		if (plm_quota_lr(cnt, b.n, (uint64_t)targets, quota))
+			plm_die("--ref: no reference lengths in any bin");
+		free(cnt);
+		if (!tout) {
+			write_targets(c.output, fmt, 1, &b, quota);
+			goto done;
+		}
+	}
+
+	bin_stream(argc - i, argv + i, &c, fmt, &b, &sh, skey, clamp);
+	if (tout)
+		write_targets(tout, fmt, 0, &b, quota);
+done:
+	plm_bins_free(&b);
+	plm_lenhist_free(&h);
+	free(quota);
+	return 0;
+}

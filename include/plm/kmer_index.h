@@ -1,0 +1,69 @@
+/* kmer_index.h — near-duplicate pairs by k-mer containment, through an
+ * inverted index instead of all pairs (leak-check).
+ *
+ * Measure.  K(s) is the set of distinct k-mers of s over the 20 standard
+ * amino acids (case-insensitive; a k-mer holding any other letter is not
+ * counted).  sim(a, b) = |K(a) ∩ K(b)| / min(|K(a)|, |K(b)|): the share of
+ * the smaller k-mer set found in the larger one (containment of the shorter
+ * sequence in the longer).  Undefined (the pair is never reported) when
+ * either set is empty.  Under point substitutions at identity p a k-mer
+ * survives with probability about p^k (k = 5: 0.95 at p = 0.99, 0.59 at
+ * 0.9, 0.17 at 0.7).
+ *
+ * Search.  The index maps each k-mer to the sequences that hold it.  A
+ * sequence with at most short_max distinct k-mers is indexed with all of
+ * them; a longer one only with its sampled k-mers (FracMinHash: those whose
+ * mixed code is 0 mod scale), so memory is about 4 bytes × (total k-mers /
+ * scale + k-mers of short sequences).  Every sequence then queries with all
+ * its k-mers, counting hits per target:
+ *   - target short: the count is |K(a) ∩ K(b)| exactly;
+ *   - both long: the count is the shared sampled k-mers; the pair becomes a
+ *     candidate when it reaches a quarter of what a pair exactly at min_sim
+ *     would expect (at least 1), and candidates are verified exactly;
+ *   - query short, target long: skipped — found exactly from the other side.
+ * K-mers held by more than max_occ indexed sequences (low-complexity runs)
+ * are not used to find candidates; pairs whose count may be short because
+ * of that are verified exactly.  Each unordered pair is reported once, with
+ * its exact sim. */
+#ifndef PLM_KMER_INDEX_H
+#define PLM_KMER_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct plm_kmer_opts {
+	int k;                 /* 3..6 */
+	uint32_t scale;        /* >= 1; 1 = index every k-mer */
+	uint32_t short_max;    /* fully indexed up to this many k-mers */
+	uint32_t max_occ;      /* 0 = no limit */
+	double min_sim;        /* report pairs with sim >= min_sim (> 0) */
+	int threads;           /* >= 1 */
+} plm_kmer_opts;
+
+typedef struct plm_kmer_pair {
+	uint32_t a, b;         /* a < b: indices into the sequence arrays */
+	double sim;
+} plm_kmer_pair;
+
+typedef struct plm_kmer_stats {
+	uint64_t postings;     /* index entries */
+	uint64_t hits;         /* posting entries walked */
+	uint64_t verified;     /* candidate pairs checked exactly */
+	uint64_t frequent;     /* k-mers skipped for max_occ */
+	uint64_t empty;        /* sequences without any k-mer */
+	size_t bytes;          /* index memory */
+} plm_kmer_stats;
+
+/* Exact sim of two sequences (for tests and checks); -1 when undefined. */
+double plm_kmer_sim(const char *a, size_t la, const char *b, size_t lb, int k);
+
+/* Pairs (a, b) with cls[a] != 0xff, cls[b] != 0xff and
+ * want[cls[a] * ncls + cls[b]] != 0 (want must be symmetric) whose sim is at
+ * least o->min_sim.  *out is malloc'd, sorted by (a, b).  Sequences are
+ * seq[i][0..len[i]).  0, or -1 + err. */
+int plm_kmer_pairs(const char *const *seq, const uint32_t *len, size_t n,
+		   const uint8_t *cls, const unsigned char *want, size_t ncls,
+		   const plm_kmer_opts *o, plm_kmer_pair **out, size_t *nout,
+		   plm_kmer_stats *st, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,170 @@
+#!/bin/sh
+# hash-dedup: first occurrence of each sequence wins, order kept; --exclude
+# from a stream, FASTA or hash list; --write-hashes; counts on stderr; the
+# same survivors as seqkit rmdup -s on real data.
+. "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
+
+rows () { grep -v '^#' "$1" | sed 1d; }
+
+test_expect_success 'setup' '
+	printf "id:str\tseq:str\tn:int\n" >in.tsv &&
+	printf "a\tMKV\t1\nb\tMKL\t2\nc\tMKV\t3\nd\tmkv\t4\ne\t\t5\nf\tMKL\t6\ng\t\t7\n" >>in.tsv &&
+	rec-cat -M in.tsv >in.rec
+'
+
+test_expect_success 'first wins, order kept, other fields passed through' '
+	hash-dedup -T in.rec >out 2>err &&
+	rows out >actual &&
+	printf "a\tMKV\t1\nb\tMKL\t2\nd\tmkv\t4\ne\t\t5\n" >expect &&
+	test_cmp expect actual &&
+	head -n 3 out | grep -q "^id:str	seq:str	n:int$"
+'
+
+test_expect_success 'counts on stderr; -q silences them' '
+	grep -q "^hash-dedup: 7 in, 4 kept, 3 duplicates, 0 excluded;" err &&
+	hash-dedup -q -o x.rec in.rec 2>err2 &&
+	test ! -s err2
+'
+
+test_expect_success 'meta.prov names hash-dedup' '
+	grep "^#meta" out | grep -q "\"tool\":\"hash-dedup\""
+'
+
+test_expect_success '-i compares upper-cased sequences' '
+	hash-dedup -T -i in.tsv >out 2>/dev/null &&
+	rows out | cut -f1 >actual &&
+	printf "a\nb\ne\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success '-k dedups on another str field' '
+	printf "id:str\tp:str\nx\tA\ny\tA\nz\tB\n" >k.tsv &&
+	hash-dedup -T -k p k.tsv >out 2>/dev/null &&
+	rows out | cut -f1 >actual &&
+	printf "x\nz\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success '--write-hashes: one 32-hex XXH3-128 per kept record' '
+	hash-dedup -q -o kept.rec --write-hashes h.txt in.rec &&
+	test $(wc -l <h.txt) -eq 4 &&
+	test $(grep -c "^[0-9a-f]\{32\}$" h.txt) -eq 4 &&
+	# XXH3-128 of the empty sequence (record e), a published test vector
+	sed -n 4p h.txt >actual &&
+	echo 99aa06d3014798d86001c324468d497f >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success '--exclude a hash list drops everything in it' '
+	printf "id:str\tseq:str\tn:int\nq\tMKV\t1\nr\tWWW\t2\nr2\tWWW\t3\ns\t\t4\n" >b.tsv &&
+	hash-dedup -T --exclude h.txt b.tsv >out 2>err &&
+	rows out >actual &&
+	printf "r\tWWW\t2\n" >expect &&
+	test_cmp expect actual &&
+	grep -q "4 in, 1 kept, 1 duplicates, 2 excluded (exclude set: 4 entries, 4 distinct)" err
+'
+
+test_expect_success '--exclude a stream, a FASTA file, gzip compressed' '
+	hash-dedup -T --exclude in.rec b.tsv >out1 2>/dev/null &&
+	rows out1 >actual &&
+	test_cmp expect actual &&
+	printf ">p1 x\nMK\nV\n>p2\n\n>p3\nQQ\n" >ex.fa && gzip -c ex.fa >ex.fa.gz &&
+	hash-dedup -T --exclude ex.fa.gz b.tsv >out2 2>/dev/null &&
+	rows out2 | cut -f1 >actual2 &&
+	printf "r\n" >expect2 &&
+	test_cmp expect2 actual2
+'
+
+test_expect_success '--exclude makes sets disjoint' '
+	hash-dedup -q -o a.rec --write-hashes ha.txt in.rec &&
+	hash-dedup -q -T --exclude ha.txt b.tsv in.tsv >out &&
+	rows out | cut -f2 | sort >bseqs &&
+	hash-dedup -q -T in.rec >aout && rows aout | cut -f2 | sort >aseqs &&
+	comm -12 aseqs bseqs >common &&
+	test ! -s common
+'
+
+test_expect_success 'an empty hash list excludes nothing' '
+	: >empty.txt &&
+	hash-dedup -q -T --exclude empty.txt in.rec >out &&
+	test $(rows out | wc -l) -eq 4
+'
+
+test_expect_success 'duplicates across files and sections count once' '
+	hash-dedup -T in.rec in.tsv >out 2>err &&
+	test $(rows out | wc -l) -eq 4 &&
+	grep -q "14 in, 4 kept, 10 duplicates" err
+'
+
+# ---- errors -----------------------------------------------------------
+
+test_expect_success 'missing field: exit 1, no output file' '
+	test_exit 1 hash-dedup -k nope -o o.rec in.rec 2>err &&
+	grep -q "^hash-dedup: .*no field .nope." err &&
+	test_path_is_missing o.rec
+'
+
+test_expect_success 'wrong type: exit 1' '
+	test_exit 1 hash-dedup -k n -o o.rec in.rec 2>err &&
+	grep -q "field .n. is int" err &&
+	test_path_is_missing o.rec
+'
+
+test_expect_success 'nil sequence: exit 1, names the record' '
+	printf "id:str\tseq:str\nx\tMK\ny\t\\\\N\n" >nil.tsv &&
+	test_exit 1 hash-dedup -o o.rec nil.tsv 2>err &&
+	grep -q "record 2: field .seq. is nil" err &&
+	test_path_is_missing o.rec
+'
+
+test_expect_success 'empty input: exit 1' '
+	: >empty &&
+	test_exit 1 hash-dedup -o o.rec empty 2>err &&
+	grep -q "empty input" err &&
+	test_path_is_missing o.rec
+'
+
+test_expect_success 'truncated stream: exit 1, no output files' '
+	size=$(wc -c <in.rec) &&
+	head -c $((size - 3)) in.rec >trunc.rec &&
+	test_exit 1 hash-dedup -o o.rec --write-hashes oh.txt trunc.rec 2>err &&
+	grep -q "truncated" err &&
+	test_path_is_missing o.rec &&
+	test_path_is_missing oh.txt
+'
+
+test_expect_success 'bad hash list line: exit 1 with file:line' '
+	printf "99aa06d3014798d86001c324468d497f\nnot-a-hash\n" >bad.txt &&
+	test_exit 1 hash-dedup -o o.rec --exclude bad.txt in.rec 2>err &&
+	grep -q "bad.txt:2: not a sequence hash" err &&
+	test_path_is_missing o.rec
+'
+
+test_expect_success 'exclude stream without the field: exit 1' '
+	test_exit 1 hash-dedup -o o.rec --exclude k.tsv in.rec 2>err &&
+	grep -q "no field .seq." err &&
+	test_path_is_missing o.rec
+'
+
+# ---- real data: same survivors as seqkit rmdup -s ---------------------
+
+test_expect_success_if 'test -f "$DATA/uniprot_20k.fasta.gz"' 'real data with known duplicates' '
+	fasta-cat -o u.rec "$DATA/uniprot_20k.fasta.gz" &&
+	# 2,000 records again under new ids: all must go
+	gzip -dc "$DATA/uniprot_20k.fasta.gz" | awk "/^>/{n++} n<=2000" |
+		sed "s/^>/>dup_/" >dups.fa &&
+	gzip -dc "$DATA/uniprot_20k.fasta.gz" >u.fa && cat u.fa dups.fa >all.fa &&
+	fasta-cat -o all.rec all.fa &&
+	hash-dedup -o d.rec all.rec 2>err &&
+	# the sample itself holds 1,199 duplicate sequences
+	grep -q "22000 in, 18801 kept, 3199 duplicates" err &&
+	rec-cut -T -f id d.rec >ids && ! grep -q "^dup_" ids
+'
+
+test_expect_success_if 'command -v seqkit && test -f all.fa' 'same surviving ids as seqkit rmdup -s' '
+	seqkit rmdup -s -P all.fa 2>/dev/null | grep "^>" | sed "s/^>//; s/ .*//" >expect &&
+	rows ids >actual &&
+	test_cmp expect actual
+'
+
+test_done

@@ -1,0 +1,181 @@
+#!/bin/sh
+# leak-check: exact and k-mer near-duplicates across splits, recall at known
+# identity levels, index == all-pairs, exit codes, report records.
+. "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
+
+PY=/usr/bin/python3
+
+test_expect_success 'setup: generator and all-pairs oracle' '
+	cat >gen.py <<-\PY &&
+	# gen.py N L SEED: N random originals (train); for each, copies with
+	# exactly round((1-p)L) substitutions at p = 99, 90, 70, 30 % identity
+	# and one unrelated random sequence (test).
+	import random, sys
+	n, L, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+	rng = random.Random(seed)
+	AA = "ACDEFGHIKLMNPQRSTVWY"
+	def rand(l): return "".join(rng.choice(AA) for _ in range(l))
+	def mutate(s, p):
+	    s = list(s)
+	    for i in rng.sample(range(len(s)), round((1 - p) * len(s))):
+	        s[i] = rng.choice([a for a in AA if a != s[i]])
+	    return "".join(s)
+	print("id:str\tseq:str\tsplit:str")
+	for i in range(n):
+	    o = rand(L)
+	    print(f"o{i}\t{o}\ttrain")
+	    for p in (99, 90, 70, 30):
+	        print(f"m{p}_{i}\t{mutate(o, p / 100)}\ttest")
+	    print(f"u{i}\t{rand(L)}\ttest")
+	PY
+	cat >brute.py <<-\PY &&
+	# brute.py FILE K MINSIM: all train x test pairs with containment >= MINSIM
+	import sys
+	f, k, t = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+	AA = set("ACDEFGHIKLMNPQRSTVWY")
+	def ks(s):
+	    s = s.upper()
+	    return {s[i:i + k] for i in range(len(s) - k + 1) if set(s[i:i + k]) <= AA}
+	tr, te = [], []
+	for line in open(f):
+	    if line.startswith(("#", "id:")):
+	        continue
+	    i, s, sp = line.rstrip("\n").split("\t")[:3]
+	    (tr if sp == "train" else te).append((i, ks(s)))
+	for a, A in tr:
+	    for b, B in te:
+	        m = min(len(A), len(B))
+	        if m and len(A & B) / m >= t:
+	            print(f"{a}\t{b}\t{len(A & B) / m:.6f}")
+	PY
+	$PY gen.py 200 300 7 >g300.tsv &&
+	$PY gen.py 200 60 7 >g60.tsv &&
+	$PY gen.py 60 150 3 >g150.tsv &&
+	test $(wc -l <g300.tsv) -eq 1201
+'
+
+# per level: how many of the 200 copies were reported against their original
+levels () {
+	sed -n "4,\$p" "$1" | awk -F"\t" "{ split(\$2, x, \"_\"); if (x[2] != \"\" && \$1 == \"o\" x[2]) n[x[1]]++; else if (\$2 ~ /^u/) n[\"u\"]++ }
+		END { printf \"m99=%d m90=%d m70=%d m30=%d u=%d\n\", n[\"m99\"], n[\"m90\"], n[\"m70\"], n[\"m30\"], n[\"u\"] }"
+}
+
+test_expect_success 'recall at identity levels, length 300, -s 0.5' '
+	test_exit 1 leak-check -T g300.tsv >r.tsv 2>err &&
+	levels r.tsv >got &&
+	echo "m99=200 m90=200 m70=0 m30=0 u=0" >want &&
+	test_cmp want got &&
+	grep -q "400 pair(s) cross forbidden split boundaries (0 exact, 400 near" err
+'
+
+test_expect_success 'recall at identity levels, length 300, -s 0.1' '
+	test_exit 1 leak-check -T -s 0.1 g300.tsv >r.tsv 2>err &&
+	levels r.tsv >got &&
+	echo "m99=200 m90=200 m70=198 m30=0 u=0" >want &&
+	test_cmp want got
+'
+
+test_expect_success 'recall at identity levels, length 60' '
+	test_exit 1 leak-check -T g60.tsv >r.tsv 2>err &&
+	levels r.tsv >got &&
+	echo "m99=200 m90=189 m70=0 m30=0 u=0" >want &&
+	test_cmp want got &&
+	test_exit 1 leak-check -T -s 0.1 g60.tsv >r.tsv 2>err &&
+	levels r.tsv >got &&
+	echo "m99=200 m90=200 m70=164 m30=0 u=0" >want &&
+	test_cmp want got
+'
+
+for args in "g60.tsv 0.5" "g150.tsv 0.1" "g150.tsv 0.3"; do
+	set -- $args
+	test_expect_success "the index finds exactly the all-pairs answer ($1, -s $2)" "
+		test_exit 1 leak-check -T -s $2 $1 >r.tsv &&
+		sed -n '4,\$p' r.tsv | awk -F'\t' '{printf \"%s\t%s\t%.6f\n\", \$1, \$2, \$5}' | sort >mine &&
+		$PY brute.py $1 5 $2 | sort >oracle &&
+		test_cmp oracle mine
+	"
+done
+
+test_expect_success 'every k-mer indexed (--scale 1) gives the same pairs' '
+	test_exit 1 leak-check -T -s 0.1 g150.tsv >a.tsv &&
+	test_exit 1 leak-check -T -s 0.1 --scale 1 g150.tsv >b.tsv &&
+	sed -n "4,\$p" a.tsv >a && sed -n "4,\$p" b.tsv >b && test_cmp a b
+'
+
+test_expect_success 'threads do not change the report' '
+	test_exit 1 leak-check -T --threads 1 g300.tsv >a.tsv &&
+	test_exit 1 leak-check -T --threads 3 g300.tsv >b.tsv &&
+	sed -n "4,\$p" a.tsv >a && sed -n "4,\$p" b.tsv >b && test_cmp a b
+'
+
+test_expect_success 'exact report on a small input' '
+	A=MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQFEVVHSLAKWKRQTLGQHDFSAGEGLYTHMKALRPDEDRLSPLHSVYVDQWDWERVMGDGERQFSTLKSTVEAIWAGIKATEAAVSEEFGLAPFLPDQIHFVHSQELLSRYPDLDAKGRERAIAKDLGAVFLVGIGGKLSDGHRHDVRAPDYDDWSTPSELGHAGLNGDILVWNPVLEDAFELSSMGIRVDADTLKHQLALTGDEDRLELEWHQALLRGEMPQTIGGGIGQSRLTMLLLQLPHIGQVQCGVWPAACRESVPALL &&
+	B=MSTNPKPQRKTKRNTNRRPQDVKFPGGGQIVGGVYLLPRRGPRLGVRATRKTSERSQPRGRRQPIPKARRPEGRTWAQPGYPWPLYGNEGCGWAGWLLSPRGSRPSWGPTDPRRRSRNLGKVIDTLTCGFADLMGYIPLVGAPLGGAARALAHGVRVLEDGVNYATGNLPGCSFSIFLLALLSCLTVPASA &&
+	Bmut=$(echo $B | sed "s/^MSTNP/MSTNQ/") &&
+	{ printf "id:str\tseq:str\tsplit:str\textra:int\n" &&
+	  printf "a1\t%s\ttrain\t1\n" $A &&
+	  printf "b1\t%s\tval\t2\n" $B &&
+	  printf "a2\t%s\ttest\t3\n" $A &&
+	  printf "b2\t%s\ttest\t4\n" $Bmut &&
+	  printf "c1\tMKV\ttest\t5\n" &&
+	  printf "a3\t%s\ttrain\t6\n" $(echo $A | tr A-Z a-z); } >small.tsv &&
+	test_exit 1 leak-check -T small.tsv >r.tsv 2>err &&
+	sed -n 3p r.tsv >hdr &&
+	printf "a:str\tb:str\tsplit_a:str\tsplit_b:str\tsim:float\texact:bool\n" >want &&
+	test_cmp want hdr &&
+	sed -n "4,\$p" r.tsv >got &&
+	printf "a1\ta2\ttrain\ttest\t1\ttrue\nb1\tb2\tval\ttest\t0.9732620320855615\tfalse\na3\ta2\ttrain\ttest\t1\tfalse\n" >want &&
+	test_cmp want got &&
+	grep -q "3 pair(s) cross forbidden split boundaries (1 exact, 2 near" err &&
+	grep -q "note: 1 sequence(s) have no 5-mer" err
+'
+
+test_expect_success 'no leak: exit 0, empty report, prov appended' '
+	sed "/^b2/d; /^a2/d" small.tsv >clean.tsv &&
+	leak-check -T clean.tsv >r.tsv 2>err &&
+	test $(wc -l <r.tsv) -eq 3 &&
+	! grep -v "note: 1 sequence(s) have no 5-mer" err &&
+	grep -q "\"tool\":\"leak-check\"" r.tsv
+'
+
+test_expect_success '--forbid chooses the boundaries and the orientation' '
+	leak-check -T --forbid train:val small.tsv >r.tsv &&
+	test $(wc -l <r.tsv) -eq 3 &&
+	test_exit 1 leak-check -T --forbid test:train -o r.tsv small.tsv &&
+	sed -n "4,\$p" r.tsv | cut -f1-4 >got &&
+	printf "a2\ta1\ttest\ttrain\na2\ta3\ttest\ttrain\n" >want &&
+	test_cmp want got &&
+	leak-check -T --forbid train:nosuch small.tsv >r.tsv 2>err &&
+	grep -q "no record in split .nosuch." err
+'
+
+test_expect_success 'usage errors' '
+	test_exit 2 leak-check --forbid train small.tsv &&
+	test_exit 2 leak-check --forbid test:test small.tsv &&
+	test_exit 2 leak-check -k 7 small.tsv &&
+	test_exit 2 leak-check -s 0 small.tsv &&
+	test_exit 2 leak-check -s 1.5 small.tsv
+'
+
+test_expect_success 'missing field, wrong type, missing value' '
+	cut -f1,2 small.tsv >nosplit.tsv &&
+	test_exit 1 leak-check -o r.mp nosplit.tsv 2>err &&
+	grep -q "no field .split." err && test_path_is_missing r.mp &&
+	test_exit 1 leak-check --split extra small.tsv 2>err &&
+	grep -q "field .extra. (--split) must be str" err &&
+	printf "id:str\tseq:str\tsplit:str\nx\t\\\\N\ttrain\n" >nil.tsv &&
+	test_exit 1 leak-check nil.tsv 2>err &&
+	grep -q "record 1: missing value in field .seq." err
+'
+
+test_expect_success 'empty and truncated input: exit 1, no report file' '
+	: >empty &&
+	test_exit 1 leak-check -o r.mp empty 2>err &&
+	grep -q "empty input" err && test_path_is_missing r.mp &&
+	strat-split -M -r train=0.5,test=0.5 --id id small.tsv >s.mp &&
+	head -c $(($(wc -c <s.mp) - 3)) s.mp >cut.mp &&
+	test_exit 1 leak-check -o r.mp cut.mp 2>err &&
+	grep -q "truncated" err && test_path_is_missing r.mp
+'
+
+test_done
