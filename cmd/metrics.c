@@ -1,0 +1,804 @@
+/* metrics — metric panels of a classifier's predictions (man/metrics.1).
+ *
+ * Reads every row first (rankings need them all), then computes one panel
+ * for all rows and one per value of --by, optional bootstrap intervals,
+ * checks --require, writes plots and finally the panel stream:
+ *   panel:str metric:str true:str pred:str value:float lo:float hi:float n:int
+ * The definitions live in lib/metrics.c (include/plm/metrics.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "plm/cli.h"
+#include "plm/map.h"
+#include "plm/metrics.h"
+#include "plm/recin.h"
+#include "plm/rng.h"
+#include "plm/stream.h"
+#include "plm/svgplot.h"
+
+static const char usage[] =
+	"[-TM] [--progress] [--skip-missing] [-y FIELD] [-s FIELD] "
+	"[--pred FIELD] [--pos VALUE] [--classes LIST] [--threshold X] "
+	"[--bins N] [--by FIELD] [--bootstrap N] [--seed N] [--ci X] "
+	"[--require LIST] [--plot-dir DIR] [-o FILE] [FILE ...]";
+static const char summary[] =
+	"accuracy, F1, MCC, AUROC, AP, log loss, ECE ... per panel, "
+	"with bootstrap intervals";
+
+enum mode { BINARY = 1, MULTI_PROB, MULTI_PRED };
+
+struct opts {
+	const char *label, *score, *pred, *pos, *classes, *by, *plot_dir;
+	double threshold, ci;
+	long long bins, reps, seed;
+	int skip_missing;
+	plm_strlist require;
+};
+
+/* Rows kept in memory, column by column. */
+struct data {
+	enum mode mode;
+	uint32_t k;                    /* classes (multi-class) */
+	size_t n, cap;
+	double *score;                 /* binary */
+	unsigned char *y01;            /* binary */
+	uint32_t *y, *pred;            /* multi-class */
+	double *prob;                  /* n × k (MULTI_PROB) */
+	uint32_t *panel;               /* index into panels, with --by */
+	plm_strmap *panels;            /* --by value text → index */
+	plm_strmap *classes;           /* class name → index */
+	uint64_t skipped;
+};
+
+/* Field positions in the current section. */
+struct bind {
+	int yi, si, pi, bi;
+	enum plm_type yt, st, pt, bt;
+	uint32_t sdim;
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		plm_die("out of memory");
+	return q;
+}
+
+/* Text of a key value (str, int, bool) into buf; returns its length. */
+static size_t key_text(const plm_val *v, enum plm_type t, char *buf,
+		       size_t len, const char **p)
+{
+	if (t == PLM_T_STR) {
+		*p = v->s;
+		return v->n;
+	}
+	*p = buf;
+	if (t == PLM_T_BOOL)
+		return (size_t)snprintf(buf, len, "%s", v->i ? "true" : "false");
+	return (size_t)snprintf(buf, len, "%lld", (long long)v->i);
+}
+
+static int find_field(const plm_schema *s, const char *name, const char *what)
+{
+	int i = plm_schema_find(s, name);
+	if (i < 0)
+		plm_die("no field '%s' in input (%s)", name, what);
+	return i;
+}
+
+static void need_key_type(const plm_schema *s, int i, const char *what)
+{
+	char tn[64];
+	enum plm_type t = s->f[i].type;
+	if (t != PLM_T_STR && t != PLM_T_INT && t != PLM_T_BOOL)
+		plm_die("field '%s' (%s) is %s: it must be str, int or bool",
+			s->f[i].name, what,
+			plm_type_name(t, s->f[i].dim, tn, sizeof tn));
+}
+
+/* Resolve fields in a (new section's) schema; the first call decides the
+ * mode, later sections must keep the types. */
+static void bind(struct bind *b, const plm_schema *s, const struct opts *o,
+		 struct data *d, int first)
+{
+	char tn[64];
+	struct bind nb = { -1, -1, -1, -1, 0, 0, 0, 0, 0 };
+	const char *score = o->score, *pred = o->pred;
+	if (!score && !pred && plm_schema_find(s, "score") < 0 &&
+	    plm_schema_find(s, "pred") >= 0)
+		pred = "pred";          /* predicted classes only */
+	else if (!score)
+		score = "score";
+	nb.yi = find_field(s, o->label, "the true label, -y");
+	need_key_type(s, nb.yi, "the true label");
+	nb.yt = s->f[nb.yi].type;
+	if (score) {
+		nb.si = find_field(s, score, "the score, -s");
+		nb.st = s->f[nb.si].type;
+		nb.sdim = s->f[nb.si].dim;
+		if (nb.st != PLM_T_FLOAT && nb.st != PLM_T_F32 &&
+		    nb.st != PLM_T_F16 && nb.st != PLM_T_BF16)
+			plm_die("field '%s' (the score) is %s: it must be float "
+				"(binary) or f32[K] class probabilities", score,
+				plm_type_name(nb.st, nb.sdim, tn, sizeof tn));
+		if (nb.st != PLM_T_FLOAT && nb.sdim < 2)
+			plm_die("field '%s' has %u class%s: need at least 2",
+				score, nb.sdim, nb.sdim == 1 ? "" : "es");
+	}
+	if (pred) {
+		nb.pi = find_field(s, pred, "the predicted class, --pred");
+		need_key_type(s, nb.pi, "the predicted class");
+		nb.pt = s->f[nb.pi].type;
+		if (nb.pt != nb.yt)
+			plm_die("field '%s' is %s but the label '%s' is %s: "
+				"they must have one type", pred,
+				plm_type_name(nb.pt, 0, tn, sizeof tn), o->label,
+				plm_type_name(nb.yt, 0, tn + 32, sizeof tn - 32));
+	}
+	if (o->by) {
+		nb.bi = find_field(s, o->by, "--by");
+		need_key_type(s, nb.bi, "--by");
+		nb.bt = s->f[nb.bi].type;
+	}
+	enum mode m = nb.si < 0 ? MULTI_PRED
+		    : nb.st == PLM_T_FLOAT ? BINARY : MULTI_PROB;
+	if (m == BINARY && pred)
+		plm_die("--pred needs multi-class input (the score '%s' is "
+			"one float)", score);
+	if (first) {
+		d->mode = m;
+		if (m == MULTI_PROB)
+			d->k = nb.sdim;
+	} else if (m != d->mode || nb.yt != b->yt || nb.st != b->st ||
+		   nb.sdim != b->sdim || nb.pt != b->pt || nb.bt != b->bt) {
+		plm_die("a later section changes the type of a field "
+			"metrics reads");
+	}
+	*b = nb;
+}
+
+/* Class index of a label/pred value (multi-class). */
+static uint32_t class_of(struct data *d, const plm_val *v, enum plm_type t,
+			 const struct opts *o, uint64_t rec, const char *what)
+{
+	char buf[64];
+	const char *p;
+	size_t n = key_text(v, t, buf, sizeof buf, &p);
+	if (d->mode == MULTI_PROB && !o->classes) {
+		if (t == PLM_T_STR)
+			plm_die("record %llu: str labels with class "
+				"probabilities need --classes (the names of "
+				"the %u columns)", (unsigned long long)rec, d->k);
+		if (v->i < 0 || v->i >= (int64_t)d->k)
+			plm_die("record %llu: %s %lld is not a class of "
+				"f32[%u] (0..%u); give --classes",
+				(unsigned long long)rec, what, (long long)v->i,
+				d->k, d->k - 1);
+		return (uint32_t)v->i;
+	}
+	if (d->mode == MULTI_PROB) {
+		uint64_t *slot = plm_strmap_get(d->classes, p, n);
+		if (!slot)
+			plm_die("record %llu: %s '%.*s' is not one of --classes",
+				(unsigned long long)rec, what, (int)n, p);
+		return (uint32_t)*slot;
+	}
+	int added;
+	uint64_t *slot = plm_strmap_put(d->classes, p, n, &added);
+	if (!slot)
+		plm_die("out of memory");
+	if (added)
+		*slot = plm_strmap_size(d->classes) - 1;
+	return (uint32_t)*slot;
+}
+
+static int is_pos(const plm_val *v, enum plm_type t, const char *pos)
+{
+	if (t == PLM_T_STR)
+		return v->n == strlen(pos) && memcmp(v->s, pos, v->n) == 0;
+	long long x;
+	if (t == PLM_T_BOOL) {
+		x = !strcmp(pos, "true") ? 1 : !strcmp(pos, "false") ? 0 : -1;
+		if (x < 0 && plm_strtoll(pos, 0, 1, &x))
+			plm_die("--pos '%s': the label is bool (true/false)", pos);
+	} else if (plm_strtoll(pos, INT64_MIN, INT64_MAX, &x)) {
+		plm_die("--pos '%s': the label is int", pos);
+	}
+	return v->i == x;
+}
+
+static double vec_at(const plm_val *v, enum plm_type t, uint32_t j)
+{
+	const unsigned char *p = (const unsigned char *)v->s;
+	if (t == PLM_T_F32) {
+		float f;
+		memcpy(&f, p + 4 * j, 4);
+		return f;
+	}
+	uint16_t h = (uint16_t)(p[2 * j] | p[2 * j + 1] << 8);
+	return t == PLM_T_F16 ? plm_f16_to_f32(h) : plm_bf16_to_f32(h);
+}
+
+static void grow(struct data *d)
+{
+	if (d->n < d->cap)
+		return;
+	d->cap = d->cap ? d->cap * 2 : 1024;
+	d->panel = xrealloc(d->panel, d->cap * sizeof *d->panel);
+	if (d->mode == BINARY) {
+		d->score = xrealloc(d->score, d->cap * sizeof *d->score);
+		d->y01 = xrealloc(d->y01, d->cap);
+	} else {
+		d->y = xrealloc(d->y, d->cap * sizeof *d->y);
+		d->pred = xrealloc(d->pred, d->cap * sizeof *d->pred);
+	}
+	if (d->mode == MULTI_PROB)
+		d->prob = xrealloc(d->prob, d->cap * d->k * sizeof *d->prob);
+}
+
+static void add_row(struct data *d, const struct bind *b, const plm_val *row,
+		    const struct opts *o, uint64_t rec)
+{
+	const plm_val *yv = &row[b->yi];
+	int miss = yv->nil || (b->si >= 0 && row[b->si].nil) ||
+		   (b->pi >= 0 && row[b->pi].nil) || (b->bi >= 0 && row[b->bi].nil);
+	if (miss) {
+		const char *f = yv->nil ? o->label
+			      : b->si >= 0 && row[b->si].nil ? "score"
+			      : b->pi >= 0 && row[b->pi].nil ? "pred" : o->by;
+		if (!o->skip_missing)
+			plm_die("record %llu: %s is missing (nil); "
+				"--skip-missing skips such records",
+				(unsigned long long)rec, f);
+		d->skipped++;
+		return;
+	}
+	grow(d);
+	size_t i = d->n;
+	if (d->mode == BINARY) {
+		double s = row[b->si].f;
+		if (isnan(s))
+			plm_die("record %llu: score is NaN", (unsigned long long)rec);
+		d->score[i] = s;
+		d->y01[i] = (unsigned char)is_pos(yv, b->yt, o->pos);
+	} else {
+		d->y[i] = class_of(d, yv, b->yt, o, rec, "label");
+	}
+	if (d->mode == MULTI_PROB) {
+		const plm_val *v = &row[b->si];
+		double *p = d->prob + i * d->k;
+		for (uint32_t j = 0; j < d->k; j++)
+			if (isnan(p[j] = vec_at(v, b->st, j)))
+				plm_die("record %llu: class probability %u is "
+					"NaN", (unsigned long long)rec, j);
+		d->pred[i] = b->pi >= 0
+			? class_of(d, &row[b->pi], b->pt, o, rec, "pred")
+			: plm_argmax(p, d->k);
+	} else if (d->mode == MULTI_PRED) {
+		d->pred[i] = class_of(d, &row[b->pi], b->pt, o, rec, "pred");
+	}
+	if (b->bi >= 0) {
+		char buf[64], name[512];
+		const char *p;
+		size_t n = key_text(&row[b->bi], b->bt, buf, sizeof buf, &p);
+		int len = snprintf(name, sizeof name, "%s=%.*s", o->by,
+				   (int)n, p);
+		if (len >= (int)sizeof name)
+			plm_die("record %llu: --by value too long",
+				(unsigned long long)rec);
+		int added;
+		uint64_t *slot = plm_strmap_put(d->panels, name, (size_t)len, &added);
+		if (!slot)
+			plm_die("out of memory");
+		if (added)
+			*slot = plm_strmap_size(d->panels) - 1;
+		d->panel[i] = (uint32_t)*slot;
+	}
+	d->n++;
+}
+
+/* ---- panels ------------------------------------------------------------- */
+
+struct panel {
+	const char *name;
+	size_t n;
+	plm_metrics m;
+	double lo[PLM_M_COUNT], hi[PLM_M_COUNT];
+	size_t undef[PLM_M_COUNT];
+	/* the panel's rows (binary sorted by score) */
+	double *score;
+	unsigned char *y01;
+	plm_mc mc;
+	double *cm;
+};
+
+static void panel_rows(const struct data *d, struct panel *p, long which)
+{
+	size_t n = 0, k = d->k;
+	for (size_t i = 0; i < d->n; i++)
+		n += which < 0 || d->panel[i] == (uint32_t)which;
+	p->n = n;
+	if (d->mode == BINARY) {
+		p->score = xrealloc(NULL, n * sizeof *p->score);
+		p->y01 = xrealloc(NULL, n);
+	} else {
+		uint32_t *y = xrealloc(NULL, n * sizeof *y);
+		uint32_t *pr = xrealloc(NULL, n * sizeof *pr);
+		double *prob = d->prob ? xrealloc(NULL, n * k * sizeof *prob) : NULL;
+		size_t j = 0;
+		for (size_t i = 0; i < d->n; i++) {
+			if (which >= 0 && d->panel[i] != (uint32_t)which)
+				continue;
+			y[j] = d->y[i];
+			pr[j] = d->pred[i];
+			if (prob)
+				memcpy(prob + j * k, d->prob + i * k, k * sizeof *prob);
+			j++;
+		}
+		p->mc = (plm_mc){ n, d->k, y, pr, prob, NULL, 0 };
+		if (plm_mc_prepare(&p->mc))
+			plm_die("out of memory");
+		return;
+	}
+	size_t j = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (which >= 0 && d->panel[i] != (uint32_t)which)
+			continue;
+		p->score[j] = d->score[i];
+		p->y01[j++] = d->y01[i];
+	}
+	if (plm_bin_sort(p->score, p->y01, n))
+		plm_die("out of memory");
+}
+
+static void panel_eval(const struct data *d, struct panel *p,
+		       const struct opts *o)
+{
+	plm_bin b = { p->score, p->y01, p->n, o->threshold, (int)o->bins,
+		NULL, NULL };
+	if (d->mode == BINARY && o->reps > 0 && plm_bin_prepare(&b))
+		plm_die("out of memory");
+	const void *data = d->mode == BINARY ? (const void *)&b : (const void *)&p->mc;
+	plm_metrics_fn fn = d->mode == BINARY ? plm_bin_fn : plm_mc_fn;
+	if (fn(data, NULL, &p->m))
+		plm_die("out of memory");
+	for (int id = 0; id < PLM_M_COUNT; id++)
+		p->lo[id] = p->hi[id] = NAN;
+	if (d->mode != BINARY) {
+		p->cm = xrealloc(NULL, (size_t)d->k * d->k * sizeof *p->cm);
+		plm_confusion(&p->mc, NULL, p->cm);
+	}
+	if (o->reps > 0 && p->n > 0 &&
+	    plm_bootstrap(data, fn, p->n, (uint64_t)o->seed, (size_t)o->reps,
+			  o->ci, p->lo, p->hi, p->undef))
+		plm_die("out of memory");
+	plm_bin_free(&b);
+	for (int id = 0; id < PLM_M_COUNT; id++) {
+		if (!p->m.has[id])
+			continue;
+		if (isnan(p->m.v[id])) {
+			plm_warn("panel %s: %s is undefined: %s (written as nil)",
+				 p->name, plm_metric_name(id), p->m.why[id]);
+			p->lo[id] = p->hi[id] = NAN;
+		} else if (o->reps > 0 && p->n > 0 && p->undef[id]) {
+			plm_warn("panel %s: %s undefined in %zu of %lld bootstrap "
+				 "replicates; interval from the others",
+				 p->name, plm_metric_name(id), p->undef[id], o->reps);
+		}
+	}
+}
+
+/* --require: every named metric defined in every panel. */
+static void check_required(const struct opts *o, struct panel *ps, size_t np,
+			   enum mode mode)
+{
+	int bad = 0;
+	for (size_t r = 0; r < o->require.n; r++) {
+		char *list = strdup(o->require.v[r]), *save = NULL;
+		if (!list)
+			plm_die("out of memory");
+		for (char *t = strtok_r(list, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save)) {
+			int id = plm_metric_find(t);
+			for (size_t i = 0; i < np; i++) {
+				if (!ps[i].m.has[id]) {
+					plm_warn("--require %s: no such metric for %s "
+						 "input", t, mode == BINARY ? "binary"
+						 : mode == MULTI_PROB ? "multi-class"
+						 : "predicted-class (no scores)");
+					bad++;
+					break;
+				}
+				if (isnan(ps[i].m.v[id])) {
+					plm_warn("panel %s: required metric %s is "
+						 "undefined: %s", ps[i].name, t,
+						 ps[i].m.why[id]);
+					bad++;
+				}
+			}
+		}
+		free(list);
+	}
+	if (bad)
+		plm_die("%d required metric%s undefined: no output written",
+			bad, bad == 1 ? "" : "s");
+}
+
+static void check_require_names(const plm_strlist *l)
+{
+	for (size_t r = 0; r < l->n; r++) {
+		char *list = strdup(l->v[r]), *save = NULL;
+		if (!list)
+			plm_die("out of memory");
+		for (char *t = strtok_r(list, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save))
+			if (plm_metric_find(t) < 0)
+				plm_usage_die("--require: unknown metric '%s'", t);
+		free(list);
+	}
+}
+
+/* ---- plots -------------------------------------------------------------- */
+
+static void plot_file(const char *dir, const char *panel, const char *kind,
+		      const plm_plot *pl, const plm_series *s, size_t ns)
+{
+	char path[4096], err[512];
+	int len = snprintf(path, sizeof path, "%s/", dir);
+	for (const char *c = panel; *c && len < (int)sizeof path - 32; c++)
+		path[len++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			(*c >= '0' && *c <= '9') || strchr("._=-", *c) ? *c : '_';
+	snprintf(path + len, sizeof path - (size_t)len, ".%s.svg", kind);
+	plm_out *o = plm_out_open(path, err, sizeof err);
+	if (!o)
+		plm_die("%s", err);
+	if (plm_svg_plot(o, pl, s, ns)) {
+		plm_out_abort(o);
+		plm_die("%s: write error", path);
+	}
+	if (plm_out_close(o, err, sizeof err))
+		plm_die("%s", err);
+}
+
+static void plots_binary(const char *dir, struct panel *p, int bins)
+{
+	double *fpr = xrealloc(NULL, (p->n + 1) * sizeof *fpr);
+	double *tpr = xrealloc(NULL, (p->n + 1) * sizeof *tpr);
+	double *pre = xrealloc(NULL, (p->n + 1) * sizeof *pre);
+	double *rec = xrealloc(NULL, (p->n + 1) * sizeof *rec);
+	size_t k = plm_bin_curves(p->score, p->y01, p->n, fpr, tpr, pre, rec);
+	char title[600];
+	snprintf(title, sizeof title, "ROC — %s (AUROC %.4f)", p->name,
+		 p->m.v[PLM_M_AUROC]);
+	plm_series s = { fpr, tpr, k, NULL, 0 };
+	plm_plot pl = { title, "false positive rate", "true positive rate",
+		0, 1, 0, 1, 1 };
+	plot_file(dir, p->name, "roc", &pl, &s, k ? 1 : 0);
+	snprintf(title, sizeof title, "Precision-recall — %s (AP %.4f)",
+		 p->name, p->m.v[PLM_M_AP]);
+	s = (plm_series){ rec, pre, k, NULL, 0 };
+	pl = (plm_plot){ title, "recall", "precision", 0, 1, 0, 1, 0 };
+	plot_file(dir, p->name, "pr", &pl, &s, k ? 1 : 0);
+
+	double *cnt = xrealloc(NULL, (size_t)bins * sizeof *cnt);
+	double *mp = xrealloc(NULL, (size_t)bins * sizeof *mp);
+	double *fr = xrealloc(NULL, (size_t)bins * sizeof *fr);
+	plm_calibration(p->score, p->y01, p->n, bins, cnt, mp, fr);
+	/* empty bins are left out, not drawn as gaps */
+	size_t m = 0;
+	for (int b = 0; b < bins; b++)
+		if (cnt[b] > 0) {
+			mp[m] = mp[b];
+			fr[m++] = fr[b];
+		}
+	snprintf(title, sizeof title, "Calibration — %s (ECE %.4f)", p->name,
+		 p->m.v[PLM_M_ECE]);
+	s = (plm_series){ mp, fr, m, NULL, 1 };
+	pl = (plm_plot){ title, "mean predicted probability",
+		"fraction positive", 0, 1, 0, 1, 1 };
+	plot_file(dir, p->name, "calibration", &pl, &s, 1);
+	free(fpr); free(tpr); free(pre); free(rec);
+	free(cnt); free(mp); free(fr);
+}
+
+/* One-vs-rest ROC and PR curves, one line per class. */
+static void plots_multi(const char *dir, struct panel *p, char **names)
+{
+	size_t n = p->n, k = p->mc.k;
+	double *buf = xrealloc(NULL, 4 * k * (n + 1) * sizeof *buf);
+	double *sc = xrealloc(NULL, (n ? n : 1) * sizeof *sc);
+	unsigned char *yy = xrealloc(NULL, n ? n : 1);
+	plm_series *roc = xrealloc(NULL, k * sizeof *roc);
+	plm_series *pr = xrealloc(NULL, k * sizeof *pr);
+	size_t nr = 0;
+	for (size_t c = 0; c < k; c++) {
+		double *f = buf + 4 * c * (n + 1), *t = f + n + 1;
+		double *pp = t + n + 1, *rr = pp + n + 1;
+		for (size_t i = 0; i < n; i++) {
+			size_t row = p->mc.order[c * n + i];
+			sc[i] = p->mc.prob[row * k + c];
+			yy[i] = p->mc.y[row] == c;
+		}
+		size_t m = plm_bin_curves(sc, yy, n, f, t, pp, rr);
+		if (!m)
+			continue;
+		roc[nr] = (plm_series){ f, t, m, names[c], 0 };
+		pr[nr++] = (plm_series){ rr, pp, m, names[c], 0 };
+	}
+	char title[600];
+	snprintf(title, sizeof title, "ROC one-vs-rest — %s", p->name);
+	plm_plot pl = { title, "false positive rate", "true positive rate",
+		0, 1, 0, 1, 1 };
+	plot_file(dir, p->name, "roc", &pl, roc, nr);
+	snprintf(title, sizeof title, "Precision-recall one-vs-rest — %s", p->name);
+	pl = (plm_plot){ title, "recall", "precision", 0, 1, 0, 1, 0 };
+	plot_file(dir, p->name, "pr", &pl, pr, nr);
+	free(buf); free(sc); free(yy); free(roc); free(pr);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void out_row(plm_writer *w, const char *panel, const char *metric,
+		    const char *t, const char *pr, double v, double lo,
+		    double hi, size_t n)
+{
+	plm_val vals[8] = {
+		plm_v_str(panel, strlen(panel)),
+		plm_v_str(metric, strlen(metric)),
+		t ? plm_v_str(t, strlen(t)) : plm_v_nil(),
+		pr ? plm_v_str(pr, strlen(pr)) : plm_v_nil(),
+		isnan(v) ? plm_v_nil() : plm_v_float(v),
+		isnan(lo) ? plm_v_nil() : plm_v_float(lo),
+		isnan(hi) ? plm_v_nil() : plm_v_float(hi),
+		plm_v_int((int64_t)n),
+	};
+	if (plm_writer_row(w, vals)) {
+		plm_writer_abort(w);
+		plm_die("%s", plm_writer_error(w));
+	}
+}
+
+/* Order for panels and class names: numbers numerically, else bytewise. */
+static int name_cmp(const char *a, const char *b)
+{
+	char *ea, *eb;
+	const char *va = strchr(a, '='), *vb = strchr(b, '=');
+	va = va ? va + 1 : a;
+	vb = vb ? vb + 1 : b;
+	errno = 0;
+	long long x = strtoll(va, &ea, 10), y = strtoll(vb, &eb, 10);
+	if (*va && *vb && !*ea && !*eb && !errno)
+		return (x > y) - (x < y);
+	return strcmp(a, b);
+}
+
+static const plm_strmap *sort_map;
+static int idx_cmp(const void *a, const void *b)
+{
+	return name_cmp(plm_strmap_key(sort_map, *(const size_t *)a, NULL),
+			plm_strmap_key(sort_map, *(const size_t *)b, NULL));
+}
+
+static size_t *sorted_keys(const plm_strmap *m)
+{
+	size_t n = plm_strmap_size(m), *o = xrealloc(NULL, n * sizeof *o);
+	for (size_t i = 0; i < n; i++)
+		o[i] = i;
+	sort_map = m;
+	qsort(o, n, sizeof *o, idx_cmp);
+	return o;
+}
+
+static void read_all(struct data *d, const struct opts *o, int nf,
+		     char **files, const plm_common *c, plm_schema *meta_src)
+{
+	char err[512];
+	plm_recin *in = plm_recin_open(nf, files, err, sizeof err);
+	if (!in)
+		plm_die("%s", err);
+	struct bind b;
+	bind(&b, plm_recin_schema(in), o, d, 1);
+	if (plm_schema_copy(meta_src, plm_recin_schema(in)))
+		plm_die("out of memory");
+	if (d->mode == MULTI_PROB && o->classes) {
+		char *list = strdup(o->classes), *save = NULL;
+		uint32_t k = 0;
+		for (char *t = strtok_r(list, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save), k++) {
+			int added;
+			uint64_t *s = plm_strmap_put(d->classes, t, strlen(t), &added);
+			if (!added)
+				plm_usage_die("--classes: '%s' given twice", t);
+			*s = k;
+		}
+		free(list);
+		if (k != d->k)
+			plm_die("--classes names %u classes but '%s' is f32[%u]",
+				k, o->score ? o->score : "score", d->k);
+	} else if (o->classes) {
+		plm_die("--classes applies to class-probability vectors only");
+	}
+	plm_progress pg;
+	plm_progress_init(&pg, c->progress, "B");
+	const plm_val *row;
+	int rc;
+	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
+		if (rc == PLM_ERR)
+			plm_die("%s", plm_recin_error(in));
+		if (rc == PLM_HEADER) {
+			bind(&b, plm_recin_schema(in), o, d, 0);
+			continue;
+		}
+		add_row(d, &b, row, o, plm_recin_recno(in));
+		plm_recin_progress(in, &pg, 0);
+	}
+	plm_recin_progress(in, &pg, 1);
+	plm_recin_close(in);
+}
+
+/* Pred-only classes get sorted names; renumber y and pred to match. */
+static char **class_names(struct data *d)
+{
+	char **names = xrealloc(NULL, (d->k ? d->k : 1) * sizeof *names);
+	if (d->mode == MULTI_PRED) {
+		d->k = (uint32_t)plm_strmap_size(d->classes);
+		names = xrealloc(names, (d->k ? d->k : 1) * sizeof *names);
+		size_t *o = sorted_keys(d->classes);
+		uint32_t *rank = xrealloc(NULL, (d->k ? d->k : 1) * sizeof *rank);
+		for (uint32_t r = 0; r < d->k; r++) {
+			rank[o[r]] = r;
+			names[r] = (char *)plm_strmap_key(d->classes, o[r], NULL);
+		}
+		for (size_t i = 0; i < d->n; i++) {
+			d->y[i] = rank[d->y[i]];
+			d->pred[i] = rank[d->pred[i]];
+		}
+		free(o);
+		free(rank);
+	} else if (plm_strmap_size(d->classes)) {
+		for (uint32_t c = 0; c < d->k; c++)
+			names[c] = (char *)plm_strmap_key(d->classes, c, NULL);
+	} else {
+		for (uint32_t c = 0; c < d->k; c++) {
+			names[c] = xrealloc(NULL, 16);
+			snprintf(names[c], 16, "%u", c);
+		}
+	}
+	return names;
+}
+
+int main(int argc, char **argv)
+{
+	plm_common c = { 0 };
+	struct opts o = { .label = "label", .pos = "1", .threshold = 0.5,
+		.ci = 0.95, .bins = 15, .seed = PLM_DEFAULT_SEED };
+	const plm_opt opts[] = {
+		PLM_STR('y', "label", &o.label, "FIELD", "true label field (str, int or bool; default label)"),
+		PLM_STR('s', "score", &o.score, "FIELD", "score field: float P(positive), or f32[K] class probabilities (default score)"),
+		PLM_STR(0, "pred", &o.pred, "FIELD", "predicted class field (multi-class; default pred when there is no score)"),
+		PLM_STR(0, "pos", &o.pos, "VALUE", "the positive label (binary; default 1)"),
+		PLM_STR(0, "classes", &o.classes, "LIST", "comma-separated class names of the f32[K] columns"),
+		PLM_DBL(0, "threshold", &o.threshold, "X", "predict positive when score >= X (default 0.5)", -INFINITY, INFINITY),
+		PLM_INT(0, "bins", &o.bins, "N", "equal-width calibration bins for ECE (default 15)", 1, 10000),
+		PLM_STR(0, "by", &o.by, "FIELD", "a panel per value of FIELD, besides the overall one"),
+		PLM_INT(0, "bootstrap", &o.reps, "N", "percentile intervals from N resamples (0 = none)", 0, 1000000),
+		PLM_INT(0, "seed", &o.seed, "N", "bootstrap seed (default 11)", 0, INT64_MAX),
+		PLM_DBL(0, "ci", &o.ci, "X", "interval coverage (default 0.95)", 0, 1),
+		PLM_LIST(0, "require", &o.require, "LIST", "fail unless these metrics are defined in every panel"),
+		PLM_FLAG(0, "skip-missing", &o.skip_missing, "skip (and count) records with a nil label, score, pred or --by value"),
+		PLM_STR(0, "plot-dir", &o.plot_dir, "DIR", "write SVG ROC, PR and calibration plots per panel into DIR"),
+		PLM_OPTS_OUTPUT(&c),
+		PLM_OPT_END_,
+	};
+	char err[512];
+	plm_init("metrics", argc, argv);
+	int i = plm_parse(argc, argv, opts, usage, summary);
+	check_require_names(&o.require);
+	if (!(o.ci > 0 && o.ci < 1))
+		plm_usage_die("--ci must be between 0 and 1 (exclusive)");
+	int fmt = plm_common_format(&c);
+
+	struct data d = { 0 };
+	d.panels = plm_strmap_new();
+	d.classes = plm_strmap_new();
+	if (!d.panels || !d.classes)
+		plm_die("out of memory");
+	plm_schema in_schema;          /* filled by plm_schema_copy */
+	read_all(&d, &o, argc - i, argv + i, &c, &in_schema);
+	if (d.skipped)
+		plm_warn("skipped %llu record%s with a missing value "
+			 "(--skip-missing)", (unsigned long long)d.skipped,
+			 d.skipped == 1 ? "" : "s");
+	if (d.n == 0)
+		plm_die("no records to evaluate");
+	if (d.n > UINT32_MAX)
+		plm_die("more than %u records", UINT32_MAX);
+	char **names = d.mode == BINARY ? NULL : class_names(&d);
+
+	size_t np = 1 + plm_strmap_size(d.panels);
+	size_t *po = sorted_keys(d.panels);
+	struct panel *ps = xrealloc(NULL, np * sizeof *ps);
+	memset(ps, 0, np * sizeof *ps);
+	for (size_t p = 0; p < np; p++) {
+		long which = p ? (long)po[p - 1] : -1;
+		ps[p].name = p ? plm_strmap_key(d.panels, po[p - 1], NULL) : "overall";
+		panel_rows(&d, &ps[p], which);
+		panel_eval(&d, &ps[p], &o);
+	}
+	check_required(&o, ps, np, d.mode);
+
+	if (o.plot_dir) {
+		if (mkdir(o.plot_dir, 0777) && errno != EEXIST)
+			plm_die("%s: %s", o.plot_dir, strerror(errno));
+		for (size_t p = 0; p < np; p++) {
+			if (d.mode == BINARY)
+				plots_binary(o.plot_dir, &ps[p], (int)o.bins);
+			else if (d.mode == MULTI_PROB)
+				plots_multi(o.plot_dir, &ps[p], names);
+		}
+		if (d.mode == MULTI_PRED)
+			plm_warn("--plot-dir: no plots without class scores");
+	}
+
+	/* new fields, the input's meta (so meta.prov goes on) */
+	plm_schema out;
+	plm_schema_init(&out);
+	free(out.meta);
+	out.meta = xrealloc(NULL, in_schema.meta_len);
+	memcpy(out.meta, in_schema.meta, in_schema.meta_len);
+	out.meta_len = in_schema.meta_len;
+	plm_schema_add(&out, "panel", PLM_T_STR, 0);
+	plm_schema_add(&out, "metric", PLM_T_STR, 0);
+	plm_schema_add(&out, "true", PLM_T_STR, 0);
+	plm_schema_add(&out, "pred", PLM_T_STR, 0);
+	plm_schema_add(&out, "value", PLM_T_FLOAT, 0);
+	plm_schema_add(&out, "lo", PLM_T_FLOAT, 0);
+	plm_schema_add(&out, "hi", PLM_T_FLOAT, 0);
+	plm_schema_add(&out, "n", PLM_T_INT, 0);
+	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv,
+			    o.reps > 0, (uint64_t)o.seed);
+	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
+	if (!w)
+		plm_die("%s", err);
+	for (size_t p = 0; p < np; p++) {
+		struct panel *q = &ps[p];
+		for (int id = 0; id < PLM_M_COUNT; id++)
+			if (q->m.has[id])
+				out_row(w, q->name, plm_metric_name(id), NULL, NULL,
+					q->m.v[id], q->lo[id], q->hi[id], q->n);
+		for (uint32_t a = 0; d.mode != BINARY && a < d.k; a++)
+			for (uint32_t b = 0; b < d.k; b++)
+				out_row(w, q->name, "confusion", names[a], names[b],
+					q->cm[a * d.k + b], NAN, NAN, q->n);
+	}
+	if (plm_writer_close(w, err, sizeof err))
+		plm_die("%s", err);
+
+	for (size_t p = 0; p < np; p++) {
+		free(ps[p].score);
+		free(ps[p].y01);
+		free(ps[p].cm);
+		free((void *)ps[p].mc.y);
+		free((void *)ps[p].mc.pred);
+		free((void *)ps[p].mc.prob);
+		plm_mc_free(&ps[p].mc);
+	}
+	if (names && d.mode == MULTI_PROB && !plm_strmap_size(d.classes))
+		for (uint32_t k = 0; k < d.k; k++)
+			free(names[k]);
+	free(names);
+	free(ps);
+	free(po);
+	free(d.score); free(d.y01); free(d.y); free(d.pred); free(d.prob);
+	free(d.panel);
+	free(o.require.v);
+	plm_strmap_free(d.panels);
+	plm_strmap_free(d.classes);
+	plm_schema_free(&in_schema);
+	plm_schema_free(&out);
+	return 0;
+}
