@@ -29,7 +29,13 @@ BIN       := bin
 SANFLAGS  :=
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# ISA-L's igzip inflates gzip about twice as fast as zlib; used when present.
+ifeq ($(shell pkg-config --exists libisal 2>/dev/null && echo y),y)
+PKGS      += libisal
+ISAL_FLAG := -DPLM_HAVE_ISAL
+endif
+
+PKG_CFLAGS := $(ISAL_FLAG) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS    ?=

@@ -30,7 +30,7 @@ typedef struct run {
 	uint64_t done_raw, total_raw;
 } run;
 
-static void build_schema(run *r, plm_schema *s, int argc, char **argv)
+static void build_schema(run *r, plm_schema *s)
 {
 	long long lv;
 
@@ -56,7 +56,7 @@ static void build_schema(run *r, plm_schema *s, int argc, char **argv)
 	}
 	if (r->source)
 		r->col[F_SOURCE] = plm_schema_add(s, "source", PLM_T_STR, 0);
-	if (plm_schema_add_prov(s, plm_tool(), PLM_VERSION, argc, argv, 0, 0))
+	if (plm_schema_add_prov(s, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), 0, 0))
 		plm_die("out of memory");
 }
 
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 			      r.min_len);
 	files = i < argc ? argv + i : stdin_only;
 	nfiles = i < argc ? argc - i : 1;
-	build_schema(&r, &s, argc, argv);
+	build_schema(&r, &s);
 	vals = calloc(s.n, sizeof *vals);
 	if (!vals)
 		plm_die("out of memory");

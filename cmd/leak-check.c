@@ -304,7 +304,7 @@ int main(int argc, char **argv)
 	plm_schema_add(&out, "split_b", PLM_T_STR, 0);
 	plm_schema_add(&out, "sim", PLM_T_FLOAT, 0);
 	plm_schema_add(&out, "exact", PLM_T_BOOL, 0);
-	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv, 0, 0);
+	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), 0, 0);
 	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
 	if (!w)
 		plm_die("%s", err);

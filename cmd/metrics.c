@@ -759,7 +759,7 @@ int main(int argc, char **argv)
 	plm_schema_add(&out, "lo", PLM_T_FLOAT, 0);
 	plm_schema_add(&out, "hi", PLM_T_FLOAT, 0);
 	plm_schema_add(&out, "n", PLM_T_INT, 0);
-	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv,
+	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(),
 			    o.reps > 0, (uint64_t)o.seed);
 	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
 	if (!w)

@@ -316,7 +316,7 @@ int main(int argc, char **argv)
 	plm_schema_add(&out, "b", PLM_T_STR, 0);
 	plm_schema_add(&out, "label", PLM_T_INT, 0);
 	plm_schema_add(&out, "split", PLM_T_STR, 0);
-	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv, 1, (uint64_t)seed);
+	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), 1, (uint64_t)seed);
 	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
 	if (!w)
 		plm_die("%s", err);

@@ -218,7 +218,7 @@ int main(int argc, char **argv)
 	if (!ridx)
 		plm_die("out of memory");
 	out_schema(&out, L, &R, prefix, ridx, &nr);
-	if (plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv, 0, 0))
+	if (plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), 0, 0))
 		plm_die("out of memory");
 	plm_val *v = calloc(out.n + 1, sizeof *v);
 	if (!v)

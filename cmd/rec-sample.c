@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 
 	plm_schema out;
 	if (plm_schema_copy(&out, s) ||
-	    plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv, 1,
+	    plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), 1,
 				(uint64_t)seed))
 		plm_die("out of memory");
 	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);

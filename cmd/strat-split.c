@@ -545,7 +545,7 @@ int main(int argc, char **argv)
 		plm_die("out of memory");
 	out_ctx o = { .names = split_names };
 	o.fsplit = plm_schema_add(&out, "split", PLM_T_STR, 0);
-	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv, seed >= 0, (uint64_t)seed);
+	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), seed >= 0, (uint64_t)seed);
 	if (hex[0])
 		plm_schema_prov_set(&out, "split_digest", hex);
 	if (lock)

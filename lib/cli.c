@@ -45,7 +45,13 @@ void plm_init(const char *tool, int argc, char **argv)
 {
 	tool_name = tool;
 	saved_argc = argc;
-	saved_argv = argv;
+	/* A copy of the pointers: getopt_long permutes argv, and meta.prov
+	 * should record the command as it was typed. */
+	saved_argv = malloc((argc + 1) * sizeof *saved_argv);
+	if (saved_argv)
+		memcpy(saved_argv, argv, (argc + 1) * sizeof *saved_argv);
+	else
+		saved_argv = argv;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
@@ -231,7 +237,8 @@ int plm_parse(int argc, char **argv, const plm_opt *opts,
 	char so[3 * n + 4];
 	memset(lo, 0, sizeof lo);
 	size_t nl = 0, ns = 0;
-	so[ns++] = '+';   /* stop at the first operand, POSIX style */
+	/* GNU order: options may follow operands (`fasta-cat x.fa -o y`,
+	 * as seqkit users type it); `--` ends the options. */
 	so[ns++] = ':';   /* report a missing argument as ':' */
 	for (size_t i = 0; i < n; i++) {
 		const plm_opt *o = &opts[i];

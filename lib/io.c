@@ -542,7 +542,8 @@ struct plm_out {
 	z_stream zs;
 	int zs_init;
 	ZSTD_CCtx *zc;
-	char *path, *tmp;       /* tmp NULL: stdout */
+	char *path, *tmp;       /* tmp NULL: stdout or a device written in place */
+	int direct;             /* path is a device/FIFO opened directly */
 	int failed;
 	char err[512];
 };
@@ -676,6 +677,21 @@ plm_out *plm_out_open(const char *path, char *err, size_t errlen)
 			goto nomem;
 		ZSTD_CCtx_setParameter(o->zc, ZSTD_c_compressionLevel, 3);
 	}
+	/* A device or FIFO (/dev/null, /dev/stdout, a named pipe) is written
+	 * in place: renaming a temporary file over it would replace the
+	 * device node with a regular file. */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		o->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (o->fd < 0) {
+			snprintf(err, errlen, "%s: cannot open: %s", path,
+				 strerror(errno));
+			out_free(o);
+			return NULL;
+		}
+		o->direct = 1;
+		return o;
+	}
 	o->tmp = malloc(strlen(path) + sizeof ".tmp.XXXXXX");
 	if (!o->tmp)
 		goto nomem;
@@ -790,6 +806,8 @@ int plm_out_close(plm_out *o, char *err, size_t errlen)
 		if (o->failed)
 			unlink(o->tmp);
 		plm_tmp_forget(o->tmp);
+	} else if (o->direct && close(o->fd) < 0) {
+		out_seterr(o, "close: %s", strerror(errno));
 	}
 	if (o->failed) {
 		snprintf(err, errlen, "%s", o->err);
@@ -807,6 +825,8 @@ void plm_out_abort(plm_out *o)
 		close(o->fd);
 		unlink(o->tmp);
 		plm_tmp_forget(o->tmp);
+	} else if (o->direct) {
+		close(o->fd);
 	}
 	out_free(o);
 }

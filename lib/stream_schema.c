@@ -108,14 +108,11 @@ size_t plm_type_elsize(enum plm_type t)
 
 /* ---- schema ----------------------------------------------------------- */
 
+/* Allocates nothing (meta NULL reads as {}), so that init followed by
+ * plm_schema_copy(), which overwrites its destination, cannot leak. */
 void plm_schema_init(plm_schema *s)
 {
 	memset(s, 0, sizeof *s);
-	s->meta = malloc(1);
-	if (s->meta) {
-		s->meta[0] = 0x80;      /* {} */
-		s->meta_len = 1;
-	}
 }
 
 void plm_schema_free(plm_schema *s)

@@ -234,4 +234,15 @@ test_expect_success 'header only: an empty but complete stream' '
 	body h2.tsv >g && printf "#plm\t1\nid:str\n" >w && test_cmp w g
 '
 
+test_expect_success '-o to a FIFO writes through it and leaves it a FIFO' '
+	printf "id:str\nq1\n" >f.tsv &&
+	mkfifo fifo &&
+	{ cat fifo >from-fifo & } &&
+	rec-cat -T -o fifo f.tsv &&
+	wait &&
+	test -p fifo &&
+	printf "#plm\t1\n" >want && head -n 1 from-fifo >got && test_cmp want got &&
+	tail -n 1 from-fifo >got && echo q1 >want && test_cmp want got
+'
+
 test_done

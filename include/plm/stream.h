@@ -49,7 +49,7 @@ typedef struct plm_field {
 typedef struct plm_schema {
 	size_t n, cap;
 	plm_field *f;
-	/* meta map as packed MessagePack bytes (always a map; {} when absent) */
+	/* meta map as packed MessagePack bytes; NULL / 0 bytes reads as {} */
 	unsigned char *meta;
 	size_t meta_len;
 } plm_schema;
