@@ -1,0 +1,173 @@
+#!/bin/sh
+# pipelines/membership: reference set, length bins, quota-matched disjoint
+# samples, frozen splits, leak checks, on the bundled 20k UniProt data.
+. "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
+
+PY=/usr/bin/python3
+PIPE="$PLM_TOP/pipelines/membership"
+
+command -v make >/dev/null 2>&1 || skip_all 'make not installed'
+
+# run_pipe DIR [VAR=value ...]: the pipeline into $TRASH/DIR
+run_pipe () {
+	d=$1; shift
+	make -s -C "$PIPE" OUT="$TRASH/$d" BIN="$PLM_BIN" "$@"
+}
+
+# data lines of a TSV stream: no #plm/#meta, no column line
+body () {
+	rec-cut -T "$@" | sed -e '/^#/d' | sed -e 1d
+}
+
+test_expect_success 'pipeline runs and checks pass' '
+	run_pipe out >log 2>&1 &&
+	grep -q "^check: all passed" log &&
+	test -s out/report.txt &&
+	for s in N S1 S2 S3; do
+		test -s out/$s.rec && test -s out/$s.split.rec &&
+		test -s out/$s.manifest.tsv || return 1
+	done
+'
+
+test_expect_success 'set sizes: N 2000, S1..S3 1000 each, split 80/20' '
+	for s in N S1 S2 S3; do
+		printf "%s %s %s %s\n" $s $(rec-filter --count "len>=0" out/$s.rec) \
+			$(rec-filter --count "split==train" out/$s.split.rec) \
+			$(rec-filter --count "split==test" out/$s.split.rec)
+	done >got &&
+	cat >want <<-\EOF &&
+	N 2000 1599 401
+	S1 1000 801 199
+	S2 1000 801 199
+	S3 1000 801 199
+	EOF
+	test_cmp want got
+'
+
+test_expect_success 'quotas sum to 1000; every sample equals them per kingdom x bin' '
+	body -f kingdom,bin,quota out/quota.rec | sort >quota &&
+	test $(awk -F"	" "{ s += \$3 } END { print s }" quota) -eq 1000 &&
+	test $(wc -l <quota) -eq 20 &&
+	for s in S1 S2 S3; do
+		body -f kingdom,bin out/$s.rec | sort | uniq -c |
+			awk "{ print \$2 \"\t\" \$3 \"\t\" \$1 }" >got.$s &&
+		test_cmp quota got.$s || return 1
+	done
+'
+
+# Independent oracle: bins from N's lengths by the documented quantile rule,
+# the sample size shared by kingdom and then by bin by largest remainder.
+test_expect_success_if "$PY -c 1" 'quotas and bins agree with an oracle' '
+	body -f len,kingdom,bin out/N.rec >n.tsv &&
+	$PY - n.tsv quota >oracle.out <<-\PY &&
+	import sys
+	rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+	L = sorted(int(r[0]) for r in rows)
+	n = len(L)
+	edges = [0] + [L[k * n // 10] for k in range(1, 10)] + [L[-1] + 1]
+	assert edges == sorted(set(edges)), "tied edges"
+	def binof(x):
+	    return max(i for i in range(10) if edges[i] <= x)
+	for r in rows:
+	    assert binof(int(r[0])) == int(r[2]), r
+	def lr(total, counts):
+	    t = sum(counts)
+	    q = [total * c // t for c in counts]
+	    rem = sorted(range(len(counts)), key=lambda i: (-(total * counts[i] - q[i] * t), i))
+	    for i in rem[: total - sum(q)]:
+	        q[i] += 1
+	    return q
+	ks = ["Viruses", "cellular"]
+	kc = [sum(r[1] == k for r in rows) for k in ks]
+	kq = lr(1000, kc)
+	want = []
+	for k, q in zip(ks, kq):
+	    bc = [sum(r[1] == k and int(r[2]) == b for r in rows) for b in range(10)]
+	    for b, x in enumerate(lr(q, bc)):
+	        want.append("%s\t%d\t%d" % (k, b, x))
+	got = [l.rstrip("\n") for l in open(sys.argv[2])]
+	print("ok" if sorted(want) == got else "want %s got %s" % (sorted(want), got))
+	PY
+	echo ok >want && test_cmp want oracle.out
+'
+
+test_expect_success 'sets are disjoint by sequence (not only by hash)' '
+	for s in N S1 S2 S3; do body -f seq out/$s.rec; done >seqs &&
+	test $(wc -l <seqs) -eq 5000 &&
+	test $(sort -u seqs | wc -l) -eq 5000 &&
+	for s in N S1 S2 S3; do body -f id out/$s.rec; done | sort | uniq -d >dup &&
+	test ! -s dup
+'
+
+test_expect_success 'every set holds sequences of the data only' '
+	fasta-cat --clean --uniprot "$DATA/uniprot_20k.fasta.gz" >all.rec 2>/dev/null &&
+	body -f seq all.rec | sort -u >pool.seqs &&
+	sort -u seqs >set.seqs &&
+	test $(comm -13 pool.seqs set.seqs | wc -l) -eq 0
+'
+
+test_expect_success 'leak-check: no exact copy across train/test or across sets' '
+	for f in N S1 S2 S3 cross; do
+		test -f out/$f.leaks.rec &&
+		test $(rec-filter --count "exact==true" out/$f.leaks.rec) -eq 0 || return 1
+	done
+'
+
+test_expect_success 'leak-check on a split: exit status only from near-duplicates' '
+	leak-check --forbid train:test -o rep.rec out/S1.split.rec 2>err;
+	code=$? &&
+	n=$(rec-filter --count "exact==false" rep.rec) &&
+	x=$(rec-filter --count "exact==true" rep.rec) &&
+	test $x -eq 0 &&
+	if test $n -eq 0; then test $code -eq 0; else test $code -eq 1; fi
+'
+
+test_expect_success 'leak-check catches an exact copy planted across train/test' '
+	rec-filter "split==train" out/S1.split.rec >train.rec &&
+	rec-head -n 1 train.rec >one.rec &&
+	rec-put id=planted split=test one.rec >planted.rec &&
+	rec-cat out/S1.split.rec planted.rec >bad.rec &&
+	test_exit 1 leak-check --forbid train:test -o rep2.rec bad.rec 2>err &&
+	test $(rec-filter --count "exact==true && b==planted" rep2.rec) -eq 1
+'
+
+test_expect_success 'deterministic: a second run gives the same manifests and sets' '
+	run_pipe out2 >log2 2>&1 &&
+	for s in N S1 S2 S3; do
+		test_cmp out/$s.manifest.tsv out2/$s.manifest.tsv &&
+		grep "^#digest	[0-9a-f]\{32\}$" out/$s.manifest.tsv || return 1
+	done >digests &&
+	test $(wc -l <digests) -eq 4 &&
+	test_cmp out/report.txt out2/report.txt
+'
+
+test_expect_success 'incremental: a rerun rebuilds nothing' '
+	ls -l --time-style=+%s.%N out/*.rec out/*.tsv out/*.hashes >before &&
+	run_pipe out >log3 2>&1 &&
+	ls -l --time-style=+%s.%N out/*.rec out/*.tsv out/*.hashes >after &&
+	test_cmp before after &&
+	grep -q "^check: all passed" log3
+'
+
+test_expect_success 'another SEED gives other sets, still checked' '
+	run_pipe out2 SEED=12 >log4 2>&1 &&
+	grep -q "^check: all passed" log4 &&
+	! cmp -s out/S1.manifest.tsv out2/S1.manifest.tsv
+'
+
+test_expect_success 'check fails loudly when sets overlap' '
+	cp out2/N.rec out2/S1.rec &&
+	test_must_fail run_pipe out2 SEED=12 check >log5 2>&1 &&
+	grep "FAILED" log5 &&
+	grep -q "shared between sets" log5
+'
+
+test_expect_success 'a sample the pool cannot fill stops the pipeline' '
+	test_must_fail run_pipe out3 SIZE=8000 >log6 2>&1 &&
+	grep -q "short by" log6 &&
+	test -s out3/S1.rec &&
+	test_path_is_missing out3/S2.rec &&
+	test_path_is_missing out3/report.txt
+'
+
+test_done
