@@ -1539,9 +1539,16 @@ static const char *check_val(const plm_field *f, const plm_val *v, char *msg,
 	return NULL;
 }
 
+/* Bytes that TSV escapes; everything else is copied in runs (sequences
+ * have no such bytes, so a residue string is one memcpy). */
+static int tsv_special(unsigned char c)
+{
+	return c == '\t' || c == '\n' || c == '\r' || c == '\\';
+}
+
 static int tsv_put_str(buf *b, const char *s, size_t n, int first)
 {
-	if (buf_reserve(b, 2 * n + 1))
+	if (buf_reserve(b, 2 * n + 2))
 		return -1;
 	char *o = b->p + b->len;
 	size_t i = 0;
@@ -1550,15 +1557,22 @@ static int tsv_put_str(buf *b, const char *s, size_t n, int first)
 		*o++ = '#';
 		i = 1;
 	}
-	for (; i < n; i++) {
-		char c = s[i];
-		switch (c) {
-		case '\t': *o++ = '\\'; *o++ = 't'; break;
-		case '\n': *o++ = '\\'; *o++ = 'n'; break;
-		case '\r': *o++ = '\\'; *o++ = 'r'; break;
-		case '\\': *o++ = '\\'; *o++ = '\\'; break;
-		default: *o++ = c;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && !tsv_special((unsigned char)s[j]))
+			j++;
+		memcpy(o, s + i, j - i);
+		o += j - i;
+		if (j == n)
+			break;
+		*o++ = '\\';
+		switch (s[j]) {
+		case '\t': *o++ = 't'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		default: *o++ = '\\'; break;
 		}
+		i = j + 1;
 	}
 	b->len = (size_t)(o - b->p);
 	return 0;
