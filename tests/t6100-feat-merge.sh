@@ -1,0 +1,136 @@
+#!/bin/sh
+# feat-merge: concatenation in argument order, dims announced first,
+# f16/bf16 inputs, missing keys (error, drop, nil, zero), errors.
+. "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
+
+body () { grep -v '^#' "$1"; }
+
+test_expect_success 'setup' '
+	printf "id:str\temb:f32[2]\tx:int\na\t1,2\t5\nb\t3,4\t6\nc\t5,6\t7\n" >A.tsv &&
+	printf "id:str\temb:f32[3]\tjunk:str\nc\t0.5,0.25,1\tq\na\t7,8,9\tq\nb\t1,1,1\tq\n" >B.tsv &&
+	printf "id:str\temb:f16[1]\nb\t-2\na\t1.5\nc\t0.099975586\n" >C.tsv &&
+	rec-cat -M B.tsv >B.rec
+'
+
+test_expect_success 'A B C: concat in argument order, A order, dims on stderr' '
+	feat-merge -T A.tsv B.rec C.tsv >out 2>err &&
+	body out >actual &&
+	printf "id:str\temb:f32[6]\tx:int\n" >expect &&
+	printf "a\t1,2,7,8,9,1.5\t5\nb\t3,4,1,1,1,-2\t6\nc\t5,6,0.5,0.25,1,0.099975586\t7\n" >>expect &&
+	test_cmp expect actual &&
+	echo "feat-merge: emb: 2 + 3 + 1 = 6" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'order of the inputs is the order of the parts' '
+	printf "id:str\temb:f32[2]\na\t1,2\nb\t3,4\nc\t5,6\n" >A2.tsv &&
+	feat-merge -T C.tsv A2.tsv >out 2>err &&
+	body out >actual &&
+	printf "id:str\temb:f32[3]\nb\t-2,3,4\na\t1.5,1,2\nc\t0.099975586,5,6\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success '--out adds a field, keeps A.emb; -k, -f' '
+	printf "name:str\tv:f32[1]\nb\t9\na\t8\nc\t7\n" >D.tsv &&
+	printf "name:str\tv:f32[1]\na\t1\nb\t2\nc\t3\n" >E.tsv &&
+	feat-merge -T -k name -f v --out both E.tsv D.tsv >out 2>/dev/null &&
+	body out >actual &&
+	printf "name:str\tv:f32[1]\tboth:f32[2]\na\t1\t1,8\nb\t2\t2,9\nc\t3\t3,7\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'a missing key is an error listing it; no output' '
+	printf "id:str\temb:f32[1]\na\t1\n" >F.tsv &&
+	test_exit 1 feat-merge -o out.rec A.tsv F.tsv 2>err &&
+	cat >expect <<-\EOF &&
+	feat-merge: emb: 2 + 1 = 3
+	feat-merge: 2 of 3 records lack a vector: '"'"'b'"'"' (not in F.tsv), '"'"'c'"'"' (not in F.tsv); use --missing drop|nil|zero to go on
+	EOF
+	test_cmp expect err &&
+	test_path_is_missing out.rec
+'
+
+test_expect_success '--missing drop|nil|zero, counted on stderr' '
+	feat-merge -T --missing drop A.tsv F.tsv >out 2>err &&
+	body out >actual &&
+	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\n" >expect &&
+	test_cmp expect actual &&
+	grep -q "^feat-merge: 2 of 3 records lacked a vector (first: .b. (not in F.tsv)): dropped" err &&
+	feat-merge -T --missing nil A.tsv F.tsv >out 2>err &&
+	body out >actual &&
+	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\nb\t\t6\nc\t\t7\n" >expect &&
+	test_cmp expect actual &&
+	feat-merge -T --missing zero A.tsv F.tsv >out 2>err &&
+	body out >actual &&
+	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\nb\t3,4,0\t6\nc\t5,6,0\t7\n" >expect &&
+	test_cmp expect actual &&
+	grep -q "zero-filled" err
+'
+
+test_expect_success 'unmatched records of a held input are counted' '
+	printf "id:str\temb:f32[1]\na\t1\nb\t2\nc\t3\nz\t4\n" >G.tsv &&
+	feat-merge -T A.tsv G.tsv >out 2>err &&
+	grep -q "^feat-merge: G.tsv: 1 of 4 records matched no record of A.tsv" err
+'
+
+test_expect_success 'dimension problems show before any work' '
+	printf "id:str\temb:str\na\tx\n" >S.tsv &&
+	test_exit 1 feat-merge -o out.rec A.tsv S.tsv 2>err &&
+	echo "feat-merge: S.tsv: field '"'"'emb'"'"' is str; want a vector (f32, f16 or bf16)" >expect &&
+	test_cmp expect err &&
+	printf "id:str\tv:f32[1]\na\t1\n" >V.tsv &&
+	test_exit 1 feat-merge -o out.rec A.tsv V.tsv 2>err &&
+	grep -q "V.tsv: no field .emb." err &&
+	printf "ID:str\temb:f32[1]\na\t1\n" >K.tsv &&
+	test_exit 1 feat-merge -o out.rec A.tsv K.tsv 2>err &&
+	grep -q "K.tsv: no key field .id." err &&
+	printf "id:int\temb:f32[1]\n1\t1\n" >I.tsv &&
+	test_exit 1 feat-merge -o out.rec A.tsv I.tsv 2>err &&
+	grep -q "I.tsv: key .id. has another type than in A.tsv" err &&
+	test_path_is_missing out.rec
+'
+
+test_expect_success 'duplicate key in a held input is an error' '
+	printf "id:str\temb:f32[1]\na\t1\nb\t2\na\t3\n" >dup.tsv &&
+	test_exit 1 feat-merge -o out.rec A.tsv dup.tsv 2>err &&
+	grep -q "dup.tsv: record 3: duplicate key .a." err &&
+	test_path_is_missing out.rec
+'
+
+test_expect_success 'empty and truncated inputs are errors' '
+	: >empty &&
+	test_exit 1 feat-merge -o out.rec A.tsv empty 2>err &&
+	grep -q "empty input" err &&
+	rec-cat -M A.tsv >A.rec &&
+	head -c 60 A.rec >trunc.rec &&
+	test_exit 1 feat-merge -o out.rec trunc.rec B.rec 2>err &&
+	grep -q "truncated" err &&
+	test_exit 1 feat-merge -o out.rec A.tsv trunc.rec 2>err &&
+	grep -q "truncated" err &&
+	test_path_is_missing out.rec
+'
+
+test_expect_success 'usage errors' '
+	test_exit 2 feat-merge A.tsv 2>err &&
+	test_exit 2 feat-merge --missing maybe A.tsv B.rec 2>err &&
+	grep -q "want error, drop, nil or zero" err &&
+	test_exit 2 feat-merge A.tsv - 2>err
+'
+
+test_expect_success '--shard K/N: shards cover A once' '
+	feat-merge -T --shard 0/2 A.tsv B.rec >s0 2>/dev/null &&
+	feat-merge -T --shard 1/2 A.tsv B.rec >s1 2>/dev/null &&
+	body s0 | tail -n +2 >r0 && body s1 | tail -n +2 >r1 &&
+	cat r0 r1 | sort >actual &&
+	feat-merge -T A.tsv B.rec 2>/dev/null >all &&
+	body all | tail -n +2 | sort >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'prov is appended' '
+	feat-merge -o o.rec A.tsv B.rec 2>/dev/null &&
+	rec-cat -T o.rec >o.tsv &&
+	grep -q "\"tool\":\"feat-merge\"" o.tsv
+'
+
+test_done
