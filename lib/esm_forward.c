@@ -1,0 +1,543 @@
+/* esm_forward.c — the ESM-2 forward pass over a batch of unpadded
+ * sequences.
+ *
+ * The batch's tokens are concatenated into T rows.  Per layer (EsmLayer):
+ *
+ *   xn  = LayerNorm(x)                         attention.LayerNorm
+ *   qkv = xn Wqkv^T + bqkv                     attention.self.{query,key,value}
+ *   q  *= hd^-1/2; q, k = rotary(q, k)          per sequence positions 0..L-1
+ *   a   = softmax(q k^T) v                     per sequence and head
+ *   x  += a Wo^T + bo                          attention.output.dense
+ *   xn  = LayerNorm(x)                         LayerNorm
+ *   f   = gelu(xn W1^T + b1)                   intermediate.dense
+ *   x  += f W2^T + b2                          output.dense
+ *
+ * and after the last layer x = emb_layer_norm_after(x).  The linear layers
+ * are one sgemm over all T rows; a bias and the residual are folded into
+ * the GEMM's C operand (x += b, then beta = 1). */
+#include "esm_impl.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct plm_esm_ctx {
+	const plm_esm *m;
+	size_t max_tokens;          /* T budget */
+	float *x;                   /* [T, H] residual stream */
+	float *xn;                  /* [T, H] LayerNorm output */
+	float *qkv;                 /* [T, 3H] q | k | v per row */
+	float *att;                 /* [T, H] attention context */
+	float *ffn;                 /* [T, F] */
+	float *scores;              /* [nscores] blocks of q k^T */
+	size_t nscores;
+	esm_pool *pool;             /* element-wise steps */
+	int32_t *pos;               /* [T] position of each row in its sequence */
+	float *rope;                /* per distinct inv_freq: cos [T, hd/2],
+				     * then sin [T, hd/2] */
+	int *rope_of;               /* [N] index into rope */
+	int32_t *ids;               /* [T] */
+	size_t *off;                /* [n + 1] first row of each sequence */
+	size_t off_cap;
+	char err[256];
+};
+
+static int fail(plm_esm_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(plm_esm_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof c->err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- kernels (row ranges, so that they can be split across threads) ---- */
+
+/* qkv rows [lo, hi): add the bias, scale q by hd^-1/2, rotate q and k
+ * (rotate_half: dims i and i + hd/2 pair up at frequency i). */
+static void qkv_rotary(float *qkv, const float *bqkv, size_t lo, size_t hi,
+		       int H, int heads, int hd, const float *cosv,
+		       const float *sinv, const int32_t *pos)
+{
+	const int h2 = hd / 2;
+	const float scale = 1.0f / sqrtf((float)hd);
+	for (size_t r = lo; r < hi; r++) {
+		float *q = qkv + r * 3 * (size_t)H, *k = q + H;
+		const float *cs = cosv + (size_t)pos[r] * h2;
+		const float *sn = sinv + (size_t)pos[r] * h2;
+		for (int i = 0; i < 3 * H; i++)
+			q[i] += bqkv[i];
+		for (int i = 0; i < H; i++)
+			q[i] *= scale;
+		for (int h = 0; h < heads; h++) {
+			float *qh = q + h * hd, *kh = k + h * hd;
+			for (int i = 0; i < h2; i++) {
+				float q1 = qh[i], q2 = qh[i + h2];
+				float k1 = kh[i], k2 = kh[i + h2];
+				qh[i] = q1 * cs[i] - q2 * sn[i];
+				qh[i + h2] = q2 * cs[i] + q1 * sn[i];
+				kh[i] = k1 * cs[i] - k2 * sn[i];
+				kh[i + h2] = k2 * cs[i] + k1 * sn[i];
+			}
+		}
+	}
+}
+
+/* ---- row-parallel jobs for the pool ---- */
+
+typedef struct {
+	float *out, *x;
+	const float *in, *w, *b;
+	int n;
+	float eps;
+	const float *cs, *sn;
+	const int32_t *pos;
+	int heads, hd;
+} job;
+
+static void job_layernorm(void *v, size_t lo, size_t hi)
+{
+	job *j = v;
+	plm_esmk_layernorm(j->out + lo * (size_t)j->n, j->in + lo * (size_t)j->n,
+			   j->w, j->b, hi - lo, j->n, j->eps);
+}
+
+static void job_bias_gelu(void *v, size_t lo, size_t hi)
+{
+	job *j = v;
+	plm_esmk_bias_gelu(j->x + lo * (size_t)j->n, j->b, hi - lo, j->n);
+}
+
+static void job_add_bias(void *v, size_t lo, size_t hi)
+{
+	job *j = v;
+	plm_esmk_add_bias(j->x + lo * (size_t)j->n, j->b, hi - lo, j->n);
+}
+
+static void job_softmax(void *v, size_t lo, size_t hi)
+{
+	job *j = v;
+	plm_esmk_softmax(j->x + lo * (size_t)j->n, hi - lo, (size_t)j->n,
+			 (size_t)j->n);
+}
+
+static void job_rotary(void *v, size_t lo, size_t hi)
+{
+	job *j = v;
+	qkv_rotary(j->x, j->b, lo, hi, j->n, j->heads, j->hd, j->cs, j->sn,
+		   j->pos);
+}
+
+/* Rows per thread below which a step runs on the caller alone. */
+static size_t grain(int n)
+{
+	return 8192 / (size_t)n + 1;
+}
+
+static void layernorm(plm_esm_ctx *c, float *out, const float *in,
+		      const float *w, const float *b, size_t rows)
+{
+	job j = { .out = out, .in = in, .w = w, .b = b,
+		  .n = c->m->cfg.hidden, .eps = c->m->cfg.ln_eps };
+	plm_esmp_run(c->pool, job_layernorm, &j, rows, grain(j.n));
+}
+
+static void bias_gelu(plm_esm_ctx *c, float *x, const float *b, size_t rows,
+		      int n)
+{
+	job j = { .x = x, .b = b, .n = n };
+	plm_esmp_run(c->pool, job_bias_gelu, &j, rows, grain(n));
+}
+
+static void add_bias(plm_esm_ctx *c, float *x, const float *b, size_t rows,
+		     int n)
+{
+	job j = { .x = x, .b = b, .n = n };
+	plm_esmp_run(c->pool, job_add_bias, &j, rows, grain(n) * 4);
+}
+
+/* C[rows, n] = A[rows, k] B^T (+ C when acc): B is a PyTorch Linear weight
+ * [n, k]. */
+static void linear(float *C, const float *A, const float *B, size_t rows,
+		   int n, int k, int acc)
+{
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, n, k,
+		    1.0f, A, k, B, k, acc ? 1.0f : 0.0f, C, n);
+}
+
+/* ---- workspace ---- */
+
+plm_esm_ctx *plm_esm_ctx_new(const plm_esm *m, size_t max_tokens,
+			     int nthreads, char *err, size_t errlen)
+{
+	const plm_esm_config *cf = &m->cfg;
+	const size_t T = max_tokens, H = (size_t)cf->hidden,
+		     F = (size_t)cf->ffn, h2 = (size_t)cf->head_dim / 2;
+	if (T < 3 || T > (size_t)1 << 28) {
+		snprintf(err, errlen, "token budget %zu out of range", T);
+		return NULL;
+	}
+	plm_esmk_init();
+	plm_esm_ctx *c = calloc(1, sizeof *c);
+	if (!c)
+		goto oom;
+	c->m = m;
+	c->max_tokens = T;
+	c->rope_of = calloc((size_t)cf->layers, sizeof *c->rope_of);
+	if (!c->rope_of)
+		goto oom;
+	/* Layers share a cos/sin table when their inv_freq are equal (the
+	 * usual case: one table). */
+	int nrope = 0;
+	for (int l = 0; l < cf->layers; l++) {
+		int j;
+		for (j = 0; j < l; j++)
+			if (!memcmp(m->layer[j].inv_freq, m->layer[l].inv_freq,
+				    h2 * sizeof(float)))
+				break;
+		c->rope_of[l] = j < l ? c->rope_of[j] : nrope++;
+	}
+	c->x = malloc(T * H * sizeof(float));
+	c->xn = malloc(T * H * sizeof(float));
+	c->qkv = malloc(3 * T * H * sizeof(float));
+	c->att = malloc(T * H * sizeof(float));
+	c->ffn = malloc(T * F * sizeof(float));
+	/* Scores: whole L x L blocks up to PLM_ESM_SCORES floats, else
+	 * blocks of at least PLM_ESM_QBLOCK query rows. */
+	c->nscores = T * T < PLM_ESM_SCORES ? T * T : PLM_ESM_SCORES;
+	if (c->nscores < PLM_ESM_QBLOCK * T)
+		c->nscores = PLM_ESM_QBLOCK * T;
+	c->scores = malloc(c->nscores * sizeof(float));
+	c->pos = malloc(T * sizeof *c->pos);
+	c->pool = plm_esmp_new(nthreads > 0 ? nthreads : openblas_get_num_threads());
+	c->rope = malloc((size_t)nrope * 2 * T * h2 * sizeof(float));
+	c->ids = malloc(T * sizeof *c->ids);
+	if (!c->x || !c->xn || !c->qkv || !c->att || !c->ffn || !c->scores ||
+	    !c->rope || !c->ids || !c->pos || !c->pool)
+		goto oom;
+	/* cos/sin in double from the (float32) inv_freq, as transformers
+	 * computes emb = cat(freqs, freqs).cos() at its working precision. */
+	for (int l = 0, next = 0; l < cf->layers; l++) {
+		float *cs = c->rope + (size_t)c->rope_of[l] * 2 * T * h2;
+		float *sn = cs + T * h2;
+		if (c->rope_of[l] != next)
+			continue;               /* table already made */
+		next++;
+		for (size_t p = 0; p < T; p++)
+			for (size_t i = 0; i < h2; i++) {
+				double a = (double)p * m->layer[l].inv_freq[i];
+				cs[p * h2 + i] = (float)cos(a);
+				sn[p * h2 + i] = (float)sin(a);
+			}
+	}
+	if (nthreads > 0)
+		openblas_set_num_threads(nthreads);
+	return c;
+oom:
+	snprintf(err, errlen, "out of memory for a workspace of %zu tokens",
+		 T);
+	plm_esm_ctx_free(c);
+	return NULL;
+}
+
+void plm_esm_ctx_free(plm_esm_ctx *c)
+{
+	if (!c)
+		return;
+	free(c->x);
+	free(c->xn);
+	free(c->qkv);
+	free(c->att);
+	free(c->ffn);
+	free(c->scores);
+	free(c->rope);
+	free(c->rope_of);
+	free(c->ids);
+	free(c->off);
+	free(c->pos);
+	plm_esmp_free(c->pool);
+	free(c);
+}
+
+size_t plm_esm_ctx_tokens(const plm_esm_ctx *c)
+{
+	return c->max_tokens;
+}
+
+const char *plm_esm_error(const plm_esm_ctx *c)
+{
+	return c->err;
+}
+
+/* ---- the forward pass ---- */
+
+/* Embedding output (EsmEmbeddings): word embeddings, token-dropout
+ * rescaling, optional emb_layer_norm_before. */
+static void embed(plm_esm_ctx *c, size_t n)
+{
+	const plm_esm *m = c->m;
+	const plm_esm_config *cf = &m->cfg;
+	const size_t H = (size_t)cf->hidden;
+	for (size_t s = 0; s < n; s++) {
+		size_t r0 = c->off[s], r1 = c->off[s + 1], nmask = 0;
+		for (size_t r = r0; r < r1; r++)
+			nmask += c->ids[r] == cf->tok_mask;
+		/* 0.88 / (1 - observed mask ratio), <mask> rows zeroed. */
+		float scale = 1.0f;
+		if (cf->token_dropout)
+			scale = (float)((1.0 - 0.15 * 0.8) /
+					(1.0 - (double)nmask / (double)(r1 - r0)));
+		for (size_t r = r0; r < r1; r++) {
+			const float *e = m->embed + (size_t)c->ids[r] * H;
+			float *y = c->x + r * H;
+			if (cf->token_dropout && c->ids[r] == cf->tok_mask)
+				memset(y, 0, H * sizeof *y);
+			else
+				for (size_t i = 0; i < H; i++)
+					y[i] = e[i] * scale;
+		}
+	}
+	if (cf->emb_ln_before)
+		layernorm(c, c->x, c->x, m->emb_ln_w, m->emb_ln_b, c->off[n]);
+}
+
+/* softmax(q k^T) v per sequence and head.  The score blocks of several
+ * heads (or row blocks of one head, for long sequences) are gathered in
+ * c->scores so that one parallel softmax serves them all. */
+static void attention(plm_esm_ctx *c, size_t n)
+{
+	const plm_esm_config *cf = &c->m->cfg;
+	const int H = cf->hidden, hd = cf->head_dim, H3 = 3 * H;
+	for (size_t s = 0; s < n; s++) {
+		const size_t r0 = c->off[s], L = c->off[s + 1] - r0;
+		const float *q = c->qkv + r0 * H3, *k = q + H, *v = q + 2 * H;
+		float *a = c->att + r0 * H;
+		const size_t qb = c->nscores / L < L ? c->nscores / L : L;
+		const size_t nblk = (L + qb - 1) / qb;
+		const size_t npieces = (size_t)cf->heads * nblk;
+		for (size_t p0 = 0; p0 < npieces;) {
+			/* Pieces p0.. (head p / nblk, rows from (p % nblk) * qb)
+			 * while they fit. */
+			size_t p1 = p0, rows = 0;
+			while (p1 < npieces) {
+				size_t i0 = p1 % nblk * qb;
+				size_t r = L - i0 < qb ? L - i0 : qb;
+				if ((rows + r) * L > c->nscores)
+					break;
+				rows += r;
+				p1++;
+			}
+			float *sc = c->scores;
+			for (size_t p = p0; p < p1; p++) {
+				size_t h = p / nblk, i0 = p % nblk * qb;
+				size_t r = L - i0 < qb ? L - i0 : qb;
+				cblas_sgemm(CblasRowMajor, CblasNoTrans,
+					    CblasTrans, (int)r, (int)L, hd, 1.0f,
+					    q + i0 * H3 + h * hd, H3, k + h * hd,
+					    H3, 0.0f, sc, (int)L);
+				sc += r * L;
+			}
+			job j = { .x = c->scores, .n = (int)L };
+			plm_esmp_run(c->pool, job_softmax, &j, rows, grain((int)L));
+			sc = c->scores;
+			for (size_t p = p0; p < p1; p++) {
+				size_t h = p / nblk, i0 = p % nblk * qb;
+				size_t r = L - i0 < qb ? L - i0 : qb;
+				cblas_sgemm(CblasRowMajor, CblasNoTrans,
+					    CblasNoTrans, (int)r, hd, (int)L,
+					    1.0f, sc, (int)L, v + h * hd, H3,
+					    0.0f, a + i0 * H + h * hd, H);
+				sc += r * L;
+			}
+			p0 = p1;
+		}
+	}
+}
+
+static void layer_forward(plm_esm_ctx *c, size_t n, int l)
+{
+	const plm_esm_config *cf = &c->m->cfg;
+	const esm_layer *w = &c->m->layer[l];
+	const size_t T = c->off[n], h2 = (size_t)cf->head_dim / 2;
+	const int H = cf->hidden, F = cf->ffn;
+	const float *cs = c->rope + (size_t)c->rope_of[l] * 2 * c->max_tokens * h2;
+
+	layernorm(c, c->xn, c->x, w->ln1_w, w->ln1_b, T);
+	linear(c->qkv, c->xn, w->wqkv, T, 3 * H, H, 0);
+	job j = { .x = c->qkv, .b = w->bqkv, .n = H, .heads = cf->heads,
+		  .hd = cf->head_dim, .cs = cs, .sn = cs + c->max_tokens * h2,
+		  .pos = c->pos };
+	plm_esmp_run(c->pool, job_rotary, &j, T, grain(3 * H));
+	attention(c, n);
+	add_bias(c, c->x, w->bo, T, H);
+	linear(c->x, c->att, w->wo, T, H, H, 1);
+
+	layernorm(c, c->xn, c->x, w->ln2_w, w->ln2_b, T);
+	linear(c->ffn, c->xn, w->w1, T, F, H, 0);
+	bias_gelu(c, c->ffn, w->b1, T, F);
+	add_bias(c, c->x, w->b2, T, H);
+	linear(c->x, c->ffn, w->w2, T, H, F, 1);
+}
+
+/* Masked-LM head over all rows of x (after emb_layer_norm_after). */
+static void lm_head(plm_esm_ctx *c, size_t T, float *logits)
+{
+	const plm_esm *m = c->m;
+	const int H = m->cfg.hidden, V = m->cfg.vocab;
+	linear(c->xn, c->x, m->lm_w, T, H, H, 0);
+	bias_gelu(c, c->xn, m->lm_b, T, H);
+	layernorm(c, c->xn, c->xn, m->lm_ln_w, m->lm_ln_b, T);
+	for (size_t r = 0; r < T; r++)
+		memcpy(logits + r * V, m->lm_bias, (size_t)V * sizeof *logits);
+	linear(logits, c->xn, m->lm_dec, T, V, H, 1);
+}
+
+/* Copies the requested rows or pools of x into o->out. */
+static void emit(plm_esm_ctx *c, size_t n, const plm_esm_out *o)
+{
+	const size_t H = (size_t)c->m->cfg.hidden;
+	float *out = o->out;
+	for (size_t s = 0; s < n; s++) {
+		const size_t r0 = c->off[s], r1 = c->off[s + 1];
+		const float *x = c->x + r0 * H;
+		const size_t L = r1 - r0 - 2;          /* residues */
+		switch (o->pool) {
+		case PLM_ESM_POOL_NONE:
+			if (o->specials) {
+				memcpy(out, x, (L + 2) * H * sizeof *out);
+				out += (L + 2) * H;
+			} else {
+				memcpy(out, x + H, L * H * sizeof *out);
+				out += L * H;
+			}
+			break;
+		case PLM_ESM_POOL_MEAN:
+			for (size_t i = 0; i < H; i++) {
+				double sum = 0;
+				for (size_t r = 1; r <= L; r++)
+					sum += x[r * H + i];
+				out[i] = (float)(sum / (double)L);
+			}
+			out += H;
+			break;
+		case PLM_ESM_POOL_MAX:
+			for (size_t i = 0; i < H; i++) {
+				float mx = x[H + i];
+				for (size_t r = 2; r <= L; r++)
+					if (x[r * H + i] > mx)
+						mx = x[r * H + i];
+				out[i] = mx;
+			}
+			out += H;
+			break;
+		case PLM_ESM_POOL_CLS:
+			memcpy(out, x, H * sizeof *out);
+			out += H;
+			break;
+		}
+	}
+}
+
+/* c->ids[0 .. off[n]) and c->off[0 .. n] are filled. */
+static int run(plm_esm_ctx *c, size_t n, plm_esm_out *o)
+{
+	const plm_esm *m = c->m;
+	const plm_esm_config *cf = &m->cfg;
+	int N = cf->layers, K = o->layer < 0 ? N + 1 + o->layer : o->layer;
+	if (K < 0 || K > N)
+		return fail(c, "layer %d out of range (the model has %d "
+			    "layers; 0 = embeddings)", o->layer, N);
+	if ((unsigned)o->pool > PLM_ESM_POOL_CLS)
+		return fail(c, "bad pooling mode %d", (int)o->pool);
+	if (o->logits && !cf->has_lm_head)
+		return fail(c, "logits asked for, but the checkpoint has no "
+			    "LM head");
+	const size_t T = c->off[n];
+	embed(c, n);
+	if (K == 0 && o->out)
+		emit(c, n, o);
+	int last = o->logits ? N : K;
+	for (int l = 0; l < last; l++) {
+		layer_forward(c, n, l);
+		if (l + 1 == K && K < N && o->out)
+			emit(c, n, o);
+	}
+	if (last == N) {
+		layernorm(c, c->x, c->x, m->lnf_w, m->lnf_b, T);
+		if (K == N && o->out)
+			emit(c, n, o);
+	}
+	if (o->logits)
+		lm_head(c, T, o->logits);
+	return 0;
+}
+
+static int set_offsets(plm_esm_ctx *c, size_t n, const size_t *ntok)
+{
+	if (n + 1 > c->off_cap) {
+		size_t *p = realloc(c->off, (n + 1) * sizeof *p);
+		if (!p)
+			return fail(c, "out of memory");
+		c->off = p;
+		c->off_cap = n + 1;
+	}
+	c->off[0] = 0;
+	for (size_t s = 0; s < n; s++) {
+		if (ntok[s] < 3)
+			return fail(c, "sequence %zu of the batch is empty", s);
+		if (ntok[s] > c->max_tokens - c->off[s])
+			return fail(c, "batch needs more than the workspace's "
+				    "%zu tokens", c->max_tokens);
+		c->off[s + 1] = c->off[s] + ntok[s];
+		for (size_t i = 0; i < ntok[s]; i++)
+			c->pos[c->off[s] + i] = (int32_t)i;
+	}
+	return 0;
+}
+
+int plm_esm_forward(plm_esm_ctx *c, size_t n, const char *const *seqs,
+		    const size_t *lens, plm_esm_out *o)
+{
+	if (n + 1 > c->off_cap) {
+		size_t *p = realloc(c->off, (n + 1) * sizeof *p);
+		if (!p)
+			return fail(c, "out of memory");
+		c->off = p;
+		c->off_cap = n + 1;
+	}
+	c->off[0] = 0;
+	for (size_t s = 0; s < n; s++) {
+		if (lens[s] < 1)
+			return fail(c, "sequence %zu of the batch is empty", s);
+		if (lens[s] > c->max_tokens || lens[s] + 2 > c->max_tokens -
+		    c->off[s])
+			return fail(c, "batch needs more than the workspace's "
+				    "%zu tokens", c->max_tokens);
+		c->off[s + 1] = c->off[s] + lens[s] + 2;
+		plm_esm_tokenize(c->m, seqs[s], lens[s], c->ids + c->off[s]);
+		for (size_t i = 0; i < lens[s] + 2; i++)
+			c->pos[c->off[s] + i] = (int32_t)i;
+	}
+	return run(c, n, o);
+}
+
+int plm_esm_forward_ids(plm_esm_ctx *c, size_t n, const int32_t *const *ids,
+			const size_t *ntok, plm_esm_out *o)
+{
+	if (set_offsets(c, n, ntok))
+		return -1;
+	for (size_t s = 0; s < n; s++)
+		for (size_t i = 0; i < ntok[s]; i++) {
+			int32_t t = ids[s][i];
+			if (t < 0 || t >= c->m->cfg.vocab)
+				return fail(c, "sequence %zu: token id %d out "
+					    "of range", s, (int)t);
+			c->ids[c->off[s] + i] = t;
+		}
+	return run(c, n, o);
+}

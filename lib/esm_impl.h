@@ -1,0 +1,69 @@
+/* esm_impl.h — the model struct shared by esm_model.c (loading) and
+ * esm_forward.c (the forward pass).  Not a public header. */
+#ifndef PLM_ESM_IMPL_H
+#define PLM_ESM_IMPL_H
+
+#include "plm/esm.h"
+
+/* One transformer block, pre-LayerNorm (EsmLayer).  Every pointer is into
+ * the model's float32 arena; Linear weights keep PyTorch's [out, in]
+ * layout so that y[T, out] = x[T, in] * W^T is one row-major sgemm. */
+typedef struct esm_layer {
+	const float *ln1_w, *ln1_b; /* attention.LayerNorm            [H] */
+	const float *wqkv;          /* attention.self.{query,key,value}.weight
+				     * stacked                     [3H, H] */
+	const float *bqkv;          /* their biases                   [3H] */
+	const float *wo, *bo;       /* attention.output.dense    [H, H], [H] */
+	const float *ln2_w, *ln2_b; /* LayerNorm                      [H] */
+	const float *w1, *b1;       /* intermediate.dense        [F, H], [F] */
+	const float *w2, *b2;       /* output.dense              [H, F], [H] */
+	const float *inv_freq;      /* rotary_embeddings.inv_freq [hd/2] */
+} esm_layer;
+
+struct plm_esm {
+	plm_esm_config cfg;
+	float *arena;               /* every weight below */
+	size_t arena_n;             /* floats */
+	const float *embed;         /* embeddings.word_embeddings   [V, H] */
+	const float *emb_ln_w;      /* embeddings.layer_norm (emb_ln_before)
+				     * [H], else NULL */
+	const float *emb_ln_b;
+	esm_layer *layer;           /* [N] */
+	const float *lnf_w, *lnf_b; /* encoder.emb_layer_norm_after   [H] */
+	/* Masked-LM head (cfg.has_lm_head): dense -> gelu -> layer_norm ->
+	 * decoder + bias. */
+	const float *lm_w, *lm_b;   /* lm_head.dense             [H, H], [H] */
+	const float *lm_ln_w, *lm_ln_b; /* lm_head.layer_norm          [H] */
+	const float *lm_dec;        /* lm_head.decoder.weight [V, H] (tied:
+				     * the word embeddings) */
+	const float *lm_bias;       /* lm_head.bias                   [V] */
+	char **vocab;               /* [V] token strings */
+	int byte_tok[256];          /* one-letter tokens; others <unk> */
+	char sig[17];
+};
+
+/* esm_kernels.c: element-wise steps, vectorised (rows of n floats).
+ * plm_esmk_init picks the instruction set; call it before the others
+ * (plm_esm_ctx_new does). */
+void plm_esmk_init(void);
+/* Forces "base", "avx2" or "avx512" kernels (tests); -1 if the build or
+ * the CPU lacks them. */
+int plm_esmk_select(const char *isa);
+void plm_esmk_layernorm(float *out, const float *in, const float *w,
+			const float *b, size_t rows, int H, float eps);
+void plm_esmk_add_bias(float *x, const float *b, size_t rows, int n);
+/* x = gelu(x + b), gelu(v) = v/2 (1 + erf(v / sqrt 2)) */
+void plm_esmk_bias_gelu(float *x, const float *b, size_t rows, int n);
+/* Row-wise softmax of s[rows, n], row stride ld. */
+void plm_esmk_softmax(float *s, size_t rows, size_t n, size_t ld);
+
+/* esm_pool.c: fork-join over rows for the element-wise steps. */
+typedef struct esm_pool esm_pool;
+esm_pool *plm_esmp_new(int nthreads);
+void plm_esmp_free(esm_pool *p);
+/* fn(arg, lo, hi) over [0, n) in one part per thread (the caller runs
+ * part 0); n < 2 * grain runs on the caller alone. */
+void plm_esmp_run(esm_pool *p, void (*fn)(void *, size_t, size_t), void *arg,
+		  size_t n, size_t grain);
+
+#endif

@@ -1,0 +1,673 @@
+/* esm_model.c — load an ESM-2 checkpoint directory (config.json, vocab.txt,
+ * model.safetensors or shards) into float32 weights.
+ *
+ * Every tensor is fetched by name with its expected shape.  One table of
+ * name variants maps both Hugging Face namings onto the engine's fields:
+ * LayerNorm "weight"/"bias" (hub) or "gamma"/"beta" (transformers 5),
+ * with or without the "esm." prefix.  Tensors the engine does not use
+ * (position table, position_ids, contact head, pooler, an unused LM head)
+ * are ignored; any other tensor is an error, so a checkpoint of another
+ * shape or architecture is not half-loaded. */
+#include "esm_impl.h"
+#include "plm/json.h"
+#include "plm/safetensors.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+typedef struct {
+	const char *dir;
+	plm_st **shard;
+	char **shard_path;
+	size_t nshard;
+	const char *prefix;          /* "esm." or "" */
+	const plm_st_tensor **used;
+	size_t nused, capused;
+	float *next;                 /* next free float of the arena */
+	char *err;                   /* = msg */
+	size_t errlen;
+	char msg[1024];
+} loader;
+
+static int seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	char *p = malloc(a + b + 2);
+	if (p)
+		snprintf(p, a + b + 2, "%s/%s", dir, name);
+	return p;
+}
+
+/* Whole file, NUL-terminated; NULL with err "PATH: what". */
+static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	if (!f) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			char *b = realloc(buf, cap);
+			if (!b) {
+				seterr(err, errlen, "%s: out of memory", path);
+				goto fail;
+			}
+			buf = b;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		seterr(err, errlen, "%s: read error", path);
+		goto fail;
+	}
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+/* ---- config.json ---- */
+
+static int cfg_int(const plm_json *root, const char *key, int *out,
+		   const char *path, char *err, size_t errlen)
+{
+	const plm_json *v = plm_json_get(root, key);
+	if (!v)
+		return seterr(err, errlen, "%s: missing \"%s\"", path, key);
+	if (v->type != PLM_JSON_NUM || !v->is_int || v->i <= 0 ||
+	    v->i > 1 << 20)
+		return seterr(err, errlen, "%s: \"%s\" must be a positive "
+			      "integer", path, key);
+	*out = (int)v->i;
+	return 0;
+}
+
+/* Missing or null: def (transformers' EsmConfig defaults). */
+static int cfg_bool(const plm_json *root, const char *key, int def, int *out,
+		    const char *path, char *err, size_t errlen)
+{
+	const plm_json *v = plm_json_get(root, key);
+	if (!v || v->type == PLM_JSON_NULL) {
+		*out = def;
+		return 0;
+	}
+	if (v->type != PLM_JSON_BOOL)
+		return seterr(err, errlen, "%s: \"%s\" must be true or false",
+			      path, key);
+	*out = v->b;
+	return 0;
+}
+
+static int read_config(plm_esm_config *c, const char *dir, char *err,
+		       size_t errlen)
+{
+	char *path = path_join(dir, "config.json"), *text = NULL;
+	plm_json_doc *doc = NULL;
+	int rc = -1;
+	size_t len;
+	char jerr[200];
+	if (!path)
+		return seterr(err, errlen, "out of memory");
+	if (!(text = slurp(path, &len, err, errlen)))
+		goto out;
+	if (!(doc = plm_json_parse(text, len, jerr, sizeof jerr))) {
+		seterr(err, errlen, "%s: %s", path, jerr);
+		goto out;
+	}
+	const plm_json *r = plm_json_root(doc);
+	if (r->type != PLM_JSON_OBJ) {
+		seterr(err, errlen, "%s: not a JSON object", path);
+		goto out;
+	}
+	if (cfg_int(r, "hidden_size", &c->hidden, path, err, errlen) ||
+	    cfg_int(r, "num_hidden_layers", &c->layers, path, err, errlen) ||
+	    cfg_int(r, "num_attention_heads", &c->heads, path, err, errlen) ||
+	    cfg_int(r, "intermediate_size", &c->ffn, path, err, errlen) ||
+	    cfg_int(r, "vocab_size", &c->vocab, path, err, errlen) ||
+	    cfg_bool(r, "token_dropout", 0, &c->token_dropout, path, err,
+		     errlen) ||
+	    cfg_bool(r, "emb_layer_norm_before", 0, &c->emb_ln_before, path,
+		     err, errlen))
+		goto out;
+	const plm_json *v = plm_json_get(r, "layer_norm_eps");
+	if (!v) {
+		c->ln_eps = 1e-12f;
+	} else if (v->type != PLM_JSON_NUM || !(v->num > 0) || v->num > 1) {
+		seterr(err, errlen, "%s: \"layer_norm_eps\" must be a number "
+		       "in (0, 1]", path);
+		goto out;
+	} else {
+		c->ln_eps = (float)v->num;
+	}
+	v = plm_json_get(r, "position_embedding_type");
+	const char *pet = v && v->type == PLM_JSON_STR ? v->s : "absolute";
+	if (strcmp(pet, "rotary")) {
+		seterr(err, errlen, "%s: position_embedding_type \"%s\" is not "
+		       "supported (ESM-2 uses \"rotary\")", path, pet);
+		goto out;
+	}
+	v = plm_json_get(r, "hidden_act");
+	if (v && (v->type != PLM_JSON_STR || strcmp(v->s, "gelu"))) {
+		seterr(err, errlen, "%s: hidden_act must be \"gelu\"", path);
+		goto out;
+	}
+	if (c->hidden % c->heads || (c->hidden / c->heads) % 2) {
+		seterr(err, errlen, "%s: hidden_size %d is not a multiple of "
+		       "num_attention_heads %d with an even head size", path,
+		       c->hidden, c->heads);
+		goto out;
+	}
+	c->head_dim = c->hidden / c->heads;
+	rc = 0;
+out:
+	plm_json_free(doc);
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* ---- vocab.txt ---- */
+
+static int read_vocab(plm_esm *m, const char *dir, char *err, size_t errlen)
+{
+	char *path = path_join(dir, "vocab.txt"), *text = NULL;
+	size_t len;
+	int rc = -1, n = 0;
+	if (!path)
+		return seterr(err, errlen, "out of memory");
+	if (!(text = slurp(path, &len, err, errlen)))
+		goto out;
+	if (!(m->vocab = calloc((size_t)m->cfg.vocab, sizeof *m->vocab))) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	for (char *p = text, *e; *p; p = e + (*e != 0)) {
+		e = p + strcspn(p, "\n");
+		size_t l = (size_t)(e - p);
+		if (l && p[l - 1] == '\r')
+			l--;
+		if (!l && !*e)
+			break;
+		if (!l || memchr(p, 0, l)) {
+			seterr(err, errlen, "%s:%d: empty token", path, n + 1);
+			goto out;
+		}
+		if (n == m->cfg.vocab) {
+			seterr(err, errlen, "%s: more than vocab_size %d tokens",
+			       path, m->cfg.vocab);
+			goto out;
+		}
+		if (!(m->vocab[n] = strndup(p, l))) {
+			seterr(err, errlen, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	if (n != m->cfg.vocab) {
+		seterr(err, errlen, "%s: %d tokens, but config.json has "
+		       "vocab_size %d", path, n, m->cfg.vocab);
+		goto out;
+	}
+	static const char *special[] = { "<cls>", "<pad>", "<eos>", "<unk>",
+					 "<mask>" };
+	int *ids[] = { &m->cfg.tok_cls, &m->cfg.tok_pad, &m->cfg.tok_eos,
+		       &m->cfg.tok_unk, &m->cfg.tok_mask };
+	for (int i = 0; i < 5; i++)
+		if ((*ids[i] = plm_esm_token_id(m, special[i])) < 0) {
+			seterr(err, errlen, "%s: no %s token", path, special[i]);
+			goto out;
+		}
+	for (int b = 0; b < 256; b++)
+		m->byte_tok[b] = m->cfg.tok_unk;
+	for (int i = 0; i < n; i++)
+		if (strlen(m->vocab[i]) == 1)
+			m->byte_tok[(unsigned char)m->vocab[i][0]] = i;
+	rc = 0;
+out:
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* ---- tensors ---- */
+
+static int open_shards(loader *ld, char *err, size_t errlen)
+{
+	char *single = path_join(ld->dir, "model.safetensors");
+	char *index = path_join(ld->dir, "model.safetensors.index.json");
+	char *text = NULL;
+	plm_json_doc *doc = NULL;
+	int rc = -1;
+	size_t len;
+	char jerr[200];
+	if (!single || !index) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	FILE *probe = fopen(single, "rb");
+	if (probe || !(probe = fopen(index, "rb"))) {
+		/* The single file (also when neither exists: its error). */
+		if (probe)
+			fclose(probe);
+		ld->shard = calloc(1, sizeof *ld->shard);
+		ld->shard_path = calloc(1, sizeof *ld->shard_path);
+		if (!ld->shard || !ld->shard_path) {
+			seterr(err, errlen, "out of memory");
+			goto out;
+		}
+		if (!(ld->shard[0] = plm_st_open(single, err, errlen)))
+			goto out;
+		ld->shard_path[0] = single;
+		single = NULL;
+		ld->nshard = 1;
+		rc = 0;
+		goto out;
+	}
+	fclose(probe);
+	if (!(text = slurp(index, &len, err, errlen)))
+		goto out;
+	if (!(doc = plm_json_parse(text, len, jerr, sizeof jerr))) {
+		seterr(err, errlen, "%s: %s", index, jerr);
+		goto out;
+	}
+	const plm_json *wm = plm_json_get(plm_json_root(doc), "weight_map");
+	if (!wm || wm->type != PLM_JSON_OBJ || !wm->len) {
+		seterr(err, errlen, "%s: no \"weight_map\" object", index);
+		goto out;
+	}
+	ld->shard = calloc(wm->len, sizeof *ld->shard);
+	ld->shard_path = calloc(wm->len, sizeof *ld->shard_path);
+	if (!ld->shard || !ld->shard_path) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < wm->len; i++) {
+		const plm_json *f = &wm->kids[i];
+		size_t k;
+		if (f->type != PLM_JSON_STR || !f->len || strchr(f->s, '/')) {
+			seterr(err, errlen, "%s: bad file name for tensor '%s'",
+			       index, wm->keys[i]);
+			goto out;
+		}
+		for (k = 0; k < ld->nshard; k++)
+			if (!strcmp(strrchr(ld->shard_path[k], '/') + 1, f->s))
+				break;
+		if (k == ld->nshard) {
+			if (!(ld->shard_path[k] = path_join(ld->dir, f->s))) {
+				seterr(err, errlen, "out of memory");
+				goto out;
+			}
+			ld->nshard++;
+			if (!(ld->shard[k] = plm_st_open(ld->shard_path[k], err,
+							 errlen)))
+				goto out;
+		}
+		if (!plm_st_find(ld->shard[k], wm->keys[i])) {
+			seterr(err, errlen, "%s: tensor '%s' is listed in %s but "
+			       "missing", ld->shard_path[k], wm->keys[i],
+			       index);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	plm_json_free(doc);
+	free(text);
+	free(single);
+	free(index);
+	return rc;
+}
+
+static const plm_st_tensor *find(loader *ld, const char *name, size_t *shard)
+{
+	for (size_t i = 0; i < ld->nshard; i++) {
+		const plm_st_tensor *t = plm_st_find(ld->shard[i], name);
+		if (t) {
+			if (shard)
+				*shard = i;
+			return t;
+		}
+	}
+	return NULL;
+}
+
+static int mark_used(loader *ld, const plm_st_tensor *t)
+{
+	if (ld->nused == ld->capused) {
+		size_t cap = ld->capused ? ld->capused * 2 : 256;
+		const plm_st_tensor **u = realloc(ld->used, cap * sizeof *u);
+		if (!u)
+			return seterr(ld->err, ld->errlen, "out of memory");
+		ld->used = u;
+		ld->capused = cap;
+	}
+	ld->used[ld->nused++] = t;
+	return 0;
+}
+
+/* Loads the first of names[] (printf formats with one %d, the layer) that
+ * exists, checks its shape [d0] or [d0, d1] (d1 = 0: one dimension),
+ * converts it into the arena.  NULL with an error naming names[0] when
+ * none exists (unless optional). */
+static const float *load(loader *ld, const char *const *names, int nnames,
+			 int layer, int64_t d0, int64_t d1, int optional)
+{
+	char name[256];
+	const plm_st_tensor *t = NULL;
+	size_t sh = 0;
+	for (int i = 0; i < nnames && !t; i++) {
+		char fmt[200];
+		snprintf(fmt, sizeof fmt, "%s%s",
+			 strncmp(names[i], "lm_head.", 8) ? ld->prefix : "",
+			 names[i]);
+		snprintf(name, sizeof name, fmt, layer);
+		t = find(ld, name, &sh);
+	}
+	if (!t) {
+		if (optional)
+			return NULL;
+		char fmt[200];
+		snprintf(fmt, sizeof fmt, "%s%s",
+			 strncmp(names[0], "lm_head.", 8) ? ld->prefix : "",
+			 names[0]);
+		snprintf(name, sizeof name, fmt, layer);
+		seterr(ld->err, ld->errlen, "%s: tensor '%s' not found",
+		       ld->nshard == 1 ? ld->shard_path[0] : ld->dir, name);
+		return NULL;
+	}
+	int64_t want[2] = { d0, d1 };
+	int wd = d1 ? 2 : 1;
+	if (t->ndim != wd || t->shape[0] != d0 || (wd == 2 && t->shape[1] != d1)) {
+		char a[64], b[200];
+		seterr(ld->err, ld->errlen, "%s: tensor '%s' has wrong shape; "
+		       "expected %s, got %s", ld->shard_path[sh], name,
+		       plm_st_shape_str(want, wd, a, sizeof a),
+		       plm_st_shape_str(t->shape, t->ndim, b, sizeof b));
+		return NULL;
+	}
+	float *dst = ld->next;
+	char e[300];
+	if (plm_st_to_f32(t, dst, e, sizeof e)) {
+		seterr(ld->err, ld->errlen, "%s: %s", ld->shard_path[sh], e);
+		return NULL;
+	}
+	if (mark_used(ld, t))
+		return NULL;
+	ld->next += t->numel;
+	return dst;
+}
+
+#define N1(a) (const char *const[]){ a }, 1
+#define LN_W(base) (const char *const[]){ base ".weight", base ".gamma" }, 2
+#define LN_B(base) (const char *const[]){ base ".bias", base ".beta" }, 2
+#define LY "encoder.layer.%d."
+
+static int load_layer(loader *ld, plm_esm *m, int i)
+{
+	const plm_esm_config *c = &m->cfg;
+	const int64_t H = c->hidden, F = c->ffn, hd2 = c->head_dim / 2;
+	esm_layer *l = &m->layer[i];
+	if (!(l->ln1_w = load(ld, LN_W(LY "attention.LayerNorm"), i, H, 0, 0)) ||
+	    !(l->ln1_b = load(ld, LN_B(LY "attention.LayerNorm"), i, H, 0, 0)))
+		return -1;
+	/* query, key, value land next to each other: one [3H, H] GEMM. */
+	const float *wq, *wk, *wv, *bq, *bk, *bv;
+	if (!(wq = load(ld, N1(LY "attention.self.query.weight"), i, H, H, 0)) ||
+	    !(wk = load(ld, N1(LY "attention.self.key.weight"), i, H, H, 0)) ||
+	    !(wv = load(ld, N1(LY "attention.self.value.weight"), i, H, H, 0)) ||
+	    !(bq = load(ld, N1(LY "attention.self.query.bias"), i, H, 0, 0)) ||
+	    !(bk = load(ld, N1(LY "attention.self.key.bias"), i, H, 0, 0)) ||
+	    !(bv = load(ld, N1(LY "attention.self.value.bias"), i, H, 0, 0)))
+		return -1;
+	if (wk != wq + H * H || wv != wk + H * H || bk != bq + H || bv != bk + H)
+		return seterr(ld->err, ld->errlen, "internal: q/k/v not adjacent");
+	l->wqkv = wq;
+	l->bqkv = bq;
+	if (!(l->wo = load(ld, N1(LY "attention.output.dense.weight"), i, H, H, 0)) ||
+	    !(l->bo = load(ld, N1(LY "attention.output.dense.bias"), i, H, 0, 0)) ||
+	    !(l->ln2_w = load(ld, LN_W(LY "LayerNorm"), i, H, 0, 0)) ||
+	    !(l->ln2_b = load(ld, LN_B(LY "LayerNorm"), i, H, 0, 0)) ||
+	    !(l->w1 = load(ld, N1(LY "intermediate.dense.weight"), i, F, H, 0)) ||
+	    !(l->b1 = load(ld, N1(LY "intermediate.dense.bias"), i, F, 0, 0)) ||
+	    !(l->w2 = load(ld, N1(LY "output.dense.weight"), i, H, F, 0)) ||
+	    !(l->b2 = load(ld, N1(LY "output.dense.bias"), i, H, 0, 0)))
+		return -1;
+	/* A stored inv_freq (per layer on the hub, one shared "layer.*" key
+	 * from transformers 5) is used as stored; else computed as
+	 * transformers does, in float32. */
+	static const char *const rot[] = {
+		LY "attention.self.rotary_embeddings.inv_freq",
+		"encoder.layer.*.attention.self.rotary_embeddings.inv_freq",
+	};
+	l->inv_freq = load(ld, rot, 2, i, hd2, 0, 1);
+	if (!l->inv_freq) {
+		if (ld->err[0])
+			return -1;
+		float *f = ld->next;
+		for (int64_t k = 0; k < hd2; k++) {
+			float e = (float)(2 * k) / (float)c->head_dim;
+			f[k] = 1.0f / powf(10000.0f, e);
+		}
+		ld->next += hd2;
+		l->inv_freq = f;
+	}
+	return 0;
+}
+
+static int load_weights(loader *ld, plm_esm *m)
+{
+	const plm_esm_config *c = &m->cfg;
+	const int64_t H = c->hidden, V = c->vocab;
+	if (!(m->embed = load(ld, N1("embeddings.word_embeddings.weight"), 0,
+			      V, H, 0)))
+		return -1;
+	if (c->emb_ln_before &&
+	    (!(m->emb_ln_w = load(ld, LN_W("embeddings.layer_norm"), 0, H, 0, 0)) ||
+	     !(m->emb_ln_b = load(ld, LN_B("embeddings.layer_norm"), 0, H, 0, 0))))
+		return -1;
+	for (int i = 0; i < c->layers; i++)
+		if (load_layer(ld, m, i))
+			return -1;
+	if (!(m->lnf_w = load(ld, LN_W("encoder.emb_layer_norm_after"), 0, H, 0, 0)) ||
+	    !(m->lnf_b = load(ld, LN_B("encoder.emb_layer_norm_after"), 0, H, 0, 0)))
+		return -1;
+	/* The LM head is optional as a whole (EsmModel checkpoints have
+	 * none) but complete when present. */
+	if (!find(ld, "lm_head.dense.weight", NULL))
+		return 0;
+	if (!(m->lm_w = load(ld, N1("lm_head.dense.weight"), 0, H, H, 0)) ||
+	    !(m->lm_b = load(ld, N1("lm_head.dense.bias"), 0, H, 0, 0)) ||
+	    !(m->lm_ln_w = load(ld, LN_W("lm_head.layer_norm"), 0, H, 0, 0)) ||
+	    !(m->lm_ln_b = load(ld, LN_B("lm_head.layer_norm"), 0, H, 0, 0)) ||
+	    !(m->lm_bias = load(ld, N1("lm_head.bias"), 0, V, 0, 0)))
+		return -1;
+	m->lm_dec = load(ld, N1("lm_head.decoder.weight"), 0, V, H, 1);
+	if (ld->err[0])
+		return -1;
+	if (!m->lm_dec)
+		m->lm_dec = m->embed;       /* tie_word_embeddings */
+	m->cfg.has_lm_head = 1;
+	return 0;
+}
+
+/* Tensors that ESM-2 checkpoints carry and the engine does not need. */
+static int ignorable(const char *name)
+{
+	static const char *const part[] = {
+		"position_embeddings.", "position_ids", "inv_freq",
+		"contact_head.", "pooler.",
+	};
+	if (!strncmp(name, "lm_head.", 8))
+		return 1;
+	for (size_t i = 0; i < sizeof part / sizeof *part; i++)
+		if (strstr(name, part[i]))
+			return 1;
+	return 0;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	const void *x = *(const void *const *)a, *y = *(const void *const *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int check_unused(loader *ld)
+{
+	qsort(ld->used, ld->nused, sizeof *ld->used, cmp_ptr);
+	for (size_t s = 0; s < ld->nshard; s++)
+		for (size_t i = 0; i < plm_st_count(ld->shard[s]); i++) {
+			const plm_st_tensor *t = plm_st_at(ld->shard[s], i);
+			if (bsearch(&t, ld->used, ld->nused, sizeof *ld->used,
+				    cmp_ptr) || ignorable(t->name))
+				continue;
+			return seterr(ld->err, ld->errlen, "%s: unexpected "
+				      "tensor '%s' (not part of an ESM-2 model "
+				      "with this config.json)",
+				      ld->shard_path[s], t->name);
+		}
+	return 0;
+}
+
+/* Upper bound of the floats load_weights writes. */
+static size_t arena_floats(const plm_esm_config *c)
+{
+	size_t H = (size_t)c->hidden, F = (size_t)c->ffn, V = (size_t)c->vocab;
+	size_t per_layer = 4 * H * H + 2 * H * F + 9 * H + F +
+			   (size_t)c->head_dim / 2;
+	return V * H + 2 * H + (size_t)c->layers * per_layer + 2 * H +
+	       H * H + 3 * H + V * H + V;
+}
+
+plm_esm *plm_esm_load(const char *dir, char *err, size_t errlen)
+{
+	plm_esm *m = calloc(1, sizeof *m);
+	loader ld = { .dir = dir };
+	ld.err = ld.msg;
+	ld.errlen = sizeof ld.msg;
+	if (!m)
+		return seterr(err, errlen, "out of memory"), NULL;
+	if (read_config(&m->cfg, dir, ld.err, ld.errlen) ||
+	    read_vocab(m, dir, ld.err, ld.errlen) ||
+	    open_shards(&ld, ld.err, ld.errlen))
+		goto fail;
+	ld.prefix = "";
+	for (size_t s = 0; s < ld.nshard && !*ld.prefix; s++)
+		for (size_t i = 0; i < plm_st_count(ld.shard[s]); i++)
+			if (!strncmp(plm_st_at(ld.shard[s], i)->name, "esm.", 4)) {
+				ld.prefix = "esm.";
+				break;
+			}
+	m->arena_n = arena_floats(&m->cfg);
+	m->arena = malloc(m->arena_n * sizeof *m->arena);
+	m->layer = calloc((size_t)m->cfg.layers, sizeof *m->layer);
+	if (!m->arena || !m->layer) {
+		seterr(ld.err, ld.errlen, "out of memory (%zu MB of weights)",
+		       m->arena_n * 4 >> 20);
+		goto fail;
+	}
+	ld.next = m->arena;
+	if (load_weights(&ld, m) || check_unused(&ld))
+		goto fail;
+	m->arena_n = (size_t)(ld.next - m->arena);
+	/* Signature: config and weights as loaded. */
+	XXH3_state_t *hs = XXH3_createState();
+	if (!hs) {
+		seterr(ld.err, ld.errlen, "out of memory");
+		goto fail;
+	}
+	XXH3_64bits_reset(hs);
+	XXH3_64bits_update(hs, &m->cfg, sizeof m->cfg);
+	XXH3_64bits_update(hs, m->arena, m->arena_n * sizeof *m->arena);
+	snprintf(m->sig, sizeof m->sig, "%016llx",
+		 (unsigned long long)XXH3_64bits_digest(hs));
+	XXH3_freeState(hs);
+	goto done;
+fail:
+	seterr(err, errlen, "%s", ld.msg);
+	plm_esm_free(m);
+	m = NULL;
+done:
+	for (size_t s = 0; s < ld.nshard; s++) {
+		plm_st_close(ld.shard[s]);
+		free(ld.shard_path[s]);
+	}
+	free(ld.shard);
+	free(ld.shard_path);
+	free(ld.used);
+	return m;
+}
+
+void plm_esm_free(plm_esm *m)
+{
+	if (!m)
+		return;
+	if (m->vocab)
+		for (int i = 0; i < m->cfg.vocab; i++)
+			free(m->vocab[i]);
+	free(m->vocab);
+	free(m->layer);
+	free(m->arena);
+	free(m);
+}
+
+const plm_esm_config *plm_esm_info(const plm_esm *m)
+{
+	return &m->cfg;
+}
+
+const char *plm_esm_signature(const plm_esm *m)
+{
+	return m->sig;
+}
+
+const char *plm_esm_token(const plm_esm *m, int id)
+{
+	return id >= 0 && id < m->cfg.vocab ? m->vocab[id] : NULL;
+}
+
+int plm_esm_token_id(const plm_esm *m, const char *tok)
+{
+	for (int i = 0; i < m->cfg.vocab; i++)
+		if (m->vocab[i] && !strcmp(m->vocab[i], tok))
+			return i;
+	return -1;
+}
+
+size_t plm_esm_tokenize(const plm_esm *m, const char *seq, size_t n,
+			int32_t *ids)
+{
+	ids[0] = m->cfg.tok_cls;
+	for (size_t i = 0; i < n; i++)
+		ids[i + 1] = m->byte_tok[(unsigned char)seq[i]];
+	ids[n + 1] = m->cfg.tok_eos;
+	return n + 2;
+}

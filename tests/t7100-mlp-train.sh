@@ -1,0 +1,313 @@
+#!/bin/sh
+# mlp-train: learnable tasks (linear, XOR, multi-class, multi-label),
+# bit-for-bit reproducibility, test records unused (poisoned test rows give
+# the same checkpoint), early stopping restores the best weights, the
+# per-epoch log, presets, agreement with PyTorch, and clear failures on bad
+# input.
+. "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
+
+PY=/usr/bin/python3
+gen () { awk -v kind="$1" -v n="$2" -v d="$3" -v seed="$4" -f "$DATA/mlp/gen.awk"; }
+body () { grep -v '^#' "$1"; }
+# metric VALUE of a metrics -T panel file
+metric () { awk -F'\t' -v m="$1" '$2 == m { print $5 }' "$2"; }
+# at_least X Y: X >= Y
+at_least () { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x != "" && x >= y) }'; }
+
+test_expect_success 'setup' '
+	gen lin 500 8 1 >lin.tsv &&
+	gen xor 1000 4 2 >xor.tsv &&
+	gen multi 750 6 3 >multi.tsv &&
+	gen ml 750 4 4 >ml.tsv &&
+	gen noisy 200 8 5 >noisy.tsv &&
+	rec-filter "split==test" lin.tsv -o lin-test.rec &&
+	rec-filter "split==test" xor.tsv -o xor-test.rec &&
+	rec-filter "split==test" multi.tsv -o multi-test.rec &&
+	rec-filter "split==test" ml.tsv -o ml-test.rec
+'
+
+# ---- learning ----------------------------------------------------------------
+
+test_expect_success 'binary, linearly separable: test accuracy >= 0.95' '
+	mlp-train --hidden 16 --lr 0.01 --epochs 40 -o lin.mlp lin.tsv 2>err &&
+	grep -q "ignored 100 records of split .test. (not used for anything)" err &&
+	grep -q "300 train, 100 val records" err &&
+	mlp-predict --model lin.mlp -o p.rec lin-test.rec &&
+	metrics -T p.rec >m &&
+	at_least "$(metric accuracy m)" 0.95
+'
+
+test_expect_success 'binary, XOR (needs the hidden layer): test accuracy >= 0.9' '
+	mlp-train --hidden 32 --lr 0.01 --epochs 80 -o xor.mlp xor.tsv 2>err &&
+	mlp-predict --model xor.mlp -o p.rec xor-test.rec &&
+	metrics -T p.rec >m &&
+	at_least "$(metric accuracy m)" 0.9
+'
+
+test_expect_success 'no hidden layer cannot learn XOR (sanity of the above)' '
+	mlp-train --hidden none --lr 0.01 --epochs 30 -o xor0.mlp xor.tsv 2>err &&
+	mlp-predict --model xor0.mlp -o p.rec xor-test.rec &&
+	metrics -T p.rec >m &&
+	! at_least "$(metric accuracy m)" 0.7
+'
+
+test_expect_success 'multi-class with str labels: softmax head, accuracy >= 0.9' '
+	mlp-train --hidden 32 --act gelu --lr 0.01 --epochs 60 -o multi.mlp multi.tsv 2>err &&
+	mlp-predict --model multi.mlp --info >info &&
+	grep -q "^head	multi$" info &&
+	grep -q "^classes	a,b,c$" info &&
+	mlp-predict --model multi.mlp -o p.rec multi-test.rec &&
+	metrics -T -s probs --classes a,b,c p.rec >m &&
+	at_least "$(metric accuracy m)" 0.9
+'
+
+test_expect_success 'multi-label (comma-separated names): exact-set accuracy >= 0.85' '
+	mlp-train --multilabel --hidden 16 --act tanh --lr 0.01 --epochs 60 \
+		-o ml.mlp ml.tsv 2>err &&
+	mlp-predict --model ml.mlp --info >info &&
+	grep -q "^head	multilabel$" info &&
+	grep -q "^classes	p,q$" info &&
+	mlp-predict -T --model ml.mlp -o p.tsv ml-test.rec &&
+	body p.tsv | awk -F"\t" "NR > 1 { n++; ok += \$3 == \$6 } END { print ok / n }" >acc &&
+	at_least "$(cat acc)" 0.85
+'
+
+test_expect_success 'adamw, nesterov, cosine, dropout and class weights train' '
+	mlp-train --opt adamw --weight-decay 0.01 --sched cosine --dropout 0.2 \
+		--class-weight balanced --hidden 16,8 --epochs 15 -o a.mlp lin.tsv &&
+	mlp-train --opt sgd --momentum 0.9 --nesterov --lr 0.05 --sched step \
+		--step-size 5 --gamma 0.5 --epochs 15 -o b.mlp lin.tsv &&
+	mlp-predict --model a.mlp --info >info &&
+	grep -q "^dims	8,16,8,1$" info &&
+	grep -q "^arg.class_weight	balanced$" info
+'
+
+# ---- reproducibility and data hygiene -----------------------------------------
+
+test_expect_success 'two runs give identical checkpoint bytes (dropout on)' '
+	mlp-train --dropout 0.3 --hidden 16 --epochs 10 -o r1.mlp lin.tsv 2>/dev/null &&
+	mlp-train --dropout 0.3 --hidden 16 --epochs 10 -o r2.mlp lin.tsv 2>/dev/null &&
+	cmp r1.mlp r2.mlp
+'
+
+test_expect_success 'another seed gives another model' '
+	mlp-train --dropout 0.3 --hidden 16 --epochs 10 --seed 12 -o r3.mlp lin.tsv 2>/dev/null &&
+	! cmp -s r1.mlp r3.mlp
+'
+
+test_expect_success 'MessagePack input gives the same checkpoint as TSV' '
+	rec-cat -M lin.tsv >lin.rec &&
+	mlp-train --dropout 0.3 --hidden 16 --epochs 10 -o r4.mlp lin.rec 2>/dev/null &&
+	cmp r1.mlp r4.mlp
+'
+
+test_expect_success 'test records are unused: poisoned test rows, same checkpoint' '
+	awk -F"\t" -v OFS="\t" "\$2 == \"test\" { \$3 = 1 - \$3; \$4 = \"1e30,-1e30,1e30,1e30,1e30,1e30,1e30,1e30\" } 1" \
+		lin.tsv >poison.tsv &&
+	! cmp -s lin.tsv poison.tsv &&
+	mlp-train --dropout 0.3 --hidden 16 --epochs 10 -o r5.mlp poison.tsv 2>/dev/null &&
+	cmp r1.mlp r5.mlp
+'
+
+test_expect_success 'validation rows do change the checkpoint (digest, early stopping)' '
+	awk -F"\t" -v OFS="\t" "\$2 == \"val\" && NR == 5 { \$3 = 1 - \$3 } 1" \
+		lin.tsv >val2.tsv &&
+	mlp-train --dropout 0.3 --hidden 16 --epochs 10 -o r6.mlp val2.tsv 2>/dev/null &&
+	mlp-predict --model r1.mlp --info >i1 &&
+	mlp-predict --model r6.mlp --info >i6 &&
+	grep "^train_digest" i1 >t1 && grep "^train_digest" i6 >t6 &&
+	test_cmp t1 t6 &&
+	! grep "^val_digest" i6 | cmp -s - i1
+'
+
+test_expect_success 'standardisation: mean/std of the train rows only' '
+	"$PY" -c "import msgpack" 2>/dev/null || exit 0
+	"$PY" - r1.mlp lin.tsv <<-\EOF
+	import sys, struct, msgpack
+	ck = msgpack.unpackb(open(sys.argv[1], "rb").read())
+	rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[2])][1:]
+	xs = [[float(v) for v in r[3].split(",")] for r in rows if r[1] == "train"]
+	mean = struct.unpack("<8f", ck["norm"]["mean"])
+	std = struct.unpack("<8f", ck["norm"]["std"])
+	for j in range(8):
+	    m = sum(x[j] for x in xs) / len(xs)
+	    s = (sum((x[j] - m) ** 2 for x in xs) / len(xs)) ** 0.5
+	    assert abs(mean[j] - m) < 1e-5 and abs(std[j] - s) < 1e-5, (j, mean[j], m)
+	EOF
+'
+
+# ---- early stopping and the log -------------------------------------------------
+
+test_expect_success 'early stopping: stops after --patience, restores the best epoch' '
+	mlp-train --hidden 64 --opt adam --lr 0.02 --epochs 60 --patience 4 \
+		--log log.tsv -o es.mlp noisy.tsv 2>err &&
+	body log.tsv >log &&
+	head -n 1 log >hdr &&
+	printf "epoch:int\ttrain_loss:float\tval_loss:float\tval_acc:float\tf1:float\tprecision:float\trecall:float\tauroc:float\tlr:float\tseconds:float\n" >expect &&
+	test_cmp expect hdr &&
+	mlp-predict --model es.mlp --info >info &&
+	epochs=$(sed -n "s/^epochs\t//p" info) &&
+	best=$(sed -n "s/^best_epoch\t//p" info) &&
+	test $((best + 4)) -eq "$epochs" &&
+	test "$epochs" -lt 60 &&
+	test $(($(wc -l <log) - 1)) -eq "$epochs" &&
+	minline=$(awk -F"\t" "NR > 1 && (m == \"\" || \$3 < m) { m = \$3; e = \$1 } END { print e }" log) &&
+	test "$minline" -eq "$best" &&
+	grep -q "(weights restored)" err
+'
+
+test_expect_success 'the restored weights give the best val loss' '
+	rec-filter "split==val" noisy.tsv -o noisy-val.rec &&
+	mlp-predict --model es.mlp -o p.rec noisy-val.rec 2>/dev/null &&
+	metrics -T p.rec >m &&
+	best=$(sed -n "s/^best_val_loss\t//p" info) &&
+	awk -v a="$(metric log_loss m)" -v b="$best" "BEGIN { d = a - b; exit !(d < 1e-5 && d > -1e-5) }"
+'
+
+test_expect_success '--patience 0 keeps the last weights, runs every epoch' '
+	mlp-train --hidden 8 --epochs 7 --patience 0 -o p0.mlp noisy.tsv 2>/dev/null &&
+	mlp-predict --model p0.mlp --info >info &&
+	grep -q "^epochs	7$" info
+'
+
+test_expect_success '-v prints one line per epoch' '
+	mlp-train -v --hidden 8 --epochs 3 -o v.mlp lin.tsv 2>err &&
+	test $(grep -c "^mlp-train: epoch [0-9]*: train_loss" err) -eq 3
+'
+
+test_expect_success '--preset viral-host: the workflow defaults, overridable' '
+	mlp-train --preset viral-host --epochs 2 -o vh.mlp lin.tsv 2>/dev/null &&
+	mlp-predict --model vh.mlp --info >info &&
+	grep -q "^dims	8,512,1$" info &&
+	grep -q "^arg.opt	sgd$" info &&
+	grep -q "^arg.lr	0.00020000000000000001$" info &&
+	grep -q "^arg.momentum	0.90000000000000002$" info &&
+	grep -q "^arg.sched	step$" info &&
+	grep -q "^arg.step_size	10$" info &&
+	grep -q "^arg.gamma	0.84999999999999998$" info &&
+	grep -q "^arg.patience	7$" info &&
+	grep -q "^arg.batch_size	32$" info &&
+	mlp-train --preset viral-host --lr 0.1 --epochs 1 -o vh2.mlp lin.tsv 2>/dev/null &&
+	mlp-predict --model vh2.mlp --info >info &&
+	grep -q "^arg.lr	0.10000000000000001$" info
+'
+
+test_expect_success '--epochs 0 writes the initial weights' '
+	mlp-train --epochs 0 -o e0.mlp lin.tsv 2>/dev/null &&
+	mlp-predict --model e0.mlp --info >info &&
+	grep -q "^epochs	0$" info
+'
+
+test_expect_success_if "$PY -c 'import torch, msgpack, numpy'" \
+	'same losses as PyTorch from the same initial weights (1e-5)' '
+	gen multi 400 16 7 >tm.tsv &&
+	mlp-train --epochs 0 --hidden 12 --patience 0 -o init.mlp tm.tsv 2>/dev/null &&
+	mlp-train --epochs 6 --hidden 12 --patience 0 --no-shuffle --opt sgd \
+		--lr 0.05 --momentum 0.9 --sched step --step-size 2 --gamma 0.5 \
+		--batch-size 32 --log log.tsv -o tm.mlp tm.tsv 2>/dev/null &&
+	"$PY" "$DATA/mlp/torch_ref.py" init.mlp tm.tsv 6 0.05 32 >torch.out &&
+	body log.tsv | cut -f 1-3 | tail -n +2 >ours &&
+	test $(wc -l <torch.out) -eq 6 &&
+	paste ours torch.out | awk -F"\t" "{ if (\$1 != \$4 || (\$2 - \$5) ^ 2 > 1e-10 || (\$3 - \$6) ^ 2 > 1e-10) { print; bad = 1 } } END { exit bad }"
+'
+
+test_expect_success_if "$PY -c 'import torch, msgpack, numpy'" \
+	'same losses as PyTorch, binary head' '
+	gen noisy 300 8 8 >tb.tsv &&
+	mlp-train --epochs 0 --hidden 10 --patience 0 -o init.mlp tb.tsv 2>/dev/null &&
+	mlp-train --epochs 5 --hidden 10 --patience 0 --no-shuffle --opt sgd \
+		--lr 0.05 --momentum 0.9 --sched step --step-size 2 --gamma 0.5 \
+		--batch-size 16 --log log.tsv -o tb.mlp tb.tsv 2>/dev/null &&
+	"$PY" "$DATA/mlp/torch_ref.py" init.mlp tb.tsv 5 0.05 16 >torch.out &&
+	body log.tsv | cut -f 1-3 | tail -n +2 >ours &&
+	paste ours torch.out | awk -F"\t" "{ if (\$1 != \$4 || (\$2 - \$5) ^ 2 > 1e-10 || (\$3 - \$6) ^ 2 > 1e-10) { print; bad = 1 } } END { exit bad }"
+'
+
+# ---- bad input --------------------------------------------------------------------
+
+test_expect_success 'usage errors exit 2' '
+	test_exit 2 mlp-train lin.tsv 2>err &&
+	grep -q "give -o MODEL" err &&
+	test_exit 2 mlp-train --act swish -o x.mlp lin.tsv 2>err &&
+	grep -q "act .swish." err &&
+	test_exit 2 mlp-train --opt rmsprop -o x.mlp lin.tsv 2>/dev/null &&
+	test_exit 2 mlp-train --hidden 16,x -o x.mlp lin.tsv 2>/dev/null &&
+	test_exit 2 mlp-train --nesterov -o x.mlp lin.tsv 2>/dev/null &&
+	test_exit 2 mlp-train --preset nope -o x.mlp lin.tsv 2>/dev/null &&
+	test_exit 2 mlp-train --pos 7 -o x.mlp lin.tsv 2>err &&
+	grep -q "pos .7. is not a class (0, 1)" err &&
+	test_path_is_missing x.mlp
+'
+
+test_expect_success 'missing feature field' '
+	test_exit 1 mlp-train -x nope -o x.mlp lin.tsv 2>err &&
+	grep -q "no field .nope. in input (the features, -x)" err &&
+	test_path_is_missing x.mlp
+'
+
+test_expect_success 'missing split field; missing label field' '
+	rec-cut -f id,label,emb lin.tsv -o nosplit.rec &&
+	test_exit 1 mlp-train -o x.mlp nosplit.rec 2>err &&
+	grep -q "no field .split. in input" err &&
+	test_exit 1 mlp-train -y lab -o x.mlp lin.tsv 2>err &&
+	grep -q "no field .lab. in input (the label, -y)" err &&
+	test_path_is_missing x.mlp
+'
+
+test_expect_success 'wrong types: features not a vector, float label' '
+	test_exit 1 mlp-train -x id -o x.mlp lin.tsv 2>err &&
+	grep -q "field .id. is str: the features must be f32\[N\]" err &&
+	printf "id:str\tsplit:str\tlabel:float\temb:f32[2]\nr1\ttrain\t1.5\t1,2\n" >fl.tsv &&
+	test_exit 1 mlp-train -o x.mlp fl.tsv 2>err &&
+	grep -q "the label must be int or str" err &&
+	test_path_is_missing x.mlp
+'
+
+test_expect_success 'mixed dimensions across files' '
+	gen lin 20 4 9 >d4.tsv &&
+	test_exit 1 mlp-train -o x.mlp lin.tsv d4.tsv 2>err &&
+	grep -q "is f32\[4\] but earlier records had 8 features: mixed dimensions" err &&
+	test_path_is_missing x.mlp
+'
+
+test_expect_success 'empty input, truncated input' '
+	: >empty &&
+	test_exit 1 mlp-train -o x.mlp empty 2>err &&
+	grep -q "empty input" err &&
+	rec-cat -M lin.tsv >full.rec &&
+	head -c 20000 full.rec >trunc.rec &&
+	test_exit 1 mlp-train -o x.mlp trunc.rec 2>err &&
+	grep -q "truncated" err &&
+	test_path_is_missing x.mlp
+'
+
+test_expect_success 'missing values, non-finite features' '
+	printf "id:str\tsplit:str\tlabel:int\temb:f32[2]\nr1\ttrain\t1\t\n" >nil.tsv &&
+	test_exit 1 mlp-train -o x.mlp nil.tsv 2>err &&
+	grep -q "record 1: field .emb. is missing (nil)" err &&
+	printf "id:str\tsplit:str\tlabel:int\temb:f32[2]\nr1\ttrain\t1\t1,nan\n" >nan.tsv &&
+	test_exit 1 mlp-train -o x.mlp nan.tsv 2>err &&
+	grep -q "record 1: feature 1 of .emb. is not finite" err &&
+	test_path_is_missing x.mlp
+'
+
+test_expect_success 'one class; a val label unseen in training; no train or val rows' '
+	printf "id:str\tsplit:str\tlabel:int\temb:f32[2]\nr1\ttrain\t1\t1,2\nr2\tval\t1\t1,2\n" >one.tsv &&
+	test_exit 1 mlp-train -o x.mlp one.tsv 2>err &&
+	grep -q "the train records have 1 class: need at least 2" err &&
+	printf "r3\tval\t2\t0,0\nr4\ttrain\t0\t0,1\n" >>one.tsv &&
+	test_exit 1 mlp-train -o x.mlp one.tsv 2>err &&
+	grep -q "label .2. occurs in the val records but not in the train records" err &&
+	test_exit 1 mlp-train --val v2 -o x.mlp lin.tsv 2>err &&
+	grep -q "no records of split .v2.: early stopping needs them" err &&
+	test_exit 1 mlp-train --train t2 -o x.mlp lin.tsv 2>err &&
+	grep -q "no records of split .t2. to train on" err &&
+	test_path_is_missing x.mlp
+'
+
+test_expect_success 'without val rows, --patience 0 trains' '
+	mlp-train --val none --patience 0 --epochs 3 -o nv.mlp lin.tsv 2>err &&
+	grep -q "ignored 100 records of split .val." err
+'
+
+test_done

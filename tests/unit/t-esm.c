@@ -1,0 +1,802 @@
+/* t-esm.c — the ESM-2 engine against transformers' outputs (golden
+ * tensors in tests/data/esm2, computed in float64), batch invariance, both
+ * key namings, shards, BF16, and broken checkpoints.
+ *
+ * Tolerance: max|a - b| / max|b| <= 1e-5 per tensor (README of the data).
+ * The 8M-shaped model is read from $PLM_TOP/../shared/esm2 when present. */
+#include "plm/esm.h"
+#include "plm/safetensors.h"
+#include "plm/stream.h"
+#include "tap.h"
+#include "../../lib/esm_impl.h"   /* plm_esmk_select */
+
+#include <dirent.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TOL 1e-5
+
+static char tmp[] = "/tmp/t-esm.XXXXXX";
+static char datadir[1024];
+
+typedef struct {
+	char *name, *seq;
+	size_t len;
+} seqrec;
+
+static seqrec seqs[32];
+static size_t nseqs;
+
+static char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *pathf(const char *fmt, ...)
+{
+	static char buf[8][1024];
+	static int k;
+	k = (k + 1) % 8;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf[k], sizeof buf[k], fmt, ap);
+	va_end(ap);
+	return buf[k];
+}
+
+static void read_seqs(void)
+{
+	FILE *f = fopen(pathf("%s/sequences.tsv", datadir), "r");
+	char line[8192];
+	if (!f)
+		return;
+	while (nseqs < 32 && fgets(line, sizeof line, f)) {
+		char *tab = strchr(line, '\t');
+		if (!tab)
+			continue;
+		*tab = 0;
+		line[strcspn(tab + 1, "\r\n") + (size_t)(tab + 1 - line)] = 0;
+		seqs[nseqs].name = strdup(line);
+		seqs[nseqs].seq = strdup(tab + 1);
+		seqs[nseqs].len = strlen(tab + 1);
+		nseqs++;
+	}
+	fclose(f);
+}
+
+static double relerr(const float *a, const float *b, size_t n)
+{
+	double num = 0, den = 0;
+	for (size_t i = 0; i < n; i++) {
+		double d = fabs((double)a[i] - b[i]);
+		if (d > num || isnan(d))
+			num = isnan(d) ? INFINITY : d;
+		if (fabs(b[i]) > den)
+			den = fabs(b[i]);
+	}
+	return den > 0 ? num / den : num;
+}
+
+static const float *golden(const plm_st *g, const char *name, size_t want)
+{
+	const plm_st_tensor *t = plm_st_find(g, name);
+	if (!t || t->dtype != PLM_ST_F32 || t->numel != want)
+		return NULL;
+	/* The mapping may be unaligned for float: copy. */
+	static float *buf;
+	static size_t cap;
+	if (want > cap) {
+		free(buf);
+		buf = malloc(want * sizeof *buf);
+		cap = want;
+	}
+	memcpy(buf, t->data, want * sizeof *buf);
+	return buf;
+}
+
+/* Runs every sequence in one batch for each output and compares with the
+ * golden tensors.  layers: the K of hidden.K present in golden. */
+static void check_model_opt(const char *label, const char *dir, int full)
+{
+	char err[512];
+	plm_esm *m = plm_esm_load(dir, err, sizeof err);
+	ok(m != NULL, "%s: load", label);
+	if (!m) {
+		diag("%s", err);
+		return;
+	}
+	plm_st *g = plm_st_open(pathf("%s/golden.safetensors", dir), err,
+				sizeof err);
+	ok(g != NULL, "%s: golden opens", label);
+	if (!g) {
+		diag("%s", err);
+		plm_esm_free(m);
+		return;
+	}
+	const plm_esm_config *cf = plm_esm_info(m);
+	const size_t H = (size_t)cf->hidden, V = (size_t)cf->vocab;
+	size_t T = 0;
+	const char *sp[32];
+	size_t lens[32];
+	for (size_t s = 0; s < nseqs; s++) {
+		sp[s] = seqs[s].seq;
+		lens[s] = seqs[s].len;
+		T += seqs[s].len + 2;
+	}
+	plm_esm_ctx *c = plm_esm_ctx_new(m, T, 2, err, sizeof err);
+	ok(c != NULL, "%s: workspace of %zu tokens", label, T);
+	if (!c) {
+		diag("%s", err);
+		goto out;
+	}
+
+	/* Tokens. */
+	int tok_ok = 1;
+	int32_t *ids = malloc(T * sizeof *ids);
+	for (size_t s = 0; s < nseqs; s++) {
+		size_t nt = plm_esm_tokenize(m, sp[s], lens[s], ids);
+		const plm_st_tensor *t = plm_st_find(g, pathf("%s/tokens", seqs[s].name));
+		if (!t || t->numel != nt || memcmp(t->data, ids, nt * 4))
+			tok_ok = 0;
+	}
+	ok(tok_ok, "%s: tokens of %zu sequences", label, nseqs);
+	free(ids);
+
+	float *out = malloc(T * H * sizeof *out);
+	float *logits = malloc(T * V * sizeof *logits);
+	for (int K = 0; K <= cf->layers; K++) {
+		if (!plm_st_find(g, pathf("%s/hidden.%d", seqs[0].name, K)))
+			continue;
+		plm_esm_out o = { .layer = K, .pool = PLM_ESM_POOL_NONE,
+				  .specials = 1, .out = out };
+		int rc = plm_esm_forward(c, nseqs, sp, lens, &o);
+		ok(rc == 0, "%s: forward layer %d", label, K);
+		if (rc)
+			diag("%s", plm_esm_error(c));
+		double worst = 0;
+		size_t row = 0;
+		for (size_t s = 0; s < nseqs; s++) {
+			size_t n = (lens[s] + 2) * H;
+			const float *want = golden(g, pathf("%s/hidden.%d",
+						   seqs[s].name, K), n);
+			double e = want ? relerr(out + row * H, want, n) : INFINITY;
+			if (e > worst)
+				worst = e;
+			if (!(e <= TOL))
+				diag("%s hidden.%d: rel err %.3g", seqs[s].name, K, e);
+			row += lens[s] + 2;
+		}
+		ok(worst <= TOL, "%s: hidden.%d of every sequence (worst %.2g)",
+		   label, K, worst);
+	}
+
+	/* Residue rows only (specials = 0) at the last layer. */
+	if (full) {
+		plm_esm_out o = { .layer = -1, .pool = PLM_ESM_POOL_NONE,
+				  .out = out };
+		int rc = plm_esm_forward(c, nseqs, sp, lens, &o);
+		double worst = rc ? INFINITY : 0;
+		size_t row = 0;
+		for (size_t s = 0; s < nseqs && !rc; s++) {
+			const float *want = golden(g, pathf("%s/hidden.%d",
+						   seqs[s].name, cf->layers),
+						   (lens[s] + 2) * H);
+			double e = want ? relerr(out + row * H, want + H,
+						 lens[s] * H) : INFINITY;
+			if (e > worst)
+				worst = e;
+			row += lens[s];
+		}
+		ok(worst <= TOL, "%s: residue rows of the last layer (worst %.2g)",
+		   label, worst);
+	}
+
+	/* Mean pooling and logits in one call. */
+	{
+		plm_esm_out o = { .layer = -1, .pool = PLM_ESM_POOL_MEAN,
+				  .out = out, .logits = logits };
+		int rc = plm_esm_forward(c, nseqs, sp, lens, &o);
+		ok(rc == 0, "%s: forward mean + logits", label);
+		double wm = rc ? INFINITY : 0, wl = wm;
+		size_t row = 0;
+		for (size_t s = 0; s < nseqs && !rc; s++) {
+			const float *want = golden(g, pathf("%s/mean", seqs[s].name), H);
+			double e = want ? relerr(out + s * H, want, H) : INFINITY;
+			if (e > wm)
+				wm = e;
+			want = golden(g, pathf("%s/logits", seqs[s].name),
+				      (lens[s] + 2) * V);
+			e = want ? relerr(logits + row * V, want,
+					  (lens[s] + 2) * V) : INFINITY;
+			if (e > wl)
+				wl = e;
+			row += lens[s] + 2;
+		}
+		ok(wm <= TOL, "%s: mean of every sequence (worst %.2g)", label, wm);
+		ok(wl <= TOL, "%s: logits of every sequence (worst %.2g)", label, wl);
+	}
+
+	/* Max and cls pooling against the golden last layer. */
+	if (full) {
+		plm_esm_out o = { .layer = -1, .pool = PLM_ESM_POOL_MAX, .out = out };
+		float *cls = malloc(nseqs * H * sizeof *cls);
+		plm_esm_out oc = { .layer = -1, .pool = PLM_ESM_POOL_CLS, .out = cls };
+		int rc = plm_esm_forward(c, nseqs, sp, lens, &o) ||
+			 plm_esm_forward(c, nseqs, sp, lens, &oc);
+		double wx = rc ? INFINITY : 0, wc = wx;
+		for (size_t s = 0; s < nseqs && !rc; s++) {
+			const float *want = golden(g, pathf("%s/hidden.%d",
+						   seqs[s].name, cf->layers),
+						   (lens[s] + 2) * H);
+			if (!want) {
+				wx = wc = INFINITY;
+				break;
+			}
+			float mx[4096];
+			for (size_t i = 0; i < H; i++) {
+				mx[i] = want[H + i];
+				for (size_t r = 2; r <= lens[s]; r++)
+					if (want[r * H + i] > mx[i])
+						mx[i] = want[r * H + i];
+			}
+			double e = relerr(out + s * H, mx, H);
+			if (e > wx)
+				wx = e;
+			e = relerr(cls + s * H, want, H);
+			if (e > wc)
+				wc = e;
+		}
+		ok(wx <= TOL, "%s: max pooling (worst %.2g)", label, wx);
+		ok(wc <= TOL, "%s: cls pooling (worst %.2g)", label, wc);
+		free(cls);
+	}
+	free(out);
+	free(logits);
+out:
+	plm_esm_ctx_free(c);
+	plm_st_close(g);
+	plm_esm_free(m);
+}
+
+static void check_model(const char *label, const char *dir)
+{
+	check_model_opt(label, dir, 1);
+}
+
+/* Each sequence alone equals the same sequence inside batches of other
+ * lengths, in two orders. */
+static void check_batch_invariance(const char *dir)
+{
+	char err[512];
+	plm_esm *m = plm_esm_load(dir, err, sizeof err);
+	if (!ok(m != NULL, "batch invariance: load"))
+		return;
+	const size_t H = (size_t)plm_esm_info(m)->hidden;
+	size_t T = 0;
+	const char *sp[32], *rp[32];
+	size_t lens[32], rl[32], row[32];
+	for (size_t s = 0; s < nseqs; s++) {
+		sp[s] = seqs[s].seq;
+		lens[s] = seqs[s].len;
+		row[s] = T;
+		T += seqs[s].len + 2;
+		rp[nseqs - 1 - s] = sp[s];
+		rl[nseqs - 1 - s] = lens[s];
+	}
+	plm_esm_ctx *c = plm_esm_ctx_new(m, T, 2, err, sizeof err);
+	float *all = malloc(T * H * sizeof *all), *rev = malloc(T * H * sizeof *rev);
+	float *one = malloc(T * H * sizeof *one);
+	plm_esm_out o = { .layer = -1, .pool = PLM_ESM_POOL_NONE, .specials = 1 };
+	o.out = all;
+	int rc = plm_esm_forward(c, nseqs, sp, lens, &o);
+	o.out = rev;
+	rc |= plm_esm_forward(c, nseqs, rp, rl, &o);
+	ok(rc == 0, "batch invariance: batches run");
+	double worst = 0, worst_rev = 0;
+	size_t rrow = T;
+	for (size_t s = 0; s < nseqs; s++) {
+		o.out = one;
+		rc |= plm_esm_forward(c, 1, &sp[s], &lens[s], &o);
+		size_t n = (lens[s] + 2) * H;
+		double e = relerr(all + row[s] * H, one, n);
+		if (e > worst)
+			worst = e;
+		rrow -= lens[s] + 2;
+		e = relerr(rev + rrow * H, one, n);
+		if (e > worst_rev)
+			worst_rev = e;
+	}
+	ok(rc == 0 && worst <= 1e-6, "alone == in a batch (worst %.2g)", worst);
+	ok(rc == 0 && worst_rev <= 1e-6, "alone == in a reversed batch (worst %.2g)",
+	   worst_rev);
+
+	/* Workspace limits and argument errors. */
+	size_t big = T;
+	o.out = all;
+	ok(plm_esm_forward(c, 1, &sp[0], &big, &o) == -1 &&
+	   strstr(plm_esm_error(c), "workspace"), "batch over budget: %s",
+	   plm_esm_error(c));
+	size_t zero = 0;
+	ok(plm_esm_forward(c, 1, &sp[0], &zero, &o) == -1 &&
+	   strstr(plm_esm_error(c), "empty"), "empty sequence: %s",
+	   plm_esm_error(c));
+	o.layer = 99;
+	ok(plm_esm_forward(c, 1, &sp[0], &lens[0], &o) == -1 &&
+	   strstr(plm_esm_error(c), "layer 99"), "bad layer: %s",
+	   plm_esm_error(c));
+	o.layer = -(plm_esm_info(m)->layers + 2);
+	ok(plm_esm_forward(c, 1, &sp[0], &lens[0], &o) == -1,
+	   "layer below -(N+1) rejected");
+
+	/* <mask> tokens: the row is zeroed and the rest rescaled; other
+	 * sequences of the batch are unaffected. */
+	int32_t a[5] = { 0, 5, 32, 6, 2 }, b[4] = { 0, 5, 6, 2 };
+	const int32_t *ip[2] = { a, b };
+	size_t nt[2] = { 5, 4 };
+	o.layer = 0;
+	o.out = all;
+	rc = plm_esm_forward_ids(c, 2, ip, nt, &o);
+	const float *emb_a = all, *emb_b = all + 5 * H;
+	o.out = one;
+	rc |= plm_esm_forward_ids(c, 1, &ip[1], &nt[1], &o);
+	int zero_row = 1;
+	for (size_t i = 0; i < H; i++)
+		zero_row &= emb_a[2 * H + i] == 0.0f;
+	/* Row 'A' of sequence a: e * 0.88 / (1 - 1/5) = e * 1.1; of b:
+	 * e * 0.88. */
+	double ratio = emb_a[H] / emb_b[H];
+	ok(rc == 0 && zero_row && fabs(ratio - 1.1 / 0.88) < 1e-6 &&
+	   relerr(emb_b, one, 4 * H) == 0, "token dropout with <mask> (ratio %.7f)",
+	   ratio);
+	int32_t badid[3] = { 0, 99, 2 };
+	const int32_t *bp = badid;
+	size_t n3 = 3;
+	ok(plm_esm_forward_ids(c, 1, &bp, &n3, &o) == -1 &&
+	   strstr(plm_esm_error(c), "out of range"), "bad token id: %s",
+	   plm_esm_error(c));
+
+	/* Tokenizer: unknown letters -> <unk>, specials by name. */
+	int32_t t[8];
+	plm_esm_tokenize(m, "Ax*", 3, t);
+	ok(t[0] == 0 && t[1] == 5 && t[2] == 3 && t[3] == 3 && t[4] == 2,
+	   "tokenize: lower case and '*' are <unk>");
+	ok(plm_esm_token_id(m, "<mask>") == 32 &&
+	   !strcmp(plm_esm_token(m, 4), "L") && !plm_esm_token(m, 33),
+	   "token names");
+	ok(strlen(plm_esm_signature(m)) == 16, "signature %s",
+	   plm_esm_signature(m));
+	free(all);
+	free(rev);
+	free(one);
+	plm_esm_ctx_free(c);
+	plm_esm_free(m);
+}
+
+/* ---- writing checkpoints by hand ---- */
+
+typedef struct {
+	char name[200];
+	char dtype[16];
+	int ndim;
+	int64_t shape[4];
+	unsigned char *data;
+	size_t nbytes;
+} wt;
+
+typedef struct {
+	wt t[64];
+	size_t n;
+} wset;
+
+static void wset_read(wset *w, const char *path)
+{
+	char err[256];
+	plm_st *st = plm_st_open(path, err, sizeof err);
+	w->n = 0;
+	for (size_t i = 0; st && i < plm_st_count(st); i++) {
+		const plm_st_tensor *t = plm_st_at(st, i);
+		wt *o = &w->t[w->n++];
+		snprintf(o->name, sizeof o->name, "%s", t->name);
+		snprintf(o->dtype, sizeof o->dtype, "%s",
+			 plm_st_dtype_name(t->dtype));
+		o->ndim = t->ndim;
+		memcpy(o->shape, t->shape, sizeof o->shape);
+		o->nbytes = t->nbytes;
+		o->data = malloc(t->nbytes + 1);
+		memcpy(o->data, t->data, t->nbytes);
+	}
+	plm_st_close(st);
+}
+
+static void wset_free(wset *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->t[i].data);
+	w->n = 0;
+}
+
+static wt *wset_find(wset *w, const char *name)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (!strcmp(w->t[i].name, name))
+			return &w->t[i];
+	return NULL;
+}
+
+static void wset_del(wset *w, const char *name)
+{
+	wt *t = wset_find(w, name);
+	if (!t)
+		return;
+	free(t->data);
+	*t = w->t[--w->n];
+}
+
+/* Writes tensors [from, to) of w: 8-byte LE header length, JSON padded
+ * with spaces to a multiple of 8, data. */
+static void write_st(const char *path, wset *w, size_t from, size_t to)
+{
+	size_t cap = 1 << 16, len = 0, off = 0;
+	char *h = malloc(cap);
+	len += (size_t)snprintf(h + len, cap - len, "{\"__metadata__\":{\"format\":\"pt\"}");
+	for (size_t i = from; i < to; i++) {
+		wt *t = &w->t[i];
+		len += (size_t)snprintf(h + len, cap - len,
+					",\"%s\":{\"dtype\":\"%s\",\"shape\":[",
+					t->name, t->dtype);
+		for (int d = 0; d < t->ndim; d++)
+			len += (size_t)snprintf(h + len, cap - len, "%s%lld",
+						d ? "," : "", (long long)t->shape[d]);
+		len += (size_t)snprintf(h + len, cap - len,
+					"],\"data_offsets\":[%zu,%zu]}", off,
+					off + t->nbytes);
+		off += t->nbytes;
+	}
+	h[len++] = '}';
+	while (len % 8)
+		h[len++] = ' ';
+	FILE *f = fopen(path, "wb");
+	unsigned char hl[8];
+	for (int i = 0; i < 8; i++)
+		hl[i] = (unsigned char)((uint64_t)len >> (8 * i));
+	fwrite(hl, 1, 8, f);
+	fwrite(h, 1, len, f);
+	for (size_t i = from; i < to; i++)
+		fwrite(w->t[i].data, 1, w->t[i].nbytes, f);
+	fclose(f);
+	free(h);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+	char buf[65536];
+	size_t n;
+	while (a && b && (n = fread(buf, 1, sizeof buf, a)) > 0)
+		fwrite(buf, 1, n, b);
+	if (a)
+		fclose(a);
+	if (b)
+		fclose(b);
+}
+
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A checkpoint dir in tmp: config and vocab of the tiny model. */
+static char *mkckpt(const char *name)
+{
+	char *d = strdup(pathf("%s/%s", tmp, name));
+	mkdir(d, 0755);
+	copy_file(pathf("%s/esm2_tiny/config.json", datadir), pathf("%s/config.json", d));
+	copy_file(pathf("%s/esm2_tiny/vocab.txt", datadir), pathf("%s/vocab.txt", d));
+	copy_file(pathf("%s/esm2_tiny/golden.safetensors", datadir),
+		  pathf("%s/golden.safetensors", d));
+	return d;
+}
+
+static void expect_load_error(const char *dir, const char *want, const char *what)
+{
+	char err[512] = "";
+	plm_esm *m = plm_esm_load(dir, err, sizeof err);
+	ok(!m && strstr(err, want), "%s: %s", what, err);
+	if (m || !strstr(err, want))
+		diag("want an error containing '%s'", want);
+	plm_esm_free(m);
+}
+
+static const char *mp(const char *d)
+{
+	return pathf("%s/model.safetensors", d);
+}
+
+static uint16_t to_bf16(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	u += 0x7fff + (u >> 16 & 1);        /* round to nearest even */
+	return (uint16_t)(u >> 16);
+}
+
+static void check_checkpoints(void)
+{
+	wset w;
+	char *d;
+	char *base = strdup(pathf("%s/esm2_tiny/model.safetensors", datadir));
+
+	/* Hub naming: weight/bias, per-layer inv_freq, position table,
+	 * lm_head.decoder.weight; no "esm." prefix on the encoder. */
+	wset_read(&w, base);
+	ok(w.n > 20, "read %zu tensors of the tiny model", w.n);
+	d = mkckpt("hub");
+	wt shared = *wset_find(&w, "esm.encoder.layer.*.attention.self.rotary_embeddings.inv_freq");
+	shared.data = malloc(shared.nbytes);
+	memcpy(shared.data, wset_find(&w, "esm.encoder.layer.*.attention.self."
+				       "rotary_embeddings.inv_freq")->data, shared.nbytes);
+	for (size_t i = 0; i < w.n; i++) {
+		char *n = w.t[i].name, *p;
+		if ((p = strstr(n, "LayerNorm.gamma")) ||
+		    (p = strstr(n, "emb_layer_norm_after.gamma")))
+			strcpy(strrchr(n, '.'), ".weight");
+		else if ((p = strstr(n, "LayerNorm.beta")) ||
+			 (p = strstr(n, "emb_layer_norm_after.beta")))
+			strcpy(strrchr(n, '.'), ".bias");
+		if (!strncmp(n, "esm.", 4))
+			memmove(n, n + 4, strlen(n + 4) + 1);
+	}
+	wset_del(&w, "encoder.layer.*.attention.self.rotary_embeddings.inv_freq");
+	for (int l = 0; l < 2; l++) {
+		wt *t = &w.t[w.n++];
+		*t = shared;
+		snprintf(t->name, sizeof t->name,
+			 "encoder.layer.%d.attention.self.rotary_embeddings.inv_freq", l);
+		t->data = malloc(t->nbytes);
+		memcpy(t->data, shared.data, t->nbytes);
+	}
+	free(shared.data);
+	wt *pos = &w.t[w.n++];
+	snprintf(pos->name, sizeof pos->name, "embeddings.position_embeddings.weight");
+	strcpy(pos->dtype, "F32");
+	pos->ndim = 2;
+	pos->shape[0] = 1026;
+	pos->shape[1] = 64;
+	pos->nbytes = 1026 * 64 * 4;
+	pos->data = calloc(1, pos->nbytes);
+	wt *dec = &w.t[w.n++];
+	*dec = *wset_find(&w, "embeddings.word_embeddings.weight");
+	snprintf(dec->name, sizeof dec->name, "lm_head.decoder.weight");
+	dec->data = malloc(dec->nbytes);
+	memcpy(dec->data, wset_find(&w, "embeddings.word_embeddings.weight")->data,
+	       dec->nbytes);
+	write_st(mp(d), &w, 0, w.n);
+	check_model("hub naming, no prefix", d);
+
+	/* Sharded: the same tensors in two files and an index. */
+	char *ds = mkckpt("sharded");
+	write_st(pathf("%s/model-00001-of-00002.safetensors", ds), &w, 0, w.n / 2);
+	write_st(pathf("%s/model-00002-of-00002.safetensors", ds), &w, w.n / 2, w.n);
+	{
+		FILE *f = fopen(pathf("%s/model.safetensors.index.json", ds), "w");
+		fprintf(f, "{\"metadata\": {}, \"weight_map\": {");
+		for (size_t i = 0; i < w.n; i++)
+			fprintf(f, "%s\"%s\": \"model-0000%d-of-00002.safetensors\"",
+				i ? ", " : "", w.t[i].name, i < w.n / 2 ? 1 : 2);
+		fprintf(f, "}}\n");
+		fclose(f);
+	}
+	check_model("sharded", ds);
+	/* An index naming a tensor its shard lacks. */
+	put(pathf("%s/model.safetensors.index.json", ds),
+	    "{\"weight_map\": {\"lm_head.bias\": \"model-00001-of-00002.safetensors\"}}");
+	expect_load_error(ds, "is listed in", "index names a missing tensor");
+	free(ds);
+
+	/* A tensor of another model: an error naming it. */
+	wt *x = &w.t[w.n++];
+	*x = *pos;
+	snprintf(x->name, sizeof x->name, "encoder.layer.2.attention.self.query.weight");
+	x->data = calloc(1, x->nbytes);
+	write_st(mp(d), &w, 0, w.n);
+	expect_load_error(d, "unexpected tensor 'encoder.layer.2.attention.self.query.weight'",
+			  "unexpected tensor");
+	wset_free(&w);
+	free(d);
+
+	/* BF16 weights load and equal an F32 model of the bf16-rounded
+	 * values exactly. */
+	wset_read(&w, base);
+	char *d32 = mkckpt("bf16_as_f32"), *d16 = mkckpt("bf16");
+	for (size_t i = 0; i < w.n; i++) {
+		wt *t = &w.t[i];
+		for (size_t k = 0; k < t->nbytes / 4; k++) {
+			float f;
+			memcpy(&f, t->data + 4 * k, 4);
+			f = plm_bf16_to_f32(to_bf16(f));
+			memcpy(t->data + 4 * k, &f, 4);
+		}
+	}
+	write_st(mp(d32), &w, 0, w.n);
+	for (size_t i = 0; i < w.n; i++) {
+		wt *t = &w.t[i];
+		for (size_t k = 0; k < t->nbytes / 4; k++) {
+			float f;
+			memcpy(&f, t->data + 4 * k, 4);
+			uint16_t b = to_bf16(f);
+			memcpy(t->data + 2 * k, &b, 2);
+		}
+		t->nbytes /= 2;
+		strcpy(t->dtype, "BF16");
+	}
+	write_st(mp(d16), &w, 0, w.n);
+	{
+		char err[512];
+		plm_esm *a = plm_esm_load(d32, err, sizeof err);
+		plm_esm *b = plm_esm_load(d16, err, sizeof err);
+		ok(a && b, "bf16 and its f32 twin load");
+		if (a && b) {
+			plm_esm_ctx *ca = plm_esm_ctx_new(a, 64, 1, err, sizeof err);
+			plm_esm_ctx *cb = plm_esm_ctx_new(b, 64, 1, err, sizeof err);
+			float oa[64 * 40], ob[64 * 40];
+			const char *s = seqs[3].seq;
+			size_t l = 30;
+			plm_esm_out o = { .layer = -1, .specials = 1, .out = oa };
+			int rc = plm_esm_forward(ca, 1, &s, &l, &o);
+			o.out = ob;
+			rc |= plm_esm_forward(cb, 1, &s, &l, &o);
+			ok(rc == 0 && !memcmp(oa, ob, 32 * 64 * sizeof *oa),
+			   "bf16 == f32 of the same values");
+			ok(strcmp(plm_esm_signature(a), "") && !strcmp(plm_esm_signature(a),
+			   plm_esm_signature(b)), "same weights, same signature");
+			plm_esm_ctx_free(ca);
+			plm_esm_ctx_free(cb);
+		}
+		plm_esm_free(a);
+		plm_esm_free(b);
+	}
+	free(d32);
+	free(d16);
+	wset_free(&w);
+
+	/* Broken checkpoints. */
+	d = mkckpt("bad");
+	wset_read(&w, base);
+	wset_del(&w, "esm.encoder.layer.1.intermediate.dense.bias");
+	write_st(mp(d), &w, 0, w.n);
+	expect_load_error(d, "tensor 'esm.encoder.layer.1.intermediate.dense.bias' not found",
+			  "missing key");
+	wset_free(&w);
+
+	wset_read(&w, base);
+	wt *q = wset_find(&w, "esm.encoder.layer.0.attention.self.key.weight");
+	q->shape[0] = 32;
+	q->shape[1] = 128;
+	write_st(mp(d), &w, 0, w.n);
+	expect_load_error(d, "tensor 'esm.encoder.layer.0.attention.self.key.weight' has "
+			  "wrong shape; expected [64,64], got [32,128]", "wrong shape");
+	wset_free(&w);
+
+	wset_read(&w, base);
+	wt *lnw = wset_find(&w, "esm.encoder.emb_layer_norm_after.weight");
+	strcpy(lnw->dtype, "I32");
+	write_st(mp(d), &w, 0, w.n);
+	expect_load_error(d, "tensor 'esm.encoder.emb_layer_norm_after.weight' has dtype I32; "
+			  "expected F32, F16 or BF16", "dtype the engine cannot use");
+	strcpy(lnw->dtype, "Q4");
+	write_st(mp(d), &w, 0, w.n);
+	expect_load_error(d, "unsupported dtype 'Q4'", "unknown dtype");
+	strcpy(lnw->dtype, "F16");
+	write_st(mp(d), &w, 0, w.n);
+	expect_load_error(d, "F16 [64] needs 128", "byte length != dtype x shape");
+	strcpy(lnw->dtype, "F32");
+	write_st(mp(d), &w, 0, w.n);
+	{
+		/* Truncated by one byte. */
+		struct stat sb;
+		stat(mp(d), &sb);
+		truncate(mp(d), sb.st_size - 1);
+		expect_load_error(d, "beyond the data region", "truncated file");
+		truncate(mp(d), 5);
+		expect_load_error(d, "too short", "file of 5 bytes");
+	}
+	wset_free(&w);
+
+	FILE *f = fopen(mp(d), "wb");
+	fwrite("\x10\x00\x00\x00\x00\x00\x00\x00{\"a\": nonsense}", 1, 24, f);
+	fclose(f);
+	expect_load_error(d, "header JSON: offset 6: unexpected character",
+			  "header JSON garbage");
+	f = fopen(mp(d), "wb");
+	fwrite("\xff\xff\xff\xff\x00\x00\x00\x00{}", 1, 10, f);
+	fclose(f);
+	expect_load_error(d, "header length 4294967295 does not fit", "header length too big");
+	f = fopen(mp(d), "wb");
+	const char *ov = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+			 "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}";
+	unsigned char hl[8] = { (unsigned char)strlen(ov) };
+	fwrite(hl, 1, 8, f);
+	fwrite(ov, 1, strlen(ov), f);
+	fwrite("0123456789ab", 1, 12, f);
+	fclose(f);
+	expect_load_error(d, "tensors 'a' and 'b' overlap", "overlapping tensors");
+	unlink(mp(d));
+	expect_load_error(d, "model.safetensors: No such file", "no weights");
+
+	put(pathf("%s/config.json", d), "{\"hidden_size\": 64, \"num_hidden_layers\": 2, "
+	    "\"num_attention_heads\": 4, \"intermediate_size\": 256, \"vocab_size\": 33, "
+	    "\"position_embedding_type\": \"absolute\"}");
+	expect_load_error(d, "position_embedding_type \"absolute\" is not supported",
+			  "absolute positions");
+	put(pathf("%s/config.json", d), "{\"hidden_size\": 64, \"num_hidden_layers\": 2, "
+	    "\"num_attention_heads\": 4, \"vocab_size\": 33, "
+	    "\"position_embedding_type\": \"rotary\"}");
+	expect_load_error(d, "missing \"intermediate_size\"", "config field missing");
+	put(pathf("%s/config.json", d), "{\"hidden_size\": 64,");
+	expect_load_error(d, "config.json: offset 19: expected string key",
+			  "config JSON truncated");
+	put(pathf("%s/config.json", d), "{\"hidden_size\": 64, \"num_hidden_layers\": 2, "
+	    "\"num_attention_heads\": 4, \"intermediate_size\": 256, \"vocab_size\": 34, "
+	    "\"position_embedding_type\": \"rotary\"}");
+	expect_load_error(d, "33 tokens, but config.json has vocab_size 34", "vocab size");
+	free(d);
+	free(base);
+}
+
+static void rmtree(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	while (dp && (e = readdir(dp))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *p = pathf("%s/%s", dir, e->d_name);
+		struct stat sb;
+		if (!lstat(p, &sb) && S_ISDIR(sb.st_mode)) {
+			char *q = strdup(p);
+			rmtree(q);
+			free(q);
+		} else {
+			unlink(p);
+		}
+	}
+	if (dp)
+		closedir(dp);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const char *top = getenv("PLM_TOP");
+	snprintf(datadir, sizeof datadir, "%s/tests/data/esm2", top ? top : "..");
+	read_seqs();
+	ok(nseqs == 9, "read %zu sequences from %s", nseqs, datadir);
+	if (!mkdtemp(tmp))
+		return 1;
+	check_model("tiny F32", pathf("%s/esm2_tiny", datadir));
+	/* The kernels of every instruction set this CPU runs. */
+	static const char *isa[] = { "base", "avx2", "avx512" };
+	for (int i = 0; i < 3; i++) {
+		if (plm_esmk_select(isa[i])) {
+			ok(1, "# SKIP no %s kernels here", isa[i]);
+			continue;
+		}
+		char *label = strdup(pathf("tiny F32, %s kernels", isa[i]));
+		check_model(label, pathf("%s/esm2_tiny", datadir));
+		free(label);
+	}
+	if (plm_esmk_select("avx512"))
+		plm_esmk_select("avx2");
+	check_model("tiny F16", pathf("%s/esm2_tiny_f16", datadir));
+	check_batch_invariance(pathf("%s/esm2_tiny", datadir));
+	check_checkpoints();
+	char *shared = pathf("%s/../shared/esm2/esm2_t6_8M_shape", top ? top : "..");
+	if (access(pathf("%s/model.safetensors", shared), R_OK) == 0)
+		check_model_opt("8M shape", shared, 0);
+	else
+		ok(1, "# SKIP no %s", shared);
+	rmtree(tmp);
+	return done_testing();
+}
