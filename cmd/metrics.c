@@ -1,10 +1,12 @@
 /* metrics — metric panels of a classifier's predictions (man/metrics.1).
  *
  * Reads every row first (rankings need them all), then computes one panel
- * for all rows and one per value of --by, optional bootstrap intervals,
- * checks --require, writes plots and finally the panel stream:
- *   panel:str metric:str true:str pred:str value:float lo:float hi:float n:int
- * The definitions live in lib/metrics.c (include/plm/metrics.h). */
+ * for all rows and one per value of --by (a "group"), optional stratified
+ * bootstrap intervals, checks --require, writes plots and finally:
+ *   group:str metric:str value:float lo:float hi:float n:int reason:str
+ * Per-class and confusion rows are metrics named precision[class=a] and
+ * confusion[true=a,pred=b].  The definitions live in lib/metrics.c
+ * (include/plm/metrics.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -20,19 +22,22 @@
 #include "plm/svgplot.h"
 
 static const char usage[] =
-	"[-TM] [--progress] [--skip-missing] [-y FIELD] [-s FIELD] "
-	"[--pred FIELD] [--pos VALUE] [--classes LIST] [--threshold X] "
-	"[--bins N] [--by FIELD] [--bootstrap N] [--seed N] [--ci X] "
-	"[--require LIST] [--plot-dir DIR] [-o FILE] [FILE ...]";
+	"[-TM] [--progress] [--skip-missing] [--y FIELD] [--score FIELD] "
+	"[--pred FIELD] [--pos VALUE] [--classes LIST] "
+	"[--threshold X|youden|f1] [--bins N] [--by FIELD] [--bootstrap N] "
+	"[--seed S] [--ci X] [--require LIST] [--plot DIR] [-o FILE] "
+	"[FILE ...]";
 static const char summary[] =
-	"accuracy, F1, MCC, AUROC, AP, log loss, ECE ... per panel, "
+	"accuracy, F1, MCC, AUROC, AUPRC, log loss, ECE ... per group, "
 	"with bootstrap intervals";
 
 enum mode { BINARY = 1, MULTI_PROB, MULTI_PRED };
 
 struct opts {
 	const char *label, *score, *pred, *pos, *classes, *by, *plot_dir;
+	const char *thr_arg;           /* --threshold as given, or NULL */
 	double threshold, ci;
+	int rule;                      /* enum plm_thr_rule */
 	long long bins, reps, seed;
 	int skip_missing;
 	plm_strlist require;
@@ -44,7 +49,8 @@ struct data {
 	uint32_t k;                    /* classes (multi-class) */
 	size_t n, cap;
 	double *score;                 /* binary */
-	unsigned char *y01;            /* binary */
+	unsigned char *y01;            /* binary: bit 0 label, bit 1 --pred */
+	int bin_pred;                  /* binary with --pred */
 	uint32_t *y, *pred;            /* multi-class */
 	double *prob;                  /* n × k (MULTI_PROB) */
 	uint32_t *panel;               /* index into panels, with --by */
@@ -146,11 +152,9 @@ static void bind(struct bind *b, const plm_schema *s, const struct opts *o,
 	}
 	enum mode m = nb.si < 0 ? MULTI_PRED
 		    : nb.st == PLM_T_FLOAT ? BINARY : MULTI_PROB;
-	if (m == BINARY && pred)
-		plm_die("--pred needs multi-class input (the score '%s' is "
-			"one float)", score);
 	if (first) {
 		d->mode = m;
+		d->bin_pred = m == BINARY && nb.pi >= 0;
 		if (m == MULTI_PROB)
 			d->k = nb.sdim;
 	} else if (m != d->mode || nb.yt != b->yt || nb.st != b->st ||
@@ -264,7 +268,8 @@ static void add_row(struct data *d, const struct bind *b, const plm_val *row,
 		if (isnan(s))
 			plm_die("record %llu: score is NaN", (unsigned long long)rec);
 		d->score[i] = s;
-		d->y01[i] = (unsigned char)is_pos(yv, b->yt, o->pos);
+		d->y01[i] = (unsigned char)(is_pos(yv, b->yt, o->pos) |
+			(b->pi >= 0 ? is_pos(&row[b->pi], b->pt, o->pos) << 1 : 0));
 	} else {
 		d->y[i] = class_of(d, yv, b->yt, o, rec, "label");
 	}
@@ -307,14 +312,41 @@ struct panel {
 	const char *name;
 	size_t n;
 	plm_metrics m;
-	double lo[PLM_M_COUNT], hi[PLM_M_COUNT];
-	size_t undef[PLM_M_COUNT];
+	/* per class (multi-class): PLM_PC_COUNT values and reasons each */
+	double *pc;
+	const char **pc_why;
+	/* bootstrap, nv = PLM_M_COUNT + k * PLM_PC_COUNT entries */
+	double *lo, *hi;
+	size_t *undef;
 	/* the panel's rows (binary sorted by score) */
 	double *score;
-	unsigned char *y01;
+	unsigned char *y01, *pred01;
 	plm_mc mc;
 	double *cm;
 };
+
+/* Everything one replicate reports, as one vector (plm_bootstrap_vec). */
+struct evalctx {
+	enum mode mode;
+	const plm_bin *b;
+	const plm_mc *mc;
+};
+
+static int eval_vec(const void *data, const double *w, double *v)
+{
+	const struct evalctx *e = data;
+	plm_metrics m;
+	if (e->mode == BINARY) {
+		if (plm_bin_fn(e->b, w, &m))
+			return -1;
+		memcpy(v, m.v, sizeof m.v);
+		return 0;
+	}
+	if (plm_mc_fn(e->mc, w, &m))
+		return -1;
+	memcpy(v, m.v, sizeof m.v);
+	return plm_mc_per_class(e->mc, w, v + PLM_M_COUNT, NULL);
+}
 
 static void panel_rows(const struct data *d, struct panel *p, long which)
 {
@@ -351,43 +383,102 @@ static void panel_rows(const struct data *d, struct panel *p, long which)
 		p->score[j] = d->score[i];
 		p->y01[j++] = d->y01[i];
 	}
+	/* label and --pred travel together in one byte; split after */
 	if (plm_bin_sort(p->score, p->y01, n))
 		plm_die("out of memory");
+	if (d->bin_pred) {
+		p->pred01 = xrealloc(NULL, n ? n : 1);
+		for (size_t i = 0; i < n; i++) {
+			p->pred01[i] = p->y01[i] >> 1;
+			p->y01[i] &= 1;
+		}
+	}
+}
+
+static size_t panel_nv(const struct data *d)
+{
+	return PLM_M_COUNT + (d->mode == BINARY ? 0 : (size_t)d->k * PLM_PC_COUNT);
+}
+
+/* Name of value id of the bootstrap vector ("precision[class=a]"). */
+static const char *value_name(size_t id, char **names, char *buf, size_t len)
+{
+	if (id < PLM_M_COUNT)
+		return plm_metric_name((int)id);
+	id -= PLM_M_COUNT;
+	snprintf(buf, len, "%s[class=%s]", plm_pc_name((int)(id % PLM_PC_COUNT)),
+		 names[id / PLM_PC_COUNT]);
+	return buf;
+}
+
+/* Does value id of the vector go into the output? */
+static int value_shown(const struct data *d, const struct panel *p, size_t id)
+{
+	if (id < PLM_M_COUNT)
+		return p->m.has[id];
+	return (id - PLM_M_COUNT) % PLM_PC_COUNT != PLM_PC_AUROC ||
+	       d->mode == MULTI_PROB;
 }
 
 static void panel_eval(const struct data *d, struct panel *p,
-		       const struct opts *o)
+		       const struct opts *o, char **names)
 {
 	plm_bin b = { p->score, p->y01, p->n, o->threshold, (int)o->bins,
-		NULL, NULL };
+		NULL, NULL, o->rule, p->pred01 };
 	if (d->mode == BINARY && o->reps > 0 && plm_bin_prepare(&b))
 		plm_die("out of memory");
-	const void *data = d->mode == BINARY ? (const void *)&b : (const void *)&p->mc;
-	plm_metrics_fn fn = d->mode == BINARY ? plm_bin_fn : plm_mc_fn;
-	if (fn(data, NULL, &p->m))
-		plm_die("out of memory");
-	for (int id = 0; id < PLM_M_COUNT; id++)
+	struct evalctx ctx = { d->mode, &b, &p->mc };
+	size_t nv = panel_nv(d), k = d->k;
+	p->lo = xrealloc(NULL, nv * sizeof *p->lo);
+	p->hi = xrealloc(NULL, nv * sizeof *p->hi);
+	p->undef = xrealloc(NULL, nv * sizeof *p->undef);
+	for (size_t id = 0; id < nv; id++) {
 		p->lo[id] = p->hi[id] = NAN;
-	if (d->mode != BINARY) {
-		p->cm = xrealloc(NULL, (size_t)d->k * d->k * sizeof *p->cm);
-		plm_confusion(&p->mc, NULL, p->cm);
+		p->undef[id] = 0;
 	}
-	if (o->reps > 0 && p->n > 0 &&
-	    plm_bootstrap(data, fn, p->n, (uint64_t)o->seed, (size_t)o->reps,
-			  o->ci, p->lo, p->hi, p->undef))
+	if (d->mode == BINARY ? plm_bin_fn(&b, NULL, &p->m)
+			      : plm_mc_fn(&p->mc, NULL, &p->m))
 		plm_die("out of memory");
+	if (d->mode != BINARY) {
+		p->cm = xrealloc(NULL, k * k * sizeof *p->cm);
+		plm_confusion(&p->mc, NULL, p->cm);
+		p->pc = xrealloc(NULL, k * PLM_PC_COUNT * sizeof *p->pc);
+		p->pc_why = xrealloc(NULL, k * PLM_PC_COUNT * sizeof *p->pc_why);
+		if (plm_mc_per_class(&p->mc, NULL, p->pc, p->pc_why))
+			plm_die("out of memory");
+	}
+	/* stratified by the true class: every replicate keeps the panel's
+	 * class counts, so a rare class never vanishes from a resample */
+	uint32_t *strata = NULL;
+	if (o->reps > 0 && p->n > 0) {
+		if (d->mode == BINARY) {
+			strata = xrealloc(NULL, p->n * sizeof *strata);
+			for (size_t i = 0; i < p->n; i++)
+				strata[i] = p->y01[i];
+		}
+		if (plm_bootstrap_vec(&ctx, eval_vec, nv, p->n,
+				      strata ? strata : p->mc.y, (uint64_t)o->seed,
+				      (size_t)o->reps, o->ci, p->lo, p->hi, p->undef))
+			plm_die("out of memory");
+	}
+	free(strata);
 	plm_bin_free(&b);
-	for (int id = 0; id < PLM_M_COUNT; id++) {
-		if (!p->m.has[id])
+	for (size_t id = 0; id < nv; id++) {
+		char buf[600];
+		double v = id < PLM_M_COUNT ? p->m.v[id] : p->pc[id - PLM_M_COUNT];
+		const char *why = id < PLM_M_COUNT ? p->m.why[id]
+				: p->pc_why[id - PLM_M_COUNT];
+		if (!value_shown(d, p, id))
 			continue;
-		if (isnan(p->m.v[id])) {
-			plm_warn("panel %s: %s is undefined: %s (written as nil)",
-				 p->name, plm_metric_name(id), p->m.why[id]);
+		if (isnan(v)) {
+			plm_warn("group %s: %s is undefined: %s (written as nil)",
+				 p->name, value_name(id, names, buf, sizeof buf), why);
 			p->lo[id] = p->hi[id] = NAN;
 		} else if (o->reps > 0 && p->n > 0 && p->undef[id]) {
-			plm_warn("panel %s: %s undefined in %zu of %lld bootstrap "
-				 "replicates; interval from the others",
-				 p->name, plm_metric_name(id), p->undef[id], o->reps);
+			plm_warn("group %s: %s undefined in %zu of %lld bootstrap "
+				 "replicates; interval from the others", p->name,
+				 value_name(id, names, buf, sizeof buf),
+				 p->undef[id], o->reps);
 		}
 	}
 }
@@ -414,7 +505,7 @@ static void check_required(const struct opts *o, struct panel *ps, size_t np,
 					break;
 				}
 				if (isnan(ps[i].m.v[id])) {
-					plm_warn("panel %s: required metric %s is "
+					plm_warn("group %s: required metric %s is "
 						 "undefined: %s", ps[i].name, t,
 						 ps[i].m.why[id]);
 					bad++;
@@ -478,7 +569,7 @@ static void plots_binary(const char *dir, struct panel *p, int bins)
 	plm_plot pl = { title, "false positive rate", "true positive rate",
 		0, 1, 0, 1, 1 };
 	plot_file(dir, p->name, "roc", &pl, &s, k ? 1 : 0);
-	snprintf(title, sizeof title, "Precision-recall — %s (AP %.4f)",
+	snprintf(title, sizeof title, "Precision-recall — %s (AUPRC %.4f)",
 		 p->name, p->m.v[PLM_M_AP]);
 	s = (plm_series){ rec, pre, k, NULL, 0 };
 	pl = (plm_plot){ title, "recall", "precision", 0, 1, 0, 1, 0 };
@@ -542,19 +633,17 @@ static void plots_multi(const char *dir, struct panel *p, char **names)
 
 /* ---- output ------------------------------------------------------------- */
 
-static void out_row(plm_writer *w, const char *panel, const char *metric,
-		    const char *t, const char *pr, double v, double lo,
-		    double hi, size_t n)
+static void out_row(plm_writer *w, const char *group, const char *metric,
+		    double v, double lo, double hi, size_t n, const char *why)
 {
-	plm_val vals[8] = {
-		plm_v_str(panel, strlen(panel)),
+	plm_val vals[7] = {
+		plm_v_str(group, strlen(group)),
 		plm_v_str(metric, strlen(metric)),
-		t ? plm_v_str(t, strlen(t)) : plm_v_nil(),
-		pr ? plm_v_str(pr, strlen(pr)) : plm_v_nil(),
 		isnan(v) ? plm_v_nil() : plm_v_float(v),
 		isnan(lo) ? plm_v_nil() : plm_v_float(lo),
 		isnan(hi) ? plm_v_nil() : plm_v_float(hi),
 		plm_v_int((int64_t)n),
+		isnan(v) && why ? plm_v_str(why, strlen(why)) : plm_v_nil(),
 	};
 	if (plm_writer_row(w, vals)) {
 		plm_writer_abort(w);
@@ -675,22 +764,24 @@ int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
 	struct opts o = { .label = "label", .pos = "1", .threshold = 0.5,
-		.ci = 0.95, .bins = 15, .seed = PLM_DEFAULT_SEED };
+		.ci = 0.95, .bins = 10, .seed = PLM_DEFAULT_SEED };
 	const plm_opt opts[] = {
-		PLM_STR('y', "label", &o.label, "FIELD", "true label field (str, int or bool; default label)"),
+		PLM_STR('y', "y", &o.label, "FIELD", "true label field (str, int or bool; default label)"),
+		PLM_STR(0, "label", &o.label, "FIELD", "the same as --y"),
 		PLM_STR('s', "score", &o.score, "FIELD", "score field: float P(positive), or f32[K] class probabilities (default score)"),
-		PLM_STR(0, "pred", &o.pred, "FIELD", "predicted class field (multi-class; default pred when there is no score)"),
+		PLM_STR(0, "pred", &o.pred, "FIELD", "predicted class field (default pred when there is no score)"),
 		PLM_STR(0, "pos", &o.pos, "VALUE", "the positive label (binary; default 1)"),
 		PLM_STR(0, "classes", &o.classes, "LIST", "comma-separated class names of the f32[K] columns"),
-		PLM_DBL(0, "threshold", &o.threshold, "X", "predict positive when score >= X (default 0.5)", -INFINITY, INFINITY),
-		PLM_INT(0, "bins", &o.bins, "N", "equal-width calibration bins for ECE (default 15)", 1, 10000),
-		PLM_STR(0, "by", &o.by, "FIELD", "a panel per value of FIELD, besides the overall one"),
-		PLM_INT(0, "bootstrap", &o.reps, "N", "percentile intervals from N resamples (0 = none)", 0, 1000000),
-		PLM_INT(0, "seed", &o.seed, "N", "bootstrap seed (default 11)", 0, INT64_MAX),
+		PLM_STR(0, "threshold", &o.thr_arg, "X|youden|f1", "predict positive when score >= X, or the threshold maximising TPR-FPR or F1 (default 0.5)"),
+		PLM_INT(0, "bins", &o.bins, "N", "equal-width calibration bins for ECE (default 10)", 1, 10000),
+		PLM_STR(0, "by", &o.by, "FIELD", "a group per value of FIELD, besides the overall one"),
+		PLM_INT(0, "bootstrap", &o.reps, "N", "percentile intervals from N class-stratified resamples (0 = none)", 0, 1000000),
+		PLM_INT(0, "seed", &o.seed, "S", "bootstrap seed (default 11)", 0, INT64_MAX),
 		PLM_DBL(0, "ci", &o.ci, "X", "interval coverage (default 0.95)", 0, 1),
-		PLM_LIST(0, "require", &o.require, "LIST", "fail unless these metrics are defined in every panel"),
+		PLM_LIST(0, "require", &o.require, "LIST", "fail unless these metrics are defined in every group"),
 		PLM_FLAG(0, "skip-missing", &o.skip_missing, "skip (and count) records with a nil label, score, pred or --by value"),
-		PLM_STR(0, "plot-dir", &o.plot_dir, "DIR", "write SVG ROC, PR and calibration plots per panel into DIR"),
+		PLM_STR(0, "plot", &o.plot_dir, "DIR", "write SVG ROC, PR and calibration plots per group into DIR"),
+		PLM_STR(0, "plot-dir", &o.plot_dir, "DIR", "the same as --plot"),
 		PLM_OPTS_OUTPUT(&c),
 		PLM_OPT_END_,
 	};
@@ -698,6 +789,18 @@ int main(int argc, char **argv)
 	plm_init("metrics", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
 	check_require_names(&o.require);
+	if (o.thr_arg) {
+		if (!strcmp(o.thr_arg, "youden"))
+			o.rule = PLM_THR_YOUDEN;
+		else if (!strcmp(o.thr_arg, "f1"))
+			o.rule = PLM_THR_F1;
+		else if (plm_strtod(o.thr_arg, &o.threshold) || isnan(o.threshold))
+			plm_usage_die("--threshold: '%s' is not a number, youden "
+				      "or f1", o.thr_arg);
+		if (o.pred)
+			plm_usage_die("--threshold and --pred exclude each "
+				      "other (--pred gives the predictions)");
+	}
 	if (!(o.ci > 0 && o.ci < 1))
 		plm_usage_die("--ci must be between 0 and 1 (exclusive)");
 	int fmt = plm_common_format(&c);
@@ -718,6 +821,9 @@ int main(int argc, char **argv)
 	if (d.n > UINT32_MAX)
 		plm_die("more than %u records", UINT32_MAX);
 	char **names = d.mode == BINARY ? NULL : class_names(&d);
+	if (d.mode != BINARY && o.thr_arg)
+		plm_die("--threshold applies to binary input (a float score); "
+			"this input is multi-class");
 
 	size_t np = 1 + plm_strmap_size(d.panels);
 	size_t *po = sorted_keys(d.panels);
@@ -727,7 +833,7 @@ int main(int argc, char **argv)
 		long which = p ? (long)po[p - 1] : -1;
 		ps[p].name = p ? plm_strmap_key(d.panels, po[p - 1], NULL) : "overall";
 		panel_rows(&d, &ps[p], which);
-		panel_eval(&d, &ps[p], &o);
+		panel_eval(&d, &ps[p], &o, names);
 	}
 	check_required(&o, ps, np, d.mode);
 
@@ -741,7 +847,7 @@ int main(int argc, char **argv)
 				plots_multi(o.plot_dir, &ps[p], names);
 		}
 		if (d.mode == MULTI_PRED)
-			plm_warn("--plot-dir: no plots without class scores");
+			plm_warn("--plot: no plots without class scores");
 	}
 
 	/* new fields, the input's meta (so meta.prov goes on) */
@@ -751,29 +857,38 @@ int main(int argc, char **argv)
 	out.meta = xrealloc(NULL, in_schema.meta_len);
 	memcpy(out.meta, in_schema.meta, in_schema.meta_len);
 	out.meta_len = in_schema.meta_len;
-	plm_schema_add(&out, "panel", PLM_T_STR, 0);
+	plm_schema_add(&out, "group", PLM_T_STR, 0);
 	plm_schema_add(&out, "metric", PLM_T_STR, 0);
-	plm_schema_add(&out, "true", PLM_T_STR, 0);
-	plm_schema_add(&out, "pred", PLM_T_STR, 0);
 	plm_schema_add(&out, "value", PLM_T_FLOAT, 0);
 	plm_schema_add(&out, "lo", PLM_T_FLOAT, 0);
 	plm_schema_add(&out, "hi", PLM_T_FLOAT, 0);
 	plm_schema_add(&out, "n", PLM_T_INT, 0);
+	plm_schema_add(&out, "reason", PLM_T_STR, 0);
 	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(),
 			    o.reps > 0, (uint64_t)o.seed);
 	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
 	if (!w)
 		plm_die("%s", err);
+	size_t nv = panel_nv(&d);
 	for (size_t p = 0; p < np; p++) {
 		struct panel *q = &ps[p];
-		for (int id = 0; id < PLM_M_COUNT; id++)
-			if (q->m.has[id])
-				out_row(w, q->name, plm_metric_name(id), NULL, NULL,
-					q->m.v[id], q->lo[id], q->hi[id], q->n);
+		char buf[1200];
+		for (size_t id = 0; id < nv; id++) {
+			if (!value_shown(&d, q, id))
+				continue;
+			int m = id < PLM_M_COUNT;
+			out_row(w, q->name, value_name(id, names, buf, sizeof buf),
+				m ? q->m.v[id] : q->pc[id - PLM_M_COUNT],
+				q->lo[id], q->hi[id], q->n,
+				m ? q->m.why[id] : q->pc_why[id - PLM_M_COUNT]);
+		}
 		for (uint32_t a = 0; d.mode != BINARY && a < d.k; a++)
-			for (uint32_t b = 0; b < d.k; b++)
-				out_row(w, q->name, "confusion", names[a], names[b],
-					q->cm[a * d.k + b], NAN, NAN, q->n);
+			for (uint32_t b = 0; b < d.k; b++) {
+				snprintf(buf, sizeof buf, "confusion[true=%s,pred=%s]",
+					 names[a], names[b]);
+				out_row(w, q->name, buf, q->cm[a * d.k + b],
+					NAN, NAN, q->n, NULL);
+			}
 	}
 	if (plm_writer_close(w, err, sizeof err))
 		plm_die("%s", err);
@@ -781,7 +896,13 @@ int main(int argc, char **argv)
 	for (size_t p = 0; p < np; p++) {
 		free(ps[p].score);
 		free(ps[p].y01);
+		free(ps[p].pred01);
 		free(ps[p].cm);
+		free(ps[p].pc);
+		free(ps[p].pc_why);
+		free(ps[p].lo);
+		free(ps[p].hi);
+		free(ps[p].undef);
 		free((void *)ps[p].mc.y);
 		free((void *)ps[p].mc.pred);
 		free((void *)ps[p].mc.prob);

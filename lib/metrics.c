@@ -21,7 +21,7 @@ static const char *const names[PLM_M_COUNT] = {
 	[PLM_M_F1] = "f1",
 	[PLM_M_MCC] = "mcc",
 	[PLM_M_AUROC] = "auroc",
-	[PLM_M_AP] = "average_precision",
+	[PLM_M_AP] = "auprc",
 	[PLM_M_LOG_LOSS] = "log_loss",
 	[PLM_M_BRIER] = "brier",
 	[PLM_M_ECE] = "ece",
@@ -39,6 +39,8 @@ static const char *const names[PLM_M_COUNT] = {
 	[PLM_M_RECALL_WEIGHTED] = "recall_weighted",
 	[PLM_M_F1_WEIGHTED] = "f1_weighted",
 	[PLM_M_AUROC_OVR] = "auroc_ovr_macro",
+	[PLM_M_PREVALENCE] = "prevalence",
+	[PLM_M_THRESHOLD] = "threshold",
 };
 
 const char *plm_metric_name(int id)
@@ -51,6 +53,8 @@ int plm_metric_find(const char *name)
 	for (int i = 0; i < PLM_M_COUNT; i++)
 		if (strcmp(names[i], name) == 0)
 			return i;
+	if (strcmp(name, "average_precision") == 0)
+		return PLM_M_AP;
 	return -1;
 }
 
@@ -227,6 +231,55 @@ static const char why_f1[] = "no positive rows and no predicted positives";
 static const char why_mcc[] = "a class marginal is constant (0/0)";
 static const char why_not_prob[] = "scores are not probabilities in [0, 1]";
 static const char why_empty[] = "no rows";
+static const char why_thr_youden[] =
+	"no youden threshold: only one class present";
+static const char why_thr_f1[] = "no f1 threshold: no positive rows";
+
+double plm_bin_choose(const double *score, const unsigned char *y,
+		      const double *w, size_t n, int rule, const char **why)
+{
+	double P = 0, NEG = 0;
+	for (size_t i = 0; i < n; i++)
+		*(y[i] ? &P : &NEG) += w ? w[i] : 1.0;
+	if (P + NEG == 0) {
+		*why = why_empty;
+		return NAN;
+	}
+	if (rule == PLM_THR_YOUDEN && (P == 0 || NEG == 0)) {
+		*why = why_thr_youden;
+		return NAN;
+	}
+	if (rule != PLM_THR_YOUDEN && P == 0) {
+		*why = why_thr_f1;
+		return NAN;
+	}
+	/* best so far: num/den (F1) or num (J * P * N); exact for integer
+	 * weights below 2^26 rows, so equal values tie exactly */
+	double tp = 0, fp = 0, bnum = 0, bden = 1, thr = NAN;
+	for (size_t i = 0; i < n;) {
+		double s = score[i], g = 0;
+		for (; i < n && score[i] == s; i++) {
+			double wi = w ? w[i] : 1.0;
+			*(y[i] ? &tp : &fp) += wi;
+			g += wi;
+		}
+		if (g == 0)
+			continue;       /* no row at this score: not a choice */
+		double num, den = 1;
+		if (rule == PLM_THR_YOUDEN) {
+			num = tp * NEG - fp * P;
+		} else {
+			num = 2 * tp;
+			den = 2 * tp + fp + (P - tp);
+		}
+		if (isnan(thr) || num * bden > bnum * den) {
+			bnum = num;
+			bden = den;
+			thr = s;
+		}
+	}
+	return thr;
+}
 
 /* MCC from true counts t[], predicted counts p[], correct c, total s. */
 static void mcc_set(plm_metrics *m, const double *t, const double *p,
@@ -256,9 +309,11 @@ static inline double row_loss(double s, int pos)
 }
 
 static int binary(const double *score, const unsigned char *y,
-		  const double *w, size_t n, double threshold, int bins,
-		  const double *loss, const int32_t *bin, plm_metrics *m)
+		  const unsigned char *pred, const double *w, size_t n,
+		  double threshold, int rule, int bins, const double *loss,
+		  const int32_t *bin, plm_metrics *m)
 {
+	const char *thr_why = NULL;
 	double ebuf[3 * 64], *eb = ebuf;
 	double TP = 0, FP = 0, FN = 0, TN = 0;
 	ksum ll = { 0, 0 }, br = { 0, 0 }, tot = { 0, 0 };
@@ -272,6 +327,8 @@ static int binary(const double *score, const unsigned char *y,
 		return -1;
 	if (eb == ebuf)
 		memset(ebuf, 0, sizeof ebuf);
+	if (!pred && rule != PLM_THR_FIXED)
+		threshold = plm_bin_choose(score, y, w, n, rule, &thr_why);
 
 	for (size_t i = 0; i < n;) {
 		double tp_g = 0, fp_g = 0, s = score[i];
@@ -279,7 +336,8 @@ static int binary(const double *score, const unsigned char *y,
 			double wi = w ? w[i] : 1.0;
 			if (wi == 0)
 				continue;
-			int pos = y[i] != 0, hit = s >= threshold;
+			int pos = y[i] != 0;
+			int hit = pred ? pred[i] != 0 : s >= threshold;
 			if (pos) {
 				tp_g += wi;
 				*(hit ? &TP : &FN) += wi;
@@ -305,6 +363,7 @@ static int binary(const double *score, const unsigned char *y,
 	double N = kval(&tot), P = TP + FN, NEG = TN + FP;
 	for (int id = PLM_M_ACCURACY; id <= PLM_M_TN; id++)
 		undef(m, id, why_empty);
+	undef(m, PLM_M_PREVALENCE, why_empty);
 	set(m, PLM_M_TP, TP);
 	set(m, PLM_M_FP, FP);
 	set(m, PLM_M_FN, FN);
@@ -312,6 +371,7 @@ static int binary(const double *score, const unsigned char *y,
 	if (N > 0) {
 		double t[2] = { P, NEG }, p[2] = { TP + FP, TN + FN };
 		set(m, PLM_M_ACCURACY, (TP + TN) / N);
+		set(m, PLM_M_PREVALENCE, P / N);
 		ratio(m, PLM_M_PRECISION, TP, TP + FP, why_no_pred_pos);
 		ratio(m, PLM_M_RECALL, TP, P, why_no_pos);
 		ratio(m, PLM_M_SPECIFICITY, TN, NEG, why_no_neg);
@@ -343,6 +403,19 @@ static int binary(const double *score, const unsigned char *y,
 			undef(m, PLM_M_ECE, why_not_prob);
 		}
 	}
+	if (!pred) {
+		if (thr_why)
+			undef(m, PLM_M_THRESHOLD, thr_why);
+		else
+			set(m, PLM_M_THRESHOLD, threshold);
+	}
+	/* no threshold: every metric that needs one is undefined too */
+	static const int need_thr[] = { PLM_M_ACCURACY,
+		PLM_M_BALANCED_ACCURACY, PLM_M_PRECISION, PLM_M_RECALL,
+		PLM_M_SPECIFICITY, PLM_M_F1, PLM_M_MCC, PLM_M_TP, PLM_M_FP,
+		PLM_M_FN, PLM_M_TN };
+	for (size_t i = 0; thr_why && i < sizeof need_thr / sizeof *need_thr; i++)
+		undef(m, need_thr[i], thr_why);
 	if (eb != ebuf)
 		free(eb);
 	return 0;
@@ -352,7 +425,8 @@ int plm_metrics_binary(const double *score, const unsigned char *y,
 		       const double *w, size_t n, double threshold, int bins,
 		       plm_metrics *m)
 {
-	return binary(score, y, w, n, threshold, bins, NULL, NULL, m);
+	return binary(score, y, NULL, w, n, threshold, PLM_THR_FIXED, bins,
+		      NULL, NULL, m);
 }
 
 int plm_bin_prepare(plm_bin *b)
@@ -384,8 +458,8 @@ void plm_bin_free(plm_bin *b)
 int plm_bin_fn(const void *data, const double *w, plm_metrics *m)
 {
 	const plm_bin *b = data;
-	return binary(b->score, b->y, w, b->n, b->threshold, b->bins,
-		      b->loss, b->bin, m);
+	return binary(b->score, b->y, b->pred, w, b->n, b->threshold, b->rule,
+		      b->bins, b->loss, b->bin, m);
 }
 
 int plm_binary_eval(const double *score, const unsigned char *y, size_t n,
@@ -534,6 +608,63 @@ static double ovr_auroc(const plm_mc *d, const double *w, uint32_t c)
 	if (r.pos == 0 || r.neg == 0)
 		return NAN;
 	return r.auc / 2 / (r.pos * r.neg);
+}
+
+static const char *const pc_names[PLM_PC_COUNT] = {
+	"precision", "recall", "f1", "support", "auroc",
+};
+
+const char *plm_pc_name(int j)
+{
+	return j >= 0 && j < PLM_PC_COUNT ? pc_names[j] : NULL;
+}
+
+static const char why_pc_pred[] = "the class was never predicted";
+static const char why_pc_true[] = "the class has no true rows";
+static const char why_pc_none[] = "the class neither occurs nor is predicted";
+static const char why_pc_auc[] = "the class has no true rows or no other rows";
+static const char why_pc_noprob[] = "no class probabilities";
+
+int plm_mc_per_class(const plm_mc *d, const double *w, double *v,
+		     const char **why)
+{
+	size_t k = d->k;
+	double *cm = malloc((k ? k * k : 1) * sizeof *cm);
+	if (!cm)
+		return -1;
+	plm_confusion(d, w, cm);
+	for (size_t c = 0; c < k; c++) {
+		double t = 0, p = 0, tp = cm[c * k + c];
+		double *o = v + c * PLM_PC_COUNT;
+		const char *dummy[PLM_PC_COUNT];
+		const char **ow = why ? why + c * PLM_PC_COUNT : dummy;
+		for (size_t j = 0; j < k; j++) {
+			t += cm[c * k + j];
+			p += cm[j * k + c];
+		}
+		for (int j = 0; j < PLM_PC_COUNT; j++)
+			ow[j] = NULL;
+		o[PLM_PC_SUPPORT] = t;
+		o[PLM_PC_PRECISION] = p > 0 ? tp / p : NAN;
+		o[PLM_PC_RECALL] = t > 0 ? tp / t : NAN;
+		o[PLM_PC_F1] = t + p > 0 ? 2 * tp / (t + p) : NAN;
+		if (p == 0)
+			ow[PLM_PC_PRECISION] = why_pc_pred;
+		if (t == 0)
+			ow[PLM_PC_RECALL] = why_pc_true;
+		if (t + p == 0)
+			ow[PLM_PC_F1] = why_pc_none;
+		if (!d->prob || d->not_prob) {
+			o[PLM_PC_AUROC] = NAN;
+			ow[PLM_PC_AUROC] = d->prob ? why_not_prob_mc : why_pc_noprob;
+		} else {
+			o[PLM_PC_AUROC] = ovr_auroc(d, w, (uint32_t)c);
+			if (isnan(o[PLM_PC_AUROC]))
+				ow[PLM_PC_AUROC] = why_pc_auc;
+		}
+	}
+	free(cm);
+	return 0;
 }
 
 static void mc_probs(const plm_mc *d, const double *w, plm_metrics *m)
@@ -700,37 +831,72 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int plm_bootstrap(const void *data, plm_metrics_fn fn, size_t n,
-		  uint64_t seed, size_t reps, double ci,
-		  double *lo, double *hi, size_t *undef_n)
+/* Rows grouped by stratum (increasing stratum, row order within):
+ * rows[start[s] .. start[s + 1]).  Returns the number of strata, or 0
+ * out of memory; one stratum holding every row when strata == NULL. */
+static size_t strata_index(const uint32_t *strata, size_t n, uint32_t *rows,
+			   size_t **startp)
+{
+	uint32_t ns = 1;
+	for (size_t i = 0; strata && i < n; i++)
+		if (strata[i] >= ns)
+			ns = strata[i] + 1;
+	size_t *start = calloc((size_t)ns + 1, sizeof *start);
+	if (!start)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		start[(strata ? strata[i] : 0) + 1]++;
+	for (uint32_t s = 0; s < ns; s++)
+		start[s + 1] += start[s];
+	size_t *fill = malloc(((size_t)ns + 1) * sizeof *fill);
+	if (!fill) {
+		free(start);
+		return 0;
+	}
+	memcpy(fill, start, ((size_t)ns + 1) * sizeof *fill);
+	for (size_t i = 0; i < n; i++)
+		rows[fill[strata ? strata[i] : 0]++] = (uint32_t)i;
+	free(fill);
+	*startp = start;
+	return ns;
+}
+
+int plm_bootstrap_vec(const void *data, plm_vec_fn fn, size_t nv,
+		      size_t n, const uint32_t *strata, uint64_t seed,
+		      size_t reps, double ci, double *lo, double *hi,
+		      size_t *undef_n)
 {
 	double *w = malloc((n ? n : 1) * sizeof *w);
 	uint32_t *cnt = malloc((n ? n : 1) * sizeof *cnt);
-	double *vals = malloc((reps ? reps : 1) * PLM_M_COUNT * sizeof *vals);
+	uint32_t *rows = malloc((n ? n : 1) * sizeof *rows);
+	double *vals = malloc((reps ? reps : 1) * (nv ? nv : 1) * sizeof *vals);
 	double *col = malloc((reps ? reps : 1) * sizeof *col);
-	plm_metrics m;
+	size_t *start = NULL, ns = 0;
 	plm_rng rng;
 	int rc = -1;
 
-	if (!w || !cnt || !vals || !col)
+	if (!w || !cnt || !rows || !vals || !col ||
+	    !(ns = strata_index(strata, n, rows, &start)))
 		goto out;
 	plm_rng_seed(&rng, seed);
 	for (size_t r = 0; r < reps; r++) {
 		/* counting in half the memory of doubles: the random
 		 * increments are the cost of a replicate */
 		memset(cnt, 0, n * sizeof *cnt);
-		for (size_t i = 0; i < n; i++)
-			cnt[plm_rng_below(&rng, n)]++;
+		for (size_t s = 0; s < ns; s++) {
+			size_t a = start[s], m = start[s + 1] - a;
+			for (size_t i = 0; i < m; i++)
+				cnt[rows[a + plm_rng_below(&rng, m)]]++;
+		}
 		for (size_t i = 0; i < n; i++)
 			w[i] = cnt[i];
-		if (fn(data, w, &m))
+		if (fn(data, w, vals + r * nv))
 			goto out;
-		memcpy(vals + r * PLM_M_COUNT, m.v, sizeof m.v);
 	}
-	for (int id = 0; id < PLM_M_COUNT; id++) {
+	for (size_t id = 0; id < nv; id++) {
 		size_t k = 0;
 		for (size_t r = 0; r < reps; r++) {
-			double v = vals[r * PLM_M_COUNT + id];
+			double v = vals[r * nv + id];
 			if (!isnan(v))
 				col[k++] = v;
 		}
@@ -743,7 +909,34 @@ int plm_bootstrap(const void *data, plm_metrics_fn fn, size_t n,
 out:
 	free(w);
 	free(cnt);
+	free(rows);
 	free(vals);
 	free(col);
+	free(start);
 	return rc;
+}
+
+/* plm_bootstrap on top of plm_bootstrap_vec: the metrics as a vector. */
+struct mfn {
+	const void *data;
+	plm_metrics_fn fn;
+};
+
+static int mfn_vec(const void *data, const double *w, double *v)
+{
+	const struct mfn *f = data;
+	plm_metrics m;
+	if (f->fn(f->data, w, &m))
+		return -1;
+	memcpy(v, m.v, sizeof m.v);
+	return 0;
+}
+
+int plm_bootstrap(const void *data, plm_metrics_fn fn, size_t n,
+		  uint64_t seed, size_t reps, double ci,
+		  double *lo, double *hi, size_t *undef_n)
+{
+	struct mfn f = { data, fn };
+	return plm_bootstrap_vec(&f, mfn_vec, PLM_M_COUNT, n, NULL, seed,
+				 reps, ci, lo, hi, undef_n);
 }

@@ -154,8 +154,19 @@ static int series(plm_out *o, const frame *f, const plm_series *s,
 	return rc;
 }
 
-int plm_svg_plot(plm_out *o, const plm_plot *p, const plm_series *s,
-		 size_t ns)
+static int doc_start(plm_out *o, int w)
+{
+	return plm_out_printf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+			      "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n"
+			      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+			      w, H, w, H);
+}
+
+/* One plot in a W × H box.  id names its clip path (unique per
+ * document); vline, when finite, is a dashed vertical marker. */
+static int panel(plm_out *o, const plm_plot *p, const plm_series *s,
+		 size_t ns, int id, double vline)
 {
 	frame f = { p->xmin, p->xmax, p->ymin, p->ymax };
 	int rc = 0, nc = sizeof colors / sizeof *colors;
@@ -163,19 +174,18 @@ int plm_svg_plot(plm_out *o, const plm_plot *p, const plm_series *s,
 		fit_range(s, ns, 0, &f.x0, &f.x1);
 	if (!(f.y0 < f.y1))
 		fit_range(s, ns, 1, &f.y0, &f.y1);
-	rc |= plm_out_printf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-			     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-			     "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n"
-			     "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-			     W, H, W, H);
 	rc |= axes(o, p, &f);
-	rc |= plm_out_printf(o, "<clipPath id=\"plot\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/></clipPath>\n"
-			     "<g clip-path=\"url(#plot)\">\n", ML, MT, W - ML - MR, H - MT - MB);
+	rc |= plm_out_printf(o, "<clipPath id=\"plot%d\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/></clipPath>\n"
+			     "<g clip-path=\"url(#plot%d)\">\n", id, ML, MT, W - ML - MR, H - MT - MB, id);
+	if (isfinite(vline) && vline >= f.x0 && vline <= f.x1)
+		rc |= plm_out_printf(o, "<line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\" "
+				     "stroke=\"#999\" stroke-dasharray=\"4 4\"/>\n",
+				     px(&f, vline), MT, px(&f, vline), H - MB);
 	for (size_t k = 0; k < ns; k++)
 		rc |= series(o, &f, &s[k], colors[k % nc]);
 	rc |= plm_out_puts(o, "</g>\n");
 	for (size_t k = 0, row = 0; k < ns; k++) {
-		if (!s[k].label)
+		if (!s[k].label || !s[k].n)
 			continue;
 		double y = MT + 14 + 14 * (double)row++;
 		rc |= plm_out_printf(o, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>"
@@ -184,6 +194,37 @@ int plm_svg_plot(plm_out *o, const plm_plot *p, const plm_series *s,
 		rc |= put_text(o, s[k].label);
 		rc |= plm_out_puts(o, "</text>\n");
 	}
+	return rc;
+}
+
+int plm_svg_plot(plm_out *o, const plm_plot *p, const plm_series *s,
+		 size_t ns)
+{
+	int rc = doc_start(o, W);
+	rc |= panel(o, p, s, ns, 0, NAN);
 	rc |= plm_out_puts(o, "</svg>\n");
+	return rc ? -1 : 0;
+}
+
+int plm_svg_training(plm_out *o, const plm_train_curves *t)
+{
+	char title[512];
+	const char *name = t->metric_name ? t->metric_name : "metric";
+	plm_series loss[2] = {
+		{ t->epoch, t->train_loss, t->train_loss ? t->n : 0, "train loss", t->n <= 60 },
+		{ t->epoch, t->val_loss, t->val_loss ? t->n : 0, "val loss", t->n <= 60 },
+	};
+	plm_series met = { t->epoch, t->metric, t->metric ? t->n : 0, name, t->n <= 60 };
+	int rc = doc_start(o, 2 * W);
+	snprintf(title, sizeof title, "%s%sloss", t->title ? t->title : "",
+		 t->title ? " \xe2\x80\x94 " : "");
+	plm_plot pl = { title, "epoch", "loss", 0, 0, 0, 0, 0 };
+	rc |= panel(o, &pl, loss, 2, 0, t->best_epoch);
+	snprintf(title, sizeof title, "%s%s%s", t->title ? t->title : "",
+		 t->title ? " \xe2\x80\x94 " : "", name);
+	pl = (plm_plot){ title, "epoch", name, 0, 0, 0, 0, 0 };
+	rc |= plm_out_printf(o, "<g transform=\"translate(%d,0)\">\n", W);
+	rc |= panel(o, &pl, &met, 1, 1, t->best_epoch);
+	rc |= plm_out_puts(o, "</g>\n</svg>\n");
 	return rc ? -1 : 0;
 }

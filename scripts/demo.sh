@@ -149,7 +149,7 @@ case $rc in
 		awk -F'\t' '{ printf "       %-32s %-32s sim %.3f\n", $1, $2, $3 }'
 	note "Remedy here: val and test records with a near-copy in an earlier split" \
 	     "move to val_nd / test_nd (kept as panels of their own, to show what" \
-	     "leakage does to metrics; mlp-train ignores them).  Real runs split by" \
+	     "leakage does to metrics; never trained on).  Real runs split by" \
 	     "cluster instead (strat-split -g cluster, with UniRef50 cluster ids)."
 	run "rec-cut -f id=b leaks.rec | hash-dedup -q -k id | rec-put near_dup=1 >leaked-ids.rec"
 	run "rec-join --left -k id split.rec leaked-ids.rec >joined.rec"
@@ -185,11 +185,12 @@ elif ! has mlp-train || ! has mlp-predict; then
 	for t in mlp-train mlp-predict; do
 		has $t || note "skipped: bin/$t is not built (cmd/$t.c is in progress)"
 	done
-elif run "mlp-train -x $FEAT -y label --pos viral --hidden 64 --epochs 40 --patience 5 --class-weight balanced --seed $SEED --log train-log.tsv -o model.mlp feat.rec" optional; then
+elif run "rec-filter -o trainval.rec 'split==train||split==val' feat.rec" &&
+     run "mlp-train --x $FEAT --y label --pos viral --hidden 64 --epochs 40 --patience 5 --class-weight balanced --seed $SEED --log train-log.tsv --out model.mlp trainval.rec" optional; then
 	mlp-predict --info --model model.mlp >model.info 2>/dev/null
 	say "best epoch $(awk -F'\t' '$1 == "best_epoch" { print $2 }' model.info) of $(awk -F'\t' '$1 == "epochs" { print $2 }' model.info), val loss $(awk -F'\t' '$1 == "best_val_loss" { printf "%.4f", $2 }' model.info); per-epoch log in train-log.tsv"
-	if run "rec-filter 'split!=train' feat.rec | mlp-predict --model model.mlp -o pred.rec" optional; then
-		say "$(count 'score>=0' pred.rec) records scored (mlp-predict refuses the model's own training records)"
+	if run "rec-filter 'split!=train&&split!=val' feat.rec | mlp-predict --model model.mlp -o pred.rec" optional; then
+		say "$(count 'score>=0' pred.rec) records scored (mlp-predict refuses the model's own training and validation records)"
 		PRED=pred.rec
 	fi
 fi
@@ -198,13 +199,13 @@ fi
 stage "metrics by split"
 if [ -z "$PRED" ]; then
 	note "skipped: no predictions (see above)"
-elif run "metrics -T -y label --pos viral -s score --by split --require auroc -o metrics.tsv $PRED" optional; then
+elif run "metrics -T --y label --pos viral --score score --by split --require auroc -o metrics.tsv $PRED" optional; then
 	say "panels per split (full table in metrics.tsv)"
 	awk -F'\t' '/^#/ || /:str/ { next }
-		{ if (!($1 in seen)) { seen[$1] = 1; order[++np] = $1 } v[$1, $2] = $5; n[$1] = $8 }
-		END { split("accuracy balanced_accuracy f1 mcc auroc average_precision", m, " ")
-			split("accuracy bal_acc f1 mcc auroc avg_prec", hd, " ")
-			printf "     %-14s %6s", "panel", "n"; for (j = 1; j <= 6; j++) printf " %9s", hd[j]; printf "\n"
+		{ if (!($1 in seen)) { seen[$1] = 1; order[++np] = $1 } v[$1, $2] = $3; n[$1] = $6 }
+		END { split("accuracy balanced_accuracy f1 mcc auroc auprc", m, " ")
+			split("accuracy bal_acc f1 mcc auroc auprc", hd, " ")
+			printf "     %-14s %6s", "group", "n"; for (j = 1; j <= 6; j++) printf " %9s", hd[j]; printf "\n"
 			for (i = 1; i <= np; i++) { p = order[i]; printf "     %-14s %6d", p, n[p]
 				for (j = 1; j <= 6; j++) printf " %9.4f", v[p, m[j]]; printf "\n" } }' metrics.tsv
 	note "val_nd/test_nd hold records with a near-copy in train (or val): their" \

@@ -1,13 +1,15 @@
 #!/bin/sh
 # metrics: exact hand-computed panels, agreement with scikit-learn to 1e-9
-# (binary with ties, imbalance, one-class panels; multi-class with
-# probabilities and with predicted classes; bootstrap intervals), --require,
-# plots, and clear failures on bad input.
+# on 223 random data sets (binary with ties, imbalance, perfect and inverted
+# scores, tiny n, one class; threshold rules; multi-class with probabilities
+# and with predicted classes; stratified bootstrap intervals), --require,
+# plots (well-formed SVG), and clear failures on bad input.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 SK="$DATA/metrics/sk.py"
 PY=/usr/bin/python3
 HAVE_SK="$PY -c 'import sklearn, numpy'"
+HAVE_XMLLINT="command -v xmllint"
 body () { grep -v '^#' "$1"; }
 
 test_expect_success 'setup' '
@@ -43,7 +45,7 @@ test_expect_success 'multi-class with predicted classes: panels, confusion' '
 	metrics -T --by split multi.tsv >out 2>err &&
 	body out >actual &&
 	test_cmp "$DATA/metrics/multi.expect" actual &&
-	grep -q "panel split=test: precision_macro is undefined: a class was never predicted" err
+	grep -q "group split=test: precision_macro is undefined: a class was never predicted" err
 '
 
 test_expect_success '--by gives per-value panels after overall, sorted' '
@@ -51,10 +53,10 @@ test_expect_success '--by gives per-value panels after overall, sorted' '
 	printf "1\t0.9\t10\n0\t0.2\t9\n1\t0.4\t10\n0\t0.6\t9\n1\t0.7\t2\n" >>by.tsv &&
 	metrics -T --by bin by.tsv >out 2>err &&
 	body out | cut -f1 | uniq >actual &&
-	printf "panel:str\noverall\nbin=2\nbin=9\nbin=10\n" >expect &&
+	printf "group:str\noverall\nbin=2\nbin=9\nbin=10\n" >expect &&
 	test_cmp expect actual &&
-	grep -q "panel bin=2: auroc is undefined: only one class present" err &&
-	grep -q "^bin=2	auroc	\\\\N	\\\\N			" out
+	grep -q "group bin=2: auroc is undefined: only one class present" err &&
+	grep -q "^bin=2	auroc				1	only one class present\$" out
 '
 
 test_expect_success '--pos with str labels; --threshold' '
@@ -63,9 +65,9 @@ test_expect_success '--pos with str labels; --threshold' '
 	grep "^overall	tp	" out >actual &&
 	grep "^overall	fp	" out >>actual &&
 	grep "^overall	auroc	" out >>actual &&
-	printf "overall\ttp\t\\\\N\t\\\\N\t2\t\t\t4\n" >expect &&
-	printf "overall\tfp\t\\\\N\t\\\\N\t1\t\t\t4\n" >>expect &&
-	printf "overall\tauroc\t\\\\N\t\\\\N\t0.75\t\t\t4\n" >>expect &&
+	printf "overall\ttp\t2\t\t\t4\t\\\\N\n" >expect &&
+	printf "overall\tfp\t1\t\t\t4\t\\\\N\n" >>expect &&
+	printf "overall\tauroc\t0.75\t\t\t4\t\\\\N\n" >>expect &&
 	test_cmp expect actual
 '
 
@@ -74,40 +76,137 @@ test_expect_success 'edge cases: all correct, all wrong' '
 	printf "label:int\tscore:float\n1\t0.2\n0\t0.9\n1\t0.4\n" >bad.tsv &&
 	metrics -T good.tsv >g &&
 	metrics -T bad.tsv >b 2>err &&
-	grep -q "^overall	mcc	\\\\N	\\\\N	1	" g &&
-	grep -q "^overall	auroc	\\\\N	\\\\N	1	" g &&
-	grep -q "^overall	accuracy	\\\\N	\\\\N	1	" g &&
-	grep -q "^overall	mcc	\\\\N	\\\\N	-1	" b &&
-	grep -q "^overall	auroc	\\\\N	\\\\N	0	" b &&
-	grep -q "^overall	precision	\\\\N	\\\\N	0	" b &&
-	grep -q "^overall	f1	\\\\N	\\\\N	0	" b
+	grep -q "^overall	mcc	1	" g &&
+	grep -q "^overall	auroc	1	" g &&
+	grep -q "^overall	accuracy	1	" g &&
+	grep -q "^overall	mcc	-1	" b &&
+	grep -q "^overall	auroc	0	" b &&
+	grep -q "^overall	precision	0	" b &&
+	grep -q "^overall	f1	0	" b
 '
 
 test_expect_success 'one class only: undefined metrics are nil and noted' '
 	printf "label:int\tscore:float\n1\t0.8\n1\t0.3\n" >one.tsv &&
 	metrics -T one.tsv >out 2>err &&
-	grep -q "^overall	auroc	\\\\N	\\\\N			" out &&
-	grep -q "^overall	mcc	\\\\N	\\\\N			" out &&
-	grep -q "^overall	average_precision	\\\\N	\\\\N	1	" out &&
+	grep -q "^overall	auroc				2	only one class present\$" out &&
+	grep -q "^overall	mcc				2	a class marginal is constant (0/0)\$" out &&
+	grep -q "^overall	auprc	1			2	\\\\N\$" out &&
 	grep -q "auroc is undefined: only one class present" err
+'
+
+# ---- option spellings, threshold rules, --pred --------------------------------
+
+test_expect_success '--y/--score and -y/-s/--label are the same options' '
+	printf "truth:int\tp:float\n1\t0.9\n0\t0.6\n1\t0.4\n0\t0.1\n" >sp.tsv &&
+	metrics -T --y truth --score p sp.tsv >a1 &&
+	metrics -T -y truth -s p sp.tsv >a2 &&
+	metrics -T --label truth --score=p sp.tsv >a3 &&
+	body a1 >b1 && body a2 >b2 && body a3 >b3 &&
+	test_cmp b1 b2 && test_cmp b1 b3 &&
+	grep -q "^overall	auroc	0.75	" b1
+'
+
+test_expect_success 'output fields: group metric value lo hi n reason' '
+	head -1 "$DATA/metrics/binary.expect" >actual &&
+	printf "group:str\tmetric:str\tvalue:float\tlo:float\thi:float\tn:int\treason:str\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success '--threshold youden: J = TPR - FPR, ties to the highest' '
+	metrics -T --threshold youden bin.tsv >out &&
+	body out | grep -E "	(threshold|tp|fp|fn|tn|accuracy|precision|recall)	" | cut -f2,3 >actual &&
+	printf "accuracy\t0.75\nprecision\t1\nrecall\t0.5\ntp\t2\nfp\t0\nfn\t2\ntn\t4\nthreshold\t0.8\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success '--threshold f1: the threshold with the largest F1' '
+	metrics -T --threshold f1 bin.tsv >out &&
+	grep "^overall	threshold	" out | cut -f3 >actual &&
+	echo 0.5 >expect &&
+	test_cmp expect actual &&
+	grep -q "^overall	f1	0.8	" out
+'
+
+test_expect_success '--threshold youden with one class: nil threshold and predictions' '
+	metrics -T --threshold youden one.tsv >out 2>err &&
+	grep -q "^overall	threshold				2	no youden threshold: only one class present\$" out &&
+	grep -q "^overall	accuracy				2	no youden threshold: only one class present\$" out &&
+	grep -q "^overall	tp				2	no youden threshold" out &&
+	grep -q "^overall	auprc	1			2	" out &&
+	test_exit 1 metrics --threshold youden --require accuracy -o t.rec one.tsv 2>err &&
+	grep -q "required metric accuracy is undefined: no youden threshold" err &&
+	test_path_is_missing t.rec
+'
+
+test_expect_success '--threshold f1 without positives: nil' '
+	printf "label:int\tscore:float\n0\t0.8\n0\t0.3\n" >neg.tsv &&
+	metrics -T --threshold f1 neg.tsv >out 2>err &&
+	grep -q "^overall	threshold				2	no f1 threshold: no positive rows\$" out
+'
+
+test_expect_success 'a chosen threshold is re-chosen in every bootstrap replicate' '
+	metrics -T --threshold youden --bootstrap 200 bin.tsv >out 2>/dev/null &&
+	grep "^overall	threshold	" out | cut -f3-5 >actual &&
+	printf "0.8\t0.5\t0.9\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'binary --pred: predictions from a field, no threshold row' '
+	printf "label:str\tscore:float\tpred:str\nvirus\t0.9\tvirus\nhost\t0.35\tvirus\nvirus\t0.3\thost\nhost\t0.1\thost\n" >bp.tsv &&
+	metrics -T --y label --score score --pred pred --pos virus bp.tsv >out &&
+	body out | grep -E "	(tp|fp|fn|tn|auroc)	" | cut -f2,3 >actual &&
+	printf "auroc\t0.75\ntp\t1\nfp\t1\nfn\t1\ntn\t1\n" >expect &&
+	test_cmp expect actual &&
+	! grep -q "	threshold	" out
+'
+
+test_expect_success '--threshold: bad value, or with --pred, is a usage error' '
+	test_exit 2 metrics --threshold best bin.tsv >out 2>err &&
+	grep -q "threshold: .best. is not a number, youden or f1" err &&
+	test_exit 2 metrics --threshold youden --pred pred bp.tsv >out 2>err &&
+	grep -q "exclude each other" err
+'
+
+test_expect_success '--threshold on multi-class input is an error' '
+	test_exit 1 metrics --threshold 0.5 -o t.rec multi.tsv 2>err &&
+	grep -q "threshold applies to binary input" err &&
+	test_path_is_missing t.rec
+'
+
+test_expect_success 'multi-class: per-class rows with reasons' '
+	grep "^split=val	[a-z]*\[class=bird\]" "$DATA/metrics/multi.expect" >expect &&
+	metrics -T --by split multi.tsv >out 2>err &&
+	grep "^split=val	[a-z]*\[class=bird\]" out >actual &&
+	test_cmp expect actual &&
+	grep -q "^split=val	recall\[class=bird\]				2	the class has no true rows\$" out &&
+	grep -q "group split=val: f1\[class=bird\] is undefined: the class neither occurs nor is predicted" err
+'
+
+test_expect_success 'multi-class with probabilities: per-class auroc, ovr macro' '
+	printf "label:int\tscore:f32[3]\n0\t0.7,0.2,0.1\n1\t0.2,0.5,0.3\n2\t0.1,0.3,0.6\n1\t0.4,0.4,0.2\n0\t0.3,0.4,0.3\n" >m3.tsv &&
+	metrics -T m3.tsv >out &&
+	grep -q "^overall	auroc\[class=0\]	0.833333333333333[0-9]*	" out &&
+	grep -q "^overall	auroc\[class=2\]	1	" out &&
+	grep -q "^overall	auroc_ovr_macro	" out &&
+	grep -q "^overall	confusion\[true=0,pred=1\]	1	" out
 '
 
 # ---- --require ---------------------------------------------------------------
 
 test_expect_success '--require fails naming the metric and why; no output' '
 	test_exit 1 metrics --require auroc,f1 -o req.rec one.tsv 2>err &&
-	grep -q "panel overall: required metric auroc is undefined: only one class present" err &&
+	grep -q "group overall: required metric auroc is undefined: only one class present" err &&
 	! grep -q "required metric f1" err &&
 	test_path_is_missing req.rec
 '
 
 test_expect_success '--require passes when defined; repeatable option' '
-	metrics --require auroc --require mcc,average_precision -o out.rec bin.tsv
+	metrics --require auroc --require mcc,auprc,average_precision -o out.rec bin.tsv
 '
 
 test_expect_success '--require checks every panel' '
 	test_exit 1 metrics --by bin --require auroc -o o.rec by.tsv 2>err &&
-	grep -q "panel bin=2: required metric auroc" err &&
+	grep -q "group bin=2: required metric auroc" err &&
 	test_path_is_missing o.rec
 '
 
@@ -135,7 +234,8 @@ test_expect_success 'bootstrap: deterministic, seed recorded, lo <= value <= hi'
 	test_cmp b1 b2 &&
 	! cmp -s b1 b3 &&
 	grep -q "\"seed\":5" b1 &&
-	body b1 | awk -F"\t" "NR > 1 && \$5 != \"\" && \$6 != \"\" && !(\$6 <= \$5 + 1e-12 && \$5 <= \$7 + 1e-12) { bad = 1 } END { exit bad }"
+	body b1 | awk -F"\t" "NR > 1 && \$3 != \"\" && \$4 != \"\" && !(\$4 <= \$3 + 1e-12 && \$3 <= \$5 + 1e-12) { bad = 1 } END { exit bad }" &&
+	grep -q "^overall	prevalence	0.5	0.5	0.5	8	" b1
 '
 
 test_expect_success 'bootstrap of a panel does not depend on other panels' '
@@ -150,25 +250,43 @@ test_expect_success 'bootstrap of a panel does not depend on other panels' '
 
 # ---- plots --------------------------------------------------------------------
 
-test_expect_success_if "$PY -c 'import xml.dom.minidom'" \
-	'--plot-dir writes valid SVG ROC, PR and calibration plots' '
-	metrics --by bin --plot-dir plots -o p.rec by.tsv 2>/dev/null &&
+test_expect_success_if "$HAVE_XMLLINT" \
+	'--plot writes well-formed SVG ROC, PR and calibration plots' '
+	metrics --by bin --plot plots -o p.rec by.tsv 2>/dev/null &&
 	for p in overall bin=2 bin=9 bin=10; do
 		for k in roc pr calibration; do
 			test -s "plots/$p.$k.svg" || exit 1
 		done
 	done &&
-	$PY -c "import sys, xml.dom.minidom as m; [m.parse(f) for f in sys.argv[1:]]" plots/*.svg &&
+	xmllint --noout plots/*.svg &&
 	grep -q "<polyline" plots/overall.roc.svg &&
-	grep -q "<circle" plots/overall.calibration.svg
+	grep -q "<circle" plots/overall.calibration.svg &&
+	grep -q ">false positive rate</text>" plots/overall.roc.svg &&
+	grep -q ">true positive rate</text>" plots/overall.roc.svg &&
+	grep -q ">recall</text>" plots/overall.pr.svg &&
+	grep -q ">precision</text>" plots/overall.pr.svg &&
+	grep -q ">mean predicted probability</text>" plots/overall.calibration.svg &&
+	grep -q ">fraction positive</text>" plots/overall.calibration.svg
 '
 
-test_expect_success_if "$PY -c 'import xml.dom.minidom'" \
+test_expect_success_if "$HAVE_XMLLINT" '--plot-dir is the same as --plot' '
+	metrics --by bin --plot-dir plots2 -o p2.rec by.tsv 2>/dev/null &&
+	for f in plots/*.svg; do cmp "$f" "plots2/${f#plots/}" || exit 1; done
+'
+
+test_expect_success_if "$HAVE_XMLLINT" \
 	'multi-class plots: one-vs-rest curves per class' '
 	printf "label:int\tscore:f32[3]\n0\t0.7,0.2,0.1\n1\t0.2,0.5,0.3\n2\t0.1,0.3,0.6\n1\t0.4,0.4,0.2\n" >p3.tsv &&
-	metrics --plot-dir mp -o mp.rec p3.tsv &&
-	$PY -c "import sys, xml.dom.minidom as m; [m.parse(f) for f in sys.argv[1:]]" mp/overall.roc.svg mp/overall.pr.svg &&
+	metrics --plot mp -o mp.rec p3.tsv &&
+	xmllint --noout mp/overall.roc.svg mp/overall.pr.svg &&
 	test $(grep -c "<polyline" mp/overall.roc.svg) = 3
+'
+
+test_expect_success_if "$HAVE_XMLLINT" 'plot titles with markup characters are escaped' '
+	printf "label:int\tscore:float\tg:str\n1\t0.9\t<a&b>\n0\t0.2\t<a&b>\n" >esc.tsv &&
+	metrics --by g --plot esc -o esc.rec esc.tsv &&
+	xmllint --noout esc/*.svg &&
+	grep -q "g=&lt;a&amp;b&gt;" esc/g=_a_b_.roc.svg
 '
 
 # ---- bad input ------------------------------------------------------------------
@@ -212,7 +330,7 @@ test_expect_success 'missing label: error, or skipped and counted' '
 	grep -q "record 2: label is missing" err &&
 	metrics -T --skip-missing nil.tsv >out 2>err &&
 	grep -q "skipped 1 record with a missing value" err &&
-	grep -q "^overall	accuracy	\\\\N	\\\\N	1			2" out
+	grep -q "^overall	accuracy	1			2	" out
 '
 
 test_expect_success 'empty input' '
@@ -244,7 +362,7 @@ test_expect_success 'class probability outside the classes; str labels need --cl
 	test_exit 1 metrics k2.tsv >out 2>err &&
 	grep -q "need --classes" err &&
 	metrics -T --classes a,b k2.tsv >out &&
-	grep -q "^overall	confusion	a	a	1	" out
+	grep -q "^overall	confusion\[true=a,pred=a\]	1	" out
 '
 
 test_expect_success 'bad option values are usage errors' '
@@ -255,25 +373,20 @@ test_expect_success 'bad option values are usage errors' '
 
 # ---- agreement with scikit-learn ---------------------------------------------
 
-for case in \
-	"bin-ties --by split" \
-	"bin-imbalanced --pos virus --threshold 0.3 --bins 10" \
-	"bin-panels --by split" \
-	"multi --by kingdom" \
-	"multi-k3 --by kingdom" \
-	"multi-classes --by kingdom --classes c0,c1,c2,c3" \
-	"multi-pred --by kingdom"
-do
-	name=${case%% *}
-	args=${case#* }
-	test_expect_success_if "$HAVE_SK" "sklearn agreement to 1e-9: $name" "
-		$PY \"\$SK\" gen $name $name.tsv $name.json &&
-		metrics -T $args $name.tsv >$name.out 2>$name.err &&
-		$PY \"\$SK\" cmp $name.json $name.out
-	"
-done
+# One python run writes every case and sklearn's values, one metrics run per
+# setting (--by case), one python run compares: a few seconds in all.
+test_expect_success_if "$HAVE_SK" 'sklearn agreement to 1e-9 on 223 random data sets' '
+	mkdir sk &&
+	$PY "$SK" gen sk >sk.log &&
+	while read name args; do
+		(cd sk && metrics -T --by case $args >$name.out 2>$name.err) || exit 1
+	done <sk/runs &&
+	$PY "$SK" cmp sk >sk.cmp &&
+	cat sk.cmp &&
+	grep -q "checked [0-9]* values in 619 groups of 7 runs, 0 bad" sk.cmp
+'
 
-test_expect_success_if "$HAVE_SK" 'sklearn agreement: bootstrap intervals' '
+test_expect_success_if "$HAVE_SK" 'sklearn agreement: stratified bootstrap intervals' '
 	$PY -c "
 import numpy as np
 r = np.random.default_rng(5); n = 300

@@ -22,7 +22,7 @@
  *   auroc                trapezoids over the ROC curve with tied scores
  *                        as one point (sklearn roc_auc_score); undefined
  *                        with one class
- *   average_precision    sum over distinct thresholds of
+ *   auprc                average precision: sum over distinct thresholds of
  *                        (R_k - R_{k-1}) * P_k (sklearn's step sum, not a
  *                        trapezoid); undefined with no positives (sklearn
  *                        says 0 and warns)
@@ -38,7 +38,13 @@
  *                        first bin also holding 0 — exactly the bins of
  *                        sklearn.calibration.calibration_curve
  *   tp fp fn tn          confusion counts
+ *   prevalence           (TP+FN)/n
+ *   threshold            the threshold used: the given one, or the one
+ *                        chosen by a rule (plm_bin_choose)
  * log_loss, brier and ece are undefined when a score is outside [0, 1].
+ * When a rule cannot choose a threshold (youden with one class, f1 with no
+ * positives), threshold and every metric that needs one (accuracy ..
+ * mcc, tp .. tn) are undefined.
  *
  * Multi-class (classes 0..k-1; the label set L = classes present in the
  * true or the predicted classes, as sklearn does without labels=):
@@ -95,6 +101,8 @@ enum plm_metric_id {
 	PLM_M_RECALL_WEIGHTED,
 	PLM_M_F1_WEIGHTED,
 	PLM_M_AUROC_OVR,
+	PLM_M_PREVALENCE,
+	PLM_M_THRESHOLD,
 	PLM_M_COUNT
 };
 
@@ -109,7 +117,8 @@ typedef struct plm_metrics {
 
 /* "accuracy", "auroc_ovr_macro", ... */
 const char *plm_metric_name(int id);
-/* Id of a metric name, or -1. */
+/* Id of a metric name, or -1.  "average_precision" is accepted for
+ * auprc (its name before). */
 int plm_metric_find(const char *name);
 
 /* ---- binary ----------------------------------------------------------- */
@@ -126,6 +135,22 @@ int plm_metrics_binary(const double *score, const unsigned char *y,
 		       const double *w, size_t n, double threshold, int bins,
 		       plm_metrics *m);
 
+/* Threshold rules: a fixed number, or chosen on the rows themselves. */
+enum plm_thr_rule {
+	PLM_THR_FIXED = 0,
+	PLM_THR_YOUDEN,           /* maximise TPR - FPR (Youden's J) */
+	PLM_THR_F1,               /* maximise F1 */
+};
+
+/* The threshold a rule picks among the distinct scores of sorted rows
+ * with nonzero weight (predicted positive: score >= threshold).  Ties
+ * are compared exactly (J as TP*N - FP*P, F1 as 2TP/(2TP+FP+FN) by cross
+ * multiplication) and go to the highest threshold.  NAN with *why set
+ * when there is nothing to choose: no rows, youden with one class, f1
+ * with no positives. */
+double plm_bin_choose(const double *score, const unsigned char *y,
+		      const double *w, size_t n, int rule, const char **why);
+
 /* The binary problem as one object, for plm_bootstrap (plm_bin_fn). */
 typedef struct plm_bin {
 	const double *score;      /* sorted descending */
@@ -137,6 +162,11 @@ typedef struct plm_bin {
 	 * per-row log loss term and calibration bin (-1: not a probability) */
 	double *loss;
 	int32_t *bin;
+	/* optional (zero = off): threshold rule, re-applied to every
+	 * bootstrap replicate; predicted positive flags (sorted with the
+	 * rows) used instead of any threshold */
+	int rule;
+	const unsigned char *pred;
 } plm_bin;
 
 /* Precompute the per-row terms that do not depend on weights.  0, or -1
@@ -189,6 +219,19 @@ int plm_metrics_multi(const plm_mc *d, const double *w, plm_metrics *m);
 /* Confusion matrix cm[true * k + pred] (weighted counts). */
 void plm_confusion(const plm_mc *d, const double *w, double *cm);
 
+/* Per-class metrics, PLM_PC_COUNT values per class:
+ * v[c * PLM_PC_COUNT + j].  precision (undefined: never predicted),
+ * recall (undefined: no true rows), f1 = 2TP/(2TP+FP+FN) (undefined: the
+ * class neither occurs nor is predicted), support (true count), auroc
+ * one-vs-rest (undefined: no probabilities, or the class has no true or
+ * no other rows).  why (may be NULL) gets a static reason per undefined
+ * value.  0, or -1 when out of memory. */
+enum { PLM_PC_PRECISION, PLM_PC_RECALL, PLM_PC_F1, PLM_PC_SUPPORT,
+       PLM_PC_AUROC, PLM_PC_COUNT };
+const char *plm_pc_name(int j);        /* "precision", ... "auroc" */
+int plm_mc_per_class(const plm_mc *d, const double *w, double *v,
+		     const char **why);
+
 /* ---- bootstrap -------------------------------------------------------- */
 
 /* Computes one panel's metrics with weights w (NULL = plain). */
@@ -205,6 +248,19 @@ typedef int (*plm_metrics_fn)(const void *data, const double *w,
 int plm_bootstrap(const void *data, plm_metrics_fn fn, size_t n,
 		  uint64_t seed, size_t reps, double ci,
 		  double *lo, double *hi, size_t *undef);
+
+/* Any vector of nv values per (weighted) replicate; NAN = undefined. */
+typedef int (*plm_vec_fn)(const void *data, const double *w, double *v);
+
+/* Percentile bootstrap of nv values, as plm_bootstrap, but resampling
+ * within strata when strata != NULL (strata[i]: row i's stratum, e.g.
+ * its class): for each stratum in increasing order, n_s draws of
+ * plm_rng_below(n_s) among its n_s rows (in row order), so every
+ * replicate keeps the class counts.  lo, hi, undef have nv entries. */
+int plm_bootstrap_vec(const void *data, plm_vec_fn fn, size_t nv,
+		      size_t n, const uint32_t *strata, uint64_t seed,
+		      size_t reps, double ci, double *lo, double *hi,
+		      size_t *undef);
 
 /* Adapters: data is a plm_bin / a prepared plm_mc. */
 int plm_bin_fn(const void *data, const double *w, plm_metrics *m);

@@ -32,4 +32,20 @@ typedef struct plm_plot {
 int plm_svg_plot(plm_out *o, const plm_plot *p, const plm_series *s,
 		 size_t ns);
 
+/* Training curves (mlp-train --plot): one SVG with two plots side by
+ * side, loss against epoch (train and validation) and one validation
+ * metric against epoch, with a dashed vertical line at best_epoch.
+ * n points each; train_loss, val_loss or metric may be NULL (left out);
+ * NaN values leave gaps; point markers when n <= 60. */
+typedef struct plm_train_curves {
+	const double *epoch, *train_loss, *val_loss, *metric;
+	size_t n;
+	const char *title;        /* prefix of both plot titles, or NULL */
+	const char *metric_name;  /* axis label and legend, e.g. "val AUROC" */
+	double best_epoch;        /* NAN: no marker */
+} plm_train_curves;
+
+/* Writes the complete SVG document to o.  0, or -1 (write error). */
+int plm_svg_training(plm_out *o, const plm_train_curves *t);
+
 #endif

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/io.h"
 #include "plm/metrics.h"
+#include "plm/svgplot.h"
 #include "tap.h"
 
 #define near(got, want, name) do { \
@@ -225,6 +227,133 @@ static void multi(void)
 	plm_mc_free(&e);
 }
 
+static void thresholds(void)
+{
+	/* J per distinct score: .25 .5 .25 .5 .25 .5 .25 0; F1 best at .5 */
+	double s[] = { 0.9, 0.8, 0.7, 0.6, 0.55, 0.5, 0.4, 0.3 };
+	unsigned char y[] = { 1, 1, 0, 1, 0, 1, 0, 0 };
+	const char *why = NULL;
+	near(plm_bin_choose(s, y, NULL, 8, PLM_THR_YOUDEN, &why), 0.8,
+	     "youden: ties go to the highest threshold");
+	near(plm_bin_choose(s, y, NULL, 8, PLM_THR_F1, &why), 0.5, "f1");
+	double w[] = { 1, 0, 1, 1, 1, 1, 1, 1 };
+	near(plm_bin_choose(s, y, w, 8, PLM_THR_YOUDEN, &why), 0.5,
+	     "a score with zero weight is not a choice");
+	unsigned char one[] = { 1, 1, 1, 1, 1, 1, 1, 1 }, none[8] = { 0 };
+	ok(isnan(plm_bin_choose(s, one, NULL, 8, PLM_THR_YOUDEN, &why)) &&
+	   strstr(why, "one class"), "youden with one class: undefined");
+	ok(isnan(plm_bin_choose(s, none, NULL, 8, PLM_THR_F1, &why)) &&
+	   strstr(why, "no positive"), "f1 without positives: undefined");
+	near(plm_bin_choose(s, one, NULL, 8, PLM_THR_F1, &why), 0.3,
+	     "f1 with positives only: everything positive");
+
+	plm_bin b = { s, y, 8, 0.5, 10, NULL, NULL, PLM_THR_YOUDEN, NULL };
+	plm_metrics m;
+	plm_bin_fn(&b, NULL, &m);
+	near(m.v[PLM_M_THRESHOLD], 0.8, "threshold row");
+	near(m.v[PLM_M_TP], 2, "tp at the chosen threshold");
+	near(m.v[PLM_M_PREVALENCE], 0.5, "prevalence");
+	unsigned char pred[] = { 1, 0, 0, 1, 1, 0, 0, 0 };
+	b.pred = pred;
+	plm_bin_fn(&b, NULL, &m);
+	ok(!m.has[PLM_M_THRESHOLD], "given predictions: no threshold");
+	near(m.v[PLM_M_TP], 2, "tp from predictions");
+	near(m.v[PLM_M_FP], 1, "fp from predictions");
+	near(m.v[PLM_M_AUROC], 13.0 / 16, "auroc still from the scores");
+	b.y = one;
+	b.pred = NULL;
+	plm_bin_fn(&b, NULL, &m);
+	undefined(m, PLM_M_THRESHOLD, "no threshold");
+	undefined(m, PLM_M_ACCURACY, "no threshold: accuracy");
+	undefined(m, PLM_M_TN, "no threshold: tn");
+	near(m.v[PLM_M_AP], 1, "ranking metrics need no threshold");
+}
+
+static void per_class(void)
+{
+	uint32_t y[] = { 0, 0, 1, 1, 2, 2 }, pred[] = { 0, 1, 1, 1, 0, 0 };
+	double prob[] = {
+		0.7, 0.2, 0.1,
+		0.3, 0.4, 0.3,
+		0.2, 0.6, 0.2,
+		0.1, 0.8, 0.1,
+		0.5, 0.2, 0.3,
+		0.5, 0.2, 0.3,
+	};
+	plm_mc d = { 6, 3, y, pred, NULL, NULL, 0 };
+	double v[3 * PLM_PC_COUNT];
+	const char *why[3 * PLM_PC_COUNT];
+	plm_mc_prepare(&d);
+	ok(plm_mc_per_class(&d, NULL, v, why) == 0, "per class");
+	near(v[0 * PLM_PC_COUNT + PLM_PC_PRECISION], 1.0 / 3, "precision[0]");
+	near(v[1 * PLM_PC_COUNT + PLM_PC_RECALL], 1, "recall[1]");
+	near(v[1 * PLM_PC_COUNT + PLM_PC_F1], 0.8, "f1[1]");
+	near(v[2 * PLM_PC_COUNT + PLM_PC_SUPPORT], 2, "support[2]");
+	ok(isnan(v[2 * PLM_PC_COUNT + PLM_PC_PRECISION]) &&
+	   strstr(why[2 * PLM_PC_COUNT + PLM_PC_PRECISION], "never predicted"),
+	   "precision[2] undefined: never predicted");
+	ok(isnan(v[PLM_PC_AUROC]) && why[PLM_PC_AUROC], "no probabilities: no auroc");
+	plm_mc_free(&d);
+	d.prob = prob;
+	plm_mc_prepare(&d);
+	plm_mc_per_class(&d, NULL, v, why);
+	near(v[0 * PLM_PC_COUNT + PLM_PC_AUROC], 6.0 / 8, "auroc[0]");
+	near(v[2 * PLM_PC_COUNT + PLM_PC_AUROC], 7.0 / 8, "auroc[2] (a tie)");
+	plm_mc_free(&d);
+	is_str(plm_pc_name(PLM_PC_SUPPORT), "support", "per-class name");
+}
+
+/* Counts the rows of class 1 in a replicate (stratification keeps it). */
+static int count_pos(const void *data, const double *w, double *v)
+{
+	const unsigned char *y = data;
+	v[0] = 0;
+	for (int i = 0; i < 50; i++)
+		v[0] += y[i] ? w[i] : 0;
+	return 0;
+}
+
+static void bootstrap_strata(void)
+{
+	unsigned char y[50];
+	uint32_t st[50];
+	for (int i = 0; i < 50; i++)
+		st[i] = y[i] = i % 7 == 0;
+	double lo, hi;
+	size_t un;
+	ok(plm_bootstrap_vec(y, count_pos, 1, 50, st, 3, 100, 0.99, &lo, &hi, &un) == 0,
+	   "stratified bootstrap runs");
+	ok(lo == 8 && hi == 8, "every replicate keeps the 8 positives");
+	plm_bootstrap_vec(y, count_pos, 1, 50, NULL, 3, 100, 0.99, &lo, &hi, &un);
+	ok(lo < hi, "without strata the count varies (%g..%g)", lo, hi);
+}
+
+static void training_svg(void)
+{
+	char path[] = "t-metrics-train.svg", err[256], buf[8192];
+	double ep[] = { 1, 2, 3, 4 }, tr[] = { 0.9, 0.6, 0.5, 0.45 };
+	double va[] = { 1.0, 0.7, NAN, 0.72 }, au[] = { 0.6, 0.7, 0.74, 0.73 };
+	plm_train_curves t = { ep, tr, va, au, 4, "run <1> & co", "val AUROC", 3 };
+	plm_out *o = plm_out_open(path, err, sizeof err);
+	ok(o && plm_svg_training(o, &t) == 0 && plm_out_close(o, err, sizeof err) == 0,
+	   "training curves written");
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	buf[n] = 0;
+	if (f)
+		fclose(f);
+	ok(strstr(buf, ">epoch</text>") && strstr(buf, ">loss</text>") &&
+	   strstr(buf, ">val AUROC</text>"), "axes labelled");
+	ok(strstr(buf, "run &lt;1&gt; &amp; co") != NULL, "title escaped");
+	ok(strstr(buf, ">train loss</text>") && strstr(buf, ">val loss</text>"),
+	   "legend");
+	ok(strstr(buf, "</svg>\n") != NULL, "document closed");
+	if (system("command -v xmllint >/dev/null 2>&1") == 0)
+		ok(system("xmllint --noout t-metrics-train.svg") == 0,
+		   "well-formed (xmllint)");
+	remove(path);
+}
+
 static void bootstrap(void)
 {
 	double x[] = { 1, 2, 3, 4 };
@@ -242,7 +371,7 @@ static void bootstrap(void)
 		s[i] = fmod(i * 0.6180339887, 1.0) * 0.6 + 0.4 * y[i];
 	}
 	plm_bin_sort(s, y, N);
-	plm_bin b = { s, y, N, 0.5, 10, NULL, NULL };
+	plm_bin b = { s, y, N, 0.5, 10, NULL, NULL, 0, NULL };
 	double lo[PLM_M_COUNT], hi[PLM_M_COUNT], lo2[PLM_M_COUNT], hi2[PLM_M_COUNT];
 	size_t un[PLM_M_COUNT];
 	plm_metrics m;
@@ -261,7 +390,9 @@ static void bootstrap(void)
 
 int main(void)
 {
-	is_str(plm_metric_name(PLM_M_AP), "average_precision", "metric name");
+	is_str(plm_metric_name(PLM_M_AP), "auprc", "metric name");
+	is_int(plm_metric_find("average_precision"), PLM_M_AP, "old name still found");
+	is_int(plm_metric_find("threshold"), PLM_M_THRESHOLD, "threshold is a metric");
 	is_int(plm_metric_find("auroc_ovr_macro"), PLM_M_AUROC_OVR, "metric find");
 	is_int(plm_metric_find("nope"), -1, "unknown metric");
 	binary_basic();
@@ -270,5 +401,9 @@ int main(void)
 	binary_weights();
 	multi();
 	bootstrap();
+	thresholds();
+	per_class();
+	bootstrap_strata();
+	training_svg();
 	return done_testing();
 }
