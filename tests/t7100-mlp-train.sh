@@ -10,7 +10,7 @@ PY=/usr/bin/python3
 gen () { awk -v kind="$1" -v n="$2" -v d="$3" -v seed="$4" -f "$DATA/mlp/gen.awk"; }
 body () { grep -v '^#' "$1"; }
 # metric VALUE of a metrics -T panel file
-metric () { awk -F'\t' -v m="$1" '$2 == m { print $5 }' "$2"; }
+metric () { awk -F'\t' -v m="$1" '$2 == m { print $3 }' "$2"; }
 # at_least X Y: X >= Y
 at_least () { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x != "" && x >= y) }'; }
 
