@@ -22,6 +22,17 @@ for c in "$PLM_TOP"/cmd/*.c; do
 	test_expect_success "$t has a man page that names it" "
 		grep -q '^\.Nm $t' \"\$PLM_TOP/man/$t.1\"
 	"
+	test_expect_success "$t has an entry in the README" "
+		grep -q '^| \`$t\` | ' \"\$PLM_TOP/README.md\"
+	"
+	test_expect_success "$t --help lists every option the man page documents" "
+		$t --help >help &&
+		grep '^\.It Fl' \"\$PLM_TOP/man/$t.1\" |
+			grep -o 'Fl \\\\\\?-[a-z][a-z0-9-]*' | sed 's/^Fl [^-]*-//' | sort -u >man-opts &&
+		missing= &&
+		for o in \$(cat man-opts); do grep -q -- \"--\$o\" help || missing=\"\$missing \$o\"; done &&
+		test -z \"\$missing\" || { echo \"not in --help:\$missing\"; false; }
+	"
 done
 
 test_done
