@@ -1,19 +1,33 @@
 #!/bin/sh
-# bench/leak-check.sh — leak-check against mmseqs2 on real proteins, and
-# its time at 20k and 200k sequences.
+# bench/leak-check.sh — leak-check's time, peak memory and recall at 20k,
+# 200k and 1M sequences; optionally (BENCH_MMSEQS=1, about 5 minutes) its
+# agreement with mmseqs2 on the real 20k data.
 #
 #   sh bench/leak-check.sh [OUTDIR]
 #
-# 1. The 20k UniProt sample is split 80/10/10 (strat-split, seed 11).
-# 2. leak-check -s 0.5 (5-mer containment) reports train/val × test pairs.
-# 3. mmseqs easy-search, test against train+val, keeps hits with identity
-#    >= 90% over >= 80% of the shorter sequence (the usual "near-duplicate"
-#    rule); both pair sets are compared as unordered id pairs.
-# 4. A 200k set is made from the 20k (each sequence plus 9 copies with
-#    random point substitutions at 60..100% identity) and timed.
+# Environment: MINSIM (default 0.5), THREADS (2), SIZES (space-separated
+# record counts for the synthetic sets, multiples of the source size;
+# default "200000 1000000"), BENCH_MMSEQS=1 for the mmseqs2 cross-check.
+#
+# 1. The 20k UniProt sample is split 80/10/10 (strat-split, seed 11) and
+#    checked as it is.
+# 2. Synthetic sets of N records are made from it (seeded, numpy): every
+#    real sequence (the "original"), then per original c = N/20000 - 1
+#    derived records: the first five are near-duplicates with exactly
+#    round((1 - p) L) substitutions at identity p = 99, 95, 90, 80, 70 %
+#    (ids ORIG_pP), the rest are shuffles of the original (same length and
+#    composition, unrelated 5-mers; ids ORIG_sJ).  Every record gets a split
+#    at random, train/val/test = 0.8/0.1/0.1.  Built once per OUTDIR.
+# 3. Each set is timed under /usr/bin/time -v (wall, user + sys CPU, peak
+#    RSS); recall per identity level = original-mutant pairs reported /
+#    such pairs that cross a forbidden boundary.
+# 4. With BENCH_MMSEQS=1: mmseqs easy-search, test against train+val of
+#    the 20k split, keeps hits with identity >= 90% over >= 80% of the
+#    shorter sequence (the usual "near-duplicate" rule); both pair sets are
+#    compared as unordered id pairs.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-BIN=$TOP/bin
+BIN=${PLM_BIN:-$TOP/bin}
 OUT=${1:-$(mktemp -d "${TMPDIR:-/tmp}/plm-bench-leak.XXXXXX")}
 mkdir -p "$OUT"
 cd "$OUT"
@@ -21,20 +35,111 @@ FA=$TOP/tests/data/uniprot_20k.fasta.gz
 [ -f "$FA" ] || FA=$TOP/../shared/data/uniprot_sample_20k.fasta.gz
 MINSIM=${MINSIM:-0.5}
 T=${THREADS:-2}
+SIZES=${SIZES:-200000 1000000}
+PY=/usr/bin/python3
 
 now() { date +%s.%N; }
 secs() { echo "$1 $2" | awk '{printf "%.2f", $2 - $1}'; }
 
-"$BIN/fasta-cat" "$FA" >u.mp
-"$BIN/strat-split" -r train=0.8,val=0.1,test=0.1 --seed 11 u.mp >s.mp
+[ -s s.mp ] || {
+	"$BIN/fasta-cat" "$FA" >u.mp
+	"$BIN/strat-split" -r train=0.8,val=0.1,test=0.1 --seed 11 u.mp >s.mp
+}
 
-t0=$(now)
-"$BIN/leak-check" -T -s "$MINSIM" --threads "$T" s.mp >leak20k.tsv || true
-t1=$(now)
-echo "leak-check 20k: $(secs "$t0" "$t1") s, $(($(wc -l <leak20k.tsv) - 3)) pairs"
+# timed LABEL INPUT REPORT: leak-check under /usr/bin/time -v
+timed() {
+	PLM_LEAK_STATS=1 /usr/bin/time -v -o "time.$1" "$BIN/leak-check" -T \
+		-s "$MINSIM" --threads "$T" -o "$3" "$2" 2>"err.$1" || true
+	tail -n 1 "err.$1" >"stats.$1"
+	awk -F': ' -v l="$1" -v p="$(($(wc -l <"$3") - 3))" '
+		/Elapsed \(wall clock\)/ { n = split($2, t, ":"); w = 0
+			for (k = 1; k <= n; k++) w = w * 60 + t[k] }
+		/User time|System time/ { c += $2 }
+		/Maximum resident set size/ { m = $2 }
+		END { printf "%-8s %9.2f s %9.2f s %9.1f MB %9d\n", l, w, c, m / 1024, p }' "time.$1"
+}
+
+# gen N: the synthetic set of N records as a record stream, gen.N.mp
+gen() {
+	[ -s "gen.$1.mp" ] && return 0
+	$PY - "$1" <<'PY'
+import sys, msgpack, numpy as np
+N = int(sys.argv[1])
+with open("s.mp", "rb") as f:
+    up = msgpack.Unpacker(f, raw=False)
+    names = [x[0] for x in next(up)["fields"]]
+    i, s = names.index("id"), names.index("seq")
+    recs = [(r[i], r[s]) for r in up if not isinstance(r, dict)]
+c = N // len(recs) - 1
+rng = np.random.default_rng(11)
+AA = np.frombuffer(b"ACDEFGHIKLMNPQRSTVWY", dtype=np.uint8)
+levels = (99, 95, 90, 80, 70)
+split = np.array(["train", "val", "test"])
+with open(f"gen.{N}.tsv", "w") as o:
+    o.write("id:str\tseq:str\tsplit:str\n")
+    for rid, seq in recs:
+        x = np.frombuffer(seq.encode(), dtype=np.uint8)
+        out = [(rid, seq)]
+        for j in range(c):
+            if j < len(levels):
+                y = x.copy()
+                pos = rng.choice(len(y), round((1 - levels[j] / 100) * len(y)), replace=False)
+                # a different letter: shift by 1..19 within the alphabet
+                idx = np.searchsorted(AA, y[pos])
+                ok = (idx < 20) & (AA[np.minimum(idx, 19)] == y[pos])
+                idx = np.where(ok, idx, 0)
+                y[pos] = AA[(idx + rng.integers(1, 20, len(pos))) % 20]
+                out.append((f"{rid}_p{levels[j]}", y.tobytes().decode()))
+            else:
+                out.append((f"{rid}_s{j}", rng.permutation(x).tobytes().decode()))
+        sp = split[np.searchsorted([0.8, 0.9], rng.random(len(out)), side="right")]
+        for (a, b), p in zip(out, sp):
+            o.write(f"{a}\t{b}\t{p}\n")
+PY
+	"$BIN/rec-cat" -M -o "gen.$1.mp" "gen.$1.tsv"
+	rm -f "gen.$1.tsv"
+}
+
+# recall LABEL STREAM REPORT: per identity level, original-mutant pairs
+# across a forbidden boundary found / present
+recall() {
+	"$BIN/rec-cut" -T -f id,split "$2" | grep -v '^#' | sed 1d >"ids.$1"
+	awk -F'\t' '
+		FNR == 1 { f++ }
+		f == 1 { sp[$1] = $2; next }
+		f == 2 && FNR > 3 { seen[$1 "\t" $2] = 1; seen[$2 "\t" $1] = 1; next }
+		END {
+			for (id in sp) {
+				if (!match(id, /_p[0-9]+$/)) continue
+				o = substr(id, 1, RSTART - 1); lv = substr(id, RSTART + 2)
+				a = sp[o]; b = sp[id]
+				if (!((a == "test") != (b == "test"))) continue
+				tot[lv]++; if ((o "\t" id) in seen) hit[lv]++
+			}
+			printf "  recall (original vs copy across the boundary):"
+			n = split("99 95 90 80 70", L, " ")
+			for (i = 1; i <= n; i++)
+				printf " %s%%: %d/%d", L[i], hit[L[i]], tot[L[i]]
+			printf "\n"
+		}' "ids.$1" "$3"
+	awk -F'\t' 'NR > 3 && ($1 ~ /_s[0-9]+$/ || $2 ~ /_s[0-9]+$/) { n++ }
+		END { printf "  pairs with a shuffled copy: %d\n", n }' "$3"
+}
+
+echo "leak-check -s $MINSIM --threads $T on $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-8s %11s %11s %12s %9s\n" records wall cpu "peak RSS" pairs
+timed 20k s.mp leak20k.tsv
+for n in $SIZES; do
+	gen "$n"
+	timed "$n" "gen.$n.mp" "leak$n.tsv"
+	recall "$n" "gen.$n.mp" "leak$n.tsv"
+	sed 's/^leak-check: /  /' "stats.$n"
+done
+
+[ "${BENCH_MMSEQS:-0}" = 1 ] || { echo "files in $OUT (BENCH_MMSEQS=1 adds the mmseqs2 cross-check)"; exit 0; }
 
 # FASTA of test (query) and train+val (target) from the split stream
-/usr/bin/python3 - <<'PY'
+$PY - <<'PY'
 import msgpack
 with open("s.mp", "rb") as f:
     up = msgpack.Unpacker(f, raw=False)
@@ -73,34 +178,4 @@ echo "  mmseqs pairs $nm, leak-check pairs $nl, both $both"
 awk -v b="$both" -v m="$nm" -v l="$nl" 'BEGIN {
 	printf "  leak-check finds %.1f%% of mmseqs pairs; mmseqs confirms %.1f%% of leak-check pairs\n",
 		m ? 100 * b / m : 0, l ? 100 * b / l : 0 }'
-
-# 200k: every sequence and 9 mutated copies
-/usr/bin/python3 - <<'PY'
-import msgpack, random
-rng = random.Random(11)
-AA = "ACDEFGHIKLMNPQRSTVWY"
-with open("s.mp", "rb") as f, open("big.tsv", "w") as o:
-    up = msgpack.Unpacker(f, raw=False)
-    hdr = next(up)
-    names = [x[0] for x in hdr["fields"]]
-    i, s = names.index("id"), names.index("seq")
-    o.write("id:str\tseq:str\tsplit:str\n")
-    splits = ["train"] * 8 + ["val", "test"]
-    for row in up:
-        if isinstance(row, dict):
-            continue
-        seq = row[s]
-        o.write(f"{row[i]}\t{seq}\t{rng.choice(splits)}\n")
-        for c in range(9):
-            p = rng.uniform(0.6, 1.0)
-            x = list(seq)
-            for j in rng.sample(range(len(x)), round((1 - p) * len(x))):
-                x[j] = rng.choice(AA)
-            o.write(f"{row[i]}_m{c}\t{''.join(x)}\t{rng.choice(splits)}\n")
-PY
-t0=$(now)
-PLM_LEAK_STATS=1 "$BIN/leak-check" -T -s "$MINSIM" --threads "$T" big.tsv >leak200k.tsv 2>err200k || true
-t1=$(now)
-echo "leak-check 200k: $(secs "$t0" "$t1") s, $(($(wc -l <leak200k.tsv) - 3)) pairs"
-tail -n 1 err200k
 echo "files in $OUT"

@@ -1,9 +1,13 @@
 /* hash-dedup — drop records whose sequence was seen before (first wins),
  * or that appear in an --exclude set. */
+#define _GNU_SOURCE     /* F_SETPIPE_SZ */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "plm/cli.h"
 #include "plm/map.h"
@@ -56,6 +60,21 @@ static int key_field(state *st, const char *key)
 	return ki;
 }
 
+/* A pipe's default 64 KiB makes the 1 MiB reads and writes of both ends
+ * wait on each other 16 times per MiB: `fasta-cat | hash-dedup` measured
+ * 25% slower than its two halves.  1 MiB (the unprivileged limit) lets the
+ * two processes overlap; failure changes nothing but speed. */
+static void widen_pipe(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	struct stat sb;
+	if (fstat(fd, &sb) == 0 && S_ISFIFO(sb.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+#else
+	(void)fd;
+#endif
+}
+
 static void section_schema(plm_schema *out, const plm_schema *in)
 {
 	if (plm_schema_copy(out, in) ||
@@ -102,6 +121,10 @@ int main(int argc, char **argv)
 			plm_die("%s", err);
 	}
 	size_t nset0 = plm_h128set_size(set);
+	if (i >= argc || (argc - i == 1 && strcmp(argv[i], "-") == 0))
+		widen_pipe(STDIN_FILENO);
+	if (!c.output || strcmp(c.output, "-") == 0)
+		widen_pipe(STDOUT_FILENO);
 	if (!(st.in = plm_recin_open(argc - i, argv + i, err, sizeof err)))
 		plm_die("%s", err);
 	st.ki = key_field(&st, key);

@@ -10,21 +10,29 @@
  * survives with probability about p^k (k = 5: 0.95 at p = 0.99, 0.59 at
  * 0.9, 0.17 at 0.7).
  *
- * Search.  The index maps each k-mer to the sequences that hold it.  A
- * sequence with at most short_max distinct k-mers is indexed with all of
- * them; a longer one only with its sampled k-mers (FracMinHash: those whose
- * mixed code is 0 mod scale), so memory is about 4 bytes × (total k-mers /
- * scale + k-mers of short sequences).  Every sequence then queries with all
- * its k-mers, counting hits per target:
- *   - target short: the count is |K(a) ∩ K(b)| exactly;
- *   - both long: the count is the shared sampled k-mers; the pair becomes a
- *     candidate when it reaches a quarter of what a pair exactly at min_sim
- *     would expect (at least 1), and candidates are verified exactly;
- *   - query short, target long: skipped — found exactly from the other side.
- * K-mers held by more than max_occ indexed sequences (low-complexity runs)
- * are not used to find candidates; pairs whose count may be short because
- * of that are verified exactly.  Each unordered pair is reported once, with
- * its exact sim. */
+ * Search.  Only pairs across forbidden splits are wanted, so not every
+ * sequence is indexed: the splits are divided into an indexed side S (the
+ * cover of the forbidden split graph with the least sequence: "test" for
+ * train:test,val:test) and a querying side Q, and work grows as |Q| × |S|
+ * instead of N².  A sequence with at most short_max distinct k-mers is
+ * "short", otherwise "long".  Three inverted indices (k-mer -> sequences):
+ *   - short S sequences, all k-mers: every sequence with a forbidden
+ *     partner in S queries it with all its k-mers; the count is
+ *     |K(a) ∩ K(b)| exactly;
+ *   - long S sequences, sampled k-mers only (FracMinHash: those whose mixed
+ *     code is 0 mod scale): long sequences query it with their sampled
+ *     k-mers; a pair becomes a candidate when the shared sampled count
+ *     reaches a quarter of what a pair exactly at min_sim would expect (at
+ *     least 1), and candidates are verified exactly;
+ *   - short Q sequences, all k-mers: long S sequences query it (exact), so
+ *     a short sequence never has to find a long one from sampled k-mers.
+ * Memory: 4 bytes per indexed k-mer plus 4 bytes × (20^k + 1) per non-empty
+ * index.  A pair within S is met from both sides and reported once.
+ * K-mers held by more than max_occ sequences of one index (low-complexity
+ * runs) are not used to find candidates; pairs whose count may be short
+ * because of that are verified exactly.  The pairs found and their sims do
+ * not depend on the thread count.  Each unordered pair is reported once,
+ * with its exact sim. */
 #ifndef PLM_KMER_INDEX_H
 #define PLM_KMER_INDEX_H
 
@@ -51,6 +59,7 @@ typedef struct plm_kmer_stats {
 	uint64_t verified;     /* candidate pairs checked exactly */
 	uint64_t frequent;     /* k-mers skipped for max_occ */
 	uint64_t empty;        /* sequences without any k-mer */
+	uint64_t indexed;      /* sequences in the indices */
 	size_t bytes;          /* index memory */
 } plm_kmer_stats;
 
