@@ -1,0 +1,81 @@
+/* sgemm_shapes.c — the rate cblas_sgemm reaches on an ESM-2 model's own
+ * linear-layer shapes, for bench/esm-embed.sh.
+ *
+ *   sgemm_shapes T H F THREADS [REPS]
+ *
+ * Times Y[T,n] = X[T,k] W[n,k]^T (row major, as the engine calls it) for
+ * (n,k) = (3H,H) q/k/v, (H,H) attention output, (F,H) and (H,F) the
+ * feed-forward pair, one layer's worth, and prints
+ *   "sgemm: core NAME, T T, THREADS threads, G GFLOP/s"
+ * with G = the FLOPs of the four products over their summed median times.
+ * plm_blas_tune() runs first, so the OpenBLAS core is the one esm-embed
+ * gets. */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "plm/cli.h"
+#include "plm/esm.h"
+
+static float *filled(size_t n)
+{
+	float *p = malloc(n * sizeof *p);
+	if (!p) {
+		fprintf(stderr, "sgemm_shapes: out of memory\n");
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++)
+		p[i] = (float)((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
+	return p;
+}
+
+static int cmp(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return (a > b) - (a < b);
+}
+
+/* Median seconds of reps calls (after one to warm up): the machine may
+ * be shared, and esm-embed's rate is an average, not a best case. */
+static double median(int T, int n, int k, int reps)
+{
+	float *a = filled((size_t)T * k), *b = filled((size_t)n * k);
+	float *c = filled((size_t)T * n);
+	double ts[64];
+	if (reps > 64)
+		reps = 64;
+	for (int r = -1; r < reps; r++) {
+		double t0 = plm_now();
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n, k,
+			    1.0f, a, k, b, k, 0.0f, c, n);
+		if (r >= 0)
+			ts[r] = plm_now() - t0;
+	}
+	free(a);
+	free(b);
+	free(c);
+	qsort(ts, (size_t)reps, sizeof *ts, cmp);
+	return ts[reps / 2];
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 5) {
+		fprintf(stderr, "usage: sgemm_shapes T H F THREADS [REPS]\n");
+		return 2;
+	}
+	plm_blas_tune(argc, argv, 0);
+	int T = atoi(argv[1]), H = atoi(argv[2]), F = atoi(argv[3]);
+	int th = atoi(argv[4]), reps = argc > 5 ? atoi(argv[5]) : 5;
+	if (T < 1 || H < 1 || F < 1 || th < 1 || reps < 1) {
+		fprintf(stderr, "sgemm_shapes: bad arguments\n");
+		return 2;
+	}
+	openblas_set_num_threads(th);
+	double t = median(T, 3 * H, H, reps) + median(T, H, H, reps) +
+		   median(T, F, H, reps) + median(T, H, F, reps);
+	double flop = 2.0 * T * (4.0 * H * H + 2.0 * H * F);
+	printf("sgemm: core %s, T %d, %d threads, %.1f GFLOP/s\n",
+	       plm_blas_core(), T, th, flop / t * 1e-9);
+	return 0;
+}

@@ -1,0 +1,253 @@
+#!/bin/sh
+# esm-embed: golden outputs of the reference implementation (tiny F32 and F16
+# checkpoints, the 8M-shaped one when ../shared has it), batch invariance,
+# truncation, pooling, f16, failures, --shard.
+. "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
+
+E2=$DATA/esm2
+TINY=$E2/esm2_tiny
+T8M=$SHARED/esm2/esm2_t6_8M_shape
+PY=/usr/bin/python3
+GC="$PY $E2/golden_check.py"
+NEED_PY="$PY -c 'import numpy, msgpack'"
+NEED_8M="test -f $T8M/golden.safetensors && $NEED_PY"
+
+# One thread: the machine is shared and the numbers must not depend on it.
+emb () { esm-embed --threads 1 "$@"; }
+body () { grep -v '^#' "$1"; }
+
+test_expect_success 'setup' '
+	{ printf "id:str\tseq:str\n" && cat "$E2/sequences.tsv"; } >seqs.tsv &&
+	rec-cat -M seqs.tsv >seqs.rec &&
+	cut -f1 "$E2/sequences.tsv" >ids &&
+	test $(wc -l <ids) -eq 9
+'
+
+# golden MODEL WHAT ARGS...: embed every sequence, compare with golden WHAT
+golden () {
+	m=$1 what=$2
+	shift 2
+	emb --model "$m" --max-len 0 -o g.rec "$@" seqs.rec &&
+	$GC golden "$m/golden.safetensors" g.rec "$what" --tol 1e-5 >log ||
+	{ cat log; return 1; }
+}
+
+for m in esm2_tiny esm2_tiny_f16; do
+	test_expect_success_if "$NEED_PY" "$m: hidden states of every layer" "
+		golden $E2/$m hidden.0 --pool none --layer 0 &&
+		golden $E2/$m hidden.1 --pool none --layer 1 &&
+		golden $E2/$m hidden.2 --pool none --layer 2 &&
+		golden $E2/$m hidden.2 --pool none &&
+		golden $E2/$m hidden.1 --pool none --layer -2 &&
+		golden $E2/$m hidden.0 --pool none --layer -3
+	"
+	test_expect_success_if "$NEED_PY" "$m: mean of the last layer, logits" "
+		golden $E2/$m mean &&
+		golden $E2/$m mean --pool mean --layer 2 --batch-tokens 300 &&
+		golden $E2/$m logits --logits
+	"
+	test_expect_success_if "$NEED_PY" "$m: --pool max and cls" "
+		golden $E2/$m max --pool max &&
+		golden $E2/$m cls --pool cls
+	"
+done
+
+test_expect_success_if "$NEED_PY" 'the checker fails on a wrong layer' '
+	emb --model "$TINY" --max-len 0 --pool none --layer 1 -o g.rec seqs.rec &&
+	test_must_fail $GC golden "$TINY/golden.safetensors" g.rec hidden.2 >log &&
+	grep "^BAD" log
+'
+
+test_expect_success_if "$NEED_8M" '8M-shaped hub checkpoint: layers 0, 3, 6, mean' '
+	golden "$T8M" hidden.0 --pool none --layer 0 &&
+	golden "$T8M" hidden.3 --pool none --layer 3 &&
+	golden "$T8M" hidden.6 --pool none --layer -1 &&
+	golden "$T8M" mean
+'
+
+test_expect_success 'output order is input order; fields added' '
+	emb --model "$TINY" --batch-tokens 200 -T -o out.tsv seqs.rec &&
+	body out.tsv | head -n 1 >head &&
+	printf "id:str\tseq:str\temb:f32[64]\ttruncated:int\n" >expect &&
+	test_cmp expect head &&
+	rec-cut -T -f id out.tsv >o &&
+	body o | tail -n +2 >actual &&
+	test_cmp ids actual
+'
+
+test_expect_success 'a later section with other fields: its own header, values kept' '
+	printf "id:str\tseq:str\na\tMKV\n" >s1.tsv &&
+	printf "id:int\tn:int\tv:f32[2]\tseq:str\n7\t5\t1,-2\tMKVL\n8\t\t0.5,3\tMK\n" >s2.tsv &&
+	emb --model "$TINY" -T -o out.tsv s1.tsv s2.tsv &&
+	rec-cut -T -x -f emb out.tsv >cut.tsv &&
+	body cut.tsv >actual &&
+	cat >expect <<-\EOT &&
+	id:str	seq:str	truncated:int
+	a	MKV	
+	id:int	n:int	v:f32[2]	seq:str	truncated:int
+	7	5	1,-2	MKVL	
+	8		0.5,3	MK	
+	EOT
+	test_cmp expect actual &&
+	grep -c "	emb:f32\[64\]	" out.tsv >n &&
+	echo 2 >expect && test_cmp expect n
+'
+
+test_expect_success 'meta.prov names the model signature, layer and pool' '
+	emb --model "$TINY" --layer -2 --pool max -T -o out.tsv seqs.rec &&
+	grep "^#meta" out.tsv >meta &&
+	grep "\"tool\":\"esm-embed\"" meta &&
+	grep "\"model\":\"[0-9a-f]\{16\}\",\"layer\":\"1\",\"pool\":\"max\"" meta
+'
+
+# Each sequence alone, then all together with a small and a large budget.
+test_expect_success_if "$NEED_PY" 'batch invariance' '
+	i=0 &&
+	while read -r id seq; do
+		i=$((i + 1)) &&
+		printf "id:str\tseq:str\n%s\t%s\n" "$id" "$seq" >one.tsv &&
+		emb --model "$TINY" -o alone$i.rec one.tsv || return 1
+	done <"$E2/sequences.tsv" &&
+	rec-cat -M alone?.rec >alone.rec &&
+	emb --model "$TINY" --batch-tokens 64 -v -o small.rec seqs.rec 2>err &&
+	grep "alone in a larger workspace" err &&
+	emb --model "$TINY" --batch-tokens 100000 -o large.rec seqs.rec &&
+	$GC same small.rec alone.rec emb --tol 1e-6 --n 9 &&
+	$GC same large.rec alone.rec emb --tol 1e-6 --n 9
+'
+
+test_expect_success_if "$NEED_PY" '--max-len 5: truncated field, first 5 residues' '
+	emb --model "$TINY" --max-len 5 -o t5.rec seqs.rec 2>err &&
+	echo "esm-embed: 8 records truncated to 5 residues" >expect &&
+	test_cmp expect err &&
+	$GC field t5.rec truncated >actual &&
+	awk -F "\t" "{ print \$1 \"\t\" (length(\$2) > 5 ? length(\$2) : \"nil\") }" \
+		"$E2/sequences.tsv" >expect &&
+	test_cmp expect actual &&
+	{ printf "id:str\tseq:str\n" &&
+	  awk -F "\t" "{ print \$1 \"\t\" substr(\$2, 1, 5) }" "$E2/sequences.tsv"
+	} >cut5.tsv &&
+	emb --model "$TINY" --max-len 0 -o c5.rec cut5.tsv &&
+	$GC same t5.rec c5.rec emb --tol 1e-6 --n 9
+'
+
+test_expect_success_if "$NEED_PY" 'default --max-len 1022 on the 1241-residue sequence' '
+	emb --model "$TINY" -o t.rec seqs.rec 2>err &&
+	echo "esm-embed: 1 record truncated to 1022 residues" >expect &&
+	test_cmp expect err &&
+	$GC field t.rec truncated | grep -v nil >actual &&
+	printf "tr|A0A0A6J0Z5|A0A0A6J0Z5_CANAX\t1241\n" >expect &&
+	test_cmp expect actual &&
+	{ printf "id:str\tseq:str\n" &&
+	  awk -F "\t" "{ print \$1 \"\t\" substr(\$2, 1, 1022) }" "$E2/sequences.tsv"
+	} >cut.tsv &&
+	emb --model "$TINY" --max-len 0 -o c.rec cut.tsv 2>err &&
+	test ! -s err &&
+	$GC same t.rec c.rec emb --tol 1e-6 --n 9 &&
+	emb --model "$TINY" --max-len 0 -o full.rec seqs.rec &&
+	test_must_fail $GC same t.rec full.rec emb --tol 1e-3 >log &&
+	grep "^BAD tr|A0A0A6J0Z5|A0A0A6J0Z5_CANAX" log &&
+	test $(grep -c "^ok" log) -eq 8
+'
+
+test_expect_success_if "$NEED_PY" '--dtype f16 is the f32 output rounded' '
+	emb --model "$TINY" -o f32.rec seqs.rec 2>/dev/null &&
+	emb --model "$TINY" --dtype f16 -o f16.rec seqs.rec 2>/dev/null &&
+	$GC f16 f32.rec f16.rec &&
+	emb --model "$TINY" --dtype f16 -T seqs.rec 2>/dev/null >f16.tsv &&
+	body f16.tsv | head -n 1 | grep "	emb:f16\[64\]	"
+'
+
+test_expect_success 'empty and missing sequences: reported, --failed has them' '
+	printf "id:str\tseq:str\na\tMKV\nb\t\nc\t\\\\N\nd\tMK\n" >e.tsv &&
+	emb --model "$TINY" --failed f.tsv -T -o out.tsv e.tsv 2>err &&
+	cat >expect <<-\EOT &&
+	esm-embed: record 2: id '\''b'\'': empty sequence
+	esm-embed: record 3: id '\''c'\'': missing sequence
+	esm-embed: 2 records not embedded (written to the --failed file)
+	EOT
+	test_cmp expect err &&
+	rec-cut -T -f id out.tsv >o && body o >actual &&
+	printf "id:str\na\nd\n" >expect && test_cmp expect actual &&
+	body f.tsv >actual &&
+	printf "id:str\tseq:str\treason:str\nb\t\tempty sequence\nc\t\\\\N\tmissing sequence\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success '--max-len 0: a sequence over the budget gets its own workspace' '
+	emb --model "$TINY" --max-len 0 --batch-tokens 16 -v -T -o out.tsv seqs.rec 2>err &&
+	grep "9 records, 3287 residues in [0-9]* batches" err &&
+	grep "; 6 alone in a larger workspace" err &&
+	test $(body out.tsv | wc -l) -eq 10
+'
+
+test_expect_success 'bad checkpoint directory: exit 1, message, no output' '
+	test_exit 1 emb --model nowhere -o out.rec seqs.rec 2>err &&
+	grep "^esm-embed: .*nowhere" err &&
+	test_path_is_missing out.rec &&
+	mkdir bad && cp "$TINY/config.json" "$TINY/vocab.txt" bad/ &&
+	printf "junk" >bad/model.safetensors &&
+	test_exit 1 emb --model bad -o out.rec seqs.rec 2>err &&
+	grep "^esm-embed: .*bad/model.safetensors" err &&
+	test_path_is_missing out.rec
+'
+
+test_expect_success 'missing field, wrong type: exit 1, no output' '
+	printf "id:str\tsequence:str\na\tMKV\n" >noseq.tsv &&
+	test_exit 1 emb --model "$TINY" -o out.rec noseq.tsv 2>err &&
+	echo "esm-embed: noseq.tsv: no field '\''seq'\'' in input" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing out.rec &&
+	printf "name:str\tseq:str\na\tMKV\n" >noid.tsv &&
+	test_exit 1 emb --model "$TINY" -o out.rec noid.tsv 2>err &&
+	echo "esm-embed: noid.tsv: no field '\''id'\'' in input" >expect &&
+	test_cmp expect err &&
+	printf "id:str\tseq:int\na\t5\n" >int.tsv &&
+	test_exit 1 emb --model "$TINY" -o out.rec int.tsv 2>err &&
+	echo "esm-embed: int.tsv: field '\''seq'\'' is int: it must be str" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing out.rec
+'
+
+test_expect_success 'truncated input stream: exit 1, no output' '
+	size=$(wc -c <seqs.rec) &&
+	head -c $((size - 3)) seqs.rec >trunc.rec &&
+	test_exit 1 emb --model "$TINY" -o out.rec trunc.rec 2>err &&
+	grep "^esm-embed: .*truncated" err &&
+	test_path_is_missing out.rec &&
+	: >empty.rec &&
+	test_exit 1 emb --model "$TINY" -o out.rec empty.rec 2>err &&
+	test_path_is_missing out.rec
+'
+
+test_expect_success 'usage errors exit 2' '
+	test_exit 2 emb seqs.rec 2>err && grep -- "--model" err &&
+	test_exit 2 emb --model "$TINY" --layer 3 seqs.rec 2>err &&
+	grep "out of range" err &&
+	test_exit 2 emb --model "$TINY" --layer -4 seqs.rec 2>err &&
+	test_exit 2 emb --model "$TINY" --pool sum seqs.rec 2>err &&
+	test_exit 2 emb --model "$TINY" --dtype f64 seqs.rec 2>err &&
+	test_exit 2 emb --model "$TINY" --dtype f16 --pool none seqs.rec 2>err &&
+	test_exit 2 emb --model "$TINY" --shard 2/2 seqs.rec 2>err
+'
+
+test_expect_success '--shard K/N partitions the records' '
+	for k in 0 1 2; do
+		emb --model "$TINY" --shard $k/3 -T -o s$k.tsv seqs.rec 2>/dev/null &&
+		rec-cut -T -f id s$k.tsv >c$k && body c$k | tail -n +2 >i$k ||
+		return 1
+	done &&
+	test -s i0 && test -s i1 && test -s i2 &&
+	cat i0 i1 i2 | sort >actual &&
+	sort ids >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success '-v names the BLAS core, the model and the throughput' '
+	emb --model "$TINY" -v -o /dev/null seqs.rec 2>err &&
+	grep "^esm-embed: OpenBLAS core [A-Za-z0-9]*, 1 threads" err &&
+	grep "^esm-embed: model .*: 2 layers, hidden 64, 4 heads, ffn 256" err &&
+	grep "residues/s" err
+'
+
+test_done
