@@ -2,9 +2,11 @@
  *
  * Each linear layer is one sgemm over the batch: Z = X W^T + b (bias
  * written into Z first, then beta = 1), dW = dZ^T X, dX = dZ W.  The
- * element-wise steps are plain loops.  Nothing here depends on the number
- * of OpenBLAS threads except through sgemm itself (see mlp-train(1) on
- * reproducibility). */
+ * element-wise steps are plain loops.  With a pool, the products are split
+ * by unit (columns of Z, rows of dW, columns of dX) into parts that each
+ * run one single-threaded sgemm: OpenBLAS's own threading splits a batch
+ * of 32 rows badly (two threads were slower than one), and a split by
+ * unit keeps every unit's arithmetic independent of the thread count. */
 #include "plm/mlp.h"
 
 #include <cblas.h>
@@ -12,13 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct plm_mlp_work {
-	size_t maxb;
-	float *z[PLM_MLP_MAXL];     /* pre-activation, B × dim[l+1] */
-	float *a[PLM_MLP_MAXL];     /* hidden output after dropout */
-	float *mask[PLM_MLP_MAXL];  /* dropout: 0 or 1/(1-p) */
-	float *d0, *d1;             /* B × max dim: deltas */
-};
 
 static const char *const act_names[] = { "relu", "gelu", "tanh" };
 static const char *const head_names[] = { "binary", "multi", "multilabel" };
@@ -133,6 +128,16 @@ void plm_vec_to_f32(const plm_val *v, enum plm_type t, uint32_t dim,
 
 /* ---- work buffers --------------------------------------------------- */
 
+struct plm_mlp_work {
+	size_t maxb;
+	plm_pool *pool;
+	float *z[PLM_MLP_MAXL];     /* pre-activation, B × dim[l+1] */
+	float *a[PLM_MLP_MAXL];     /* hidden output after dropout */
+	float *mask[PLM_MLP_MAXL];  /* dropout: 0 or 1/(1-p) */
+	float *d0, *d1;             /* B × max dim: deltas */
+	int masked;                 /* the last forward drew masks */
+};
+
 void plm_mlp_work_free(plm_mlp_work *w)
 {
 	if (!w)
@@ -144,10 +149,11 @@ void plm_mlp_work_free(plm_mlp_work *w)
 	}
 	free(w->d0);
 	free(w->d1);
+	plm_pool_free(w->pool);
 	free(w);
 }
 
-plm_mlp_work *plm_mlp_work_new(const plm_mlp *m, size_t maxb)
+plm_mlp_work *plm_mlp_work_new(const plm_mlp *m, size_t maxb, int threads)
 {
 	plm_mlp_work *w = calloc(1, sizeof *w);
 	if (!w)
@@ -168,12 +174,17 @@ plm_mlp_work *plm_mlp_work_new(const plm_mlp *m, size_t maxb)
 	}
 	bad |= !(w->d0 = malloc(maxb * dmax * sizeof(float)));
 	bad |= !(w->d1 = malloc(maxb * dmax * sizeof(float)));
+	if (threads > 1)
+		bad |= !(w->pool = plm_pool_new(threads));
 	if (bad) {
 		plm_mlp_work_free(w);
 		return NULL;
 	}
 	return w;
 }
+
+size_t plm_mlp_work_maxb(const plm_mlp_work *w) { return w->maxb; }
+plm_pool *plm_mlp_work_pool(plm_mlp_work *w) { return w->pool; }
 
 /* ---- activations ------------------------------------------------------ */
 
@@ -209,6 +220,68 @@ static float act_d(enum plm_act a, float z)
 
 /* ---- forward / backward ----------------------------------------------- */
 
+/* Units are handed to threads in blocks of BLK; a part must be worth a
+ * thread (about MINFLOP multiply-adds), else the layer runs here. */
+#define BLK 16
+#define MINFLOP (1u << 20)
+
+static int nparts(const plm_mlp_work *w, size_t units, size_t flop)
+{
+	int t = plm_pool_threads(w->pool);
+	size_t blocks = (units + BLK - 1) / BLK;
+	size_t byflop = flop / MINFLOP;
+	if ((size_t)t > blocks)
+		t = (int)blocks;
+	if ((size_t)t > byflop)
+		t = (int)byflop;
+	return t < 1 ? 1 : t;
+}
+
+struct layer_job {
+	const plm_mlp *m;
+	plm_mlp_work *w;
+	uint32_t l;
+	size_t B;
+	const float *in, *dz;
+	float *da, *gW, *gb;
+	int train;              /* forward: masks drawn (dropout > 0) */
+};
+
+static void unit_range(size_t lo, size_t hi, size_t units, size_t *u0,
+		       size_t *u1)
+{
+	*u0 = lo * BLK;
+	*u1 = hi * BLK < units ? hi * BLK : units;
+}
+
+/* Z[:, u0:u1] = in W[u0:u1]^T + b, then the activation (and mask). */
+static void fwd_part(void *arg, size_t lo, size_t hi)
+{
+	const struct layer_job *j = arg;
+	const plm_mlp *m = j->m;
+	int din = (int)m->dim[j->l], dout = (int)m->dim[j->l + 1];
+	size_t u0, u1;
+	unit_range(lo, hi, (size_t)dout, &u0, &u1);
+	int nu = (int)(u1 - u0);
+	float *z = j->w->z[j->l];
+	for (size_t i = 0; i < j->B; i++)
+		memcpy(z + i * dout + u0, m->b[j->l] + u0, nu * sizeof *z);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->B, nu,
+		    din, 1.0f, j->in, din, m->W[j->l] + u0 * din, din, 1.0f,
+		    z + u0, dout);
+	if (j->l + 1 == m->nl)
+		return;
+	float *a = j->w->a[j->l], *mk = j->w->mask[j->l];
+	for (size_t i = 0; i < j->B; i++) {
+		size_t r = i * dout;
+		for (size_t u = u0; u < u1; u++)
+			a[r + u] = act_f(m->act, z[r + u]);
+		if (j->train)
+			for (size_t u = u0; u < u1; u++)
+				a[r + u] *= mk[r + u];
+	}
+}
+
 const float *plm_mlp_forward(const plm_mlp *m, plm_mlp_work *w,
 			     const float *x, size_t B, plm_rng *drop)
 {
@@ -216,30 +289,24 @@ const float *plm_mlp_forward(const plm_mlp *m, plm_mlp_work *w,
 	float keep = 1 - m->dropout;
 	float scale = keep > 0 ? 1 / keep : 0;
 	for (uint32_t l = 0; l < m->nl; l++) {
-		int din = (int)m->dim[l], dout = (int)m->dim[l + 1];
-		float *z = w->z[l];
-		for (size_t i = 0; i < B; i++)
-			memcpy(z + i * dout, m->b[l], (size_t)dout * sizeof *z);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B,
-			    dout, din, 1.0f, in, din, m->W[l], din, 1.0f, z,
-			    dout);
-		if (l + 1 == m->nl)
-			return z;
-		float *a = w->a[l], *mk = w->mask[l];
-		size_t n = B * (size_t)dout;
-		for (size_t i = 0; i < n; i++)
-			a[i] = act_f(m->act, z[i]);
-		if (drop && m->dropout > 0) {
-			for (size_t i = 0; i < n; i++) {
+		size_t din = m->dim[l], dout = m->dim[l + 1];
+		struct layer_job j = { m, w, l, B, in, NULL, NULL, NULL, NULL,
+				       drop && m->dropout > 0 };
+		if (j.train && l + 1 < m->nl) {
+			/* masks first, in one sequential stream: the draws
+			 * must not depend on the thread count */
+			float *mk = w->mask[l];
+			for (size_t i = 0; i < B * dout; i++)
 				mk[i] = plm_rng_double(drop) >= m->dropout
 					? scale : 0.0f;
-				a[i] *= mk[i];
-			}
-		} else {
-			for (size_t i = 0; i < n; i++)
-				mk[i] = 1.0f;
 		}
-		in = a;
+		plm_pool_run(w->pool, nparts(w, dout, B * din * dout), fwd_part,
+			     &j, (dout + BLK - 1) / BLK);
+		if (l + 1 == m->nl) {
+			w->masked = drop && m->dropout > 0;
+			return w->z[l];
+		}
+		in = w->a[l];
 	}
 	return NULL;  /* not reached: nl >= 1 */
 }
@@ -303,6 +370,49 @@ double plm_mlp_loss(const plm_mlp *m, const float *logits, size_t B,
 	return sum / sw;
 }
 
+/* gW[u0:u1] = dz[:, u0:u1]^T in, gb[u0:u1] = column sums of dz. */
+static void grad_part(void *arg, size_t lo, size_t hi)
+{
+	const struct layer_job *j = arg;
+	const plm_mlp *m = j->m;
+	int din = (int)m->dim[j->l], dout = (int)m->dim[j->l + 1];
+	size_t u0, u1;
+	unit_range(lo, hi, (size_t)dout, &u0, &u1);
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(u1 - u0),
+		    din, (int)j->B, 1.0f, j->dz + u0, dout, j->in, din, 0.0f,
+		    j->gW + u0 * din, din);
+	for (size_t u = u0; u < u1; u++)
+		j->gb[u] = 0;
+	for (size_t i = 0; i < j->B; i++)
+		for (size_t u = u0; u < u1; u++)
+			j->gb[u] += j->dz[i * dout + u];
+}
+
+/* da[:, u0:u1] = (dz W[:, u0:u1]) * mask * act'(z) for the layer's input
+ * units u0..u1. */
+static void delta_part(void *arg, size_t lo, size_t hi)
+{
+	const struct layer_job *j = arg;
+	const plm_mlp *m = j->m;
+	int din = (int)m->dim[j->l], dout = (int)m->dim[j->l + 1];
+	size_t u0, u1;
+	unit_range(lo, hi, (size_t)din, &u0, &u1);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->B,
+		    (int)(u1 - u0), dout, 1.0f, j->dz, dout, m->W[j->l] + u0,
+		    din, 0.0f, j->da + u0, din);
+	const float *z = j->w->z[j->l - 1], *mk = j->w->mask[j->l - 1];
+	for (size_t i = 0; i < j->B; i++) {
+		size_t r = i * (size_t)din;
+		if (j->train)
+			for (size_t u = u0; u < u1; u++)
+				j->da[r + u] *= mk[r + u] *
+						act_d(m->act, z[r + u]);
+		else
+			for (size_t u = u0; u < u1; u++)
+				j->da[r + u] *= act_d(m->act, z[r + u]);
+	}
+}
+
 void plm_mlp_backward(const plm_mlp *m, plm_mlp_work *w, const float *x,
 		      size_t B, const float *dlogits, float *grad)
 {
@@ -310,30 +420,22 @@ void plm_mlp_backward(const plm_mlp *m, plm_mlp_work *w, const float *x,
 	float *bufs[2] = { w->d0, w->d1 };
 	int which = 0;
 	for (uint32_t l = m->nl; l-- > 0;) {
-		int din = (int)m->dim[l], dout = (int)m->dim[l + 1];
-		const float *in = l ? w->a[l - 1] : x;
-		float *gW = grad + (m->W[l] - m->param);
-		float *gb = grad + (m->b[l] - m->param);
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, dout, din,
-			    (int)B, 1.0f, dz, dout, in, din, 0.0f, gW, din);
-		for (int j = 0; j < dout; j++) {
-			float s = 0;
-			for (size_t i = 0; i < B; i++)
-				s += dz[i * dout + j];
-			gb[j] = s;
-		}
+		size_t din = m->dim[l], dout = m->dim[l + 1];
+		struct layer_job j = {
+			m, w, l, B, l ? w->a[l - 1] : x, dz, NULL,
+			grad + (m->W[l] - m->param), grad + (m->b[l] - m->param),
+			w->masked,
+		};
+		size_t flop = B * din * dout;
+		plm_pool_run(w->pool, nparts(w, dout, flop), grad_part, &j,
+			     (dout + BLK - 1) / BLK);
 		if (l == 0)
 			break;
-		float *da = bufs[which];
+		j.da = bufs[which];
 		which ^= 1;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B,
-			    din, dout, 1.0f, dz, dout, m->W[l], din, 0.0f, da,
-			    din);
-		const float *z = w->z[l - 1], *mk = w->mask[l - 1];
-		size_t n = B * (size_t)din;
-		for (size_t i = 0; i < n; i++)
-			da[i] *= mk[i] * act_d(m->act, z[i]);
-		dz = da;
+		plm_pool_run(w->pool, nparts(w, din, flop), delta_part, &j,
+			     (din + BLK - 1) / BLK);
+		dz = j.da;
 	}
 }
 

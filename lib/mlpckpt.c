@@ -129,7 +129,7 @@ static void pack(msgpack_packer *pk, const plm_mlpckpt *c)
 		msgpack_pack_double(pk, c->best_val_loss);
 
 	pk_str(pk, "data");
-	msgpack_pack_map(pk, 6);
+	msgpack_pack_map(pk, 7);
 	pk_str(pk, "train_rows");
 	msgpack_pack_uint64(pk, c->train_rows);
 	pk_str(pk, "val_rows");
@@ -142,6 +142,11 @@ static void pack(msgpack_packer *pk, const plm_mlpckpt *c)
 	pk_bin(pk, c->train_ids, c->ntrain_ids * 8);
 	pk_str(pk, "val_ids");
 	pk_bin(pk, c->val_ids, c->nval_ids * 8);
+	pk_str(pk, "split_digest");
+	if (c->split_digest[0])
+		pk_str(pk, c->split_digest);
+	else
+		msgpack_pack_nil(pk);
 }
 
 int plm_mlpckpt_save(const plm_mlpckpt *c, const char *path, char *err,
@@ -421,6 +426,18 @@ static int load_rest(struct ld *L, const msgpack_object *root, plm_mlpckpt *c)
 	    id_set(L, d, "train_ids", &c->train_ids, &c->ntrain_ids) ||
 	    id_set(L, d, "val_ids", &c->val_ids, &c->nval_ids))
 		return -1;
+	const msgpack_object *sd = get(d, "split_digest");
+	if (sd && sd->type == MSGPACK_OBJECT_STR) {
+		plm_h128 h;
+		if (plm_h128_parse(sd->via.str.ptr, sd->via.str.size, &h))
+			return fail(L, "checkpoint 'split_digest' is not 32 "
+				    "hex digits");
+		memcpy(c->split_digest, sd->via.str.ptr, 32);
+		c->split_digest[32] = 0;
+	} else if (sd && sd->type != MSGPACK_OBJECT_NIL) {
+		return fail(L, "checkpoint key 'split_digest' has the wrong "
+			    "type");
+	}
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 #!/bin/sh
-# mlp-predict: the fields it adds (binary score; multi-class probs + pred),
-# refusal to score the model's own training records, output that metrics
-# reads directly, --shard, --info, and clear failures on bad input.
+# mlp-predict: the fields it adds (score and pred; multi-class and
+# multi-label prob), batched scoring equal to the model's maths, refusal
+# to score the model's own training or validation records (--allow-seen),
+# output that metrics reads directly, --shard, --info, and clear failures
+# on bad input.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 gen () { awk -v kind="$1" -v n="$2" -v d="$3" -v seed="$4" -f "$DATA/mlp/gen.awk"; }
@@ -10,23 +12,26 @@ body () { grep -v '^#' "$1"; }
 test_expect_success 'setup' '
 	gen lin 300 6 1 >lin.tsv &&
 	gen multi 300 6 2 >multi.tsv &&
-	mlp-train --hidden 8 --lr 0.01 --epochs 20 -o lin.mlp lin.tsv 2>/dev/null &&
-	mlp-train --hidden 8 --lr 0.01 --epochs 20 -o multi.mlp multi.tsv 2>/dev/null &&
+	rec-filter "split!=test" lin.tsv -o lin-tv.rec &&
+	rec-filter "split!=test" multi.tsv -o multi-tv.rec &&
+	mlp-train --hidden 8 --lr 0.01 --epochs 20 -o lin.mlp lin-tv.rec 2>/dev/null &&
+	mlp-train --hidden 8 --lr 0.01 --epochs 20 -o multi.mlp multi-tv.rec 2>/dev/null &&
 	rec-filter "split==test" lin.tsv -o test.rec &&
 	rec-filter "split==test" multi.tsv -o mtest.rec &&
 	rec-filter "split==val" lin.tsv -o val.rec &&
 	rec-filter "split==train" lin.tsv -o train.rec
 '
 
-test_expect_success 'binary: adds score:float, passes the rest through' '
+test_expect_success 'binary: adds score:float and pred, passes the rest through' '
 	mlp-predict -T --model lin.mlp -o p.tsv test.rec 2>err &&
 	test ! -s err &&
 	body p.tsv >b &&
 	head -n 1 b >hdr &&
-	printf "id:str\tsplit:str\tlabel:int\temb:f32[6]\tscore:float\n" >expect &&
+	printf "id:str\tsplit:str\tlabel:int\temb:f32[6]\tscore:float\tpred:int\n" >expect &&
 	test_cmp expect hdr &&
 	test $(wc -l <b) -eq 61 &&
 	awk -F"\t" "NR > 1 && !(\$5 >= 0 && \$5 <= 1) { bad = 1 } END { exit bad }" b &&
+	awk -F"\t" "NR > 1 && \$6 != (\$5 >= 0.5) { bad = 1 } END { exit bad }" b &&
 	rec-cat -T test.rec >in.tsv &&
 	body in.tsv | cut -f 1-4 >in4 &&
 	cut -f 1-4 b >out4 &&
@@ -46,35 +51,45 @@ test_expect_success 'the output feeds metrics directly' '
 	grep -q "\"tool\":\"mlp-predict\"" m
 '
 
-test_expect_success 'multi-class: probs f32[K] summing to 1 and pred of the label type' '
+test_expect_success 'multi-class: prob f32[K] summing to 1, pred, score = P(pred)' '
 	mlp-predict -T --model multi.mlp -o p.tsv mtest.rec &&
 	body p.tsv >b &&
 	head -n 1 b >hdr &&
-	printf "id:str\tsplit:str\tlabel:str\temb:f32[6]\tprobs:f32[3]\tpred:str\n" >expect &&
+	printf "id:str\tsplit:str\tlabel:str\temb:f32[6]\tscore:float\tpred:str\tprob:f32[3]\n" >expect &&
 	test_cmp expect hdr &&
-	awk -F"\t" "NR > 1 { split(\$5, p, \",\"); s = p[1] + p[2] + p[3]; if (s < 0.9999 || s > 1.0001) bad = 1;
-		m = p[1] >= p[2] && p[1] >= p[3] ? \"a\" : p[2] >= p[3] ? \"b\" : \"c\"; if (m != \$6) bad = 1 }
+	awk -F"\t" "NR > 1 { split(\$7, p, \",\"); s = p[1] + p[2] + p[3]; if (s < 0.9999 || s > 1.0001) bad = 1;
+		m = p[1] >= p[2] && p[1] >= p[3] ? \"a\" : p[2] >= p[3] ? \"b\" : \"c\"; if (m != \$6) bad = 1;
+		mx = p[1] > p[2] ? p[1] : p[2]; mx = mx > p[3] ? mx : p[3]; d = mx - \$5; if (d > 1e-6 || d < -1e-6) bad = 1 }
 		END { exit bad }" b &&
 	mlp-predict --model multi.mlp -o p.rec mtest.rec &&
-	metrics -T -s probs --classes a,b,c p.rec >m &&
+	metrics -T -s prob --classes a,b,c p.rec >m &&
 	grep -q "^overall	auroc_ovr_macro	" m
 '
 
 test_expect_success 'int multi-class labels give an int pred' '
 	awk -F"\t" -v OFS="\t" "NR == 1 { sub(/label:str/, \"label:int\") } NR > 1 { \$3 = \$3 == \"a\" ? 10 : \$3 == \"b\" ? 20 : 30 } 1" \
 		multi.tsv >mi.tsv &&
-	mlp-train --hidden 4 --epochs 3 -o mi.mlp mi.tsv 2>/dev/null &&
+	rec-filter "split!=test" mi.tsv -o mi-tv.rec &&
+	mlp-train --hidden 4 --epochs 3 -o mi.mlp mi-tv.rec 2>/dev/null &&
 	rec-filter "split==test" mi.tsv -o mitest.rec &&
 	mlp-predict -T --model mi.mlp -o p.tsv mitest.rec &&
-	body p.tsv | head -n 1 | grep -q "probs:f32\[3\]	pred:int$" &&
+	body p.tsv | head -n 1 | grep -q "score:float	pred:int	prob:f32\[3\]$" &&
 	body p.tsv | awk -F"\t" "NR > 1 && \$6 != 10 && \$6 != 20 && \$6 != 30 { bad = 1 } END { exit bad }"
 '
 
-test_expect_success 'refuses the model training records (exit 1, no output)' '
+test_expect_success 'refuses the model training records (exit 1, count, no output)' '
 	test_exit 1 mlp-predict --model lin.mlp -o x.rec train.rec 2>err &&
-	grep -q "record 1: id .r0. is a training record of the model" err &&
+	grep -q "record 1: id .r0. was seen by the model: 180 records were in its training data and 0 in its validation data" err &&
+	grep -q "(--allow-seen to score them anyway)" err &&
 	test_path_is_missing x.rec &&
-	test_exit 1 mlp-predict --model lin.mlp -o x.rec lin.tsv 2>/dev/null &&
+	test_exit 1 mlp-predict --model lin.mlp -o x.rec lin.tsv 2>err &&
+	grep -q "180 records were in its training data and 60 in its validation data" err &&
+	test_path_is_missing x.rec
+'
+
+test_expect_success 'refuses the model validation records too' '
+	test_exit 1 mlp-predict --model lin.mlp -o x.rec val.rec 2>err &&
+	grep -q "record 1: id .r3. was seen by the model: 0 records were in its training data and 60 in its validation data" err &&
 	test_path_is_missing x.rec
 '
 
@@ -84,19 +99,44 @@ test_expect_success 'one training record among test records is found' '
 	body tr.tsv | sed -n 5p >row &&
 	cat t.tsv row >mixed.tsv &&
 	test_exit 1 mlp-predict --model lin.mlp -o x.rec mixed.tsv 2>err &&
-	grep -q "record 61: id .r5. is a training record" err &&
+	grep -q "record 61: id .r5. was seen by the model: 1 records were in its training data" err &&
 	test_path_is_missing x.rec
 '
 
-test_expect_success '--allow-train scores them anyway' '
-	mlp-predict --allow-train --model lin.mlp -o at.rec train.rec &&
+test_expect_success '--allow-seen (and its old name --allow-train) scores them anyway' '
+	mlp-predict --allow-seen --model lin.mlp -o at.rec train.rec val.rec &&
 	rec-cat -T at.rec >at.tsv &&
-	test $(body at.tsv | wc -l) -eq 181
+	test $(body at.tsv | wc -l) -eq 241 &&
+	mlp-predict -T --allow-train --model lin.mlp -o at2.tsv train.rec val.rec &&
+	body at.tsv >a && body at2.tsv >b &&
+	test_cmp a b
 '
 
-test_expect_success 'validation records: scored, with a note' '
-	mlp-predict --model lin.mlp -o v.rec val.rec 2>err &&
-	grep -q "60 records were the model.s validation records" err
+test_expect_success_if "/usr/bin/python3 -c 'import msgpack, numpy'" \
+	'batched scores (several batches, two sections) equal the model maths (1e-6)' '
+	gen lin 1500 6 4 | awk -F"\t" "NR == 1 || \$2 == \"test\"" | sed "s/^r/q/" >big.tsv &&
+	rec-cut -f id,emb,label big.tsv -o big2.rec &&
+	mlp-predict -T --model lin.mlp -o bp.tsv big.tsv big2.rec &&
+	/usr/bin/python3 - lin.mlp bp.tsv <<-\EOF
+	import sys, msgpack, numpy as np
+	ck = msgpack.unpackb(open(sys.argv[1], "rb").read())
+	d = ck["arch"]["dims"]
+	P = [np.frombuffer(b, "<f4").astype(np.float64) for b in ck["params"]]
+	mu = np.frombuffer(ck["norm"]["mean"], "<f4"); sd = np.frombuffer(ck["norm"]["std"], "<f4")
+	n = 0
+	for l in open(sys.argv[2]):
+	    if l.startswith("#"): continue
+	    f = l.rstrip("\n").split("\t")
+	    if f[0] == "id:str": hdr = f; continue
+	    r = dict(zip([h.split(":")[0] for h in hdr], f))
+	    x = (np.array([float(v) for v in r["emb"].split(",")], np.float32) - mu) / sd
+	    h = np.maximum(P[0].reshape(d[1], d[0]) @ x + P[1], 0)
+	    z = P[2].reshape(d[2], d[1]) @ h + P[3]
+	    s = 1 / (1 + np.exp(-z[0]))
+	    assert abs(s - float(r["score"])) < 1e-6, (r["id"], s, r["score"])
+	    n += 1
+	assert n == 600, n
+	EOF
 '
 
 test_expect_success '--shard K/N: the shards cover the input once' '
@@ -139,7 +179,7 @@ test_expect_success 'wrong dimension; missing field; wrong type' '
 	test_exit 1 mlp-predict --model lin.mlp -o x.rec d4.tsv 2>err &&
 	grep -q "field .emb. is f32\[4\] but the model takes 6 features" err &&
 	test_exit 1 mlp-predict --model lin.mlp -x feat -o x.rec test.rec 2>err &&
-	grep -q "no field .feat. in input (the features, -x)" err &&
+	grep -q "no field .feat. in input (the features, --x)" err &&
 	test_exit 1 mlp-predict --model lin.mlp -x id -o x.rec test.rec 2>err &&
 	grep -q "field .id. is str: the features must be" err &&
 	test_path_is_missing x.rec

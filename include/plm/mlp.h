@@ -73,11 +73,28 @@ void plm_mlp_scale(const plm_mlp *m, float *x, size_t n);
 void plm_vec_to_f32(const plm_val *v, enum plm_type t, uint32_t dim,
 		    float *out);
 
+/* A fork-join pool: plm_pool_run calls fn(arg, lo, hi) on up to parts
+ * contiguous parts of [0, len), the caller doing the first, and returns
+ * when all are done.  n = 1 (or a NULL pool) runs fn(arg, 0, len) here. */
+typedef struct plm_pool plm_pool;
+plm_pool *plm_pool_new(int n);
+void plm_pool_free(plm_pool *p);
+int plm_pool_threads(const plm_pool *p);
+void plm_pool_run(plm_pool *p, int parts, void (*fn)(void *, size_t, size_t),
+		  void *arg, size_t len);
+
 typedef struct plm_mlp_work plm_mlp_work;
 
-/* Buffers for batches of up to maxb rows.  NULL when out of memory. */
-plm_mlp_work *plm_mlp_work_new(const plm_mlp *m, size_t maxb);
+/* Buffers for batches of up to maxb rows, and threads compute threads
+ * (1: the caller only).  With more than one, each layer's matrix
+ * products and element-wise steps are split by unit into blocks of 16
+ * units, one single-threaded sgemm per part (the caller should set
+ * OpenBLAS to one thread), so a unit's arithmetic is the same whatever
+ * the thread count.  NULL when out of memory. */
+plm_mlp_work *plm_mlp_work_new(const plm_mlp *m, size_t maxb, int threads);
 void plm_mlp_work_free(plm_mlp_work *w);
+size_t plm_mlp_work_maxb(const plm_mlp_work *w);
+plm_pool *plm_mlp_work_pool(plm_mlp_work *w);
 
 /* Forward pass of B rows x (B × dim[0]; already scaled).  drop != NULL:
  * training mode, dropout masks drawn from drop (row-major, one

@@ -11,7 +11,9 @@
  *   "args":   {name: str, ...}  resolved training settings
  *   "fit":    {"epochs": n, "best_epoch": n, "best_val_loss": x}
  *   "data":   {"train_rows", "val_rows", "train_digest", "val_digest",
- *              "train_ids": bin, "val_ids": bin}
+ *              "train_ids": bin, "val_ids": bin,
+ *              "split_digest": str or nil}  (strat-split's manifest
+ *              digest from the input's meta.prov; nil when none)
  *
  * Digests: XXH3-128 (32 hex digits, high half first) over the rows of a
  * split in input order, each row contributing u64le(len(id)) id
@@ -41,6 +43,7 @@ typedef struct plm_mlpckpt {
 	plm_h128 train_digest, val_digest;
 	uint64_t *train_ids, *val_ids;     /* sorted */
 	size_t ntrain_ids, nval_ids;
+	char split_digest[33];     /* "" when the input carried none */
 } plm_mlpckpt;
 
 /* Atomic write (io.h).  0, or -1 with err filled. */

@@ -42,6 +42,11 @@ int plm_optim_init(plm_optim *o, size_t n);
 void plm_optim_free(plm_optim *o);
 /* One update of p[0..n) from grad g with learning rate lr. */
 void plm_optim_step(plm_optim *o, float *p, const float *g, double lr);
+/* The same step in parts (threads): plm_optim_begin once, then
+ * plm_optim_range over disjoint ranges that cover [0, n). */
+void plm_optim_begin(plm_optim *o);
+void plm_optim_range(const plm_optim *o, float *p, const float *g, double lr,
+		     size_t lo, size_t hi);
 
 typedef struct plm_sched {
 	enum plm_sched_kind kind;

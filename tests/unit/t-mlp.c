@@ -97,7 +97,7 @@ static void grad_check(enum plm_act act, enum plm_head head, int weighted)
 				t[i * 3 + k] = (float)plm_rng_below(&r, 2);
 	}
 	const float *rw = weighted ? w : NULL;
-	plm_mlp_work *wk = plm_mlp_work_new(&m, B);
+	plm_mlp_work *wk = plm_mlp_work_new(&m, B, 1);
 	float *g = malloc(m.nparam * sizeof *g);
 	double *p = calloc(m.nparam, sizeof *p);
 	const float *z = plm_mlp_forward(&m, wk, x, B, NULL);
@@ -163,7 +163,7 @@ static void dropout(void)
 	plm_mlp_alloc(&m, 2, dim, PLM_ACT_RELU, PLM_HEAD_BINARY, 0.25f);
 	for (size_t i = 0; i < m.nparam; i++)
 		m.param[i] = 1;
-	plm_mlp_work *w = plm_mlp_work_new(&m, 1);
+	plm_mlp_work *w = plm_mlp_work_new(&m, 1, 1);
 	float x[4] = { 0, 0, 0, 0 };
 	double eval = plm_mlp_forward(&m, w, x, 1, NULL)[0];
 	near(eval, 1001, 1e-3, "eval: no dropout");
@@ -330,6 +330,50 @@ static void checkpoint(void)
 	plm_mlp_free(&c.mlp);
 }
 
+/* The pool splits every product and element-wise step by unit: the
+ * logits and the gradient must be the same bits for 1, 2 and 3 threads,
+ * dropout on, on shapes big enough to be split. */
+static void threads(void)
+{
+	const uint32_t dim[] = { 96, 520, 40, 3 };
+	const size_t B = 64;
+	plm_mlp m;
+	plm_rng r;
+	plm_mlp_alloc(&m, 3, dim, PLM_ACT_GELU, PLM_HEAD_MULTI, 0.25f);
+	plm_rng_seed(&r, 5);
+	plm_mlp_init_params(&m, &r);
+	float *x = malloc(B * dim[0] * sizeof *x), t[64];
+	for (size_t i = 0; i < B * dim[0]; i++)
+		x[i] = (float)(2 * plm_rng_double(&r) - 1);
+	for (size_t i = 0; i < B; i++)
+		t[i] = (float)(i % 3);
+	float *z[3], *g[3], dz[64 * 3];
+	for (int n = 0; n < 3; n++) {
+		plm_mlp_work *w = plm_mlp_work_new(&m, B, n + 1);
+		plm_rng d;
+		plm_rng_seed(&d, 9);
+		const float *zz = plm_mlp_forward(&m, w, x, B, &d);
+		z[n] = malloc(B * 3 * sizeof(float));
+		g[n] = malloc(m.nparam * sizeof(float));
+		memcpy(z[n], zz, B * 3 * sizeof(float));
+		plm_mlp_loss(&m, zz, B, t, NULL, dz);
+		plm_mlp_backward(&m, w, x, B, dz, g[n]);
+		plm_mlp_work_free(w);
+	}
+	for (int n = 1; n < 3; n++) {
+		ok(!memcmp(z[0], z[n], B * 3 * sizeof(float)),
+		   "forward: %d threads give the same logits as 1", n + 1);
+		ok(!memcmp(g[0], g[n], m.nparam * sizeof(float)),
+		   "backward: %d threads give the same gradient as 1", n + 1);
+	}
+	for (int n = 0; n < 3; n++) {
+		free(z[n]);
+		free(g[n]);
+	}
+	free(x);
+	plm_mlp_free(&m);
+}
+
 int main(void)
 {
 	for (int a = 0; a < 3; a++)
@@ -342,5 +386,6 @@ int main(void)
 	init();
 	optimisers();
 	checkpoint();
+	threads();
 	return done_testing();
 }
