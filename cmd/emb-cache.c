@@ -18,7 +18,7 @@ static const char usage[] =
 	"[-TM] [--failed] [--progress] [--ids FILE] [--missing FILE] "
 	"[-s FIELD] [--field NAME] [-o FILE] [--shard K/N] "
 	"[--signature SIG] [--model PATH] [--layer N] [--pool HOW] "
-	"[--max-len N] info|check|export|get|merge|import|commit CACHE "
+	"[--max-len N] ls|info|check|export|get|merge|import|commit CACHE "
 	"[ARG ...]";
 static const char summary[] =
 	"inspect, check, export, merge and query embedding caches";
@@ -577,6 +577,6 @@ int main(int argc, char **argv)
 		return cmd_get(path, rest, more, argc, argv);
 	if (!strcmp(cmd, "import"))
 		return cmd_import(path, rest, more);
-	plm_usage_die("unknown subcommand '%s' (info, check, export, get, "
-		      "merge, import, commit)", cmd);
+	plm_usage_die("unknown subcommand '%s' (ls or info, check, export, "
+		      "get, merge, import, commit)", cmd);
 }

@@ -3,7 +3,14 @@
  * Records are read in windows (up to 8 x --batch-tokens residues or
  * WINDOW_RECS records), each window's sequences are sorted by length and
  * cut into batches under the token budget, and the records go out in input
- * order with field emb (and truncated, logits) added. */
+ * order with field emb (and truncated, logits) added.
+ *
+ * --cache FILE (embcache.h): a record whose sequence hash is in the cache
+ * takes its vector from there; only the misses go to the model, each
+ * distinct sequence once, and each batch's results are put in the cache
+ * as soon as the batch is done (a killed run loses at most one batch).
+ * A miss is emitted from the same float values that were stored, so the
+ * output does not depend on the cache. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,17 +18,20 @@
 #include <unistd.h>
 
 #include "plm/cli.h"
+#include "plm/embcache.h"
 #include "plm/esm.h"
+#include "plm/map.h"
 #include "plm/recin.h"
 #include "plm/stream.h"
 
 #define WINDOW_RECS 4096
+#define SHOW 5                  /* --cache-only: missing ids listed */
 
 static const char usage[] =
 	"--model DIR [-TMv] [--layer K] [--pool mean|max|cls|none] "
 	"[--dtype f32|f16] [--max-len N] [--batch-tokens N] [--threads N] "
-	"[--shard K/N] [--failed FILE] [--logits] [-o FILE] [--progress] "
-	"[FILE ...]";
+	"[--shard K/N] [--failed FILE] [--logits] [--cache FILE.h5 "
+	"[--cache-only]] [-o FILE] [--progress] [FILE ...]";
 static const char summary[] =
 	"add ESM-2 embeddings (field emb) to records with fields id and seq";
 
@@ -32,12 +42,21 @@ struct rec {
 	size_t orig, len;       /* residues in the input / embedded */
 	const char *reason;     /* NULL = embed it */
 	float *emb, *logits;    /* results */
+	/* --cache */
+	plm_h128 h;             /* plm_seq_hash of the whole sequence */
+	unsigned char *vec;     /* a hit: the stored vector (cache dtype) */
+	char *own;              /* reason text owned by the record */
+	size_t rep;             /* dup: the window record computing it */
+	unsigned char dup, missing;
 };
 
 static struct {
 	plm_esm *m;
 	plm_esm_ctx *ctx;
-	const plm_esm_config *cf;
+	const plm_esm_config *cf;   /* NULL: --cache-only without --model */
+	const char *sig;        /* model signature (or the cache's) */
+	uint32_t H;             /* vector size */
+	int layer;              /* resolved layer */
 	plm_esm_out o;          /* layer, pool; buffers set per batch */
 	size_t budget, max_len;
 	int threads, f16, want_logits, verbose;
@@ -60,6 +79,15 @@ static struct {
 	plm_progress pg;
 	plm_recin *in;
 	double t0;
+	/* --cache */
+	plm_embcache *ec;
+	const char *cache;
+	int cache_only;
+	size_t vecsize;
+	unsigned char *vbuf;
+	plm_h128set *wset;      /* hashes of the window's misses → index */
+	uint64_t nhit, nput, ndup, nfput, nmissing, nseen;
+	char shown[SHOW][240];
 } g;
 
 static noreturn void fail(const char *fmt, ...)
@@ -119,12 +147,10 @@ static void add_prov(plm_schema *s, int argc, char **argv)
 {
 	static const char *const pools[] = { "none", "mean", "max", "cls" };
 	char layer[32], maxlen[32];
-	int N = g.cf->layers;
-	snprintf(layer, sizeof layer, "%d",
-		 g.o.layer < 0 ? N + 1 + g.o.layer : g.o.layer);
+	snprintf(layer, sizeof layer, "%d", g.layer);
 	snprintf(maxlen, sizeof maxlen, "%zu", g.max_len);
 	if (plm_schema_add_prov(s, plm_tool(), PLM_VERSION, argc, argv, 0, 0) ||
-	    plm_schema_prov_set(s, "model", plm_esm_signature(g.m)) ||
+	    plm_schema_prov_set(s, "model", g.sig) ||
 	    plm_schema_prov_set(s, "layer", layer) ||
 	    plm_schema_prov_set(s, "pool", pools[g.o.pool]) ||
 	    plm_schema_prov_set(s, "dtype", g.f16 ? "f16" : "f32") ||
@@ -136,7 +162,7 @@ static void add_prov(plm_schema *s, int argc, char **argv)
 static void section_schemas(int argc, char **argv)
 {
 	const plm_schema *s = plm_recin_schema(g.in);
-	uint32_t H = (uint32_t)g.cf->hidden;
+	uint32_t H = g.H;
 	g.ids = find_typed(s, "id", 0);
 	g.iseq = find_typed(s, "seq", 1);
 	g.nin = s->n;
@@ -158,6 +184,99 @@ static void section_schemas(int argc, char **argv)
 		fail("out of memory");
 	add_prov(&g.out, argc, argv);
 	add_prov(&g.fout, argc, argv);
+}
+
+/* ---- the cache ---- */
+
+/* The record's id as text for the cache (an int id in decimal). */
+static const char *id_bytes(const struct rec *r, char *buf, size_t len,
+			    size_t *n)
+{
+	const plm_val *v = &r->vals[g.ids];
+	if (v->nil) {
+		*n = 0;
+		return "";
+	}
+	if (g.id_type == PLM_T_INT) {
+		*n = (size_t)snprintf(buf, len, "%lld", (long long)v->i);
+		return buf;
+	}
+	*n = v->n;
+	return v->s;
+}
+
+static void cache_fail(void)
+{
+	fail("%s", plm_embcache_error(g.ec));
+}
+
+/* Looks record r (index i of the window) up: a hit takes the vector, a
+ * recorded failure its reason; a miss is marked for the model, or as a
+ * repeat of a miss earlier in the window, or (--cache-only) as missing. */
+static void cache_take(struct rec *r, size_t i)
+{
+	const plm_val *sq = &r->vals[g.iseq];
+	char idb[256];
+	size_t idn;
+	const char *id;
+	uint32_t *slot;
+	if (sq->nil)
+		return;         /* no sequence, no key: reported as usual */
+	r->h = plm_seq_hash(sq->s, sq->n);
+	switch (plm_embcache_lookup(g.ec, r->h, g.vbuf)) {
+	case PLM_EC_HIT:
+		r->vec = xrealloc(NULL, g.vecsize);
+		memcpy(r->vec, g.vbuf, g.vecsize);
+		g.nhit++;
+		return;
+	case PLM_EC_FAILED:
+		r->reason = r->own = strdup(plm_embcache_reason(g.ec));
+		if (!r->own)
+			fail("out of memory");
+		g.nhit++;
+		return;
+	case PLM_EC_MISS:
+		break;
+	default:
+		cache_fail();
+	}
+	if (r->reason) {        /* empty: known without the model */
+		id = id_bytes(r, idb, sizeof idb, &idn);
+		if (!g.cache_only && plm_embcache_put_failed(g.ec, r->h, id, idn,
+							     r->reason) < 0)
+			cache_fail();
+		g.nfput += !g.cache_only;
+		return;
+	}
+	if (g.cache_only) {
+		r->missing = 1;
+		if (g.nmissing < SHOW)
+			id_text(r, g.shown[g.nmissing], sizeof g.shown[0]);
+		g.nmissing++;
+		return;
+	}
+	int a = plm_h128set_add(g.wset, r->h, &slot);
+	if (a < 0)
+		fail("out of memory");
+	if (a) {
+		*slot = (uint32_t)i;
+	} else {
+		r->dup = 1;
+		r->rep = *slot;
+		g.ndup++;
+	}
+}
+
+/* Stores a computed vector (the floats that are also written out). */
+static void cache_put(const struct rec *r)
+{
+	char idb[64];
+	size_t idn;
+	const char *id = id_bytes(r, idb, sizeof idb, &idn);
+	int rc = plm_embcache_put_f32(g.ec, r->h, id, idn, r->emb);
+	if (rc < 0)
+		cache_fail();
+	g.nput += rc == 0;
 }
 
 /* ---- the window ---- */
@@ -192,7 +311,11 @@ static void take(const plm_val *row)
 		r->reason = "missing sequence";
 	else if (!r->orig)
 		r->reason = "empty sequence";
-	g.winres += r->len;
+	g.nseen++;
+	if (g.ec)
+		cache_take(r, g.nwin - 1);
+	if (!r->reason && !r->vec && !r->dup && !r->missing)
+		g.winres += r->len;
 }
 
 static int by_len(const void *a, const void *b)
@@ -237,6 +360,8 @@ static void run_batch(plm_esm_ctx *c, struct rec **recs, size_t n, size_t T)
 			pl += nl;
 		}
 		g.residues += r->len;
+		if (g.ec)
+			cache_put(r);
 	}
 	g.batches++;
 	g.btokens += T;
@@ -269,7 +394,7 @@ static void run_alone(struct rec *r)
 
 static void emit(struct rec *r)
 {
-	const size_t H = (size_t)g.cf->hidden;
+	const size_t H = g.H;
 	plm_val v[g.nin + 4];
 	char idb[256];
 	memcpy(v, r->vals, g.nin * sizeof *v);
@@ -284,7 +409,13 @@ static void emit(struct rec *r)
 		}
 		return;
 	}
-	if (g.o.pool == PLM_ESM_POOL_NONE)
+	if (r->missing)
+		return;         /* --cache-only fails at the end */
+	if (r->dup)
+		r->emb = g.win[r->rep].emb;     /* not freed via r */
+	if (r->vec)
+		v[g.iemb] = plm_v_bytes(r->vec, g.vecsize, 1);
+	else if (g.o.pool == PLM_ESM_POOL_NONE)
 		v[g.iemb] = plm_v_bytes(r->emb, r->len * H * sizeof(float),
 					(uint32_t)r->len);
 	else if (g.f16) {
@@ -309,9 +440,11 @@ static void flush(void)
 {
 	struct rec **ord = xrealloc(NULL, (g.nwin + 1) * sizeof *ord);
 	size_t n = 0;
-	for (size_t i = 0; i < g.nwin; i++)
-		if (!g.win[i].reason)
-			ord[n++] = &g.win[i];
+	for (size_t i = 0; i < g.nwin; i++) {
+		struct rec *r = &g.win[i];
+		if (!r->reason && !r->vec && !r->dup && !r->missing)
+			ord[n++] = r;
+	}
 	qsort(ord, n, sizeof *ord, by_len);
 	for (size_t i = 0; i < n;) {
 		size_t T = 0, j = i;
@@ -323,14 +456,28 @@ static void flush(void)
 			run_batch(g.ctx, ord + i, j - i, T);
 		i = j;
 	}
-	for (size_t i = 0; i < g.nwin; i++) {
+	/* a repeat shares its first occurrence's fate (run_alone may fail) */
+	for (size_t i = 0; i < g.nwin; i++)
+		if (g.win[i].dup && g.win[g.win[i].rep].reason)
+			g.win[i].reason = g.win[g.win[i].rep].reason;
+	for (size_t i = 0; i < g.nwin; i++)
 		emit(&g.win[i]);
-		free(g.win[i].vals);
-		free(g.win[i].emb);
-		free(g.win[i].logits);
+	for (size_t i = 0; i < g.nwin; i++) {
+		struct rec *r = &g.win[i];
+		free(r->vals);
+		if (!r->dup)
+			free(r->emb);
+		free(r->logits);
+		free(r->vec);
+		free(r->own);
 	}
 	free(ord);
 	g.nwin = g.winres = 0;
+	if (g.wset) {
+		plm_h128set_free(g.wset);
+		if (!(g.wset = plm_h128set_new(0)))
+			fail("out of memory");
+	}
 }
 
 /* ---- options ---- */
@@ -370,6 +517,13 @@ static void report(void)
 			 g.failed ? " (written to the --failed file)" : "");
 	if (!g.verbose)
 		return;
+	if (g.cache)
+		plm_warn("cache %s: %llu of %llu records answered by the cache, "
+			 "%llu computed and stored, %llu repeats of a sequence "
+			 "computed in this run, %llu failures recorded", g.cache,
+			 (unsigned long long)g.nhit, (unsigned long long)g.nseen,
+			 (unsigned long long)g.nput, (unsigned long long)g.ndup,
+			 (unsigned long long)g.nfput);
 	plm_warn("%llu records, %llu residues in %llu batches (mean %.0f "
 		 "tokens, %.0f%% of the budget %zu; %llu alone in a larger "
 		 "workspace)", (unsigned long long)g.nemb,
@@ -381,11 +535,61 @@ static void report(void)
 		 dt > 0 ? g.residues / dt : 0.0, dt > 0 ? g.nemb / dt : 0.0);
 }
 
+static const char *const pool_names[] = { "none", "mean", "max", "cls" };
+
+/* The cache's settings for this run; a setting the user gave must match.
+ * --cache-only without --model: the cache's settings are taken. */
+static void open_cache(const char *model, long long layer, const char *pool,
+		       const char *dtype, long long max_len)
+{
+	char err[1024], buf[512];
+	const char *d;
+	plm_embcache_cfg cfg = { .signature = g.sig, .model = model,
+		.layer = g.layer, .pool = pool_names[g.o.pool],
+		.dtype = g.f16 ? PLM_T_F16 : PLM_T_F32, .dim = g.H,
+		.max_len = (int)g.max_len };
+	if (!g.cache_only) {
+		g.ec = plm_embcache_open(g.cache, &cfg, 1, err, sizeof err);
+		if (!g.ec)
+			plm_die("%s", err);
+		if (!(g.wset = plm_h128set_new(0)))
+			plm_die("out of memory");
+	} else {
+		if (!(g.ec = plm_embcache_open(g.cache, NULL, 0, err, sizeof err)))
+			plm_die("%s", err);
+		const plm_embcache_cfg *have = plm_embcache_settings(g.ec);
+		if (!g.m) {     /* what was not given comes from the cache */
+			cfg.signature = have->signature;
+			cfg.dim = have->dim;
+			if (layer == LLONG_MIN)
+				cfg.layer = have->layer;
+			if (!pool)
+				cfg.pool = have->pool;
+			if (!dtype)
+				cfg.dtype = have->dtype;
+			if (max_len < 0)
+				cfg.max_len = have->max_len;
+		}
+		if ((d = plm_embcache_cfg_diff(have, &cfg, buf, sizeof buf)))
+			plm_die("%s: the cache was made with other settings "
+				"(cache vs this run: %s); use another cache file",
+				g.cache, d);
+		g.sig = have->signature;
+		g.H = have->dim;
+		g.layer = have->layer;
+		g.o.pool = parse_pool(have->pool);
+		g.f16 = have->dtype == PLM_T_F16;
+		g.max_len = (size_t)have->max_len;
+	}
+	g.vecsize = plm_embcache_vecsize(g.ec);
+	g.vbuf = xrealloc(NULL, g.vecsize);
+}
+
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
-	const char *model = NULL, *pool = "mean", *dtype = "f32", *failed = NULL;
-	long long layer = -1, max_len = PLM_ESM_MAX_RESIDUES, budget = 4096;
+	const char *model = NULL, *pool = NULL, *dtype = NULL, *failed = NULL;
+	long long layer = LLONG_MIN, max_len = -1, budget = 4096;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	long long threads = cpus > 0 ? cpus : 1;
 	const plm_opt opts[] = {
@@ -398,6 +602,8 @@ int main(int argc, char **argv)
 		PLM_INT(0, "threads", &threads, "N", "threads (default: online CPUs)", 1, 4096),
 		PLM_STR(0, "failed", &failed, "FILE", "write records that could not be embedded, with field reason"),
 		PLM_FLAG(0, "logits", &g.want_logits, "add field logits: the masked-LM head, every token"),
+		PLM_STR(0, "cache", &g.cache, "FILE.h5", "embedding cache: reuse stored vectors, store new ones"),
+		PLM_FLAG(0, "cache-only", &g.cache_only, "answer from --cache only; a sequence not in it is an error (--model optional)"),
 		PLM_FLAG('v', "verbose", &g.verbose, "print BLAS core, model, batch statistics, throughput"),
 		PLM_OPTS_OUTPUT(&c),
 		PLM_OPTS_SHARD(&c),
@@ -409,35 +615,56 @@ int main(int argc, char **argv)
 	plm_blas_tune(argc, argv, early_verbose(argc, argv));
 	plm_init("esm-embed", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
-	if (!model)
+	if (g.cache_only && !g.cache)
+		plm_usage_die("--cache-only needs --cache FILE");
+	if (!model && !g.cache_only)
 		plm_usage_die("--model DIR is required");
-	g.o.pool = parse_pool(pool);
-	if (strcmp(dtype, "f32") && strcmp(dtype, "f16"))
+	g.o.pool = parse_pool(pool ? pool : "mean");
+	if (dtype && strcmp(dtype, "f32") && strcmp(dtype, "f16"))
 		plm_usage_die("--dtype: '%s' is not f32 or f16", dtype);
-	g.f16 = !strcmp(dtype, "f16");
+	g.f16 = dtype && !strcmp(dtype, "f16");
 	if (g.f16 && g.o.pool == PLM_ESM_POOL_NONE)
 		plm_usage_die("--dtype f16 needs pooling: --pool none writes f32 rows");
+	if (g.cache && g.o.pool == PLM_ESM_POOL_NONE)
+		plm_usage_die("--cache holds pooled vectors: not with --pool none");
+	if (g.cache && g.want_logits)
+		plm_usage_die("--cache holds no logits: not with --logits");
+	if (g.cache_only && !model && layer < 0 && layer != LLONG_MIN)
+		plm_usage_die("--layer %lld: --cache-only without --model needs "
+			      "the layer's number (the cache records it)", layer);
 	plm_shard sh = plm_shard_parse(c.shard);
 	int fmt = plm_common_format(&c);
 	g.budget = (size_t)budget;
-	g.max_len = (size_t)max_len;
+	g.max_len = max_len < 0 ? PLM_ESM_MAX_RESIDUES : (size_t)max_len;
 	g.threads = (int)threads;
 	g.failed = failed;
+	g.layer = layer == LLONG_MIN ? -1 : (int)layer;
 
 	g.t0 = plm_now();
-	if (!(g.m = plm_esm_load(model, err, sizeof err)))
-		plm_die("%s", err);
-	g.cf = plm_esm_info(g.m);
-	if (layer > g.cf->layers || layer < -(g.cf->layers + 1))
-		plm_usage_die("--layer %lld: out of range (the model has %d "
-			      "layers: 0 .. %d, or -1 .. -%d)", layer,
-			      g.cf->layers, g.cf->layers, g.cf->layers + 1);
-	g.o.layer = (int)layer;
-	if (g.want_logits && !g.cf->has_lm_head)
-		plm_die("%s: --logits: the checkpoint has no LM head", model);
-	if (!(g.ctx = plm_esm_ctx_new(g.m, g.budget, g.threads, err, sizeof err)))
-		plm_die("%s", err);
-	if (g.verbose) {
+	if (model) {
+		if (!(g.m = plm_esm_load(model, err, sizeof err)))
+			plm_die("%s", err);
+		g.cf = plm_esm_info(g.m);
+		if (g.layer > g.cf->layers || g.layer < -(g.cf->layers + 1))
+			plm_usage_die("--layer %d: out of range (the model has %d "
+				      "layers: 0 .. %d, or -1 .. -%d)", g.layer,
+				      g.cf->layers, g.cf->layers, g.cf->layers + 1);
+		g.o.layer = g.layer;
+		if (g.layer < 0)
+			g.layer += g.cf->layers + 1;
+		g.H = (uint32_t)g.cf->hidden;
+		g.sig = plm_esm_signature(g.m);
+		if (g.want_logits && !g.cf->has_lm_head)
+			plm_die("%s: --logits: the checkpoint has no LM head", model);
+	}
+	if (g.cache)
+		open_cache(model, layer, pool, dtype, max_len);
+	if (g.m && !g.cache_only) {
+		if (!(g.ctx = plm_esm_ctx_new(g.m, g.budget, g.threads, err,
+					      sizeof err)))
+			plm_die("%s", err);
+	}
+	if (g.verbose && g.m) {
 		plm_warn("OpenBLAS core %s, %d threads", plm_blas_core(), g.threads);
 		plm_warn("model %s: %d layers, hidden %d, %d heads, ffn %d, "
 			 "vocab %d%s; signature %s; loaded in %.2f s", model,
@@ -445,7 +672,7 @@ int main(int argc, char **argv)
 			 g.cf->vocab, g.cf->has_lm_head ? ", LM head" : "",
 			 plm_esm_signature(g.m), plm_now() - g.t0);
 	}
-	g.half = xrealloc(NULL, (size_t)g.cf->hidden * sizeof *g.half);
+	g.half = xrealloc(NULL, (size_t)g.H * sizeof *g.half);
 
 	if (!(g.in = plm_recin_open(argc - i, argv + i, err, sizeof err)))
 		plm_die("%s", err);
@@ -482,6 +709,25 @@ int main(int argc, char **argv)
 	}
 	flush();
 	plm_progress_end(&g.pg, g.residues, g.nemb);
+	if (g.nmissing) {
+		char list[SHOW * 250];
+		size_t l = 0;
+		for (uint64_t k = 0; k < g.nmissing && k < SHOW; k++)
+			l += (size_t)snprintf(list + l, sizeof list - l, "%s%s",
+					      k ? ", " : "", g.shown[k]);
+		fail("%s: %llu of %llu records have a sequence that is not in "
+		     "the cache: %s%s", g.cache, (unsigned long long)g.nmissing,
+		     (unsigned long long)g.nseen, list,
+		     g.nmissing > SHOW ? ", ..." : "");
+	}
+	/* commit before the output appears: a failed commit keeps the
+	 * journal, and the run fails without an output file */
+	if (g.ec) {
+		plm_embcache *ec = g.ec;
+		g.ec = NULL;
+		if (plm_embcache_close(ec, err, sizeof err))
+			fail("%s", err);
+	}
 	if (g.wf && plm_writer_close(g.wf, err, sizeof err)) {
 		g.wf = NULL;
 		fail("%s", err);
@@ -498,6 +744,8 @@ int main(int argc, char **argv)
 	plm_schema_free(&g.fout);
 	plm_esm_ctx_free(g.ctx);
 	plm_esm_free(g.m);
+	plm_h128set_free(g.wset);
+	free(g.vbuf);
 	free(g.win);
 	free(g.bout);
 	free(g.blog);

@@ -1,9 +1,16 @@
 /* feat-merge — join feature vectors from several streams by key and
- * concatenate them, in argument order, into one f32 vector.  The first
- * input streams; every other input is held in memory (key → vector). */
+ * concatenate them, in argument order, into one f32 vector.
+ *
+ * One input streams, the others are held in memory (key → vector; the
+ * first input, whose fields pass through, as whole rows when held).  The
+ * streamed one is the largest when every input is a regular file, else
+ * the first.  The join is over the union of the keys, so the result does
+ * not depend on which input streams, except for the order of the output:
+ * the streamed input's, then keys it lacks (--allow-missing zero|nil). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "plm/cli.h"
 #include "plm/map.h"
@@ -12,8 +19,8 @@
 #include "plm/stream.h"
 
 static const char usage[] =
-	"[-TM] [--progress] [-k FIELD] [-f FIELD] [--out NAME] "
-	"[--missing error|drop|nil|zero] [-o FILE] [--shard K/N] A B [C ...]";
+	"[-TMv] [--progress] [-k FIELD] [-f FIELD] [--out NAME] "
+	"[--allow-missing drop|zero|nil] [-o FILE] [--shard K/N] A B [C ...]";
 static const char summary[] =
 	"join feature vectors from several streams by key into one vector";
 
@@ -26,13 +33,46 @@ struct side {
 	int key, vec;
 	enum plm_type type;     /* f32, f16 or bf16 */
 	uint32_t dim;
+	size_t vb;              /* bytes of one vector */
 	/* held inputs only: */
-	plm_strmap *map;        /* key → row */
-	unsigned char *data;    /* rows * dim * elsize */
+	plm_strmap *map;        /* encoded key → row */
+	unsigned char *data;    /* rows * vb */
 	unsigned char *nil;     /* per row: vector was nil */
-	unsigned char *used;
+	unsigned char *used;    /* per row: key seen in the streamed input */
 	size_t rows, cap;
+	plm_rows full;          /* the first input's whole rows, when held */
 };
+
+static struct {
+	struct side *S;
+	int n, s;               /* inputs, the streamed one */
+	int mode;
+	enum plm_type kt;
+	plm_writer *w;
+	size_t nA;              /* the first input's fields */
+	int akey;               /* its key field */
+	int oi;                 /* output vector field */
+	uint32_t total;
+	plm_val *v;
+	float *vec;
+	uint64_t nkeys, nmiss, nout;
+	char shown[SHOW][200];
+	const plm_shard *sh;
+} g;
+
+static noreturn void fail(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static noreturn void fail(const char *fmt, ...)
+{
+	char m[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof m, fmt, ap);
+	va_end(ap);
+	if (g.w)
+		plm_writer_abort(g.w);
+	plm_die("%s", m);
+}
 
 static int vec_type(enum plm_type t)
 {
@@ -45,37 +85,27 @@ static void open_side(struct side *S, const char *path, const char *key,
 {
 	char err[512], tn[64];
 	char *paths[1] = { (char *)path };
-	S->path = path;
+	S->path = strcmp(path, "-") ? path : "stdin";
 	S->in = plm_recin_open(1, paths, err, sizeof err);
 	if (!S->in)
-		plm_die("%s", err);
+		fail("%s", err);
 	const plm_schema *s = plm_recin_schema(S->in);
 	if ((S->key = plm_schema_find(s, key)) < 0)
-		plm_die("%s: no key field '%s'", path, key);
+		fail("%s: no key field '%s'", path, key);
 	if (!plm_key_type_ok(s->f[S->key].type) ||
 	    s->f[S->key].type == PLM_T_BOOL)
-		plm_die("%s: key field '%s' is %s; keys are str or int", path,
-			key, plm_type_name(s->f[S->key].type, 0, tn, sizeof tn));
+		fail("%s: key field '%s' is %s; keys are str or int", path,
+		     key, plm_type_name(s->f[S->key].type, 0, tn, sizeof tn));
 	if ((S->vec = plm_schema_find(s, field)) < 0)
-		plm_die("%s: no field '%s'", path, field);
+		fail("%s: no field '%s'", path, field);
 	const plm_field *f = &s->f[S->vec];
 	if (!vec_type(f->type))
-		plm_die("%s: field '%s' is %s; want a vector (f32, f16 or "
-			"bf16)", path, field,
-			plm_type_name(f->type, f->dim, tn, sizeof tn));
+		fail("%s: field '%s' is %s; want a vector (f32, f16 or "
+		     "bf16)", path, field,
+		     plm_type_name(f->type, f->dim, tn, sizeof tn));
 	S->type = f->type;
 	S->dim = f->dim;
-}
-
-static float elem(enum plm_type t, const unsigned char *p, size_t j)
-{
-	if (t == PLM_T_F32) {
-		float x;
-		memcpy(&x, p + 4 * j, 4);
-		return x;
-	}
-	uint16_t h = (uint16_t)(p[2 * j] | p[2 * j + 1] << 8);
-	return t == PLM_T_F16 ? plm_f16_to_f32(h) : plm_bf16_to_f32(h);
+	S->vb = (size_t)f->dim * plm_type_elsize(f->type);
 }
 
 static void to_f32(enum plm_type t, const unsigned char *p, uint32_t dim,
@@ -85,84 +115,308 @@ static void to_f32(enum plm_type t, const unsigned char *p, uint32_t dim,
 		memcpy(out, p, (size_t)dim * 4);
 		return;
 	}
-	for (uint32_t j = 0; j < dim; j++)
-		out[j] = elem(t, p, j);
+	for (uint32_t j = 0; j < dim; j++) {
+		uint16_t h = (uint16_t)(p[2 * j] | p[2 * j + 1] << 8);
+		out[j] = t == PLM_T_F16 ? plm_f16_to_f32(h) : plm_bf16_to_f32(h);
+	}
 }
 
-static void die_row(struct side *S, const char *what)
+static noreturn void die_row(struct side *S, const char *what)
 {
-	plm_die("%s: record %" PRIu64 ": %s", S->path,
-		plm_recin_recno(S->in), what);
+	fail("%s: record %" PRIu64 ": %s", S->path, plm_recin_recno(S->in),
+	     what);
 }
 
-/* Reads a held input into memory. */
-static void load_side(struct side *S, const plm_shard *sh, int shard_key)
+static void dup_key(struct side *S, const plm_val *k)
 {
-	const plm_schema *s = plm_recin_schema(S->in);
-	enum plm_type kt = s->f[S->key].type;
-	size_t vb = (size_t)S->dim * plm_type_elsize(S->type);
+	char text[128], msg[256];
+	plm_val_text(k, g.kt, text, sizeof text);
+	snprintf(msg, sizeof msg, "duplicate key '%s'", text);
+	die_row(S, msg);
+}
+
+/* Reads a held input into memory (whole rows too for the first input). */
+static void load_side(struct side *S, int whole)
+{
 	plm_keybuf kb = { 0 };
 	const plm_val *row;
 	int rc;
-	if (!(S->map = plm_strmap_new()))
-		plm_die("out of memory");
+	if (!(S->map = plm_strmap_new()) ||
+	    (whole && plm_rows_init(&S->full, plm_recin_schema(S->in))))
+		fail("out of memory");
 	while ((rc = plm_recin_next(S->in, &row)) != PLM_EOF) {
 		if (rc == PLM_ERR)
-			plm_die("%s", plm_recin_error(S->in));
+			fail("%s", plm_recin_error(S->in));
 		if (rc == PLM_HEADER)
 			die_row(S, "the fields change; one set of fields per "
 				"input");
 		if (row[S->key].nil)
 			die_row(S, "key is nil");
-		if (shard_key && !plm_shard_keep_val(sh, &row[S->key], kt))
+		if (g.sh->n && !plm_shard_keep_val(g.sh, &row[S->key], g.kt))
 			continue;
 		plm_key_reset(&kb);
-		if (plm_key_add(&kb, &row[S->key], kt))
-			plm_die("out of memory");
+		if (plm_key_add(&kb, &row[S->key], g.kt))
+			fail("out of memory");
 		int added;
 		uint64_t *slot = plm_strmap_put(S->map, kb.p, kb.n, &added);
 		if (!slot)
-			plm_die("out of memory");
-		if (!added) {
-			char text[128], msg[256];
-			plm_val_text(&row[S->key], kt, text, sizeof text);
-			snprintf(msg, sizeof msg, "duplicate key '%s'", text);
-			die_row(S, msg);
-		}
+			fail("out of memory");
+		if (!added)
+			dup_key(S, &row[S->key]);
 		if (S->rows == S->cap) {
 			S->cap = S->cap ? 2 * S->cap : 1024;
-			S->data = realloc(S->data, S->cap * vb);
+			S->data = realloc(S->data, S->cap * S->vb);
 			S->nil = realloc(S->nil, S->cap);
 			if (!S->data || !S->nil)
-				plm_die("out of memory");
+				fail("out of memory");
 		}
 		*slot = S->rows;
 		S->nil[S->rows] = row[S->vec].nil;
 		if (!row[S->vec].nil)
-			memcpy(S->data + S->rows * vb, row[S->vec].s, vb);
+			memcpy(S->data + S->rows * S->vb, row[S->vec].s, S->vb);
+		if (whole && plm_rows_add(&S->full, row) < 0)
+			fail("out of memory");
 		S->rows++;
 	}
 	if (!(S->used = calloc(S->rows + 1, 1)))
-		plm_die("out of memory");
+		fail("out of memory");
 	plm_key_free(&kb);
 	plm_recin_close(S->in);
 	S->in = NULL;
+}
+
+/* The streamed input: the largest when every input is a regular file
+ * (the first of equals), else the first (stdin, a pipe). */
+static int pick_streamed(int n, char **paths)
+{
+	int best = 0;
+	off_t size = -1;
+	for (int a = 0; a < n; a++) {
+		struct stat st;
+		if (!strcmp(paths[a], "-") || stat(paths[a], &st) ||
+		    !S_ISREG(st.st_mode))
+			return 0;
+		if (st.st_size > size) {
+			size = st.st_size;
+			best = a;
+		}
+	}
+	return best;
+}
+
+static void note_missing(const plm_val *k, int miss, int nilvec)
+{
+	char text[100];
+	if (g.nmiss++ >= SHOW)
+		return;
+	if (k->nil)
+		snprintf(text, sizeof text, "\\N");
+	else
+		plm_val_text(k, g.kt, text, sizeof text);
+	snprintf(g.shown[g.nmiss - 1], sizeof g.shown[0], "'%s' (%s%s)", text,
+		 nilvec ? "nil vector in " : "not in ", g.S[miss].path);
+}
+
+/* One output record.  base: the first input's values (NULL: it lacks the
+ * key; then every field is nil but the key, k).  src[a]: input a's vector
+ * or NULL.  Returns after writing, dropping or noting a missing part. */
+static void put_record(const plm_val *base, const plm_val *k,
+		       const unsigned char *const *src, const int *nilvec)
+{
+	int miss = -1, isnil = 0;
+	float *p = g.vec;
+	g.nkeys++;
+	for (int a = 0; a < g.n; a++) {
+		if (src[a])
+			to_f32(g.S[a].type, src[a], g.S[a].dim, p);
+		else {
+			memset(p, 0, (size_t)g.S[a].dim * sizeof *p);
+			if (miss < 0) {
+				miss = a;
+				isnil = nilvec[a];
+			}
+		}
+		p += g.S[a].dim;
+	}
+	if (base)
+		memcpy(g.v, base, g.nA * sizeof *g.v);
+	else {
+		for (size_t i = 0; i < g.nA; i++)
+			g.v[i] = plm_v_nil();
+		g.v[g.akey] = *k;
+	}
+	g.v[g.oi] = plm_v_bytes(g.vec, (size_t)g.total * 4, 1);
+	if (miss >= 0) {
+		note_missing(k, miss, isnil);
+		if (g.mode == M_ERROR || g.mode == M_DROP)
+			return;
+		if (g.mode == M_NIL)
+			g.v[g.oi] = plm_v_nil();
+	}
+	if (plm_writer_row(g.w, g.v))
+		fail("%s", plm_writer_error(g.w));
+	g.nout++;
+}
+
+/* Held input a's vector for key kb, marking it used (NULL: absent or nil;
+ * *nilvec says which).  *row receives the row index (or -1). */
+static const unsigned char *held(int a, const plm_keybuf *kb, int *nilvec,
+				 long *row)
+{
+	struct side *S = &g.S[a];
+	uint64_t *r = kb->n ? plm_strmap_get(S->map, kb->p, kb->n) : NULL;
+	*nilvec = 0;
+	*row = -1;
+	if (!r)
+		return NULL;
+	*row = (long)*r;
+	S->used[*r] = 1;
+	if (S->nil[*r]) {
+		*nilvec = 1;
+		return NULL;
+	}
+	return S->data + *r * S->vb;
+}
+
+static void stream(plm_progress *pg)
+{
+	struct side *T = &g.S[g.s];
+	const unsigned char **src = calloc((size_t)g.n, sizeof *src);
+	int *nilv = calloc((size_t)g.n, sizeof *nilv);
+	plm_keybuf kb = { 0 };
+	const plm_val *row;
+	int rc;
+	/* keys of the streamed input that no held input has: kept to find
+	 * a repeat (the others are found by the held rows' used marks) */
+	plm_strmap *alone = plm_strmap_new();
+	if (!src || !nilv || !alone)
+		fail("out of memory");
+	while ((rc = plm_recin_next(T->in, &row)) != PLM_EOF) {
+		if (rc == PLM_ERR)
+			fail("%s", plm_recin_error(T->in));
+		if (rc == PLM_HEADER)
+			die_row(T, "the fields change; one set of fields per "
+				"input");
+		const plm_val *k = &row[T->key];
+		if (g.sh->n && !plm_shard_keep_val(g.sh, k, g.kt))
+			continue;
+		plm_key_reset(&kb);
+		if (!k->nil && plm_key_add(&kb, k, g.kt))
+			fail("out of memory");
+		const plm_val *base = g.s == 0 ? row : NULL;
+		int found = 0;
+		for (int a = 0; a < g.n; a++) {
+			long r;
+			if (a == g.s) {
+				src[a] = row[T->vec].nil ? NULL :
+					 (const unsigned char *)row[T->vec].s;
+				nilv[a] = row[T->vec].nil;
+				continue;
+			}
+			int was = 0;
+			if (kb.n) {
+				uint64_t *u = plm_strmap_get(g.S[a].map, kb.p, kb.n);
+				was = u && g.S[a].used[*u];
+			}
+			if (was)
+				dup_key(T, k);
+			src[a] = held(a, &kb, &nilv[a], &r);
+			found |= r >= 0;
+			if (a == 0 && r >= 0)
+				base = plm_rows_get(&g.S[0].full, (size_t)r);
+		}
+		if (!found && kb.n) {
+			int added;
+			if (!plm_strmap_put(alone, kb.p, kb.n, &added))
+				fail("out of memory");
+			if (!added)
+				dup_key(T, k);
+		}
+		put_record(base, k, src, nilv);
+		if (pg->on)
+			plm_recin_progress(T->in, pg, 0);
+	}
+	plm_recin_progress(T->in, pg, 1);
+	plm_strmap_free(alone);
+	plm_key_free(&kb);
+	free(src);
+	free(nilv);
+}
+
+/* Keys of held inputs that the streamed input lacks, in argument order
+ * then record order, each once. */
+static void rest(void)
+{
+	const unsigned char **src = calloc((size_t)g.n, sizeof *src);
+	int *nilv = calloc((size_t)g.n, sizeof *nilv);
+	if (!src || !nilv)
+		fail("out of memory");
+	for (int a = 0; a < g.n; a++) {
+		struct side *S = &g.S[a];
+		if (a == g.s)
+			continue;
+		for (size_t i = 0; i < S->rows; i++) {
+			if (S->used[i])
+				continue;
+			size_t kn, pos = 0;
+			const char *kp = plm_strmap_key(S->map, i, &kn);
+			plm_keybuf kb = { (char *)kp, kn, kn };
+			plm_val k;
+			enum plm_type t;
+			if (plm_key_next(kp, kn, &pos, &k, &t))
+				fail("internal error: bad key");
+			const plm_val *base = NULL;
+			for (int b = 0; b < g.n; b++) {
+				long r = -1;
+				src[b] = NULL;
+				nilv[b] = 0;
+				if (b != g.s)
+					src[b] = held(b, &kb, &nilv[b], &r);
+				if (b == 0 && r >= 0)
+					base = plm_rows_get(&g.S[0].full,
+							    (size_t)r);
+			}
+			put_record(base, &k, src, nilv);
+		}
+	}
+	free(src);
+	free(nilv);
+}
+
+static int parse_mode(const char *s, int allow_error)
+{
+	if (allow_error && !strcmp(s, "error"))
+		return M_ERROR;
+	if (!strcmp(s, "drop"))
+		return M_DROP;
+	if (!strcmp(s, "zero"))
+		return M_ZERO;
+	if (!strcmp(s, "nil"))
+		return M_NIL;
+	plm_usage_die("--%s: want %sdrop, zero or nil, not '%s'",
+		      allow_error ? "missing" : "allow-missing",
+		      allow_error ? "error, " : "", s);
 }
 
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
 	const char *key = "id", *field = "emb", *oname = NULL;
-	const char *missing = "error";
+	const char *missing = NULL, *allow = NULL;
+	int verbose = 0;
 	const plm_opt opts[] = {
 		PLM_STR('k', "key", &key, "FIELD", "join on FIELD (default id)"),
 		PLM_STR('f', "field", &field, "FIELD",
 			"vector field of every input (default emb)"),
 		PLM_STR(0, "out", &oname, "NAME",
 			"output field (default: FIELD, replacing A's)"),
+		PLM_STR(0, "allow-missing", &allow, "HOW",
+			"a key absent from some input: drop the record, zero-fill "
+			"the missing parts or write a nil vector (default: error)"),
 		PLM_STR(0, "missing", &missing, "HOW",
-			"a key absent from an input: error (default), drop the "
-			"record, nil vector, or zero-fill"),
+			"the same, also accepting error (older spelling)"),
+		PLM_FLAG('v', "verbose", &verbose,
+			 "say which input streams and what is held in memory"),
 		PLM_OPTS_OUTPUT(&c),
 		PLM_OPTS_SHARD(&c),
 		PLM_OPT_END_,
@@ -170,182 +424,117 @@ int main(int argc, char **argv)
 	char err[512];
 	plm_init("feat-merge", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
-	int mode = !strcmp(missing, "error") ? M_ERROR :
-		   !strcmp(missing, "drop") ? M_DROP :
-		   !strcmp(missing, "nil") ? M_NIL :
-		   !strcmp(missing, "zero") ? M_ZERO : -1;
-	if (mode < 0)
-		plm_usage_die("--missing: want error, drop, nil or zero, not "
-			      "'%s'", missing);
+	if (allow && missing)
+		plm_usage_die("--allow-missing and --missing are one option; "
+			      "give one");
+	g.mode = allow ? parse_mode(allow, 0) :
+		 missing ? parse_mode(missing, 1) : M_ERROR;
 	int n = argc - i;
 	if (n < 2)
 		plm_usage_die("want at least two inputs");
-	for (int a = 0; a < n; a++)
-		if (!strcmp(argv[i + a], "-") && a > 0)
+	for (int a = 1; a < n; a++)
+		if (!strcmp(argv[i + a], "-"))
 			plm_usage_die("only the first input may be stdin");
 	plm_shard sh = plm_shard_parse(c.shard);
+	g.sh = &sh;
 	int fmt = plm_common_format(&c);
 	if (!oname)
 		oname = field;
 
 	/* Every header first: a dimension problem shows before any work. */
-	struct side *S = calloc((size_t)n, sizeof *S);
-	if (!S)
-		plm_die("out of memory");
+	g.n = n;
+	g.S = calloc((size_t)n, sizeof *g.S);
+	if (!g.S)
+		fail("out of memory");
 	uint64_t total = 0;
 	char line[1024];
 	size_t ll = 0;
 	for (int a = 0; a < n; a++) {
-		open_side(&S[a], argv[i + a], key, field);
-		if (plm_recin_schema(S[a].in)->f[S[a].key].type !=
-		    plm_recin_schema(S[0].in)->f[S[0].key].type)
-			plm_die("%s: key '%s' has another type than in %s",
-				S[a].path, key, S[0].path);
-		total += S[a].dim;
+		open_side(&g.S[a], argv[i + a], key, field);
+		enum plm_type t = plm_recin_schema(g.S[a].in)->f[g.S[a].key].type;
+		if (a && t != g.kt)
+			fail("%s: key '%s' has another type than in %s",
+			     g.S[a].path, key, g.S[0].path);
+		g.kt = t;
+		total += g.S[a].dim;
 		ll += (size_t)snprintf(line + ll, ll < sizeof line ?
 				       sizeof line - ll : 0, "%s%" PRIu32,
-				       a ? " + " : "", S[a].dim);
+				       a ? " + " : "", g.S[a].dim);
 		if (ll >= sizeof line)
 			ll = sizeof line - 1;
 	}
 	if (total > (1u << 24))
-		plm_die("merged vector too long (%" PRIu64 " values)", total);
+		fail("merged vector too long (%" PRIu64 " values)", total);
+	g.total = (uint32_t)total;
 	plm_warn("%s: %s = %" PRIu64, field, line, total);
 
-	const plm_schema *A = plm_recin_schema(S[0].in);
-	int shard_i = -1;
-	if (sh.n && (shard_i = plm_shard_field(A, "id", err, sizeof err)) < 0)
-		plm_die("--shard: %s", err);
-	for (int a = 1; a < n; a++)
-		load_side(&S[a], &sh, sh.n && !strcmp(key, "id"));
-
 	plm_schema out;
-	if (plm_schema_copy(&out, A))
-		plm_die("out of memory");
-	int oi = plm_schema_add(&out, oname, PLM_T_F32, (uint32_t)total);
-	if (oi == S[0].key)
+	g.nA = plm_recin_schema(g.S[0].in)->n;
+	g.akey = g.S[0].key;
+	if (plm_schema_copy(&out, plm_recin_schema(g.S[0].in)))
+		fail("out of memory");
+	g.oi = plm_schema_add(&out, oname, PLM_T_F32, g.total);
+	if (g.oi == g.S[0].key)
 		plm_usage_die("--out %s would overwrite the key", oname);
 	if (plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv, 0, 0))
-		plm_die("out of memory");
-	plm_val *v = calloc(out.n, sizeof *v);
-	float *vec = malloc((size_t)total * sizeof *vec);
-	if (!v || !vec)
-		plm_die("out of memory");
-	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
-	if (!w)
-		plm_die("%s", err);
+		fail("out of memory");
 
+	g.s = pick_streamed(n, argv + i);
+	for (int a = 0; a < n; a++)
+		if (a != g.s)
+			load_side(&g.S[a], a == 0);
+	if (verbose) {
+		for (int a = 0; a < n; a++)
+			if (a != g.s)
+				plm_warn("holding %s: %zu records (%s)",
+					 g.S[a].path, g.S[a].rows, a ? "key and "
+					 "vector" : "whole records");
+		plm_warn("streaming %s", g.S[g.s].path);
+	}
+
+	g.v = calloc(out.n, sizeof *g.v);
+	g.vec = malloc((size_t)g.total * sizeof *g.vec);
+	if (!g.v || !g.vec)
+		fail("out of memory");
+	if (!(g.w = plm_writer_open(c.output, fmt, &out, err, sizeof err)))
+		fail("%s", err);
 	plm_progress pg;
 	plm_progress_init(&pg, c.progress, "B");
-	plm_keybuf kb = { 0 };
-	enum plm_type kt = A->f[S[0].key].type;
-	uint64_t nrec = 0, nmiss = 0, nout = 0;
-	char shown[SHOW][160];
-	int nshown = 0;
-	const plm_val *row;
-	int rc;
-	while ((rc = plm_recin_next(S[0].in, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR) {
-			plm_writer_abort(w);
-			plm_die("%s", plm_recin_error(S[0].in));
-		}
-		if (rc == PLM_HEADER) {
-			plm_writer_abort(w);
-			die_row(&S[0], "the fields change; one set of fields "
-				"per input");
-		}
-		if (shard_i >= 0 && !plm_shard_keep_val(&sh, &row[shard_i],
-							A->f[shard_i].type))
-			continue;
-		nrec++;
-		plm_key_reset(&kb);
-		if (!row[S[0].key].nil && plm_key_add(&kb, &row[S[0].key], kt))
-			plm_die("out of memory");
-		int miss = -1;          /* first input lacking this key */
-		float *p = vec;
-		for (int a = 0; a < n; a++) {
-			const unsigned char *src = NULL;
-			if (a == 0) {
-				if (!row[S[0].vec].nil)
-					src = (const unsigned char *)row[S[0].vec].s;
-			} else if (kb.n) {
-				uint64_t *r = plm_strmap_get(S[a].map, kb.p, kb.n);
-				if (r) {
-					S[a].used[*r] = 1;
-					if (!S[a].nil[*r])
-						src = S[a].data + *r * S[a].dim *
-						      plm_type_elsize(S[a].type);
-				}
-			}
-			if (src)
-				to_f32(S[a].type, src, S[a].dim, p);
-			else {
-				memset(p, 0, (size_t)S[a].dim * sizeof *p);
-				if (miss < 0)
-					miss = a;
-			}
-			p += S[a].dim;
-		}
-		memcpy(v, row, A->n * sizeof *v);
-		v[oi] = plm_v_bytes(vec, (size_t)total * 4, 1);
-		if (miss >= 0) {
-			if (nmiss++ < SHOW) {
-				char text[100];
-				plm_val_text(&row[S[0].key], kt, text, sizeof text);
-				snprintf(shown[nshown++], sizeof shown[0],
-					 "'%s' (%s%s)", text, miss ? "not in " :
-					 "nil vector in ", S[miss].path);
-			}
-			if (mode == M_ERROR || mode == M_DROP)
-				continue;
-			if (mode == M_NIL)
-				v[oi] = plm_v_nil();
-		}
-		if (plm_writer_row(w, v)) {
-			plm_writer_abort(w);
-			plm_die("%s", plm_writer_error(w));
-		}
-		nout++;
-		if (pg.on)
-			plm_recin_progress(S[0].in, &pg, 0);
-	}
-	plm_recin_progress(S[0].in, &pg, 1);
-	if (nmiss && mode == M_ERROR) {
-		plm_writer_abort(w);
-		char list[SHOW * 170];
+	stream(&pg);
+	rest();
+	if (g.nmiss && g.mode == M_ERROR) {
+		char list[SHOW * 210];
 		size_t l = 0;
-		for (int k = 0; k < nshown; k++)
+		for (uint64_t k = 0; k < g.nmiss && k < SHOW; k++)
 			l += (size_t)snprintf(list + l, sizeof list - l, "%s%s",
-					      k ? ", " : "", shown[k]);
-		plm_die("%" PRIu64 " of %" PRIu64 " records lack a vector: %s%s;"
-			" use --missing drop|nil|zero to go on", nmiss, nrec,
-			list, nmiss > SHOW ? ", ..." : "");
+					      k ? ", " : "", g.shown[k]);
+		fail("%" PRIu64 " of %" PRIu64 " keys lack a vector: %s%s; use "
+		     "--allow-missing drop|zero to go on", g.nmiss, g.nkeys,
+		     list, g.nmiss > SHOW ? ", ..." : "");
 	}
+	plm_writer *w = g.w;
+	g.w = NULL;
 	if (plm_writer_close(w, err, sizeof err))
 		plm_die("%s", err);
-	if (nmiss)
-		plm_warn("%" PRIu64 " of %" PRIu64 " records lacked a vector "
-			 "(first: %s): %s", nmiss, nrec, shown[0],
-			 mode == M_DROP ? "dropped" : mode == M_NIL ?
+	if (g.nmiss)
+		plm_warn("%" PRIu64 " of %" PRIu64 " keys lacked a vector "
+			 "(first: %s): %s", g.nmiss, g.nkeys, g.shown[0],
+			 g.mode == M_DROP ? "dropped" : g.mode == M_NIL ?
 			 "written with a nil vector" : "zero-filled");
-	for (int a = 1; a < n; a++) {
-		uint64_t unused = 0;
-		for (size_t r = 0; r < S[a].rows; r++)
-			unused += !S[a].used[r];
-		if (unused)
-			plm_warn("%s: %" PRIu64 " of %zu records matched no "
-				 "record of %s", S[a].path, unused, S[a].rows,
-				 S[0].path);
-		plm_strmap_free(S[a].map);
-		free(S[a].data);
-		free(S[a].nil);
-		free(S[a].used);
+	for (int a = 0; a < n; a++) {
+		struct side *S = &g.S[a];
+		if (S->in)
+			plm_recin_close(S->in);
+		plm_strmap_free(S->map);
+		free(S->data);
+		free(S->nil);
+		free(S->used);
+		if (a == 0 && a != g.s)
+			plm_rows_free(&S->full);
 	}
-	plm_key_free(&kb);
-	plm_recin_close(S[0].in);
 	plm_schema_free(&out);
-	free(S);
-	free(v);
-	free(vec);
+	free(g.S);
+	free(g.v);
+	free(g.vec);
 	return 0;
 }

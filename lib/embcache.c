@@ -209,7 +209,7 @@ static int cfg_valid(const plm_embcache_cfg *c, char *err, size_t len)
 		bad = "dtype (f16 or f32)";
 	else if (!c->dim || c->dim > (1u << 24))
 		bad = "dim";
-	else if (c->max_len <= 0)
+	else if (c->max_len < 0)
 		bad = "max_len";
 	if (bad)
 		seterr(err, len, "invalid cache setting: %s", bad);
@@ -1070,6 +1070,13 @@ plm_embcache *plm_embcache_open(const char *path, const plm_embcache_cfg *cfg,
 		goto fail;
 	return c;
 fail:
+	/* a refused writer leaves no empty journal behind (unlinked while
+	 * locked, as in close) */
+	if (write && c->jfd >= 0) {
+		struct stat st;
+		if (!fstat(c->jfd, &st) && st.st_size == 0)
+			unlink(c->jpath);
+	}
 	cache_free(c);
 	return NULL;
 }

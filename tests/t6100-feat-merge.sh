@@ -1,6 +1,7 @@
 #!/bin/sh
 # feat-merge: concatenation in argument order, dims announced first,
-# f16/bf16 inputs, missing keys (error, drop, nil, zero), errors.
+# f16/bf16 inputs, which input streams (the largest file, or stdin),
+# missing keys on either side (error, drop, zero, nil), errors.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 body () { grep -v '^#' "$1"; }
@@ -12,14 +13,29 @@ test_expect_success 'setup' '
 	rec-cat -M B.tsv >B.rec
 '
 
-test_expect_success 'A B C: concat in argument order, A order, dims on stderr' '
-	feat-merge -T A.tsv B.rec C.tsv >out 2>err &&
+test_expect_success 'A B C: concat in argument order, dims on stderr; the largest (B.rec) streams, its order' '
+	feat-merge A.tsv B.rec C.tsv -k id --field emb --out emb -T -v >out 2>err &&
+	body out >actual &&
+	printf "id:str\temb:f32[6]\tx:int\n" >expect &&
+	printf "c\t5,6,0.5,0.25,1,0.099975586\t7\na\t1,2,7,8,9,1.5\t5\nb\t3,4,1,1,1,-2\t6\n" >>expect &&
+	test_cmp expect actual &&
+	cat >expect <<-\EOF &&
+	feat-merge: emb: 2 + 3 + 1 = 6
+	feat-merge: holding A.tsv: 3 records (whole records)
+	feat-merge: holding C.tsv: 3 records (key and vector)
+	feat-merge: streaming B.rec
+	EOF
+	test_cmp expect err
+'
+
+test_expect_success 'stdin as A streams: A order; the same records' '
+	feat-merge -T -v - B.rec C.tsv <A.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[6]\tx:int\n" >expect &&
 	printf "a\t1,2,7,8,9,1.5\t5\nb\t3,4,1,1,1,-2\t6\nc\t5,6,0.5,0.25,1,0.099975586\t7\n" >>expect &&
 	test_cmp expect actual &&
-	echo "feat-merge: emb: 2 + 3 + 1 = 6" >expect &&
-	test_cmp expect err
+	grep -q "^feat-merge: streaming stdin" err &&
+	grep -q "^feat-merge: holding B.rec: 3 records (key and vector)" err
 '
 
 test_expect_success 'order of the inputs is the order of the parts' '
@@ -33,44 +49,81 @@ test_expect_success 'order of the inputs is the order of the parts' '
 test_expect_success '--out adds a field, keeps A.emb; -k, -f' '
 	printf "name:str\tv:f32[1]\nb\t9\na\t8\nc\t7\n" >D.tsv &&
 	printf "name:str\tv:f32[1]\na\t1\nb\t2\nc\t3\n" >E.tsv &&
-	feat-merge -T -k name -f v --out both E.tsv D.tsv >out 2>/dev/null &&
+	feat-merge -T -k name -f v --out both - D.tsv <E.tsv >out 2>/dev/null &&
 	body out >actual &&
 	printf "name:str\tv:f32[1]\tboth:f32[2]\na\t1\t1,8\nb\t2\t2,9\nc\t3\t3,7\n" >expect &&
 	test_cmp expect actual
 '
 
-test_expect_success 'a missing key is an error listing it; no output' '
+test_expect_success 'a key missing from any input is an error listing it; no output' '
 	printf "id:str\temb:f32[1]\na\t1\n" >F.tsv &&
 	test_exit 1 feat-merge -o out.rec A.tsv F.tsv 2>err &&
 	cat >expect <<-\EOF &&
 	feat-merge: emb: 2 + 1 = 3
-	feat-merge: 2 of 3 records lack a vector: '"'"'b'"'"' (not in F.tsv), '"'"'c'"'"' (not in F.tsv); use --missing drop|nil|zero to go on
+	feat-merge: 2 of 3 keys lack a vector: '"'"'b'"'"' (not in F.tsv), '"'"'c'"'"' (not in F.tsv); use --allow-missing drop|zero to go on
 	EOF
 	test_cmp expect err &&
+	test_path_is_missing out.rec &&
+	printf "id:str\temb:f32[1]\na\t1\nb\t2\nc\t3\nz\t4\ny\t5\n" >G.tsv &&
+	test_exit 1 feat-merge -o out.rec A.tsv G.tsv 2>err &&
+	echo "feat-merge: 2 of 5 keys lack a vector: '"'"'z'"'"' (not in A.tsv), '"'"'y'"'"' (not in A.tsv); use --allow-missing drop|zero to go on" >expect &&
+	tail -n 1 err >actual && test_cmp expect actual &&
+	test_exit 1 feat-merge -o out.rec - G.tsv <A.tsv 2>err &&
+	sed "s/in A.tsv/in stdin/g" expect >expect2 &&
+	tail -n 1 err >actual && test_cmp expect2 actual &&
 	test_path_is_missing out.rec
 '
 
-test_expect_success '--missing drop|nil|zero, counted on stderr' '
-	feat-merge -T --missing drop A.tsv F.tsv >out 2>err &&
+test_expect_success '--allow-missing drop|zero (and nil), counted on stderr' '
+	feat-merge -T --allow-missing drop A.tsv F.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\n" >expect &&
 	test_cmp expect actual &&
-	grep -q "^feat-merge: 2 of 3 records lacked a vector (first: .b. (not in F.tsv)): dropped" err &&
-	feat-merge -T --missing nil A.tsv F.tsv >out 2>err &&
+	grep -q "^feat-merge: 2 of 3 keys lacked a vector (first: .b. (not in F.tsv)): dropped" err &&
+	feat-merge -T --allow-missing zero A.tsv F.tsv >out 2>err &&
+	body out >actual &&
+	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\nb\t3,4,0\t6\nc\t5,6,0\t7\n" >expect &&
+	test_cmp expect actual &&
+	grep -q "2 of 3 keys lacked a vector .*: zero-filled" err &&
+	feat-merge -T --allow-missing nil A.tsv F.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\nb\t\t6\nc\t\t7\n" >expect &&
-	test_cmp expect actual &&
+	test_cmp expect actual
+'
+
+test_expect_success '--missing is kept as the older spelling' '
 	feat-merge -T --missing zero A.tsv F.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\nb\t3,4,0\t6\nc\t5,6,0\t7\n" >expect &&
 	test_cmp expect actual &&
-	grep -q "zero-filled" err
+	test_exit 1 feat-merge -o out.rec --missing error A.tsv F.tsv 2>err &&
+	test_path_is_missing out.rec
 '
 
-test_expect_success 'unmatched records of a held input are counted' '
-	printf "id:str\temb:f32[1]\na\t1\nb\t2\nc\t3\nz\t4\n" >G.tsv &&
-	feat-merge -T A.tsv G.tsv >out 2>err &&
-	grep -q "^feat-merge: G.tsv: 1 of 4 records matched no record of A.tsv" err
+test_expect_success 'keys the streamed input lacks come last (zero: first input fields nil)' '
+	feat-merge -T --allow-missing zero A.tsv G.tsv >out 2>err &&
+	body out >actual &&
+	printf "id:str\temb:f32[3]\tx:int\n" >expect &&
+	printf "a\t1,2,1\t5\nb\t3,4,2\t6\nc\t5,6,3\t7\nz\t0,0,4\t\ny\t0,0,5\t\n" >>expect &&
+	test_cmp expect actual &&
+	grep -q "2 of 5 keys lacked a vector (first: .z. (not in A.tsv)): zero-filled" err &&
+	feat-merge -T --allow-missing drop A.tsv G.tsv >out 2>/dev/null &&
+	body out >actual &&
+	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\nb\t3,4,2\t6\nc\t5,6,3\t7\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'a held first input keeps its fields; the result does not depend on which streams' '
+	printf "id:str\temb:f32[1]\tpad:str\nb\t20\t%0300d\nq\t30\tx\na\t10\tx\n" 0 >H.tsv &&
+	feat-merge -T -v --allow-missing zero A.tsv H.tsv >out 2>err &&
+	grep -q "^feat-merge: streaming H.tsv" err &&
+	body out | sort >actual &&
+	feat-merge -T --allow-missing zero - H.tsv <A.tsv >out2 2>/dev/null &&
+	body out2 | sort >expect &&
+	test_cmp expect actual &&
+	body out >actual &&
+	printf "id:str\temb:f32[3]\tx:int\nb\t3,4,20\t6\nq\t0,0,30\t\na\t1,2,10\t5\nc\t5,6,0\t7\n" >expect &&
+	test_cmp expect actual
 '
 
 test_expect_success 'dimension problems show before any work' '
@@ -90,10 +143,15 @@ test_expect_success 'dimension problems show before any work' '
 	test_path_is_missing out.rec
 '
 
-test_expect_success 'duplicate key in a held input is an error' '
+test_expect_success 'a duplicate key is an error, held or streamed' '
 	printf "id:str\temb:f32[1]\na\t1\nb\t2\na\t3\n" >dup.tsv &&
-	test_exit 1 feat-merge -o out.rec A.tsv dup.tsv 2>err &&
+	test_exit 1 feat-merge -o out.rec - dup.tsv <A.tsv 2>err &&
 	grep -q "dup.tsv: record 3: duplicate key .a." err &&
+	test_exit 1 feat-merge -o out.rec - A.tsv <dup.tsv 2>err &&
+	grep -q "stdin: record 3: duplicate key .a." err &&
+	printf "id:str\temb:f32[1]\nq\t1\nb\t2\nq\t3\n" >dupq.tsv &&
+	test_exit 1 feat-merge -o out.rec --allow-missing zero - A.tsv <dupq.tsv 2>err &&
+	grep -q "stdin: record 3: duplicate key .q." err &&
 	test_path_is_missing out.rec
 '
 
@@ -113,7 +171,10 @@ test_expect_success 'empty and truncated inputs are errors' '
 test_expect_success 'usage errors' '
 	test_exit 2 feat-merge A.tsv 2>err &&
 	test_exit 2 feat-merge --missing maybe A.tsv B.rec 2>err &&
-	grep -q "want error, drop, nil or zero" err &&
+	grep -q "want error, drop, zero or nil" err &&
+	test_exit 2 feat-merge --allow-missing error A.tsv B.rec 2>err &&
+	grep -q "want drop, zero or nil" err &&
+	test_exit 2 feat-merge --allow-missing drop --missing drop A.tsv B.rec 2>err &&
 	test_exit 2 feat-merge A.tsv - 2>err
 '
 
