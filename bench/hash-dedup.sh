@@ -13,7 +13,8 @@
 #
 # Timed (each under /usr/bin/time -v, the best CPU time of $BENCH_REPS):
 #   hash-dedup big.rec > /dev/null              (records in, records out)
-#   fasta-cat big.fa | hash-dedup > /dev/null   (FASTA in, like seqkit)
+#   hash-dedup big.fa > /dev/null               (FASTA in, like seqkit)
+#   fasta-cat big.fa | hash-dedup > /dev/null   (FASTA through a pipe)
 #   seqkit rmdup -s -P big.fa > /dev/null       (-P: protein, no revcomp)
 # Memory per unique sequence = (peak RSS - peak RSS of rec-cat on the same
 # records, i.e. the stream buffers) / unique sequences.
@@ -102,6 +103,8 @@ run () {
 printf "%-40s %10s %10s %12s\n" "command" "wall" "cpu" "peak RSS"
 run "hash-dedup big.rec" "'$bin/hash-dedup' -q '$rec'"
 t_hd=$cpu; w_hd=$wall; m_hd=$rss
+run "hash-dedup big.fa" "'$bin/hash-dedup' -q '$fa'"
+t_hfa=$cpu; w_hfa=$wall
 run "fasta-cat big.fa | hash-dedup" "'$bin/fasta-cat' '$fa' | '$bin/hash-dedup' -q"
 t_fhd=$cpu; w_fhd=$wall
 run "hash-dedup --expect $uniq big.rec" "'$bin/hash-dedup' -q --expect $uniq '$rec'"
@@ -122,9 +125,10 @@ cmp -s "$dir/ids.plm" "$dir/ids.seqkit" || { echo "bench: survivors differ from 
 echo "survivors: $kept, identical to seqkit rmdup -s ($(cat "$dir/counts.txt" | sed 's/^hash-dedup: //'))"
 
 awk -v a="$t_hd" -v b="$t_fhd" -v s="$t_sk" -v wa="$w_hd" -v wb="$w_fhd" -v ws="$w_sk" \
+    -v f="$t_hfa" -v wf="$w_hfa" \
     -v m="$m_hd" -v me="$m_exp" -v ms="$m_sk" -v m0="$m_base" -v u="$uniq" 'BEGIN {
-	printf "speed, seqkit / hash-dedup: cpu %.2fx (records), %.2fx (FASTA pipeline); wall %.2fx, %.2fx\n",
-		s / a, s / b, ws / wa, ws / wb
+	printf "speed, seqkit / hash-dedup: cpu %.2fx (records), %.2fx (FASTA), %.2fx (FASTA pipeline); wall %.2fx, %.2fx, %.2fx\n",
+		s / a, s / f, s / b, ws / wa, ws / wf, ws / wb
 	printf "peak RSS: hash-dedup %.1f MB, seqkit %.1f MB (%.2fx less)\n", m / 1024, ms / 1024, ms / m
 	printf "memory per unique sequence: %.1f bytes (%.1f with --expect) above the %.1f MB of rec-cat; bound 32\n",
 		(m - m0) * 1024 / u, (me - m0) * 1024 / u, m0 / 1024

@@ -6,6 +6,7 @@
  * the window (gzip via zlib or ISA-L, zstd via libzstd's streaming API).
  * The window is large so that parsers see long runs between refills and
  * plain input costs one read(2) per megabyte. */
+#define _GNU_SOURCE     /* F_SETPIPE_SZ */
 #include "plm/io.h"
 #include "plm/cli.h"
 
@@ -49,6 +50,22 @@ struct plm_in_impl {
 	char *name;
 	char err[512];
 };
+
+/* A pipe's default 64 KiB makes the 1 MiB reads and writes of both ends
+ * wait on each other 16 times per MiB: `fasta-cat | hash-dedup` measured
+ * 25% slower than its two halves.  1 MiB (the unprivileged limit) lets the
+ * two processes overlap.  Either end may widen it; failure (an older
+ * kernel, a limit) changes nothing but speed. */
+static void widen_pipe(int fd, const struct stat *st)
+{
+#ifdef F_SETPIPE_SZ
+	if (S_ISFIFO(st->st_mode) && fcntl(fd, F_GETPIPE_SZ) < (1 << 20))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+#else
+	(void)fd;
+	(void)st;
+#endif
+}
 
 static void in_seterr(plm_in *in, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -240,11 +257,14 @@ plm_in *plm_in_open(const char *path, char *err, size_t errlen)
 		in->impl->fd = fd;
 		in->impl->own_fd = 1;
 	}
-	if (fstat(in->impl->fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		in->impl->raw_size = (uint64_t)st.st_size;
+	if (fstat(in->impl->fd, &st) == 0) {
+		if (S_ISREG(st.st_mode)) {
+			in->impl->raw_size = (uint64_t)st.st_size;
 #ifdef POSIX_FADV_SEQUENTIAL
-		posix_fadvise(in->impl->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+			posix_fadvise(in->impl->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
+		}
+		widen_pipe(in->impl->fd, &st);
 	}
 	if (in_start(in) < 0) {
 		snprintf(err, errlen, "%s", in->impl->err);
@@ -656,8 +676,11 @@ plm_out *plm_out_open(const char *path, char *err, size_t errlen)
 			out_free(o);
 		return NULL;
 	}
+	struct stat st;
 	if (stdout_) {
 		o->fd = 1;
+		if (fstat(1, &st) == 0)
+			widen_pipe(1, &st);
 		return o;
 	}
 	if (out_endsuffix(path, ".gz"))
@@ -680,7 +703,6 @@ plm_out *plm_out_open(const char *path, char *err, size_t errlen)
 	/* A device or FIFO (/dev/null, /dev/stdout, a named pipe) is written
 	 * in place: renaming a temporary file over it would replace the
 	 * device node with a regular file. */
-	struct stat st;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		o->fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (o->fd < 0) {
@@ -690,6 +712,8 @@ plm_out *plm_out_open(const char *path, char *err, size_t errlen)
 			return NULL;
 		}
 		o->direct = 1;
+		if (fstat(o->fd, &st) == 0)
+			widen_pipe(o->fd, &st);
 		return o;
 	}
 	o->tmp = malloc(strlen(path) + sizeof ".tmp.XXXXXX");

@@ -39,14 +39,22 @@ static uint64_t total_size(int n, char **paths)
 
 plm_recin *plm_recin_open(int n, char **paths, char *err, size_t errlen)
 {
+	plm_in *in = plm_in_open(n ? paths[0] : NULL, err, errlen);
+	return in ? plm_recin_from(in, n, paths, err, errlen) : NULL;
+}
+
+plm_recin *plm_recin_from(plm_in *in0, int n, char **paths, char *err,
+			  size_t errlen)
+{
 	plm_recin *r = calloc(1, sizeof *r);
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
+		plm_in_close(in0);
 		return NULL;
 	}
 	r->n = n;
 	r->paths = paths;
-	r->r = plm_reader_open(n ? paths[0] : NULL, err, errlen);
+	r->r = plm_reader_from(in0, err, errlen);
 	/* plm_schema_copy() overwrites its destination (init on failure) */
 	if (!r->r)
 		plm_schema_init(&r->s);

@@ -1,11 +1,16 @@
 /* stream.c — record stream reader and writer, MessagePack and TSV
  * (man 5 plm-stream; the interface is include/plm/stream.h).
  *
- * Reading MessagePack: bytes go from the plm_in window through a guard
- * (below) into a msgpack_unpacker.  Each top-level object is taken with
- * msgpack_unpacker_execute/_data and the unpacker's zone is cleared before
- * the next one, so in steady state nothing is allocated per row: strings
- * and bins point into the unpacker's buffer, the plm_val array is reused.
+ * Reading MessagePack: msgpack-c parses straight out of the plm_in window
+ * (msgpack_unpack over buf[pos..bound)), so bytes are copied once, by
+ * read(2) or the decompressor, and strings and bins point into the window.
+ * The guard (below) scans each new stretch of the window first and records
+ * where the last complete top-level object ends (bound): msgpack-c only
+ * ever sees whole objects, so it never parses a partial one twice, and a
+ * partial one at the end of the window is kept by plm_in_fill (which moves
+ * the unconsumed bytes to the front) until the rest arrives.  One zone,
+ * cleared before each object, holds the array and map slots, so in steady
+ * state nothing is allocated per row; the plm_val array is reused.
  *
  * The guard: msgpack-c allocates an array's or map's element slots as soon
  * as it sees the count, so five hostile bytes (dd ff ff ff ff) would ask
@@ -34,7 +39,6 @@
 
 #define GUARD_DEPTH 24                  /* containers open at once */
 #define GUARD_MAX_ELEMS (1u << 22)      /* element slots per top-level object */
-#define FEED_MAX (1u << 20)
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -331,6 +335,7 @@ typedef struct guard {
 	uint64_t rem[GUARD_DEPTH];      /* elements left per open container */
 	int depth;
 	uint64_t total;                 /* element slots in this object */
+	int top_end;                    /* a top-level object just ended */
 	const char *err;
 } guard;
 
@@ -365,12 +370,13 @@ static void guard_elem(guard *g)
 		g->depth--;
 	}
 	g->total = 0;
+	g->top_end = 1;
 }
 
-/* A complete header in g->hdr: set skip or open a container. */
-static int guard_token(guard *g)
+/* A complete token header h[0..hlen): set skip or open a container. */
+static int guard_token(guard *g, const unsigned char *h)
 {
-	unsigned char c = g->hdr[0];
+	unsigned char c = h[0];
 	uint64_t count = 0, skip = 0;
 	int container = 0;
 
@@ -384,12 +390,12 @@ static int guard_token(guard *g)
 		skip = c & 0x1f;
 	} else {
 		switch (c) {
-		case 0xc4: case 0xd9: skip = g->hdr[1]; break;
-		case 0xc5: case 0xda: skip = be(g->hdr + 1, 2); break;
-		case 0xc6: case 0xdb: skip = be(g->hdr + 1, 4); break;
-		case 0xc7: skip = g->hdr[1] + 1; break;     /* + type byte */
-		case 0xc8: skip = be(g->hdr + 1, 2) + 1; break;
-		case 0xc9: skip = be(g->hdr + 1, 4) + 1; break;
+		case 0xc4: case 0xd9: skip = h[1]; break;
+		case 0xc5: case 0xda: skip = be(h + 1, 2); break;
+		case 0xc6: case 0xdb: skip = be(h + 1, 4); break;
+		case 0xc7: skip = h[1] + 1; break;     /* + type byte */
+		case 0xc8: skip = be(h + 1, 2) + 1; break;
+		case 0xc9: skip = be(h + 1, 4) + 1; break;
 		case 0xca: skip = 4; break;
 		case 0xcb: skip = 8; break;
 		case 0xcc: case 0xd0: skip = 1; break;
@@ -401,10 +407,10 @@ static int guard_token(guard *g)
 		case 0xd6: skip = 5; break;
 		case 0xd7: skip = 9; break;
 		case 0xd8: skip = 17; break;
-		case 0xdc: container = 1, count = be(g->hdr + 1, 2); break;
-		case 0xdd: container = 1, count = be(g->hdr + 1, 4); break;
-		case 0xde: container = 1, count = 2 * be(g->hdr + 1, 2); break;
-		case 0xdf: container = 1, count = 2 * be(g->hdr + 1, 4); break;
+		case 0xdc: container = 1, count = be(h + 1, 2); break;
+		case 0xdd: container = 1, count = be(h + 1, 4); break;
+		case 0xde: container = 1, count = 2 * be(h + 1, 2); break;
+		case 0xdf: container = 1, count = 2 * be(h + 1, 4); break;
 		}
 	}
 	if (!container) {
@@ -430,11 +436,15 @@ static int guard_token(guard *g)
 	return 0;
 }
 
-/* Check p[0..n); returns how many bytes may be fed (n unless g->err). */
-static size_t guard_scan(guard *g, const unsigned char *p, size_t n)
+/* Check p[0..n); returns how many bytes may be parsed (n unless g->err).
+ * *end: the offset just past the last top-level object that ended in
+ * p[0..n), or 0 when none did. */
+static size_t guard_scan(guard *g, const unsigned char *p, size_t n,
+			 size_t *end)
 {
 	size_t i = 0;
 
+	*end = 0;
 	while (i < n) {
 		if (g->skip) {
 			uint64_t take = n - i < g->skip ? n - i : g->skip;
@@ -442,23 +452,34 @@ static size_t guard_scan(guard *g, const unsigned char *p, size_t n)
 			i += (size_t)take;
 			if (!g->skip)
 				guard_elem(g);
-			continue;
-		}
-		size_t start = i;
-		if (g->hlen == 0) {
-			g->hneed = guard_hlen(p[i]);
-			if (!g->hneed) {
-				g->err = "not MessagePack (byte 0xc1)";
-				return i;
+		} else {
+			size_t start = i;
+			const unsigned char *h = g->hdr;
+			if (g->hlen == 0) {
+				g->hneed = guard_hlen(p[i]);
+				if (!g->hneed) {
+					g->err = "not MessagePack (byte 0xc1)";
+					return i;
+				}
+				if (n - i >= g->hneed) {
+					/* the usual case: read it in place */
+					h = p + i;
+					i += g->hneed;
+					g->hlen = g->hneed;
+				}
 			}
+			while (g->hlen < g->hneed && i < n)
+				g->hdr[g->hlen++] = p[i++];
+			if (g->hlen < g->hneed)
+				break;
+			g->hlen = 0;
+			if (guard_token(g, h))
+				return start;
 		}
-		while (g->hlen < g->hneed && i < n)
-			g->hdr[g->hlen++] = p[i++];
-		if (g->hlen < g->hneed)
-			break;
-		g->hlen = 0;
-		if (guard_token(g))
-			return start;
+		if (g->top_end) {
+			g->top_end = 0;
+			*end = i;
+		}
 	}
 	return n;
 }
@@ -483,9 +504,10 @@ struct plm_reader {
 	uint64_t sec_rows;      /* rows so far in this section */
 	uint64_t line;          /* TSV line number */
 	char err[512];
-	/* MessagePack */
-	msgpack_unpacker mp;
-	int mp_init, mp_have;
+	/* MessagePack: buf[pos..bound) of the plm_in window holds whole
+	 * objects, buf[bound..gend) the guarded start of the next one. */
+	msgpack_zone *zone;
+	size_t bound, gend;
 	int hdr_done;           /* the first header has been read */
 	guard g;
 	/* TSV */
@@ -574,31 +596,30 @@ static int mp_next(plm_reader *r, msgpack_object *obj)
 {
 	plm_in *in = r->in;
 
-	if (r->mp_have) {
-		/* Give back what the previous object used: the zone and the
-		 * buffer references, so the buffer can be rewound in place. */
-		msgpack_unpacker_flush_zone(&r->mp);
-		if (r->mp.z)
-			msgpack_unpacker_reset_zone(&r->mp);
-		msgpack_unpacker_reset(&r->mp);
-		r->mp_have = 0;
-	}
 	for (;;) {
-		int rc = msgpack_unpacker_execute(&r->mp);
-		if (rc > 0) {
-			*obj = msgpack_unpacker_data(&r->mp);
-			r->mp_have = 1;
-			return 1;
-		}
-		if (rc < 0)
+		if (in->pos < r->bound) {
+			size_t off = in->pos;
+			msgpack_zone_clear(r->zone);
+			int rc = msgpack_unpack((const char *)in->buf, r->bound,
+						&off, r->zone, obj);
+			if (rc == MSGPACK_UNPACK_SUCCESS ||
+			    rc == MSGPACK_UNPACK_EXTRA_BYTES) {
+				in->pos = off;
+				return 1;
+			}
+			/* CONTINUE cannot happen on a whole object: treat a
+			 * disagreement with the guard as bad data too. */
 			return rfail(r, "record %llu: %s",
 				     (unsigned long long)r->recno + 1,
 				     rc == MSGPACK_UNPACK_NOMEM_ERROR ?
 				     "out of memory" : "bad MessagePack data");
+		}
 		if (r->g.err)
 			return rfail(r, "record %llu: %s",
 				     (unsigned long long)r->recno + 1, r->g.err);
-		if (in->pos >= in->len) {
+		if (r->gend >= in->len) {
+			/* plm_in_fill moves buf[pos..len) to the front */
+			size_t shift = in->pos;
 			ssize_t k = plm_in_fill(in);
 			if (k < 0) {
 				snprintf(r->err, sizeof r->err, "%s",
@@ -606,6 +627,8 @@ static int mp_next(plm_reader *r, msgpack_object *obj)
 				r->state = ST_ERR;
 				return PLM_ERR;
 			}
+			r->bound -= shift;
+			r->gend -= shift;
 			if (k == 0) {
 				if (guard_mid(&r->g) && !r->hdr_done)
 					return rfail(r, "header: truncated input");
@@ -615,15 +638,12 @@ static int mp_next(plm_reader *r, msgpack_object *obj)
 				return 0;
 			}
 		}
-		size_t avail = in->len - in->pos;
-		if (avail > FEED_MAX)
-			avail = FEED_MAX;
-		if (!msgpack_unpacker_reserve_buffer(&r->mp, avail))
-			return rfail(r, "out of memory");
-		size_t ok = guard_scan(&r->g, in->buf + in->pos, avail);
-		memcpy(msgpack_unpacker_buffer(&r->mp), in->buf + in->pos, ok);
-		msgpack_unpacker_buffer_consumed(&r->mp, ok);
-		in->pos += avail;
+		size_t end;
+		size_t ok = guard_scan(&r->g, in->buf + r->gend,
+				       in->len - r->gend, &end);
+		if (end)
+			r->bound = r->gend + end;
+		r->gend += ok;
 	}
 }
 
@@ -1287,11 +1307,12 @@ plm_reader *plm_reader_from(plm_in *in, char *err, size_t errlen)
 	unsigned char c = in->buf[in->pos];
 	r->tsv = !((c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf);
 	if (!r->tsv) {
-		if (!msgpack_unpacker_init(&r->mp, 256 << 10)) {
+		r->bound = r->gend = in->pos;
+		r->zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
+		if (!r->zone) {
 			rfail(r, "out of memory");
 			goto fail;
 		}
-		r->mp_init = 1;
 	}
 	if (read_first_header(r) < 0)
 		goto fail;
@@ -1351,8 +1372,8 @@ void plm_reader_close(plm_reader *r)
 {
 	if (!r)
 		return;
-	if (r->mp_init)
-		msgpack_unpacker_destroy(&r->mp);
+	if (r->zone)
+		msgpack_zone_free(r->zone);
 	if (r->in)
 		plm_in_close(r->in);
 	plm_schema_free(&r->schema);

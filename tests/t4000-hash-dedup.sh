@@ -167,4 +167,45 @@ test_expect_success_if 'command -v seqkit && test -f all.fa' 'same surviving ids
 	test_cmp expect actual
 '
 
+# ---- FASTA input: read directly, records shaped like fasta-cat's --------
+
+test_expect_success 'FASTA input gives what fasta-cat | hash-dedup gives' '
+	printf ">a one\nMKV\n>b\nMK\nL\n>c three\nMKV\n>d\nmkv\n" >s.fa &&
+	hash-dedup -T s.fa >out 2>err &&
+	rows out >actual &&
+	printf "a\tone\tMKV\t3\nb\t\tMKL\t3\nd\t\tmkv\t3\n" >expect &&
+	test_cmp expect actual &&
+	grep -q "^id:str	desc:str	seq:str	len:int$" out &&
+	grep -q "^hash-dedup: 4 in, 3 kept, 1 duplicates" err &&
+	fasta-cat -o s.rec s.fa &&
+	hash-dedup -q -T s.rec >out2 &&
+	rows out2 >actual2 &&
+	test_cmp expect actual2
+'
+
+test_expect_success 'FASTA: several files, gzip, -i, -k id, --write-hashes' '
+	printf ">e\nMKL\n>f\nWWW\n" | gzip >t.fa.gz &&
+	hash-dedup -q -i -T --write-hashes fh.txt s.fa t.fa.gz >out &&
+	rows out | cut -f1 >actual &&
+	printf "a\nb\nf\n" >expect &&
+	test_cmp expect actual &&
+	test $(wc -l <fh.txt) -eq 3 &&
+	hash-dedup -q -T -k id s.fa s.fa >out &&
+	test $(rows out | wc -l) -eq 4
+'
+
+test_expect_success 'FASTA then a record stream: exit 1, no output file' '
+	test_exit 1 hash-dedup -o o.rec s.fa s.rec 2>err &&
+	grep -q "s.rec: not FASTA" err &&
+	test_path_is_missing o.rec
+'
+
+test_expect_success 'FASTA: -k len is not a sequence; bad FASTA is an error' '
+	test_exit 1 hash-dedup -o o.rec -k len s.fa 2>err &&
+	grep -q "field .len. is int" err &&
+	printf ">a\nMKV\n>b\nMKV\n@q\n" >bad.fa &&
+	test_exit 1 hash-dedup -q -o o.rec s.fa bad.fa 2>err &&
+	test_path_is_missing o.rec
+'
+
 test_done

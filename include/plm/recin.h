@@ -22,6 +22,11 @@ typedef struct plm_recin plm_recin;
 /* Opens paths[0] (n == 0: stdin) and reads its header.  NULL + err on
  * failure (message as plm_reader_open's). */
 plm_recin *plm_recin_open(int n, char **paths, char *err, size_t errlen);
+/* The same with paths[0] (or stdin when n == 0) already opened as in0,
+ * e.g. after peeking at its first bytes; in0 is taken over (closed on
+ * failure too). */
+plm_recin *plm_recin_from(plm_in *in0, int n, char **paths, char *err,
+			  size_t errlen);
 /* PLM_ROW, PLM_HEADER (fields changed: see plm_recin_schema), PLM_EOF
  * (every file ended cleanly) or PLM_ERR (plm_recin_error). */
 int plm_recin_next(plm_recin *r, const plm_val **row);
