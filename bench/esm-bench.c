@@ -4,11 +4,18 @@
  *
  *   cc -O2 -Iinclude -Ilib bench/esm-bench.c build/libplm.a -lopenblas ...
  *   esm-bench [-t THREADS] [-e ENGINE_THREADS] [-n SEQS] [-l LEN] [-r REPS]
- *             [8M|35M|150M|650M]
+ *             [-f LENGTHS] [8M|35M|150M|650M]
  *
  * Reports GFLOP/s of the whole forward (linear layers + attention, the
  * FLOPs of a dense implementation; the LM head is not run) and the rate
- * sgemm reaches on the same four linear-layer shapes. */
+ * sgemm reaches on the same four linear-layer shapes, by wall clock and by
+ * process CPU time (threads x wall when the machine is idle: on a loaded
+ * machine the CPU figure is the steadier one, though it also counts the
+ * spinning of waiting threads).
+ *
+ * -f LENGTHS: sequence lengths, one a line (truncated to 1022), batched
+ * as esm-embed does: sorted by length, batches of at most 4096 tokens;
+ * the sgemm shapes are then timed at 4096 rows. */
 #include "esm_impl.h"
 
 #include <cblas.h>
@@ -23,6 +30,19 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int by_len(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
 }
 
 static uint64_t rng = 88172645463325252ull;
@@ -83,6 +103,8 @@ static plm_esm *random_model(int N, int H, int heads, int F)
 	return m;
 }
 
+static double gemm_cpu;   /* CPU seconds per call, summed over shapes */
+
 /* Seconds per call of a row-major X[T,k] W[n,k]^T sgemm. */
 static double time_gemm(int T, int n, int k, int reps)
 {
@@ -94,11 +116,12 @@ static double time_gemm(int T, int n, int k, int reps)
 		b[i] = frand();
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n, k, 1, a, k,
 		    b, k, 0, c, n);
-	double t0 = now();
+	double t0 = now(), c0 = cpu();
 	for (int r = 0; r < reps; r++)
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n, k, 1,
 			    a, k, b, k, 0, c, n);
 	double t = (now() - t0) / reps;
+	gemm_cpu += (cpu() - c0) / reps;
 	free(a);
 	free(b);
 	free(c);
@@ -108,7 +131,7 @@ static double time_gemm(int T, int n, int k, int reps)
 int main(int argc, char **argv)
 {
 	int threads = 2, nseq = 8, len = 254, reps = 3, ethreads = 0;
-	const char *shape = "35M";
+	const char *shape = "35M", *lfile = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-t") && i + 1 < argc)
 			threads = atoi(argv[++i]);
@@ -120,6 +143,8 @@ int main(int argc, char **argv)
 			ethreads = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "-r") && i + 1 < argc)
 			reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "-f") && i + 1 < argc)
+			lfile = argv[++i];
 		else
 			shape = argv[i];
 	}
@@ -137,54 +162,111 @@ int main(int argc, char **argv)
 		fprintf(stderr, "esm-bench: unknown shape %s\n", shape);
 		return 2;
 	}
+	/* The sequence lengths (residues), sorted when read from a file. */
+	size_t *lens = NULL, nl = 0, cap = 0;
+	if (lfile) {
+		FILE *f = fopen(lfile, "r");
+		long v;
+		if (!f) {
+			perror(lfile);
+			return 1;
+		}
+		while (fscanf(f, "%ld", &v) == 1) {
+			if (nl == cap)
+				lens = realloc(lens, (cap = cap * 2 + 64) * sizeof *lens);
+			lens[nl++] = v < 1 ? 1 : v > 1022 ? 1022 : (size_t)v;
+		}
+		fclose(f);
+		qsort(lens, nl, sizeof *lens, by_len);
+	} else {
+		lens = malloc((size_t)nseq * sizeof *lens);
+		for (nl = 0; nl < (size_t)nseq; nl++)
+			lens[nl] = (size_t)len;
+	}
+	size_t T = 0, budget;
+	for (size_t s = 0; s < nl; s++)
+		T += lens[s] + 2;
+	budget = lfile ? 4096 : T;
 	plm_esm *m = random_model(N, H, heads, F);
-	size_t T = (size_t)nseq * (len + 2);
 	char err[256];
 	/* -e: the engine's own threads, when they should differ from the
 	 * BLAS threads (an experiment: the API sets both). */
-	plm_esm_ctx *c = plm_esm_ctx_new(m, T, ethreads ? ethreads : threads,
+	plm_esm_ctx *c = plm_esm_ctx_new(m, budget, ethreads ? ethreads : threads,
 					 err, sizeof err);
 	if (!c) {
 		fprintf(stderr, "esm-bench: %s\n", err);
 		return 1;
 	}
 	openblas_set_num_threads(threads);
-	int32_t **ids = malloc(nseq * sizeof *ids);
-	size_t *nt = malloc(nseq * sizeof *nt);
-	for (int s = 0; s < nseq; s++) {
-		ids[s] = malloc((len + 2) * sizeof **ids);
+	int32_t **ids = malloc(nl * sizeof *ids);
+	size_t *nt = malloc(nl * sizeof *nt);
+	double lin = 0, att = 0;
+	for (size_t s = 0; s < nl; s++) {
+		size_t l = lens[s];
+		ids[s] = malloc((l + 2) * sizeof **ids);
 		ids[s][0] = 0;
-		for (int i = 1; i <= len; i++)
+		for (size_t i = 1; i <= l; i++)
 			ids[s][i] = 4 + (int)((frand() + 0.5f) * 20) % 20;
-		ids[s][len + 1] = 2;
-		nt[s] = len + 2;
+		ids[s][l + 1] = 2;
+		nt[s] = l + 2;
+		lin += 2.0 * nt[s] * N * (4.0 * H * H + 2.0 * H * F);
+		att += 4.0 * (double)nt[s] * nt[s] * H * N;
 	}
-	float *out = malloc((size_t)nseq * H * sizeof *out);
+	float *out = malloc(nl * H * sizeof *out);
 	plm_esm_out o = { .layer = -1, .pool = PLM_ESM_POOL_MEAN, .out = out };
-	plm_esm_forward_ids(c, nseq, (const int32_t *const *)ids, nt, &o);
-	double t0 = now();
-	for (int r = 0; r < reps; r++)
-		if (plm_esm_forward_ids(c, nseq, (const int32_t *const *)ids, nt, &o)) {
-			fprintf(stderr, "esm-bench: %s\n", plm_esm_error(c));
-			return 1;
+	double tf = 0, cf = 0;
+	for (int r = -1; r < reps; r++) {
+		double t0 = now(), c0 = cpu();
+		for (size_t s0 = 0, s1; s0 < nl; s0 = s1) {
+			size_t tok = 0;
+			for (s1 = s0; s1 < nl && tok + nt[s1] <= budget; s1++)
+				tok += nt[s1];
+			if (plm_esm_forward_ids(c, s1 - s0,
+						(const int32_t *const *)ids + s0,
+						nt + s0, &o)) {
+				fprintf(stderr, "esm-bench: %s\n", plm_esm_error(c));
+				return 1;
+			}
+			if (r < 0 && lfile)
+				break;     /* warm-up: one batch is enough */
 		}
-	double tf = (now() - t0) / reps;
-	double Lt = len + 2;
-	double lin = 2.0 * T * N * (4.0 * H * H + 2.0 * H * F);
-	double att = 4.0 * nseq * Lt * Lt * H * N;
-	double tg = N * (time_gemm((int)T, 3 * H, H, reps) +
-			 time_gemm((int)T, H, H, reps) +
-			 time_gemm((int)T, F, H, reps) +
-			 time_gemm((int)T, H, F, reps));
-	printf("shape %s (N %d, H %d, heads %d, F %d), %d x %d residues, "
-	       "T %zu, %d threads, core %s\n", shape, N, H, heads, F, nseq,
-	       len, T, threads, plm_blas_core());
+		if (r >= 0)    /* the first run warms up */
+			tf += now() - t0, cf += cpu() - c0;
+	}
+	tf /= reps;
+	cf /= reps;
+	size_t Tg = lfile ? budget : T;
+	double tg = N * (time_gemm((int)Tg, 3 * H, H, reps) +
+			 time_gemm((int)Tg, H, H, reps) +
+			 time_gemm((int)Tg, F, H, reps) +
+			 time_gemm((int)Tg, H, F, reps));
+	double linG = 2.0 * Tg * N * (4.0 * H * H + 2.0 * H * F);
+	double cg = N * gemm_cpu;
+	double la[3] = { 0 };
+	FILE *lf = fopen("/proc/loadavg", "r");
+	if (lf) {
+		if (fscanf(lf, "%lf %lf %lf", &la[0], &la[1], &la[2]) != 3)
+			la[0] = -1;
+		fclose(lf);
+	}
+	if (lfile)
+		printf("shape %s (N %d, H %d, heads %d, F %d), %zu sequences from "
+		       "%s, %zu tokens, batches of <= %zu, %d threads, core %s, "
+		       "load %.2f\n", shape, N, H, heads, F, nl, lfile, T, budget,
+		       threads, plm_blas_core(), la[0]);
+	else
+		printf("shape %s (N %d, H %d, heads %d, F %d), %d x %d residues, "
+		       "T %zu, %d threads, core %s, load %.2f\n", shape, N, H,
+		       heads, F, nseq, len, T, threads, plm_blas_core(), la[0]);
 	printf("forward  %.3f s  %.1f GFLOP/s (linear %.1f + attention %.1f "
-	       "GFLOP)  %.0f tokens/s\n", tf, (lin + att) / tf * 1e-9,
-	       lin * 1e-9, att * 1e-9, T / tf);
-	printf("sgemm    %.3f s  %.1f GFLOP/s on the linear shapes\n", tg,
-	       lin / tg * 1e-9);
-	printf("ratio    %.0f%% of the sgemm rate\n",
-	       100.0 * ((lin + att) / tf) / (lin / tg));
+	       "GFLOP)  %.0f tokens/s;  cpu %.3f s: %.1f GFLOP/cpu-s\n", tf,
+	       (lin + att) / tf * 1e-9, lin * 1e-9, att * 1e-9, T / tf, cf,
+	       (lin + att) / cf * 1e-9);
+	printf("sgemm    %.3f s  %.1f GFLOP/s on the linear shapes (T %zu);  "
+	       "%.1f GFLOP/cpu-s\n", tg, linG / tg * 1e-9, Tg,
+	       linG / cg * 1e-9);
+	printf("ratio    %.0f%% of the sgemm rate (wall), %.0f%% (cpu)\n",
+	       100.0 * ((lin + att) / tf) / (linG / tg),
+	       100.0 * ((lin + att) / cf) / (linG / cg));
 	return 0;
 }

@@ -4,9 +4,10 @@
  * The batch's tokens are concatenated into T rows.  Per layer (EsmLayer):
  *
  *   xn  = LayerNorm(x)                         attention.LayerNorm
- *   qkv = xn Wqkv^T + bqkv                     attention.self.{query,key,value}
- *   q  *= hd^-1/2; q, k = rotary(q, k)          per sequence positions 0..L-1
- *   a   = softmax(q k^T) v                     per sequence and head
+ *   qkv = xn Wqkv^T                            attention.self.{query,key,value}
+ *   a   = softmax(q k^T) v                     per sequence and head, fused
+ *         (esm_attn.h): q, k, v get their bias there, q *= hd^-1/2,
+ *         q, k = rotary(q, k) at positions 0..L-1 of the sequence
  *   x  += a Wo^T + bo                          attention.output.dense
  *   xn  = LayerNorm(x)                         LayerNorm
  *   f   = gelu(xn W1^T + b1)                   intermediate.dense
@@ -32,8 +33,8 @@ struct plm_esm_ctx {
 	float *qkv;                 /* [T, 3H] q | k | v per row */
 	float *att;                 /* [T, H] attention context */
 	float *ffn;                 /* [T, F] */
-	float *scores;              /* [nscores] blocks of q k^T */
-	size_t nscores;
+	float *scratch;             /* attention: per thread, nscratch floats */
+	size_t nscratch;
 	esm_pool *pool;             /* element-wise steps */
 	int32_t *pos;               /* [T] position of each row in its sequence */
 	float *rope;                /* per distinct inv_freq: cos [T, hd/2],
@@ -58,36 +59,6 @@ static int fail(plm_esm_ctx *c, const char *fmt, ...)
 
 /* ---- kernels (row ranges, so that they can be split across threads) ---- */
 
-/* qkv rows [lo, hi): add the bias, scale q by hd^-1/2, rotate q and k
- * (rotate_half: dims i and i + hd/2 pair up at frequency i). */
-static void qkv_rotary(float *qkv, const float *bqkv, size_t lo, size_t hi,
-		       int H, int heads, int hd, const float *cosv,
-		       const float *sinv, const int32_t *pos)
-{
-	const int h2 = hd / 2;
-	const float scale = 1.0f / sqrtf((float)hd);
-	for (size_t r = lo; r < hi; r++) {
-		float *q = qkv + r * 3 * (size_t)H, *k = q + H;
-		const float *cs = cosv + (size_t)pos[r] * h2;
-		const float *sn = sinv + (size_t)pos[r] * h2;
-		for (int i = 0; i < 3 * H; i++)
-			q[i] += bqkv[i];
-		for (int i = 0; i < H; i++)
-			q[i] *= scale;
-		for (int h = 0; h < heads; h++) {
-			float *qh = q + h * hd, *kh = k + h * hd;
-			for (int i = 0; i < h2; i++) {
-				float q1 = qh[i], q2 = qh[i + h2];
-				float k1 = kh[i], k2 = kh[i + h2];
-				qh[i] = q1 * cs[i] - q2 * sn[i];
-				qh[i + h2] = q2 * cs[i] + q1 * sn[i];
-				kh[i] = k1 * cs[i] - k2 * sn[i];
-				kh[i + h2] = k2 * cs[i] + k1 * sn[i];
-			}
-		}
-	}
-}
-
 /* ---- row-parallel jobs for the pool ---- */
 
 typedef struct {
@@ -95,9 +66,6 @@ typedef struct {
 	const float *in, *w, *b;
 	int n;
 	float eps;
-	const float *cs, *sn;
-	const int32_t *pos;
-	int heads, hd;
 } job;
 
 static void job_layernorm(void *v, size_t lo, size_t hi)
@@ -117,20 +85,6 @@ static void job_add_bias(void *v, size_t lo, size_t hi)
 {
 	job *j = v;
 	plm_esmk_add_bias(j->x + lo * (size_t)j->n, j->b, hi - lo, j->n);
-}
-
-static void job_softmax(void *v, size_t lo, size_t hi)
-{
-	job *j = v;
-	plm_esmk_softmax(j->x + lo * (size_t)j->n, hi - lo, (size_t)j->n,
-			 (size_t)j->n);
-}
-
-static void job_rotary(void *v, size_t lo, size_t hi)
-{
-	job *j = v;
-	qkv_rotary(j->x, j->b, lo, hi, j->n, j->heads, j->hd, j->cs, j->sn,
-		   j->pos);
 }
 
 /* Rows per thread below which a step runs on the caller alone. */
@@ -207,17 +161,17 @@ plm_esm_ctx *plm_esm_ctx_new(const plm_esm *m, size_t max_tokens,
 	c->qkv = malloc(3 * T * H * sizeof(float));
 	c->att = malloc(T * H * sizeof(float));
 	c->ffn = malloc(T * F * sizeof(float));
-	/* Scores: whole L x L blocks up to PLM_ESM_SCORES floats, else
-	 * blocks of at least PLM_ESM_QBLOCK query rows. */
-	c->nscores = T * T < PLM_ESM_SCORES ? T * T : PLM_ESM_SCORES;
-	if (c->nscores < PLM_ESM_QBLOCK * T)
-		c->nscores = PLM_ESM_QBLOCK * T;
-	c->scores = malloc(c->nscores * sizeof(float));
 	c->pos = malloc(T * sizeof *c->pos);
 	c->pool = plm_esmp_new(nthreads > 0 ? nthreads : openblas_get_num_threads());
+	/* Attention scratch: k, v of one head packed, plus a few rows. */
+	if (c->pool) {
+		c->nscratch = (plm_esmk_attn_scratch(T, cf->head_dim) + 15) / 16 * 16;
+		c->scratch = aligned_alloc(64, (size_t)plm_esmp_threads(c->pool) *
+					   c->nscratch * sizeof(float));
+	}
 	c->rope = malloc((size_t)nrope * 2 * T * h2 * sizeof(float));
 	c->ids = malloc(T * sizeof *c->ids);
-	if (!c->x || !c->xn || !c->qkv || !c->att || !c->ffn || !c->scores ||
+	if (!c->x || !c->xn || !c->qkv || !c->att || !c->ffn || !c->scratch ||
 	    !c->rope || !c->ids || !c->pos || !c->pool)
 		goto oom;
 	/* cos/sin in double from the (float32) inv_freq, as transformers
@@ -254,7 +208,7 @@ void plm_esm_ctx_free(plm_esm_ctx *c)
 	free(c->qkv);
 	free(c->att);
 	free(c->ffn);
-	free(c->scores);
+	free(c->scratch);
 	free(c->rope);
 	free(c->rope_of);
 	free(c->ids);
@@ -306,57 +260,63 @@ static void embed(plm_esm_ctx *c, size_t n)
 		layernorm(c, c->x, c->x, m->emb_ln_w, m->emb_ln_b, c->off[n]);
 }
 
-/* softmax(q k^T) v per sequence and head.  The score blocks of several
- * heads (or row blocks of one head, for long sequences) are gathered in
- * c->scores so that one parallel softmax serves them all. */
-static void attention(plm_esm_ctx *c, size_t n)
+/* Attention over the batch, split across threads by work: unit u of
+ * [0, heads * sum L^2) belongs to sequence s, head h, query row i when
+ * u - base(s) lies in [(h L + i) L, (h L + i + 1) L), base(s) = heads *
+ * sum of the earlier L^2; a thread takes the rows whose first unit falls
+ * in its range. */
+typedef struct {
+	plm_esm_ctx *c;
+	size_t n;
+	const float *bqkv, *cs, *sn;
+} attn_job;
+
+static size_t ceil_div(size_t a, size_t b)
 {
+	return (a + b - 1) / b;
+}
+
+static void job_attention(void *v, size_t lo, size_t hi, int part)
+{
+	const attn_job *j = v;
+	plm_esm_ctx *c = j->c;
 	const plm_esm_config *cf = &c->m->cfg;
-	const int H = cf->hidden, hd = cf->head_dim, H3 = 3 * H;
-	for (size_t s = 0; s < n; s++) {
+	const size_t heads = (size_t)cf->heads, H = (size_t)cf->hidden;
+	float *ws = c->scratch + (size_t)part * c->nscratch;
+	size_t base = 0;
+	for (size_t s = 0; s < j->n && base < hi; s++) {
 		const size_t r0 = c->off[s], L = c->off[s + 1] - r0;
-		const float *q = c->qkv + r0 * H3, *k = q + H, *v = q + 2 * H;
-		float *a = c->att + r0 * H;
-		const size_t qb = c->nscores / L < L ? c->nscores / L : L;
-		const size_t nblk = (L + qb - 1) / qb;
-		const size_t npieces = (size_t)cf->heads * nblk;
-		for (size_t p0 = 0; p0 < npieces;) {
-			/* Pieces p0.. (head p / nblk, rows from (p % nblk) * qb)
-			 * while they fit. */
-			size_t p1 = p0, rows = 0;
-			while (p1 < npieces) {
-				size_t i0 = p1 % nblk * qb;
-				size_t r = L - i0 < qb ? L - i0 : qb;
-				if ((rows + r) * L > c->nscores)
-					break;
-				rows += r;
-				p1++;
+		const size_t end = base + heads * L * L;
+		if (end > lo) {
+			size_t f0 = ceil_div((lo > base ? lo : base) - base, L);
+			size_t f1 = ceil_div((hi < end ? hi : end) - base, L);
+			plm_esmk_attn a = {
+				.qkv = c->qkv + r0 * 3 * H, .bqkv = j->bqkv,
+				.cs = j->cs, .sn = j->sn, .out = c->att + r0 * H,
+				.L = L, .H = (int)H, .hd = cf->head_dim,
+			};
+			for (size_t f = f0; f < f1;) {
+				size_t h = f / L, i0 = f % L;
+				size_t i1 = f1 - h * L < L ? f1 - h * L : L;
+				plm_esmk_attention(&a, (int)h, i0, i1, ws);
+				f = (h + 1) * L;
 			}
-			float *sc = c->scores;
-			for (size_t p = p0; p < p1; p++) {
-				size_t h = p / nblk, i0 = p % nblk * qb;
-				size_t r = L - i0 < qb ? L - i0 : qb;
-				cblas_sgemm(CblasRowMajor, CblasNoTrans,
-					    CblasTrans, (int)r, (int)L, hd, 1.0f,
-					    q + i0 * H3 + h * hd, H3, k + h * hd,
-					    H3, 0.0f, sc, (int)L);
-				sc += r * L;
-			}
-			job j = { .x = c->scores, .n = (int)L };
-			plm_esmp_run(c->pool, job_softmax, &j, rows, grain((int)L));
-			sc = c->scores;
-			for (size_t p = p0; p < p1; p++) {
-				size_t h = p / nblk, i0 = p % nblk * qb;
-				size_t r = L - i0 < qb ? L - i0 : qb;
-				cblas_sgemm(CblasRowMajor, CblasNoTrans,
-					    CblasNoTrans, (int)r, hd, (int)L,
-					    1.0f, sc, (int)L, v + h * hd, H3,
-					    0.0f, a + i0 * H + h * hd, H);
-				sc += r * L;
-			}
-			p0 = p1;
 		}
+		base = end;
 	}
+}
+
+static void attention(plm_esm_ctx *c, size_t n, const float *bqkv,
+		      const float *cs, const float *sn)
+{
+	const size_t heads = (size_t)c->m->cfg.heads;
+	size_t units = 0;
+	for (size_t s = 0; s < n; s++) {
+		size_t L = c->off[s + 1] - c->off[s];
+		units += heads * L * L;
+	}
+	attn_job j = { .c = c, .n = n, .bqkv = bqkv, .cs = cs, .sn = sn };
+	plm_esmp_run_idx(c->pool, job_attention, &j, units, 1 << 16);
 }
 
 static void layer_forward(plm_esm_ctx *c, size_t n, int l)
@@ -369,11 +329,7 @@ static void layer_forward(plm_esm_ctx *c, size_t n, int l)
 
 	layernorm(c, c->xn, c->x, w->ln1_w, w->ln1_b, T);
 	linear(c->qkv, c->xn, w->wqkv, T, 3 * H, H, 0);
-	job j = { .x = c->qkv, .b = w->bqkv, .n = H, .heads = cf->heads,
-		  .hd = cf->head_dim, .cs = cs, .sn = cs + c->max_tokens * h2,
-		  .pos = c->pos };
-	plm_esmp_run(c->pool, job_rotary, &j, T, grain(3 * H));
-	attention(c, n);
+	attention(c, n, w->bqkv, cs, cs + c->max_tokens * h2);
 	add_bias(c, c->x, w->bo, T, H);
 	linear(c->x, c->att, w->wo, T, H, H, 1);
 

@@ -57,6 +57,29 @@ void plm_esmk_bias_gelu(float *x, const float *b, size_t rows, int n);
 /* Row-wise softmax of s[rows, n], row stride ld. */
 void plm_esmk_softmax(float *s, size_t rows, size_t n, size_t ld);
 
+/* Fused attention of one sequence (flash-attention style): for query rows
+ * [i0, i1) of head h, softmax(q k^T) v with q, k, v taken from the raw
+ * q|k|v GEMM output (bias not yet added): the bias, the 1/sqrt(hd) scale of
+ * q and the rotary embedding are applied on the way in.  Keys go in blocks
+ * of PLM_ESMK_KBLOCK with an online softmax, so no score matrix is ever
+ * kept beyond a few query rows by one block.  Each row's arithmetic
+ * depends only on that row, the sequence and the head (not on i0, i1 or
+ * the batch), so results are batch invariant. */
+#define PLM_ESMK_KBLOCK 512
+typedef struct plm_esmk_attn {
+	const float *qkv;           /* [L, 3H] the sequence's rows, no bias */
+	const float *bqkv;          /* [3H] */
+	const float *cs, *sn;       /* [>= L, hd/2] rotary cos/sin by position */
+	float *out;                 /* [L, H] the context rows */
+	size_t L;
+	int H, hd;
+} plm_esmk_attn;
+/* Floats of scratch plm_esmk_attention needs for sequences of at most L
+ * tokens and head size hd (64-byte aligned). */
+size_t plm_esmk_attn_scratch(size_t L, int hd);
+void plm_esmk_attention(const plm_esmk_attn *a, int h, size_t i0, size_t i1,
+			float *scratch);
+
 /* esm_pool.c: fork-join over rows for the element-wise steps. */
 typedef struct esm_pool esm_pool;
 esm_pool *plm_esmp_new(int nthreads);
@@ -65,5 +88,10 @@ void plm_esmp_free(esm_pool *p);
  * part 0); n < 2 * grain runs on the caller alone. */
 void plm_esmp_run(esm_pool *p, void (*fn)(void *, size_t, size_t), void *arg,
 		  size_t n, size_t grain);
+/* The same, fn also getting the part's index (0 .. threads - 1), e.g. for
+ * per-thread scratch. */
+void plm_esmp_run_idx(esm_pool *p, void (*fn)(void *, size_t, size_t, int),
+		      void *arg, size_t n, size_t grain);
+int plm_esmp_threads(const esm_pool *p);
 
 #endif

@@ -1,5 +1,6 @@
 /* esm_kernels.c — the element-wise steps of the ESM-2 forward pass:
- * LayerNorm, bias, bias + erf GELU, softmax.
+ * LayerNorm, bias, bias + erf GELU, softmax, and the fused attention
+ * (esm_attn.h).
  *
  * The bodies (esm_kernels.h) use GCC/Clang vector extensions (16 floats),
  * so they are vectorised whatever the optimisation level.  They are
@@ -27,6 +28,13 @@ typedef float vh __attribute__((vector_size(W / 2 * 4)));
 
 #define K(name) name##_base
 #include "esm_kernels.h"
+#define AT_R 2
+#define AT_NV 1
+#define AT_DT 1
+#include "esm_attn.h"
+#undef AT_R
+#undef AT_NV
+#undef AT_DT
 #undef K
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -35,6 +43,14 @@ typedef float vh __attribute__((vector_size(W / 2 * 4)));
 #pragma GCC target("avx2,fma")
 #define K(name) name##_avx2
 #include "esm_kernels.h"
+/* 16 ymm registers: 4 x 1 vectors of 2 ymm each */
+#define AT_R 4
+#define AT_NV 1
+#define AT_DT 1
+#include "esm_attn.h"
+#undef AT_R
+#undef AT_NV
+#undef AT_DT
 #undef K
 #pragma GCC pop_options
 
@@ -42,6 +58,14 @@ typedef float vh __attribute__((vector_size(W / 2 * 4)));
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")
 #define K(name) name##_avx512
 #include "esm_kernels.h"
+/* 32 zmm registers: 16 accumulators, operands, broadcasts */
+#define AT_R 8
+#define AT_NV 2
+#define AT_DT 2
+#include "esm_attn.h"
+#undef AT_R
+#undef AT_NV
+#undef AT_DT
 #undef K
 #pragma GCC pop_options
 #endif
@@ -52,6 +76,7 @@ static struct {
 	void (*add_bias)(float *, const float *, size_t, int);
 	void (*bias_gelu)(float *, const float *, size_t, int);
 	void (*softmax)(float *, size_t, size_t, size_t);
+	void (*attention)(const plm_esmk_attn *, int, size_t, size_t, float *);
 } kern;
 static pthread_once_t kern_once = PTHREAD_ONCE_INIT;
 
@@ -60,6 +85,7 @@ static pthread_once_t kern_once = PTHREAD_ONCE_INIT;
 	kern.add_bias = add_bias_##isa; \
 	kern.bias_gelu = bias_gelu_##isa; \
 	kern.softmax = softmax_##isa; \
+	kern.attention = attention_##isa; \
 } while (0)
 
 static void kern_init(void)
@@ -125,4 +151,20 @@ void plm_esmk_bias_gelu(float *x, const float *b, size_t rows, int n)
 void plm_esmk_softmax(float *s, size_t rows, size_t n, size_t ld)
 {
 	kern.softmax(s, rows, n, ld);
+}
+
+/* The largest tile (AT_R 8) for every instruction set, 64 floats of
+ * slack for alignment. */
+size_t plm_esmk_attn_scratch(size_t L, int hd)
+{
+	const size_t Lp = (L + W - 1) / W * W;
+	const size_t bk = Lp < PLM_ESMK_KBLOCK ? Lp : PLM_ESMK_KBLOCK;
+	return 2 * (size_t)hd * (Lp + W) + 8 * ((size_t)hd * W + bk + (size_t)hd) +
+	       64;
+}
+
+void plm_esmk_attention(const plm_esmk_attn *a, int h, size_t i0, size_t i1,
+			float *scratch)
+{
+	kern.attention(a, h, i0, i1, scratch);
 }

@@ -25,6 +25,7 @@ struct esm_pool {
 	atomic_int pending;              /* workers still running the job */
 	atomic_int quit;
 	void (*fn)(void *, size_t, size_t);
+	void (*fni)(void *, size_t, size_t, int);
 	void *arg;
 	size_t len;
 };
@@ -68,8 +69,12 @@ static void *worker(void *v)
 		seen = g;
 		size_t lo, hi;
 		part(p, idx, &lo, &hi);
-		if (lo < hi)
-			p->fn(p->arg, lo, hi);
+		if (lo < hi) {
+			if (p->fni)
+				p->fni(p->arg, lo, hi, idx);
+			else
+				p->fn(p->arg, lo, hi);
+		}
 		atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
 	}
 }
@@ -118,6 +123,27 @@ void plm_esmp_free(esm_pool *p)
 	free(p);
 }
 
+/* Starts the workers on the current job and runs part 0 on the caller. */
+static void fork_join(esm_pool *p, size_t n)
+{
+	p->len = n;
+	atomic_store(&p->pending, p->n - 1);
+	pthread_mutex_lock(&p->mu);
+	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+	pthread_cond_broadcast(&p->wake);
+	pthread_mutex_unlock(&p->mu);
+	size_t lo, hi;
+	part(p, 0, &lo, &hi);
+	if (p->fni)
+		p->fni(p->arg, lo, hi, 0);
+	else
+		p->fn(p->arg, lo, hi);
+	int spins = 0;
+	while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0)
+		if (++spins % 64 == 0)
+			sched_yield();
+}
+
 void plm_esmp_run(esm_pool *p, void (*fn)(void *, size_t, size_t), void *arg,
 		  size_t n, size_t grain)
 {
@@ -128,18 +154,26 @@ void plm_esmp_run(esm_pool *p, void (*fn)(void *, size_t, size_t), void *arg,
 		return;
 	}
 	p->fn = fn;
+	p->fni = NULL;
 	p->arg = arg;
-	p->len = n;
-	atomic_store(&p->pending, p->n - 1);
-	pthread_mutex_lock(&p->mu);
-	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
-	pthread_cond_broadcast(&p->wake);
-	pthread_mutex_unlock(&p->mu);
-	size_t lo, hi;
-	part(p, 0, &lo, &hi);
-	fn(arg, lo, hi);
-	int spins = 0;
-	while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0)
-		if (++spins % 64 == 0)
-			sched_yield();
+	fork_join(p, n);
+}
+
+int plm_esmp_threads(const esm_pool *p)
+{
+	return p->n;
+}
+
+void plm_esmp_run_idx(esm_pool *p, void (*fn)(void *, size_t, size_t, int),
+		      void *arg, size_t n, size_t grain)
+{
+	if (p->n == 1 || n < 2 || n < grain * 2) {
+		if (n)
+			fn(arg, 0, n, 0);
+		return;
+	}
+	p->fn = NULL;
+	p->fni = fn;
+	p->arg = arg;
+	fork_join(p, n);
 }
