@@ -61,7 +61,7 @@ all: $(PROGS) $(LIBA)
 deps:
 	@sh scripts/install-deps.sh
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard include/plm/*.h) | $(BUILD)/lib
+$(BUILD)/lib/%.o: lib/%.c $(wildcard include/plm/*.h) $(wildcard lib/*.h) | $(BUILD)/lib
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/cmd/%.o: cmd/%.c $(wildcard include/plm/*.h) | $(BUILD)/cmd

@@ -32,8 +32,9 @@
  *                     [+ LM head: H*H + 3*H + V*H + V])
  *   activations  4 * T * (6*H + F + 2)           x, xn, qkv, attn ctx, ffn,
  *                                                ids, positions
- *              + 4 * max(min(T*T, PLM_ESM_SCORES), PLM_ESM_QBLOCK*T)
- *                                                attention scores
+ *              + 4 * W * 2 * hd * (T + 32)       attention scratch per thread
+ *                                                (k and v of one head packed;
+ *                                                no T x T score matrix)
  *              + 4 * T * hd * R                  rotary cos/sin tables (R = 1
  *                                                unless layers' inv_freq differ)
  *   (logits, when asked for, go straight to the caller's buffer)
@@ -46,8 +47,6 @@
 #include <stdint.h>
 
 #define PLM_ESM_MAX_RESIDUES 1022   /* fair-esm's default truncation */
-#define PLM_ESM_QBLOCK 128          /* attention query rows per block, min */
-#define PLM_ESM_SCORES (1 << 22)    /* attention score floats (16 MB) */
 
 typedef struct plm_esm_config {
 	int vocab;          /* vocab_size: V (33) */
