@@ -219,14 +219,6 @@ static uint64_t dedup_fasta(state *st, plm_in *in, int n, char **paths,
 	return nin;
 }
 
-static void section_schema(plm_schema *out, const plm_schema *in)
-{
-	if (plm_schema_copy(out, in) ||
-	    plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(),
-				plm_argv(), 0, 0))
-		plm_die("out of memory");
-}
-
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
@@ -287,7 +279,8 @@ int main(int argc, char **argv)
 	}
 	const plm_schema *s0 = fasta ? &fs : plm_recin_schema(st.in);
 	st.ki = key_field(&st, s0, key);
-	section_schema(&st.out, s0);
+	if (plm_schema_derive(&st.out, s0, 0, 0))
+		plm_die("out of memory");
 	plm_schema_free(&fs);
 	if (!(st.w = plm_writer_open(c.output, fmt, &st.out, err, sizeof err)))
 		plm_die("%s", err);
@@ -311,7 +304,8 @@ int main(int argc, char **argv)
 			batch_flush(&st, &st.out);
 			st.ki = key_field(&st, s, key);
 			plm_schema_free(&st.out);
-			section_schema(&st.out, s);
+			if (plm_schema_derive(&st.out, s, 0, 0))
+				plm_die("out of memory");
 			if (plm_writer_section(st.w, &st.out))
 				die_abort(&st, plm_writer_error(st.w));
 			continue;

@@ -17,19 +17,6 @@ struct sel {
 	char *from;            /* input name */
 };
 
-static plm_writer *w;
-
-/* where: the file a later section came from, or NULL. */
-static noreturn void fail(const char *where, const char *msg)
-{
-	char m[1024];
-	snprintf(m, sizeof m, "%s%s%s", where ? where : "", where ? ": " : "",
-		 msg);   /* msg may live in w */
-	if (w)
-		plm_writer_abort(w);
-	plm_die("%s", m);
-}
-
 /* "a,b=c" from every -f into sel[]; usage errors caught before reading. */
 static struct sel *parse_list(const plm_strlist *l, int complement, size_t *np)
 {
@@ -125,6 +112,7 @@ static int resolve(const plm_schema *s, const struct sel *v, size_t n,
 
 int main(int argc, char **argv)
 {
+	plm_writer *w = NULL;
 	plm_common c = { 0 };
 	plm_strlist list = { 0 };
 	int complement = 0;
@@ -166,16 +154,16 @@ int main(int argc, char **argv)
 	int rc;
 	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
 		if (rc == PLM_ERR)
-			fail(NULL, plm_recin_error(in));
+			plm_die_in(NULL, plm_recin_error(in));
 		if (rc == PLM_HEADER) {
 			plm_schema next;
 			if (sh.n && (ki = plm_shard_field(s, key, err, sizeof err)) < 0)
-				fail(plm_recin_name(in), err);
+				plm_die_in(plm_recin_name(in), err);
 			if (resolve(s, sel, nsel, complement, &next, &idx, err, sizeof err))
-				fail(plm_recin_name(in), err);
+				plm_die_in(plm_recin_name(in), err);
 			/* same output fields: the section goes on */
 			if (!plm_schema_equal(&next, &out) && plm_writer_section(w, &next))
-				fail(NULL, plm_writer_error(w));
+				plm_die_in(NULL, plm_writer_error(w));
 			plm_schema_free(&out);
 			out = next;
 			if (!(vals = realloc(vals, (out.n + 1) * sizeof *vals)))
@@ -188,7 +176,7 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < out.n; k++)
 			vals[k] = row[idx[k]];
 		if (plm_writer_row(w, vals))
-			fail(NULL, plm_writer_error(w));
+			plm_die_in(NULL, plm_writer_error(w));
 	}
 	plm_recin_progress(in, &pg, 1);
 	plm_recin_close(in);

@@ -14,17 +14,6 @@ static const char summary[] =
 
 static plm_writer *w;
 
-/* where: the file a later section came from, or NULL. */
-static noreturn void fail(const char *where, const char *msg)
-{
-	char m[1024];
-	snprintf(m, sizeof m, "%s%s%s", where ? where : "", where ? ": " : "",
-		 msg);   /* msg may live in w */
-	if (w)
-		plm_writer_abort(w);
-	plm_die("%s", m);
-}
-
 /* Resolve the expression's fields; an unknown field is a data error (the
  * input decides), a type mismatch a usage error (the expression does). */
 static void bind(plm_expr *e, const plm_schema *s, const char *where)
@@ -38,14 +27,6 @@ static void bind(plm_expr *e, const plm_schema *s, const char *where)
 	if (rc == PLM_EXPR_ETYPE)
 		plm_usage_die("%s%s%s", where ? where : "", where ? ": " : "", err);
 	plm_die("%s%s%s", where ? where : "", where ? ": " : "", err);
-}
-
-static void section_schema(plm_schema *out, const plm_schema *in)
-{
-	if (plm_schema_copy(out, in) ||
-	    plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(),
-				plm_argv(), 0, 0))
-		plm_die("out of memory");
 }
 
 /* --count: the number alone, as text, to stdout or -o FILE. */
@@ -100,7 +81,8 @@ int main(int argc, char **argv)
 	if (ki < 0)
 		plm_die("%s", err);
 	bind(e, s, NULL);
-	section_schema(&out, s);
+	if (plm_schema_derive(&out, s, 0, 0))
+		plm_die("out of memory");
 	if (!count && !(w = plm_writer_open(c.output, fmt, &out, err, sizeof err)))
 		plm_die("%s", err);
 	plm_progress_init(&pg, c.progress, "B");
@@ -108,15 +90,16 @@ int main(int argc, char **argv)
 	int rc;
 	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
 		if (rc == PLM_ERR)
-			fail(NULL, plm_recin_error(in));
+			plm_die_in(NULL, plm_recin_error(in));
 		if (rc == PLM_HEADER) {
 			if (sh.n && (ki = plm_shard_field(s, key, err, sizeof err)) < 0)
-				fail(plm_recin_name(in), err);
+				plm_die_in(plm_recin_name(in), err);
 			bind(e, s, plm_recin_name(in));
 			plm_schema_free(&out);
-			section_schema(&out, s);
+			if (plm_schema_derive(&out, s, 0, 0))
+				plm_die("out of memory");
 			if (w && plm_writer_section(w, &out))
-				fail(NULL, plm_writer_error(w));
+				plm_die_in(NULL, plm_writer_error(w));
 			continue;
 		}
 		plm_recin_progress(in, &pg, 0);
@@ -126,7 +109,7 @@ int main(int argc, char **argv)
 			continue;
 		kept++;
 		if (w && plm_writer_row(w, row))
-			fail(NULL, plm_writer_error(w));
+			plm_die_in(NULL, plm_writer_error(w));
 	}
 	plm_recin_progress(in, &pg, 1);
 	plm_recin_close(in);

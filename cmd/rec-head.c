@@ -10,30 +10,9 @@ static const char usage[] =
 	"[-TM] [-n N] [-o FILE] [--shard K/N] [--shard-key FIELD] [FILE ...]";
 static const char summary[] = "copy the first N records (default 10)";
 
-static plm_writer *w;
-
-/* where: the file a later section came from, or NULL. */
-static noreturn void fail(const char *where, const char *msg)
-{
-	char m[1024];
-	snprintf(m, sizeof m, "%s%s%s", where ? where : "", where ? ": " : "",
-		 msg);   /* msg may live in w */
-	if (w)
-		plm_writer_abort(w);
-	plm_die("%s", m);
-}
-
-/* A section's output: its fields and meta, plus our prov entry. */
-static void section_schema(plm_schema *out, const plm_schema *in)
-{
-	if (plm_schema_copy(out, in) ||
-	    plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(),
-				plm_argv(), 0, 0))
-		plm_die("out of memory");
-}
-
 int main(int argc, char **argv)
 {
+	plm_writer *w = NULL;
 	plm_common c = { 0 };
 	long long n = 10;
 	const char *key = "id";
@@ -60,7 +39,8 @@ int main(int argc, char **argv)
 	int ki = sh.n ? plm_shard_field(s, key, err, sizeof err) : 0;
 	if (ki < 0)
 		plm_die("%s", err);
-	section_schema(&out, s);
+	if (plm_schema_derive(&out, s, 0, 0))
+		plm_die("out of memory");
 	if (!(w = plm_writer_open(c.output, fmt, &out, err, sizeof err)))
 		plm_die("%s", err);
 	plm_progress_init(&pg, c.progress, "B");
@@ -71,21 +51,22 @@ int main(int argc, char **argv)
 		if (rc == PLM_EOF)
 			break;
 		if (rc == PLM_ERR)
-			fail(NULL, plm_recin_error(in));
+			plm_die_in(NULL, plm_recin_error(in));
 		if (rc == PLM_HEADER) {
 			if (sh.n && (ki = plm_shard_field(s, key, err, sizeof err)) < 0)
-				fail(plm_recin_name(in), err);
+				plm_die_in(plm_recin_name(in), err);
 			plm_schema_free(&out);
-			section_schema(&out, s);
+			if (plm_schema_derive(&out, s, 0, 0))
+				plm_die("out of memory");
 			if (plm_writer_section(w, &out))
-				fail(NULL, plm_writer_error(w));
+				plm_die_in(NULL, plm_writer_error(w));
 			continue;
 		}
 		plm_recin_progress(in, &pg, 0);
 		if (sh.n && !plm_shard_keep_val(&sh, &row[ki], s->f[ki].type))
 			continue;
 		if (plm_writer_row(w, row))
-			fail(NULL, plm_writer_error(w));
+			plm_die_in(NULL, plm_writer_error(w));
 		kept++;
 	}
 	plm_recin_progress(in, &pg, 1);

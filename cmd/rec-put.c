@@ -20,19 +20,6 @@ struct put {
 	int fi;                /* index in the output schema */
 };
 
-static plm_writer *w;
-
-/* where: the file a later section came from, or NULL. */
-static noreturn void fail(const char *where, const char *msg)
-{
-	char m[1024];
-	snprintf(m, sizeof m, "%s%s%s", where ? where : "", where ? ": " : "",
-		 msg);   /* msg may live in w */
-	if (w)
-		plm_writer_abort(w);
-	plm_die("%s", m);
-}
-
 /* NAME[:TYPE]=VALUE?  A '/' before the '=' makes it a file name. */
 static int is_assignment(const char *a)
 {
@@ -116,18 +103,16 @@ static struct put parse_put(const char *arg)
 static void section_schema(plm_schema *out, const plm_schema *in,
 			   struct put *as, size_t n)
 {
-	if (plm_schema_copy(out, in))
+	if (plm_schema_derive(out, in, 0, 0))
 		plm_die("out of memory");
 	for (size_t k = 0; k < n; k++)
 		if ((as[k].fi = plm_schema_add(out, as[k].name, as[k].type, 0)) < 0)
 			plm_die("out of memory");
-	if (plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(),
-				plm_argv(), 0, 0))
-		plm_die("out of memory");
 }
 
 int main(int argc, char **argv)
 {
+	plm_writer *w = NULL;
 	plm_common c = { 0 };
 	const char *key = "id";
 	const plm_opt opts[] = {
@@ -176,14 +161,14 @@ int main(int argc, char **argv)
 	int rc;
 	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
 		if (rc == PLM_ERR)
-			fail(NULL, plm_recin_error(in));
+			plm_die_in(NULL, plm_recin_error(in));
 		if (rc == PLM_HEADER) {
 			if (sh.n && (ki = plm_shard_field(s, key, err, sizeof err)) < 0)
-				fail(plm_recin_name(in), err);
+				plm_die_in(plm_recin_name(in), err);
 			plm_schema_free(&out);
 			section_schema(&out, s, as, np);
 			if (plm_writer_section(w, &out))
-				fail(NULL, plm_writer_error(w));
+				plm_die_in(NULL, plm_writer_error(w));
 			if (!(vals = realloc(vals, (out.n + 1) * sizeof *vals)))
 				plm_die("out of memory");
 			continue;
@@ -196,7 +181,7 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < np; k++)
 			vals[as[k].fi] = as[k].v;
 		if (plm_writer_row(w, vals))
-			fail(NULL, plm_writer_error(w));
+			plm_die_in(NULL, plm_writer_error(w));
 	}
 	plm_recin_progress(in, &pg, 1);
 	plm_recin_close(in);

@@ -36,13 +36,6 @@ static uint64_t bucket(const plm_val *v, enum plm_type t, uint64_t n)
 	return plm_key_hash(v->s, v->n) % n;
 }
 
-static void section_schema(plm_schema *out, const plm_schema *in)
-{
-	if (plm_schema_copy(out, in) ||
-	    plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), 0, 0))
-		plm_die("out of memory");
-}
-
 /* Remove the files already renamed into place, give up on the rest. */
 static noreturn void fail(struct shards *S, long long closed, const char *msg)
 {
@@ -112,7 +105,8 @@ int main(int argc, char **argv)
 
 	struct shards S = { n, NULL, NULL };
 	plm_schema out;
-	section_schema(&out, s);
+	if (plm_schema_derive(&out, s, 0, 0))
+		plm_die("out of memory");
 	open_all(&S, prefix, suffix, fmt, &out);
 
 	plm_progress pg;
@@ -127,7 +121,8 @@ int main(int argc, char **argv)
 			if ((ki = plm_shard_field(s, key, err, sizeof err)) < 0)
 				fail(&S, 0, err);
 			plm_schema_free(&out);
-			section_schema(&out, s);
+			if (plm_schema_derive(&out, s, 0, 0))
+				plm_die("out of memory");
 			for (long long k = 0; k < n; k++)
 				if (plm_writer_section(S.w[k], &out))
 					fail(&S, 0, plm_writer_error(S.w[k]));

@@ -120,6 +120,13 @@ void plm_die(const char *fmt, ...)
 	exit(1);
 }
 
+void plm_die_in(const char *where, const char *msg)
+{
+	if (where)
+		plm_die("%s: %s", where, msg);
+	plm_die("%s", msg);
+}
+
 void plm_usage_die(const char *fmt, ...)
 {
 	va_list ap;

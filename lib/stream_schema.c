@@ -9,6 +9,7 @@
 
 #include <msgpack.h>
 
+#include "plm/cli.h"
 #include "plm/stream.h"
 
 #define PLM_MAX_DIM (1u << 24)
@@ -370,4 +371,17 @@ int plm_schema_prov_set(plm_schema *s, const char *key, const char *value)
 	}
 	msgpack_unpacked_destroy(&u);
 	return meta_take(s, &sb);
+}
+
+int plm_schema_derive(plm_schema *out, const plm_schema *in, int has_seed,
+		      uint64_t seed)
+{
+	if (plm_schema_copy(out, in))
+		return -1;
+	if (plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(),
+				plm_argv(), has_seed, seed)) {
+		plm_schema_free(out);
+		return -1;
+	}
+	return 0;
 }

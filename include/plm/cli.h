@@ -27,6 +27,9 @@ noreturn void plm_die(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 noreturn void plm_usage_die(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+/* plm_die("WHERE: MSG"), or plm_die("MSG") when where is NULL: for messages
+ * that already carry their own "file: record N:" prefix. */
+noreturn void plm_die_in(const char *where, const char *msg);
 void plm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void plm_vmsg(const char *fmt, va_list ap);
 

@@ -76,6 +76,11 @@ int plm_schema_equal(const plm_schema *a, const plm_schema *b);
  * meta.prov, creating it if needed.  has_seed = 0 writes nil. */
 int plm_schema_add_prov(plm_schema *s, const char *tool, const char *version,
 			int argc, char **argv, int has_seed, uint64_t seed);
+/* out = in's fields and meta plus this program's meta.prov entry (the
+ * tool and argv given to plm_init, as typed).  out is overwritten, not
+ * freed first.  0, or -1 when out of memory. */
+int plm_schema_derive(plm_schema *out, const plm_schema *in, int has_seed,
+		      uint64_t seed);
 /* Add a string key/value to the last prov entry (e.g. a split digest). */
 int plm_schema_prov_set(plm_schema *s, const char *key, const char *value);
 
