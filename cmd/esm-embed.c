@@ -83,6 +83,7 @@ static struct {
 	plm_embcache *ec;
 	const char *cache;
 	int cache_only;
+	long long compress;     /* --cache-compress */
 	size_t vecsize;
 	unsigned char *vbuf;
 	plm_h128set *wset;      /* hashes of the window's misses → index */
@@ -547,7 +548,7 @@ static void open_cache(const char *model, long long layer, const char *pool,
 	plm_embcache_cfg cfg = { .signature = g.sig, .model = model,
 		.layer = g.layer, .pool = pool_names[g.o.pool],
 		.dtype = g.f16 ? PLM_T_F16 : PLM_T_F32, .dim = g.H,
-		.max_len = (int)g.max_len };
+		.max_len = (int)g.max_len, .compress = (int)g.compress };
 	if (!g.cache_only) {
 		g.ec = plm_embcache_open(g.cache, &cfg, 1, err, sizeof err);
 		if (!g.ec)
@@ -603,6 +604,7 @@ int main(int argc, char **argv)
 		PLM_STR(0, "failed", &failed, "FILE", "write records that could not be embedded, with field reason"),
 		PLM_FLAG(0, "logits", &g.want_logits, "add field logits: the masked-LM head, every token"),
 		PLM_STR(0, "cache", &g.cache, "FILE.h5", "embedding cache: reuse stored vectors, store new ones"),
+		PLM_INT(0, "cache-compress", &g.compress, "LEVEL", "gzip level 1-9 for the emb dataset of a new cache (default 0: none)", 0, 9),
 		PLM_FLAG(0, "cache-only", &g.cache_only, "answer from --cache only; a sequence not in it is an error (--model optional)"),
 		PLM_FLAG('v', "verbose", &g.verbose, "print BLAS core, model, batch statistics, throughput"),
 		PLM_OPTS_OUTPUT(&c),

@@ -347,16 +347,18 @@ static int attr_get_i64(hid_t loc, const char *name, int64_t *v)
 	return rc;
 }
 
-/* Chunked, extendable along the first dimension. */
+/* Chunked, extendable along the first dimension; gzip level > 0 adds
+ * HDF5's deflate filter (readers need nothing special). */
 static int mkds(hid_t f, const char *name, hid_t type, int rank, hsize_t d1,
-		hsize_t chunk)
+		hsize_t chunk, int gzip)
 {
 	hsize_t dims[2] = { 0, d1 }, max[2] = { H5S_UNLIMITED, d1 };
 	hsize_t ch[2] = { chunk, d1 };
 	hid_t sp = H5Screate_simple(rank, dims, max);
 	hid_t pl = H5Pcreate(H5P_DATASET_CREATE);
 	hid_t d = -1;
-	if (sp >= 0 && pl >= 0 && H5Pset_chunk(pl, rank, ch) >= 0)
+	if (sp >= 0 && pl >= 0 && H5Pset_chunk(pl, rank, ch) >= 0 &&
+	    (gzip <= 0 || H5Pset_deflate(pl, (unsigned)gzip) >= 0))
 		d = H5Dcreate2(f, name, type, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
 	if (pl >= 0)
 		H5Pclose(pl);
@@ -478,10 +480,10 @@ static int h5w_create(struct h5w *w, const char *path,
 	size_t vs = (size_t)cfg->dim * plm_type_elsize(cfg->dtype);
 	hsize_t ech = (256 << 10) / vs;
 	ech = ech < 1 ? 1 : ech > 4096 ? 4096 : ech;
-	int rc = mkds(w->f, "key", kt, 1, 0, KEY_CHUNK) ||
-		 mkds(w->f, "id", vt, 1, 0, KEY_CHUNK) ||
-		 mkds(w->f, "emb", et, 2, cfg->dim, ech) ||
-		 mkds(w->f, "failed", ft, 1, 0, FAIL_CHUNK) ||
+	int rc = mkds(w->f, "key", kt, 1, 0, KEY_CHUNK, 0) ||
+		 mkds(w->f, "id", vt, 1, 0, KEY_CHUNK, 0) ||
+		 mkds(w->f, "emb", et, 2, cfg->dim, ech, cfg->compress) ||
+		 mkds(w->f, "failed", ft, 1, 0, FAIL_CHUNK, 0) ||
 		 attr_put_i64(w->f, "format", PLM_EMBCACHE_FORMAT) ||
 		 attr_put_str(w->f, "signature", cfg->signature) ||
 		 attr_put_str(w->f, "model", cfg->model ? cfg->model : "") ||

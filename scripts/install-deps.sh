@@ -4,7 +4,7 @@
 # PLM_DEPS_EXTRA adds packages (bench/run.sh asks for the peers this way).
 set -e
 need="gcc make pkg-config perl zlib1g-dev libzstd-dev zstd gzip libopenblas-dev
-libhdf5-dev libmsgpack-dev libxxhash-dev libisal-dev mandoc seqkit python3 python3-numpy
+libhdf5-dev libmsgpack-dev libxxhash-dev libisal-dev hdf5-tools mandoc seqkit python3 python3-numpy
 python3-msgpack libxml2-utils $PLM_DEPS_EXTRA"
 missing=""
 for p in $need; do

@@ -198,4 +198,24 @@ test_expect_success_if 'command -v h5dump' 'h5dump -H shows the layout' '
 	grep -q "ATTRIBUTE \"signature\"" out
 '
 
+test_expect_success '--cache-compress: gzip-filtered emb, same vectors, smaller file' '
+	emb --cache z.h5 --cache-compress 6 -o z.rec u.rec &&
+	emb --cache z0.h5 -o z0.rec u.rec &&
+	sorted z.h5 >z.sorted && sorted z0.h5 >z0.sorted &&
+	test_cmp z0.sorted z.sorted &&
+	emb-cache check z.h5 &&
+	test $(wc -c <z.h5) -lt $(wc -c <z0.h5) &&
+	test_exit 2 emb --cache bad.h5 --cache-compress 10 -o bad.rec u.rec 2>err &&
+	test_path_is_missing bad.h5
+'
+
+test_expect_success_if "$PY -c 'import h5py'" 'h5py sees the gzip filter on emb only' '
+	$PY -c "
+import h5py
+f = h5py.File(\"z.h5\", \"r\")
+assert f[\"emb\"].compression == \"gzip\", f[\"emb\"].compression
+assert f[\"key\"].compression is None
+"
+'
+
 test_done

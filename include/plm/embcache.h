@@ -71,6 +71,8 @@ typedef struct plm_embcache_cfg {
 	enum plm_type dtype;    /* PLM_T_F16 or PLM_T_F32 */
 	uint32_t dim;
 	int max_len;            /* truncation, residues */
+	int compress;           /* gzip level 1-9 for a new file's emb dataset,
+				 * 0 = none; not a setting that must match */
 } plm_embcache_cfg;
 
 typedef struct plm_embcache plm_embcache;
