@@ -65,7 +65,7 @@ void plm_esmk_softmax(float *s, size_t rows, size_t n, size_t ld);
  * kept beyond a few query rows by one block.  Each row's arithmetic
  * depends only on that row, the sequence and the head (not on i0, i1 or
  * the batch), so results are batch invariant. */
-#define PLM_ESMK_KBLOCK 512
+#define PLM_ESMK_KBLOCK 128
 typedef struct plm_esmk_attn {
 	const float *qkv;           /* [L, 3H] the sequence's rows, no bias */
 	const float *bqkv;          /* [3H] */

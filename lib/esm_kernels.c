@@ -28,12 +28,12 @@ typedef float vh __attribute__((vector_size(W / 2 * 4)));
 
 #define K(name) name##_base
 #include "esm_kernels.h"
-#define AT_R 2
-#define AT_NV 1
-#define AT_DT 1
+#define AT_R 1
+#define AT_NJ 2
+#define AT_DT 2
 #include "esm_attn.h"
 #undef AT_R
-#undef AT_NV
+#undef AT_NJ
 #undef AT_DT
 #undef K
 
@@ -43,13 +43,13 @@ typedef float vh __attribute__((vector_size(W / 2 * 4)));
 #pragma GCC target("avx2,fma")
 #define K(name) name##_avx2
 #include "esm_kernels.h"
-/* 16 ymm registers: 4 x 1 vectors of 2 ymm each */
-#define AT_R 4
-#define AT_NV 1
-#define AT_DT 1
+/* 16 ymm registers: 4 x 1 accumulators of 2 ymm each */
+#define AT_R 1
+#define AT_NJ 4
+#define AT_DT 4
 #include "esm_attn.h"
 #undef AT_R
-#undef AT_NV
+#undef AT_NJ
 #undef AT_DT
 #undef K
 #pragma GCC pop_options
@@ -58,13 +58,13 @@ typedef float vh __attribute__((vector_size(W / 2 * 4)));
 #pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")
 #define K(name) name##_avx512
 #include "esm_kernels.h"
-/* 32 zmm registers: 16 accumulators, operands, broadcasts */
-#define AT_R 8
-#define AT_NV 2
-#define AT_DT 2
+/* 32 zmm registers: 8 x 2 accumulators, operands, broadcasts */
+#define AT_R 2
+#define AT_NJ 8
+#define AT_DT 8
 #include "esm_attn.h"
 #undef AT_R
-#undef AT_NV
+#undef AT_NJ
 #undef AT_DT
 #undef K
 #pragma GCC pop_options
@@ -153,14 +153,13 @@ void plm_esmk_softmax(float *s, size_t rows, size_t n, size_t ld)
 	kern.softmax(s, rows, n, ld);
 }
 
-/* The largest tile (AT_R 8) for every instruction set, 64 floats of
- * slack for alignment. */
+/* The largest tile (AT_R 2: 32 query rows) of every instruction set:
+ * qt, acc and a block of scores, then k; 64 floats of slack for
+ * alignment. */
 size_t plm_esmk_attn_scratch(size_t L, int hd)
 {
-	const size_t Lp = (L + W - 1) / W * W;
-	const size_t bk = Lp < PLM_ESMK_KBLOCK ? Lp : PLM_ESMK_KBLOCK;
-	return 2 * (size_t)hd * (Lp + W) + 8 * ((size_t)hd * W + bk + (size_t)hd) +
-	       64;
+	const size_t n = 2 * W;
+	return 2 * (size_t)hd * n + PLM_ESMK_KBLOCK * n + L * (size_t)hd + 64;
 }
 
 void plm_esmk_attention(const plm_esmk_attn *a, int h, size_t i0, size_t i1,

@@ -747,7 +747,7 @@ static void check_checkpoints(void)
 
 /* The fused attention kernel against a float64 reference: head sizes of
  * the 8M/35M/150M models and one odd-sized, lengths from 1 residue to
- * three key blocks (PLM_ESMK_KBLOCK), scores large enough that the
+ * several key blocks (PLM_ESMK_KBLOCK), scores large enough that the
  * online softmax has to rescale; and rows computed in pieces equal the
  * rows computed at once, bit for bit (batch invariance rests on it). */
 static uint64_t arng = 0x9e3779b97f4a7c15ull;
