@@ -35,7 +35,7 @@ struct plm_esm_ctx {
 	float *ffn;                 /* [T, F] */
 	float *scratch;             /* attention: per thread, nscratch floats */
 	size_t nscratch;
-	esm_pool *pool;             /* element-wise steps */
+	plm_pool *pool;             /* element-wise steps */
 	int32_t *pos;               /* [T] position of each row in its sequence */
 	float *rope;                /* per distinct inv_freq: cos [T, hd/2],
 				     * then sin [T, hd/2] */
@@ -162,11 +162,11 @@ plm_esm_ctx *plm_esm_ctx_new(const plm_esm *m, size_t max_tokens,
 	c->att = malloc(T * H * sizeof(float));
 	c->ffn = malloc(T * F * sizeof(float));
 	c->pos = malloc(T * sizeof *c->pos);
-	c->pool = plm_esmp_new(nthreads > 0 ? nthreads : openblas_get_num_threads());
+	c->pool = plm_pool_new(nthreads > 0 ? nthreads : openblas_get_num_threads());
 	/* Attention scratch: k, v of one head packed, plus a few rows. */
 	if (c->pool) {
 		c->nscratch = (plm_esmk_attn_scratch(T, cf->head_dim) + 15) / 16 * 16;
-		c->scratch = aligned_alloc(64, (size_t)plm_esmp_threads(c->pool) *
+		c->scratch = aligned_alloc(64, (size_t)plm_pool_threads(c->pool) *
 					   c->nscratch * sizeof(float));
 	}
 	c->rope = malloc((size_t)nrope * 2 * T * h2 * sizeof(float));
@@ -214,7 +214,7 @@ void plm_esm_ctx_free(plm_esm_ctx *c)
 	free(c->ids);
 	free(c->off);
 	free(c->pos);
-	plm_esmp_free(c->pool);
+	plm_pool_free(c->pool);
 	free(c);
 }
 

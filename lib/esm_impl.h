@@ -4,6 +4,7 @@
 #define PLM_ESM_IMPL_H
 
 #include "plm/esm.h"
+#include "plm/pool.h"
 
 /* One transformer block, pre-LayerNorm (EsmLayer).  Every pointer is into
  * the model's float32 arena; Linear weights keep PyTorch's [out, in]
@@ -80,18 +81,22 @@ size_t plm_esmk_attn_scratch(size_t L, int hd);
 void plm_esmk_attention(const plm_esmk_attn *a, int h, size_t i0, size_t i1,
 			float *scratch);
 
-/* esm_pool.c: fork-join over rows for the element-wise steps. */
-typedef struct esm_pool esm_pool;
-esm_pool *plm_esmp_new(int nthreads);
-void plm_esmp_free(esm_pool *p);
-/* fn(arg, lo, hi) over [0, n) in one part per thread (the caller runs
- * part 0); n < 2 * grain runs on the caller alone. */
-void plm_esmp_run(esm_pool *p, void (*fn)(void *, size_t, size_t), void *arg,
-		  size_t n, size_t grain);
+/* Fork-join over rows for the element-wise steps (plm/pool.h): one part
+ * per thread, the caller running part 0; n < 2 * grain runs on the caller
+ * alone. */
+static inline void plm_esmp_run(plm_pool *p, void (*fn)(void *, size_t, size_t),
+				void *arg, size_t n, size_t grain)
+{
+	plm_pool_run(p, n < 2 * grain ? 1 : plm_pool_threads(p), fn, arg, n);
+}
+
 /* The same, fn also getting the part's index (0 .. threads - 1), e.g. for
  * per-thread scratch. */
-void plm_esmp_run_idx(esm_pool *p, void (*fn)(void *, size_t, size_t, int),
-		      void *arg, size_t n, size_t grain);
-int plm_esmp_threads(const esm_pool *p);
+static inline void plm_esmp_run_idx(plm_pool *p,
+				    void (*fn)(void *, size_t, size_t, int),
+				    void *arg, size_t n, size_t grain)
+{
+	plm_pool_run_idx(p, n < 2 * grain ? 1 : plm_pool_threads(p), fn, arg, n);
+}
 
 #endif

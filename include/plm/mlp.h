@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "plm/rng.h"
+#include "plm/pool.h"
 #include "plm/stream.h"
 
 #define PLM_MLP_MAXL 16         /* linear layers at most */
@@ -72,16 +73,6 @@ void plm_mlp_scale(const plm_mlp *m, float *x, size_t n);
 /* Vector field value (f32/f16/bf16, dim elements) to floats. */
 void plm_vec_to_f32(const plm_val *v, enum plm_type t, uint32_t dim,
 		    float *out);
-
-/* A fork-join pool: plm_pool_run calls fn(arg, lo, hi) on up to parts
- * contiguous parts of [0, len), the caller doing the first, and returns
- * when all are done.  n = 1 (or a NULL pool) runs fn(arg, 0, len) here. */
-typedef struct plm_pool plm_pool;
-plm_pool *plm_pool_new(int n);
-void plm_pool_free(plm_pool *p);
-int plm_pool_threads(const plm_pool *p);
-void plm_pool_run(plm_pool *p, int parts, void (*fn)(void *, size_t, size_t),
-		  void *arg, size_t len);
 
 typedef struct plm_mlp_work plm_mlp_work;
 

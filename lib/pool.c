@@ -1,12 +1,10 @@
-/* mlppool.c — a small fork-join pool for the MLP (include/plm/mlp.h).
+/* pool.c — the fork-join pool of include/plm/pool.h.
  *
- * plm_pool_run splits [0, len) into one contiguous part per thread (the
- * caller does part 0) and returns when every part is done.  A training
- * step is a handful of short jobs (about a millisecond each), so workers
- * spin a little on a generation counter before sleeping on a condition
- * variable: a futex wake per job would cost more than the job's
- * imbalance.  Parts depend only on len and the thread count. */
-#include "plm/mlp.h"
+ * A training step or a forward pass is many short jobs (about a
+ * millisecond each), so workers spin a little on a generation counter
+ * before sleeping on a condition variable: a futex wake per job would cost
+ * more than the job's imbalance. */
+#include "plm/pool.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -25,6 +23,7 @@ struct plm_pool {
 	atomic_int pending;
 	atomic_int quit;
 	void (*fn)(void *, size_t, size_t);
+	void (*fni)(void *, size_t, size_t, int);   /* or this, with the part */
 	void *arg;
 	size_t len;
 	int parts;
@@ -39,6 +38,14 @@ static void part(const plm_pool *p, int idx, size_t *lo, size_t *hi)
 {
 	*lo = p->len * (size_t)idx / (size_t)p->parts;
 	*hi = p->len * (size_t)(idx + 1) / (size_t)p->parts;
+}
+
+static void call(const plm_pool *p, size_t lo, size_t hi, int idx)
+{
+	if (p->fni)
+		p->fni(p->arg, lo, hi, idx);
+	else
+		p->fn(p->arg, lo, hi);
 }
 
 static void *worker(void *v)
@@ -70,7 +77,7 @@ static void *worker(void *v)
 			size_t lo, hi;
 			part(p, idx, &lo, &hi);
 			if (lo < hi)
-				p->fn(p->arg, lo, hi);
+				call(p, lo, hi, idx);
 		}
 		if (atomic_fetch_sub_explicit(&p->pending, 1,
 					      memory_order_acq_rel) == 1) {
@@ -129,18 +136,10 @@ void plm_pool_free(plm_pool *p)
 	free(p);
 }
 
-void plm_pool_run(plm_pool *p, int parts, void (*fn)(void *, size_t, size_t),
-		  void *arg, size_t len)
+static void fork_join(plm_pool *p, int parts, size_t len)
 {
-	if (!p || p->n == 1 || parts <= 1 || len < 2) {
-		if (len)
-			fn(arg, 0, len);
-		return;
-	}
 	if (parts > p->n)
 		parts = p->n;
-	p->fn = fn;
-	p->arg = arg;
 	p->len = len;
 	p->parts = parts;
 	atomic_store(&p->pending, p->n - 1);
@@ -151,7 +150,7 @@ void plm_pool_run(plm_pool *p, int parts, void (*fn)(void *, size_t, size_t),
 	size_t lo, hi;
 	part(p, 0, &lo, &hi);
 	if (lo < hi)
-		fn(arg, lo, hi);
+		call(p, lo, hi, 0);
 	int spins = 0;
 	while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0 &&
 	       spins < SPIN) {
@@ -164,4 +163,33 @@ void plm_pool_run(plm_pool *p, int parts, void (*fn)(void *, size_t, size_t),
 			pthread_cond_wait(&p->done, &p->mu);
 		pthread_mutex_unlock(&p->mu);
 	}
+}
+
+void plm_pool_run(plm_pool *p, int parts, void (*fn)(void *, size_t, size_t),
+		  void *arg, size_t len)
+{
+	if (!p || p->n == 1 || parts <= 1 || len < 2) {
+		if (len)
+			fn(arg, 0, len);
+		return;
+	}
+	p->fn = fn;
+	p->fni = NULL;
+	p->arg = arg;
+	fork_join(p, parts, len);
+}
+
+void plm_pool_run_idx(plm_pool *p, int parts,
+		      void (*fn)(void *, size_t, size_t, int), void *arg,
+		      size_t len)
+{
+	if (!p || p->n == 1 || parts <= 1 || len < 2) {
+		if (len)
+			fn(arg, 0, len, 0);
+		return;
+	}
+	p->fn = NULL;
+	p->fni = fn;
+	p->arg = arg;
+	fork_join(p, parts, len);
 }
