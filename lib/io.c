@@ -293,6 +293,47 @@ plm_in *plm_in_mem(const void *p, size_t n, const char *name)
 /* Decoders: write into out[0..n), return bytes written (> 0), 0 at the
  * end of the input, -1 on error.  They stop early once they have output
  * and would otherwise block on more raw input. */
+
+enum { GZ_ERR = -1, GZ_STOP, GZ_GO, GZ_AGAIN };
+
+/* Raw input for the next gzip inflate call, shared by the zlib and ISA-L
+ * decoders: refills, ends at a member boundary, and checks that a
+ * following member starts with the gzip magic (*reset: the decoder must
+ * start a new member). */
+static int gz_prepare(plm_in *in, size_t got, int *reset)
+{
+	struct plm_in_impl *m = in->impl;
+
+	*reset = 0;
+	if (m->rpos == m->rlen) {
+		if (got > 0)
+			return GZ_STOP;
+		ssize_t k = raw_fill(in);
+		if (k < 0)
+			return GZ_ERR;
+		if (k == 0) {
+			if (!m->member_end) {
+				in_seterr(in, "truncated gzip input");
+				return GZ_ERR;
+			}
+			m->done = 1;
+			return GZ_STOP;
+		}
+	}
+	if (m->member_end) {
+		if (m->rlen - m->rpos < 2 && !m->raw_eof)
+			return raw_fill(in) < 0 ? GZ_ERR : GZ_AGAIN;
+		if (m->rlen - m->rpos < 2 || m->raw[m->rpos] != 0x1f ||
+		    m->raw[m->rpos + 1] != 0x8b) {
+			in_seterr(in, "trailing garbage after gzip data");
+			return GZ_ERR;
+		}
+		m->member_end = 0;
+		*reset = 1;
+	}
+	return GZ_GO;
+}
+
 #ifndef PLM_HAVE_ISAL
 static ssize_t gz_zlib(plm_in *in, unsigned char *out, size_t n)
 {
@@ -301,39 +342,16 @@ static ssize_t gz_zlib(plm_in *in, unsigned char *out, size_t n)
 	size_t got = 0;
 
 	while (got < n) {
-		int rc;
+		int rc, reset, st = gz_prepare(in, got, &reset);
 
-		if (m->rpos == m->rlen) {
-			ssize_t k;
-			if (got > 0)
-				break;
-			k = raw_fill(in);
-			if (k < 0)
-				return -1;
-			if (k == 0) {
-				if (!m->member_end) {
-					in_seterr(in, "truncated gzip input");
-					return -1;
-				}
-				m->done = 1;
-				break;
-			}
-		}
-		if (m->member_end) {
-			/* Another member follows: the magic must start it. */
-			if (m->rlen - m->rpos < 2 && !m->raw_eof) {
-				if (raw_fill(in) < 0)
-					return -1;
-				continue;
-			}
-			if (m->rlen - m->rpos < 2 || m->raw[m->rpos] != 0x1f ||
-			    m->raw[m->rpos + 1] != 0x8b) {
-				in_seterr(in, "trailing garbage after gzip data");
-				return -1;
-			}
+		if (st == GZ_ERR)
+			return -1;
+		if (st == GZ_STOP)
+			break;
+		if (st == GZ_AGAIN)
+			continue;
+		if (reset)
 			inflateReset(zs);
-			m->member_end = 0;
-		}
 		zs->next_in = m->raw + m->rpos;
 		zs->avail_in = (uInt)(m->rlen - m->rpos);
 		zs->next_out = out + got;
@@ -360,38 +378,17 @@ static ssize_t gz_isal(plm_in *in, unsigned char *out, size_t n)
 	size_t got = 0;
 
 	while (got < n) {
-		int rc;
+		int rc, reset, st = gz_prepare(in, got, &reset);
 
-		if (m->rpos == m->rlen) {
-			ssize_t k;
-			if (got > 0)
-				break;
-			k = raw_fill(in);
-			if (k < 0)
-				return -1;
-			if (k == 0) {
-				if (!m->member_end) {
-					in_seterr(in, "truncated gzip input");
-					return -1;
-				}
-				m->done = 1;
-				break;
-			}
-		}
-		if (m->member_end) {
-			if (m->rlen - m->rpos < 2 && !m->raw_eof) {
-				if (raw_fill(in) < 0)
-					return -1;
-				continue;
-			}
-			if (m->rlen - m->rpos < 2 || m->raw[m->rpos] != 0x1f ||
-			    m->raw[m->rpos + 1] != 0x8b) {
-				in_seterr(in, "trailing garbage after gzip data");
-				return -1;
-			}
+		if (st == GZ_ERR)
+			return -1;
+		if (st == GZ_STOP)
+			break;
+		if (st == GZ_AGAIN)
+			continue;
+		if (reset) {
 			isal_inflate_reset(s);
 			s->crc_flag = ISAL_GZIP;
-			m->member_end = 0;
 		}
 		s->next_in = m->raw + m->rpos;
 		s->avail_in = (uint32_t)(m->rlen - m->rpos);
