@@ -129,8 +129,7 @@ static void write_table(const plm_common *c, int fmt, plm_strmap *m,
 			v[0] = plm_v_int((int64_t)x);
 		}
 		if (plm_writer_row(w, v)) {
-			plm_writer_abort(w);
-			plm_die("%s", plm_writer_error(w));
+			plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
 		}
 	}
 	if (plm_writer_close(w, err, sizeof err))
@@ -179,8 +178,7 @@ static void annotate(const char *path, const plm_common *c, int fmt,
 			if (first && !(w = plm_writer_open(c->output, fmt, &out, err, sizeof err)))
 				plm_die("%s", err);
 			else if (!first && plm_writer_section(w, &out)) {
-				plm_writer_abort(w);
-				plm_die("%s", plm_writer_error(w));
+				plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
 			}
 			first = 0;
 			continue;
@@ -198,8 +196,7 @@ static void annotate(const char *path, const plm_common *c, int fmt,
 		vals[si] = plm_v_int((int64_t)*cnt);
 		vals[wi] = plm_v_float(1.0 / (double)*cnt);
 		if (plm_writer_row(w, vals)) {
-			plm_writer_abort(w);
-			plm_die("%s", plm_writer_error(w));
+			plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
 		}
 	}
 	plm_recin_close(in);

@@ -196,8 +196,7 @@ static int cmd_export(const char *path, int argc, char **argv)
 				 o.failed ? plm_v_str(reason, strlen(reason)) :
 				 plm_v_bytes(vec, plm_embcache_vecsize(ec), 1) };
 		if (plm_writer_row(w, v)) {
-			plm_writer_abort(w);
-			plm_die("%s", plm_writer_error(w));
+			plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
 		}
 	}
 	if (ids) {
@@ -476,8 +475,7 @@ static int cmd_get(const char *path, int nfiles, char **files, int argc,
 		if (plm_writer_row(w, v)) {
 			if (mw)
 				plm_writer_abort(mw);
-			plm_writer_abort(w);
-			plm_die("%s", plm_writer_error(w));
+			plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
 		}
 		if (pg.on)
 			plm_recin_progress(in, &pg, 0);

@@ -111,8 +111,7 @@ int main(int argc, char **argv)
 			v[oi] = plm_v_bytes(vec, (size_t)D * 4, 1);
 		}
 		if (plm_writer_row(w, v)) {
-			plm_writer_abort(w);
-			plm_die("%s", plm_writer_error(w));
+			plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
 		}
 		if (pg.on)
 			plm_recin_progress(in, &pg, 0);

@@ -134,8 +134,7 @@ static void write_targets(const char *path, int fmt, int bounds,
 		if (!bounds)
 			v[1] = v[3];
 		if (plm_writer_row(w, v)) {
-			plm_writer_abort(w);
-			plm_die("%s", plm_writer_error(w));
+			plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
 		}
 	}
 	if (plm_writer_close(w, err, sizeof err))
@@ -208,8 +207,7 @@ static void bin_stream(int n, char **paths, const plm_common *c, int fmt,
 			}
 			nin = plm_recin_schema(in)->n;
 			if (plm_writer_section(w, &bn.out)) {
-				plm_writer_abort(w);
-				plm_die("%s", plm_writer_error(w));
+				plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
 			}
 			continue;
 		}
@@ -233,8 +231,7 @@ static void bin_stream(int n, char **paths, const plm_common *c, int fmt,
 		bn.vals[bn.loi] = plm_v_int(b->edge[k]);
 		bn.vals[bn.hii] = plm_v_int(b->edge[k + 1]);
 		if (plm_writer_row(w, bn.vals)) {
-			plm_writer_abort(w);
-			plm_die("%s", plm_writer_error(w));
+			plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
 		}
 		if (pg.on)
 			plm_recin_progress(in, &pg, 0);

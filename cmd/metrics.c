@@ -646,8 +646,7 @@ static void out_row(plm_writer *w, const char *group, const char *metric,
 		isnan(v) && why ? plm_v_str(why, strlen(why)) : plm_v_nil(),
 	};
 	if (plm_writer_row(w, vals)) {
-		plm_writer_abort(w);
-		plm_die("%s", plm_writer_error(w));
+		plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
 	}
 }
 

@@ -140,8 +140,7 @@ int main(int argc, char **argv)
 					(unsigned long long)plm_recin_recno(in) + 1, err);
 			}
 			if (plm_writer_section(w, &sc.out)) {
-				plm_writer_abort(w);
-				plm_die("%s", plm_writer_error(w));
+				plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
 			}
 			continue;
 		}
@@ -169,8 +168,7 @@ int main(int argc, char **argv)
 		sc.vals[sc.ski] = name_val(sk);
 		sc.vals[sc.ki] = name_val(k);
 		if (plm_writer_row(w, sc.vals)) {
-			plm_writer_abort(w);
-			plm_die("%s", plm_writer_error(w));
+			plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
 		}
 		if (pg.on)
 			plm_recin_progress(in, &pg, 0);
