@@ -3,6 +3,8 @@
 #   make              build every program into bin/ and the library libplm.a
 #   make check        unit tests and command-line tests (TAP, run by prove)
 #   make check SAN=1  the same under AddressSanitizer + UBSan (build in build-san/)
+#   make check-kernels  the determinism tests under each OpenBLAS core and
+#                     kernel width the CPU can run
 #   make demo         a small real-data run of the tools
 #   make bench        benchmarks against the peers (ratios printed)
 #   make fuzz         libFuzzer targets (clang), each for a bounded time
@@ -55,7 +57,7 @@ UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITSRC))
 CLITESTS  := $(sort $(wildcard tests/t[0-9]*.sh))
 MANS      := $(wildcard man/*.[15])
 
-.PHONY: all deps check unit clitest demo bench fuzz install clean manlint
+.PHONY: all deps check check-kernels unit clitest demo bench fuzz install clean manlint
 all: $(PROGS) $(LIBA)
 
 deps:
@@ -89,6 +91,11 @@ unit: $(UNITS) $(PROGS)
 
 clitest: $(PROGS)
 	@PLM_TOP=$(CURDIR) PLM_BIN=$(CURDIR)/$(BIN) PLM_SAN=$(SAN) prove -j2 --exec sh $(CLITESTS)
+
+# The determinism tests under each OpenBLAS core and kernel width.
+check-kernels: deps
+	@$(MAKE) --no-print-directory -s $(UNITS) $(PROGS)
+	@sh scripts/check-kernels.sh $(BUILD) $(BIN)
 
 manlint:
 	@sh scripts/manlint.sh $(MANS)

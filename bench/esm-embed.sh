@@ -16,6 +16,8 @@
 #     of the pooled embeddings <= 1e-4 on 16 sequences), then timed
 #   bench/sgemm_shapes.c: cblas_sgemm on the four linear-layer shapes at
 #     4096 rows, same OpenBLAS core
+#   $BENCH_ESM_BASE, when set: another esm-embed binary (an older build,
+#     say), timed right after this one on the same input, with the ratio
 # and prints residues/s, GFLOP/s (model FLOPs: per token and layer
 # 2(4H^2 + 2HF), plus 4 L H per token and layer for attention, L = tokens
 # of the sequence; padding not counted), peak RSS (GNU time), the OpenBLAS
@@ -30,9 +32,12 @@ dir=${BENCH_DIR:-/tmp/plmkit-bench}
 n=${BENCH_ESM_N:-200}
 th=${BENCH_ESM_THREADS:-2}
 shapes=${BENCH_ESM_SHAPES:-35M 150M}
-py=/usr/bin/python3
 src=$top/tests/data/uniprot_20k.fasta.gz
-[ -f "$src" ] || src=$top/../shared/data/uniprot_sample_20k.fasta.gz
+. "$top/scripts/plm-python.sh"
+py=$(plm_python numpy torch msgpack) || py=$(plm_python numpy) || {
+	echo "bench: needs python3 with numpy" >&2
+	exit 1
+}
 mkdir -p "$dir"
 
 for p in esm-embed fasta-cat rec-head rec-cut; do
@@ -43,7 +48,6 @@ $py -c 'import numpy, torch, msgpack' 2>/dev/null || {
 	echo "bench: no PyTorch/numpy/msgpack for $py: PyTorch column skipped" >&2
 	torch=0
 }
-$py -c 'import numpy' 2>/dev/null || { echo "bench: needs numpy" >&2; exit 1; }
 timer=
 /usr/bin/time -v true >/dev/null 2>&1 && timer="/usr/bin/time -v -o $dir/time.txt"
 rss() { [ -n "$timer" ] && awk -F': ' '/Maximum resident/ { printf "%.0f", $2 / 1024 }' "$dir/time.txt" || echo -; }
@@ -67,6 +71,7 @@ if [ ! -x "$sg" ] || [ "$top/bench/sgemm_shapes.c" -nt "$sg" ]; then
 fi
 
 echo "bench: $n sequences ($residues residues after truncation to 1022), $th threads, $(nproc) CPUs"
+echo "bench: CPU $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
 for shape in $shapes; do
@@ -107,6 +112,20 @@ for shape in $shapes; do
 	e_rs=$(awk '/ residues\/s/ { print $4 }' "$dir/esm.err")
 	e_gf=$(echo "$gflop $e_s" | awk '{ printf "%.1f", $1 / $2 }')
 
+	b_line=
+	if [ -n "${BENCH_ESM_BASE:-}" ]; then
+		$timer "$BENCH_ESM_BASE" -v --model "$m" --threads "$th" \
+			-o "$dir/base.rec" "$seqs.rec" 2>"$dir/base.err" ||
+			{ cat "$dir/base.err"; exit 1; }
+		b_rss=$(rss)
+		b_s=$(awk '/ residues\/s/ { print $2 }' "$dir/base.err")
+		b_rs=$(awk '/ residues\/s/ { print $4 }' "$dir/base.err")
+		b_gf=$(echo "$gflop $b_s" | awk '{ printf "%.1f", $1 / $2 }')
+		b_line=$(printf '%-22s %10s %9s %8s M %9s   (esm-embed / base: %s)' \
+			"base: $(basename "$BENCH_ESM_BASE")" "$b_rs" "$b_gf" "$b_rss" "$b_s" \
+			"$(echo "$e_rs $b_rs" | awk '{ printf "%.2fx", $1 / $2 }')")
+	fi
+
 	t_rs=- t_gf=- t_rss=- ratio=-
 	if [ $torch = 1 ]; then
 		OMP_NUM_THREADS=$th OPENBLAS_NUM_THREADS=$th $timer $py \
@@ -125,6 +144,7 @@ for shape in $shapes; do
 	echo "== $shape ($N layers x $H, ffn $F): $gflop GFLOP, OpenBLAS core $core"
 	printf '%-22s %10s %9s %10s %9s\n' "" "residues/s" "GFLOP/s" "peak RSS" "seconds"
 	printf '%-22s %10s %9s %8s M %9s\n' "esm-embed" "$e_rs" "$e_gf" "$e_rss" "$e_s"
+	[ -n "$b_line" ] && echo "$b_line"
 	printf '%-22s %10s %9s %8s M %9s\n' "PyTorch (fair-esm way)" "$t_rs" "$t_gf" "$t_rss" "${t_s:--}"
 	printf '%-22s %10s %9s\n' "sgemm, same shapes" "" "$sgf"
 	echo "   esm-embed / PyTorch: ${ratio}x (goal >= 3); esm-embed / sgemm: $frac (goal >= 50%);" \

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """The PyTorch peer of bench/esm-embed.sh: ESM-2 mean-pooled embeddings with
 a plain PyTorch forward pass, batched as fair-esm's scripts/extract.py
 batches.

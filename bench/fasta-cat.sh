@@ -20,7 +20,6 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${PLM_BIN:-$top/bin}
 reps=${BENCH_REPS:-3}
 src=$top/tests/data/uniprot_20k.fasta.gz
-[ -f "$src" ] || src=$top/../shared/data/uniprot_sample_20k.fasta.gz
 
 if ! command -v seqtk >/dev/null 2>&1; then
 	echo "bench: seqtk missing; installing it with apt-get" >&2

@@ -24,8 +24,8 @@ bin=${PLM_BIN:-$top/bin}
 reps=${BENCH_REPS:-3}
 copies=${BENCH_COPIES:-100}
 src=$top/tests/data/uniprot_20k.fasta.gz
-[ -f "$src" ] || src=$top/../shared/data/uniprot_sample_20k.fasta.gz
-py=/usr/bin/python3
+. "$top/scripts/plm-python.sh"
+py=$(plm_python) || { echo "bench: needs python3 on PATH" >&2; exit 1; }
 
 if [ -n "${BENCH_DIR:-}" ]; then
 	dir=$BENCH_DIR/hash-dedup

@@ -32,11 +32,14 @@ OUT=${1:-$(mktemp -d "${TMPDIR:-/tmp}/plm-bench-leak.XXXXXX")}
 mkdir -p "$OUT"
 cd "$OUT"
 FA=$TOP/tests/data/uniprot_20k.fasta.gz
-[ -f "$FA" ] || FA=$TOP/../shared/data/uniprot_sample_20k.fasta.gz
 MINSIM=${MINSIM:-0.5}
 T=${THREADS:-2}
 SIZES=${SIZES:-200000 1000000}
-PY=/usr/bin/python3
+. "$TOP/scripts/plm-python.sh"
+PY=$(plm_python numpy msgpack) || {
+	echo "bench: leak-check needs python3 with numpy, msgpack" >&2
+	exit 1
+}
 
 now() { date +%s.%N; }
 secs() { echo "$1 $2" | awk '{printf "%.2f", $2 - $1}'; }

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Write an ESM-2 checkpoint with random weights, in the Hugging Face hub's
 layout and key naming (config.json, vocab.txt, model.safetensors), for the
 benchmarks: real weights cannot be downloaded here, and speed does not

@@ -15,7 +15,11 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${PLM_BIN:-$top/bin}
-py=/usr/bin/python3
+. "$top/scripts/plm-python.sh"
+py=$(plm_python numpy sklearn torch) || py=$(plm_python numpy sklearn) || {
+	echo "bench: mlp-quality needs python3 with numpy, sklearn" >&2
+	exit 1
+}
 fasta=${QUALITY_FASTA:-$top/tests/data/uniprot_20k.fasta.gz}
 threads=${BENCH_THREADS:-2}
 

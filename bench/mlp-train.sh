@@ -11,7 +11,11 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${PLM_BIN:-$top/bin}
-py=/usr/bin/python3
+. "$top/scripts/plm-python.sh"
+py=$(plm_python numpy msgpack torch) || py=$(plm_python numpy msgpack) || {
+	echo "bench: mlp-train needs python3 with numpy, msgpack" >&2
+	exit 1
+}
 epochs=${BENCH_EPOCHS:-1}
 threads=${BENCH_THREADS:-2}
 rows=${BENCH_ROWS:-200000}

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """bench/mlp_quality_peers.py — scikit-learn and PyTorch peers of
 bench/mlp-quality.sh.
 

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """bench/mlp_torch.py — the PyTorch peer of mlp-train (bench/mlp-train.sh).
 
   mlp_torch.py gen OUT N D SEED   write a plm record stream (MessagePack) of

@@ -20,6 +20,7 @@
 #include "plm/cli.h"
 #include "plm/embcache.h"
 #include "plm/esm.h"
+#include "plm/gemm.h"
 #include "plm/map.h"
 #include "plm/recin.h"
 #include "plm/stream.h"
@@ -667,7 +668,8 @@ int main(int argc, char **argv)
 			plm_die("%s", err);
 	}
 	if (g.verbose && g.m) {
-		plm_warn("OpenBLAS core %s, %d threads", plm_blas_core(), g.threads);
+		plm_warn("matrix kernel %s, %d threads", plm_gemm_isa(),
+			 g.threads);
 		plm_warn("model %s: %d layers, hidden %d, %d heads, ffn %d, "
 			 "vocab %d%s; signature %s; loaded in %.2f s", model,
 			 g.cf->layers, g.cf->hidden, g.cf->heads, g.cf->ffn,

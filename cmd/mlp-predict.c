@@ -2,12 +2,11 @@
  *
  * Adds `score` and `pred` (and `prob` f32[K] for multi-class and
  * multi-label models) to every record and passes the rest through.
- * Records are scored in batches (one sgemm per layer per batch): each
+ * Records are scored in batches (one product per layer per batch): each
  * row's values are copied into a batch arena until the batch is full.
  * Records whose id was a training or validation record of the model are
  * refused (counted, then exit 1) unless --allow-seen: scores on data the
  * model has seen are not an evaluation. */
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -269,7 +268,6 @@ int main(int argc, char **argv)
 	plm_shard sh = plm_shard_parse(cm.shard);
 	if (!model)
 		plm_usage_die("no model: give --model MODEL");
-	openblas_set_num_threads(1);
 	plm_mlpckpt c;
 	if (plm_mlpckpt_load(&c, model, err, sizeof err))
 		plm_die("%s", err);

@@ -6,7 +6,6 @@
  * statistics, train with early stopping on the monitored val value, and
  * write one checkpoint (lib/mlpckpt.c).  Here: the per-epoch log, the
  * training-curve plot and the checkpoint's contents. */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,9 +310,6 @@ int main(int argc, char **argv)
 		plm_usage_die("--nesterov needs --opt sgd and --momentum > 0");
 	uint32_t dim[PLM_MLP_MAXL + 1];
 	uint32_t nh = parse_hidden(o.hidden, dim);
-	/* our own threads split each product; OpenBLAS's would only add
-	 * overhead on batches this small */
-	openblas_set_num_threads(1);
 
 	char err[1024];
 	plm_mlpdata D;

@@ -14,16 +14,19 @@
  *   x  += f W2^T + b2                          output.dense
  *
  * and after the last layer x = emb_layer_norm_after(x).  The linear layers
- * are one sgemm over all T rows; a bias and the residual are folded into
- * the GEMM's C operand (x += b, then beta = 1). */
+ * are one GEMM over all T rows (plm/gemm.h: each output element is one
+ * FMA chain over the inner dimension, so a row's numbers do not depend on
+ * its batch-mates, on where it sits in the batch or on the thread count);
+ * a bias and the residual are added after the product (x += y + b). */
 #include "esm_impl.h"
+#include "plm/gemm.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct plm_esm_ctx {
 	const plm_esm *m;
@@ -81,12 +84,6 @@ static void job_bias_gelu(void *v, size_t lo, size_t hi)
 	plm_esmk_bias_gelu(j->x + lo * (size_t)j->n, j->b, hi - lo, j->n);
 }
 
-static void job_add_bias(void *v, size_t lo, size_t hi)
-{
-	job *j = v;
-	plm_esmk_add_bias(j->x + lo * (size_t)j->n, j->b, hi - lo, j->n);
-}
-
 /* Rows per thread below which a step runs on the caller alone. */
 static size_t grain(int n)
 {
@@ -108,20 +105,34 @@ static void bias_gelu(plm_esm_ctx *c, float *x, const float *b, size_t rows,
 	plm_esmp_run(c->pool, job_bias_gelu, &j, rows, grain(n));
 }
 
-static void add_bias(plm_esm_ctx *c, float *x, const float *b, size_t rows,
-		     int n)
+/* C[rows, n] = A[rows, k] B^T: B is a PyTorch Linear weight [n, k].  Each
+ * element is one FMA chain over k (plm/gemm.h), so a row's result does not
+ * depend on the other rows of the batch or on the thread count. */
+static void linear(plm_esm_ctx *c, float *C, const float *A, const float *B,
+		   size_t rows, int n, int k)
 {
-	job j = { .x = x, .b = b, .n = n };
-	plm_esmp_run(c->pool, job_add_bias, &j, rows, grain(n) * 4);
+	plm_gemm(c->pool, rows, (size_t)n, (size_t)k, A, (size_t)k, 1, B,
+		 (size_t)k, 1, C, (size_t)n);
 }
 
-/* C[rows, n] = A[rows, k] B^T (+ C when acc): B is a PyTorch Linear weight
- * [n, k]. */
-static void linear(float *C, const float *A, const float *B, size_t rows,
-		   int n, int k, int acc)
+/* x += y + b, rows of n */
+static void job_residual(void *v, size_t lo, size_t hi)
 {
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, n, k,
-		    1.0f, A, k, B, k, acc ? 1.0f : 0.0f, C, n);
+	job *j = v;
+	const size_t n = (size_t)j->n;
+	for (size_t r = lo; r < hi; r++) {
+		float *x = j->x + r * n;
+		const float *y = j->in + r * n;
+		for (size_t i = 0; i < n; i++)
+			x[i] += y[i] + j->b[i];
+	}
+}
+
+static void residual(plm_esm_ctx *c, float *x, const float *y, const float *b,
+		     size_t rows, int n)
+{
+	job j = { .x = x, .in = y, .b = b, .n = n };
+	plm_esmp_run(c->pool, job_residual, &j, rows, grain(n) * 4);
 }
 
 /* ---- workspace ---- */
@@ -162,7 +173,11 @@ plm_esm_ctx *plm_esm_ctx_new(const plm_esm *m, size_t max_tokens,
 	c->att = malloc(T * H * sizeof(float));
 	c->ffn = malloc(T * F * sizeof(float));
 	c->pos = malloc(T * sizeof *c->pos);
-	c->pool = plm_pool_new(nthreads > 0 ? nthreads : openblas_get_num_threads());
+	if (nthreads <= 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = cpus > 0 ? (int)cpus : 1;
+	}
+	c->pool = plm_pool_new(nthreads);
 	/* Attention scratch: k, v of one head packed, plus a few rows. */
 	if (c->pool) {
 		c->nscratch = (plm_esmk_attn_scratch(T, cf->head_dim) + 15) / 16 * 16;
@@ -189,8 +204,6 @@ plm_esm_ctx *plm_esm_ctx_new(const plm_esm *m, size_t max_tokens,
 				sn[p * h2 + i] = (float)sin(a);
 			}
 	}
-	if (nthreads > 0)
-		openblas_set_num_threads(nthreads);
 	return c;
 oom:
 	snprintf(err, errlen, "out of memory for a workspace of %zu tokens",
@@ -328,16 +341,16 @@ static void layer_forward(plm_esm_ctx *c, size_t n, int l)
 	const float *cs = c->rope + (size_t)c->rope_of[l] * 2 * c->max_tokens * h2;
 
 	layernorm(c, c->xn, c->x, w->ln1_w, w->ln1_b, T);
-	linear(c->qkv, c->xn, w->wqkv, T, 3 * H, H, 0);
+	linear(c, c->qkv, c->xn, w->wqkv, T, 3 * H, H);
 	attention(c, n, w->bqkv, cs, cs + c->max_tokens * h2);
-	add_bias(c, c->x, w->bo, T, H);
-	linear(c->x, c->att, w->wo, T, H, H, 1);
+	linear(c, c->xn, c->att, w->wo, T, H, H);
+	residual(c, c->x, c->xn, w->bo, T, H);
 
 	layernorm(c, c->xn, c->x, w->ln2_w, w->ln2_b, T);
-	linear(c->ffn, c->xn, w->w1, T, F, H, 0);
+	linear(c, c->ffn, c->xn, w->w1, T, F, H);
 	bias_gelu(c, c->ffn, w->b1, T, F);
-	add_bias(c, c->x, w->b2, T, H);
-	linear(c->x, c->ffn, w->w2, T, H, F, 1);
+	linear(c, c->xn, c->ffn, w->w2, T, H, F);
+	residual(c, c->x, c->xn, w->b2, T, H);
 }
 
 /* Masked-LM head over all rows of x (after emb_layer_norm_after). */
@@ -345,12 +358,13 @@ static void lm_head(plm_esm_ctx *c, size_t T, float *logits)
 {
 	const plm_esm *m = c->m;
 	const int H = m->cfg.hidden, V = m->cfg.vocab;
-	linear(c->xn, c->x, m->lm_w, T, H, H, 0);
+	linear(c, c->xn, c->x, m->lm_w, T, H, H);
 	bias_gelu(c, c->xn, m->lm_b, T, H);
 	layernorm(c, c->xn, c->xn, m->lm_ln_w, m->lm_ln_b, T);
+	linear(c, logits, c->xn, m->lm_dec, T, V, H);
 	for (size_t r = 0; r < T; r++)
-		memcpy(logits + r * V, m->lm_bias, (size_t)V * sizeof *logits);
-	linear(logits, c->xn, m->lm_dec, T, V, H, 1);
+		for (int v = 0; v < V; v++)
+			logits[r * V + v] += m->lm_bias[v];
 }
 
 /* Copies the requested rows or pools of x into o->out. */

@@ -9,6 +9,7 @@
  * polynomial, accurate to about 1e-7 relative: the GELU of a float32
  * model matches transformers' float64 outputs to ~1e-7 (t-esm). */
 #include "esm_impl.h"
+#include "plm/gemm.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -93,9 +94,10 @@ static void kern_init(void)
 	PICK(base);
 #ifdef HAVE_ISA
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+	    plm_isa_allowed("avx2"))
 		PICK(avx2);
-	if (__builtin_cpu_supports("avx512f") &&
+	if (plm_isa_allowed("avx512") && __builtin_cpu_supports("avx512f") &&
 	    __builtin_cpu_supports("avx512dq") &&
 	    __builtin_cpu_supports("avx512bw") &&
 	    __builtin_cpu_supports("avx512vl"))

@@ -1,15 +1,17 @@
-/* mlp.c — MLP forward/backward on OpenBLAS (include/plm/mlp.h).
+/* mlp.c — MLP forward/backward (include/plm/mlp.h).
  *
- * Each linear layer is one sgemm over the batch: Z = X W^T + b (bias
- * written into Z first, then beta = 1), dW = dZ^T X, dX = dZ W.  The
- * element-wise steps are plain loops.  With a pool, the products are split
- * by unit (columns of Z, rows of dW, columns of dX) into parts that each
- * run one single-threaded sgemm: OpenBLAS's own threading splits a batch
- * of 32 rows badly (two threads were slower than one), and a split by
- * unit keeps every unit's arithmetic independent of the thread count. */
+ * Each linear layer is one matrix product over the batch (plm/gemm.h):
+ * Z = X W^T, then + b; dW = dZ^T X, dX = dZ W.  The element-wise steps
+ * are plain loops.  With a pool, the products are split by unit (columns
+ * of Z, rows of dW, columns of dX) into parts that each run a
+ * single-threaded product.  Every element of a product is one FMA chain
+ * over its inner dimension in index order, so neither the split nor the
+ * batch's other rows change a bit of it: checkpoints are the same for any
+ * thread count. */
 #include "plm/mlp.h"
 
-#include <cblas.h>
+#include "plm/gemm.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,11 +266,12 @@ static void fwd_part(void *arg, size_t lo, size_t hi)
 	unit_range(lo, hi, (size_t)dout, &u0, &u1);
 	int nu = (int)(u1 - u0);
 	float *z = j->w->z[j->l];
+	const float *b = m->b[j->l];
+	plm_gemm(NULL, j->B, (size_t)nu, (size_t)din, j->in, (size_t)din, 1,
+		 m->W[j->l] + u0 * din, (size_t)din, 1, z + u0, (size_t)dout);
 	for (size_t i = 0; i < j->B; i++)
-		memcpy(z + i * dout + u0, m->b[j->l] + u0, nu * sizeof *z);
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->B, nu,
-		    din, 1.0f, j->in, din, m->W[j->l] + u0 * din, din, 1.0f,
-		    z + u0, dout);
+		for (size_t u = u0; u < u1; u++)
+			z[i * dout + u] += b[u];
 	if (j->l + 1 == m->nl)
 		return;
 	float *a = j->w->a[j->l], *mk = j->w->mask[j->l];
@@ -378,9 +381,8 @@ static void grad_part(void *arg, size_t lo, size_t hi)
 	int din = (int)m->dim[j->l], dout = (int)m->dim[j->l + 1];
 	size_t u0, u1;
 	unit_range(lo, hi, (size_t)dout, &u0, &u1);
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(u1 - u0),
-		    din, (int)j->B, 1.0f, j->dz + u0, dout, j->in, din, 0.0f,
-		    j->gW + u0 * din, din);
+	plm_gemm(NULL, u1 - u0, (size_t)din, j->B, j->dz + u0, 1, (size_t)dout,
+		 j->in, 1, (size_t)din, j->gW + u0 * din, (size_t)din);
 	for (size_t u = u0; u < u1; u++)
 		j->gb[u] = 0;
 	for (size_t i = 0; i < j->B; i++)
@@ -397,9 +399,8 @@ static void delta_part(void *arg, size_t lo, size_t hi)
 	int din = (int)m->dim[j->l], dout = (int)m->dim[j->l + 1];
 	size_t u0, u1;
 	unit_range(lo, hi, (size_t)din, &u0, &u1);
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->B,
-		    (int)(u1 - u0), dout, 1.0f, j->dz, dout, m->W[j->l] + u0,
-		    din, 0.0f, j->da + u0, din);
+	plm_gemm(NULL, j->B, u1 - u0, (size_t)dout, j->dz, (size_t)dout, 1,
+		 m->W[j->l] + u0, 1, (size_t)din, j->da + u0, (size_t)din);
 	const float *z = j->w->z[j->l - 1], *mk = j->w->mask[j->l - 1];
 	for (size_t i = 0; i < j->B; i++) {
 		size_t r = i * (size_t)din;

@@ -2,10 +2,22 @@
 # git's t/test-lib.sh.  Source it first:  . "${PLM_TOP:-..}/tests/lib.sh"
 #
 #   test_expect_success 'title' 'commands chained with &&'
+#   test_expect_success_if 'prereq' 'title' 'commands'   skipped unless prereq
 #   test_must_fail CMD...     CMD must exit 1 or 2 (not crash, not succeed)
 #   test_cmp expect actual    files equal, shows a diff otherwise
 #   skip_all 'reason'         the whole script is skipped
 #   test_done                 prints the plan and exits
+#
+# Python oracles: nothing names an interpreter path.  plm_python MOD...
+# (scripts/plm-python.sh) prints a python3 on PATH that imports every MOD;
+# as a prerequisite, test_have_python MOD... runs the test with $PY set to
+# it, or skips it "(needs: python with MOD, ...)":
+#
+#   test_expect_success_if 'test_have_python numpy msgpack' 'title' '$PY ...'
+#
+# Data from outside the repository is opt-in through an environment
+# variable: test_opt_in VAR 'reason' skips the test with that reason while
+# VAR is unset or empty.
 #
 # Each test runs in the scratch directory $TRASH (fresh per script); the
 # programs under test come first on PATH ($PLM_BIN); $DATA is tests/data.
@@ -15,13 +27,14 @@
 : "${PLM_BIN:=$PLM_TOP/bin}"
 PATH="$PLM_BIN:$PATH"
 DATA="$PLM_TOP/tests/data"
-SHARED="$PLM_TOP/../shared"
-export PATH DATA SHARED PLM_TOP LC_ALL=C
+export PATH DATA PLM_TOP LC_ALL=C
 # Sanitizer runs: leaks are reported, halt on the first error.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # Keep OpenBLAS from oversubscribing two-core CI machines.
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+
+. "$PLM_TOP/scripts/plm-python.sh"
 
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/plm-test.XXXXXX")
 trap 'rm -rf "$TRASH"' EXIT
@@ -43,14 +56,47 @@ test_expect_success () {
 }
 
 # Like test_expect_success, but skipped (as TAP "ok # skip") when the
-# prerequisite command $1 fails.
+# prerequisite command $1 fails.  The reason printed is "needs: $1", or
+# test_skip_why when the prerequisite set it.  $PY is restored afterwards.
 test_expect_success_if () {
+	_tesi_py=${PY-}
+	test_skip_why=
 	if eval "$1" >/dev/null 2>&1; then
 		test_expect_success "$2" "$3"
 	else
 		test_count=$((test_count + 1))
-		echo "ok $test_count # skip $2 (needs: $1)"
+		echo "ok $test_count # skip $2 (${test_skip_why:-needs: $1})"
 	fi
+	PY=$_tesi_py
+}
+
+# test_have_python MOD...: prerequisite; sets PY to an interpreter that
+# imports every MOD (found once per script for each list of modules).
+test_have_python () {
+	_thp_key=$(printf '%s_' "$@" | tr -c 'A-Za-z0-9_' '_')
+	eval "_thp_py=\${_plm_py_memo_$_thp_key-}"
+	if [ -z "$_thp_py" ]; then
+		_thp_py=$(plm_python "$@") || _thp_py=-
+		eval "_plm_py_memo_$_thp_key=\$_thp_py"
+	fi
+	if [ "$_thp_py" != - ]; then
+		PY=$_thp_py
+		return 0
+	fi
+	_thp_why=
+	for _thp_m; do
+		_thp_why="${_thp_why:+$_thp_why, }$_thp_m"
+	done
+	test_skip_why="needs: python${_thp_why:+ with $_thp_why}"
+	return 1
+}
+
+# test_opt_in VAR REASON: prerequisite; VAR is set and not empty, else the
+# test is skipped with REASON.
+test_opt_in () {
+	eval "[ -n \"\${$1-}\" ]" && return 0
+	test_skip_why=$2
+	return 1
 }
 
 test_must_fail () {

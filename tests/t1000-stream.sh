@@ -5,8 +5,7 @@
 # number.  Also replays the fuzzers' crash inputs (tests/data/fuzz/).
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-PY=/usr/bin/python3
-HAVE_MSGPACK="$PY -c 'import msgpack'"
+HAVE_MSGPACK='test_have_python msgpack'
 
 # mk NAME 'python expression list of objects'  — writes NAME.rec
 mk () {

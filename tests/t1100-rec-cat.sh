@@ -4,8 +4,7 @@
 # exit 1 with a clear message and leave no -o file behind.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-PY=/usr/bin/python3
-HAVE_MSGPACK="$PY -c 'import msgpack'"
+HAVE_MSGPACK='test_have_python msgpack'
 
 # TSV without its #meta line (prov differs after every tool).
 body () { grep -v '^#meta' "$1"; }

@@ -182,9 +182,9 @@ test_expect_success '-o FILE, -o FILE.gz, -o FILE.zst' '
 	test $(ls | grep -c "\.tmp\.") = 0
 '
 
-test_expect_success_if '/usr/bin/python3 -c "import msgpack"' 'MessagePack output decodes to the same rows' '
+test_expect_success_if 'test_have_python msgpack' 'MessagePack output decodes to the same rows' '
 	fasta-cat -M small.fa >small.mp &&
-	/usr/bin/python3 -c "
+	$PY -c "
 import msgpack, sys
 objs = list(msgpack.Unpacker(open(\"small.mp\", \"rb\"), raw=False))
 h, rows, t = objs[0], objs[1:-1], objs[-1]

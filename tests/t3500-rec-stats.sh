@@ -118,11 +118,11 @@ test_expect_success 'empty and truncated input: exit 1, no output file' '
 
 # Real data, checked against Python.
 UNIPROT="$DATA/uniprot_20k.fasta.gz"
-test_expect_success_if "test -f '$UNIPROT' && /usr/bin/python3 -c 1" \
+test_expect_success_if 'test_have_python' \
 	'real data: count/min/median/mean/max agree with python' '
 	fasta-cat "$UNIPROT" >u.rec &&
 	rec-stats -T -o u.tsv u.rec &&
-	/usr/bin/python3 - "$UNIPROT" u.tsv <<-\EOF
+	$PY - "$UNIPROT" u.tsv <<-\EOF
 	import gzip, statistics, sys
 	lens, cur = [], None
 	for line in gzip.open(sys.argv[1], "rt"):

@@ -2,7 +2,7 @@
 # strat-split: seeded, stratified, grouped split; manifest and lock.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-PY=/usr/bin/python3
+PY=$(plm_python) || PY=python3
 
 # 20 records, label pos every third
 small () {
@@ -116,7 +116,7 @@ test_expect_success 'manifest: format, digest, and digest in prov' '
 	sed -n "6,25p" m.tsv | cut -f1 >ids && sort ids >sorted && test_cmp sorted ids
 '
 
-test_expect_success_if '/usr/bin/python3 -c "import xxhash"' 'digest is XXH3-128 of the data lines' '
+test_expect_success_if 'test_have_python xxhash' 'digest is XXH3-128 of the data lines' '
 	d=$(tail -n 1 m.tsv | cut -f2) &&
 	$PY -c "import xxhash,sys; print(xxhash.xxh3_128_hexdigest(open(\"lines\",\"rb\").read()))" >got &&
 	echo $d >want && test_cmp want got

@@ -3,7 +3,6 @@
 # samples, frozen splits, leak checks, on the bundled 20k UniProt data.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-PY=/usr/bin/python3
 PIPE="$PLM_TOP/pipelines/membership"
 
 command -v make >/dev/null 2>&1 || skip_all 'make not installed'
@@ -57,7 +56,7 @@ test_expect_success 'quotas sum to 1000; every sample equals them per kingdom x 
 
 # Independent oracle: bins from N's lengths by the documented quantile rule,
 # the sample size shared by kingdom and then by bin by largest remainder.
-test_expect_success_if "$PY -c 1" 'quotas and bins agree with an oracle' '
+test_expect_success_if 'test_have_python' 'quotas and bins agree with an oracle' '
 	body -f len,kingdom,bin out/N.rec >n.tsv &&
 	$PY - n.tsv quota >oracle.out <<-\PY &&
 	import sys

@@ -4,7 +4,6 @@
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 body () { grep -v '^#' "$1"; }
-PY=/usr/bin/python3
 IMP="--signature 00ff00ff00ff00ff --layer 6 --pool mean --max-len 1022"
 
 test_expect_success 'setup: import two caches' '
@@ -144,14 +143,14 @@ test_expect_success 'a pending journal is seen, then committed' '
 	test_cmp expect out
 '
 
-test_expect_success_if "$PY -c 'import h5py'" 'check finds a broken counter' '
+test_expect_success_if 'test_have_python h5py' 'check finds a broken counter' '
 	cp a.h5 bad.h5 &&
 	$PY -c "import h5py; f = h5py.File(\"bad.h5\", \"r+\"); f.attrs[\"rows\"] = 5" &&
 	test_exit 1 emb-cache check bad.h5 2>err &&
 	grep -q "^emb-cache: bad.h5: rows attribute is 5, key has 2 rows" err
 '
 
-test_expect_success_if "$PY -c 'import h5py'" 'h5py reads the cache' '
+test_expect_success_if 'test_have_python h5py' 'h5py reads the cache' '
 	$PY -c "
 import h5py
 f = h5py.File(\"a.h5\", \"r\")
@@ -167,7 +166,7 @@ print(f[\"failed\"][0][\"id\"].decode(), f[\"failed\"][0][\"reason\"].decode())
 	test_cmp expect out
 '
 
-test_expect_success_if "$PY -c 'import h5py'" 'f16 cache reads as float16 in h5py' '
+test_expect_success_if 'test_have_python h5py' 'f16 cache reads as float16 in h5py' '
 	printf "id:str\tseq:str\temb:f16[2]\na\tMK\t1.5,-2\n" >h.tsv &&
 	emb-cache import $IMP h.h5 h.tsv 2>/dev/null &&
 	$PY -c "

@@ -4,7 +4,6 @@
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 body () { grep -v '^#' "$1"; }
-PY=/usr/bin/python3
 
 test_expect_success 'setup' '
 	printf "id:str\tseq:str\na\tACDA\nb\taXc*\nc\t\\\\N\nd\tW\n" >in.tsv
@@ -60,7 +59,7 @@ test_expect_success 'hashed k-mers: documented bucket function' '
 	test_cmp expect actual
 '
 
-test_expect_success_if "$PY -c 'import numpy'" 'agrees bitwise with Python on 300 UniProt sequences' '
+test_expect_success_if 'test_have_python numpy' 'agrees bitwise with Python on 300 UniProt sequences' '
 	fasta-cat "$DATA"/uniprot_20k.fasta.gz >all.rec &&
 	rec-head -n 300 all.rec >u.rec &&
 	kmer-feat -T --aac --dpc -k 3 --dim 97 -o feat.tsv u.rec 2>/dev/null &&

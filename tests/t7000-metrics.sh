@@ -7,8 +7,7 @@
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 SK="$DATA/metrics/sk.py"
-PY=/usr/bin/python3
-HAVE_SK="$PY -c 'import sklearn, numpy'"
+HAVE_SK='test_have_python sklearn numpy'
 HAVE_XMLLINT="command -v xmllint"
 body () { grep -v '^#' "$1"; }
 

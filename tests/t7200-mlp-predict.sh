@@ -112,12 +112,12 @@ test_expect_success '--allow-seen (and its old name --allow-train) scores them a
 	test_cmp a b
 '
 
-test_expect_success_if "/usr/bin/python3 -c 'import msgpack, numpy'" \
+test_expect_success_if 'test_have_python msgpack numpy' \
 	'batched scores (several batches, two sections) equal the model maths (1e-6)' '
 	gen lin 1500 6 4 | awk -F"\t" "NR == 1 || \$2 == \"test\"" | sed "s/^r/q/" >big.tsv &&
 	rec-cut -f id,emb,label big.tsv -o big2.rec &&
 	mlp-predict -T --model lin.mlp -o bp.tsv big.tsv big2.rec &&
-	/usr/bin/python3 - lin.mlp bp.tsv <<-\EOF
+	$PY - lin.mlp bp.tsv <<-\EOF
 	import sys, msgpack, numpy as np
 	ck = msgpack.unpackb(open(sys.argv[1], "rb").read())
 	d = ck["arch"]["dims"]

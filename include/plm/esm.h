@@ -1,4 +1,4 @@
-/* esm.h — ESM-2 inference (transformers' EsmModel in eval mode) on OpenBLAS.
+/* esm.h — ESM-2 inference (transformers' EsmModel in eval mode).
  *
  * Three pieces, llama2.c style:
  *   plm_esm_config  the hyper-parameters (config.json + vocab.txt)
@@ -8,8 +8,10 @@
  *
  * A batch is a list of sequences.  Nothing is padded: the sequences' tokens
  * (<cls> residues <eos>) are concatenated into T rows; the linear layers run
- * as one GEMM over all T rows and attention runs per sequence.  A sequence
- * therefore gives the same numbers alone or in any batch.
+ * as one product over all T rows (plm/gemm.h: each output element is one
+ * FMA chain over the inner dimension in index order) and attention,
+ * LayerNorm and GELU run row by row.  A sequence therefore gives the same
+ * bits alone or in any batch, at any position, with any thread count.
  *
  * Usage (cmd/esm-embed.c):
  *
@@ -37,6 +39,7 @@
  *                                                no T x T score matrix)
  *              + 4 * T * hd * R                  rotary cos/sin tables (R = 1
  *                                                unless layers' inv_freq differ)
+ *              + W * 1.8 MB                      matrix packing blocks
  *   (logits, when asked for, go straight to the caller's buffer)
  * e.g. 650M (H 1280, F 5120, N 33) with T = 4096: 2.6 GB + 0.23 GB.
  * The checkpoint file is mmapped only while loading. */
@@ -99,11 +102,10 @@ size_t plm_esm_tokenize(const plm_esm *m, const char *seq, size_t n,
 /* ---- state and forward ---- */
 
 /* A workspace for batches of at most max_tokens tokens in all (sum of
- * len + 2; a single sequence must fit too).  nthreads: OpenBLAS threads
- * and the engine's own workers for the element-wise steps (LayerNorm,
- * GELU, softmax, rotary; never running around a BLAS call); 0 = OpenBLAS's
- * current setting.  OpenBLAS's thread count is process-wide.  A model may
- * serve several workspaces; a workspace serves one thread at a time. */
+ * len + 2; a single sequence must fit too).  nthreads: the engine's
+ * workers (matrix products, attention, element-wise steps); 0 = one per
+ * online CPU.  Results do not depend on it.  A model may serve several
+ * workspaces; a workspace serves one thread at a time. */
 plm_esm_ctx *plm_esm_ctx_new(const plm_esm *m, size_t max_tokens,
 			     int nthreads, char *err, size_t errlen);
 void plm_esm_ctx_free(plm_esm_ctx *c);

@@ -1,5 +1,5 @@
-/* mlp.h — a multi-layer perceptron on OpenBLAS: layers, forward and
- * backward passes over a batch (cblas_sgemm), losses.
+/* mlp.h — a multi-layer perceptron: layers, forward and backward passes
+ * over a batch (plm_gemm), losses.
  *
  * Layout follows PyTorch's nn.Linear so weights can be compared directly:
  * layer l maps dim[l] inputs to dim[l+1] outputs, W[l] is dim[l+1] × dim[l]
@@ -79,9 +79,10 @@ typedef struct plm_mlp_work plm_mlp_work;
 /* Buffers for batches of up to maxb rows, and threads compute threads
  * (1: the caller only).  With more than one, each layer's matrix
  * products and element-wise steps are split by unit into blocks of 16
- * units, one single-threaded sgemm per part (the caller should set
- * OpenBLAS to one thread), so a unit's arithmetic is the same whatever
- * the thread count.  NULL when out of memory. */
+ * units, one single-threaded product per part; every element of a product
+ * is one FMA chain over its inner dimension (plm/gemm.h), so results are
+ * the same bits whatever the thread count or kernel width.  NULL when out
+ * of memory. */
 plm_mlp_work *plm_mlp_work_new(const plm_mlp *m, size_t maxb, int threads);
 void plm_mlp_work_free(plm_mlp_work *w);
 size_t plm_mlp_work_maxb(const plm_mlp_work *w);

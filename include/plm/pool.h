@@ -1,6 +1,6 @@
-/* pool.h — a small fork-join thread pool for the element-wise and
- * blocked steps of the ESM forward pass and of MLP training (never around
- * BLAS calls: OpenBLAS has its own threads).
+/* pool.h — a small fork-join thread pool for the matrix products,
+ * attention and element-wise steps of the ESM forward pass and of MLP
+ * training.
  *
  * plm_pool_run calls fn(arg, lo, hi) on up to `parts` contiguous parts of
  * [0, len), the caller doing the first, and returns when all are done.

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Check esm-embed's MessagePack output (tests/t5000-esm-embed.sh).
 
   golden_check.py golden GOLDEN.safetensors OUT.rec WHAT [--tol T] [--n N]

@@ -1,0 +1,346 @@
+/* gemm.c — the matrix product of include/plm/gemm.h.
+ *
+ * The usual cache blocking (BLIS order): for a block of NC columns and a
+ * slice of KC of the inner dimension, B is packed into NR-wide panels; for
+ * a block of MC rows, A into MR-high panels; a register micro-kernel then
+ * computes each MR x NR tile over the slice.  The kernel starts its
+ * accumulators from zero on the first slice and from the stored tile on
+ * the next ones, so across slices an element stays one FMA chain over k in
+ * order: blocking, tiling and threading change which element is computed
+ * where, never how.  Partial tiles (the edges of C) run through a padded
+ * copy with the same kernel; zero padding touches only padding lanes. */
+#include "plm/gemm.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_X86 1
+#include <immintrin.h>
+#endif
+
+#define KC 384
+
+typedef void (*kern_fn)(size_t kc, const float *a, const float *b, float *c,
+			size_t ldc, int first);
+
+typedef struct {
+	const char *name;
+	kern_fn kern;
+	int mr, nr;             /* tile */
+	int mc, nc;             /* block: multiples of mr, nr */
+} kernel;
+
+/* ---- micro-kernels: c[MR x NR] (+)= a-panel * b-panel over kc ---- */
+
+#define MR_B 4
+#define NR_B 4
+static void kern_base(size_t kc, const float *a, const float *b, float *c,
+		      size_t ldc, int first)
+{
+	float acc[MR_B][NR_B];
+	for (int r = 0; r < MR_B; r++)
+		for (int j = 0; j < NR_B; j++)
+			acc[r][j] = first ? 0.0f : c[r * ldc + j];
+	for (size_t k = 0; k < kc; k++, a += MR_B, b += NR_B)
+		for (int r = 0; r < MR_B; r++)
+			for (int j = 0; j < NR_B; j++)
+				acc[r][j] = fmaf(a[r], b[j], acc[r][j]);
+	for (int r = 0; r < MR_B; r++)
+		for (int j = 0; j < NR_B; j++)
+			c[r * ldc + j] = acc[r][j];
+}
+
+#ifdef HAVE_X86
+/* AVX2: 6 rows x 2 ymm = 12 accumulators. */
+#define ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define D2(r) __m256 c##r##0, c##r##1;
+#define Z2(r) c##r##0 = _mm256_setzero_ps(); c##r##1 = _mm256_setzero_ps();
+#define L2(r) c##r##0 = _mm256_loadu_ps(c + r * ldc); \
+	c##r##1 = _mm256_loadu_ps(c + r * ldc + 8);
+#define F2(r) { __m256 t = _mm256_broadcast_ss(a + r); \
+	c##r##0 = _mm256_fmadd_ps(t, b0, c##r##0); \
+	c##r##1 = _mm256_fmadd_ps(t, b1, c##r##1); }
+#define S2(r) _mm256_storeu_ps(c + r * ldc, c##r##0); \
+	_mm256_storeu_ps(c + r * ldc + 8, c##r##1);
+
+__attribute__((target("avx2,fma")))
+static void kern_avx2(size_t kc, const float *a, const float *b, float *c,
+		      size_t ldc, int first)
+{
+	ROWS6(D2)
+	if (first) {
+		ROWS6(Z2)
+	} else {
+		ROWS6(L2)
+	}
+	for (size_t k = 0; k < kc; k++, a += 6, b += 16) {
+		__m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+		ROWS6(F2)
+	}
+	ROWS6(S2)
+}
+
+/* AVX-512: 12 rows x 2 zmm = 24 accumulators. */
+#define ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) \
+	X(10) X(11)
+#define D5(r) __m512 c##r##0, c##r##1;
+#define Z5(r) c##r##0 = _mm512_setzero_ps(); c##r##1 = _mm512_setzero_ps();
+#define L5(r) c##r##0 = _mm512_loadu_ps(c + r * ldc); \
+	c##r##1 = _mm512_loadu_ps(c + r * ldc + 16);
+#define F5(r) { __m512 t = _mm512_set1_ps(a[r]); \
+	c##r##0 = _mm512_fmadd_ps(t, b0, c##r##0); \
+	c##r##1 = _mm512_fmadd_ps(t, b1, c##r##1); }
+#define S5(r) _mm512_storeu_ps(c + r * ldc, c##r##0); \
+	_mm512_storeu_ps(c + r * ldc + 16, c##r##1);
+
+__attribute__((target("avx512f,avx2,fma")))
+static void kern_avx512(size_t kc, const float *a, const float *b, float *c,
+			size_t ldc, int first)
+{
+	ROWS12(D5)
+	if (first) {
+		ROWS12(Z5)
+	} else {
+		ROWS12(L5)
+	}
+	for (size_t k = 0; k < kc; k++, a += 12, b += 32) {
+		__m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+		ROWS12(F5)
+	}
+	ROWS12(S5)
+}
+#endif
+
+static const kernel kernels[] = {
+	{ "base", kern_base, MR_B, NR_B, 64, 256 },
+#ifdef HAVE_X86
+	{ "avx2", kern_avx2, 6, 16, 96, 512 },
+	{ "avx512", kern_avx512, 12, 32, 144, 1024 },
+#endif
+};
+
+static const kernel *cur;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static int cpu_has(const char *name)
+{
+#ifdef HAVE_X86
+	__builtin_cpu_init();
+	if (!strcmp(name, "avx2"))
+		return __builtin_cpu_supports("avx2") &&
+		       __builtin_cpu_supports("fma");
+	if (!strcmp(name, "avx512"))
+		return __builtin_cpu_supports("avx512f") &&
+		       __builtin_cpu_supports("avx2") &&
+		       __builtin_cpu_supports("fma");
+#endif
+	return !strcmp(name, "base");
+}
+
+int plm_isa_allowed(const char *isa)
+{
+	static const char *const order[] = { "base", "avx2", "avx512" };
+	const char *cap = getenv("PLM_ISA");
+	int ci = 2, ii = -1;
+	for (int i = 0; i < 3; i++) {
+		if (cap && !strcmp(cap, order[i]))
+			ci = i;
+		if (!strcmp(isa, order[i]))
+			ii = i;
+	}
+	return ii >= 0 && ii <= ci;
+}
+
+static void pick(void)
+{
+	cur = &kernels[0];
+	for (size_t i = 1; i < sizeof kernels / sizeof *kernels; i++)
+		if (cpu_has(kernels[i].name) &&
+		    plm_isa_allowed(kernels[i].name))
+			cur = &kernels[i];
+}
+
+const char *plm_gemm_isa(void)
+{
+	pthread_once(&once, pick);
+	return cur->name;
+}
+
+int plm_gemm_select(const char *isa)
+{
+	pthread_once(&once, pick);
+	for (size_t i = 0; i < sizeof kernels / sizeof *kernels; i++)
+		if (!strcmp(kernels[i].name, isa) && cpu_has(isa)) {
+			cur = &kernels[i];
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- packing ---- */
+
+/* Rows i0 .. i0+m of A, columns k0 .. k0+kc, into panels of mr rows:
+ * panel p holds, for each k, the mr values A(i0 + p mr + r, k0 + k). */
+static void pack(float *dst, const float *A, size_t rs, size_t cs,
+		 size_t i0, size_t m, size_t k0, size_t kc, int mr)
+{
+	for (size_t p = 0; p < m; p += (size_t)mr, dst += kc * (size_t)mr) {
+		size_t rows = m - p < (size_t)mr ? m - p : (size_t)mr;
+		for (size_t r = 0; r < rows; r++) {
+			const float *s = A + (i0 + p + r) * rs + k0 * cs;
+			float *d = dst + r;
+			if (cs == 1)
+				for (size_t k = 0; k < kc; k++)
+					d[k * (size_t)mr] = s[k];
+			else
+				for (size_t k = 0; k < kc; k++)
+					d[k * (size_t)mr] = s[k * cs];
+		}
+		for (size_t r = rows; r < (size_t)mr; r++)
+			for (size_t k = 0; k < kc; k++)
+				dst[k * (size_t)mr + r] = 0.0f;
+	}
+}
+
+/* ---- one thread's rectangle ---- */
+
+typedef struct {
+	const kernel *kn;
+	size_t M, N, K;
+	const float *A, *B;
+	size_t a_rs, a_cs, b_rs, b_cs;
+	float *C;
+	size_t ldc;
+	int split_n;            /* parts are column panels, else row panels */
+	_Atomic int oom;
+} job;
+
+static void *xalloc(size_t n)
+{
+	return aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+}
+
+static void rect(const job *j, size_t i0, size_t i1, size_t n0, size_t n1,
+		 float *ap, float *bp)
+{
+	const kernel *kn = j->kn;
+	const size_t mr = (size_t)kn->mr, nr = (size_t)kn->nr;
+	float tile[12 * 32];
+	for (size_t jc = n0; jc < n1; jc += (size_t)kn->nc) {
+		size_t nc = n1 - jc < (size_t)kn->nc ? n1 - jc : (size_t)kn->nc;
+		for (size_t pc = 0; pc < j->K; pc += KC) {
+			size_t kc = j->K - pc < KC ? j->K - pc : KC;
+			int first = pc == 0;
+			pack(bp, j->B, j->b_rs, j->b_cs, jc, nc, pc, kc, kn->nr);
+			for (size_t ic = i0; ic < i1; ic += (size_t)kn->mc) {
+				size_t mc = i1 - ic < (size_t)kn->mc ?
+					    i1 - ic : (size_t)kn->mc;
+				pack(ap, j->A, j->a_rs, j->a_cs, ic, mc, pc, kc,
+				     kn->mr);
+				for (size_t jr = 0; jr < nc; jr += nr) {
+					const float *b = bp + jr * kc;
+					size_t nv = nc - jr < nr ? nc - jr : nr;
+					for (size_t ir = 0; ir < mc; ir += mr) {
+						const float *a = ap + ir * kc;
+						size_t mv = mc - ir < mr ?
+							    mc - ir : mr;
+						float *c = j->C + (ic + ir) *
+							   j->ldc + jc + jr;
+						if (mv == mr && nv == nr) {
+							kn->kern(kc, a, b, c,
+								 j->ldc, first);
+							continue;
+						}
+						if (!first)
+							for (size_t r = 0; r < mv; r++)
+								memcpy(tile + r * nr,
+								       c + r * j->ldc,
+								       nv * sizeof *c);
+						kn->kern(kc, a, b, tile, nr, first);
+						for (size_t r = 0; r < mv; r++)
+							memcpy(c + r * j->ldc,
+							       tile + r * nr,
+							       nv * sizeof *c);
+					}
+				}
+			}
+		}
+	}
+}
+
+static void part(void *v, size_t lo, size_t hi)
+{
+	job *j = v;
+	const kernel *kn = j->kn;
+	size_t i0 = 0, i1 = j->M, n0 = 0, n1 = j->N;
+	if (j->split_n) {
+		n0 = lo * (size_t)kn->nr;
+		n1 = hi * (size_t)kn->nr < j->N ? hi * (size_t)kn->nr : j->N;
+	} else {
+		i0 = lo * (size_t)kn->mr;
+		i1 = hi * (size_t)kn->mr < j->M ? hi * (size_t)kn->mr : j->M;
+	}
+	if (i0 >= i1 || n0 >= n1)
+		return;
+	size_t kc = j->K < KC ? j->K : KC;
+	size_t ncap = (size_t)kn->nc < n1 - n0 ? (size_t)kn->nc : n1 - n0;
+	ncap = (ncap + (size_t)kn->nr - 1) / (size_t)kn->nr * (size_t)kn->nr;
+	size_t mcap = (size_t)kn->mc < i1 - i0 ? (size_t)kn->mc : i1 - i0;
+	mcap = (mcap + (size_t)kn->mr - 1) / (size_t)kn->mr * (size_t)kn->mr;
+	float *ap = xalloc(mcap * kc), *bp = xalloc(ncap * kc);
+	if (!ap || !bp)
+		j->oom = 1;
+	else
+		rect(j, i0, i1, n0, n1, ap, bp);
+	free(ap);
+	free(bp);
+}
+
+void plm_gemm(plm_pool *pool, size_t M, size_t N, size_t K,
+	      const float *A, size_t a_rs, size_t a_cs,
+	      const float *B, size_t b_rs, size_t b_cs,
+	      float *C, size_t ldc)
+{
+	pthread_once(&once, pick);
+	if (M == 0 || N == 0)
+		return;
+	if (K == 0) {
+		for (size_t i = 0; i < M; i++)
+			memset(C + i * ldc, 0, N * sizeof *C);
+		return;
+	}
+	job j = { cur, M, N, K, A, B, a_rs, a_cs, b_rs, b_cs, C, ldc, 0, 0 };
+	size_t mp = (M + (size_t)cur->mr - 1) / (size_t)cur->mr;
+	size_t np = (N + (size_t)cur->nr - 1) / (size_t)cur->nr;
+	int t = pool ? plm_pool_threads(pool) : 1;
+	/* Work below ~1 MFLOP per thread is not worth a fork. */
+	size_t fl = M * N * K;
+	if ((size_t)t > fl / 500000 + 1)
+		t = (int)(fl / 500000 + 1);
+	if (t <= 1) {
+		part(&j, 0, mp);
+	} else {
+		/* Rows when there are enough of them (each thread packs all
+		 * of B, which is cheap next to its share of the product),
+		 * else column panels. */
+		j.split_n = mp < 4 * (size_t)t && np > mp;
+		size_t len = j.split_n ? np : mp;
+		plm_pool_run(pool, t < (int)len ? t : (int)len, part, &j, len);
+	}
+	if (j.oom) {
+		/* Out of memory for the packing buffers (a few hundred KiB):
+		 * the portable path needs none. */
+		for (size_t i = 0; i < M; i++)
+			for (size_t n = 0; n < N; n++) {
+				float c = 0.0f;
+				for (size_t k = 0; k < K; k++)
+					c = fmaf(A[i * a_rs + k * a_cs],
+						 B[n * b_rs + k * b_cs], c);
+				C[i * ldc + n] = c;
+			}
+	}
+}
