@@ -450,8 +450,11 @@ int main(int argc, char **argv)
 	plm_ratios ra = { 0 };
 	if (ratios && plm_ratios_parse(ratios, &ra, err, sizeof err))
 		plm_usage_die("--ratios: %s", err);
+	char *bycopy = NULL;    /* x.by[] point into it */
 	if (by) {
-		char *b = strdup(by), *save = NULL;
+		char *b = bycopy = strdup(by), *save = NULL;
+		if (!b)
+			plm_die("out of memory");
 		for (char *t = strtok_r(b, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 			if (x.nby == MAX_BY)
 				plm_usage_die("--by: at most %d fields", MAX_BY);
@@ -584,6 +587,6 @@ int main(int argc, char **argv)
 	free(x.rec_item);
 	free(x.rec_stratum);
 	plm_ratios_free(&ra);
-	free(by ? x.by[0] : NULL);
+	free(bycopy);
 	return 0;
 }

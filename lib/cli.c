@@ -24,14 +24,22 @@ static const char *tool_name = "plm";
 static int saved_argc;
 static char **saved_argv;
 
-#define MAX_TMP 64
-static char *tmp_paths[MAX_TMP];
+/* Temporary files to remove on a fatal signal or plm_die: a list that
+ * only grows (a slot is reused once its file is forgotten), so the signal
+ * handler can walk it while the program registers more. */
+struct tmp_node {
+	char *volatile path;
+	struct tmp_node *volatile next;
+};
+static struct tmp_node *volatile tmp_head;
 
 static void remove_tmp_files(void)
 {
-	for (int i = 0; i < MAX_TMP; i++)
-		if (tmp_paths[i])
-			unlink(tmp_paths[i]);
+	for (struct tmp_node *n = tmp_head; n; n = n->next) {
+		char *p = n->path;
+		if (p)
+			unlink(p);
+	}
 }
 
 static void on_signal(int sig)
@@ -52,9 +60,16 @@ void plm_init(const char *tool, int argc, char **argv)
 		memcpy(saved_argv, argv, (argc + 1) * sizeof *saved_argv);
 	else
 		saved_argv = argv;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
+	/* A signal the parent ignored stays ignored: under nohup a hangup
+	 * must not end the job (and discard its output). */
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+		struct sigaction old;
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		signal(sigs[i], on_signal);
+	}
 }
 
 const char *plm_tool(void) { return tool_name; }
@@ -63,19 +78,31 @@ char **plm_argv(void) { return saved_argv; }
 
 void plm_tmp_register(const char *path)
 {
-	for (int i = 0; i < MAX_TMP; i++)
-		if (!tmp_paths[i]) {
-			tmp_paths[i] = strdup(path);
+	char *p = strdup(path);
+	if (!p)
+		return;         /* the file is then only removed by close/abort */
+	for (struct tmp_node *n = tmp_head; n; n = n->next)
+		if (!n->path) {
+			n->path = p;
 			return;
 		}
+	struct tmp_node *n = malloc(sizeof *n);
+	if (!n) {
+		free(p);
+		return;
+	}
+	n->path = p;
+	n->next = tmp_head;
+	tmp_head = n;   /* published last: the handler sees a whole node */
 }
 
 void plm_tmp_forget(const char *path)
 {
-	for (int i = 0; i < MAX_TMP; i++)
-		if (tmp_paths[i] && strcmp(tmp_paths[i], path) == 0) {
-			free(tmp_paths[i]);
-			tmp_paths[i] = NULL;
+	for (struct tmp_node *n = tmp_head; n; n = n->next)
+		if (n->path && strcmp(n->path, path) == 0) {
+			char *p = n->path;
+			n->path = NULL;
+			free(p);
 			return;
 		}
 }

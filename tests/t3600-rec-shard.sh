@@ -98,4 +98,33 @@ test_expect_success 'empty or truncated input: exit 1, no files' '
 	test -z "$(ls -A | grep "^m\.")"
 '
 
+test_expect_success 'rec-shard -n 100 stopped by SIGTERM leaves no temporary file' '
+	mkdir term && mkfifo term/in || return 1
+	rec-shard -n 100 term/out term/in 2>term/err &
+	pid=$!
+	exec 7>term/in
+	printf "id:str\tn:int\n" >&7 &&
+	i=1 && while [ $i -le 300 ]; do printf "k%d\t%d\n" $i $i >&7; i=$((i + 1)); done &&
+	sleep 0.5 &&
+	kill -TERM $pid &&
+	{ wait $pid; rc=$?; } ; exec 7>&- ;
+	test $rc -eq 143 &&
+	ls term >left && printf "err\nin\n" >expect && test_cmp expect left
+'
+
+test_expect_success 'an ignored SIGHUP stays ignored (nohup): the run completes' '
+	mkdir hup && mkfifo hup/in || return 1
+	(trap "" HUP && exec rec-shard -n 3 hup/out hup/in) &
+	pid=$!
+	exec 7>hup/in
+	printf "id:str\tn:int\n" >&7 &&
+	sleep 0.3 &&
+	kill -HUP $pid &&
+	printf "k1\t1\nk2\t2\n" >&7 && exec 7>&- &&
+	wait $pid &&
+	rec-cat -T hup/out.0 hup/out.1 hup/out.2 >all.tsv &&
+	grep -c "^k[12]	" all.tsv >n &&
+	echo 2 >expect && test_cmp expect n
+'
+
 test_done

@@ -211,4 +211,11 @@ test_expect_success 'stdin is read (spooled) like a file' '
 	sed -n "4,\$p" o1 >r1 && sed -n "4,\$p" o2 >r2 && test_cmp r1 r2
 '
 
+test_expect_success '--by with an empty name in the list: the same as without it' '
+	strat-split -T -r train=0.6,val=0.2,test=0.2 -b label small.tsv >expect &&
+	strat-split -T -r train=0.6,val=0.2,test=0.2 -b ,label small.tsv >actual &&
+	grep -v "^#meta" expect >e && grep -v "^#meta" actual >a &&
+	test_cmp e a
+'
+
 test_done
