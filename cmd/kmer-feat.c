@@ -6,8 +6,8 @@
 
 #include "plm/cli.h"
 #include "plm/kmer.h"
-#include "plm/recin.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char usage[] =
 	"[-TM] [--aac] [--dpc] [--progress] [-k K] [--dim D] [-s FIELD] "
@@ -15,12 +15,77 @@ static const char usage[] =
 static const char summary[] =
 	"composition features (20 residues, 400 dipeptides, hashed k-mers)";
 
+struct kf {
+	plm_kmer_spec spec;
+	const char *sfield, *ofield;
+	uint32_t D;
+	int si, oi;             /* sequence field, output field */
+	size_t nin;
+	float *vec;
+	const plm_verb *v;
+	uint64_t n, nilseq, skipped, withskip, empty;
+};
+
+/* One set of fields per run: the output vector's field is placed once. */
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
+{
+	struct kf *x = ctx;
+	char tn[64];
+	if (x->v->where) {
+		snprintf(err, errlen, "record %" PRIu64 ": the fields change; "
+			 "one set of fields per run", x->v->recno + 1);
+		return -1;
+	}
+	if ((x->si = plm_schema_find(in, x->sfield)) < 0) {
+		snprintf(err, errlen, "no field '%s' in input", x->sfield);
+		return -1;
+	}
+	if (in->f[x->si].type != PLM_T_STR) {
+		snprintf(err, errlen, "field '%s' is %s, not str", x->sfield,
+			 plm_type_name(in->f[x->si].type, in->f[x->si].dim, tn,
+				       sizeof tn));
+		return -1;
+	}
+	if (plm_schema_derive(out, in, 0, 0))
+		return -1;
+	x->oi = plm_schema_add(out, x->ofield, PLM_T_F32, x->D);
+	if (x->oi < 0)
+		return -1;
+	if (x->oi == x->si)
+		plm_usage_die("--field %s would overwrite the sequences",
+			      x->ofield);
+	x->nin = in->n;
+	return 0;
+}
+
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	struct kf *x = ctx;
+	(void)err, (void)errlen;
+	x->n++;
+	memcpy(out, in, x->nin * sizeof *out);
+	if (in[x->si].nil) {
+		x->nilseq++;
+		out[x->oi] = plm_v_nil();
+		return PLM_VERB_EMIT;
+	}
+	plm_kmer_stats st;
+	plm_kmer_feat(&x->spec, in[x->si].s, in[x->si].n, x->vec, &st);
+	x->skipped += st.skipped;
+	x->withskip += st.skipped > 0;
+	x->empty += st.empty > 0;
+	out[x->oi] = plm_v_bytes(x->vec, (size_t)x->D * 4, 1);
+	return PLM_VERB_EMIT;
+}
+
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
 	int aac = 0, dpc = 0;
 	long long k = 0, dim = 0;
-	const char *sfield = "seq", *ofield = "emb";
+	struct kf x = { .sfield = "seq", .ofield = "emb" };
 	const plm_opt opts[] = {
 		PLM_FLAG(0, "aac", &aac, "amino-acid composition (20 values)"),
 		PLM_FLAG(0, "dpc", &dpc, "dipeptide composition (400 values)"),
@@ -28,109 +93,37 @@ int main(int argc, char **argv)
 			1, PLM_KMER_MAX_K),
 		PLM_INT(0, "dim", &dim, "D", "hash the k-mers into D buckets",
 			1, 1 << 24),
-		PLM_STR('s', "seq", &sfield, "FIELD",
+		PLM_STR('s', "seq", &x.sfield, "FIELD",
 			"sequence field (default seq)"),
-		PLM_STR(0, "field", &ofield, "NAME",
+		PLM_STR(0, "field", &x.ofield, "NAME",
 			"output field (default emb), f32[D]"),
 		PLM_OPTS_OUTPUT(&c),
 		PLM_OPTS_SHARD(&c),
 		PLM_OPT_END_,
 	};
-	char err[512], tn[64];
+	char err[512];
 	plm_init("kmer-feat", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
-	plm_kmer_spec spec = { aac, dpc, (int)k, (uint32_t)dim };
+	x.spec = (plm_kmer_spec){ aac, dpc, (int)k, (uint32_t)dim };
 	if (!aac && !dpc && !k)
-		spec.aac = spec.dpc = 1;
-	uint32_t D = plm_kmer_dim(&spec, err, sizeof err);
-	if (!D)
+		x.spec.aac = x.spec.dpc = 1;
+	if (!(x.D = plm_kmer_dim(&x.spec, err, sizeof err)))
 		plm_usage_die("%s", err);
-	plm_shard sh = plm_shard_parse(c.shard);
-	int fmt = plm_common_format(&c);
-
-	plm_recin *in = plm_recin_open(argc - i, argv + i, err, sizeof err);
-	if (!in)
-		plm_die("%s", err);
-	const plm_schema *s = plm_recin_schema(in);
-	int si = plm_schema_find(s, sfield);
-	if (si < 0)
-		plm_die("%s: no field '%s' in input", plm_recin_name(in), sfield);
-	if (s->f[si].type != PLM_T_STR)
-		plm_die("%s: field '%s' is %s, not str", plm_recin_name(in),
-			sfield, plm_type_name(s->f[si].type, s->f[si].dim, tn,
-					      sizeof tn));
-	int shard_i = -1;
-	if (sh.n && (shard_i = plm_shard_field(s, "id", err, sizeof err)) < 0)
-		plm_die("--shard: %s", err);
-	plm_schema out;
-	if (plm_schema_copy(&out, s))
+	if (!(x.vec = malloc((size_t)x.D * sizeof *x.vec)))
 		plm_die("out of memory");
-	int oi = plm_schema_add(&out, ofield, PLM_T_F32, D);
-	if (oi == si)
-		plm_usage_die("--field %s would overwrite the sequences", ofield);
-	if (plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv, 0, 0))
-		plm_die("out of memory");
-	plm_val *v = calloc(out.n, sizeof *v);
-	float *vec = malloc((size_t)D * sizeof *vec);
-	if (!v || !vec)
-		plm_die("out of memory");
-	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
-	if (!w)
-		plm_die("%s", err);
-
-	plm_progress pg;
-	plm_progress_init(&pg, c.progress, "B");
-	uint64_t n = 0, nilseq = 0, skipped = 0, withskip = 0, empty = 0;
-	const plm_val *row;
-	int rc;
-	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR) {
-			plm_writer_abort(w);
-			plm_die("%s", plm_recin_error(in));
-		}
-		if (rc == PLM_HEADER) {
-			plm_writer_abort(w);
-			plm_die("%s: record %" PRIu64 ": the fields change; "
-				"one set of fields per run", plm_recin_name(in),
-				plm_recin_recno(in) + 1);
-		}
-		if (shard_i >= 0 && !plm_shard_keep_val(&sh, &row[shard_i],
-							s->f[shard_i].type))
-			continue;
-		n++;
-		memcpy(v, row, s->n * sizeof *v);
-		if (row[si].nil) {
-			nilseq++;
-			v[oi] = plm_v_nil();
-		} else {
-			plm_kmer_stats st;
-			plm_kmer_feat(&spec, row[si].s, row[si].n, vec, &st);
-			skipped += st.skipped;
-			withskip += st.skipped > 0;
-			empty += st.empty > 0;
-			v[oi] = plm_v_bytes(vec, (size_t)D * 4, 1);
-		}
-		if (plm_writer_row(w, v)) {
-			plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
-		}
-		if (pg.on)
-			plm_recin_progress(in, &pg, 0);
-	}
-	plm_recin_progress(in, &pg, 1);
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
-	if (skipped)
+	plm_verb v = { .common = &c, .ctx = &x, .section = section,
+		       .row = row };
+	x.v = &v;
+	plm_verb_run(&v, argc - i, argv + i);
+	if (x.skipped)
 		plm_warn("skipped %" PRIu64 " non-standard residues in %" PRIu64
-			 " of %" PRIu64 " records", skipped, withskip, n);
-	if (empty)
+			 " of %" PRIu64 " records", x.skipped, x.withskip, x.n);
+	if (x.empty)
 		plm_warn("%" PRIu64 " records had a block with no window "
-			 "(too short or no standard residue): zeros", empty);
-	if (nilseq)
+			 "(too short or no standard residue): zeros", x.empty);
+	if (x.nilseq)
 		plm_warn("%" PRIu64 " records had no sequence (nil): %s nil",
-			 nilseq, ofield);
-	free(v);
-	free(vec);
-	plm_schema_free(&out);
-	plm_recin_close(in);
+			 x.nilseq, x.ofield);
+	free(x.vec);
 	return 0;
 }

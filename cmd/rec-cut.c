@@ -4,8 +4,7 @@
 #include <string.h>
 
 #include "plm/cli.h"
-#include "plm/recin.h"
-#include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char usage[] =
 	"[-TMx] -f LIST [-o FILE] [--shard K/N] [--shard-key FIELD] [FILE ...]";
@@ -110,86 +109,62 @@ static int resolve(const plm_schema *s, const struct sel *v, size_t n,
 	return 0;
 }
 
+struct cut {
+	struct sel *sel;
+	size_t nsel;
+	int complement;
+	int *idx;               /* input index of each output field */
+	size_t nout;
+};
+
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
+{
+	struct cut *x = ctx;
+	if (resolve(in, x->sel, x->nsel, x->complement, out, &x->idx, err,
+		    errlen))
+		return -1;
+	x->nout = out->n;
+	return 0;
+}
+
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	const struct cut *x = ctx;
+	(void)err, (void)errlen;
+	for (size_t k = 0; k < x->nout; k++)
+		out[k] = in[x->idx[k]];
+	return PLM_VERB_EMIT;
+}
+
 int main(int argc, char **argv)
 {
-	plm_writer *w = NULL;
 	plm_common c = { 0 };
 	plm_strlist list = { 0 };
-	int complement = 0;
+	struct cut x = { 0 };
 	const char *key = "id";
 	const plm_opt opts[] = {
 		PLM_LIST('f', "fields", &list, "LIST", "fields to keep: name or new=old, comma-separated"),
-		PLM_FLAG('x', "complement", &complement, "drop the fields in LIST, keep the rest in order"),
+		PLM_FLAG('x', "complement", &x.complement, "drop the fields in LIST, keep the rest in order"),
 		PLM_OPTS_OUTPUT(&c),
 		PLM_OPTS_SHARD(&c),
 		PLM_STR(0, "shard-key", &key, "FIELD", "hash FIELD for --shard (default id)"),
 		PLM_OPT_END_,
 	};
-	char err[1024];
-	const plm_val *row;
-	plm_val *vals = NULL;
-	int *idx = NULL;
-	size_t nsel;
-	plm_schema out;
-	plm_progress pg;
 
 	plm_init("rec-cut", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
-	struct sel *sel = parse_list(&list, complement, &nsel);
-	plm_shard sh = plm_shard_parse(c.shard);
-	int fmt = plm_common_format(&c);
-	plm_recin *in = plm_recin_open(argc - i, argv + i, err, sizeof err);
-	if (!in)
-		plm_die("%s", err);
-	const plm_schema *s = plm_recin_schema(in);
-	int ki = sh.n ? plm_shard_field(s, key, err, sizeof err) : 0;
-	if (ki < 0 || resolve(s, sel, nsel, complement, &out, &idx, err, sizeof err))
-		plm_die("%s", err);
-	if (!(w = plm_writer_open(c.output, fmt, &out, err, sizeof err)))
-		plm_die("%s", err);
-	if (!(vals = malloc((out.n + 1) * sizeof *vals)))
-		plm_die("out of memory");
-	plm_progress_init(&pg, c.progress, "B");
-
-	int rc;
-	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR)
-			plm_die_in(NULL, plm_recin_error(in));
-		if (rc == PLM_HEADER) {
-			plm_schema next;
-			if (sh.n && (ki = plm_shard_field(s, key, err, sizeof err)) < 0)
-				plm_die_in(plm_recin_name(in), err);
-			if (resolve(s, sel, nsel, complement, &next, &idx, err, sizeof err))
-				plm_die_in(plm_recin_name(in), err);
-			/* same output fields: the section goes on */
-			if (!plm_schema_equal(&next, &out) && plm_writer_section(w, &next))
-				plm_die_in(NULL, plm_writer_error(w));
-			plm_schema_free(&out);
-			out = next;
-			if (!(vals = realloc(vals, (out.n + 1) * sizeof *vals)))
-				plm_die("out of memory");
-			continue;
-		}
-		plm_recin_progress(in, &pg, 0);
-		if (sh.n && !plm_shard_keep_val(&sh, &row[ki], s->f[ki].type))
-			continue;
-		for (size_t k = 0; k < out.n; k++)
-			vals[k] = row[idx[k]];
-		if (plm_writer_row(w, vals))
-			plm_die_in(NULL, plm_writer_error(w));
+	x.sel = parse_list(&list, x.complement, &x.nsel);
+	plm_verb v = { .common = &c, .shard_key = key, .ctx = &x,
+		       .section = section, .row = row };
+	plm_verb_run(&v, argc - i, argv + i);
+	free(x.idx);
+	for (size_t k = 0; k < x.nsel; k++) {
+		free(x.sel[k].name);
+		free(x.sel[k].from);
 	}
-	plm_recin_progress(in, &pg, 1);
-	plm_recin_close(in);
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
-	plm_schema_free(&out);
-	free(vals);
-	free(idx);
-	for (size_t k = 0; k < nsel; k++) {
-		free(sel[k].name);
-		free(sel[k].from);
-	}
-	free(sel);
+	free(x.sel);
 	free(list.v);
 	return 0;
 }

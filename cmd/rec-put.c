@@ -5,8 +5,7 @@
 #include <string.h>
 
 #include "plm/cli.h"
-#include "plm/recin.h"
-#include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char usage[] =
 	"[-TM] [-o FILE] [--shard K/N] [--shard-key FIELD] NAME[:TYPE]=VALUE ... [FILE ...]";
@@ -98,21 +97,43 @@ static struct put parse_put(const char *arg)
 	return p;
 }
 
-/* Output schema for input s: its fields, ours retyped in place or
+struct puts {
+	struct put *as;
+	size_t n;
+	size_t nin;             /* fields of the current input section */
+};
+
+/* Output fields for input fields in: its fields, ours retyped in place or
  * appended, its meta plus our prov entry. */
-static void section_schema(plm_schema *out, const plm_schema *in,
-			   struct put *as, size_t n)
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
 {
+	struct puts *p = ctx;
+	(void)err, (void)errlen;
 	if (plm_schema_derive(out, in, 0, 0))
-		plm_die("out of memory");
-	for (size_t k = 0; k < n; k++)
-		if ((as[k].fi = plm_schema_add(out, as[k].name, as[k].type, 0)) < 0)
-			plm_die("out of memory");
+		return -1;
+	for (size_t k = 0; k < p->n; k++)
+		if ((p->as[k].fi = plm_schema_add(out, p->as[k].name,
+						  p->as[k].type, 0)) < 0)
+			return -1;
+	p->nin = in->n;
+	return 0;
+}
+
+/* input fields keep their positions; ours overwrite or follow */
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	const struct puts *p = ctx;
+	(void)err, (void)errlen;
+	memcpy(out, in, p->nin * sizeof *out);
+	for (size_t k = 0; k < p->n; k++)
+		out[p->as[k].fi] = p->as[k].v;
+	return PLM_VERB_EMIT;
 }
 
 int main(int argc, char **argv)
 {
-	plm_writer *w = NULL;
 	plm_common c = { 0 };
 	const char *key = "id";
 	const plm_opt opts[] = {
@@ -121,76 +142,26 @@ int main(int argc, char **argv)
 		PLM_STR(0, "shard-key", &key, "FIELD", "hash FIELD for --shard (default id)"),
 		PLM_OPT_END_,
 	};
-	char err[1024];
-	const plm_val *row;
-	plm_schema out;
-	plm_progress pg;
-	struct put *as;
-	size_t np = 0;
+	struct puts p = { 0 };
 
 	plm_init("rec-put", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
-	if (!(as = calloc(argc - i + 1, sizeof *as)))
+	if (!(p.as = calloc(argc - i + 1, sizeof *p.as)))
 		plm_die("out of memory");
 	for (; i < argc && is_assignment(argv[i]); i++) {
-		as[np] = parse_put(argv[i]);
-		for (size_t k = 0; k < np; k++)
-			if (!strcmp(as[k].name, as[np].name))
-				plm_usage_die("field '%s' set twice", as[np].name);
-		np++;
+		p.as[p.n] = parse_put(argv[i]);
+		for (size_t k = 0; k < p.n; k++)
+			if (!strcmp(p.as[k].name, p.as[p.n].name))
+				plm_usage_die("field '%s' set twice", p.as[p.n].name);
+		p.n++;
 	}
-	if (!np)
+	if (!p.n)
 		plm_usage_die("missing NAME=VALUE");
-	plm_shard sh = plm_shard_parse(c.shard);
-	int fmt = plm_common_format(&c);
-	plm_recin *in = plm_recin_open(argc - i, argv + i, err, sizeof err);
-	if (!in)
-		plm_die("%s", err);
-	const plm_schema *s = plm_recin_schema(in);
-	int ki = sh.n ? plm_shard_field(s, key, err, sizeof err) : 0;
-	if (ki < 0)
-		plm_die("%s", err);
-	section_schema(&out, s, as, np);
-	if (!(w = plm_writer_open(c.output, fmt, &out, err, sizeof err)))
-		plm_die("%s", err);
-	plm_val *vals = malloc((out.n + 1) * sizeof *vals);
-	if (!vals)
-		plm_die("out of memory");
-	plm_progress_init(&pg, c.progress, "B");
-
-	int rc;
-	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR)
-			plm_die_in(NULL, plm_recin_error(in));
-		if (rc == PLM_HEADER) {
-			if (sh.n && (ki = plm_shard_field(s, key, err, sizeof err)) < 0)
-				plm_die_in(plm_recin_name(in), err);
-			plm_schema_free(&out);
-			section_schema(&out, s, as, np);
-			if (plm_writer_section(w, &out))
-				plm_die_in(NULL, plm_writer_error(w));
-			if (!(vals = realloc(vals, (out.n + 1) * sizeof *vals)))
-				plm_die("out of memory");
-			continue;
-		}
-		plm_recin_progress(in, &pg, 0);
-		if (sh.n && !plm_shard_keep_val(&sh, &row[ki], s->f[ki].type))
-			continue;
-		/* input fields keep their positions; ours overwrite or follow */
-		memcpy(vals, row, s->n * sizeof *vals);
-		for (size_t k = 0; k < np; k++)
-			vals[as[k].fi] = as[k].v;
-		if (plm_writer_row(w, vals))
-			plm_die_in(NULL, plm_writer_error(w));
-	}
-	plm_recin_progress(in, &pg, 1);
-	plm_recin_close(in);
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
-	plm_schema_free(&out);
-	free(vals);
-	for (size_t k = 0; k < np; k++)
-		free(as[k].name);
-	free(as);
+	plm_verb v = { .common = &c, .shard_key = key, .ctx = &p,
+		       .section = section, .row = row };
+	plm_verb_run(&v, argc - i, argv + i);
+	for (size_t k = 0; k < p.n; k++)
+		free(p.as[k].name);
+	free(p.as);
 	return 0;
 }

@@ -1,0 +1,66 @@
+/* verb.h — the loop of a record-stream tool, written once.
+ *
+ * A tool that makes one pass over records is an option table plus two
+ * callbacks (Miller's verbs): `section` builds the output fields for the
+ * input's fields, `row` turns one input row into an output row.  The
+ * driver owns the rest: the FILE operands read as one stream (recin.h),
+ * --shard K/N on a key field, new sections, progress, the writer (-o,
+ * -T/-M), error messages that name the file and the record, and closing.
+ *
+ *	static int section(void *ctx, const plm_schema *in, plm_schema *out,
+ *			   char *err, size_t errlen)
+ *	{ return plm_schema_derive(out, in, 0, 0); }     // + added fields
+ *	static int row(void *ctx, const plm_val *in, plm_val *out,
+ *		       char *err, size_t errlen)
+ *	{ ...; return PLM_VERB_EMIT; }
+ *
+ *	plm_verb v = { .common = &c, .section = section, .row = row, .ctx = &x };
+ *	plm_verb_run(&v, argc - i, argv + i);
+ *
+ * Errors end the process (plm_die: exit 1, temporary output removed), so
+ * the driver and its callbacks belong to cmd/ code. */
+#ifndef PLM_VERB_H
+#define PLM_VERB_H
+
+#include <stdint.h>
+
+#include "plm/cli.h"
+#include "plm/stream.h"
+
+enum plm_verb_rc {
+	PLM_VERB_SKIP,          /* nothing written for this row */
+	PLM_VERB_EMIT,          /* write out[] */
+	PLM_VERB_PASS,          /* write the input row as it is */
+	PLM_VERB_STOP,          /* write nothing more; close normally */
+	PLM_VERB_FAIL,          /* err says why: "FILE: record N: err" */
+};
+
+typedef struct plm_verb {
+	const plm_common *common;   /* -o, -T/-M, --shard, --progress */
+	const char *shard_key;      /* field hashed for --shard; NULL: "id" */
+	void *ctx;                  /* passed to the callbacks */
+	/* Output fields (and meta) for input fields `in`, into `out` (not
+	 * initialised).  NULL: plm_schema_derive (the input's fields, its
+	 * meta and this tool's prov entry).  -1 and err: the run fails;
+	 * the callback may also die itself (e.g. a usage error). */
+	int (*section)(void *ctx, const plm_schema *in, plm_schema *out,
+		       char *err, size_t errlen);
+	/* One input row that --shard kept; out has room for the output's
+	 * fields.  NULL: the row passes unchanged. */
+	int (*row)(void *ctx, const plm_val *in, plm_val *out, char *err,
+		   size_t errlen);
+	int64_t limit;              /* > 0: stop after this many rows out */
+	int limit_set;              /* limit applies (also when 0) */
+	int no_output;              /* count only: no writer is opened */
+	/* Set by plm_verb_run. */
+	const char *where;          /* during section(): NULL for the first,
+				     * the file being read for later ones */
+	uint64_t emitted;           /* rows written (or counted) */
+	uint64_t recno;             /* rows read */
+} plm_verb;
+
+/* Runs the tool over FILE operands files[0 .. n) (none: stdin).  Returns
+ * 0; every error ends the process with a message. */
+int plm_verb_run(plm_verb *v, int n, char **files);
+
+#endif
