@@ -51,13 +51,18 @@ typedef struct state {
 	uint64_t kept, dups, excl;
 } state;
 
+/* msg may live in st->w or st->hashes (plm_writer_error, plm_out_error):
+ * copy it before the aborts free them. */
 static noreturn void die_abort(state *st, const char *msg)
 {
+	char copy[1024];
+
+	snprintf(copy, sizeof copy, "%s", msg);
 	if (st->w)
 		plm_writer_abort(st->w);
 	if (st->hashes)
 		plm_out_abort(st->hashes);
-	plm_die("%s", msg);
+	plm_die("%s", copy);
 }
 
 /* The key field of section s, or die naming the problem. */

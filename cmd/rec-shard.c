@@ -36,16 +36,21 @@ static uint64_t bucket(const plm_val *v, enum plm_type t, uint64_t n)
 	return plm_key_hash(v->s, v->n) % n;
 }
 
-/* Remove the files already renamed into place, give up on the rest. */
+/* Remove the files already renamed into place, give up on the rest.
+ * msg may be a writer's own message (plm_writer_error): copy it before
+ * plm_writer_abort frees the writer that holds it. */
 static noreturn void fail(struct shards *S, long long closed, const char *msg)
 {
+	char copy[1024];
+
+	snprintf(copy, sizeof copy, "%s", msg);
 	for (long long k = 0; k < S->n; k++) {
 		if (k < closed)
 			unlink(S->path[k]);
 		else if (S->w[k])
 			plm_writer_abort(S->w[k]);
 	}
-	plm_die("%s", msg);
+	plm_die("%s", copy);
 }
 
 static void open_all(struct shards *S, const char *prefix, const char *suffix,
