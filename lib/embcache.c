@@ -1013,10 +1013,29 @@ static int create_file(plm_embcache *c, const plm_embcache_cfg *cfg,
 	return rc;
 }
 
+/* Every entry point calls this before its first HDF5 call.  HDF5's own
+ * atexit handler closes the files still open; one whose flush failed (a
+ * full disk at commit or merge) stays in its tables half torn down, and
+ * closing it again at exit dereferences a null pointer: a segfault after
+ * the tool has said what went wrong and chosen exit status 1.  Every
+ * file this module writes is closed (or given up on) before the call
+ * returns, so the handler has nothing to do that matters: go without it.
+ * H5dont_atexit works only before the library starts, hence "first". */
+static void h5_setup(void)
+{
+	static int started;
+
+	if (!started) {
+		H5dont_atexit();
+		started = 1;
+	}
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);     /* errors are ours to say */
+}
+
 plm_embcache *plm_embcache_open(const char *path, const plm_embcache_cfg *cfg,
 				int write, char *err, size_t errlen)
 {
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);     /* errors are ours to say */
+	h5_setup();
 	if (write && cfg && cfg_valid(cfg, err, errlen))
 		return NULL;
 	plm_embcache *c = calloc(1, sizeof *c);
@@ -1515,7 +1534,7 @@ int plm_embcache_merge(const char *out, plm_embcache **in, size_t nin,
 			       " %s", in[0]->path, in[i]->path, d);
 			return -1;
 		}
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	h5_setup();
 	size_t vs = in[0]->vecsize;
 	plm_h128set *seen = plm_h128set_new(0), *fseen = plm_h128set_new(0);
 	unsigned char *vec = malloc(vs);
@@ -1684,7 +1703,7 @@ long plm_embcache_check(const char *path, long max,
 	struct checker k = { 0, max, report, arg };
 	plm_embcache c;
 	memset(&c, 0, sizeof c);
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	h5_setup();
 	c.path = (char *)path;
 	c.file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 	if (c.file < 0) {
