@@ -292,7 +292,10 @@ int main(int argc, char **argv)
 				plm_strmap_key(splits, recs[r].split, NULL), groupf);
 	}
 	free(gsplit);
-	qsort(recs, nrec, sizeof *recs, rec_cmp);
+	/* A stream with a header and no records leaves recs NULL, and qsort
+	 * must not be handed a null pointer even for no elements. */
+	if (nrec)
+		qsort(recs, nrec, sizeof *recs, rec_cmp);
 
 	plm_rng rng;
 	plm_rng_seed(&rng, (uint64_t)seed);

@@ -161,4 +161,13 @@ test_expect_success 'pipeline from strat-split --group' '
 	test $(sed -n "4,\$p" p.tsv | cut -f4 | sort -u | wc -l) -eq 3
 '
 
+test_expect_success 'a header and no records: a header-only stream, exit 0' '
+	printf "id:str\tiso:str\tsplit:str\n" >hdr.tsv &&
+	pair-make -T -g iso -o o.tsv hdr.tsv 2>err &&
+	test_cmp /dev/null err &&
+	grep -v "^#" o.tsv >actual &&
+	printf "a:str\tb:str\tlabel:int\tsplit:str\n" >expect &&
+	test_cmp expect actual
+'
+
 test_done
