@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "plm/bins.h"
 #include "plm/cli.h"
@@ -68,7 +69,9 @@ static int64_t row_len(const lensrc *ls, const plm_val *row, char *err,
 	return v->i;
 }
 
-static void read_ref(const char *path, plm_lenhist *h)
+/* quant: the lengths make quantile edges, and the largest length + 1 is
+ * the last edge, so INT64_MAX has no bin to go in. */
+static void read_ref(const char *path, plm_lenhist *h, int quant)
 {
 	char err[1024], msg[1100];
 	const plm_val *row;
@@ -90,6 +93,12 @@ static void read_ref(const char *path, plm_lenhist *h)
 			continue;
 		}
 		int64_t len = row_len(&ls, row, err, sizeof err);
+		if (quant && len == INT64_MAX) {
+			snprintf(err, sizeof err, "length %lld is too large for "
+				 "--quantiles (at most %lld)", (long long)len,
+				 (long long)INT64_MAX - 1);
+			len = -1;
+		}
 		if (len < 0) {
 			snprintf(msg, sizeof msg, "--ref: %s: record %llu: %s", path,
 				 (unsigned long long)plm_reader_recno(r), err);
@@ -286,7 +295,7 @@ int main(int argc, char **argv)
 		plm_usage_die("--targets without --targets-out writes the quota table and reads no input; give --targets-out FILE to bin FILE operands too");
 
 	if (ref)
-		read_ref(ref, &h);
+		read_ref(ref, &h, nq > 0);
 	if (edges ? plm_bins_parse(&b, edges, err, sizeof err)
 		  : plm_bins_quantiles(&b, &h, (size_t)nq, err, sizeof err))
 		plm_usage_die("%s", err);
@@ -313,8 +322,19 @@ int main(int argc, char **argv)
 	}
 
 	bin_stream(argc - i, argv + i, &c, fmt, &b, &sh, skey, clamp);
-	if (tout)
+	if (tout) {
+		/* The records and their quota table go together: if the table
+		 * cannot be written (a full disk), plm_die removes the records
+		 * too.  Only a regular file: never a device or stdout. */
+		struct stat st;
+		int reg = c.output && strcmp(c.output, "-") &&
+			  stat(c.output, &st) == 0 && S_ISREG(st.st_mode);
+		if (reg)
+			plm_tmp_register(c.output);
 		write_targets(tout, fmt, 0, &b, quota);
+		if (reg)
+			plm_tmp_forget(c.output);
+	}
 done:
 	plm_bins_free(&b);
 	plm_lenhist_free(&h);

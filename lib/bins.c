@@ -169,9 +169,19 @@ int plm_bins_quantiles(plm_bins *b, plm_lenhist *h, size_t nbins,
 	if (add_edge(b, &cap, 0))
 		goto oom;
 	for (size_t k = 1; k <= nbins; k++) {
-		int64_t e = k < nbins
-			? plm_lenhist_rank(h, (uint64_t)((unsigned __int128)k * n / nbins))
-			: plm_lenhist_rank(h, n - 1) + 1;
+		int64_t e;
+		if (k < nbins) {
+			e = plm_lenhist_rank(h, (uint64_t)((unsigned __int128)k * n / nbins));
+		} else if ((e = plm_lenhist_rank(h, n - 1)) == INT64_MAX) {
+			/* Bins are half open: no int64 edge lies above it. */
+			plm_bins_free(b);
+			snprintf(err, errlen, "reference length %lld is too large "
+				 "for a bin (at most %lld)", (long long)INT64_MAX,
+				 (long long)INT64_MAX - 1);
+			return -1;
+		} else {
+			e++;
+		}
 		if (e > b->edge[b->n - 1] && add_edge(b, &cap, e))
 			goto oom;
 	}

@@ -151,4 +151,18 @@ test_expect_success 'empty and truncated input: exit 1, no output file' '
 	test_path_is_missing o.rec && test_path_is_missing t.out
 '
 
+test_expect_success '--quantiles: a reference length of 2^63-1 has no last edge: exit 1' '
+	printf "id:str\tlen:int\na\t5\nb\t9223372036854775807\nc\t7\n" >huge.tsv &&
+	test_exit 1 len-bin --quantiles 2 --ref huge.tsv -o o.rec huge.tsv 2>err &&
+	echo "len-bin: --ref: huge.tsv: record 2: length 9223372036854775807 is too large for --quantiles (at most 9223372036854775806)" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing o.rec &&
+	printf "id:str\tlen:int\na\t5\nb\t9223372036854775806\n" >max.tsv &&
+	len-bin -T --quantiles 2 --ref max.tsv -o o.tsv max.tsv 2>err &&
+	test_cmp /dev/null err &&
+	grep "^b	" o.tsv >actual &&
+	printf "b\t9223372036854775806\t1\t9223372036854775806\t9223372036854775807\n" >expect &&
+	test_cmp expect actual
+'
+
 test_done

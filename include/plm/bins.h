@@ -45,7 +45,8 @@ void plm_lenhist_free(plm_lenhist *h);
  * (0 < k < nbins) is the floor(k * n / nbins)-th smallest length
  * (0-based), the last edge is the largest length + 1.  Equal edges (ties)
  * are merged, so there may be fewer than nbins bins.  0, or -1 + err
- * (no lengths, out of memory). */
+ * (no lengths, a length of INT64_MAX: the last edge would not fit, out
+ * of memory). */
 int plm_bins_quantiles(plm_bins *b, plm_lenhist *h, size_t nbins,
 		       char *err, size_t errlen);
 void plm_bins_free(plm_bins *b);
