@@ -22,20 +22,6 @@ struct shards {
 	plm_writer **w;
 };
 
-/* The bucket of a key value: plm_key_hash of a str's bytes, of an int's
- * decimal text, of "" for nil, mod n — plm_shard_keep_val's rule. */
-static uint64_t bucket(const plm_val *v, enum plm_type t, uint64_t n)
-{
-	char buf[32];
-	if (v->nil)
-		return plm_key_hash("", 0) % n;
-	if (t == PLM_T_INT) {
-		int len = snprintf(buf, sizeof buf, "%" PRId64, v->i);
-		return plm_key_hash(buf, (size_t)len) % n;
-	}
-	return plm_key_hash(v->s, v->n) % n;
-}
-
 /* Remove the files already renamed into place, give up on the rest.
  * msg may be a writer's own message (plm_writer_error): copy it before
  * plm_writer_abort frees the writer that holds it. */
@@ -133,7 +119,7 @@ int main(int argc, char **argv)
 					fail(&S, 0, plm_writer_error(S.w[k]));
 			continue;
 		}
-		uint64_t b = bucket(&row[ki], s->f[ki].type, (uint64_t)n);
+		uint64_t b = plm_shard_bucket(&row[ki], s->f[ki].type, (uint64_t)n);
 		if (plm_writer_row(S.w[b], row))
 			fail(&S, 0, plm_writer_error(S.w[b]));
 		if (pg.on) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "plm/recin.h"
+#include "plm/hash.h"
 
 struct plm_recin {
 	int n, cur;
@@ -188,16 +189,19 @@ int plm_shard_field(const plm_schema *s, const char *name, char *err,
 	return i;
 }
 
-int plm_shard_keep_val(const plm_shard *sh, const plm_val *v, enum plm_type t)
+uint64_t plm_shard_bucket(const plm_val *v, enum plm_type t, uint64_t n)
 {
 	char buf[32];
-	if (sh->n == 0)
-		return 1;
 	if (v->nil)
-		return plm_shard_keep(sh, "", 0);
+		return plm_key_hash("", 0) % n;
 	if (t == PLM_T_INT) {
-		int n = snprintf(buf, sizeof buf, "%" PRId64, v->i);
-		return plm_shard_keep(sh, buf, (size_t)n);
+		int len = snprintf(buf, sizeof buf, "%" PRId64, v->i);
+		return plm_key_hash(buf, (size_t)len) % n;
 	}
-	return plm_shard_keep(sh, v->s, v->n);
+	return plm_key_hash(v->s, v->n) % n;
+}
+
+int plm_shard_keep_val(const plm_shard *sh, const plm_val *v, enum plm_type t)
+{
+	return sh->n == 0 || plm_shard_bucket(v, t, sh->n) == sh->k;
 }

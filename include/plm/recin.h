@@ -52,5 +52,9 @@ void plm_recin_close(plm_recin *r);
 int plm_shard_field(const plm_schema *s, const char *name, char *err,
 		    size_t errlen);
 int plm_shard_keep_val(const plm_shard *sh, const plm_val *v, enum plm_type t);
+/* The one sharding rule: the bucket (0 .. n-1) of a key value, the hash of
+ * a str's bytes, of an int's decimal text, of "" for nil (rec-shard and
+ * --shard K/N agree by construction). */
+uint64_t plm_shard_bucket(const plm_val *v, enum plm_type t, uint64_t n);
 
 #endif
