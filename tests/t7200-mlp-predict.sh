@@ -198,4 +198,21 @@ test_expect_success 'empty input; truncated input; missing value' '
 	test_path_is_missing x.rec
 '
 
+test_expect_success 'scores are the same bits for --threads 1, 2 and 3 and any kernel width' '
+	# wide enough for the products to be split between threads
+	gen lin 400 64 6 >wide.tsv &&
+	rec-filter "split!=test" wide.tsv -o wide-tv.rec &&
+	rec-filter "split==test" wide.tsv -o wide-test.rec &&
+	mlp-train --hidden 600,40 --epochs 2 -o wide.mlp wide-tv.rec 2>/dev/null &&
+	for t in 1 2 3; do
+		mlp-predict -T --threads $t --model wide.mlp -o w$t.tsv wide-test.rec ||
+		return 1
+	done &&
+	PLM_ISA=base mlp-predict -T --threads 2 --model wide.mlp -o wbase.tsv wide-test.rec &&
+	body w1.tsv >expect && test $(wc -l <expect) -gt 50 &&
+	for f in w2 w3 wbase; do
+		body $f.tsv >actual && test_cmp expect actual || return 1
+	done
+'
+
 test_done
