@@ -89,7 +89,7 @@ test_expect_success 'a parent cycle: exit 1 naming it, no output file' '
 	mkdir cyc && cp "$TD/names.dmp" cyc/ &&
 	sed -e "/^33154	/s/	2759	/	9606	/" "$TD/nodes.dmp" >cyc/nodes.dmp &&
 	test_exit 1 tax-kingdom --taxdump cyc -o o.rec in.rec 2>err &&
-	grep -q "^tax-kingdom: record 3: taxdump: parent cycle through taxid" err &&
+	grep -q "^tax-kingdom: in.rec: record 3: taxdump: parent cycle through taxid" err &&
 	test_path_is_missing o.rec
 '
 
