@@ -197,6 +197,19 @@ out:
 
 /* ---- vocab.txt ---- */
 
+/* The ESM-2 alphabet in token-id order (fair-esm's Alphabet, the hub's
+ * vocab.txt).  Every ESM-2 checkpoint was trained with exactly these ids:
+ * a vocab.txt that differs (an altered, duplicated or reordered line)
+ * does not describe the weights, and a residue it loses would silently
+ * embed as <unk>, so any difference is an error. */
+static const char *const esm2_alphabet[] = {
+	"<cls>", "<pad>", "<eos>", "<unk>",
+	"L", "A", "G", "V", "S", "E", "R", "T", "I", "D", "P", "K", "Q", "N",
+	"F", "Y", "M", "H", "W", "C", "X", "B", "U", "Z", "O", ".", "-",
+	"<null_1>", "<mask>",
+};
+#define ESM2_NTOK ((int)(sizeof esm2_alphabet / sizeof *esm2_alphabet))
+
 static int read_vocab(plm_esm *m, const char *dir, char *err, size_t errlen)
 {
 	char *path = path_join(dir, "vocab.txt"), *text = NULL;
@@ -228,6 +241,28 @@ static int read_vocab(plm_esm *m, const char *dir, char *err, size_t errlen)
 		}
 		if (!(m->vocab[n] = strndup(p, l))) {
 			seterr(err, errlen, "out of memory");
+			goto out;
+		}
+		/* A duplicate first: "L twice" says more than "L where A
+		 * belongs". */
+		for (int k = 0; k < n; k++)
+			if (!strcmp(m->vocab[k], m->vocab[n])) {
+				seterr(err, errlen, "%s:%d: duplicate token "
+				       "'%.40s' (also on line %d)", path, n + 1,
+				       m->vocab[n], k + 1);
+				goto out;
+			}
+		if (n >= ESM2_NTOK) {
+			seterr(err, errlen, "%s:%d: token '%.40s' beyond the %d "
+			       "tokens of the ESM-2 alphabet", path, n + 1,
+			       m->vocab[n], ESM2_NTOK);
+			goto out;
+		}
+		if (strcmp(m->vocab[n], esm2_alphabet[n])) {
+			seterr(err, errlen, "%s:%d: token '%.40s' where the ESM-2 "
+			       "alphabet has '%s' (vocab.txt must list its %d "
+			       "tokens in order)", path, n + 1, m->vocab[n],
+			       esm2_alphabet[n], ESM2_NTOK);
 			goto out;
 		}
 		n++;
@@ -374,6 +409,33 @@ static int mark_used(loader *ld, const plm_st_tensor *t)
 	return 0;
 }
 
+/* Index of the first NaN or Inf of x[0 .. n), or n.  On the bits (exponent
+ * all ones), so that no floating-point mode can drop the test; the OR over
+ * a block vectorizes, and only a block with a hit is searched. */
+static inline uint32_t nonfinite_bits(const float *f)
+{
+	uint32_t u;
+	memcpy(&u, f, sizeof u);
+	return (u & 0x7f800000u) == 0x7f800000u;
+}
+
+static size_t first_nonfinite(const float *x, size_t n)
+{
+	enum { BLOCK = 1024 };
+	for (size_t i = 0; i < n; i += BLOCK) {
+		size_t m = n - i < BLOCK ? n - i : BLOCK;
+		uint32_t hit = 0;
+		for (size_t k = 0; k < m; k++)
+			hit |= nonfinite_bits(&x[i + k]);
+		if (!hit)
+			continue;
+		for (size_t k = 0; k < m; k++)
+			if (nonfinite_bits(&x[i + k]))
+				return i + k;
+	}
+	return n;
+}
+
 /* Loads the first of names[] (printf formats with one %d, the layer) that
  * exists, checks its shape [d0] or [d0, d1] (d1 = 0: one dimension),
  * converts it into the arena.  NULL with an error naming names[0] when
@@ -418,6 +480,17 @@ static const float *load(loader *ld, const char *const *names, int nnames,
 	char e[300];
 	if (plm_st_to_f32(t, dst, e, sizeof e)) {
 		seterr(ld->err, ld->errlen, "%s: %s", ld->shard_path[sh], e);
+		return NULL;
+	}
+	/* One Inf turns every activation it reaches into NaN, one NaN
+	 * poisons whole rows; neither is a usable weight.  The converted
+	 * floats are still in cache for all but the largest tensors. */
+	size_t bad = first_nonfinite(dst, t->numel);
+	if (bad < t->numel) {
+		seterr(ld->err, ld->errlen, "%s: tensor '%s': non-finite value "
+		       "(%s) at index %zu", ld->shard_path[sh], name,
+		       dst[bad] != dst[bad] ? "nan" : dst[bad] > 0 ? "inf" : "-inf",
+		       bad);
 		return NULL;
 	}
 	if (mark_used(ld, t))

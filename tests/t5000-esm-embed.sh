@@ -194,6 +194,32 @@ test_expect_success 'bad checkpoint directory: exit 1, message, no output' '
 	test_path_is_missing out.rec
 '
 
+test_expect_success 'a non-finite weight: exit 1 naming the tensor, no output' '
+	mkdir inf && cp "$TINY/config.json" "$TINY/vocab.txt" "$TINY/model.safetensors" inf/ &&
+	chmod u+w inf/model.safetensors &&
+	# The data region ends with lm_head.layer_norm.weight (F32 [64]):
+	# its last float becomes +Inf (little-endian 0x7f800000).
+	size=$(wc -c <inf/model.safetensors) &&
+	printf "\000\000\200\177" |
+	dd of=inf/model.safetensors bs=1 seek=$((size - 4)) conv=notrunc 2>/dev/null &&
+	test $(wc -c <inf/model.safetensors) -eq $size &&
+	test_exit 1 emb --model inf -o bad.rec seqs.rec 2>err &&
+	echo "esm-embed: inf/model.safetensors: tensor '\''lm_head.layer_norm.weight'\'': non-finite value (inf) at index 63" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing bad.rec
+'
+
+test_expect_success 'vocab.txt not the ESM-2 alphabet: exit 1 naming the line' '
+	mkdir voc && cp "$TINY/config.json" "$TINY/model.safetensors" voc/ &&
+	sed "5s/^L\$/l/" "$TINY/vocab.txt" >voc/vocab.txt &&
+	test_exit 1 emb --model voc -o bad.rec seqs.rec 2>err &&
+	grep "^esm-embed: voc/vocab.txt:5: token '\''l'\'' where the ESM-2 alphabet has '\''L'\''" err &&
+	sed "6s/^A\$/L/" "$TINY/vocab.txt" >voc/vocab.txt &&
+	test_exit 1 emb --model voc -o bad.rec seqs.rec 2>err &&
+	grep "^esm-embed: voc/vocab.txt:6: duplicate token '\''L'\'' (also on line 5)" err &&
+	test_path_is_missing bad.rec
+'
+
 test_expect_success 'missing field, wrong type: exit 1, no output' '
 	printf "id:str\tsequence:str\na\tMKV\n" >noseq.tsv &&
 	test_exit 1 emb --model "$TINY" -o out.rec noseq.tsv 2>err &&

@@ -77,9 +77,12 @@ typedef struct plm_esm_ctx plm_esm_ctx;
  * per-layer inv_freq, position table, lm_head.*) and the transformers-5
  * naming (LayerNorm.gamma/beta, one shared inv_freq), with or without the
  * "esm." prefix.  A stored rotary inv_freq is used as stored (the published
- * outputs of an f16 checkpoint depend on its rounding).  NULL on error with
- * a message naming the file or the tensor, e.g. "DIR/model.safetensors:
- * tensor 'X' has wrong shape; expected [a,b], got [c,d]". */
+ * outputs of an f16 checkpoint depend on its rounding).  vocab.txt must be
+ * the 33-token ESM-2 alphabet in order, and every weight must be finite.
+ * NULL on error with a message naming the file, line or tensor, e.g.
+ * "DIR/model.safetensors: tensor 'X' has wrong shape; expected [a,b], got
+ * [c,d]", "DIR/model.safetensors: tensor 'X': non-finite value (inf) at
+ * index N", "DIR/vocab.txt:6: duplicate token 'L' (also on line 5)". */
 plm_esm *plm_esm_load(const char *dir, char *err, size_t errlen);
 void plm_esm_free(plm_esm *m);
 const plm_esm_config *plm_esm_info(const plm_esm *m);

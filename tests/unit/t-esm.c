@@ -705,6 +705,90 @@ static void check_checkpoints(void)
 	}
 	wset_free(&w);
 
+	/* Non-finite weights: one Inf made every embedding NaN, one NaN
+	 * changed them silently; now an error naming tensor and index. */
+	wset_read(&w, base);
+	{
+		wt *t = wset_find(&w, "esm.encoder.layer.0.attention.self.query.weight");
+		float inf = INFINITY, nan = NAN;
+		memcpy(t->data + 4 * 100, &inf, 4);
+		write_st(mp(d), &w, 0, w.n);
+		expect_load_error(d, "model.safetensors: tensor 'esm.encoder.layer.0."
+				  "attention.self.query.weight': non-finite value "
+				  "(inf) at index 100", "an Inf weight");
+		float one = 1;
+		memcpy(t->data + 4 * 100, &one, 4);
+		t = wset_find(&w, "esm.encoder.layer.1.output.dense.bias");
+		memcpy(t->data + 4 * 63, &nan, 4);
+		write_st(mp(d), &w, 0, w.n);
+		expect_load_error(d, "tensor 'esm.encoder.layer.1.output.dense.bias': "
+				  "non-finite value (nan) at index 63", "a NaN weight");
+		/* In a F16 tensor too (0xfc00: -Inf), found after conversion. */
+		memcpy(t->data + 4 * 63, &one, 4);
+		t = wset_find(&w, "esm.embeddings.word_embeddings.weight");
+		for (size_t k = 0; k < t->nbytes / 4; k++) {
+			uint16_t h = k == 33 * 64 - 1 ? 0xfc00 : 0x3c00;
+			memcpy(t->data + 2 * k, &h, 2);
+		}
+		t->nbytes /= 2;
+		strcpy(t->dtype, "F16");
+		write_st(mp(d), &w, 0, w.n);
+		expect_load_error(d, "tensor 'esm.embeddings.word_embeddings.weight': "
+				  "non-finite value (-inf) at index 2111",
+				  "an F16 -Inf weight");
+	}
+	wset_free(&w);
+
+	/* vocab.txt must be the ESM-2 alphabet: an altered residue loaded
+	 * and embedded every L as <unk>. */
+	{
+		static const char *const tok[] = {
+			"<cls>", "<pad>", "<eos>", "<unk>", "L", "A", "G", "V",
+			"S", "E", "R", "T", "I", "D", "P", "K", "Q", "N", "F",
+			"Y", "M", "H", "W", "C", "X", "B", "U", "Z", "O", ".",
+			"-", "<null_1>", "<mask>",
+		};
+		char *dv = mkckpt("vocab"), text[512];
+		copy_file(base, mp(dv));
+		/* vocab(i, s, eol): the alphabet with line i (1-based, 0 =
+		 * none) replaced by s, lines ending in eol. */
+#define VOCAB(i, s, eol) do { \
+	size_t o_ = 0; \
+	for (int k_ = 0; k_ < 33; k_++) \
+		o_ += (size_t)snprintf(text + o_, sizeof text - o_, "%s%s", \
+				       k_ + 1 == (i) ? (s) : tok[k_], eol); \
+	put(pathf("%s/vocab.txt", dv), text); \
+} while (0)
+		VOCAB(0, "", "\r\n");
+		char err[512] = "";
+		plm_esm *m = plm_esm_load(dv, err, sizeof err);
+		ok(m != NULL, "vocab.txt with CRLF line ends loads %s", err);
+		plm_esm_free(m);
+		VOCAB(5, "l", "\n");
+		expect_load_error(dv, "vocab.txt:5: token 'l' where the ESM-2 "
+				  "alphabet has 'L'", "residue token altered");
+		VOCAB(6, "L", "\n");
+		expect_load_error(dv, "vocab.txt:6: duplicate token 'L' (also on "
+				  "line 5)", "residue token duplicated");
+		VOCAB(33, "<cls>", "\n");
+		expect_load_error(dv, "vocab.txt:33: duplicate token '<cls>' (also "
+				  "on line 1)", "special token duplicated");
+		/* Two residues swapped: the ids no longer match the weights. */
+		VOCAB(0, "", "\n");
+		char *l = strstr(text, "\nL\n");
+		l[1] = 'A';
+		l[3] = 'L';
+		put(pathf("%s/vocab.txt", dv), text);
+		expect_load_error(dv, "vocab.txt:5: token 'A' where the ESM-2 "
+				  "alphabet has 'L'", "residues swapped");
+		VOCAB(0, "", "\n");
+		strcat(text, "J\n");
+		put(pathf("%s/vocab.txt", dv), text);
+		expect_load_error(dv, "more than vocab_size 33 tokens", "extra token");
+#undef VOCAB
+		free(dv);
+	}
+
 	FILE *f = fopen(mp(d), "wb");
 	fwrite("\x10\x00\x00\x00\x00\x00\x00\x00{\"a\": nonsense}", 1, 24, f);
 	fclose(f);
