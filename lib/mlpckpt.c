@@ -304,6 +304,21 @@ static int digest(struct ld *L, const msgpack_object *d, const char *key,
 	return 0;
 }
 
+/* Index of the first NaN or Inf of x[0 .. n), or n. */
+static size_t first_nonfinite(const float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i]))
+			return i;
+	return n;
+}
+
+/* "nan", "inf", "-inf": the same on every libc (glibc prints "-nan"). */
+static const char *fname(float f)
+{
+	return isnan(f) ? "nan" : f > 0 ? "inf" : "-inf";
+}
+
 static int load_arch(struct ld *L, const msgpack_object *root, plm_mlp *m)
 {
 	const msgpack_object *a = need(L, root, "arch", MSGPACK_OBJECT_MAP);
@@ -349,6 +364,18 @@ static int load_arch(struct ld *L, const msgpack_object *root, plm_mlp *m)
 		    need_bin(L, &p->via.array.ptr[2 * l + 1], b, m->b[l],
 			     (size_t)m->dim[l + 1] * 4))
 			return -1;
+		/* One NaN or Inf parameter makes every score NaN (or
+		 * constant): refuse it here rather than score with it. */
+		size_t nw = (size_t)m->dim[l + 1] * m->dim[l], k;
+		if ((k = first_nonfinite(m->W[l], nw)) < nw)
+			return fail(L, "checkpoint layer %u of %u: weight "
+				    "W%u[%zu][%zu] is not finite (%s)", l + 1,
+				    m->nl, l, k / m->dim[l], k % m->dim[l],
+				    fname(m->W[l][k]));
+		if ((k = first_nonfinite(m->b[l], m->dim[l + 1])) < m->dim[l + 1])
+			return fail(L, "checkpoint layer %u of %u: bias "
+				    "b%u[%zu] is not finite (%s)", l + 1, m->nl,
+				    l, k, fname(m->b[l][k]));
 	}
 	const msgpack_object *nm = get(root, "norm");
 	if (!nm)
@@ -360,6 +387,20 @@ static int load_arch(struct ld *L, const msgpack_object *root, plm_mlp *m)
 	if (need_bin(L, get(nm, "mean"), "norm.mean", m->mean, m->dim[0] * 4) ||
 	    need_bin(L, get(nm, "std"), "norm.std", m->std, m->dim[0] * 4))
 		return -1;
+	/* Features are scaled as (x - mean) / std: a zero std gives Inf or
+	 * NaN, a negative one flips the feature's sign, a NaN poisons every
+	 * score.  mlp-train stores 1 for a constant feature, never 0. */
+	for (uint32_t j = 0; j < m->dim[0]; j++) {
+		if (!isfinite(m->mean[j]))
+			return fail(L, "checkpoint feature %u: norm.mean is "
+				    "not finite (%s)", j, fname(m->mean[j]));
+		if (!isfinite(m->std[j]))
+			return fail(L, "checkpoint feature %u: norm.std is "
+				    "not finite (%s)", j, fname(m->std[j]));
+		if (!(m->std[j] > 0))
+			return fail(L, "checkpoint feature %u: norm.std is %g; "
+				    "it must be > 0", j, (double)m->std[j]);
+	}
 	return 0;
 }
 

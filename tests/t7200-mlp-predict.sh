@@ -174,6 +174,45 @@ test_expect_success 'not a checkpoint; truncated checkpoint; missing file' '
 	grep -q "nope.mlp" err
 '
 
+# poke FILE PATTERN SKIP BYTES: overwrite, SKIP bytes past the start of the
+# first match of PATTERN, with BYTES (both printf escapes).  The keys are
+# MessagePack fixstrs followed by a bin8 header.
+poke () {
+	o=$(grep -obUa "$(printf "$2")" "$1" | head -n 1 | cut -d: -f1) &&
+	test -n "$o" &&
+	printf "$4" | dd of="$1" bs=1 seek=$((o + $3)) conv=notrunc 2>/dev/null
+}
+
+test_expect_success 'a non-finite parameter: exit 1 naming the layer, no output' '
+	# "params", array of 4, bin8 of 192 bytes (W0, 8 x 6): W0[0][1] = NaN
+	cp lin.mlp nan.mlp &&
+	poke nan.mlp "\246params\224\304\300" 14 "\000\000\300\177" &&
+	test_exit 1 mlp-predict --model nan.mlp -o bad.rec test.rec 2>err &&
+	echo "mlp-predict: nan.mlp: checkpoint layer 1 of 2: weight W0[0][1] is not finite (nan)" >expect &&
+	test_cmp expect err &&
+	test_exit 1 mlp-predict --model nan.mlp --info 2>err &&
+	test_cmp expect err &&
+	test_path_is_missing bad.rec
+'
+
+test_expect_success 'a zero, negative or NaN std: exit 1 naming the feature' '
+	# "std", bin8 of 24 bytes (6 features)
+	cp lin.mlp std.mlp &&
+	poke std.mlp "\243std\304\030" 14 "\000\000\000\000" &&
+	test_exit 1 mlp-predict --model std.mlp -o bad.rec test.rec 2>err &&
+	grep "^mlp-predict: std.mlp: checkpoint feature 2: norm.std is 0; it must be > 0$" err &&
+	poke std.mlp "\243std\304\030" 14 "\000\000\200\277" &&
+	test_exit 1 mlp-predict --model std.mlp -o bad.rec test.rec 2>err &&
+	grep "^mlp-predict: std.mlp: checkpoint feature 2: norm.std is -1; it must be > 0$" err &&
+	poke std.mlp "\243std\304\030" 26 "\000\000\300\177" &&
+	test_exit 1 mlp-predict --model std.mlp -o bad.rec test.rec 2>err &&
+	grep "^mlp-predict: std.mlp: checkpoint feature 2: norm.std is -1" err &&
+	poke std.mlp "\243std\304\030" 14 "\000\000\200\077" &&
+	test_exit 1 mlp-predict --model std.mlp -o bad.rec test.rec 2>err &&
+	grep "^mlp-predict: std.mlp: checkpoint feature 5: norm.std is not finite (nan)$" err &&
+	test_path_is_missing bad.rec
+'
+
 test_expect_success 'wrong dimension; missing field; wrong type' '
 	gen lin 10 4 3 >d4.tsv &&
 	test_exit 1 mlp-predict --model lin.mlp -o x.rec d4.tsv 2>err &&

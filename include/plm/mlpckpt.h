@@ -49,7 +49,10 @@ typedef struct plm_mlpckpt {
 /* Atomic write (io.h).  0, or -1 with err filled. */
 int plm_mlpckpt_save(const plm_mlpckpt *c, const char *path, char *err,
 		     size_t errlen);
-/* Reads and validates a checkpoint (shapes, counts).  0, or -1 + err. */
+/* Reads and validates a checkpoint (shapes, counts; every parameter and
+ * norm.mean finite, every norm.std finite and > 0).  0, or -1 + err
+ * ("PATH: checkpoint layer 2 of 3: weight W1[4][7] is not finite (nan)",
+ * "PATH: checkpoint feature 5: norm.std is 0; it must be > 0"). */
 int plm_mlpckpt_load(plm_mlpckpt *c, const char *path, char *err,
 		     size_t errlen);
 void plm_mlpckpt_free(plm_mlpckpt *c);

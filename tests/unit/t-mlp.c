@@ -308,6 +308,36 @@ static void checkpoint(void)
 	   !plm_id_in(d.train_ids, d.ntrain_ids, 6), "id set lookup");
 	plm_mlpckpt_free(&d);
 
+	/* Non-finite parameters and bad scaling: refused at load, naming
+	 * the layer or the feature (all scores were NaN or constant). */
+	static const struct {
+		int what;               /* 0 W, 1 b, 2 mean, 3 std */
+		uint32_t layer, k;
+		float v;
+		const char *want;
+	} bad[] = {
+		{ 0, 1, 4, NAN, "checkpoint layer 2 of 2: weight W1[2][0] is not finite (nan)" },
+		{ 0, 0, 0, -INFINITY, "checkpoint layer 1 of 2: weight W0[0][0] is not finite (-inf)" },
+		{ 1, 0, 1, INFINITY, "checkpoint layer 1 of 2: bias b0[1] is not finite (inf)" },
+		{ 2, 0, 2, NAN, "checkpoint feature 2: norm.mean is not finite (nan)" },
+		{ 3, 0, 1, 0, "checkpoint feature 1: norm.std is 0; it must be > 0" },
+		{ 3, 0, 2, -0.5f, "checkpoint feature 2: norm.std is -0.5; it must be > 0" },
+		{ 3, 0, 0, NAN, "checkpoint feature 0: norm.std is not finite (nan)" },
+		{ 3, 0, 0, INFINITY, "checkpoint feature 0: norm.std is not finite (inf)" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		float *p = bad[i].what == 0 ? c.mlp.W[bad[i].layer] :
+			   bad[i].what == 1 ? c.mlp.b[bad[i].layer] :
+			   bad[i].what == 2 ? c.mlp.mean : c.mlp.std;
+		float keep = p[bad[i].k];
+		p[bad[i].k] = bad[i].v;
+		err[0] = 0;
+		int rc = plm_mlpckpt_save(&c, path, err, sizeof err);
+		ok(rc == 0 && plm_mlpckpt_load(&d, path, err, sizeof err) == -1 &&
+		   strstr(err, bad[i].want), "refused: %s", err);
+		p[bad[i].k] = keep;
+	}
+
 	/* truncated: every proper prefix is refused */
 	FILE *f = fopen(path, "rb");
 	char buf[4096];
