@@ -51,11 +51,14 @@ struct data {
 	double *score;                 /* binary */
 	unsigned char *y01;            /* binary: bit 0 label, bit 1 --pred */
 	int bin_pred;                  /* binary with --pred */
+	enum plm_type yt;              /* the label's type */
 	uint32_t *y, *pred;            /* multi-class */
 	double *prob;                  /* n × k (MULTI_PROB) */
 	uint32_t *panel;               /* index into panels, with --by */
 	plm_strmap *panels;            /* --by value text → index */
 	plm_strmap *classes;           /* class name → index */
+	plm_strmap *binvals;           /* binary: label (and --pred) value
+					* text → 1 if it is --pos, else 0 */
 	uint64_t skipped;
 };
 
@@ -155,6 +158,7 @@ static void bind(struct bind *b, const plm_schema *s, const struct opts *o,
 	if (first) {
 		d->mode = m;
 		d->bin_pred = m == BINARY && nb.pi >= 0;
+		d->yt = nb.yt;
 		if (m == MULTI_PROB)
 			d->k = nb.sdim;
 	} else if (m != d->mode || nb.yt != b->yt || nb.st != b->st ||
@@ -215,6 +219,23 @@ static int is_pos(const plm_val *v, enum plm_type t, const char *pos)
 	return v->i == x;
 }
 
+/* Binary input counts every value but --pos as negative, which is only
+ * right when there is a single other value: the values seen are kept to
+ * check that (check_binvals). */
+static void note_binval(struct data *d, const plm_val *v, enum plm_type t,
+			int pos)
+{
+	char buf[64];
+	const char *p;
+	size_t n = key_text(v, t, buf, sizeof buf, &p);
+	int added;
+	uint64_t *slot = plm_strmap_put(d->binvals, p, n, &added);
+	if (!slot)
+		plm_die("out of memory");
+	if (added)
+		*slot = (uint64_t)pos;
+}
+
 static double vec_at(const plm_val *v, enum plm_type t, uint32_t j)
 {
 	const unsigned char *p = (const unsigned char *)v->s;
@@ -268,8 +289,12 @@ static void add_row(struct data *d, const struct bind *b, const plm_val *row,
 		if (isnan(s))
 			plm_die("record %llu: score is NaN", (unsigned long long)rec);
 		d->score[i] = s;
-		d->y01[i] = (unsigned char)(is_pos(yv, b->yt, o->pos) |
-			(b->pi >= 0 ? is_pos(&row[b->pi], b->pt, o->pos) << 1 : 0));
+		int yp = is_pos(yv, b->yt, o->pos);
+		int pp = b->pi >= 0 && is_pos(&row[b->pi], b->pt, o->pos);
+		d->y01[i] = (unsigned char)(yp | pp << 1);
+		note_binval(d, yv, b->yt, yp);
+		if (b->pi >= 0)
+			note_binval(d, &row[b->pi], b->pt, pp);
 	} else {
 		d->y[i] = class_of(d, yv, b->yt, o, rec, "label");
 	}
@@ -681,6 +706,60 @@ static size_t *sorted_keys(const plm_strmap *m)
 	return o;
 }
 
+/* Binary: the labels (and --pred values) must be --pos and at most one
+ * other value.  A third value (say -1 for "unknown" next to 0 and 1)
+ * would silently count as negative; two values of which neither is --pos
+ * (str labels without --pos) would make every record negative. */
+static void check_binvals(const struct data *d, const struct opts *o)
+{
+	size_t n = plm_strmap_size(d->binvals), npos = 0;
+	if (n < 2)
+		return;         /* one class: metrics say what is undefined */
+	size_t *ix = sorted_keys(d->binvals);
+	char list[512], fields[300];
+	size_t len = 0;
+	const char *neg = NULL, *pos = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *k = plm_strmap_key(d->binvals, ix[i], NULL);
+		if (*plm_strmap_val(d->binvals, ix[i])) {
+			npos++;
+			pos = k;
+		} else if (!neg || !strcmp(k, "0")) {
+			neg = k;        /* for the example: 0 if there is one */
+		}
+		if (len < sizeof list - 80)
+			len += (size_t)snprintf(list + len, sizeof list - len,
+						"%s%.60s", i ? ", " : "", k);
+		else if (len < sizeof list - 4)
+			len += (size_t)snprintf(list + len, sizeof list - len,
+						", ...");
+	}
+	free(ix);
+	if (o->pred)
+		snprintf(fields, sizeof fields, "fields '%s' and '%s' take",
+			 o->label, o->pred);
+	else
+		snprintf(fields, sizeof fields, "field '%s' takes", o->label);
+	if (!npos)
+		plm_die("%s the values %s, none of them the positive label "
+			"(--pos %s): give --pos VALUE", fields, list, o->pos);
+	if (n > 2 && o->pred)
+		plm_die("%s %zu values (%s): binary metrics count --pos %s as "
+			"positive and every other value as negative, so there "
+			"must be only one other; filter or map the records "
+			"first (rec-filter) or score them as multi-class",
+			fields, n, list, o->pos);
+	if (n > 2) {
+		const char *q = d->yt == PLM_T_STR ? "\"" : "";
+		plm_die("%s %zu values (%s): binary metrics count --pos %s as "
+			"positive and every other value as negative, so there "
+			"must be only one other; keep two first (e.g. rec-filter "
+			"'%s==%s%s%s || %s==%s%s%s') or score them as "
+			"multi-class", fields, n, list, o->pos, o->label, q, pos,
+			q, o->label, q, neg, q);
+	}
+}
+
 static void read_all(struct data *d, const struct opts *o, int nf,
 		     char **files, const plm_common *c, plm_schema *meta_src)
 {
@@ -807,7 +886,8 @@ int main(int argc, char **argv)
 	struct data d = { 0 };
 	d.panels = plm_strmap_new();
 	d.classes = plm_strmap_new();
-	if (!d.panels || !d.classes)
+	d.binvals = plm_strmap_new();
+	if (!d.panels || !d.classes || !d.binvals)
 		plm_die("out of memory");
 	plm_schema in_schema;          /* filled by plm_schema_copy */
 	read_all(&d, &o, argc - i, argv + i, &c, &in_schema);
@@ -817,6 +897,8 @@ int main(int argc, char **argv)
 			 d.skipped == 1 ? "" : "s");
 	if (d.n == 0)
 		plm_die("no records to evaluate");
+	if (d.mode == BINARY)
+		check_binvals(&d, &o);
 	if (d.n > UINT32_MAX)
 		plm_die("more than %u records", UINT32_MAX);
 	char **names = d.mode == BINARY ? NULL : class_names(&d);
@@ -918,6 +1000,7 @@ int main(int argc, char **argv)
 	free(o.require.v);
 	plm_strmap_free(d.panels);
 	plm_strmap_free(d.classes);
+	plm_strmap_free(d.binvals);
 	plm_schema_free(&in_schema);
 	plm_schema_free(&out);
 	return 0;

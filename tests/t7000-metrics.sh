@@ -323,6 +323,37 @@ test_expect_success 'NaN score: error naming the record' '
 	test_path_is_missing o.rec
 '
 
+test_expect_success 'binary: a third label value is an error naming the values' '
+	printf "label:int\tscore:float\n-1\t0.2\n0\t0.3\n1\t0.9\n2\t0.5\n1\t0.7\n0\t0.1\n" >l4.tsv &&
+	test_exit 1 metrics -o bad.rec l4.tsv 2>err &&
+	echo "metrics: field '\''label'\'' takes 4 values (-1, 0, 1, 2): binary metrics count --pos 1 as positive and every other value as negative, so there must be only one other; keep two first (e.g. rec-filter '\''label==1 || label==0'\'') or score them as multi-class" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing bad.rec &&
+	test_exit 1 metrics --pos 2 -o bad.rec l4.tsv 2>err &&
+	grep -q "takes 4 values (-1, 0, 1, 2): binary metrics count --pos 2 as positive" err &&
+	test_path_is_missing bad.rec &&
+	rec-filter "label==1 || label==0" l4.tsv -o f.rec &&
+	metrics -T f.rec >out &&
+	grep -q "^overall	tp	2			4	" out &&
+	grep -q "^overall	tn	2			4	" out
+'
+
+test_expect_success 'binary: str labels, a third value or no --pos' '
+	printf "label:str\tscore:float\nvirus\t0.9\nhost\t0.35\nunknown\t0.3\n" >s3.tsv &&
+	test_exit 1 metrics --pos virus -o bad.rec s3.tsv 2>err &&
+	grep -q "^metrics: field .label. takes 3 values (host, unknown, virus): .*rec-filter .label==\"virus\" || label==\"host\"." err &&
+	test_exit 1 metrics -o bad.rec s.tsv 2>err &&
+	grep -q "^metrics: field .label. takes the values host, virus, none of them the positive label (--pos 1): give --pos VALUE\$" err &&
+	test_path_is_missing bad.rec
+'
+
+test_expect_success 'binary --pred: a third predicted value is an error too' '
+	printf "label:int\tscore:float\tpred:int\n1\t0.9\t1\n0\t0.35\t2\n0\t0.2\t0\n" >p3.tsv &&
+	test_exit 1 metrics --pred pred -o bad.rec p3.tsv 2>err &&
+	grep -q "^metrics: fields .label. and .pred. take 3 values (0, 1, 2)" err &&
+	test_path_is_missing bad.rec
+'
+
 test_expect_success 'missing label: error, or skipped and counted' '
 	printf "label:int\tscore:float\n1\t0.5\n\t0.3\n0\t0.2\n" >nil.tsv &&
 	test_exit 1 metrics nil.tsv >out 2>err &&
