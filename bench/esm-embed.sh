@@ -63,7 +63,8 @@ residues=$(awk -F'\t' '{ l = length($2); s += l > 1022 ? 1022 : l } END { print 
 
 # sgemm at the model's shapes, linked like esm-embed.
 sg=$dir/sgemm_shapes
-if [ ! -x "$sg" ] || [ "$top/bench/sgemm_shapes.c" -nt "$sg" ]; then
+if [ ! -x "$sg" ] || [ "$top/bench/sgemm_shapes.c" -nt "$sg" ] ||
+	[ "$top/build/libplm.a" -nt "$sg" ]; then
 	pk="zlib libzstd openblas hdf5 msgpack libxxhash"
 	${CC:-cc} -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -I"$top/include" \
 		$(pkg-config --cflags $pk) -o "$sg" "$top/bench/sgemm_shapes.c" \
@@ -138,7 +139,10 @@ for shape in $shapes; do
 		ratio=$(echo "$e_rs $t_rs" | awk '{ printf "%.2f", $1 / $2 }')
 	fi
 
-	sgf=$("$sg" 4096 $H $F "$th" 5 | awk '{ print $(NF - 1) }')
+	"$sg" 4096 $H $F "$th" 5 >"$dir/sgemm.txt"
+	sgf=$(awk '/^sgemm:/ { print $(NF - 1) }' "$dir/sgemm.txt")
+	pgf=$(awk '/^plm_gemm:/ { print $(NF - 1) }' "$dir/sgemm.txt")
+	pk=$(awk '/^plm_gemm:/ { print $3 }' "$dir/sgemm.txt" | tr -d ,)
 	frac=$(echo "$e_gf $sgf" | awk '{ printf "%.0f%%", 100 * $1 / $2 }')
 
 	echo "== $shape ($N layers x $H, ffn $F): $gflop GFLOP, OpenBLAS core $core"
@@ -147,6 +151,8 @@ for shape in $shapes; do
 	[ -n "$b_line" ] && echo "$b_line"
 	printf '%-22s %10s %9s %8s M %9s\n' "PyTorch (fair-esm way)" "$t_rs" "$t_gf" "$t_rss" "${t_s:--}"
 	printf '%-22s %10s %9s\n' "sgemm, same shapes" "" "$sgf"
+	printf '%-22s %10s %9s   (plm_gemm / sgemm: %s)\n' "plm_gemm ($pk), same" "" "$pgf" \
+		"$(echo "$pgf $sgf" | awk '{ printf "%.2fx", $1 / $2 }')"
 	echo "   esm-embed / PyTorch: ${ratio}x (goal >= 3); esm-embed / sgemm: $frac (goal >= 50%);" \
 		"agreement: max rel err $tcheck"
 	echo "$ratio $e_gf $sgf" | awk '$1 != "-" && $1 < 3 || $2 < 0.5 * $3 { exit 1 }' ||

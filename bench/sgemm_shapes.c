@@ -7,7 +7,9 @@
  * (n,k) = (3H,H) q/k/v, (H,H) attention output, (F,H) and (H,F) the
  * feed-forward pair, one layer's worth, and prints
  *   "sgemm: core NAME, T T, THREADS threads, G GFLOP/s"
- * with G = the FLOPs of the four products over their summed median times.
+ * with G = the FLOPs of the four products over their summed median times,
+ * then the same for plm_gemm (the engine's own kernel, plm/gemm.h):
+ *   "plm_gemm: kernel NAME, T T, THREADS threads, G GFLOP/s"
  * plm_blas_tune() runs first, so the OpenBLAS core is the one esm-embed
  * gets. */
 #include <cblas.h>
@@ -16,6 +18,8 @@
 
 #include "plm/cli.h"
 #include "plm/esm.h"
+#include "plm/gemm.h"
+#include "plm/pool.h"
 
 static float *filled(size_t n)
 {
@@ -37,6 +41,8 @@ static int cmp(const void *x, const void *y)
 
 /* Median seconds of reps calls (after one to warm up): the machine may
  * be shared, and esm-embed's rate is an average, not a best case. */
+static plm_pool *pool;   /* NULL: time cblas_sgemm, else plm_gemm */
+
 static double median(int T, int n, int k, int reps)
 {
 	float *a = filled((size_t)T * k), *b = filled((size_t)n * k);
@@ -46,8 +52,12 @@ static double median(int T, int n, int k, int reps)
 		reps = 64;
 	for (int r = -1; r < reps; r++) {
 		double t0 = plm_now();
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n, k,
-			    1.0f, a, k, b, k, 0.0f, c, n);
+		if (pool)
+			plm_gemm(pool, (size_t)T, (size_t)n, (size_t)k, a,
+				 (size_t)k, 1, b, (size_t)k, 1, c, (size_t)n);
+		else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T,
+				    n, k, 1.0f, a, k, b, k, 0.0f, c, n);
 		if (r >= 0)
 			ts[r] = plm_now() - t0;
 	}
@@ -77,5 +87,12 @@ int main(int argc, char **argv)
 	double flop = 2.0 * T * (4.0 * H * H + 2.0 * H * F);
 	printf("sgemm: core %s, T %d, %d threads, %.1f GFLOP/s\n",
 	       plm_blas_core(), T, th, flop / t * 1e-9);
+	if (!(pool = plm_pool_new(th)))
+		return 1;
+	t = median(T, 3 * H, H, reps) + median(T, H, H, reps) +
+	    median(T, F, H, reps) + median(T, H, F, reps);
+	printf("plm_gemm: kernel %s, T %d, %d threads, %.1f GFLOP/s\n",
+	       plm_gemm_isa(), T, th, flop / t * 1e-9);
+	plm_pool_free(pool);
 	return 0;
 }
