@@ -568,6 +568,50 @@ static int h5w_finish(struct h5w *w)
 
 /* ---- reading the .h5 file --------------------------------------------- */
 
+/* HDF5 converts between any two numeric types on read: an emb dataset of
+ * another type than the dtype attribute says would be served converted
+ * (int to float, f32 rounded to f16, f64 overflowing to Inf) instead of
+ * refused.  So the stored type must be the IEEE float of the dtype. */
+static int emb_type_bad(hid_t d, enum plm_type dt, char *what, size_t len)
+{
+	hid_t t = H5Dget_type(d);
+	size_t es = plm_type_elsize(dt), spos, epos, esize, mpos, msize;
+	int bad = t < 0 || H5Tget_class(t) != H5T_FLOAT ||
+		  H5Tget_size(t) != es ||
+		  H5Tget_precision(t) != 8 * es ||
+		  H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize) < 0 ||
+		  (dt == PLM_T_F16 ? spos != 15 || epos != 10 || esize != 5 ||
+		   mpos != 0 || msize != 10 || H5Tget_ebias(t) != 15 :
+		   spos != 31 || epos != 23 || esize != 8 || mpos != 0 ||
+		   msize != 23 || H5Tget_ebias(t) != 127);
+	if (bad) {
+		H5T_class_t cl = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
+		snprintf(what, len, "emb holds %s%zu-byte values, the dtype "
+			 "attribute says %s (IEEE %s)",
+			 cl == H5T_FLOAT ? "float " : cl == H5T_INTEGER ?
+			 "integer " : "non-numeric ", t < 0 ? (size_t)0 :
+			 H5Tget_size(t), dtype_name(dt),
+			 dt == PLM_T_F16 ? "half" : "single");
+	}
+	if (t >= 0)
+		H5Tclose(t);
+	return bad;
+}
+
+/* Ids are read as variable-length strings (HDF5 does not convert fixed
+ * length strings or numbers to them): anything else is unreadable. */
+static int id_type_bad(hid_t d, char *what, size_t len)
+{
+	hid_t t = H5Dget_type(d);
+	int bad = t < 0 || H5Tget_class(t) != H5T_STRING ||
+		  H5Tis_variable_str(t) <= 0;
+	if (bad)
+		snprintf(what, len, "id is not variable-length strings");
+	if (t >= 0)
+		H5Tclose(t);
+	return bad;
+}
+
 /* Fills c->cfg from the file's attributes. */
 static int read_cfg(plm_embcache *c, char *err, size_t len)
 {
@@ -691,14 +735,24 @@ static int read_file(plm_embcache *c, char *err, size_t len)
 	hsize_t d1, n = ds_len(dkey, NULL, NULL);
 	hsize_t ne = ds_len(c->demb, &rank, &d1);
 	int64_t rows;
-	if (attr_get_i64(c->file, "rows", &rows) || (hsize_t)rows != n ||
-	    ne != n || rank != 2 || d1 != c->cfg.dim ||
-	    ds_len(c->did, NULL, NULL) != n) {
+	char what[160];
+	if (rank != 2 || d1 != c->cfg.dim)
+		snprintf(what, sizeof what, "emb is not [N, %" PRIu32 "] (dim "
+			 "attribute)", c->cfg.dim);
+	else if (emb_type_bad(c->demb, c->cfg.dtype, what, sizeof what) ||
+		 id_type_bad(c->did, what, sizeof what))
+		;
+	else if (attr_get_i64(c->file, "rows", &rows) || (hsize_t)rows != n ||
+		 ne != n || ds_len(c->did, NULL, NULL) != n)
+		snprintf(what, sizeof what, "rows attribute, key, id and emb "
+			 "lengths differ");
+	else
+		what[0] = 0;
+	if (what[0]) {
 		H5Dclose(dkey);
 		H5Dclose(dfail);
-		seterr(err, len, "%s: inconsistent cache: rows attribute, key, "
-		       "id and emb lengths differ (run emb-cache check)",
-		       c->path);
+		seterr(err, len, "%s: inconsistent cache: %s (run emb-cache "
+		       "check)", c->path, what);
 		return -1;
 	}
 	c->etype = emb_type(c->cfg.dtype);
@@ -1119,7 +1173,46 @@ const char *plm_embcache_error(const plm_embcache *c)
 
 /* ---- lookups ---------------------------------------------------------- */
 
+/* The index of the first NaN or Inf in vec (cache dtype bytes), or -1. */
+static long nonfinite(const plm_embcache *c, const void *vec)
+{
+	const unsigned char *s = vec;
+	for (uint32_t j = 0; j < c->cfg.dim; j++) {
+		if (c->cfg.dtype == PLM_T_F16) {
+			if ((s[2 * j + 1] & 0x7c) == 0x7c)
+				return (long)j;
+		} else {
+			float f;
+			memcpy(&f, s + 4 * j, 4);
+			if (!isfinite(f))
+				return (long)j;
+		}
+	}
+	return -1;
+}
+
+static int read_vec_raw(plm_embcache *c, size_t i, void *vec);
+
+/* A stored vector, never a non-finite one: the callers pass it on as an
+ * embedding, and a NaN there poisons everything downstream. */
 static int read_vec(plm_embcache *c, size_t i, void *vec)
+{
+	if (read_vec_raw(c, i, vec))
+		return -1;
+	long j = nonfinite(c, vec);
+	if (j >= 0) {
+		char hex[33];
+		plm_h128_hex(c->hash[i], hex);
+		seterr(c->msg, sizeof c->msg, "%s: row %zu (key %s) holds NaN "
+		       "or Inf (element %ld%s); run emb-cache check",
+		       i < c->nfile ? c->path : c->jpath, i, hex, j,
+		       i < c->nfile ? "" : ", journal");
+		return -1;
+	}
+	return 0;
+}
+
+static int read_vec_raw(plm_embcache *c, size_t i, void *vec)
 {
 	if (i >= c->nfile) {
 		const struct jrow *j = &c->jr[i - c->nfile];
@@ -1241,6 +1334,13 @@ int plm_embcache_put(plm_embcache *c, plm_h128 h, const char *id,
 {
 	if (plm_h128set_get(c->set, h))
 		return 1;
+	long j = nonfinite(c, vec);
+	if (j >= 0) {
+		seterr(c->msg, sizeof c->msg, "%s: refusing to store a vector "
+		       "with NaN or Inf (id %.*s, element %ld)", c->path,
+		       (int)(idlen < 200 ? idlen : 200), id, j);
+		return -1;
+	}
 	uint64_t off = c->jsize + REC_HEAD;
 	if (append_rec(c, 'E', h, id, idlen, vec, c->vecsize))
 		return -1;
@@ -1659,6 +1759,35 @@ static void check_keys(struct checker *k, const char *what, const char *buf,
 	plm_h128set_free(s);
 }
 
+/* Reads every id the way plm_embcache_row does (variable-length strings),
+ * so a cache that check passes can be exported. */
+static void check_ids(struct checker *k, hid_t di, hsize_t n)
+{
+	const hsize_t B = 4096;
+	char **s = calloc(B, sizeof *s);
+	hid_t t = vstr_type(), fs = H5Dget_space(di);
+	for (hsize_t at = 0; s && at < n; at += B) {
+		hsize_t c = n - at < B ? n - at : B;
+		hid_t ms = H5Screate_simple(1, &c, NULL);
+		int bad = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &at, NULL, &c,
+					      NULL) < 0 ||
+			  H5Dread(di, t, ms, fs, H5P_DEFAULT, s) < 0;
+		if (!bad)
+			H5Dvlen_reclaim(t, ms, H5P_DEFAULT, s);
+		H5Sclose(ms);
+		if (bad) {
+			problem(k, "id rows %" PRIu64 "..: unreadable",
+				(uint64_t)at);
+			break;
+		}
+	}
+	if (!s)
+		problem(k, "out of memory");
+	H5Sclose(fs);
+	H5Tclose(t);
+	free(s);
+}
+
 static void check_emb(struct checker *k, hid_t demb, enum plm_type dt,
 		      hsize_t n, hsize_t dim)
 {
@@ -1745,13 +1874,13 @@ long plm_embcache_check(const char *path, long max,
 	if (nfail < 0 || (hsize_t)nfail != nf)
 		problem(&k, "failed attribute is %" PRId64 ", failed has %"
 			PRIu64 " rows", nfail, (uint64_t)nf);
-	hid_t et = H5Dget_type(de);
-	size_t esz = et >= 0 ? H5Tget_size(et) : 0;
-	if (et < 0 || H5Tget_class(et) != H5T_FLOAT ||
-	    esz != plm_type_elsize(c.cfg.dtype))
-		problem(&k, "emb's type is not %s", dtype_name(c.cfg.dtype));
-	if (et >= 0)
-		H5Tclose(et);
+	char what[160];
+	if (emb_type_bad(de, c.cfg.dtype, what, sizeof what))
+		problem(&k, "%s", what);
+	if (id_type_bad(di, what, sizeof what))
+		problem(&k, "%s", what);
+	else
+		check_ids(&k, di, ni);
 	char *buf = malloc(n ? n * 32 : 1);
 	hid_t kt = key_type();
 	if (buf && H5Dread(dk, kt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)

@@ -98,7 +98,11 @@ const plm_embcache_cfg *plm_embcache_settings(const plm_embcache *c);
 size_t plm_embcache_vecsize(const plm_embcache *c);
 
 /* vec (may be NULL) receives the stored vector: little-endian f16 or f32
- * exactly as a plm stream vector of the cache's dtype. */
+ * exactly as a plm stream vector of the cache's dtype.  A stored vector
+ * holding NaN or Inf is never served: PLM_EC_ERR, the error names the row
+ * and key (plm_embcache_row likewise).  Open refuses a file whose emb
+ * dataset is not the IEEE float type of its dtype attribute, is not
+ * [N, dim], or whose id dataset is not variable-length strings. */
 int plm_embcache_lookup(plm_embcache *c, plm_h128 h, void *vec);
 /* The same converted to float (dim values). */
 int plm_embcache_lookup_f32(plm_embcache *c, plm_h128 h, float *vec);
@@ -106,7 +110,8 @@ int plm_embcache_lookup_f32(plm_embcache *c, plm_h128 h, float *vec);
 const char *plm_embcache_reason(const plm_embcache *c);
 
 /* Store a vector (cache dtype bytes, or floats for _f32, rounded to
- * nearest even for f16).  A hash already stored is left as it is (first
+ * nearest even for f16; a vector with NaN or Inf, after rounding, is
+ * refused: -1).  A hash already stored is left as it is (first
  * wins): returns 1; a new row returns 0; -1 on error.  A hash recorded
  * as failed may still get a row (the row wins on lookup). */
 int plm_embcache_put(plm_embcache *c, plm_h128 h, const char *id,
@@ -143,8 +148,9 @@ void plm_embcache_failed(const plm_embcache *c, size_t i, plm_h128 *h,
 			 const char **id, const char **reason);
 
 /* Integrity check of the .h5 file as stored: attributes and dataset shapes
- * agree, keys are 32 hex digits and unique, failed keys valid and unique,
- * no NaN/Inf in emb.  Each problem is passed to report (at most `max`
+ * agree, emb has the dtype's type, every id reads as a string (as export
+ * reads it), keys are 32 hex digits and unique, failed keys valid and
+ * unique, no NaN/Inf in emb.  Each problem is passed to report (at most `max`
  * of them); returns the number of problems (0 = sound), -1 if the file
  * could not be read at all (message in err). */
 long plm_embcache_check(const char *path, long max,

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+
 #include "plm/embcache.h"
 #include "plm/hash.h"
 #include "plm/rng.h"
@@ -418,6 +420,160 @@ static void test_sigkill(void)
 	   stat(tpath("k.h5-commit"), &sb) != 0, "no journal or commit left");
 }
 
+/* A committed f32 cache of 3 rows (vec_of(0..2)) at p. */
+static int make3(const char *p, enum plm_type dt)
+{
+	char err[512];
+	plm_embcache_cfg c = cfg(dt);
+	unlink(p);
+	plm_embcache *ec = plm_embcache_open(p, &c, 1, err, sizeof err);
+	if (!ec)
+		return -1;
+	float v[DIM];
+	for (int i = 0; i < 3; i++) {
+		vec_of(i, v);
+		plm_embcache_put_f32(ec, hash_of(i), "id", 2, v);
+	}
+	return plm_embcache_close(ec, err, sizeof err);
+}
+
+/* Replaces dataset name of p by a new [n] or [n, DIM] one of type t
+ * holding buf. */
+static int replace_ds(const char *p, const char *name, hid_t t, int rank,
+		      hsize_t n, const void *buf)
+{
+	hsize_t dims[2] = { n, DIM };
+	hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+	if (f < 0)
+		return -1;
+	H5Ldelete(f, name, H5P_DEFAULT);
+	hid_t sp = H5Screate_simple(rank, dims, NULL);
+	hid_t d = H5Dcreate2(f, name, t, sp, H5P_DEFAULT, H5P_DEFAULT,
+			     H5P_DEFAULT);
+	int rc = d >= 0 && H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+				    buf) >= 0 ? 0 : -1;
+	if (d >= 0)
+		H5Dclose(d);
+	H5Sclose(sp);
+	H5Fclose(f);
+	return rc;
+}
+
+/* Caches whose emb has another type than the dtype attribute, whose ids
+ * are not variable-length strings, or whose rows hold NaN/Inf: refused
+ * by open, check and lookup, never served converted. */
+static void test_hostile(void)
+{
+	char err[512];
+	const char *p = tpath("h.h5");
+	int32_t iv[3 * DIM];
+	double dv[3 * DIM];
+	float fv[3 * DIM], w[DIM];
+	for (int i = 0; i < 3 * DIM; i++) {
+		iv[i] = i;
+		dv[i] = i * 0.5;
+	}
+	struct { hid_t t; const void *buf; enum plm_type dt; const char *n; }
+	bad[] = {
+		{ H5T_STD_I32LE, iv, PLM_T_F32, "int32 emb, dtype f32" },
+		{ H5T_IEEE_F64LE, dv, PLM_T_F32, "float64 emb, dtype f32" },
+		{ H5T_IEEE_F32LE, fv, PLM_T_F16, "float32 emb, dtype f16" },
+	};
+	for (int i = 0; i < 3; i++)
+		vec_of(i, fv + i * DIM);
+	for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
+		if (make3(p, bad[b].dt) ||
+		    replace_ds(p, "emb", bad[b].t, 2, 3, bad[b].buf)) {
+			ok(0, "could not build the %s cache", bad[b].n);
+			continue;
+		}
+		plm_embcache *ec = plm_embcache_open(p, NULL, 0, err, sizeof err);
+		ok(!ec && strstr(err, p) && strstr(err, "emb holds") &&
+		   strstr(err, bad[b].dt == PLM_T_F16 ? "says f16" : "says f32"),
+		   "%s: open refuses (%s)", bad[b].n, ec ? "opened" : err);
+		if (ec)
+			plm_embcache_abort(ec);
+		ok(check(p) > 0, "%s: check reports it", bad[b].n);
+	}
+
+	/* ids of fixed-length strings: export would fail, so check does */
+	char fid[3 * 8] = "id0\0\0\0\0\0id1\0\0\0\0\0id2";
+	hid_t ft = H5Tcopy(H5T_C_S1);
+	H5Tset_size(ft, 8);
+	if (make3(p, PLM_T_F32) || replace_ds(p, "id", ft, 1, 3, fid))
+		ok(0, "could not build the fixed-length id cache");
+	H5Tclose(ft);
+	ok(check(p) > 0, "fixed-length ids: check reports them");
+	plm_embcache *ec = plm_embcache_open(p, NULL, 0, err, sizeof err);
+	ok(!ec && strstr(err, "id is not variable-length strings"),
+	   "fixed-length ids: open refuses (%s)", ec ? "opened" : err);
+	if (ec)
+		plm_embcache_abort(ec);
+	if (make3(p, PLM_T_F32) || replace_ds(p, "id", H5T_STD_I32LE, 1, 3, iv))
+		ok(0, "could not build the int id cache");
+	ok(check(p) > 0, "int ids: check reports them");
+
+	/* NaN and Inf rows, f32 and f16 */
+	for (int f16 = 0; f16 < 2; f16++) {
+		uint16_t hv[3 * DIM];
+		for (int i = 0; i < 3 * DIM; i++)
+			hv[i] = plm_f32_to_f16(fv[i]);
+		if (f16)
+			hv[DIM + 3] = 0x7c00;           /* +Inf */
+		else
+			fv[DIM + 3] = NAN;
+		hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+		if (f16) {
+			H5Tset_fields(t, 15, 10, 5, 0, 10);
+			H5Tset_size(t, 2);
+			H5Tset_ebias(t, 15);
+		}
+		if (make3(p, f16 ? PLM_T_F16 : PLM_T_F32) ||
+		    replace_ds(p, "emb", t, 2, 3, f16 ? (void *)hv : (void *)fv))
+			ok(0, "could not build the non-finite cache");
+		H5Tclose(t);
+		fv[DIM + 3] = 1;
+		ec = plm_embcache_open(p, NULL, 0, err, sizeof err);
+		ok(ec != NULL, "%s cache with a non-finite row opens: %s",
+		   f16 ? "f16" : "f32", ec ? "ok" : err);
+		if (!ec)
+			continue;
+		char hex[33];
+		plm_h128_hex(hash_of(1), hex);
+		is_int(plm_embcache_lookup_f32(ec, hash_of(0), w), PLM_EC_HIT,
+		       "a finite row is served");
+		is_int(plm_embcache_lookup_f32(ec, hash_of(1), w), PLM_EC_ERR,
+		       "the non-finite row is not served");
+		ok(strstr(plm_embcache_error(ec), "row 1") &&
+		   strstr(plm_embcache_error(ec), hex) &&
+		   strstr(plm_embcache_error(ec), "NaN or Inf"),
+		   "the error names the row and key: %s", plm_embcache_error(ec));
+		unsigned char raw[4 * DIM];
+		is_int(plm_embcache_row(ec, 1, NULL, NULL, NULL, raw), -1,
+		       "plm_embcache_row refuses it too");
+		plm_embcache_abort(ec);
+		ok(check(p) > 0, "check reports it");
+	}
+
+	/* a writer never stores one */
+	if (make3(p, PLM_T_F32))
+		ok(0, "could not build a cache");
+	plm_embcache_cfg c = cfg(PLM_T_F32);
+	ec = plm_embcache_open(p, &c, 1, err, sizeof err);
+	if (ec) {
+		float v[DIM];
+		vec_of(7, v);
+		v[2] = INFINITY;
+		is_int(plm_embcache_put_f32(ec, hash_of(7), "x", 1, v), -1,
+		       "put of an Inf vector is refused");
+		is_int(plm_embcache_lookup(ec, hash_of(7), NULL), PLM_EC_MISS,
+		       "and nothing was stored");
+		plm_embcache_close(ec, err, sizeof err);
+	} else {
+		ok(0, "reopen for writing: %s", err);
+	}
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "%s/plm-embcache.XXXXXX",
@@ -431,6 +587,7 @@ int main(void)
 	test_f16();
 	test_resume_merge();
 	test_sigkill();
+	test_hostile();
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd))
