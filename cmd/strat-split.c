@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,24 +50,54 @@ static void *xrealloc(void *p, size_t n)
 	return p;
 }
 
-/* stdin, pipes and other non-regular inputs are copied (decompressed) to a
- * temporary file so that they can be read twice. */
-static char *spool(const char *path)
+/* An input that is read twice: a regular file by its path, anything else
+ * (stdin, pipes) through a spool of its decompressed bytes, mapped. */
+typedef struct input {
+	const char *name;       /* for messages: "stdin" for "-" */
+	char *path;             /* NULL: spooled */
+	void *map;
+	size_t len;
+} input;
+
+/* The spool file is unlinked as soon as it exists and read through the
+ * mapping of its descriptor, so no kill (SIGPIPE, SIGKILL) can leave it
+ * behind in the temporary directory. */
+static int spool_file(const char *name)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd = -1;
+	if (!dir || !*dir)
+		dir = "/tmp";
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+	if (fd < 0) {
+		char *tmp = xrealloc(NULL, strlen(dir) + 32);
+		sprintf(tmp, "%s/plm-strat-split.XXXXXX", dir);
+		fd = mkstemp(tmp);
+		if (fd >= 0)
+			unlink(tmp);
+		free(tmp);
+	}
+	if (fd < 0)
+		plm_die("%s: cannot spool to %s: %s", name, dir, strerror(errno));
+	return fd;
+}
+
+static void spool(input *f, const char *arg)
 {
 	struct stat st;
-	if (path && strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		return strdup(path);
+	f->name = strcmp(arg, "-") ? arg : "stdin";
+	if (strcmp(arg, "-") != 0 && stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (!(f->path = strdup(arg)))
+			plm_die("out of memory");
+		return;
+	}
 	char err[512];
-	const char *dir = getenv("TMPDIR");
-	char *tmp = xrealloc(NULL, strlen(dir ? dir : "/tmp") + 32);
-	sprintf(tmp, "%s/plm-strat-split.XXXXXX", dir ? dir : "/tmp");
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		plm_die("%s: %s", tmp, strerror(errno));
-	plm_tmp_register(tmp);
-	plm_in *in = plm_in_open(path, err, sizeof err);
+	plm_in *in = plm_in_open(arg, err, sizeof err);
 	if (!in)
 		plm_die("%s", err);
+	int fd = spool_file(f->name);
 	for (;;) {
 		ssize_t r = plm_in_fill(in);
 		if (r < 0)
@@ -76,16 +107,34 @@ static char *spool(const char *path)
 		size_t n = in->len - in->pos;
 		for (size_t off = 0; off < n;) {
 			ssize_t w = write(fd, in->buf + in->pos + off, n - off);
+			if (w < 0 && errno == EINTR)
+				continue;
 			if (w < 0)
-				plm_die("%s: %s", tmp, strerror(errno));
+				plm_die("%s: spooling: %s", f->name, strerror(errno));
 			off += (size_t)w;
 		}
+		f->len += n;
 		in->pos = in->len;
 	}
 	plm_in_close(in);
-	if (close(fd))
-		plm_die("%s: %s", tmp, strerror(errno));
-	return tmp;
+	if (f->len) {
+		f->map = mmap(NULL, f->len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (f->map == MAP_FAILED)
+			plm_die("%s: spooling: %s", f->name, strerror(errno));
+	}
+	close(fd);
+}
+
+static plm_reader *input_open(const input *f, char *err, size_t len)
+{
+	if (f->path)
+		return plm_reader_open(f->path, err, len);
+	plm_in *in = plm_in_mem(f->map ? f->map : "", f->len, f->name);
+	if (!in) {
+		snprintf(err, len, "%s: out of memory", f->name);
+		return NULL;
+	}
+	return plm_reader_from(in, err, len);
 }
 
 static int need_field(const plm_schema *s, const char *name, const char *what,
@@ -210,20 +259,21 @@ typedef struct out_ctx {
 typedef void (*row_fn)(ctx *x, const plm_schema *s, const plm_val *row,
 		       const char *where, int lock, out_ctx *o);
 
-static void each_row(char **paths, int n, ctx *x, plm_schema *first,
-		     row_fn fn, int lock, out_ctx *o, char **names)
+static void each_row(const input *ins, int n, ctx *x, plm_schema *first,
+		     row_fn fn, int lock, out_ctx *o)
 {
 	char err[512], where[600];
 	for (int p = 0; p < n; p++) {
-		plm_reader *r = plm_reader_open(paths[p], err, sizeof err);
+		const char *name = ins[p].name;
+		plm_reader *r = input_open(&ins[p], err, sizeof err);
 		if (!r)
 			plm_die("%s", err);
 		const plm_schema *s = plm_reader_schema(r);
 		if (!first->f && plm_schema_copy(first, s))
 			plm_die("out of memory");
 		if (!plm_schema_equal(first, s))
-			plm_die("%s: fields differ from the first input (unify them with rec-cut first)", names[p]);
-		bind_fields(x, s, names[p]);
+			plm_die("%s: fields differ from the first input (unify them with rec-cut first)", name);
+		bind_fields(x, s, name);
 		const plm_val *row;
 		int rc;
 		while ((rc = plm_reader_next(r, &row)) != PLM_EOF) {
@@ -233,8 +283,8 @@ static void each_row(char **paths, int n, ctx *x, plm_schema *first,
 				plm_die("%s", plm_reader_error(r));
 			}
 			if (rc == PLM_HEADER)
-				plm_die("%s: a later section has different fields (unify them first)", names[p]);
-			snprintf(where, sizeof where, "%s: record %llu", names[p],
+				plm_die("%s: a later section has different fields (unify them first)", name);
+			snprintf(where, sizeof where, "%s: record %llu", name,
 				 (unsigned long long)plm_reader_recno(r));
 			fn(x, s, row, where, lock, o);
 		}
@@ -471,12 +521,11 @@ int main(int argc, char **argv)
 		plm_die("%s", err);
 
 	int n = i < argc ? argc - i : 1;
-	char **names = xrealloc(NULL, n * sizeof *names);
-	char **paths = xrealloc(NULL, n * sizeof *paths);
-	for (int p = 0; p < n; p++) {
-		names[p] = i < argc ? argv[i + p] : "-";
-		paths[p] = spool(names[p]);
-	}
+	input *ins = calloc((size_t)n, sizeof *ins);
+	if (!ins)
+		plm_die("out of memory");
+	for (int p = 0; p < n; p++)
+		spool(&ins[p], i < argc ? argv[i + p] : "-");
 	if (plm_manifest_init(&x.m))
 		plm_die("out of memory");
 	x.groups = plm_strmap_new();
@@ -505,7 +554,7 @@ int main(int argc, char **argv)
 	}
 
 	plm_schema in = { 0 };
-	each_row(paths, n, &x, &in, pass1, lock != NULL, NULL, names);
+	each_row(ins, n, &x, &in, pass1, lock != NULL, NULL);
 
 	plm_strmap *split_names = x.m.splits;
 	if (lock) {
@@ -557,7 +606,7 @@ int main(int argc, char **argv)
 	if (!o.w)
 		plm_die("%s", err);
 	o.vals = xrealloc(NULL, out.n * sizeof *o.vals);
-	each_row(paths, n, &x, &in, pass2, 0, &o, names);
+	each_row(ins, n, &x, &in, pass2, 0, &o);
 	if (o.rec != x.m.n) {
 		plm_writer_abort(o.w);
 		plm_die("input changed between the two passes");
@@ -567,14 +616,11 @@ int main(int argc, char **argv)
 	if (mo && plm_out_close(mo, err, sizeof err))
 		plm_die("%s", err);
 	for (int p = 0; p < n; p++) {
-		if (strcmp(paths[p], names[p]) != 0) {
-			unlink(paths[p]);
-			plm_tmp_forget(paths[p]);
-		}
-		free(paths[p]);
+		if (ins[p].map)
+			munmap(ins[p].map, ins[p].len);
+		free(ins[p].path);
 	}
-	free(names);
-	free(paths);
+	free(ins);
 	free(o.vals);
 	plm_schema_free(&out);
 	plm_schema_free(&in);

@@ -211,6 +211,33 @@ test_expect_success 'stdin is read (spooled) like a file' '
 	sed -n "4,\$p" o1 >r1 && sed -n "4,\$p" o2 >r2 && test_cmp r1 r2
 '
 
+test_expect_success 'errors on stdin name "stdin", not the spool file' '
+	test_exit 1 strat-split -r train=1 -g g <nilg.tsv 2>err &&
+	grep -q "^strat-split: stdin: record 1: missing value in field .g." err &&
+	test_exit 1 strat-split -r train=1 -o o.mp <cut.mp 2>err &&
+	grep -q "^strat-split: stdin: .*truncated" err &&
+	! grep -q plm-strat-split err &&
+	test_path_is_missing o.mp
+'
+
+test_expect_success 'SIGKILL while spooling stdin leaves nothing in TMPDIR' '
+	rm -rf spooltmp fifo && mkdir spooltmp && mkfifo fifo || exit 1
+	{ cat big.tsv; sleep 3; } >fifo 2>/dev/null </dev/null &
+	wpid=$!
+	TMPDIR=$PWD/spooltmp strat-split -r train=1 -o killed.mp <fifo 2>/dev/null &
+	pid=$!
+	# wait until it has its spool file open, then kill it
+	n=0
+	while test $n -lt 100 &&
+	      ! ls -l /proc/$pid/fd 2>/dev/null | grep -q spooltmp
+	do
+		sleep 0.05; n=$((n + 1))
+	done
+	kill -9 $pid && { wait $pid; test $? -eq 137; } &&
+	{ kill $wpid 2>/dev/null; wait $wpid; true; } &&
+	test -z "$(ls -A spooltmp)"
+'
+
 test_expect_success '--by with an empty name in the list: the same as without it' '
 	strat-split -T -r train=0.6,val=0.2,test=0.2 -b label small.tsv >expect &&
 	strat-split -T -r train=0.6,val=0.2,test=0.2 -b ,label small.tsv >actual &&
