@@ -10,8 +10,10 @@
 #include "plm/io.h"
 #include "plm/cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -660,6 +662,56 @@ static void out_free(plm_out *o)
 	free(o);
 }
 
+/* Temporaries are named PATH.tmp.PID.XXXXXX.  SIGKILL cannot be caught,
+ * so a killed writer leaves its temporary behind; the next writer of the
+ * same PATH removes those whose process no longer exists (kill(pid, 0)
+ * fails with ESRCH).  A live process's temporary, ours or another's, is
+ * kept.  Best effort: errors are ignored. */
+static void sweep_stale(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t dl = slash ? (size_t)(slash - path) + 1 : 0, bl = strlen(base);
+	char *dir = malloc(dl + 2), *full = NULL;
+	DIR *d;
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	if (dl)
+		memcpy(dir, path, dl);
+	else
+		dir[dl++] = '.';
+	dir[dl] = 0;
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		const char *n = e->d_name, *q;
+		char *end;
+		if (strncmp(n, base, bl) || strncmp(n + bl, ".tmp.", 5))
+			continue;
+		q = n + bl + 5;
+		if (*q < '1' || *q > '9')
+			continue;
+		errno = 0;
+		long pid = strtol(q, &end, 10);
+		if (errno || *end != '.' || strlen(end + 1) != 6 ||
+		    pid <= 0 || pid == (long)getpid() || (pid_t)pid != pid)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char *f = realloc(full, dl + strlen(n) + 2);
+		if (!f)
+			break;
+		full = f;
+		sprintf(full, "%s%s%s", dir, dir[dl - 1] == '/' ? "" : "/", n);
+		unlink(full);
+	}
+	if (d)
+		closedir(d);
+	free(full);
+	free(dir);
+}
+
 plm_out *plm_out_open(const char *path, char *err, size_t errlen)
 {
 	plm_out *o = calloc(1, sizeof *o);
@@ -713,10 +765,11 @@ plm_out *plm_out_open(const char *path, char *err, size_t errlen)
 			widen_pipe(o->fd, &st);
 		return o;
 	}
-	o->tmp = malloc(strlen(path) + sizeof ".tmp.XXXXXX");
+	o->tmp = malloc(strlen(path) + sizeof ".tmp..XXXXXX" + 20);
 	if (!o->tmp)
 		goto nomem;
-	sprintf(o->tmp, "%s.tmp.XXXXXX", path);
+	sweep_stale(path);
+	sprintf(o->tmp, "%s.tmp.%ld.XXXXXX", path, (long)getpid());
 	o->fd = mkstemp(o->tmp);
 	if (o->fd < 0) {
 		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));

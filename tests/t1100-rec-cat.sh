@@ -244,4 +244,21 @@ test_expect_success '-o to a FIFO writes through it and leaves it a FIFO' '
 	tail -n 1 from-fifo >got && echo q1 >want && test_cmp want got
 '
 
+test_expect_success '-o removes temporaries of dead processes, keeps live ones' '
+	printf "id:str\nq1\n" >f.tsv &&
+	sh -c "exit 0" & dead=$! && wait $dead &&
+	! kill -0 $dead 2>/dev/null &&
+	: >out.rec.tmp.$dead.AbC123 &&
+	: >out.rec.tmp.$$.XyZ789 &&
+	: >other.rec.tmp.$dead.AbC123 &&
+	rec-cat -o out.rec f.tsv &&
+	test_path_is_missing out.rec.tmp.$dead.AbC123 &&
+	test -f out.rec.tmp.$$.XyZ789 &&
+	test -f other.rec.tmp.$dead.AbC123 &&
+	rec-cat -T out.rec >got && printf "#plm\t1\nid:str\nq1\n" >want &&
+	grep -v "^#meta" got >g && test_cmp want g &&
+	ls out.rec.tmp.* >got && echo out.rec.tmp.$$.XyZ789 >want &&
+	test_cmp want got
+'
+
 test_done

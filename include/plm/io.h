@@ -8,7 +8,9 @@
  * Output: stdout or a file.  A file is written under a temporary name in the
  * same directory and renamed into place by plm_out_close(), so a failed run
  * never leaves a partial file; the temporary name is registered with
- * plm_tmp_register() so plm_die() and signals remove it.  Names ending in
+ * plm_tmp_register() so plm_die() and signals remove it.  It is named
+ * PATH.tmp.PID.XXXXXX; opening PATH removes the PATH.tmp.PID.* left by
+ * processes that no longer exist (killed with SIGKILL).  Names ending in
  * ".gz" or ".zst" are compressed.
  *
  * Errors: functions return -1 / NULL and leave a message ("path: what") in
