@@ -37,7 +37,9 @@
 #include "plm/json.h"
 #include "plm/stream.h"
 
-#define GUARD_DEPTH 24                  /* containers open at once */
+#define GUARD_DEPTH PLM_MP_DEPTH        /* containers open at once */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define GUARD_MAX_ELEMS (1u << 22)      /* element slots per top-level object */
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -297,6 +299,21 @@ static void json_to_mp(msgpack_packer *pk, const plm_json *j)
 	}
 }
 
+/* Nesting depth of j (a scalar is 0, {} or [] is 1). */
+static int json_depth(const plm_json *j)
+{
+	int d = 0;
+
+	if (j->type != PLM_JSON_ARR && j->type != PLM_JSON_OBJ)
+		return 0;
+	for (size_t i = 0; i < j->len; i++) {
+		int k = json_depth(&j->kids[i]);
+		if (k > d)
+			d = k;
+	}
+	return d + 1;
+}
+
 /* JSON object text → s->meta.  0, or -1 with a message in err. */
 static int meta_from_json(plm_schema *s, const char *text, size_t len,
 			  char *err, size_t errlen)
@@ -308,6 +325,13 @@ static int meta_from_json(plm_schema *s, const char *text, size_t len,
 	if (root->type != PLM_JSON_OBJ) {
 		plm_json_free(d);
 		snprintf(err, errlen, "not a JSON object");
+		return -1;
+	}
+	/* the MessagePack form could not be read back (see stream.h) */
+	if (json_depth(root) > PLM_META_DEPTH) {
+		plm_json_free(d);
+		snprintf(err, errlen, "nested deeper than %d levels "
+			 "(the limit of the MessagePack form)", PLM_META_DEPTH);
 		return -1;
 	}
 	msgpack_sbuffer sb;
@@ -424,7 +448,8 @@ static int guard_token(guard *g, const unsigned char *h)
 		return 0;
 	}
 	if (g->depth == GUARD_DEPTH) {
-		g->err = "MessagePack nested too deeply";
+		g->err = "MessagePack nested deeper than " STR(PLM_MP_DEPTH)
+			 " levels (meta at most " STR(PLM_META_DEPTH) ")";
 		return -1;
 	}
 	g->total += count;
@@ -614,6 +639,8 @@ static int mp_next(plm_reader *r, msgpack_object *obj)
 				     rc == MSGPACK_UNPACK_NOMEM_ERROR ?
 				     "out of memory" : "bad MessagePack data");
 		}
+		if (r->g.err && !r->hdr_done)
+			return rfail(r, "header: %s", r->g.err);
 		if (r->g.err)
 			return rfail(r, "record %llu: %s",
 				     (unsigned long long)r->recno + 1, r->g.err);

@@ -199,6 +199,40 @@ test_expect_success_if "$HAVE_MSGPACK" 'a str claiming 4 GB, then EOF' '
 	grep -F "rec-cat: bigstr.rec: truncated input in record 1" err
 '
 
+# nest N: a JSON object nested N deep ({"a":{"a":...1...}})
+nest () {
+	i=0 o= c=
+	while [ $i -lt "$1" ]; do o="$o{\"a\":" c="$c}" i=$((i + 1)); done
+	printf '%s1%s' "$o" "$c"
+}
+
+test_expect_success 'TSV #meta nested as deep as MessagePack allows round-trips' '
+	printf "#plm\t1\n#meta\t%s\nid:str\nx\n" "$(nest 23)" >m23.tsv &&
+	rec-cat -M -o m23.rec m23.tsv &&
+	rec-cat -T -o m23.out m23.rec &&
+	grep -F "$(printf "#meta\t%s,\"prov\":" "$(nest 23 | sed "s/}\$//")")" m23.out
+'
+
+test_expect_success 'TSV #meta nested deeper than MessagePack allows' '
+	printf "#plm\t1\n#meta\t%s\nid:str\nx\n" "$(nest 24)" >m24.tsv &&
+	test_exit 1 rec-cat -M -o m24.rec m24.tsv 2>err &&
+	echo "rec-cat: m24.tsv:2: #meta: nested deeper than 23 levels (the limit of the MessagePack form)" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing m24.rec
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'MessagePack meta nested too deep: a header error' '
+	$PY -c "import msgpack, sys
+m = 1
+for _ in range(24): m = {\"a\": m}
+h = dict(plm=1, fields=[[\"id\", \"str\"]], meta=m)
+sys.stdout.buffer.write(msgpack.packb(h) + msgpack.packb({\"end\": 0}))" >m24mp.rec &&
+	test_exit 1 rec-cat -T -o m24mp.out m24mp.rec 2>err &&
+	echo "rec-cat: m24mp.rec: header: MessagePack nested deeper than 24 levels (meta at most 23)" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing m24mp.out
+'
+
 test_expect_success 'TSV: text that is not a stream' '
 	printf "hello world\nsecond\tline\n" >hello.txt &&
 	test_exit 1 rec-cat -T hello.txt >out 2>err &&

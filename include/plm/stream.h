@@ -15,6 +15,12 @@
  * \t \n \r \\ as two-character sequences.  TSV has no trailer: the end of
  * the text is the end; a new "#plm" line starts a new section.
  *
+ * Nesting: a MessagePack reader opens at most PLM_MP_DEPTH containers at
+ * once; the header map holds meta, so meta (itself one level) may nest at
+ * most PLM_META_DEPTH levels, in either form.  Readers check this on input
+ * (the TSV "#meta" line included), so whatever a reader accepted can be
+ * written in either form and read back.
+ *
  * Readers auto-detect the form from the first byte (a MessagePack map
  * starts with 0x80..0x8f / 0xde / 0xdf; anything else is TSV).  Input may
  * be gzip or zstd compressed (io.h).
@@ -28,6 +34,9 @@
 #include <stdint.h>
 
 #include "plm/io.h"
+
+#define PLM_MP_DEPTH 24
+#define PLM_META_DEPTH 23       /* PLM_MP_DEPTH - 1 (the header map) */
 
 enum plm_type {
 	PLM_T_STR = 1,

@@ -628,7 +628,8 @@ static void test_errors(void)
 	mp_header(3, std3);
 	for (int i = 0; i < 30; i++)
 		msgpack_pack_array(&pk, 1);
-	expect_err(sb.data, sb.size, 0, "record 1: MessagePack nested too deeply",
+	expect_err(sb.data, sb.size, 0, "record 1: MessagePack nested deeper "
+		   "than 24 levels (meta at most 23)",
 		   "deep nesting");
 
 	mp_begin();
