@@ -291,6 +291,8 @@ int main(int argc, char **argv)
 		plm_die("%s", err);
 	if (whash && !(st.hashes = plm_out_open(whash, err, sizeof err)))
 		die_abort(&st, err);
+	if (st.hashes && plm_hashlist_begin(st.hashes))
+		die_abort(&st, plm_out_error(st.hashes));
 	plm_progress_init(&pg, c.progress, "B");
 
 	if (fasta)
@@ -335,6 +337,8 @@ int main(int argc, char **argv)
 		plm_recin_progress(st.in, &pg, 1);
 		plm_recin_close(st.in);
 	}
+	if (st.hashes && plm_hashlist_end(st.hashes, st.kept))
+		die_abort(&st, plm_out_error(st.hashes));
 	/* Records first, then the hash list; if the list fails, the records
 	 * it belongs with go too. */
 	int wrc = plm_writer_close(st.w, err, sizeof err);

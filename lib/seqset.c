@@ -28,6 +28,18 @@ plm_h128 plm_seq_hash_fold(const char *p, size_t n, int fold, char **buf,
 	return plm_seq_hash(*buf, n);
 }
 
+int plm_hashlist_begin(plm_out *o)
+{
+	return plm_out_write(o, PLM_HASHLIST_HEADER,
+			     sizeof PLM_HASHLIST_HEADER - 1) ? -1 : 0;
+}
+
+int plm_hashlist_end(plm_out *o, uint64_t n)
+{
+	return plm_out_printf(o, "#end\t%llu\n", (unsigned long long)n) < 0 ?
+	       -1 : 0;
+}
+
 static int is_hex_line(const unsigned char *p, size_t avail)
 {
 	if (avail < 32)
@@ -52,11 +64,33 @@ static int add(plm_h128set *s, plm_h128 h, uint32_t mark, char *err,
 	return 0;
 }
 
+static int is_line(const unsigned char *b, size_t l, const char *what)
+{
+	size_t n = strlen(what);
+	return l == n && memcmp(b, what, n) == 0;
+}
+
+/* "#end\tN" with N decimal: 1 and *n, else 0. */
+static int end_line(const unsigned char *b, size_t l, uint64_t *n)
+{
+	if (l < 6 || memcmp(b, "#end\t", 5) != 0 || l - 5 > 19)
+		return 0;
+	*n = 0;
+	for (size_t i = 5; i < l; i++) {
+		if (b[i] < '0' || b[i] > '9')
+			return 0;
+		*n = *n * 10 + (uint64_t)(b[i] - '0');
+	}
+	return 1;
+}
+
+/* Sections of header, hashes, trailer (seqset.h). */
 static long long load_hashes(plm_h128set *s, plm_in *in, uint32_t mark,
 			     char *err, size_t errlen)
 {
 	long long n = 0;
-	uint64_t line = 0;
+	uint64_t line = 0, sec = 0, want;
+	int open = 0;           /* inside a section: after header, before #end */
 	size_t scanned = 0;
 	for (;;) {
 		unsigned char *b = in->buf + in->pos;
@@ -72,27 +106,62 @@ static long long load_hashes(plm_h128set *s, plm_in *in, uint32_t mark,
 			if (k > 0)
 				continue;
 			if (in->pos == in->len)
-				return n;
+				break;
 			len = in->len - in->pos;   /* last line, no newline */
 		} else {
 			len = (size_t)(nl - b);
 		}
 		scanned = 0;
 		line++;
+		if (!nl) {
+			/* the writer ends every line: this one was cut */
+			snprintf(err, errlen, "%s:%llu: truncated hash list "
+				 "(the last line has no newline)",
+				 plm_in_name(in), (unsigned long long)line);
+			return -1;
+		}
 		size_t l = len;
 		if (l && b[l - 1] == '\r')
 			l--;
 		plm_h128 h;
-		if (plm_h128_parse((const char *)b, l, &h)) {
+		if (!open) {
+			if (!is_line(b, l, "#plm-hashes\t1")) {
+				snprintf(err, errlen, "%s:%llu: expected a hash list "
+					 "header (#plm-hashes<TAB>1)%s",
+					 plm_in_name(in), (unsigned long long)line,
+					 line == 1 ? "" : " after #end");
+				return -1;
+			}
+			open = 1;
+			sec = 0;
+		} else if (end_line(b, l, &want)) {
+			if (want != sec) {
+				snprintf(err, errlen, "%s:%llu: #end says %llu hashes, "
+					 "the section has %llu", plm_in_name(in),
+					 (unsigned long long)line,
+					 (unsigned long long)want,
+					 (unsigned long long)sec);
+				return -1;
+			}
+			open = 0;
+		} else if (plm_h128_parse((const char *)b, l, &h)) {
 			snprintf(err, errlen, "%s:%llu: not a sequence hash (32 hex digits)",
 				 plm_in_name(in), (unsigned long long)line);
 			return -1;
+		} else {
+			if (add(s, h, mark, err, errlen))
+				return -1;
+			n++;
+			sec++;
 		}
-		if (add(s, h, mark, err, errlen))
-			return -1;
-		n++;
-		in->pos += nl ? len + 1 : len;
+		in->pos += len + 1;
 	}
+	if (open) {
+		snprintf(err, errlen, "%s:%llu: truncated hash list (no #end line)",
+			 plm_in_name(in), (unsigned long long)line);
+		return -1;
+	}
+	return n;
 }
 
 static long long load_fasta(plm_h128set *s, plm_in *in, int fold,
@@ -197,14 +266,26 @@ long long plm_seqset_load(plm_h128set *s, const char *path, const char *field,
 	}
 	const unsigned char *p = in->buf + in->pos;
 	long long n = 0;
-	if (k == 0) {           /* an empty hash list: nothing was kept */
-		*kind = PLM_SEQFILE_HASHES;
+	if (k == 0) {
+		/* a list always has its header and #end, even with no hashes */
+		snprintf(err, errlen, "%s: empty file, not a hash list, FASTA "
+			 "or stream", plm_in_name(in));
+		n = -1;
 	} else if ((p[0] == '>' || p[0] == '@')) {
 		*kind = PLM_SEQFILE_FASTA;
 		n = load_fasta(s, in, fold, mark, err, errlen);
-	} else if (is_hex_line(p, (size_t)k)) {
+	} else if ((size_t)k >= 5 && memcmp(p, "#plm-", 5) == 0) {
+		/* "#plm\t" is a TSV stream; a cut header is still a list */
 		*kind = PLM_SEQFILE_HASHES;
 		n = load_hashes(s, in, mark, err, errlen);
+	} else if (is_hex_line(p, (size_t)k)) {
+		/* the old form, or a list cut at its head: either way,
+		 * nothing tells whether it is complete */
+		*kind = PLM_SEQFILE_HASHES;
+		snprintf(err, errlen, "%s:1: hash list without its "
+			 "#plm-hashes header (truncated, or written by an older "
+			 "hash-dedup: write it again)", plm_in_name(in));
+		n = -1;
 	} else {
 		*kind = PLM_SEQFILE_STREAM;
 		return load_stream(s, in, field, fold, mark, err, errlen);

@@ -45,12 +45,16 @@ test_expect_success '-k dedups on another str field' '
 	test_cmp expect actual
 '
 
-test_expect_success '--write-hashes: one 32-hex XXH3-128 per kept record' '
+test_expect_success '--write-hashes: header, one 32-hex XXH3-128 per kept record, #end' '
 	hash-dedup -q -o kept.rec --write-hashes h.txt in.rec &&
-	test $(wc -l <h.txt) -eq 4 &&
+	test $(wc -l <h.txt) -eq 6 &&
+	sed -n 1p h.txt >actual && printf "#plm-hashes\t1\n" >expect &&
+	test_cmp expect actual &&
+	sed -n 6p h.txt >actual && printf "#end\t4\n" >expect &&
+	test_cmp expect actual &&
 	test $(grep -c "^[0-9a-f]\{32\}$" h.txt) -eq 4 &&
 	# XXH3-128 of the empty sequence (record e), a published test vector
-	sed -n 4p h.txt >actual &&
+	sed -n 5p h.txt >actual &&
 	echo 99aa06d3014798d86001c324468d497f >expect &&
 	test_cmp expect actual
 '
@@ -84,10 +88,22 @@ test_expect_success '--exclude makes sets disjoint' '
 	test ! -s common
 '
 
-test_expect_success 'an empty hash list excludes nothing' '
-	: >empty.txt &&
+test_expect_success 'a hash list with no hashes excludes nothing' '
+	printf "id:str\tseq:str\n" >none.tsv &&
+	hash-dedup -q -o none.rec --write-hashes empty.txt none.tsv &&
+	printf "#plm-hashes\t1\n#end\t0\n" >expect &&
+	test_cmp expect empty.txt &&
 	hash-dedup -q -T --exclude empty.txt in.rec >out &&
 	test $(rows out | wc -l) -eq 4
+'
+
+test_expect_success 'concatenated hash lists are one list' '
+	hash-dedup -q -k p -o x.rec --write-hashes hk.txt k.tsv &&
+	cat h.txt hk.txt empty.txt >cat.txt &&
+	hash-dedup -T -k p --exclude cat.txt k.tsv >out 2>err &&
+	grep -q "3 in, 0 kept, 0 duplicates, 3 excluded (exclude set: 6 entries, 6 distinct)" err &&
+	hash-dedup -T --exclude cat.txt in.rec >out 2>err &&
+	grep -q "7 in, 0 kept, 0 duplicates, 7 excluded (exclude set: 6 entries, 6 distinct)" err
 '
 
 test_expect_success 'duplicates across files and sections count once' '
@@ -134,9 +150,50 @@ test_expect_success 'truncated stream: exit 1, no output files' '
 '
 
 test_expect_success 'bad hash list line: exit 1 with file:line' '
-	printf "99aa06d3014798d86001c324468d497f\nnot-a-hash\n" >bad.txt &&
+	printf "#plm-hashes\t1\n99aa06d3014798d86001c324468d497f\nnot-a-hash\n#end\t2\n" >bad.txt &&
 	test_exit 1 hash-dedup -o o.rec --exclude bad.txt in.rec 2>err &&
-	grep -q "bad.txt:2: not a sequence hash" err &&
+	echo "hash-dedup: bad.txt:3: not a sequence hash (32 hex digits)" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing o.rec
+'
+
+test_expect_success '--exclude a 0-byte file: exit 1, not an empty list' '
+	: >zero.txt &&
+	test_exit 1 hash-dedup -o o.rec --exclude zero.txt in.rec 2>err &&
+	echo "hash-dedup: zero.txt: empty file, not a hash list, FASTA or stream" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing o.rec
+'
+
+test_expect_success '--exclude a truncated hash list: exit 1' '
+	head -n 3 h.txt >trunc.txt &&
+	test_exit 1 hash-dedup -o o.rec --exclude trunc.txt in.rec 2>err &&
+	echo "hash-dedup: trunc.txt:3: truncated hash list (no #end line)" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing o.rec &&
+	head -c 9 h.txt >trunc2.txt &&
+	test_exit 1 hash-dedup -o o.rec --exclude trunc2.txt in.rec 2>err &&
+	echo "hash-dedup: trunc2.txt:1: truncated hash list (the last line has no newline)" >expect &&
+	test_cmp expect err &&
+	size=$(wc -c <h.txt) &&
+	head -c $((size - 2)) h.txt >trunc3.txt &&
+	test_exit 1 hash-dedup -o o.rec --exclude trunc3.txt in.rec 2>err &&
+	echo "hash-dedup: trunc3.txt:6: truncated hash list (the last line has no newline)" >expect &&
+	test_cmp expect err &&
+	sed 1d h.txt >nohead.txt &&
+	test_exit 1 hash-dedup -o o.rec --exclude nohead.txt in.rec 2>err &&
+	grep -F "hash-dedup: nohead.txt:1: hash list without its #plm-hashes header" err &&
+	test_path_is_missing o.rec
+'
+
+test_expect_success '--exclude a hash list whose #end disagrees: exit 1' '
+	sed "s/^#end.*/#end\t5/" h.txt >miscount.txt &&
+	test_exit 1 hash-dedup -o o.rec --exclude miscount.txt in.rec 2>err &&
+	printf "hash-dedup: miscount.txt:6: #end says 5 hashes, the section has 4\n" >expect &&
+	test_cmp expect err &&
+	printf "#end\t0\n" >>h2.txt && cat h.txt h2.txt >after.txt &&
+	test_exit 1 hash-dedup -o o.rec --exclude after.txt in.rec 2>err &&
+	grep -F "after.txt:7: expected a hash list header (#plm-hashes<TAB>1) after #end" err &&
 	test_path_is_missing o.rec
 '
 
@@ -189,7 +246,8 @@ test_expect_success 'FASTA: several files, gzip, -i, -k id, --write-hashes' '
 	rows out | cut -f1 >actual &&
 	printf "a\nb\nf\n" >expect &&
 	test_cmp expect actual &&
-	test $(wc -l <fh.txt) -eq 3 &&
+	test $(wc -l <fh.txt) -eq 5 &&
+	test $(grep -c "^[0-9a-f]\{32\}$" fh.txt) -eq 3 &&
 	hash-dedup -q -T -k id s.fa s.fa >out &&
 	test $(rows out | wc -l) -eq 4
 '
