@@ -332,8 +332,14 @@ int main(int argc, char **argv)
 
 	plm_mlpckpt ck = { 0 };
 	plm_mlp *m = &ck.mlp;
-	if (plm_mlp_alloc(m, nh + 1, dim, act, D.head, (float)o.dropout))
-		plm_die("out of memory");
+	if (plm_mlp_alloc(m, nh + 1, dim, act, D.head, (float)o.dropout)) {
+		double np = 0;
+		for (uint32_t l = 0; l <= nh; l++)
+			np += (double)dim[l + 1] * dim[l] + dim[l + 1];
+		plm_die("out of memory for the model: %.0f parameters "
+			"(%u features of '%s', --hidden %s)", np, dim[0], o.x,
+			o.hidden);
+	}
 	plm_rng ri;
 	plm_rng_seed(&ri, (uint64_t)o.seed);
 	plm_mlp_init_params(m, &ri);

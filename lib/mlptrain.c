@@ -70,6 +70,8 @@ static int grow(void **p, size_t n)
 }
 
 #define OOM(L) fail((L)->err, (L)->errlen, "out of memory")
+#define CHUNK_BYTES ((size_t)4 << 20)   /* first feature chunk per split */
+#define WORK_BYTES ((size_t)64 << 20)   /* per work buffer, beyond a batch */
 
 /* The input's meta.prov split_digest (the last entry that has one). */
 static int prov_digest(const plm_schema *sc, char out[33])
@@ -242,8 +244,19 @@ static int add_row(struct ld *L, const plm_val *row, uint64_t rec)
 		return fail(L->err, L->errlen, "record %llu: field '%s' is "
 			    "missing (nil)", (unsigned long long)rec, miss);
 	if (D->n[k] == P->cap[k]) {
-		size_t c = P->cap[k] ? 2 * P->cap[k] : 1024;
-		if (grow((void **)&D->x[k], c * D->d * sizeof(float)) ||
+		/* the first chunk is sized by bytes, not rows: 1024 rows of
+		 * f32[16777216] would be 64 GiB for one record */
+		size_t row = (size_t)D->d * sizeof(float);
+		size_t c = P->cap[k] ? 2 * P->cap[k]
+			 : row >= CHUNK_BYTES ? 1 : CHUNK_BYTES / row;
+		if (c > SIZE_MAX / row)
+			c = P->cap[k] + 1;
+		if (grow((void **)&D->x[k], c * row))
+			return fail(L->err, L->errlen, "record %llu: out of "
+				    "memory for %zu records of %u features "
+				    "('%s', %zu bytes each)",
+				    (unsigned long long)rec, c, D->d, s->x, row);
+		if (
 		    grow((void **)&P->lab[k], c * sizeof(uint32_t)) ||
 		    grow((void **)&D->ids[k], c * sizeof(uint64_t)) ||
 		    grow((void **)&P->mlo[k], c * sizeof(uint32_t)) ||
@@ -788,7 +801,16 @@ int plm_mlp_fit(plm_mlp *m, const plm_mlpdata *D, const plm_fit_opts *o,
 {
 	uint32_t d = m->dim[0], K = m->dim[m->nl];
 	size_t tk = m->head == PLM_HEAD_MULTILABEL ? K : 1;
-	size_t bs = o->batch, maxb = bs > 256 ? bs : 256, n = D->n[0];
+	size_t n = D->n[0], bs = o->batch < (n ? n : 1) ? o->batch : (n ? n : 1);
+	/* work rows: a batch, or more for evaluation while they stay
+	 * within WORK_BYTES (the rows of the widest layer) */
+	size_t dmax = 0;
+	for (uint32_t l = 0; l <= m->nl; l++)
+		if (m->dim[l] > dmax)
+			dmax = m->dim[l];
+	size_t ev = WORK_BYTES / (dmax * sizeof(float));
+	ev = ev < 1 ? 1 : ev > 256 ? 256 : ev;
+	size_t maxb = bs > ev ? bs : ev;
 	struct loop b = { 0 };
 	plm_optim opt = o->opt;
 	b.w = plm_mlp_work_new(m, maxb, o->threads);
@@ -803,7 +825,9 @@ int plm_mlp_fit(plm_mlp *m, const plm_mlpdata *D, const plm_fit_opts *o,
 	    !b.order || plm_optim_init(&opt, m->nparam)) {
 		loop_free(&b);
 		plm_optim_free(&opt);
-		return fail(err, errlen, "out of memory");
+		return fail(err, errlen, "out of memory for training: %zu "
+			    "parameters, batches of %zu rows of %u features",
+			    m->nparam, bs, d);
 	}
 	for (size_t i = 0; i < n; i++)
 		b.order[i] = (uint32_t)i;

@@ -423,4 +423,21 @@ test_expect_success 'without val rows, --patience 0 trains' '
 	grep -q "300 train, 0 val records; 3 epochs" err
 '
 
+test_expect_success_if 'test_have_python msgpack' \
+	'one f32[16777216] record per class: memory by bytes, not 1024 rows' '
+	$PY -c "import msgpack, sys
+d = 16777216
+h = dict(plm=1, fields=[[\"id\", \"str\"], [\"x\", \"f32[%d]\" % d],
+	[\"label\", \"int\"], [\"split\", \"str\"]], meta={})
+o = sys.stdout.buffer
+o.write(msgpack.packb(h))
+for i in range(2):
+	o.write(msgpack.packb([\"r%d\" % i, bytes(4 * d), i, \"train\"], use_bin_type=True))
+o.write(msgpack.packb({\"end\": 2}))" >wide.rec &&
+	mlp-train -x x --hidden 1 --patience 0 --epochs 1 -o wide.mlp wide.rec 2>err &&
+	grep -q "2 train, 0 val records; 1 epochs" err &&
+	test -s wide.mlp &&
+	rm -f wide.rec wide.mlp
+'
+
 test_done
