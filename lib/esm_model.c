@@ -630,6 +630,41 @@ static int check_unused(loader *ld)
 	return 0;
 }
 
+/* The layer count and the embedding's shape in config.json agree with
+ * the tensors: checked before allocating, so a config that claims a
+ * million layers is reported as the mismatch it is, not as "out of
+ * memory".  (load_weights checks every shape again.) */
+static int check_config(loader *ld, const plm_esm_config *c)
+{
+	char name[256];
+	const char *where = ld->nshard == 1 ? ld->shard_path[0] : ld->dir;
+	snprintf(name, sizeof name, "%sembeddings.word_embeddings.weight",
+		 ld->prefix);
+	const plm_st_tensor *t = find(ld, name, NULL);
+	if (t && (t->ndim != 2 || t->shape[0] != c->vocab ||
+		  t->shape[1] != c->hidden)) {
+		char sh[128];
+		return seterr(ld->err, ld->errlen, "%s: tensor '%s' is %s, but "
+			      "config.json has vocab_size %d, hidden_size %d",
+			      where, name,
+			      plm_st_shape_str(t->shape, t->ndim, sh, sizeof sh),
+			      c->vocab, c->hidden);
+	}
+	int have = 0;
+	for (; have < c->layers; have++) {
+		snprintf(name, sizeof name,
+			 "%sencoder.layer.%d.attention.self.query.weight",
+			 ld->prefix, have);
+		if (!find(ld, name, NULL))
+			break;
+	}
+	if (have < c->layers)
+		return seterr(ld->err, ld->errlen, "%s: config.json has "
+			      "num_hidden_layers %d, but the weights have %d "
+			      "(no tensor '%s')", where, c->layers, have, name);
+	return 0;
+}
+
 /* Upper bound of the floats load_weights writes. */
 static size_t arena_floats(const plm_esm_config *c)
 {
@@ -659,6 +694,9 @@ plm_esm *plm_esm_load(const char *dir, char *err, size_t errlen)
 				ld.prefix = "esm.";
 				break;
 			}
+	/* config against the tensors before sizing memory by the config */
+	if (check_config(&ld, &m->cfg))
+		goto fail;
 	m->arena_n = arena_floats(&m->cfg);
 	m->arena = malloc(m->arena_n * sizeof *m->arena);
 	m->layer = calloc((size_t)m->cfg.layers, sizeof *m->layer);

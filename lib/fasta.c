@@ -49,6 +49,18 @@ static void seterr(plm_fasta *f, uint64_t line, const char *fmt, ...)
 	f->failed = 1;
 }
 
+/* A control byte c in the header or sequence: a CR not before an LF is
+ * an old-Mac line end (CRLF is accepted), not binary junk. */
+static void ctl_err(plm_fasta *f, uint64_t line, unsigned c, const char *in)
+{
+	if (c == '\r')
+		seterr(f, line, "CR line endings (a carriage return without a "
+		       "line feed): convert them to LF");
+	else
+		seterr(f, line, "control byte 0x%02x in %s (binary data?)", c,
+		       in);
+}
+
 static void io_err(plm_fasta *f)
 {
 	snprintf(f->err, sizeof f->err, "%s", plm_in_error(f->in));
@@ -208,8 +220,7 @@ static int add_seq(plm_fasta *f, plm_seqrec *r, const unsigned char *s, size_t n
 		if (c == ' ' || c == '\t')
 			continue;
 		if (c < 0x20 || c == 0x7f) {
-			seterr(f, f->line, "control byte 0x%02x in sequence "
-			       "(binary data?)", c);
+			ctl_err(f, f->line, c, "sequence");
 			return -1;
 		}
 		r->seq[r->seq_len++] = (char)c;
@@ -253,8 +264,7 @@ static int set_header(plm_fasta *f, plm_seqrec *r, const unsigned char *s, size_
 		if (q >= n)
 			break;
 		if (s[q] != ' ' && s[q] != '\t') {
-			seterr(f, f->line, "control byte 0x%02x in header "
-			       "(binary data?)", s[q]);
+			ctl_err(f, f->line, s[q], "header");
 			return -1;
 		}
 		if (i == n)
@@ -363,8 +373,7 @@ ATTR static int NAME(plm_fasta *f, scan *s)				\
 		} else if (c == '\r' && p + 1 == end) {			\
 			break;						\
 		} else {						\
-			seterr(f, f->line + 1, "control byte 0x%02x in " \
-			       "sequence (binary data?)", c);		\
+			ctl_err(f, f->line + 1, c, "sequence");	\
 			return -1;					\
 		}							\
 	}								\

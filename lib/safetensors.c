@@ -220,6 +220,18 @@ static int parse_header(plm_st *st, const char *hdr, size_t hlen,
 			return -1;
 		st->n++;
 	}
+	/* names first: a key given twice (same offsets, usually) is a
+	 * duplicate, not an overlap.  by_name points into t, which the
+	 * offset sort below reorders, so it is rebuilt after. */
+	for (size_t i = 0; i < st->n; i++)
+		st->by_name[i] = &st->t[i];
+	qsort(st->by_name, st->n, sizeof *st->by_name, cmp_name);
+	for (size_t i = 1; i < st->n; i++)
+		if (!strcmp(st->by_name[i]->name, st->by_name[i - 1]->name)) {
+			seterr(err, errlen, "duplicate key '%s'",
+			       st->by_name[i]->name);
+			return -1;
+		}
 	qsort(st->t, st->n, sizeof *st->t, cmp_offset);
 	for (size_t i = 1; i < st->n; i++) {
 		const char *prev_end = (const char *)st->t[i - 1].data +
@@ -233,12 +245,6 @@ static int parse_header(plm_st *st, const char *hdr, size_t hlen,
 	for (size_t i = 0; i < st->n; i++)
 		st->by_name[i] = &st->t[i];
 	qsort(st->by_name, st->n, sizeof *st->by_name, cmp_name);
-	for (size_t i = 1; i < st->n; i++)
-		if (!strcmp(st->by_name[i]->name, st->by_name[i - 1]->name)) {
-			seterr(err, errlen, "tensor '%s' appears twice",
-			       st->by_name[i]->name);
-			return -1;
-		}
 	return 0;
 }
 

@@ -985,6 +985,11 @@ static int tsv_header(plm_reader *r, char *line, size_t len, plm_schema *s)
 	int rc;
 
 	for (;;) {
+		/* tsv_line drops the \r of CRLF: one left is a CR-only line
+		 * end, which would read as a bad version or field name */
+		if (memchr(line, '\r', len))
+			return tsv_fail(r, "CR line endings (a carriage return "
+					"without a line feed): convert them to LF");
 		if (starts(line, len, "#plm\t")) {
 			if (len != 6 || line[5] != '1')
 				return tsv_fail(r, "unsupported format version "
@@ -1209,6 +1214,12 @@ static int tsv_value(plm_reader *r, const plm_field *f, char *s, size_t n,
 	v->n = (size_t)r->scratch.len - (size_t)v->i;
 	return 0;
 bad:
+	if (memchr(s, 0, n))
+		/* printed with %.*s it would end at the NUL */
+		return tsv_fail(r, "field '%s' (%s): the value contains a "
+				"NUL byte (at byte %zu)", f->name,
+				plm_type_name(f->type, f->dim, tn, sizeof tn),
+				(size_t)((const char *)memchr(s, 0, n) - s) + 1);
 	return tsv_fail(r, "field '%s' (%s): bad value '%.*s'", f->name,
 			plm_type_name(f->type, f->dim, tn, sizeof tn),
 			(int)(n > 40 ? 40 : n), s);
@@ -1333,6 +1344,21 @@ plm_reader *plm_reader_from(plm_in *in, char *err, size_t errlen)
 	}
 	unsigned char c = in->buf[in->pos];
 	r->tsv = !((c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf);
+	/* A MessagePack array first: a row without its header (fixarray,
+	 * or array16/32, whose next byte, unlike a UTF-8 lead byte's, is
+	 * not a continuation byte).  Read as TSV it would be nonsense. */
+	k = (c == 0xdc || c == 0xdd) ? plm_in_peek(in, 2) : k;
+	if (k < 0) {
+		snprintf(r->err, sizeof r->err, "%s", plm_in_error(in));
+		goto fail;
+	}
+	if ((c >= 0x90 && c <= 0x9f) ||
+	    ((c == 0xdc || c == 0xdd) && k >= 2 &&
+	     (in->buf[in->pos + 1] & 0xc0) != 0x80)) {
+		rfail(r, "record 1: a MessagePack row (array) before any "
+		      "header: a stream starts with its header map");
+		goto fail;
+	}
 	if (!r->tsv) {
 		r->bound = r->gend = in->pos;
 		r->zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);

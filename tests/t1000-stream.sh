@@ -233,6 +233,45 @@ sys.stdout.buffer.write(msgpack.packb(h) + msgpack.packb({\"end\": 0}))" >m24mp.
 	test_path_is_missing m24mp.out
 '
 
+test_expect_success 'TSV: a NUL byte inside an int value is named' '
+	printf "id:str\tn:int\na\t12\0003\n" >nul.tsv &&
+	test_exit 1 rec-cat -T -o nul.out nul.tsv 2>err &&
+	echo "rec-cat: nul.tsv:2: field '"'"'n'"'"' (int): the value contains a NUL byte (at byte 3)" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing nul.out
+'
+
+test_expect_success 'TSV: CRLF line ends are read as LF' '
+	printf "#plm\t1\r\nid:str\tn:int\r\na\t1\r\nb\t2\r\n" >crlf.tsv &&
+	printf "#plm\t1\nid:str\tn:int\na\t1\nb\t2\n" >lf.tsv &&
+	rec-cat -T -o crlf.out crlf.tsv &&
+	rec-cat -T -o lf.out lf.tsv &&
+	grep -v "^#meta" crlf.out >a && grep -v "^#meta" lf.out >b &&
+	test_cmp b a
+'
+
+test_expect_success 'TSV: CR-only line ends are named, not a version or field error' '
+	printf "#plm\t1\rid:str\tn:int\ra\t1\r" >cr1.tsv &&
+	printf "id:str\tn:int\ra\t1\r" >cr2.tsv &&
+	for f in cr1 cr2; do
+		test_exit 1 rec-cat -T -o $f.out $f.tsv 2>err &&
+		echo "rec-cat: $f.tsv:1: CR line endings (a carriage return without a line feed): convert them to LF" >expect &&
+		test_cmp expect err &&
+		test_path_is_missing $f.out || return 1
+	done
+'
+
+test_expect_success_if "$HAVE_MSGPACK" 'a MessagePack row before its header is named' '
+	mk rowfirst "[[\"a\", 1, None], H($S3), T(1)]" &&
+	test_exit 1 rec-cat -T -o rowfirst.out rowfirst.rec 2>err &&
+	echo "rec-cat: rowfirst.rec: record 1: a MessagePack row (array) before any header: a stream starts with its header map" >expect &&
+	test_cmp expect err &&
+	mk rowfirst16 "[[\"a\"] * 20, H($S3), T(1)]" &&
+	test_exit 1 rec-cat -T -o rowfirst.out rowfirst16.rec 2>err &&
+	grep -F "rec-cat: rowfirst16.rec: record 1: a MessagePack row (array) before any header" err &&
+	test_path_is_missing rowfirst.out
+'
+
 test_expect_success 'TSV: text that is not a stream' '
 	printf "hello world\nsecond\tline\n" >hello.txt &&
 	test_exit 1 rec-cat -T hello.txt >out 2>err &&

@@ -226,6 +226,11 @@ bad nul.fa "printf '>a\nMK\n>b\nMK\nA\000C\n'" \
 	"nul.fa:5: control byte 0x00 in sequence (binary data?)"
 bad ctl.fa "printf '>a\001\nMK\n'" \
 	"ctl.fa:1: control byte 0x01 in header (binary data?)"
+# CR-only (old Mac) line ends: named as such, not as a control byte
+bad cr.fa "printf '>a x\rMKV\r>b\rMKL\r'" \
+	"cr.fa:1: CR line endings (a carriage return without a line feed): convert them to LF"
+bad cr2.fa "printf '>a\nMKVLAAGG\rMKLLAAGGMKVLAAGGMKLLAAGGMKVLAAGGMKLLAAGG\r'" \
+	"cr2.fa:2: CR line endings (a carriage return without a line feed): convert them to LF"
 bad qual.fq "printf '@r\nACGT\n+\nIIIII\n'" \
 	"qual.fq:4: quality length 5 differs from sequence length 4"
 # Quality may span lines: a short one swallows the next header, and the

@@ -680,6 +680,29 @@ static void check_checkpoints(void)
 			  "wrong shape; expected [64,64], got [32,128]", "wrong shape");
 	wset_free(&w);
 
+	/* config.json against the tensors, checked before memory is sized
+	 * by the config (1048576 layers read as "out of memory (199968 MB
+	 * of weights)" before). */
+	wset_read(&w, base);
+	write_st(mp(d), &w, 0, w.n);
+#define CFG(L, H) "{\"hidden_size\": " H ", \"num_hidden_layers\": " L ", " \
+	"\"num_attention_heads\": 4, \"intermediate_size\": 256, " \
+	"\"vocab_size\": 33, \"position_embedding_type\": \"rotary\", " \
+	"\"layer_norm_eps\": 1e-05, \"token_dropout\": true}"
+	put(pathf("%s/config.json", d), CFG("1048576", "64"));
+	expect_load_error(d, "config.json has num_hidden_layers 1048576, but the "
+			  "weights have 2 (no tensor "
+			  "'esm.encoder.layer.2.attention.self.query.weight')",
+			  "num_hidden_layers beyond the tensors");
+	put(pathf("%s/config.json", d), CFG("2", "65536"));
+	expect_load_error(d, "tensor 'esm.embeddings.word_embeddings.weight' is "
+			  "[33,64], but config.json has vocab_size 33, "
+			  "hidden_size 65536", "hidden_size unlike the tensors");
+#undef CFG
+	copy_file(pathf("%s/esm2_tiny/config.json", datadir),
+		  pathf("%s/config.json", d));
+	wset_free(&w);
+
 	wset_read(&w, base);
 	wt *lnw = wset_find(&w, "esm.encoder.emb_layer_norm_after.weight");
 	strcpy(lnw->dtype, "I32");
@@ -807,6 +830,16 @@ static void check_checkpoints(void)
 	fwrite("0123456789ab", 1, 12, f);
 	fclose(f);
 	expect_load_error(d, "tensors 'a' and 'b' overlap", "overlapping tensors");
+	/* The same key twice: a duplicate, not an overlap. */
+	f = fopen(mp(d), "wb");
+	const char *dk = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+			 "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+	unsigned char hl2[8] = { (unsigned char)strlen(dk) };
+	fwrite(hl2, 1, 8, f);
+	fwrite(dk, 1, strlen(dk), f);
+	fwrite("01234567", 1, 8, f);
+	fclose(f);
+	expect_load_error(d, "duplicate key 'a'", "duplicate safetensors key");
 	unlink(mp(d));
 	expect_load_error(d, "model.safetensors: No such file", "no weights");
 

@@ -87,7 +87,8 @@ static void errors(void)
 		       "1:a||ACDEFGHIKLMN|;ERR t.fa:4: control byte 0x00 in sequence (binary data?)",
 		       "NUL byte in sequence");
 	}
-	is_str(P(">a\nAC\rDE\n"), "ERR t.fa:2: control byte 0x0d in sequence (binary data?)",
+	is_str(P(">a\nAC\rDE\n"), "ERR t.fa:2: CR line endings (a carriage "
+	       "return without a line feed): convert them to LF",
 	       "lone CR inside a line");
 	is_str(P(">a\x7f\nAC\n"), "ERR t.fa:1: control byte 0x7f in header (binary data?)",
 	       "DEL in header");
@@ -299,7 +300,8 @@ static void crlf_windows(void)
 	in = plm_in_mem(t, n, "w.fa");
 	f = plm_fasta_open(in);
 	is_int(plm_fasta_next(f, &r), -1, "lone CR across the refill");
-	is_str(plm_fasta_error(f), "w.fa:2: control byte 0x0d in sequence (binary data?)",
+	is_str(plm_fasta_error(f), "w.fa:2: CR line endings (a carriage return "
+	       "without a line feed): convert them to LF",
 	       "its message");
 	plm_fasta_close(f);
 	plm_in_close(in);
