@@ -108,7 +108,6 @@ for shape in $shapes; do
 	$timer "$bin/esm-embed" -v --model "$m" --threads "$th" -o "$dir/out.rec" \
 		"$seqs.rec" 2>"$dir/esm.err" || { cat "$dir/esm.err"; exit 1; }
 	e_rss=$(rss)
-	core=$(sed -n 's/^esm-embed: OpenBLAS core \([^ ,]*\).*/\1/p' "$dir/esm.err" | tail -n 1)
 	e_s=$(awk '/ residues\/s/ { print $2 }' "$dir/esm.err")
 	e_rs=$(awk '/ residues\/s/ { print $4 }' "$dir/esm.err")
 	e_gf=$(echo "$gflop $e_s" | awk '{ printf "%.1f", $1 / $2 }')
@@ -143,6 +142,7 @@ for shape in $shapes; do
 	sgf=$(awk '/^sgemm:/ { print $(NF - 1) }' "$dir/sgemm.txt")
 	pgf=$(awk '/^plm_gemm:/ { print $(NF - 1) }' "$dir/sgemm.txt")
 	pk=$(awk '/^plm_gemm:/ { print $3 }' "$dir/sgemm.txt" | tr -d ,)
+	core=$(awk '/^sgemm:/ { print $3 }' "$dir/sgemm.txt" | tr -d ,)
 	frac=$(echo "$e_gf $sgf" | awk '{ printf "%.0f%%", 100 * $1 / $2 }')
 
 	echo "== $shape ($N layers x $H, ffn $F): $gflop GFLOP, OpenBLAS core $core"

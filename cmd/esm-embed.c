@@ -497,15 +497,6 @@ static enum plm_esm_pool parse_pool(const char *s)
 	plm_usage_die("--pool: '%s' is not mean, max, cls or none", s);
 }
 
-/* -v must be known before plm_parse: plm_blas_tune runs first. */
-static int early_verbose(int argc, char **argv)
-{
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
-			return 1;
-	return 0;
-}
-
 static void report(void)
 {
 	double dt = plm_now() - g.t0;
@@ -615,7 +606,6 @@ int main(int argc, char **argv)
 	char err[1024];
 	const plm_val *row;
 
-	plm_blas_tune(argc, argv, early_verbose(argc, argv));
 	plm_init("esm-embed", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
 	if (g.cache_only && !g.cache)

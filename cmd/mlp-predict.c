@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "plm/cli.h"
-#include "plm/esm.h"
 #include "plm/hash.h"
 #include "plm/metrics.h"
 #include "plm/mlp.h"
@@ -262,7 +261,6 @@ int main(int argc, char **argv)
 		PLM_OPT_END_,
 	};
 	char err[1024];
-	plm_blas_tune(argc, argv, 0);
 	plm_init("mlp-predict", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
 	plm_shard sh = plm_shard_parse(cm.shard);

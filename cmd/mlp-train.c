@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "plm/cli.h"
-#include "plm/esm.h"
 #include "plm/io.h"
 #include "plm/mlp.h"
 #include "plm/mlpckpt.h"
@@ -282,7 +281,6 @@ int main(int argc, char **argv)
 		PLM_STR(0, "model-out", &o.out, "FILE", "same as --out"),
 		PLM_OPT_END_,
 	};
-	plm_blas_tune(argc, argv, 0);
 	plm_init("mlp-train", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
 	preset(&o);

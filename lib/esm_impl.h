@@ -52,7 +52,6 @@ void plm_esmk_init(void);
 int plm_esmk_select(const char *isa);
 void plm_esmk_layernorm(float *out, const float *in, const float *w,
 			const float *b, size_t rows, int H, float eps);
-void plm_esmk_add_bias(float *x, const float *b, size_t rows, int n);
 /* x = gelu(x + b), gelu(v) = v/2 (1 + erf(v / sqrt 2)) */
 void plm_esmk_bias_gelu(float *x, const float *b, size_t rows, int n);
 /* Row-wise softmax of s[rows, n], row stride ld. */

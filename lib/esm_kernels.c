@@ -74,7 +74,6 @@ typedef float vh __attribute__((vector_size(W / 2 * 4)));
 static struct {
 	void (*layernorm)(float *, const float *, const float *,
 			  const float *, size_t, int, float);
-	void (*add_bias)(float *, const float *, size_t, int);
 	void (*bias_gelu)(float *, const float *, size_t, int);
 	void (*softmax)(float *, size_t, size_t, size_t);
 	void (*attention)(const plm_esmk_attn *, int, size_t, size_t, float *);
@@ -83,7 +82,6 @@ static pthread_once_t kern_once = PTHREAD_ONCE_INIT;
 
 #define PICK(isa) do { \
 	kern.layernorm = layernorm_##isa; \
-	kern.add_bias = add_bias_##isa; \
 	kern.bias_gelu = bias_gelu_##isa; \
 	kern.softmax = softmax_##isa; \
 	kern.attention = attention_##isa; \
@@ -138,11 +136,6 @@ void plm_esmk_layernorm(float *out, const float *in, const float *w,
 			const float *b, size_t rows, int H, float eps)
 {
 	kern.layernorm(out, in, w, b, rows, H, eps);
-}
-
-void plm_esmk_add_bias(float *x, const float *b, size_t rows, int n)
-{
-	kern.add_bias(x, b, rows, n);
 }
 
 void plm_esmk_bias_gelu(float *x, const float *b, size_t rows, int n)

@@ -100,18 +100,6 @@ static void K(bias_gelu)(float *x, const float *b, size_t rows, int n)
 	}
 }
 
-static void K(add_bias)(float *x, const float *b, size_t rows, int n)
-{
-	for (size_t r = 0; r < rows; r++) {
-		float *y = x + r * (size_t)n;
-		int i = 0;
-		for (; i + W <= n; i += W)
-			K(store)(y + i, K(load)(y + i) + K(load)(b + i));
-		for (; i < n; i++)
-			y[i] += b[i];
-	}
-}
-
 static inline double K(hsum)(vd v)
 {
 	double s = 0;

@@ -515,6 +515,17 @@ static const char *mp(const char *d)
 	return pathf("%s/model.safetensors", d);
 }
 
+/* A safetensors file from a header of fewer than 256 bytes and its data. */
+static void raw_st(const char *path, const char *header, const char *data)
+{
+	FILE *f = fopen(path, "wb");
+	unsigned char hl[8] = { (unsigned char)strlen(header) };
+	fwrite(hl, 1, 8, f);
+	fwrite(header, 1, strlen(header), f);
+	fwrite(data, 1, strlen(data), f);
+	fclose(f);
+}
+
 static uint16_t to_bf16(float f)
 {
 	uint32_t u;
@@ -821,24 +832,14 @@ static void check_checkpoints(void)
 	fwrite("\xff\xff\xff\xff\x00\x00\x00\x00{}", 1, 10, f);
 	fclose(f);
 	expect_load_error(d, "header length 4294967295 does not fit", "header length too big");
-	f = fopen(mp(d), "wb");
-	const char *ov = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-			 "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}";
-	unsigned char hl[8] = { (unsigned char)strlen(ov) };
-	fwrite(hl, 1, 8, f);
-	fwrite(ov, 1, strlen(ov), f);
-	fwrite("0123456789ab", 1, 12, f);
-	fclose(f);
+	raw_st(mp(d), "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+		       "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+	       "0123456789ab");
 	expect_load_error(d, "tensors 'a' and 'b' overlap", "overlapping tensors");
 	/* The same key twice: a duplicate, not an overlap. */
-	f = fopen(mp(d), "wb");
-	const char *dk = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-			 "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
-	unsigned char hl2[8] = { (unsigned char)strlen(dk) };
-	fwrite(hl2, 1, 8, f);
-	fwrite(dk, 1, strlen(dk), f);
-	fwrite("01234567", 1, 8, f);
-	fclose(f);
+	raw_st(mp(d), "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+		       "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+	       "01234567");
 	expect_load_error(d, "duplicate key 'a'", "duplicate safetensors key");
 	unlink(mp(d));
 	expect_load_error(d, "model.safetensors: No such file", "no weights");
