@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/embcache.h"
 #include "plm/esm.h"
@@ -108,13 +109,6 @@ static noreturn void fail(const char *fmt, ...)
 	plm_die("%s", m);
 }
 
-static void *xrealloc(void *p, size_t n)
-{
-	if (!(p = realloc(p, n ? n : 1)))
-		fail("out of memory");
-	return p;
-}
-
 /* "id 'X'" for messages, or "" when the id is missing. */
 static const char *id_text(const struct rec *r, char *buf, size_t len)
 {
@@ -169,7 +163,7 @@ static void section_schemas(int argc, char **argv)
 	g.iseq = find_typed(s, "seq", 1);
 	g.nin = s->n;
 	g.id_type = s->f[g.ids].type;
-	g.bytes = xrealloc(g.bytes, s->n + 1);
+	g.bytes = plm_xrealloc(g.bytes, s->n + 1);
 	for (size_t i = 0; i < s->n; i++)
 		g.bytes[i] = s->f[i].type == PLM_T_STR ||
 			     plm_type_elsize(s->f[i].type) > 0;
@@ -227,7 +221,7 @@ static void cache_take(struct rec *r, size_t i)
 	r->h = plm_seq_hash(sq->s, sq->n);
 	switch (plm_embcache_lookup(g.ec, r->h, g.vbuf)) {
 	case PLM_EC_HIT:
-		r->vec = xrealloc(NULL, g.vecsize);
+		r->vec = plm_xrealloc(NULL, g.vecsize);
 		memcpy(r->vec, g.vbuf, g.vecsize);
 		g.nhit++;
 		return;
@@ -292,11 +286,11 @@ static void take(const plm_val *row)
 			bytes += row[i].n;
 	if (g.nwin == g.capwin) {
 		g.capwin = g.capwin ? 2 * g.capwin : 256;
-		g.win = xrealloc(g.win, g.capwin * sizeof *g.win);
+		g.win = plm_xrealloc(g.win, g.capwin * sizeof *g.win);
 	}
 	struct rec *r = &g.win[g.nwin++];
 	memset(r, 0, sizeof *r);
-	r->vals = xrealloc(NULL, bytes);
+	r->vals = plm_xrealloc(NULL, bytes);
 	char *p = (char *)(r->vals + nf);
 	memcpy(r->vals, row, nf * sizeof *row);
 	for (size_t i = 0; i < nf; i++)
@@ -332,17 +326,17 @@ static int by_len(const void *a, const void *b)
 static void run_batch(plm_esm_ctx *c, struct rec **recs, size_t n, size_t T)
 {
 	const size_t H = (size_t)g.cf->hidden, V = (size_t)g.cf->vocab;
-	const char **seqs = xrealloc(NULL, n * sizeof *seqs);
-	size_t *lens = xrealloc(NULL, n * sizeof *lens);
+	const char **seqs = plm_xrealloc(NULL, n * sizeof *seqs);
+	size_t *lens = plm_xrealloc(NULL, n * sizeof *lens);
 	for (size_t k = 0; k < n; k++) {
 		seqs[k] = recs[k]->vals[g.iseq].s;
 		lens[k] = recs[k]->len;
 	}
 	size_t need = g.o.pool == PLM_ESM_POOL_NONE ? T * H : n * H;
 	if (need > g.bout_cap)
-		g.bout = xrealloc(g.bout, (g.bout_cap = need) * sizeof(float));
+		g.bout = plm_xrealloc(g.bout, (g.bout_cap = need) * sizeof(float));
 	if (g.want_logits && T * V > g.blog_cap)
-		g.blog = xrealloc(g.blog, (g.blog_cap = T * V) * sizeof(float));
+		g.blog = plm_xrealloc(g.blog, (g.blog_cap = T * V) * sizeof(float));
 	g.o.out = g.bout;
 	g.o.logits = g.want_logits ? g.blog : NULL;
 	if (plm_esm_forward(c, n, seqs, lens, &g.o))
@@ -352,12 +346,12 @@ static void run_batch(plm_esm_ctx *c, struct rec **recs, size_t n, size_t T)
 	for (size_t k = 0; k < n; k++) {
 		struct rec *r = recs[k];
 		size_t ne = g.o.pool == PLM_ESM_POOL_NONE ? r->len * H : H;
-		r->emb = xrealloc(NULL, ne * sizeof(float));
+		r->emb = plm_xrealloc(NULL, ne * sizeof(float));
 		memcpy(r->emb, po, ne * sizeof(float));
 		po += ne;
 		if (g.want_logits) {
 			size_t nl = (r->len + 2) * V;
-			r->logits = xrealloc(NULL, nl * sizeof(float));
+			r->logits = plm_xrealloc(NULL, nl * sizeof(float));
 			memcpy(r->logits, pl, nl * sizeof(float));
 			pl += nl;
 		}
@@ -440,7 +434,7 @@ static void emit(struct rec *r)
 
 static void flush(void)
 {
-	struct rec **ord = xrealloc(NULL, (g.nwin + 1) * sizeof *ord);
+	struct rec **ord = plm_xrealloc(NULL, (g.nwin + 1) * sizeof *ord);
 	size_t n = 0;
 	for (size_t i = 0; i < g.nwin; i++) {
 		struct rec *r = &g.win[i];
@@ -575,7 +569,7 @@ static void open_cache(const char *model, long long layer, const char *pool,
 		g.max_len = (size_t)have->max_len;
 	}
 	g.vecsize = plm_embcache_vecsize(g.ec);
-	g.vbuf = xrealloc(NULL, g.vecsize);
+	g.vbuf = plm_xrealloc(NULL, g.vecsize);
 }
 
 int main(int argc, char **argv)
@@ -666,7 +660,7 @@ int main(int argc, char **argv)
 			 g.cf->vocab, g.cf->has_lm_head ? ", LM head" : "",
 			 plm_esm_signature(g.m), plm_now() - g.t0);
 	}
-	g.half = xrealloc(NULL, (size_t)g.H * sizeof *g.half);
+	g.half = plm_xrealloc(NULL, (size_t)g.H * sizeof *g.half);
 
 	if (!(g.in = plm_recin_open(argc - i, argv + i, err, sizeof err)))
 		plm_die("%s", err);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/hash.h"
 #include "plm/kmer_index.h"
@@ -28,19 +29,11 @@ typedef struct data {
 	plm_strmap *splits;
 } data;
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		plm_die("out of memory");
-	return p;
-}
-
 static size_t put(data *d, const char *s, size_t n)
 {
 	if (d->alen + n > d->acap) {
 		d->acap = (d->alen + n) * 3 / 2 + 65536;
-		d->arena = xrealloc(d->arena, d->acap);
+		d->arena = plm_xrealloc(d->arena, d->acap);
 	}
 	memcpy(d->arena + d->alen, s, n);
 	d->alen += n;
@@ -90,12 +83,12 @@ static void load(data *d, const char *path, const char *idf, const char *seqf,
 			plm_die("%s: record %llu: value too long", name, rec);
 		if (d->n == d->cap) {
 			d->cap = d->cap ? 2 * d->cap : 4096;
-			d->id_off = xrealloc(d->id_off, d->cap * sizeof *d->id_off);
-			d->seq_off = xrealloc(d->seq_off, d->cap * sizeof *d->seq_off);
-			d->id_len = xrealloc(d->id_len, d->cap * sizeof *d->id_len);
-			d->seq_len = xrealloc(d->seq_len, d->cap * sizeof *d->seq_len);
-			d->split = xrealloc(d->split, d->cap);
-			d->hash = xrealloc(d->hash, d->cap * sizeof *d->hash);
+			d->id_off = plm_xrealloc(d->id_off, d->cap * sizeof *d->id_off);
+			d->seq_off = plm_xrealloc(d->seq_off, d->cap * sizeof *d->seq_off);
+			d->id_len = plm_xrealloc(d->id_len, d->cap * sizeof *d->id_len);
+			d->seq_len = plm_xrealloc(d->seq_len, d->cap * sizeof *d->seq_len);
+			d->split = plm_xrealloc(d->split, d->cap);
+			d->hash = plm_xrealloc(d->hash, d->cap * sizeof *d->hash);
 		}
 		int added;
 		uint64_t *sv = plm_strmap_put(d->splits, row[fp].s, row[fp].n, &added);
@@ -178,7 +171,7 @@ static void add_hit(hit **h, size_t *n, size_t *cap, const data *d,
 {
 	if (*n == *cap) {
 		*cap = *cap ? 2 * *cap : 256;
-		*h = xrealloc(*h, *cap * sizeof **h);
+		*h = plm_xrealloc(*h, *cap * sizeof **h);
 	}
 	if (!from[d->split[a] * ns + d->split[b]]) {
 		uint32_t t = a;
@@ -235,7 +228,7 @@ int main(int argc, char **argv)
 	hit *h = NULL;
 	size_t nh = 0, hcap = 0, nexact = 0;
 	/* exact duplicates: runs of equal hashes */
-	uint32_t *ord = xrealloc(NULL, d.n * sizeof *ord);
+	uint32_t *ord = plm_xrealloc(NULL, d.n * sizeof *ord);
 	for (size_t r = 0; r < d.n; r++)
 		ord[r] = (uint32_t)r;
 	sort_d = &d;
@@ -256,8 +249,8 @@ int main(int argc, char **argv)
 	free(ord);
 
 	/* near duplicates: only records of splits in some forbidden pair */
-	uint8_t *cls = xrealloc(NULL, d.n);
-	const char **seq = xrealloc(NULL, d.n * sizeof *seq);
+	uint8_t *cls = plm_xrealloc(NULL, d.n);
+	const char **seq = plm_xrealloc(NULL, d.n * sizeof *seq);
 	unsigned char *involved = calloc(ns + 1, 1);
 	for (size_t a = 0; a < ns; a++)
 		for (size_t b = 0; b < ns; b++)

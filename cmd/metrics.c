@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/map.h"
 #include "plm/metrics.h"
@@ -68,14 +69,6 @@ struct bind {
 	enum plm_type yt, st, pt, bt;
 	uint32_t sdim;
 };
-
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q)
-		plm_die("out of memory");
-	return q;
-}
 
 /* Text of a key value (str, int, bool) into buf; returns its length. */
 static size_t key_text(const plm_val *v, enum plm_type t, char *buf,
@@ -253,16 +246,16 @@ static void grow(struct data *d)
 	if (d->n < d->cap)
 		return;
 	d->cap = d->cap ? d->cap * 2 : 1024;
-	d->panel = xrealloc(d->panel, d->cap * sizeof *d->panel);
+	d->panel = plm_xrealloc(d->panel, d->cap * sizeof *d->panel);
 	if (d->mode == BINARY) {
-		d->score = xrealloc(d->score, d->cap * sizeof *d->score);
-		d->y01 = xrealloc(d->y01, d->cap);
+		d->score = plm_xrealloc(d->score, d->cap * sizeof *d->score);
+		d->y01 = plm_xrealloc(d->y01, d->cap);
 	} else {
-		d->y = xrealloc(d->y, d->cap * sizeof *d->y);
-		d->pred = xrealloc(d->pred, d->cap * sizeof *d->pred);
+		d->y = plm_xrealloc(d->y, d->cap * sizeof *d->y);
+		d->pred = plm_xrealloc(d->pred, d->cap * sizeof *d->pred);
 	}
 	if (d->mode == MULTI_PROB)
-		d->prob = xrealloc(d->prob, d->cap * d->k * sizeof *d->prob);
+		d->prob = plm_xrealloc(d->prob, d->cap * d->k * sizeof *d->prob);
 }
 
 static void add_row(struct data *d, const struct bind *b, const plm_val *row,
@@ -380,12 +373,12 @@ static void panel_rows(const struct data *d, struct panel *p, long which)
 		n += which < 0 || d->panel[i] == (uint32_t)which;
 	p->n = n;
 	if (d->mode == BINARY) {
-		p->score = xrealloc(NULL, n * sizeof *p->score);
-		p->y01 = xrealloc(NULL, n);
+		p->score = plm_xrealloc(NULL, n * sizeof *p->score);
+		p->y01 = plm_xrealloc(NULL, n);
 	} else {
-		uint32_t *y = xrealloc(NULL, n * sizeof *y);
-		uint32_t *pr = xrealloc(NULL, n * sizeof *pr);
-		double *prob = d->prob ? xrealloc(NULL, n * k * sizeof *prob) : NULL;
+		uint32_t *y = plm_xrealloc(NULL, n * sizeof *y);
+		uint32_t *pr = plm_xrealloc(NULL, n * sizeof *pr);
+		double *prob = d->prob ? plm_xrealloc(NULL, n * k * sizeof *prob) : NULL;
 		size_t j = 0;
 		for (size_t i = 0; i < d->n; i++) {
 			if (which >= 0 && d->panel[i] != (uint32_t)which)
@@ -412,7 +405,7 @@ static void panel_rows(const struct data *d, struct panel *p, long which)
 	if (plm_bin_sort(p->score, p->y01, n))
 		plm_die("out of memory");
 	if (d->bin_pred) {
-		p->pred01 = xrealloc(NULL, n ? n : 1);
+		p->pred01 = plm_xrealloc(NULL, n ? n : 1);
 		for (size_t i = 0; i < n; i++) {
 			p->pred01[i] = p->y01[i] >> 1;
 			p->y01[i] &= 1;
@@ -454,9 +447,9 @@ static void panel_eval(const struct data *d, struct panel *p,
 		plm_die("out of memory");
 	struct evalctx ctx = { d->mode, &b, &p->mc };
 	size_t nv = panel_nv(d), k = d->k;
-	p->lo = xrealloc(NULL, nv * sizeof *p->lo);
-	p->hi = xrealloc(NULL, nv * sizeof *p->hi);
-	p->undef = xrealloc(NULL, nv * sizeof *p->undef);
+	p->lo = plm_xrealloc(NULL, nv * sizeof *p->lo);
+	p->hi = plm_xrealloc(NULL, nv * sizeof *p->hi);
+	p->undef = plm_xrealloc(NULL, nv * sizeof *p->undef);
 	for (size_t id = 0; id < nv; id++) {
 		p->lo[id] = p->hi[id] = NAN;
 		p->undef[id] = 0;
@@ -465,10 +458,10 @@ static void panel_eval(const struct data *d, struct panel *p,
 			      : plm_mc_fn(&p->mc, NULL, &p->m))
 		plm_die("out of memory");
 	if (d->mode != BINARY) {
-		p->cm = xrealloc(NULL, k * k * sizeof *p->cm);
+		p->cm = plm_xrealloc(NULL, k * k * sizeof *p->cm);
 		plm_confusion(&p->mc, NULL, p->cm);
-		p->pc = xrealloc(NULL, k * PLM_PC_COUNT * sizeof *p->pc);
-		p->pc_why = xrealloc(NULL, k * PLM_PC_COUNT * sizeof *p->pc_why);
+		p->pc = plm_xrealloc(NULL, k * PLM_PC_COUNT * sizeof *p->pc);
+		p->pc_why = plm_xrealloc(NULL, k * PLM_PC_COUNT * sizeof *p->pc_why);
 		if (plm_mc_per_class(&p->mc, NULL, p->pc, p->pc_why))
 			plm_die("out of memory");
 	}
@@ -477,7 +470,7 @@ static void panel_eval(const struct data *d, struct panel *p,
 	uint32_t *strata = NULL;
 	if (o->reps > 0 && p->n > 0) {
 		if (d->mode == BINARY) {
-			strata = xrealloc(NULL, p->n * sizeof *strata);
+			strata = plm_xrealloc(NULL, p->n * sizeof *strata);
 			for (size_t i = 0; i < p->n; i++)
 				strata[i] = p->y01[i];
 		}
@@ -582,10 +575,10 @@ static void plot_file(const char *dir, const char *panel, const char *kind,
 
 static void plots_binary(const char *dir, struct panel *p, int bins)
 {
-	double *fpr = xrealloc(NULL, (p->n + 1) * sizeof *fpr);
-	double *tpr = xrealloc(NULL, (p->n + 1) * sizeof *tpr);
-	double *pre = xrealloc(NULL, (p->n + 1) * sizeof *pre);
-	double *rec = xrealloc(NULL, (p->n + 1) * sizeof *rec);
+	double *fpr = plm_xrealloc(NULL, (p->n + 1) * sizeof *fpr);
+	double *tpr = plm_xrealloc(NULL, (p->n + 1) * sizeof *tpr);
+	double *pre = plm_xrealloc(NULL, (p->n + 1) * sizeof *pre);
+	double *rec = plm_xrealloc(NULL, (p->n + 1) * sizeof *rec);
 	size_t k = plm_bin_curves(p->score, p->y01, p->n, fpr, tpr, pre, rec);
 	char title[600];
 	snprintf(title, sizeof title, "ROC — %s (AUROC %.4f)", p->name,
@@ -600,9 +593,9 @@ static void plots_binary(const char *dir, struct panel *p, int bins)
 	pl = (plm_plot){ title, "recall", "precision", 0, 1, 0, 1, 0 };
 	plot_file(dir, p->name, "pr", &pl, &s, k ? 1 : 0);
 
-	double *cnt = xrealloc(NULL, (size_t)bins * sizeof *cnt);
-	double *mp = xrealloc(NULL, (size_t)bins * sizeof *mp);
-	double *fr = xrealloc(NULL, (size_t)bins * sizeof *fr);
+	double *cnt = plm_xrealloc(NULL, (size_t)bins * sizeof *cnt);
+	double *mp = plm_xrealloc(NULL, (size_t)bins * sizeof *mp);
+	double *fr = plm_xrealloc(NULL, (size_t)bins * sizeof *fr);
 	plm_calibration(p->score, p->y01, p->n, bins, cnt, mp, fr);
 	/* empty bins are left out, not drawn as gaps */
 	size_t m = 0;
@@ -625,11 +618,11 @@ static void plots_binary(const char *dir, struct panel *p, int bins)
 static void plots_multi(const char *dir, struct panel *p, char **names)
 {
 	size_t n = p->n, k = p->mc.k;
-	double *buf = xrealloc(NULL, 4 * k * (n + 1) * sizeof *buf);
-	double *sc = xrealloc(NULL, (n ? n : 1) * sizeof *sc);
-	unsigned char *yy = xrealloc(NULL, n ? n : 1);
-	plm_series *roc = xrealloc(NULL, k * sizeof *roc);
-	plm_series *pr = xrealloc(NULL, k * sizeof *pr);
+	double *buf = plm_xrealloc(NULL, 4 * k * (n + 1) * sizeof *buf);
+	double *sc = plm_xrealloc(NULL, (n ? n : 1) * sizeof *sc);
+	unsigned char *yy = plm_xrealloc(NULL, n ? n : 1);
+	plm_series *roc = plm_xrealloc(NULL, k * sizeof *roc);
+	plm_series *pr = plm_xrealloc(NULL, k * sizeof *pr);
 	size_t nr = 0;
 	for (size_t c = 0; c < k; c++) {
 		double *f = buf + 4 * c * (n + 1), *t = f + n + 1;
@@ -698,7 +691,7 @@ static int idx_cmp(const void *a, const void *b)
 
 static size_t *sorted_keys(const plm_strmap *m)
 {
-	size_t n = plm_strmap_size(m), *o = xrealloc(NULL, n * sizeof *o);
+	size_t n = plm_strmap_size(m), *o = plm_xrealloc(NULL, n * sizeof *o);
 	for (size_t i = 0; i < n; i++)
 		o[i] = i;
 	sort_map = m;
@@ -810,12 +803,12 @@ static void read_all(struct data *d, const struct opts *o, int nf,
 /* Pred-only classes get sorted names; renumber y and pred to match. */
 static char **class_names(struct data *d)
 {
-	char **names = xrealloc(NULL, (d->k ? d->k : 1) * sizeof *names);
+	char **names = plm_xrealloc(NULL, (d->k ? d->k : 1) * sizeof *names);
 	if (d->mode == MULTI_PRED) {
 		d->k = (uint32_t)plm_strmap_size(d->classes);
-		names = xrealloc(names, (d->k ? d->k : 1) * sizeof *names);
+		names = plm_xrealloc(names, (d->k ? d->k : 1) * sizeof *names);
 		size_t *o = sorted_keys(d->classes);
-		uint32_t *rank = xrealloc(NULL, (d->k ? d->k : 1) * sizeof *rank);
+		uint32_t *rank = plm_xrealloc(NULL, (d->k ? d->k : 1) * sizeof *rank);
 		for (uint32_t r = 0; r < d->k; r++) {
 			rank[o[r]] = r;
 			names[r] = (char *)plm_strmap_key(d->classes, o[r], NULL);
@@ -831,7 +824,7 @@ static char **class_names(struct data *d)
 			names[c] = (char *)plm_strmap_key(d->classes, c, NULL);
 	} else {
 		for (uint32_t c = 0; c < d->k; c++) {
-			names[c] = xrealloc(NULL, 16);
+			names[c] = plm_xrealloc(NULL, 16);
 			snprintf(names[c], 16, "%u", c);
 		}
 	}
@@ -908,7 +901,7 @@ int main(int argc, char **argv)
 
 	size_t np = 1 + plm_strmap_size(d.panels);
 	size_t *po = sorted_keys(d.panels);
-	struct panel *ps = xrealloc(NULL, np * sizeof *ps);
+	struct panel *ps = plm_xrealloc(NULL, np * sizeof *ps);
 	memset(ps, 0, np * sizeof *ps);
 	for (size_t p = 0; p < np; p++) {
 		long which = p ? (long)po[p - 1] : -1;
@@ -935,7 +928,7 @@ int main(int argc, char **argv)
 	plm_schema out;
 	plm_schema_init(&out);
 	free(out.meta);
-	out.meta = xrealloc(NULL, in_schema.meta_len);
+	out.meta = plm_xrealloc(NULL, in_schema.meta_len);
 	memcpy(out.meta, in_schema.meta, in_schema.meta_len);
 	out.meta_len = in_schema.meta_len;
 	plm_schema_add(&out, "group", PLM_T_STR, 0);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/map.h"
 #include "plm/rng.h"
@@ -29,14 +30,6 @@ typedef struct pair {
 static plm_strmap *ids, *groups, *types, *splits;
 static rec *recs;
 static size_t nrec, rcap;
-
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		plm_die("out of memory");
-	return p;
-}
 
 static int field(const plm_schema *s, const char *name, const char *opt, const char *file)
 {
@@ -98,7 +91,7 @@ static void load(const char *path, const char *idf, const char *groupf,
 			 (unsigned long long)plm_reader_recno(r));
 		if (nrec == rcap) {
 			rcap = rcap ? 2 * rcap : 4096;
-			recs = xrealloc(recs, rcap * sizeof *recs);
+			recs = plm_xrealloc(recs, rcap * sizeof *recs);
 		}
 		rec *x = &recs[nrec];
 		int added;
@@ -148,7 +141,7 @@ static void push(pair **p, size_t *n, size_t *cap, uint32_t a, uint32_t b, int l
 {
 	if (*n == *cap) {
 		*cap = *cap ? 2 * *cap : 1024;
-		*p = xrealloc(*p, *cap * sizeof **p);
+		*p = plm_xrealloc(*p, *cap * sizeof **p);
 	}
 	/* records are sorted by id within a group, not across groups */
 	if (key_cmp(ids, recs[a].id, recs[b].id) > 0) {
@@ -279,7 +272,7 @@ int main(int argc, char **argv)
 
 	/* a group must sit in one split */
 	size_t ng = plm_strmap_size(groups);
-	uint32_t *gsplit = xrealloc(NULL, ng * sizeof *gsplit);
+	uint32_t *gsplit = plm_xrealloc(NULL, ng * sizeof *gsplit);
 	memset(gsplit, 0xff, ng * sizeof *gsplit);
 	for (size_t r = 0; r < nrec; r++) {
 		uint32_t *g = &gsplit[recs[r].group];
@@ -312,7 +305,7 @@ int main(int argc, char **argv)
 	plm_schema out;
 	plm_schema_init(&out);
 	free(out.meta);
-	out.meta = xrealloc(NULL, in.meta_len);
+	out.meta = plm_xrealloc(NULL, in.meta_len);
 	memcpy(out.meta, in.meta, in.meta_len);
 	out.meta_len = in.meta_len;
 	plm_schema_add(&out, "a", PLM_T_STR, 0);

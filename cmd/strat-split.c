@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/hash.h"
 #include "plm/map.h"
@@ -42,14 +43,6 @@ typedef struct ctx {
 	int fid, fseq, fgroup, fby[MAX_BY];
 } ctx;
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		plm_die("out of memory");
-	return p;
-}
-
 /* An input that is read twice: a regular file by its path, anything else
  * (stdin, pipes) through a spool of its decompressed bytes, mapped. */
 typedef struct input {
@@ -72,7 +65,7 @@ static int spool_file(const char *name)
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 #endif
 	if (fd < 0) {
-		char *tmp = xrealloc(NULL, strlen(dir) + 32);
+		char *tmp = plm_xrealloc(NULL, strlen(dir) + 32);
 		sprintf(tmp, "%s/plm-strat-split.XXXXXX", dir);
 		fd = mkstemp(tmp);
 		if (fd >= 0)
@@ -222,8 +215,8 @@ static void first_pass_row(ctx *x, const plm_schema *s, const plm_val *row,
 	uint32_t stratum = (uint32_t)*sv;
 	if (r >= x->rcap) {
 		x->rcap = x->rcap ? 2 * x->rcap : 4096;
-		x->rec_item = xrealloc(x->rec_item, x->rcap * sizeof *x->rec_item);
-		x->rec_stratum = xrealloc(x->rec_stratum, x->rcap * sizeof *x->rec_stratum);
+		x->rec_item = plm_xrealloc(x->rec_item, x->rcap * sizeof *x->rec_item);
+		x->rec_stratum = plm_xrealloc(x->rec_stratum, x->rcap * sizeof *x->rec_stratum);
 	}
 	x->rec_stratum[r] = stratum;
 	if (x->fgroup < 0) {
@@ -303,7 +296,7 @@ static void pass1(ctx *x, const plm_schema *s, const plm_val *row,
  * smaller stratum key, so the choice does not depend on input order. */
 static uint32_t *group_strata(ctx *x, size_t ng, size_t *spanning)
 {
-	uint32_t *gst = xrealloc(NULL, ng * sizeof *gst);
+	uint32_t *gst = plm_xrealloc(NULL, ng * sizeof *gst);
 	uint64_t *best = calloc(ng ? ng : 1, sizeof *best);
 	unsigned char *nst = calloc(ng ? ng : 1, 1);
 	if (!best || !nst)
@@ -342,7 +335,7 @@ static uint32_t *assign(ctx *x, const plm_ratios *ra, uint64_t seed)
 	size_t nrec = x->m.n;
 	size_t ni = x->fgroup >= 0 ? plm_strmap_size(x->groups) : nrec;
 	plm_split_item *it = calloc(ni ? ni : 1, sizeof *it);
-	uint32_t *isplit = xrealloc(NULL, ni * sizeof *isplit);
+	uint32_t *isplit = plm_xrealloc(NULL, ni * sizeof *isplit);
 	if (!it)
 		plm_die("out of memory");
 	uint32_t *gst = NULL;
@@ -605,7 +598,7 @@ int main(int argc, char **argv)
 	o.w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
 	if (!o.w)
 		plm_die("%s", err);
-	o.vals = xrealloc(NULL, out.n * sizeof *o.vals);
+	o.vals = plm_xrealloc(NULL, out.n * sizeof *o.vals);
 	each_row(ins, n, &x, &in, pass2, 0, &o);
 	if (o.rec != x.m.n) {
 		plm_writer_abort(o.w);
