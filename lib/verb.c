@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/recin.h"
 
 /* where: NULL for the first section; errors name the file either way. */
@@ -26,10 +27,18 @@ static void make_section(plm_verb *v, const plm_recin *r,
 
 static plm_val *grow_vals(plm_val *vals, size_t n)
 {
-	plm_val *p = realloc(vals, (n + 1) * sizeof *p);
-	if (!p)
-		plm_die("out of memory");
-	return p;
+	return plm_xrealloc(vals, (n + 1) * sizeof *vals);
+}
+
+int plm_verb_emit(plm_verb *v, const plm_val *row)
+{
+	if (v->limit_set && v->emitted >= (uint64_t)v->limit)
+		return 1;
+	v->emitted++;
+	plm_writer *w = v->writer_;
+	if (w && plm_writer_row(w, row))
+		plm_die_in(NULL, plm_writer_error(w));
+	return 0;
 }
 
 int plm_verb_run(plm_verb *v, int n, char **files)
@@ -56,6 +65,9 @@ int plm_verb_run(plm_verb *v, int n, char **files)
 	plm_progress pg;
 	plm_progress_init(&pg, c->progress, "B");
 	v->emitted = v->recno = 0;
+	v->in = s;
+	v->out = &out;
+	v->writer_ = w;
 
 	for (;;) {
 		if (v->limit_set && v->emitted >= (uint64_t)v->limit)
@@ -102,11 +114,17 @@ int plm_verb_run(plm_verb *v, int n, char **files)
 			if (rc == PLM_VERB_EMIT)
 				o = vals;
 		}
-		v->emitted++;
-		if (w && plm_writer_row(w, o))
-			plm_die_in(NULL, plm_writer_error(w));
+		plm_verb_emit(v, o);
 	}
 	plm_recin_progress(in, &pg, 1);
+	if (v->finish) {
+		*err = 0;
+		if (v->finish(v->ctx, v, err, sizeof err)) {
+			if (!*err)
+				snprintf(err, sizeof err, "out of memory");
+			plm_die_in(plm_recin_name(in), err);
+		}
+	}
 	plm_recin_close(in);
 	if (w && plm_writer_close(w, err, sizeof err))
 		plm_die("%s", err);

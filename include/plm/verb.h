@@ -49,6 +49,12 @@ typedef struct plm_verb {
 	 * fields.  NULL: the row passes unchanged. */
 	int (*row)(void *ctx, const plm_val *in, plm_val *out, char *err,
 		   size_t errlen);
+	/* After the input ends (or a row returned STOP): a tool that
+	 * collects rows (sorts, samples, sums) writes them here with
+	 * plm_verb_emit(), in the last section's output fields.  NULL:
+	 * nothing more.  -1 and err: the run fails ("FILE: err"). */
+	int (*finish)(void *ctx, struct plm_verb *v, char *err,
+		      size_t errlen);
 	int64_t limit;              /* > 0: stop after this many rows out */
 	int limit_set;              /* limit applies (also when 0) */
 	int no_output;              /* count only: no writer is opened */
@@ -57,10 +63,18 @@ typedef struct plm_verb {
 				     * the file being read for later ones */
 	uint64_t emitted;           /* rows written (or counted) */
 	uint64_t recno;             /* rows read */
+	const plm_schema *in;       /* the current input fields */
+	const plm_schema *out;      /* the current output fields */
+	void *writer_;              /* private */
 } plm_verb;
 
 /* Runs the tool over FILE operands files[0 .. n) (none: stdin).  Returns
  * 0; every error ends the process with a message. */
 int plm_verb_run(plm_verb *v, int n, char **files);
+
+/* From finish(): writes one row of v->out fields.  Returns 0, or 1 when
+ * the limit is reached (the row is not written; stop emitting).  A write
+ * error ends the process. */
+int plm_verb_emit(plm_verb *v, const plm_val *row);
 
 #endif
