@@ -7,10 +7,12 @@
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/hash.h"
 #include "plm/kmer_index.h"
 #include "plm/map.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char usage[] =
 	"[-TM] [-o FILE] [-s SIM] [-k K] [--forbid A:B,...] [--scale S] "
@@ -18,96 +20,104 @@ static const char usage[] =
 static const char summary[] =
 	"report identical and near-identical sequences in different splits; exit 1 on a forbidden pair";
 
+/* One record: its id and sequence in the arena, its split and hash. */
+typedef struct item {
+	size_t id_off, seq_off;
+	uint32_t id_len;
+	uint8_t split;
+	plm_h128 hash;
+} item;
+
 typedef struct data {
-	size_t n, cap;
+	size_t n, icap, lcap;
+	item *it;
+	uint32_t *seq_len;     /* apart: plm_kmer_pairs() takes the array */
 	char *arena;           /* ids then sequences, packed */
 	size_t alen, acap;
-	size_t *id_off, *seq_off;
-	uint32_t *id_len, *seq_len;
-	uint8_t *split;
-	plm_h128 *hash;
 	plm_strmap *splits;
+	const char *idf, *seqf, *splitf;
+	int fi, fs, fp;        /* the fields in the current section */
+	plm_schema out;        /* the first section's output fields */
+	struct search *search;
 } data;
+
+static const plm_fieldspec cols[] = {
+	{ "a", PLM_T_STR, 0 }, { "b", PLM_T_STR, 0 },
+	{ "split_a", PLM_T_STR, 0 }, { "split_b", PLM_T_STR, 0 },
+	{ "sim", PLM_T_FLOAT, 0 }, { "exact", PLM_T_BOOL, 0 },
+};
 
 static size_t put(data *d, const char *s, size_t n)
 {
-	if (d->alen + n > d->acap) {
-		d->acap = (d->alen + n) * 3 / 2 + 65536;
-		d->arena = plm_xrealloc(d->arena, d->acap);
-	}
-	memcpy(d->arena + d->alen, s, n);
+	PLM_XGROW(d->arena, d->acap, d->alen + n);
+	if (n)
+		memcpy(d->arena + d->alen, s, n);
 	d->alen += n;
 	return d->alen - n;
 }
 
-static int field(const plm_schema *s, const char *name, const char *opt, const char *file)
+static int field(const plm_schema *s, const char *name, const char *opt,
+		 char *err, size_t errlen)
 {
 	int i = plm_schema_find(s, name);
 	if (i < 0)
-		plm_die("%s: no field '%s' (%s)", file, name, opt);
-	if (s->f[i].type != PLM_T_STR)
-		plm_die("%s: field '%s' (%s) must be str", file, name, opt);
-	return i;
+		snprintf(err, errlen, "no field '%s' (%s)", name, opt);
+	else if (s->f[i].type != PLM_T_STR)
+		snprintf(err, errlen, "field '%s' (%s) must be str", name, opt);
+	else
+		return i;
+	return -1;
 }
 
-static void load(data *d, const char *path, const char *idf, const char *seqf,
-		 const char *splitf, plm_schema *first)
+/* Every section has the fields of the first's report: the first input's
+ * meta stands for the run. */
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
 {
-	char err[512];
-	plm_reader *r = plm_reader_open(path, err, sizeof err);
-	if (!r)
-		plm_die("%s", err);
-	const char *name = path ? path : "stdin";
-	const plm_schema *s = plm_reader_schema(r);
-	if (!first->f && plm_schema_copy(first, s))
-		plm_die("out of memory");
-	int fi = field(s, idf, "--id", name), fs = field(s, seqf, "--seq", name);
-	int fp = field(s, splitf, "--split", name);
-	const plm_val *row;
-	int rc;
-	while ((rc = plm_reader_next(r, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR)
-			plm_die("%s", plm_reader_error(r));
-		if (rc == PLM_HEADER) {
-			s = plm_reader_schema(r);
-			fi = field(s, idf, "--id", name);
-			fs = field(s, seqf, "--seq", name);
-			fp = field(s, splitf, "--split", name);
-			continue;
-		}
-		unsigned long long rec = (unsigned long long)plm_reader_recno(r);
-		if (row[fi].nil || row[fs].nil || row[fp].nil)
-			plm_die("%s: record %llu: missing value in field '%s'", name, rec,
-				row[fi].nil ? idf : row[fs].nil ? seqf : splitf);
-		if (row[fs].n > UINT32_MAX || row[fi].n > UINT32_MAX)
-			plm_die("%s: record %llu: value too long", name, rec);
-		if (d->n == d->cap) {
-			d->cap = d->cap ? 2 * d->cap : 4096;
-			d->id_off = plm_xrealloc(d->id_off, d->cap * sizeof *d->id_off);
-			d->seq_off = plm_xrealloc(d->seq_off, d->cap * sizeof *d->seq_off);
-			d->id_len = plm_xrealloc(d->id_len, d->cap * sizeof *d->id_len);
-			d->seq_len = plm_xrealloc(d->seq_len, d->cap * sizeof *d->seq_len);
-			d->split = plm_xrealloc(d->split, d->cap);
-			d->hash = plm_xrealloc(d->hash, d->cap * sizeof *d->hash);
-		}
-		int added;
-		uint64_t *sv = plm_strmap_put(d->splits, row[fp].s, row[fp].n, &added);
-		if (!sv)
-			plm_die("out of memory");
-		if (added) {
-			if (plm_strmap_size(d->splits) > 250)
-				plm_die("%s: record %llu: more than 250 distinct splits", name, rec);
-			*sv = plm_strmap_size(d->splits) - 1;
-		}
-		d->split[d->n] = (uint8_t)*sv;
-		d->id_off[d->n] = put(d, row[fi].s, row[fi].n);
-		d->id_len[d->n] = (uint32_t)row[fi].n;
-		d->seq_off[d->n] = put(d, row[fs].s, row[fs].n);
-		d->seq_len[d->n] = (uint32_t)row[fs].n;
-		d->hash[d->n] = plm_seq_hash(row[fs].s, row[fs].n);
-		d->n++;
+	data *d = ctx;
+	if ((d->fi = field(in, d->idf, "--id", err, errlen)) < 0 ||
+	    (d->fs = field(in, d->seqf, "--seq", err, errlen)) < 0 ||
+	    (d->fp = field(in, d->splitf, "--split", err, errlen)) < 0)
+		return -1;
+	if (!d->out.f && plm_schema_fields(&d->out, in, cols,
+					   sizeof cols / sizeof *cols, 0, 0))
+		return -1;
+	return plm_schema_copy(out, &d->out);
+}
+
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	data *d = ctx;
+	const plm_val *id = &in[d->fi], *seq = &in[d->fs], *sp = &in[d->fp];
+	(void)out;
+	if (id->nil || seq->nil || sp->nil) {
+		snprintf(err, errlen, "missing value in field '%s'",
+			 id->nil ? d->idf : seq->nil ? d->seqf : d->splitf);
+		return PLM_VERB_FAIL;
 	}
-	plm_reader_close(r);
+	if (seq->n > UINT32_MAX || id->n > UINT32_MAX) {
+		snprintf(err, errlen, "value too long");
+		return PLM_VERB_FAIL;
+	}
+	int added;
+	long split = plm_intern(d->splits, sp->s, sp->n, &added);
+	if (split < 0)
+		plm_oom();
+	if (added && split >= 250) {
+		snprintf(err, errlen, "more than 250 distinct splits");
+		return PLM_VERB_FAIL;
+	}
+	PLM_XGROW(d->it, d->icap, d->n + 1);
+	PLM_XGROW(d->seq_len, d->lcap, d->n + 1);
+	item *x = &d->it[d->n];
+	x->split = (uint8_t)split;
+	x->id_off = put(d, id->s, id->n);
+	x->id_len = (uint32_t)id->n;
+	x->seq_off = put(d, seq->s, seq->n);
+	x->hash = plm_seq_hash(seq->s, seq->n);
+	d->seq_len[d->n++] = (uint32_t)seq->n;
+	return PLM_VERB_SKIP;
 }
 
 /* want[a][b] = 1 for a forbidden pair of splits; from[a][b] = 1 when a
@@ -157,7 +167,7 @@ static const data *sort_d;
 static int by_hash(const void *pa, const void *pb)
 {
 	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-	const plm_h128 *x = &sort_d->hash[a], *y = &sort_d->hash[b];
+	const plm_h128 *x = &sort_d->it[a].hash, *y = &sort_d->it[b].hash;
 	if (x->hi != y->hi)
 		return x->hi < y->hi ? -1 : 1;
 	if (x->lo != y->lo)
@@ -165,20 +175,128 @@ static int by_hash(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
-static void add_hit(hit **h, size_t *n, size_t *cap, const data *d,
-		    const unsigned char *from, size_t ns, uint32_t a, uint32_t b,
-		    double sim, int exact)
+static int same_seq(const data *d, uint32_t a, uint32_t b)
 {
-	if (*n == *cap) {
-		*cap = *cap ? 2 * *cap : 256;
-		*h = plm_xrealloc(*h, *cap * sizeof **h);
-	}
-	if (!from[d->split[a] * ns + d->split[b]]) {
+	return d->it[a].hash.hi == d->it[b].hash.hi &&
+	       d->it[a].hash.lo == d->it[b].hash.lo;
+}
+
+/* The search: the forbidden pairs of splits and what was found. */
+struct search {
+	data *d;
+	const char *forbid;
+	double min_sim;
+	long long k, scale, max_occ, threads;
+	size_t ns;
+	unsigned char *want, *from;
+	hit *h;
+	size_t nh, hcap, nexact;
+	plm_kmer_stats st;
+};
+
+static void add_hit(struct search *x, uint32_t a, uint32_t b, double sim,
+		    int exact)
+{
+	const item *it = x->d->it;
+	PLM_XGROW(x->h, x->hcap, x->nh + 1);
+	if (!x->from[it[a].split * x->ns + it[b].split]) {
 		uint32_t t = a;
 		a = b;
 		b = t;
 	}
-	(*h)[(*n)++] = (hit){ a, b, sim, exact };
+	x->h[x->nh++] = (hit){ a, b, sim, exact };
+}
+
+/* Exact duplicates: runs of equal hashes. */
+static void find_exact(struct search *x)
+{
+	const data *d = x->d;
+	uint32_t *ord = plm_xmalloc(d->n * sizeof *ord);
+	for (size_t r = 0; r < d->n; r++)
+		ord[r] = (uint32_t)r;
+	sort_d = d;
+	if (d->n)
+		qsort(ord, d->n, sizeof *ord, by_hash);
+	for (size_t a = 0; a < d->n;) {
+		size_t b = a + 1;
+		while (b < d->n && same_seq(d, ord[b], ord[a]))
+			b++;
+		for (size_t i = a; i < b; i++)
+			for (size_t j = i + 1; j < b; j++)
+				if (x->want[d->it[ord[i]].split * x->ns +
+					    d->it[ord[j]].split]) {
+					add_hit(x, ord[i], ord[j], 1.0, 1);
+					x->nexact++;
+				}
+		a = b;
+	}
+	free(ord);
+}
+
+/* Near duplicates: only records of splits in some forbidden pair. */
+static int find_near(struct search *x, char *err, size_t errlen)
+{
+	const data *d = x->d;
+	size_t ns = x->ns;
+	uint8_t *cls = plm_xmalloc(d->n);
+	const char **seq = plm_xmalloc(d->n * sizeof *seq);
+	unsigned char *involved = plm_xcalloc(ns + 1, 1);
+	for (size_t a = 0; a < ns; a++)
+		for (size_t b = 0; b < ns; b++)
+			involved[a] |= x->want[a * ns + b];
+	for (size_t r = 0; r < d->n; r++) {
+		uint8_t sp = d->it[r].split;
+		cls[r] = involved[sp] ? sp : 0xff;
+		seq[r] = d->arena + d->it[r].seq_off;
+	}
+	/* fully index a sequence while a pair at min_sim would share fewer
+	 * than 8 sampled k-mers: below that, sampling loses pairs */
+	double smax = ceil(8.0 * (double)x->scale / x->min_sim);
+	plm_kmer_opts ko = { (int)x->k, (uint32_t)x->scale,
+			     smax > 4e9 ? 4000000000U : (uint32_t)smax,
+			     (uint32_t)x->max_occ, x->min_sim, (int)x->threads };
+	plm_kmer_pair *kp = NULL;
+	size_t nkp = 0;
+	int rc = plm_kmer_pairs(seq, d->seq_len, d->n, cls, x->want, ns, &ko,
+				&kp, &nkp, &x->st, err, errlen);
+	for (size_t p = 0; !rc && p < nkp; p++)
+		if (!same_seq(d, kp[p].a, kp[p].b))  /* else reported as exact */
+			add_hit(x, kp[p].a, kp[p].b, kp[p].sim, 0);
+	free(kp);
+	free(cls);
+	free(seq);
+	free(involved);
+	return rc;
+}
+
+static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
+{
+	data *d = ctx;
+	struct search *x = d->search;
+	size_t ns = x->ns = plm_strmap_size(d->splits);
+	x->want = plm_xcalloc(ns * ns + 1, 1);
+	x->from = plm_xcalloc(ns * ns + 1, 1);
+	parse_forbid(x->forbid, d, x->want, x->from, ns,
+		     strcmp(x->forbid, "train:test,val:test") != 0);
+	find_exact(x);
+	if (find_near(x, err, errlen))
+		plm_die("%s", err);
+	if (x->nh)
+		qsort(x->h, x->nh, sizeof *x->h, hit_cmp);
+	for (size_t p = 0; p < x->nh; p++) {
+		const item *a = &d->it[x->h[p].a], *b = &d->it[x->h[p].b];
+		size_t la, lb;
+		const char *sa = plm_strmap_key(d->splits, a->split, &la);
+		const char *sb = plm_strmap_key(d->splits, b->split, &lb);
+		plm_val row[6] = {
+			plm_v_str(d->arena + a->id_off, a->id_len),
+			plm_v_str(d->arena + b->id_off, b->id_len),
+			plm_v_str(sa, la), plm_v_str(sb, lb),
+			plm_v_float(x->h[p].sim), plm_v_int(x->h[p].exact),
+		};
+		plm_verb_emit(v, row);
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -201,149 +319,40 @@ int main(int argc, char **argv)
 		PLM_STR(0, "split", &splitf, "FIELD", "split name (default split)"),
 		PLM_OPT_END_,
 	};
-	char err[512];
 	plm_init("leak-check", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
-	int fmt = plm_common_format(&c);
 	if (!threads) {
 		long nc = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = nc < 1 ? 1 : nc > 8 ? 8 : nc;
 	}
-	data d = { 0 };
-	d.splits = plm_strmap_new();
-	if (!d.splits)
-		plm_die("out of memory");
-	plm_schema in = { 0 };
-	if (i >= argc)
-		load(&d, NULL, idf, seqf, splitf, &in);
-	for (; i < argc; i++)
-		load(&d, strcmp(argv[i], "-") ? argv[i] : NULL, idf, seqf, splitf, &in);
-
-	size_t ns = plm_strmap_size(d.splits);
-	unsigned char *want = calloc(ns * ns + 1, 1), *from = calloc(ns * ns + 1, 1);
-	if (!want || !from)
-		plm_die("out of memory");
-	parse_forbid(forbid, &d, want, from, ns, strcmp(forbid, "train:test,val:test") != 0);
-
-	hit *h = NULL;
-	size_t nh = 0, hcap = 0, nexact = 0;
-	/* exact duplicates: runs of equal hashes */
-	uint32_t *ord = plm_xrealloc(NULL, d.n * sizeof *ord);
-	for (size_t r = 0; r < d.n; r++)
-		ord[r] = (uint32_t)r;
-	sort_d = &d;
-	qsort(ord, d.n, sizeof *ord, by_hash);
-	for (size_t a = 0; a < d.n;) {
-		size_t b = a + 1;
-		while (b < d.n && d.hash[ord[b]].hi == d.hash[ord[a]].hi &&
-		       d.hash[ord[b]].lo == d.hash[ord[a]].lo)
-			b++;
-		for (size_t x = a; x < b; x++)
-			for (size_t y = x + 1; y < b; y++)
-				if (want[d.split[ord[x]] * ns + d.split[ord[y]]]) {
-					add_hit(&h, &nh, &hcap, &d, from, ns, ord[x], ord[y], 1.0, 1);
-					nexact++;
-				}
-		a = b;
-	}
-	free(ord);
-
-	/* near duplicates: only records of splits in some forbidden pair */
-	uint8_t *cls = plm_xrealloc(NULL, d.n);
-	const char **seq = plm_xrealloc(NULL, d.n * sizeof *seq);
-	unsigned char *involved = calloc(ns + 1, 1);
-	for (size_t a = 0; a < ns; a++)
-		for (size_t b = 0; b < ns; b++)
-			involved[a] |= want[a * ns + b];
-	for (size_t r = 0; r < d.n; r++) {
-		cls[r] = involved[d.split[r]] ? d.split[r] : 0xff;
-		seq[r] = d.arena + d.seq_off[r];
-	}
-	/* fully index a sequence while a pair at min_sim would share fewer
-	 * than 8 sampled k-mers: below that, sampling loses pairs */
-	double smax = ceil(8.0 * (double)scale / min_sim);
-	plm_kmer_opts ko = { (int)k, (uint32_t)scale,
-			     smax > 4e9 ? 4000000000U : (uint32_t)smax,
-			     (uint32_t)max_occ, min_sim, (int)threads };
-	plm_kmer_pair *kp;
-	size_t nkp;
-	plm_kmer_stats st;
-	if (plm_kmer_pairs(seq, d.seq_len, d.n, cls, want, ns, &ko, &kp, &nkp, &st,
-			   err, sizeof err))
-		plm_die("%s", err);
-	for (size_t p = 0; p < nkp; p++) {
-		uint32_t a = kp[p].a, b = kp[p].b;
-		if (d.hash[a].hi == d.hash[b].hi && d.hash[a].lo == d.hash[b].lo)
-			continue;   /* already reported as exact */
-		add_hit(&h, &nh, &hcap, &d, from, ns, a, b, kp[p].sim, 0);
-	}
-	free(kp);
-	if (nh)
-		qsort(h, nh, sizeof *h, hit_cmp);
-
-	plm_schema out = { 0 };
-	plm_schema_init(&out);
-	if (in.meta) {
-		free(out.meta);
-		out.meta = malloc(in.meta_len);
-		if (!out.meta)
-			plm_die("out of memory");
-		memcpy(out.meta, in.meta, in.meta_len);
-		out.meta_len = in.meta_len;
-	}
-	plm_schema_add(&out, "a", PLM_T_STR, 0);
-	plm_schema_add(&out, "b", PLM_T_STR, 0);
-	plm_schema_add(&out, "split_a", PLM_T_STR, 0);
-	plm_schema_add(&out, "split_b", PLM_T_STR, 0);
-	plm_schema_add(&out, "sim", PLM_T_FLOAT, 0);
-	plm_schema_add(&out, "exact", PLM_T_BOOL, 0);
-	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), 0, 0);
-	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
-	if (!w)
-		plm_die("%s", err);
-	for (size_t p = 0; p < nh; p++) {
-		size_t la, lb;
-		const char *sa = plm_strmap_key(d.splits, d.split[h[p].a], &la);
-		const char *sb = plm_strmap_key(d.splits, d.split[h[p].b], &lb);
-		plm_val v[6] = {
-			plm_v_str(d.arena + d.id_off[h[p].a], d.id_len[h[p].a]),
-			plm_v_str(d.arena + d.id_off[h[p].b], d.id_len[h[p].b]),
-			plm_v_str(sa, la), plm_v_str(sb, lb),
-			plm_v_float(h[p].sim), plm_v_int(h[p].exact),
-		};
-		if (plm_writer_row(w, v)) {
-			snprintf(err, sizeof err, "%s", plm_writer_error(w));
-			plm_writer_abort(w);
-			plm_die("%s", err);
-		}
-	}
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
-	if (st.empty)
+	data d = { .idf = idf, .seqf = seqf, .splitf = splitf };
+	if (!(d.splits = plm_strmap_new()))
+		plm_oom();
+	struct search x = { .d = &d, .forbid = forbid, .min_sim = min_sim,
+			    .k = k, .scale = scale, .max_occ = max_occ,
+			    .threads = threads };
+	d.search = &x;
+	/* the driver reads the input; the report is written at the end */
+	plm_verb v = { .common = &c, .ctx = &d, .section = section,
+		       .row = row, .finish = finish };
+	plm_verb_run(&v, argc - i, argv + i);
+	if (x.st.empty)
 		plm_warn("note: %llu sequence(s) have no %lld-mer of standard amino acids: checked for exact duplicates only",
-			 (unsigned long long)st.empty, k);
-	if (nh)
+			 (unsigned long long)x.st.empty, k);
+	if (x.nh)
 		plm_warn("%zu pair(s) cross forbidden split boundaries (%zu exact, %zu near-duplicate at sim >= %g)",
-			 nh, nexact, nh - nexact, min_sim);
+			 x.nh, x.nexact, x.nh - x.nexact, min_sim);
 	if (getenv("PLM_LEAK_STATS"))
 		plm_warn("stats: %zu records, %llu postings, %llu hits, %llu verified, %llu frequent k-mers skipped, index %zu bytes",
-			 d.n, (unsigned long long)st.postings, (unsigned long long)st.hits,
-			 (unsigned long long)st.verified, (unsigned long long)st.frequent, st.bytes);
-	free(h);
-	free(cls);
-	free(seq);
-	free(involved);
-	free(want);
-	free(from);
-	free(d.arena);
-	free(d.id_off);
-	free(d.seq_off);
-	free(d.id_len);
+			 d.n, (unsigned long long)x.st.postings, (unsigned long long)x.st.hits,
+			 (unsigned long long)x.st.verified, (unsigned long long)x.st.frequent, x.st.bytes);
+	free(x.h);
+	free(x.want);
+	free(x.from);
+	free(d.it);
 	free(d.seq_len);
-	free(d.split);
-	free(d.hash);
+	free(d.arena);
 	plm_strmap_free(d.splits);
-	plm_schema_free(&out);
-	plm_schema_free(&in);
-	return nh ? 1 : 0;
+	plm_schema_free(&d.out);
+	return x.nh ? 1 : 0;
 }
