@@ -7,10 +7,12 @@
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/map.h"
 #include "plm/rng.h"
 #include "plm/split.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char usage[] =
 	"[-TM] [-o FILE] -g FIELD [-t FIELD] [-n R] [-s SEED] [--id FIELD] "
@@ -31,79 +33,107 @@ static plm_strmap *ids, *groups, *types, *splits;
 static rec *recs;
 static size_t nrec, rcap;
 
-static int field(const plm_schema *s, const char *name, const char *opt, const char *file)
+/* The options the callbacks use, and the fields in the current section. */
+static struct {
+	const char *id, *group, *type, *split;
+	uint64_t seed;
+	int fi, fg, ft, fs;
+	plm_schema out;         /* the first section's output fields */
+} F;
+
+struct make {
+	double ratio;
+	const plm_verb *v;
+	pair *p;
+	size_t np, cap;
+};
+
+static const plm_fieldspec cols[] = {
+	{ "a", PLM_T_STR, 0 }, { "b", PLM_T_STR, 0 },
+	{ "label", PLM_T_INT, 0 }, { "split", PLM_T_STR, 0 },
+};
+
+static int field(const plm_schema *s, const char *name, const char *opt,
+		 char *err, size_t errlen)
 {
 	int i = plm_schema_find(s, name);
-	if (i < 0)
-		plm_die("%s: no field '%s' (%s)", file, name, opt);
+	if (i < 0) {
+		snprintf(err, errlen, "no field '%s' (%s)", name, opt);
+		return -1;
+	}
 	enum plm_type t = s->f[i].type;
-	if (t != PLM_T_STR && t != PLM_T_INT && t != PLM_T_BOOL)
-		plm_die("%s: field '%s' (%s) must be str or int", file, name, opt);
+	if (t != PLM_T_STR && t != PLM_T_INT && t != PLM_T_BOOL) {
+		snprintf(err, errlen, "field '%s' (%s) must be str or int",
+			 name, opt);
+		return -1;
+	}
 	return i;
 }
 
-static uint32_t intern(plm_strmap *m, const plm_schema *s, const plm_val *row,
-		       int f, const char *where, int *added)
+/* Every section has the fields of the first's pairs: the first input's
+ * meta stands for the run. */
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
+{
+	(void)ctx;
+	if ((F.fi = field(in, F.id, "--id", err, errlen)) < 0 ||
+	    (F.fg = field(in, F.group, "--group", err, errlen)) < 0 ||
+	    (F.type && (F.ft = field(in, F.type, "--type", err, errlen)) < 0))
+		return -1;
+	if (plm_schema_find(in, F.split) < 0) {
+		snprintf(err, errlen, "no field '%s' (--split; make it with "
+			 "strat-split --group %s)", F.split, F.group);
+		return -1;
+	}
+	if ((F.fs = field(in, F.split, "--split", err, errlen)) < 0)
+		return -1;
+	if (!F.out.f && plm_schema_fields(&F.out, in, cols,
+					 sizeof cols / sizeof *cols, 1, F.seed))
+		return -1;
+	return plm_schema_copy(out, &F.out);
+}
+
+/* The number of row[f]'s value in m; -1 and err when it is nil. */
+static long intern(plm_strmap *m, const plm_schema *s, const plm_val *row,
+		   int f, int *added, char *err, size_t errlen)
 {
 	char buf[64];
 	const char *k;
-	if (row[f].nil)
-		plm_die("%s: missing value in field '%s'", where, s->f[f].name);
+	if (row[f].nil) {
+		snprintf(err, errlen, "missing value in field '%s'",
+			 s->f[f].name);
+		return -1;
+	}
 	long n = plm_val_key(&row[f], s->f[f].type, buf, sizeof buf, &k);
-	uint64_t *v = plm_strmap_put(m, k, (size_t)n, added);
-	if (!v)
-		plm_die("out of memory");
-	if (*added)
-		*v = plm_strmap_size(m) - 1;
-	return (uint32_t)*v;
+	long i = plm_intern(m, k, (size_t)n, added);
+	if (i < 0)
+		plm_oom();
+	return i;
 }
 
-static void load(const char *path, const char *idf, const char *groupf,
-		 const char *typef, const char *splitf, plm_schema *first)
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
 {
-	char err[512], where[600];
-	const char *name = path ? path : "stdin";
-	plm_reader *r = plm_reader_open(path, err, sizeof err);
-	if (!r)
-		plm_die("%s", err);
-	const plm_schema *s = plm_reader_schema(r);
-	if (!first->f && plm_schema_copy(first, s))
-		plm_die("out of memory");
-	const plm_val *row;
-	int rc = PLM_HEADER;
-	int fi = 0, fg = 0, ft = -1, fs = 0;
-	do {
-		if (rc == PLM_ERR)
-			plm_die("%s", plm_reader_error(r));
-		if (rc == PLM_HEADER) {
-			s = plm_reader_schema(r);
-			fi = field(s, idf, "--id", name);
-			fg = field(s, groupf, "--group", name);
-			ft = typef ? field(s, typef, "--type", name) : -1;
-			fs = plm_schema_find(s, splitf);
-			if (fs < 0)
-				plm_die("%s: no field '%s' (--split; make it with strat-split --group %s)",
-					name, splitf, groupf);
-			fs = field(s, splitf, "--split", name);
-			continue;
-		}
-		snprintf(where, sizeof where, "%s: record %llu", name,
-			 (unsigned long long)plm_reader_recno(r));
-		if (nrec == rcap) {
-			rcap = rcap ? 2 * rcap : 4096;
-			recs = plm_xrealloc(recs, rcap * sizeof *recs);
-		}
-		rec *x = &recs[nrec];
-		int added;
-		x->id = intern(ids, s, row, fi, where, &added);
-		if (!added)
-			plm_die("%s: duplicate id '%s'", where, plm_strmap_key(ids, x->id, NULL));
-		x->group = intern(groups, s, row, fg, where, &added);
-		x->type = ft >= 0 ? intern(types, s, row, ft, where, &added) : 0;
-		x->split = intern(splits, s, row, fs, where, &added);
-		nrec++;
-	} while ((rc = plm_reader_next(r, &row)) != PLM_EOF);
-	plm_reader_close(r);
+	const plm_schema *s = ((const struct make *)ctx)->v->in;
+	int added;
+	long id, group, type = 0, split;
+	(void)out;
+	if ((id = intern(ids, s, in, F.fi, &added, err, errlen)) < 0)
+		return PLM_VERB_FAIL;
+	if (!added) {
+		snprintf(err, errlen, "duplicate id '%s'",
+			 plm_strmap_key(ids, (size_t)id, NULL));
+		return PLM_VERB_FAIL;
+	}
+	if ((group = intern(groups, s, in, F.fg, &added, err, errlen)) < 0 ||
+	    (F.type && (type = intern(types, s, in, F.ft, &added, err,
+				     errlen)) < 0) ||
+	    (split = intern(splits, s, in, F.fs, &added, err, errlen)) < 0)
+		return PLM_VERB_FAIL;
+	PLM_XGROW(recs, rcap, nrec + 1);
+	recs[nrec++] = (rec){ (uint32_t)id, (uint32_t)group, (uint32_t)type,
+			      (uint32_t)split };
+	return PLM_VERB_SKIP;
 }
 
 static int key_cmp(plm_strmap *m, uint32_t a, uint32_t b)
@@ -139,10 +169,7 @@ static int pair_cmp(const void *pa, const void *pb)
 
 static void push(pair **p, size_t *n, size_t *cap, uint32_t a, uint32_t b, int label)
 {
-	if (*n == *cap) {
-		*cap = *cap ? 2 * *cap : 1024;
-		*p = plm_xrealloc(*p, *cap * sizeof **p);
-	}
+	PLM_XGROW(*p, *cap, *n + 1);
 	/* records are sorted by id within a group, not across groups */
 	if (key_cmp(ids, recs[a].id, recs[b].id) > 0) {
 		uint32_t t = a;
@@ -172,9 +199,7 @@ static void split_pairs(size_t lo, size_t hi, int typed, double ratio, plm_rng *
 	}
 	/* pairs of different types in the split, minus the positives */
 	size_t nt = plm_strmap_size(types) + 1;
-	uint64_t *tc = calloc(nt, sizeof *tc);
-	if (!tc)
-		plm_die("out of memory");
+	uint64_t *tc = plm_xcalloc(nt, sizeof *tc);
 	for (size_t i = lo; i < hi; i++)
 		tc[typed ? recs[i].type : 0]++;
 	double diff = (double)n * (double)n;
@@ -236,6 +261,58 @@ static void split_pairs(size_t lo, size_t hi, int typed, double ratio, plm_rng *
 	qsort(*p + start, *np - start, sizeof **p, pair_cmp);
 }
 
+/* A group must sit in one split. */
+static void check_groups(void)
+{
+	size_t ng = plm_strmap_size(groups);
+	uint32_t *gsplit = plm_xmalloc(ng * sizeof *gsplit);
+	memset(gsplit, 0xff, ng * sizeof *gsplit);
+	for (size_t r = 0; r < nrec; r++) {
+		uint32_t *g = &gsplit[recs[r].group];
+		if (*g == UINT32_MAX)
+			*g = recs[r].split;
+		else if (*g != recs[r].split)
+			plm_die("group '%s' is in splits '%s' and '%s' (split with strat-split --group %s)",
+				plm_strmap_key(groups, recs[r].group, NULL),
+				plm_strmap_key(splits, *g, NULL),
+				plm_strmap_key(splits, recs[r].split, NULL), F.group);
+	}
+	free(gsplit);
+}
+
+static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
+{
+	struct make *m = ctx;
+	(void)err;
+	(void)errlen;
+	check_groups();
+	/* A stream with a header and no records leaves recs NULL, and qsort
+	 * must not be handed a null pointer even for no elements. */
+	if (nrec)
+		qsort(recs, nrec, sizeof *recs, rec_cmp);
+	plm_rng rng;
+	plm_rng_seed(&rng, F.seed);
+	for (size_t lo = 0; lo < nrec;) {
+		size_t hi = lo + 1;
+		while (hi < nrec && recs[hi].split == recs[lo].split)
+			hi++;
+		split_pairs(lo, hi, F.type != NULL, m->ratio, &rng, &m->p,
+			    &m->np, &m->cap);
+		lo = hi;
+	}
+	for (size_t k = 0; k < m->np; k++) {
+		const pair *q = &m->p[k];
+		size_t la, lb, ls;
+		const char *a = plm_strmap_key(ids, recs[q->a].id, &la);
+		const char *b = plm_strmap_key(ids, recs[q->b].id, &lb);
+		const char *s = plm_strmap_key(splits, recs[q->a].split, &ls);
+		plm_val row[4] = { plm_v_str(a, la), plm_v_str(b, lb),
+				   plm_v_int(q->label), plm_v_str(s, ls) };
+		plm_verb_emit(v, row);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
@@ -252,10 +329,8 @@ int main(int argc, char **argv)
 		PLM_STR(0, "split", &splitf, "FIELD", "split of each record (default split)"),
 		PLM_OPT_END_,
 	};
-	char err[512];
 	plm_init("pair-make", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
-	int fmt = plm_common_format(&c);
 	if (!groupf)
 		plm_usage_die("--group is required");
 	ids = plm_strmap_new();
@@ -263,78 +338,20 @@ int main(int argc, char **argv)
 	types = plm_strmap_new();
 	splits = plm_strmap_new();
 	if (!ids || !groups || !types || !splits)
-		plm_die("out of memory");
-	plm_schema in = { 0 };
-	if (i >= argc)
-		load(NULL, idf, groupf, typef, splitf, &in);
-	for (; i < argc; i++)
-		load(strcmp(argv[i], "-") ? argv[i] : NULL, idf, groupf, typef, splitf, &in);
-
-	/* a group must sit in one split */
-	size_t ng = plm_strmap_size(groups);
-	uint32_t *gsplit = plm_xrealloc(NULL, ng * sizeof *gsplit);
-	memset(gsplit, 0xff, ng * sizeof *gsplit);
-	for (size_t r = 0; r < nrec; r++) {
-		uint32_t *g = &gsplit[recs[r].group];
-		if (*g == UINT32_MAX)
-			*g = recs[r].split;
-		else if (*g != recs[r].split)
-			plm_die("group '%s' is in splits '%s' and '%s' (split with strat-split --group %s)",
-				plm_strmap_key(groups, recs[r].group, NULL),
-				plm_strmap_key(splits, *g, NULL),
-				plm_strmap_key(splits, recs[r].split, NULL), groupf);
-	}
-	free(gsplit);
-	/* A stream with a header and no records leaves recs NULL, and qsort
-	 * must not be handed a null pointer even for no elements. */
-	if (nrec)
-		qsort(recs, nrec, sizeof *recs, rec_cmp);
-
-	plm_rng rng;
-	plm_rng_seed(&rng, (uint64_t)seed);
-	pair *p = NULL;
-	size_t np = 0, cap = 0;
-	for (size_t lo = 0; lo < nrec;) {
-		size_t hi = lo + 1;
-		while (hi < nrec && recs[hi].split == recs[lo].split)
-			hi++;
-		split_pairs(lo, hi, typef != NULL, ratio, &rng, &p, &np, &cap);
-		lo = hi;
-	}
-
-	plm_schema out;
-	plm_schema_init(&out);
-	free(out.meta);
-	out.meta = plm_xrealloc(NULL, in.meta_len);
-	memcpy(out.meta, in.meta, in.meta_len);
-	out.meta_len = in.meta_len;
-	plm_schema_add(&out, "a", PLM_T_STR, 0);
-	plm_schema_add(&out, "b", PLM_T_STR, 0);
-	plm_schema_add(&out, "label", PLM_T_INT, 0);
-	plm_schema_add(&out, "split", PLM_T_STR, 0);
-	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), 1, (uint64_t)seed);
-	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
-	if (!w)
-		plm_die("%s", err);
-	for (size_t k = 0; k < np; k++) {
-		size_t la, lb, ls;
-		const char *a = plm_strmap_key(ids, recs[p[k].a].id, &la);
-		const char *b = plm_strmap_key(ids, recs[p[k].b].id, &lb);
-		const char *s = plm_strmap_key(splits, recs[p[k].a].split, &ls);
-		plm_val v[4] = { plm_v_str(a, la), plm_v_str(b, lb),
-				 plm_v_int(p[k].label), plm_v_str(s, ls) };
-		if (plm_writer_row(w, v)) {
-			snprintf(err, sizeof err, "%s", plm_writer_error(w));
-			plm_writer_abort(w);
-			plm_die("%s", err);
-		}
-	}
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
-	free(p);
+		plm_oom();
+	F.id = idf;
+	F.group = groupf;
+	F.type = typef;
+	F.split = splitf;
+	F.seed = (uint64_t)seed;
+	struct make m = { .ratio = ratio };
+	plm_verb v = { .common = &c, .ctx = &m, .section = section,
+		       .row = row, .finish = finish };
+	m.v = &v;
+	plm_verb_run(&v, argc - i, argv + i);
+	free(m.p);
 	free(recs);
-	plm_schema_free(&out);
-	plm_schema_free(&in);
+	plm_schema_free(&F.out);
 	plm_strmap_free(ids);
 	plm_strmap_free(groups);
 	plm_strmap_free(types);
