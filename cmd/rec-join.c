@@ -2,14 +2,17 @@
  * memory (rows.h copies + a plm_strmap from key to first row); LEFT
  * streams through. */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/map.h"
 #include "plm/recin.h"
 #include "plm/rows.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char usage[] =
 	"[-TM] [--left] [--multi] [--progress] -k FIELD [-j RFIELD] "
@@ -26,8 +29,22 @@ struct right {
 	uint32_t *next;         /* next row with the same key, or NONE */
 	uint32_t *last;         /* per map entry: last row with the key */
 	unsigned char *used;    /* row matched at least once */
+	size_t ncap, lcap, ucap;
 	uint64_t nokey;         /* rows whose key is nil */
 	int key;
+};
+
+/* LEFT streaming through the driver. */
+struct join {
+	struct right R;
+	const char *key, *prefix;
+	int left;
+	int lk;                 /* LEFT's key field */
+	size_t nl, nr;          /* LEFT's fields; RIGHT's in the output */
+	int *ridx;              /* output field nl + j is RIGHT's ridx[j] */
+	plm_keybuf kb;
+	plm_verb *v;
+	uint64_t nleft, unmatched;
 };
 
 static const char *type_str(const plm_field *f, char *buf, size_t len)
@@ -35,16 +52,20 @@ static const char *type_str(const plm_field *f, char *buf, size_t len)
 	return plm_type_name(f->type, f->dim, buf, len);
 }
 
-static int key_field(const plm_schema *s, const char *name, const char *side)
+/* The key field, or -1 and err. */
+static int key_field(const plm_schema *s, const char *name, const char *side,
+		     char *err, size_t errlen)
 {
 	char tn[64];
 	int i = plm_schema_find(s, name);
 	if (i < 0)
-		plm_die("%s: no key field '%s'", side, name);
-	if (s->f[i].type != PLM_T_STR && s->f[i].type != PLM_T_INT)
-		plm_die("%s: key field '%s' is %s; keys are str or int", side,
-			name, type_str(&s->f[i], tn, sizeof tn));
-	return i;
+		snprintf(err, errlen, "%s: no key field '%s'", side, name);
+	else if (s->f[i].type != PLM_T_STR && s->f[i].type != PLM_T_INT)
+		snprintf(err, errlen, "%s: key field '%s' is %s; keys are str "
+			 "or int", side, name, type_str(&s->f[i], tn, sizeof tn));
+	else
+		return i;
+	return -1;
 }
 
 static void link_row(struct right *R, uint32_t row, const plm_keybuf *kb,
@@ -53,16 +74,11 @@ static void link_row(struct right *R, uint32_t row, const plm_keybuf *kb,
 	int added;
 	uint64_t *slot = plm_strmap_put(R->map, kb->p, kb->n, &added);
 	if (!slot)
-		plm_die("out of memory");
+		plm_oom();
 	long e = plm_strmap_index(R->map, kb->p, kb->n);
 	if (added) {
 		*slot = row;
-		if ((size_t)e % 1024 == 0) {
-			uint32_t *l = realloc(R->last, (e + 1024) * sizeof *l);
-			if (!l)
-				plm_die("out of memory");
-			R->last = l;
-		}
+		PLM_XGROW(R->last, R->lcap, (size_t)e + 1);
 		R->last[e] = row;
 		return;
 	}
@@ -90,8 +106,9 @@ static void load_right(struct right *R, const char *path, const char *kname,
 	const plm_schema *s = plm_recin_schema(in);
 	if (plm_schema_copy(&R->schema, s) || plm_rows_init(&R->rows, s) ||
 	    !(R->map = plm_strmap_new()))
-		plm_die("out of memory");
-	R->key = key_field(s, kname, "RIGHT");
+		plm_oom();
+	if ((R->key = key_field(s, kname, "RIGHT", err, sizeof err)) < 0)
+		plm_die("%s", err);
 	plm_keybuf kb = { 0 };
 	const plm_val *row;
 	int rc;
@@ -106,16 +123,9 @@ static void load_right(struct right *R, const char *path, const char *kname,
 			plm_die("%s: more than %" PRIu32 " records", path, NONE - 1);
 		long k = plm_rows_add(&R->rows, row);
 		if (k < 0)
-			plm_die("out of memory");
-		/* next[] and used[] double when rows.n reaches a power of 2 */
-		if ((R->rows.n & (R->rows.n - 1)) == 0) {
-			uint32_t *nx = realloc(R->next, 2 * R->rows.n * sizeof *nx);
-			unsigned char *u = realloc(R->used, 2 * R->rows.n);
-			if (!nx || !u)
-				plm_die("out of memory");
-			R->next = nx;
-			R->used = u;
-		}
+			plm_oom();
+		PLM_XGROW(R->next, R->ncap, R->rows.n);
+		PLM_XGROW(R->used, R->ucap, R->rows.n);
 		R->next[k] = NONE;
 		R->used[k] = 0;
 		if (row[R->key].nil) {
@@ -124,7 +134,7 @@ static void load_right(struct right *R, const char *path, const char *kname,
 		}
 		plm_key_reset(&kb);
 		if (plm_key_add(&kb, &row[R->key], s->f[R->key].type))
-			plm_die("out of memory");
+			plm_oom();
 		link_row(R, (uint32_t)k, &kb, multi, path, kname);
 	}
 	plm_key_free(&kb);
@@ -133,35 +143,103 @@ static void load_right(struct right *R, const char *path, const char *kname,
 
 /* Output fields: LEFT's, then RIGHT's but its key; ridx[] maps output
  * position nl + j to RIGHT's field. */
-static void out_schema(plm_schema *out, const plm_schema *L,
-		       const struct right *R, const char *prefix, int *ridx,
-		       size_t *nr)
+static int out_schema(struct join *J, const plm_schema *L, plm_schema *out,
+		      char *err, size_t errlen)
 {
+	const struct right *R = &J->R;
 	char name[1024];
-	if (plm_schema_copy(out, L))
-		plm_die("out of memory");
-	*nr = 0;
+	if (plm_schema_derive(out, L, 0, 0))
+		plm_oom();
+	J->nl = L->n;
+	J->nr = 0;
 	for (size_t j = 0; j < R->schema.n; j++) {
 		const plm_field *f = &R->schema.f[j];
 		if ((int)j == R->key)
 			continue;
 		const char *nm = f->name;
 		if (plm_schema_find(out, nm) >= 0) {
-			if (!prefix)
-				plm_die("field '%s' is in both LEFT and RIGHT; "
-					"use --prefix STR to rename RIGHT's", nm);
-			snprintf(name, sizeof name, "%s%s", prefix, nm);
+			if (!J->prefix) {
+				snprintf(err, errlen, "field '%s' is in both "
+					 "LEFT and RIGHT; use --prefix STR to "
+					 "rename RIGHT's", nm);
+				goto fail;
+			}
+			snprintf(name, sizeof name, "%s%s", J->prefix, nm);
 			nm = name;
 			if (plm_schema_find(out, nm) >= 0 ||
-			    plm_schema_find(&R->schema, nm) >= 0)
-				plm_die("field '%s' (RIGHT's '%s' with --prefix) "
-					"clashes too; choose another prefix",
-					nm, f->name);
+			    plm_schema_find(&R->schema, nm) >= 0) {
+				snprintf(err, errlen, "field '%s' (RIGHT's '%s' "
+					 "with --prefix) clashes too; choose "
+					 "another prefix", nm, f->name);
+				goto fail;
+			}
 		}
 		if (plm_schema_add(out, nm, f->type, f->dim) < 0)
-			plm_die("out of memory");
-		ridx[(*nr)++] = (int)j;
+			plm_oom();
+		J->ridx[J->nr++] = (int)j;
 	}
+	return 0;
+fail:
+	plm_schema_free(out);
+	return -1;
+}
+
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
+{
+	struct join *J = ctx;
+	const struct right *R = &J->R;
+	char ta[64], tb[64];
+	if (J->v->where) {
+		snprintf(err, errlen, "record %" PRIu64 ": the fields change; "
+			 "LEFT must have one set of fields", J->v->recno + 1);
+		return -1;
+	}
+	if ((J->lk = key_field(in, J->key, "LEFT", err, errlen)) < 0)
+		return -1;
+	if (in->f[J->lk].type != R->schema.f[R->key].type) {
+		snprintf(err, errlen, "key '%s' is %s in LEFT but %s in RIGHT",
+			 J->key, type_str(&in->f[J->lk], ta, sizeof ta),
+			 type_str(&R->schema.f[R->key], tb, sizeof tb));
+		return -1;
+	}
+	return out_schema(J, in, out, err, errlen);
+}
+
+/* One LEFT row: a row per match (written here), or one with RIGHT's
+ * fields nil under --left. */
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	struct join *J = ctx;
+	const struct right *R = &J->R;
+	uint64_t *first = NULL;
+	(void)err;
+	(void)errlen;
+	J->nleft++;
+	if (!in[J->lk].nil) {
+		plm_key_reset(&J->kb);
+		if (plm_key_add(&J->kb, &in[J->lk], J->v->in->f[J->lk].type))
+			plm_oom();
+		first = plm_strmap_get(R->map, J->kb.p, J->kb.n);
+	}
+	memcpy(out, in, J->nl * sizeof *out);
+	if (!first) {
+		J->unmatched++;
+		if (!J->left)
+			return PLM_VERB_SKIP;
+		for (size_t j = 0; j < J->nr; j++)
+			out[J->nl + j] = plm_v_nil();
+		return PLM_VERB_EMIT;
+	}
+	for (uint32_t k = (uint32_t)*first; k != NONE; k = R->next[k]) {
+		const plm_val *rr = plm_rows_get(&R->rows, k);
+		R->used[k] = 1;
+		for (size_t j = 0; j < J->nr; j++)
+			out[J->nl + j] = rr[J->ridx[j]];
+		plm_verb_emit(J->v, out);
+	}
+	return PLM_VERB_SKIP;
 }
 
 int main(int argc, char **argv)
@@ -183,7 +261,6 @@ int main(int argc, char **argv)
 		PLM_OPTS_SHARD(&c),
 		PLM_OPT_END_,
 	};
-	char err[512];
 	plm_init("rec-join", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
 	if (!key)
@@ -192,120 +269,36 @@ int main(int argc, char **argv)
 		plm_usage_die("want two operands, LEFT and RIGHT");
 	if (!strcmp(argv[i + 1], "-") && !strcmp(argv[i], "-"))
 		plm_usage_die("LEFT and RIGHT cannot both be stdin");
-	plm_shard sh = plm_shard_parse(c.shard);
-	int fmt = plm_common_format(&c);
+	plm_shard_parse(c.shard);       /* usage errors before the load */
 
-	struct right R = { 0 };
-	load_right(&R, argv[i + 1], rkey ? rkey : key, multi);
-
-	plm_recin *in = plm_recin_open(1, argv + i, err, sizeof err);
-	if (!in)
-		plm_die("%s", err);
-	const plm_schema *L = plm_recin_schema(in);
-	int lk = key_field(L, key, "LEFT");
-	char ta[64], tb[64];
-	if (L->f[lk].type != R.schema.f[R.key].type)
-		plm_die("key '%s' is %s in LEFT but %s in RIGHT", key,
-			type_str(&L->f[lk], ta, sizeof ta),
-			type_str(&R.schema.f[R.key], tb, sizeof tb));
-	int shard_i = -1;
-	if (sh.n && (shard_i = plm_shard_field(L, "id", err, sizeof err)) < 0)
-		plm_die("--shard: %s", err);
-
-	plm_schema out;
-	int *ridx = calloc(R.schema.n + 1, sizeof *ridx);
-	size_t nr, nl = L->n;
-	if (!ridx)
-		plm_die("out of memory");
-	out_schema(&out, L, &R, prefix, ridx, &nr);
-	if (plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), 0, 0))
-		plm_die("out of memory");
-	plm_val *v = calloc(out.n + 1, sizeof *v);
-	if (!v)
-		plm_die("out of memory");
-	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
-	if (!w)
-		plm_die("%s", err);
-
-	plm_progress pg;
-	plm_progress_init(&pg, c.progress, "B");
-	plm_keybuf kb = { 0 };
-	uint64_t nleft = 0, unmatched = 0;
-	const plm_val *row;
-	int rc;
-	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR)
-			plm_die("%s", plm_recin_error(in));
-		if (rc == PLM_HEADER)
-			plm_die("LEFT: record %" PRIu64 ": the fields change; "
-				"LEFT must have one set of fields",
-				plm_recin_recno(in) + 1);
-		if (shard_i >= 0 && !plm_shard_keep_val(&sh, &row[shard_i],
-							L->f[shard_i].type))
-			continue;
-		nleft++;
-		uint64_t *first = NULL;
-		if (!row[lk].nil) {
-			plm_key_reset(&kb);
-			if (plm_key_add(&kb, &row[lk], L->f[lk].type))
-				plm_die("out of memory");
-			first = plm_strmap_get(R.map, kb.p, kb.n);
-		}
-		memcpy(v, row, nl * sizeof *v);
-		if (!first) {
-			unmatched++;
-			if (!left)
-				continue;
-			for (size_t j = 0; j < nr; j++)
-				v[nl + j] = plm_v_nil();
-			if (plm_writer_row(w, v))
-				plm_die("%s", plm_writer_error(w));
-			continue;
-		}
-		for (uint32_t k = (uint32_t)*first; k != NONE; k = R.next[k]) {
-			const plm_val *rr = plm_rows_get(&R.rows, k);
-			R.used[k] = 1;
-			for (size_t j = 0; j < nr; j++)
-				v[nl + j] = rr[ridx[j]];
-			if (plm_writer_row(w, v))
-				plm_die("%s", plm_writer_error(w));
-		}
-		if (pg.on) {
-			uint64_t done, total;
-			plm_recin_bytes(in, &done, &total);
-			plm_progress_update(&pg, done, total, nleft);
-		}
-	}
-	if (pg.on) {
-		uint64_t done, total;
-		plm_recin_bytes(in, &done, &total);
-		plm_progress_end(&pg, done, nleft);
-	}
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
+	struct join J = { .key = key, .prefix = prefix, .left = left };
+	struct right *R = &J.R;
+	load_right(R, argv[i + 1], rkey ? rkey : key, multi);
+	J.ridx = plm_xcalloc(R->schema.n + 1, sizeof *J.ridx);
+	plm_verb v = { .common = &c, .ctx = &J, .section = section,
+		       .row = row };
+	J.v = &v;
+	plm_verb_run(&v, 1, argv + i);
 
 	uint64_t runused = 0;
-	for (size_t k = 0; k < R.rows.n; k++)
-		runused += !R.used[k];
-	if (unmatched)
+	for (size_t k = 0; k < R->rows.n; k++)
+		runused += !R->used[k];
+	if (J.unmatched)
 		plm_warn("%" PRIu64 " of %" PRIu64 " LEFT records had no match "
-			 "in RIGHT (%s)", unmatched, nleft,
+			 "in RIGHT (%s)", J.unmatched, J.nleft,
 			 left ? "kept, RIGHT's fields nil" : "not written");
 	if (runused)
 		plm_warn("%" PRIu64 " of %zu RIGHT records matched no LEFT "
-			 "record%s", runused, R.rows.n,
-			 R.nokey ? " (including those with a nil key)" : "");
+			 "record%s", runused, R->rows.n,
+			 R->nokey ? " (including those with a nil key)" : "");
 
-	plm_key_free(&kb);
-	free(v);
-	free(ridx);
-	plm_schema_free(&out);
-	plm_recin_close(in);
-	plm_rows_free(&R.rows);
-	plm_schema_free(&R.schema);
-	plm_strmap_free(R.map);
-	free(R.next);
-	free(R.last);
-	free(R.used);
+	plm_key_free(&J.kb);
+	free(J.ridx);
+	plm_rows_free(&R->rows);
+	plm_schema_free(&R->schema);
+	plm_strmap_free(R->map);
+	free(R->next);
+	free(R->last);
+	free(R->used);
 	return 0;
 }
