@@ -15,12 +15,13 @@
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/map.h"
 #include "plm/metrics.h"
-#include "plm/recin.h"
 #include "plm/rng.h"
 #include "plm/stream.h"
 #include "plm/svgplot.h"
+#include "plm/verb.h"
 
 static const char usage[] =
 	"[-TM] [--progress] [--skip-missing] [--y FIELD] [--score FIELD] "
@@ -651,7 +652,7 @@ static void plots_multi(const char *dir, struct panel *p, char **names)
 
 /* ---- output ------------------------------------------------------------- */
 
-static void out_row(plm_writer *w, const char *group, const char *metric,
+static void out_row(plm_verb *w, const char *group, const char *metric,
 		    double v, double lo, double hi, size_t n, const char *why)
 {
 	plm_val vals[7] = {
@@ -663,9 +664,7 @@ static void out_row(plm_writer *w, const char *group, const char *metric,
 		plm_v_int((int64_t)n),
 		isnan(v) && why ? plm_v_str(why, strlen(why)) : plm_v_nil(),
 	};
-	if (plm_writer_row(w, vals)) {
-		plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
-	}
+	plm_verb_emit(w, vals);
 }
 
 /* Order for panels and class names: numbers numerically, else bytewise. */
@@ -753,24 +752,33 @@ static void check_binvals(const struct data *d, const struct opts *o)
 	}
 }
 
-static void read_all(struct data *d, const struct opts *o, int nf,
-		     char **files, const plm_common *c, plm_schema *meta_src)
-{
-	char err[512];
-	plm_recin *in = plm_recin_open(nf, files, err, sizeof err);
-	if (!in)
-		plm_die("%s", err);
+/* The report's fields; the input's meta goes on. */
+static const plm_fieldspec cols[] = {
+	{ "group", PLM_T_STR, 0 }, { "metric", PLM_T_STR, 0 },
+	{ "value", PLM_T_FLOAT, 0 }, { "lo", PLM_T_FLOAT, 0 },
+	{ "hi", PLM_T_FLOAT, 0 }, { "n", PLM_T_INT, 0 },
+	{ "reason", PLM_T_STR, 0 },
+};
+
+struct run {
+	const struct opts *o;
+	struct data *d;
 	struct bind b;
-	bind(&b, plm_recin_schema(in), o, d, 1);
-	if (plm_schema_copy(meta_src, plm_recin_schema(in)))
-		plm_die("out of memory");
+	const plm_verb *v;
+	plm_schema out;         /* the first section's report fields */
+};
+
+static void parse_classes(struct data *d, const struct opts *o)
+{
 	if (d->mode == MULTI_PROB && o->classes) {
-		char *list = strdup(o->classes), *save = NULL;
+		char *list = plm_xstrdup(o->classes), *save = NULL;
 		uint32_t k = 0;
 		for (char *t = strtok_r(list, ",", &save); t;
 		     t = strtok_r(NULL, ",", &save), k++) {
 			int added;
 			uint64_t *s = plm_strmap_put(d->classes, t, strlen(t), &added);
+			if (!s)
+				plm_oom();
 			if (!added)
 				plm_usage_die("--classes: '%s' given twice", t);
 			*s = k;
@@ -782,22 +790,37 @@ static void read_all(struct data *d, const struct opts *o, int nf,
 	} else if (o->classes) {
 		plm_die("--classes applies to class-probability vectors only");
 	}
-	plm_progress pg;
-	plm_progress_init(&pg, c->progress, "B");
-	const plm_val *row;
-	int rc;
-	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR)
-			plm_die("%s", plm_recin_error(in));
-		if (rc == PLM_HEADER) {
-			bind(&b, plm_recin_schema(in), o, d, 0);
-			continue;
-		}
-		add_row(d, &b, row, o, plm_recin_recno(in));
-		plm_recin_progress(in, &pg, 0);
+}
+
+/* Every section writes the first's report fields; later ones must keep
+ * the types metrics reads. */
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
+{
+	struct run *r = ctx;
+	(void)err;
+	(void)errlen;
+	int first = !r->v->where;
+	bind(&r->b, in, r->o, r->d, first);
+	if (first) {
+		parse_classes(r->d, r->o);
+		if (plm_schema_fields(&r->out, in, cols,
+				      sizeof cols / sizeof *cols,
+				      r->o->reps > 0, (uint64_t)r->o->seed))
+			return -1;
 	}
-	plm_recin_progress(in, &pg, 1);
-	plm_recin_close(in);
+	return plm_schema_copy(out, &r->out);
+}
+
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	struct run *r = ctx;
+	(void)out;
+	(void)err;
+	(void)errlen;
+	add_row(r->d, &r->b, in, r->o, r->v->recno);
+	return PLM_VERB_SKIP;
 }
 
 /* Pred-only classes get sorted names; renumber y and pred to match. */
@@ -831,6 +854,101 @@ static char **class_names(struct data *d)
 	return names;
 }
 
+/* All rows read: the panels, intervals, checks and plots, then the
+ * report. */
+static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
+{
+	struct run *r = ctx;
+	struct data *d = r->d;
+	const struct opts *o = r->o;
+	(void)err;
+	(void)errlen;
+	if (d->skipped)
+		plm_warn("skipped %llu record%s with a missing value "
+			 "(--skip-missing)", (unsigned long long)d->skipped,
+			 d->skipped == 1 ? "" : "s");
+	if (d->n == 0)
+		plm_die("no records to evaluate");
+	if (d->mode == BINARY)
+		check_binvals(d, o);
+	if (d->n > UINT32_MAX)
+		plm_die("more than %u records", UINT32_MAX);
+	char **names = d->mode == BINARY ? NULL : class_names(d);
+	if (d->mode != BINARY && o->thr_arg)
+		plm_die("--threshold applies to binary input (a float score); "
+			"this input is multi-class");
+
+	size_t np = 1 + plm_strmap_size(d->panels);
+	size_t *po = sorted_keys(d->panels);
+	struct panel *ps = plm_xrealloc(NULL, np * sizeof *ps);
+	memset(ps, 0, np * sizeof *ps);
+	for (size_t p = 0; p < np; p++) {
+		long which = p ? (long)po[p - 1] : -1;
+		ps[p].name = p ? plm_strmap_key(d->panels, po[p - 1], NULL) : "overall";
+		panel_rows(d, &ps[p], which);
+		panel_eval(d, &ps[p], o, names);
+	}
+	check_required(o, ps, np, d->mode);
+
+	if (o->plot_dir) {
+		if (mkdir(o->plot_dir, 0777) && errno != EEXIST)
+			plm_die("%s: %s", o->plot_dir, strerror(errno));
+		for (size_t p = 0; p < np; p++) {
+			if (d->mode == BINARY)
+				plots_binary(o->plot_dir, &ps[p], (int)o->bins);
+			else if (d->mode == MULTI_PROB)
+				plots_multi(o->plot_dir, &ps[p], names);
+		}
+		if (d->mode == MULTI_PRED)
+			plm_warn("--plot: no plots without class scores");
+	}
+
+	size_t nv = panel_nv(d);
+	for (size_t p = 0; p < np; p++) {
+		struct panel *q = &ps[p];
+		char buf[1200];
+		for (size_t id = 0; id < nv; id++) {
+			if (!value_shown(d, q, id))
+				continue;
+			int m = id < PLM_M_COUNT;
+			out_row(v, q->name, value_name(id, names, buf, sizeof buf),
+				m ? q->m.v[id] : q->pc[id - PLM_M_COUNT],
+				q->lo[id], q->hi[id], q->n,
+				m ? q->m.why[id] : q->pc_why[id - PLM_M_COUNT]);
+		}
+		for (uint32_t a = 0; d->mode != BINARY && a < d->k; a++)
+			for (uint32_t b = 0; b < d->k; b++) {
+				snprintf(buf, sizeof buf, "confusion[true=%s,pred=%s]",
+					 names[a], names[b]);
+				out_row(v, q->name, buf, q->cm[a * d->k + b],
+					NAN, NAN, q->n, NULL);
+			}
+	}
+
+	for (size_t p = 0; p < np; p++) {
+		free(ps[p].score);
+		free(ps[p].y01);
+		free(ps[p].pred01);
+		free(ps[p].cm);
+		free(ps[p].pc);
+		free(ps[p].pc_why);
+		free(ps[p].lo);
+		free(ps[p].hi);
+		free(ps[p].undef);
+		free((void *)ps[p].mc.y);
+		free((void *)ps[p].mc.pred);
+		free((void *)ps[p].mc.prob);
+		plm_mc_free(&ps[p].mc);
+	}
+	if (names && d->mode == MULTI_PROB && !plm_strmap_size(d->classes))
+		for (uint32_t k = 0; k < d->k; k++)
+			free(names[k]);
+	free(names);
+	free(ps);
+	free(po);
+	return 0;	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
@@ -856,7 +974,6 @@ int main(int argc, char **argv)
 		PLM_OPTS_OUTPUT(&c),
 		PLM_OPT_END_,
 	};
-	char err[512];
 	plm_init("metrics", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
 	check_require_names(&o.require);
@@ -874,127 +991,23 @@ int main(int argc, char **argv)
 	}
 	if (!(o.ci > 0 && o.ci < 1))
 		plm_usage_die("--ci must be between 0 and 1 (exclusive)");
-	int fmt = plm_common_format(&c);
-
 	struct data d = { 0 };
 	d.panels = plm_strmap_new();
 	d.classes = plm_strmap_new();
 	d.binvals = plm_strmap_new();
 	if (!d.panels || !d.classes || !d.binvals)
-		plm_die("out of memory");
-	plm_schema in_schema;          /* filled by plm_schema_copy */
-	read_all(&d, &o, argc - i, argv + i, &c, &in_schema);
-	if (d.skipped)
-		plm_warn("skipped %llu record%s with a missing value "
-			 "(--skip-missing)", (unsigned long long)d.skipped,
-			 d.skipped == 1 ? "" : "s");
-	if (d.n == 0)
-		plm_die("no records to evaluate");
-	if (d.mode == BINARY)
-		check_binvals(&d, &o);
-	if (d.n > UINT32_MAX)
-		plm_die("more than %u records", UINT32_MAX);
-	char **names = d.mode == BINARY ? NULL : class_names(&d);
-	if (d.mode != BINARY && o.thr_arg)
-		plm_die("--threshold applies to binary input (a float score); "
-			"this input is multi-class");
-
-	size_t np = 1 + plm_strmap_size(d.panels);
-	size_t *po = sorted_keys(d.panels);
-	struct panel *ps = plm_xrealloc(NULL, np * sizeof *ps);
-	memset(ps, 0, np * sizeof *ps);
-	for (size_t p = 0; p < np; p++) {
-		long which = p ? (long)po[p - 1] : -1;
-		ps[p].name = p ? plm_strmap_key(d.panels, po[p - 1], NULL) : "overall";
-		panel_rows(&d, &ps[p], which);
-		panel_eval(&d, &ps[p], &o, names);
-	}
-	check_required(&o, ps, np, d.mode);
-
-	if (o.plot_dir) {
-		if (mkdir(o.plot_dir, 0777) && errno != EEXIST)
-			plm_die("%s: %s", o.plot_dir, strerror(errno));
-		for (size_t p = 0; p < np; p++) {
-			if (d.mode == BINARY)
-				plots_binary(o.plot_dir, &ps[p], (int)o.bins);
-			else if (d.mode == MULTI_PROB)
-				plots_multi(o.plot_dir, &ps[p], names);
-		}
-		if (d.mode == MULTI_PRED)
-			plm_warn("--plot: no plots without class scores");
-	}
-
-	/* new fields, the input's meta (so meta.prov goes on) */
-	plm_schema out;
-	plm_schema_init(&out);
-	free(out.meta);
-	out.meta = plm_xrealloc(NULL, in_schema.meta_len);
-	memcpy(out.meta, in_schema.meta, in_schema.meta_len);
-	out.meta_len = in_schema.meta_len;
-	plm_schema_add(&out, "group", PLM_T_STR, 0);
-	plm_schema_add(&out, "metric", PLM_T_STR, 0);
-	plm_schema_add(&out, "value", PLM_T_FLOAT, 0);
-	plm_schema_add(&out, "lo", PLM_T_FLOAT, 0);
-	plm_schema_add(&out, "hi", PLM_T_FLOAT, 0);
-	plm_schema_add(&out, "n", PLM_T_INT, 0);
-	plm_schema_add(&out, "reason", PLM_T_STR, 0);
-	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(),
-			    o.reps > 0, (uint64_t)o.seed);
-	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
-	if (!w)
-		plm_die("%s", err);
-	size_t nv = panel_nv(&d);
-	for (size_t p = 0; p < np; p++) {
-		struct panel *q = &ps[p];
-		char buf[1200];
-		for (size_t id = 0; id < nv; id++) {
-			if (!value_shown(&d, q, id))
-				continue;
-			int m = id < PLM_M_COUNT;
-			out_row(w, q->name, value_name(id, names, buf, sizeof buf),
-				m ? q->m.v[id] : q->pc[id - PLM_M_COUNT],
-				q->lo[id], q->hi[id], q->n,
-				m ? q->m.why[id] : q->pc_why[id - PLM_M_COUNT]);
-		}
-		for (uint32_t a = 0; d.mode != BINARY && a < d.k; a++)
-			for (uint32_t b = 0; b < d.k; b++) {
-				snprintf(buf, sizeof buf, "confusion[true=%s,pred=%s]",
-					 names[a], names[b]);
-				out_row(w, q->name, buf, q->cm[a * d.k + b],
-					NAN, NAN, q->n, NULL);
-			}
-	}
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
-
-	for (size_t p = 0; p < np; p++) {
-		free(ps[p].score);
-		free(ps[p].y01);
-		free(ps[p].pred01);
-		free(ps[p].cm);
-		free(ps[p].pc);
-		free(ps[p].pc_why);
-		free(ps[p].lo);
-		free(ps[p].hi);
-		free(ps[p].undef);
-		free((void *)ps[p].mc.y);
-		free((void *)ps[p].mc.pred);
-		free((void *)ps[p].mc.prob);
-		plm_mc_free(&ps[p].mc);
-	}
-	if (names && d.mode == MULTI_PROB && !plm_strmap_size(d.classes))
-		for (uint32_t k = 0; k < d.k; k++)
-			free(names[k]);
-	free(names);
-	free(ps);
-	free(po);
+		plm_oom();
+	struct run r = { .o = &o, .d = &d };
+	plm_verb v = { .common = &c, .ctx = &r, .section = section,
+		       .row = row, .finish = finish };
+	r.v = &v;
+	plm_verb_run(&v, argc - i, argv + i);
 	free(d.score); free(d.y01); free(d.y); free(d.pred); free(d.prob);
 	free(d.panel);
 	free(o.require.v);
 	plm_strmap_free(d.panels);
 	plm_strmap_free(d.classes);
 	plm_strmap_free(d.binvals);
-	plm_schema_free(&in_schema);
-	plm_schema_free(&out);
+	plm_schema_free(&r.out);
 	return 0;
 }
