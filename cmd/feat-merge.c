@@ -12,8 +12,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/map.h"
+#include "plm/mlp.h"
 #include "plm/recin.h"
 #include "plm/rows.h"
 #include "plm/stream.h"
@@ -39,7 +41,7 @@ struct side {
 	unsigned char *data;    /* rows * vb */
 	unsigned char *nil;     /* per row: vector was nil */
 	unsigned char *used;    /* per row: key seen in the streamed input */
-	size_t rows, cap;
+	size_t rows, dcap, ncap;
 	plm_rows full;          /* the first input's whole rows, when held */
 };
 
@@ -108,19 +110,6 @@ static void open_side(struct side *S, const char *path, const char *key,
 	S->vb = (size_t)f->dim * plm_type_elsize(f->type);
 }
 
-static void to_f32(enum plm_type t, const unsigned char *p, uint32_t dim,
-		   float *out)
-{
-	if (t == PLM_T_F32) {
-		memcpy(out, p, (size_t)dim * 4);
-		return;
-	}
-	for (uint32_t j = 0; j < dim; j++) {
-		uint16_t h = (uint16_t)(p[2 * j] | p[2 * j + 1] << 8);
-		out[j] = t == PLM_T_F16 ? plm_f16_to_f32(h) : plm_bf16_to_f32(h);
-	}
-}
-
 static noreturn void die_row(struct side *S, const char *what)
 {
 	fail("%s: record %" PRIu64 ": %s", S->path, plm_recin_recno(S->in),
@@ -135,51 +124,50 @@ static void dup_key(struct side *S, const plm_val *k)
 	die_row(S, msg);
 }
 
+/* The input's next row: 1, or 0 at its end.  One set of fields each. */
+static int next_row(struct side *S, const plm_val **row)
+{
+	int rc = plm_recin_next(S->in, row);
+	if (rc == PLM_ERR)
+		fail("%s", plm_recin_error(S->in));
+	if (rc == PLM_HEADER)
+		die_row(S, "the fields change; one set of fields per input");
+	return rc != PLM_EOF;
+}
+
 /* Reads a held input into memory (whole rows too for the first input). */
 static void load_side(struct side *S, int whole)
 {
 	plm_keybuf kb = { 0 };
 	const plm_val *row;
-	int rc;
 	if (!(S->map = plm_strmap_new()) ||
 	    (whole && plm_rows_init(&S->full, plm_recin_schema(S->in))))
-		fail("out of memory");
-	while ((rc = plm_recin_next(S->in, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR)
-			fail("%s", plm_recin_error(S->in));
-		if (rc == PLM_HEADER)
-			die_row(S, "the fields change; one set of fields per "
-				"input");
+		plm_oom();
+	while (next_row(S, &row)) {
 		if (row[S->key].nil)
 			die_row(S, "key is nil");
 		if (g.sh->n && !plm_shard_keep_val(g.sh, &row[S->key], g.kt))
 			continue;
 		plm_key_reset(&kb);
 		if (plm_key_add(&kb, &row[S->key], g.kt))
-			fail("out of memory");
+			plm_oom();
 		int added;
 		uint64_t *slot = plm_strmap_put(S->map, kb.p, kb.n, &added);
 		if (!slot)
-			fail("out of memory");
+			plm_oom();
 		if (!added)
 			dup_key(S, &row[S->key]);
-		if (S->rows == S->cap) {
-			S->cap = S->cap ? 2 * S->cap : 1024;
-			S->data = realloc(S->data, S->cap * S->vb);
-			S->nil = realloc(S->nil, S->cap);
-			if (!S->data || !S->nil)
-				fail("out of memory");
-		}
+		PLM_XGROW(S->data, S->dcap, (S->rows + 1) * S->vb);
+		PLM_XGROW(S->nil, S->ncap, S->rows + 1);
 		*slot = S->rows;
 		S->nil[S->rows] = row[S->vec].nil;
 		if (!row[S->vec].nil)
 			memcpy(S->data + S->rows * S->vb, row[S->vec].s, S->vb);
 		if (whole && plm_rows_add(&S->full, row) < 0)
-			fail("out of memory");
+			plm_oom();
 		S->rows++;
 	}
-	if (!(S->used = calloc(S->rows + 1, 1)))
-		fail("out of memory");
+	S->used = plm_xcalloc(S->rows + 1, 1);
 	plm_key_free(&kb);
 	plm_recin_close(S->in);
 	S->in = NULL;
@@ -228,7 +216,8 @@ static void put_record(const plm_val *base, const plm_val *k,
 	g.nkeys++;
 	for (int a = 0; a < g.n; a++) {
 		if (src[a])
-			to_f32(g.S[a].type, src[a], g.S[a].dim, p);
+			plm_vec_to_f32(&(plm_val){ .s = (const char *)src[a] },
+				       g.S[a].type, g.S[a].dim, p);
 		else {
 			memset(p, 0, (size_t)g.S[a].dim * sizeof *p);
 			if (miss < 0) {
@@ -281,28 +270,22 @@ static const unsigned char *held(int a, const plm_keybuf *kb, int *nilvec,
 static void stream(plm_progress *pg)
 {
 	struct side *T = &g.S[g.s];
-	const unsigned char **src = calloc((size_t)g.n, sizeof *src);
-	int *nilv = calloc((size_t)g.n, sizeof *nilv);
+	const unsigned char **src = plm_xcalloc((size_t)g.n, sizeof *src);
+	int *nilv = plm_xcalloc((size_t)g.n, sizeof *nilv);
 	plm_keybuf kb = { 0 };
 	const plm_val *row;
-	int rc;
 	/* keys of the streamed input that no held input has: kept to find
 	 * a repeat (the others are found by the held rows' used marks) */
 	plm_strmap *alone = plm_strmap_new();
-	if (!src || !nilv || !alone)
-		fail("out of memory");
-	while ((rc = plm_recin_next(T->in, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR)
-			fail("%s", plm_recin_error(T->in));
-		if (rc == PLM_HEADER)
-			die_row(T, "the fields change; one set of fields per "
-				"input");
+	if (!alone)
+		plm_oom();
+	while (next_row(T, &row)) {
 		const plm_val *k = &row[T->key];
 		if (g.sh->n && !plm_shard_keep_val(g.sh, k, g.kt))
 			continue;
 		plm_key_reset(&kb);
 		if (!k->nil && plm_key_add(&kb, k, g.kt))
-			fail("out of memory");
+			plm_oom();
 		const plm_val *base = g.s == 0 ? row : NULL;
 		int found = 0;
 		for (int a = 0; a < g.n; a++) {
@@ -328,7 +311,7 @@ static void stream(plm_progress *pg)
 		if (!found && kb.n) {
 			int added;
 			if (!plm_strmap_put(alone, kb.p, kb.n, &added))
-				fail("out of memory");
+				plm_oom();
 			if (!added)
 				dup_key(T, k);
 		}
@@ -347,10 +330,8 @@ static void stream(plm_progress *pg)
  * then record order, each once. */
 static void rest(void)
 {
-	const unsigned char **src = calloc((size_t)g.n, sizeof *src);
-	int *nilv = calloc((size_t)g.n, sizeof *nilv);
-	if (!src || !nilv)
-		fail("out of memory");
+	const unsigned char **src = plm_xcalloc((size_t)g.n, sizeof *src);
+	int *nilv = plm_xcalloc((size_t)g.n, sizeof *nilv);
 	for (int a = 0; a < g.n; a++) {
 		struct side *S = &g.S[a];
 		if (a == g.s)
@@ -443,9 +424,7 @@ int main(int argc, char **argv)
 
 	/* Every header first: a dimension problem shows before any work. */
 	g.n = n;
-	g.S = calloc((size_t)n, sizeof *g.S);
-	if (!g.S)
-		fail("out of memory");
+	g.S = plm_xcalloc((size_t)n, sizeof *g.S);
 	uint64_t total = 0;
 	char line[1024];
 	size_t ll = 0;
@@ -472,12 +451,12 @@ int main(int argc, char **argv)
 	g.nA = plm_recin_schema(g.S[0].in)->n;
 	g.akey = g.S[0].key;
 	if (plm_schema_copy(&out, plm_recin_schema(g.S[0].in)))
-		fail("out of memory");
+		plm_oom();
 	g.oi = plm_schema_add(&out, oname, PLM_T_F32, g.total);
 	if (g.oi == g.S[0].key)
 		plm_usage_die("--out %s would overwrite the key", oname);
 	if (plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv, 0, 0))
-		fail("out of memory");
+		plm_oom();
 
 	g.s = pick_streamed(n, argv + i);
 	for (int a = 0; a < n; a++)
@@ -492,10 +471,8 @@ int main(int argc, char **argv)
 		plm_warn("streaming %s", g.S[g.s].path);
 	}
 
-	g.v = calloc(out.n, sizeof *g.v);
-	g.vec = malloc((size_t)g.total * sizeof *g.vec);
-	if (!g.v || !g.vec)
-		fail("out of memory");
+	g.v = plm_xcalloc(out.n, sizeof *g.v);
+	g.vec = plm_xmalloc((size_t)g.total * sizeof *g.vec);
 	if (!(g.w = plm_writer_open(c.output, fmt, &out, err, sizeof err)))
 		fail("%s", err);
 	plm_progress pg;
