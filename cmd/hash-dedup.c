@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/fasta.h"
 #include "plm/map.h"
@@ -97,25 +98,14 @@ static void batch_add(state *st, const plm_schema *s, const plm_val *row,
 	if (b->nf != s->n || !b->vals) {
 		free(b->vals);
 		b->nf = s->n;
-		b->vals = malloc(BATCH * (s->n ? s->n : 1) * sizeof *b->vals);
-		if (!b->vals)
-			die_abort(st, "out of memory");
+		b->vals = plm_xmalloc(BATCH * (s->n ? s->n : 1) * sizeof *b->vals);
 	}
 	plm_val *v = b->vals + b->n * b->nf;
 	memcpy(v, row, b->nf * sizeof *v);
 	for (size_t i = 0; i < b->nf; i++) {
 		if (v[i].nil || !has_bytes(s->f[i].type))
 			continue;
-		if (b->cap - b->len < v[i].n) {
-			size_t cap = b->cap ? b->cap : 1 << 16;
-			while (cap - b->len < v[i].n)
-				cap *= 2;
-			char *a = realloc(b->arena, cap);
-			if (!a)
-				die_abort(st, "out of memory");
-			b->arena = a;
-			b->cap = cap;
-		}
+		PLM_XGROW(b->arena, b->cap, b->len + v[i].n);
 		if (v[i].n)
 			memcpy(b->arena + b->len, v[i].s, v[i].n);
 		v[i].s = (const char *)(uintptr_t)b->len;
