@@ -189,13 +189,10 @@ static uint32_t class_of(struct data *d, const plm_val *v, enum plm_type t,
 				(unsigned long long)rec, what, (int)n, p);
 		return (uint32_t)*slot;
 	}
-	int added;
-	uint64_t *slot = plm_strmap_put(d->classes, p, n, &added);
-	if (!slot)
-		plm_die("out of memory");
-	if (added)
-		*slot = plm_strmap_size(d->classes) - 1;
-	return (uint32_t)*slot;
+	long c = plm_intern(d->classes, p, n, NULL);
+	if (c < 0)
+		plm_oom();
+	return (uint32_t)c;
 }
 
 static int is_pos(const plm_val *v, enum plm_type t, const char *pos)
@@ -314,13 +311,10 @@ static void add_row(struct data *d, const struct bind *b, const plm_val *row,
 		if (len >= (int)sizeof name)
 			plm_die("record %llu: --by value too long",
 				(unsigned long long)rec);
-		int added;
-		uint64_t *slot = plm_strmap_put(d->panels, name, (size_t)len, &added);
-		if (!slot)
-			plm_die("out of memory");
-		if (added)
-			*slot = plm_strmap_size(d->panels) - 1;
-		d->panel[i] = (uint32_t)*slot;
+		long pn = plm_intern(d->panels, name, (size_t)len, NULL);
+		if (pn < 0)
+			plm_oom();
+		d->panel[i] = (uint32_t)pn;
 	}
 	d->n++;
 }
