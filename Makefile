@@ -7,7 +7,7 @@
 #                     kernel width the CPU can run
 #   make demo         a small real-data run of the tools
 #   make bench        benchmarks against the peers (ratios printed)
-#   make fuzz         libFuzzer targets (clang), each for a bounded time
+#   make fuzz         libFuzzer targets (clang), 60 s each (FUZZ_SECONDS)
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # Programs are discovered: every cmd/NAME.c becomes bin/NAME, every lib/*.c
@@ -109,6 +109,7 @@ bench: deps
 	@sh bench/run.sh
 
 fuzz:
+	@PLM_DEPS_EXTRA=clang sh scripts/install-deps.sh
 	@sh fuzz/run.sh
 
 install: all

@@ -1,24 +1,34 @@
 #!/bin/sh
 # fuzz/run.sh — `make fuzz`: build every fuzz/fuzz-*.c as a libFuzzer
 # target (clang, ASan + UBSan) against all of lib/, run each for
-# FUZZ_SECONDS (default 30) and copy any crash input to tests/data/fuzz/,
+# FUZZ_SECONDS (default 60) and copy any crash input to tests/data/fuzz/,
 # where the CLI tests replay it.  A new fuzz/fuzz-NAME.c needs no change
-# here.  Seeds: fuzz/corpus/NAME/ if it exists, plus a few made below.
+# here.  Seeds: fuzz/corpus/NAME/ (in the tree), then earlier crash
+# inputs.  Each target prints its executions; fewer than FUZZ_MIN_EXECS
+# (default 50000) in a run of 60 s or more fails: a target that slow
+# does not reach depth.
 #
 #   FUZZ_SECONDS=300 make fuzz          longer runs
 #   FUZZ_TARGETS="fuzz-tsv" make fuzz   only some targets
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-SECS=${FUZZ_SECONDS:-30}
+SECS=${FUZZ_SECONDS:-60}
+MIN_EXECS=${FUZZ_MIN_EXECS:-50000}
 OUT=fuzz/build
 PKGS="zlib libzstd openblas hdf5 msgpack libxxhash"
 CC=${FUZZ_CC:-clang}
 
 command -v "$CC" >/dev/null 2>&1 || { echo "fuzz: $CC not found" >&2; exit 1; }
+# Debian ships libFuzzer's runtime apart from the compiler.
+probe='int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return !d + (int)n; }'
+if ! echo "$probe" | $CC -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null; then
+	v=$($CC -dumpversion | cut -d. -f1)
+	PLM_DEPS_EXTRA="libclang-rt-$v-dev" sh scripts/install-deps.sh || exit 1
+fi
 mkdir -p "$OUT/lib" tests/data/fuzz || exit 1
 
-CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -pthread \
+CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -pthread -Wno-psabi \
 	-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DPLM_VERSION=\"fuzz\" \
 	-Iinclude $(pkg-config --cflags $PKGS 2>/dev/null)"
 LIBS="$(pkg-config --libs $PKGS 2>/dev/null) -lm"
@@ -33,17 +43,6 @@ for c in lib/*.c; do
 	objs="$objs $o"
 done
 
-# Seeds every target may use: small valid streams in both forms.
-seeds="$OUT/seeds"
-mkdir -p "$seeds"
-printf '#plm\t1\n#meta\t{"prov":[{"tool":"x","argv":["a"],"seed":null}]}\nid:str\tn:int\tx:float\tb:bool\tv:f32[2]\th:f16[1]\tg:bf16[1]\tm:f32[*,2]\n' >"$seeds/a.tsv"
-printf 'a\\tb\t-5\t1e-310\ttrue\t0.1,-inf\t1\t2\t1,2,3,4\n\\N\t\t\t\t\t\t\t\n#plm\t1\nid:str\nq\n' >>"$seeds/a.tsv"
-printf 'x\n\\#y\n' >"$seeds/b.tsv"
-if [ -x bin/rec-cat ]; then
-	bin/rec-cat -M "$seeds/a.tsv" >"$seeds/a.rec" 2>/dev/null
-	bin/rec-cat -M "$seeds/b.tsv" >"$seeds/b.rec" 2>/dev/null
-fi
-
 status=0
 for src in fuzz/fuzz-*.c; do
 	name=$(basename "$src" .c)
@@ -55,9 +54,9 @@ for src in fuzz/fuzz-*.c; do
 	$CC $CFLAGS -fsanitize=fuzzer,address,undefined -o "$bin" "$src" $objs $LIBS || { status=1; continue; }
 	corpus="$OUT/corpus/$name"
 	art="$OUT/artifacts/$name/"
+	rm -rf "$art"
 	mkdir -p "$corpus" "$art"
 	[ -d "fuzz/corpus/$name" ] && cp -f fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null
-	cp -f "$seeds"/* "$corpus"/ 2>/dev/null
 	# Earlier crash inputs first: they must pass now.
 	for f in tests/data/fuzz/"$name"-*; do
 		[ -f "$f" ] && cp -f "$f" "$corpus"/
@@ -70,6 +69,12 @@ for src in fuzz/fuzz-*.c; do
 		>"$OUT/$name.log" 2>&1
 	rc=$?
 	tail -n 12 "$OUT/$name.log"
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/$name.log")
+	echo "fuzz: $name: ${execs:-0} executions in ${SECS}s"
+	if [ "$SECS" -ge 60 ] && [ "${execs:-0}" -lt "$MIN_EXECS" ]; then
+		echo "fuzz: $name: fewer than $MIN_EXECS executions" >&2
+		rc=1
+	fi
 	found=0
 	for f in "$art"crash-* "$art"leak-* "$art"timeout-* "$art"oom-*; do
 		[ -f "$f" ] || continue

@@ -36,6 +36,7 @@ struct plm_in_impl {
 	size_t mem_len, mem_pos;
 	enum plm_codec codec;
 	size_t cap;             /* capacity of the window buf */
+	size_t rawcap;          /* capacity of raw */
 	unsigned char *raw;     /* compressed bytes: raw[rpos..rlen) unread */
 	size_t rpos, rlen;
 	int raw_eof;            /* the raw source has no more bytes */
@@ -125,7 +126,7 @@ static ssize_t raw_fill(plm_in *in)
 		m->rlen -= m->rpos;
 		m->rpos = 0;
 	}
-	k = raw_read(in, m->raw + m->rlen, RAW_BUF - m->rlen);
+	k = raw_read(in, m->raw + m->rlen, m->rawcap - m->rlen);
 	if (k == 0)
 		m->raw_eof = 1;
 	if (k > 0)
@@ -164,8 +165,7 @@ static plm_in *in_new(const char *name)
 	if (!in)
 		return NULL;
 	in->impl = calloc(1, sizeof *in->impl);
-	in->buf = malloc(IN_BUF);
-	if (!in->impl || !in->buf) {
+	if (!in->impl) {
 		in_free(in);
 		return NULL;
 	}
@@ -179,14 +179,25 @@ static plm_in *in_new(const char *name)
 	return in;
 }
 
+/* The first window for a source of n bytes (0: unknown): the data's size,
+ * not 1 MiB, for small files and buffers (it grows for a longer record or
+ * a decompressed stream). */
+static void in_size(plm_in *in, uint64_t n)
+{
+	if (n > 0 && n < IN_BUF)
+		in->impl->cap = n < 4096 ? 4096 : (size_t)n + 1;
+}
+
 /* Read the first bytes, decide the codec and set up the decoder. */
 static int in_start(plm_in *in)
 {
 	struct plm_in_impl *m = in->impl;
 	const unsigned char *p;
 
-	m->raw = malloc(RAW_BUF);
-	if (!m->raw) {
+	m->rawcap = m->cap < RAW_BUF ? m->cap : RAW_BUF;
+	in->buf = malloc(m->cap);
+	m->raw = malloc(m->rawcap);
+	if (!in->buf || !m->raw) {
 		in_seterr(in, "out of memory");
 		return -1;
 	}
@@ -262,6 +273,7 @@ plm_in *plm_in_open(const char *path, char *err, size_t errlen)
 	if (fstat(in->impl->fd, &st) == 0) {
 		if (S_ISREG(st.st_mode)) {
 			in->impl->raw_size = (uint64_t)st.st_size;
+			in_size(in, in->impl->raw_size);
 #ifdef POSIX_FADV_SEQUENTIAL
 			posix_fadvise(in->impl->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
@@ -282,6 +294,7 @@ plm_in *plm_in_mem(const void *p, size_t n, const char *name)
 
 	if (!in)
 		return NULL;
+	in_size(in, n ? n : 1);
 	in->impl->mem = p;
 	in->impl->mem_len = n;
 	in->impl->raw_size = n;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "plm/io.h"
+#include "plm/stream.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "mlpckpt.c stores floats little-endian and assumes such a host"
@@ -533,7 +534,10 @@ int plm_mlpckpt_load(plm_mlpckpt *c, const char *path, char *err,
 	msgpack_unpacked u;
 	msgpack_unpacked_init(&u);
 	int rc = -1;
-	msgpack_unpack_return ur = msgpack_unpack_next(&u, buf, len, &off);
+	char why[128];
+	msgpack_unpack_return ur = plm_mp_check(buf, len, why, sizeof why) ?
+		MSGPACK_UNPACK_PARSE_ERROR :
+		msgpack_unpack_next(&u, buf, len, &off);
 	const msgpack_object *root = &u.data, *fmt, *ver;
 	if (ur != MSGPACK_UNPACK_SUCCESS && ur != MSGPACK_UNPACK_EXTRA_BYTES) {
 		fail(&L, len ? "not a plmkit MLP checkpoint (truncated or "

@@ -514,6 +514,21 @@ static int guard_mid(const guard *g)
 	return g->depth > 0 || g->hlen > 0 || g->skip > 0;
 }
 
+int plm_mp_check(const void *p, size_t n, char *err, size_t errlen)
+{
+	guard g = { 0 };
+	size_t end;
+	if (guard_scan(&g, p, n, &end) < n || g.err) {
+		snprintf(err, errlen, "%s", g.err);
+		return -1;
+	}
+	if (guard_mid(&g)) {
+		snprintf(err, errlen, "truncated MessagePack");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- reader ------------------------------------------------------------- */
 
 enum { ST_ROWS, ST_AFTER_END, ST_DONE, ST_ERR };

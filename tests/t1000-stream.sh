@@ -278,15 +278,32 @@ test_expect_success 'TSV: text that is not a stream' '
 	grep -F "rec-cat: hello.txt:2: expected 1 fields, got 2" err
 '
 
+# Each saved input goes to the program that reads what its target fuzzes
+# (the file name starts with the target's name).
 test_expect_success 'fuzzer crash inputs no longer crash' '
+	mkdir -p model &&
+	cp "$DATA"/esm2/esm2_tiny/config.json "$DATA"/esm2/esm2_tiny/vocab.txt model/ &&
 	for f in "$DATA"/fuzz/*; do
 		[ -f "$f" ] || continue
-		rec-cat -T "$f" >out 2>err
+		case ${f##*/} in
+		fuzz-mlpckpt-*) mlp-predict -m "$f" /dev/null ;;
+		fuzz-safetensors-*|fuzz-esm-load-*)
+			cp "$f" model/model.safetensors &&
+			echo ">a" | esm-embed --model model /dev/null ;;
+		fuzz-fasta-*) fasta-cat -T "$f" ;;
+		*) rec-cat -T "$f" ;;
+		esac >out 2>err
 		code=$?
 		if [ $code -gt 1 ]; then
 			echo "exit $code on $f" && cat err && return 1
 		fi
 	done
+'
+
+test_expect_success 'checkpoint declaring a huge array: refused before allocating' '
+	test_exit 1 mlp-predict -m "$DATA"/fuzz/fuzz-mlpckpt-huge-array \
+		/dev/null 2>err &&
+	grep -F "fuzz-mlpckpt-huge-array: not a plmkit MLP checkpoint (truncated or not MessagePack)" err
 '
 
 test_done

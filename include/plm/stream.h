@@ -38,6 +38,15 @@
 #define PLM_MP_DEPTH 24
 #define PLM_META_DEPTH 23       /* PLM_MP_DEPTH - 1 (the header map) */
 
+/* Is p[0..n) whole MessagePack objects, safe to hand to msgpack_unpack?
+ * msgpack-c allocates a container's slots when it reads the count, so a
+ * few hostile bytes could ask for gigabytes: this walks the bytes first
+ * and refuses a count that the bytes do not hold (each element takes at
+ * least one byte, so memory stays within a small multiple of n), nesting
+ * deeper than PLM_MP_DEPTH, the byte 0xc1 and a truncated object.  0, or
+ * -1 with err. */
+int plm_mp_check(const void *p, size_t n, char *err, size_t errlen);
+
 enum plm_type {
 	PLM_T_STR = 1,
 	PLM_T_INT,
