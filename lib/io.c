@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -562,6 +563,138 @@ uint64_t plm_in_raw_pos(const plm_in *in) { return in->impl->raw_pos; }
 uint64_t plm_in_raw_size(const plm_in *in) { return in->impl->raw_size; }
 
 void plm_in_close(plm_in *in) { in_free(in); }
+
+/* ---- spools ------------------------------------------------------------ */
+
+struct plm_spool {
+	char *name;             /* "stdin" for "-" */
+	char *path;             /* NULL: spooled */
+	void *map;              /* NULL when empty */
+	size_t len;
+};
+
+/* An unlinked temporary file in $TMPDIR: O_TMPFILE never has a name;
+ * mkstemp's is removed at once. */
+static int spool_fd(const char *name, char *err, size_t errlen)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd = -1;
+	if (!dir || !*dir)
+		dir = "/tmp";
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+	if (fd < 0) {
+		char tmp[4096];
+		int k = snprintf(tmp, sizeof tmp, "%s/plm-spool.XXXXXX", dir);
+		errno = ENAMETOOLONG;
+		if (k > 0 && (size_t)k < sizeof tmp && (fd = mkstemp(tmp)) >= 0)
+			unlink(tmp);
+	}
+	if (fd < 0)
+		snprintf(err, errlen, "%s: cannot spool to %s: %s", name, dir,
+			 strerror(errno));
+	return fd;
+}
+
+/* Copies the decompressed bytes of in to fd; -1 + err. */
+static int spool_copy(plm_spool *s, plm_in *in, int fd, char *err,
+		      size_t errlen)
+{
+	for (;;) {
+		ssize_t r = plm_in_fill(in);
+		if (r < 0) {
+			snprintf(err, errlen, "%s", plm_in_error(in));
+			return -1;
+		}
+		if (r == 0 && in->pos >= in->len)
+			return 0;
+		size_t n = in->len - in->pos;
+		for (size_t off = 0; off < n;) {
+			ssize_t w = write(fd, in->buf + in->pos + off, n - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				snprintf(err, errlen, "%s: spooling: %s",
+					 s->name, strerror(errno));
+				return -1;
+			}
+			off += (size_t)w;
+		}
+		s->len += n;
+		in->pos = in->len;
+	}
+}
+
+plm_spool *plm_spool_open(const char *path, char *err, size_t errlen)
+{
+	int std = !path || !strcmp(path, "-");
+	struct stat st;
+	plm_spool *s = calloc(1, sizeof *s);
+	if (!s || !(s->name = strdup(std ? "stdin" : path))) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!std && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (!(s->path = strdup(path))) {
+			snprintf(err, errlen, "out of memory");
+			plm_spool_close(s);
+			return NULL;
+		}
+		return s;
+	}
+	plm_in *in = plm_in_open(path, err, errlen);
+	if (!in) {
+		plm_spool_close(s);
+		return NULL;
+	}
+	int fd = spool_fd(s->name, err, errlen);
+	int rc = fd < 0 ? -1 : spool_copy(s, in, fd, err, errlen);
+	plm_in_close(in);
+	if (!rc && s->len) {
+		s->map = mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (s->map == MAP_FAILED) {
+			s->map = NULL;
+			snprintf(err, errlen, "%s: spooling: %s", s->name,
+				 strerror(errno));
+			rc = -1;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc) {
+		plm_spool_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+plm_in *plm_spool_in(const plm_spool *s, char *err, size_t errlen)
+{
+	if (s->path)
+		return plm_in_open(s->path, err, errlen);
+	plm_in *in = plm_in_mem(s->map ? s->map : "", s->len, s->name);
+	if (!in)
+		snprintf(err, errlen, "%s: out of memory", s->name);
+	return in;
+}
+
+const char *plm_spool_name(const plm_spool *s)
+{
+	return s->name;
+}
+
+void plm_spool_close(plm_spool *s)
+{
+	if (!s)
+		return;
+	if (s->map)
+		munmap(s->map, s->len);
+	free(s->name);
+	free(s->path);
+	free(s);
+}
 
 /* ---- output ----------------------------------------------------------- */
 

@@ -9,6 +9,85 @@
 #include "plm/alloc.h"
 #include "plm/recin.h"
 
+/* The input of one pass: the FILE operands as one recin, or (two passes)
+ * each operand's spool in turn, joined as recin joins files: the next
+ * file's rows follow when its fields are the same, else a new section. */
+typedef struct src {
+	int n, cur;
+	char **files;
+	plm_spool **sp;         /* NULL: one recin over the files */
+	plm_recin *in;
+	uint64_t recno0;        /* rows of the spooled files before cur */
+	uint64_t bytes0;        /* and their bytes */
+} src;
+
+static char *dash = "-";
+
+static plm_recin *src_recin(src *x, int k)
+{
+	char err[1024];
+	plm_recin *r;
+	if (!x->sp) {
+		r = plm_recin_open(x->n, x->files, err, sizeof err);
+	} else {
+		plm_in *in = plm_spool_in(x->sp[k], err, sizeof err);
+		r = in ? plm_recin_from(in, 1, x->files ? &x->files[k] : &dash, err,
+					sizeof err) : NULL;
+	}
+	if (!r)
+		plm_die("%s", err);
+	return r;
+}
+
+static void src_open(src *x)
+{
+	x->cur = 0;
+	x->recno0 = x->bytes0 = 0;
+	x->in = src_recin(x, 0);
+}
+
+static int src_next(src *x, const plm_val **row)
+{
+	for (;;) {
+		int rc = plm_recin_next(x->in, row);
+		if (rc != PLM_EOF || !x->sp || x->cur + 1 >= x->n)
+			return rc;
+		plm_recin *next = src_recin(x, x->cur + 1);
+		uint64_t done, total;
+		plm_recin_bytes(x->in, &done, &total);
+		x->bytes0 += done;
+		x->recno0 += plm_recin_recno(x->in);
+		int same = plm_schema_equal(plm_recin_schema(x->in),
+					    plm_recin_schema(next));
+		plm_recin_close(x->in);
+		x->in = next;
+		x->cur++;
+		if (!same)
+			return PLM_HEADER;
+	}
+}
+
+static uint64_t src_recno(const src *x)
+{
+	return x->recno0 + plm_recin_recno(x->in);
+}
+
+static void src_progress(const src *x, plm_progress *pg, int end)
+{
+	uint64_t done, total;
+	if (!pg->on)
+		return;
+	if (!x->sp) {
+		plm_recin_progress(x->in, pg, end);
+		return;
+	}
+	plm_recin_bytes(x->in, &done, &total);
+	if (end)
+		plm_progress_end(pg, x->bytes0 + done, src_recno(x));
+	else
+		plm_progress_update(pg, x->bytes0 + done, 0, src_recno(x));
+}
+
 /* where: NULL for the first section; errors name the file either way. */
 static void make_section(plm_verb *v, const plm_recin *r,
 			 const plm_schema *in, plm_schema *out,
@@ -41,23 +120,22 @@ int plm_verb_emit(plm_verb *v, const plm_val *row)
 	return 0;
 }
 
-int plm_verb_run(plm_verb *v, int n, char **files)
+/* One reading of the input; the last pass writes. */
+static void run_pass(plm_verb *v, src *x, const plm_shard *sh, int last)
 {
 	const plm_common *c = v->common;
 	const char *key = v->shard_key ? v->shard_key : "id";
-	plm_shard sh = plm_shard_parse(c->shard);
+	int limit = last && v->limit_set;
 	char err[1024];
-	plm_recin *in = plm_recin_open(n, files, err, sizeof err);
-	if (!in)
-		plm_die("%s", err);
-	const plm_schema *s = plm_recin_schema(in);
-	int ki = sh.n ? plm_shard_field(s, key, err, sizeof err) : 0;
+	src_open(x);
+	const plm_schema *s = plm_recin_schema(x->in);
+	int ki = sh->n ? plm_shard_field(s, key, err, sizeof err) : 0;
 	if (ki < 0)
 		plm_die("%s", err);
 	plm_schema out;
-	make_section(v, in, s, &out, NULL);
+	make_section(v, x->in, s, &out, NULL);
 	plm_writer *w = NULL;
-	if (!v->no_output &&
+	if (last && !v->no_output &&
 	    !(w = plm_writer_open(c->output, plm_common_format(c), &out, err,
 				  sizeof err)))
 		plm_die("%s", err);
@@ -70,21 +148,22 @@ int plm_verb_run(plm_verb *v, int n, char **files)
 	v->writer_ = w;
 
 	for (;;) {
-		if (v->limit_set && v->emitted >= (uint64_t)v->limit)
+		if (limit && v->emitted >= (uint64_t)v->limit)
 			break;  /* never read more than needed */
 		const plm_val *row;
-		int rc = plm_recin_next(in, &row);
+		int rc = src_next(x, &row);
 		if (rc == PLM_EOF)
 			break;
 		if (rc == PLM_ERR)
-			plm_die_in(NULL, plm_recin_error(in));
+			plm_die_in(NULL, plm_recin_error(x->in));
+		s = v->in = plm_recin_schema(x->in);
 		if (rc == PLM_HEADER) {
-			const char *where = plm_recin_name(in);
-			if (sh.n && (ki = plm_shard_field(s, key, err,
-							  sizeof err)) < 0)
+			const char *where = plm_recin_name(x->in);
+			if (sh->n && (ki = plm_shard_field(s, key, err,
+							   sizeof err)) < 0)
 				plm_die_in(where, err);
 			plm_schema next;
-			make_section(v, in, s, &next, where);
+			make_section(v, x->in, s, &next, where);
 			/* the same output fields: the section goes on */
 			if (w && !plm_schema_equal(&next, &out) &&
 			    plm_writer_section(w, &next))
@@ -96,8 +175,8 @@ int plm_verb_run(plm_verb *v, int n, char **files)
 			continue;
 		}
 		v->recno++;
-		plm_recin_progress(in, &pg, 0);
-		if (sh.n && !plm_shard_keep_val(&sh, &row[ki], s->f[ki].type))
+		src_progress(x, &pg, 0);
+		if (sh->n && !plm_shard_keep_val(sh, &row[ki], s->f[ki].type))
 			continue;
 		const plm_val *o = row;
 		if (v->row) {
@@ -105,7 +184,7 @@ int plm_verb_run(plm_verb *v, int n, char **files)
 			rc = v->row(v->ctx, row, vals, err, sizeof err);
 			if (rc == PLM_VERB_FAIL)
 				plm_die("%s: record %" PRIu64 ": %s",
-					plm_recin_name(in), plm_recin_recno(in),
+					plm_recin_name(x->in), src_recno(x),
 					err);
 			if (rc == PLM_VERB_STOP)
 				break;
@@ -114,21 +193,48 @@ int plm_verb_run(plm_verb *v, int n, char **files)
 			if (rc == PLM_VERB_EMIT)
 				o = vals;
 		}
-		plm_verb_emit(v, o);
+		if (last)
+			plm_verb_emit(v, o);
 	}
-	plm_recin_progress(in, &pg, 1);
+	src_progress(x, &pg, 1);
 	if (v->finish) {
 		*err = 0;
 		if (v->finish(v->ctx, v, err, sizeof err)) {
 			if (!*err)
 				snprintf(err, sizeof err, "out of memory");
-			plm_die_in(plm_recin_name(in), err);
+			plm_die_in(plm_recin_name(x->in), err);
 		}
 	}
-	plm_recin_close(in);
+	plm_recin_close(x->in);
+	x->in = NULL;
 	if (w && plm_writer_close(w, err, sizeof err))
 		plm_die("%s", err);
+	v->writer_ = NULL;
 	plm_schema_free(&out);
 	free(vals);
+}
+
+int plm_verb_run(plm_verb *v, int n, char **files)
+{
+	plm_shard sh = plm_shard_parse(v->common->shard);
+	int passes = v->passes > 1 ? v->passes : 1;
+	src x = { .n = n, .files = files };
+	char err[1024];
+	if (passes > 1) {
+		int ns = n ? n : 1;
+		x.sp = plm_xcalloc((size_t)ns, sizeof *x.sp);
+		for (int k = 0; k < ns; k++)
+			if (!(x.sp[k] = plm_spool_open(n ? files[k] : NULL, err,
+						       sizeof err)))
+				plm_die("%s", err);
+		if (!n)
+			x.n = 1;
+	}
+	for (v->pass = 0; v->pass < passes; v->pass++)
+		run_pass(v, &x, &sh, v->pass == passes - 1);
+	if (x.sp)
+		for (int k = 0; k < x.n; k++)
+			plm_spool_close(x.sp[k]);
+	free(x.sp);
 	return 0;
 }

@@ -57,6 +57,26 @@ uint64_t plm_in_raw_pos(const plm_in *in);
 uint64_t plm_in_raw_size(const plm_in *in);
 void plm_in_close(plm_in *in);
 
+/* An input read more than once (two-pass tools).  A regular file is opened
+ * again by its path for each reading; anything else (stdin, a pipe, a
+ * FIFO) is read to its end by plm_spool_open() and its decompressed bytes
+ * kept in a temporary file in $TMPDIR (default /tmp).  That file is
+ * unlinked as soon as it exists (O_TMPFILE where the system has it) and
+ * read through a mapping, so no kill can leave it behind; it costs disk,
+ * not memory.  Messages name the input ("stdin" for "-"), never the
+ * spool. */
+typedef struct plm_spool plm_spool;
+
+/* path NULL or "-" = stdin.  Returns NULL and fills err on failure (a
+ * read or decompression error, "NAME: cannot spool to DIR: why",
+ * "NAME: spooling: why" for a full disk). */
+plm_spool *plm_spool_open(const char *path, char *err, size_t errlen);
+/* A new reader of all the input's bytes, from the first; the spool must
+ * outlive it.  NULL and err on failure. */
+plm_in *plm_spool_in(const plm_spool *s, char *err, size_t errlen);
+const char *plm_spool_name(const plm_spool *s);
+void plm_spool_close(plm_spool *s);
+
 static inline int plm_in_getc(plm_in *in)
 {
 	if (in->pos >= in->len && plm_in_fill(in) <= 0)

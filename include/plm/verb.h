@@ -17,6 +17,14 @@
  *	plm_verb v = { .common = &c, .section = section, .row = row, .ctx = &x };
  *	plm_verb_run(&v, argc - i, argv + i);
  *
+ * A tool that needs the whole input before it can write a row of it
+ * (weights from counts, a split from every id) sets passes = 2: the
+ * operands are spooled (io.h: stdin and pipes are read once into an
+ * unlinked temporary file) and read twice, each time with section, row and
+ * finish; v->pass says which reading it is.  The first reading writes
+ * nothing (row's EMIT and PASS are ignored, the limit does not apply) and
+ * is for counting; the writer opens at the start of the second.
+ *
  * Errors end the process (plm_die: exit 1, temporary output removed), so
  * the driver and its callbacks belong to cmd/ code. */
 #ifndef PLM_VERB_H
@@ -52,17 +60,20 @@ typedef struct plm_verb {
 	/* After the input ends (or a row returned STOP): a tool that
 	 * collects rows (sorts, samples, sums) writes them here with
 	 * plm_verb_emit(), in the last section's output fields.  NULL:
-	 * nothing more.  -1 and err: the run fails ("FILE: err"). */
+	 * nothing more.  -1 and err: the run fails ("FILE: err").  With
+	 * two passes it runs after each (the first must not emit). */
 	int (*finish)(void *ctx, struct plm_verb *v, char *err,
 		      size_t errlen);
 	int64_t limit;              /* > 0: stop after this many rows out */
 	int limit_set;              /* limit applies (also when 0) */
 	int no_output;              /* count only: no writer is opened */
+	int passes;                 /* 2: read the input twice; 0, 1: once */
 	/* Set by plm_verb_run. */
+	int pass;                   /* the reading under way: 0, then 1 */
 	const char *where;          /* during section(): NULL for the first,
 				     * the file being read for later ones */
 	uint64_t emitted;           /* rows written (or counted) */
-	uint64_t recno;             /* rows read */
+	uint64_t recno;             /* rows read (in this pass) */
 	const plm_schema *in;       /* the current input fields */
 	const plm_schema *out;      /* the current output fields */
 	void *writer_;              /* private */

@@ -1,6 +1,7 @@
 /* t-io.c — plm_in (plain, gzip, zstd, concatenated, truncated, peek, fill
  * at boundaries, memory source) and plm_out (atomic rename, abort,
- * compressed output read back by gzip(1)/zstd(1), write errors). */
+ * compressed output read back by gzip(1)/zstd(1), write errors) and
+ * plm_spool (a file by its path, stdin and a FIFO spooled). */
 #include "plm/io.h"
 #include "tap.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -344,6 +346,104 @@ static void test_write_errors(void)
 	close(save);
 }
 
+/* Spools leave nothing in TMPDIR, even while they are open. */
+static void test_spool(void)
+{
+	char err[512], sdir[300];
+	size_t n = (1 << 20) + 4321;
+	unsigned char *b = body(n, 7), *z = malloc(n + 1024);
+	size_t zn = gz(b, n, z, n + 1024);
+	put_file("sp.gz", z, zn);
+	snprintf(sdir, sizeof sdir, "%s/spool", dir);
+	mkdir(sdir, 0700);
+	setenv("TMPDIR", sdir, 1);
+
+	/* a regular file: read again by its path, each time decompressed */
+	plm_spool *s = plm_spool_open(path("sp.gz"), &err[0], sizeof err);
+	ok(s != NULL, "spool of a file: %s", s ? "" : err);
+	for (int pass = 0; s && pass < 2; pass++) {
+		plm_in *in = plm_spool_in(s, err, sizeof err);
+		ok(in && read_all_eq(in, b, n), "file, reading %d", pass + 1);
+		plm_in_close(in);
+	}
+	plm_spool_close(s);
+
+	/* stdin (here a gzip file): spooled decompressed, named stdin */
+	int save = dup(0), fd = open(path("sp.gz"), O_RDONLY);
+	dup2(fd, 0);
+	close(fd);
+	s = plm_spool_open("-", err, sizeof err);
+	ok(s != NULL, "spool of stdin: %s", s ? "" : err);
+	is_str(s ? plm_spool_name(s) : NULL, "stdin", "named stdin");
+	DIR *d = opendir(sdir);
+	int left = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		left += e->d_name[0] != '.';
+	closedir(d);
+	is_int(left, 0, "no file in TMPDIR while the spool is open");
+	for (int pass = 0; s && pass < 2; pass++) {
+		plm_in *in = plm_spool_in(s, err, sizeof err);
+		ok(in && read_all_eq(in, b, n), "stdin, reading %d", pass + 1);
+		if (in)
+			is_str(plm_in_name(in), "stdin", "reader named stdin");
+		plm_in_close(in);
+	}
+	plm_spool_close(s);
+
+	/* empty stdin: an empty input, read twice */
+	fd = open("/dev/null", O_RDONLY);
+	dup2(fd, 0);
+	close(fd);
+	s = plm_spool_open(NULL, err, sizeof err);
+	plm_in *in = s ? plm_spool_in(s, err, sizeof err) : NULL;
+	ok(in && drain(in) == 0 && in->len == 0, "empty stdin spooled");
+	plm_in_close(in);
+	plm_spool_close(s);
+
+	/* a FIFO: spooled, like stdin, but named by its path */
+	mkfifo(path("fifo"), 0600);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int w = open(path("fifo"), O_WRONLY);
+		_exit(write(w, z, zn) == (ssize_t)zn ? 0 : 1);
+	}
+	s = plm_spool_open(path("fifo"), err, sizeof err);
+	waitpid(pid, NULL, 0);
+	for (int pass = 0; s && pass < 2; pass++) {
+		in = plm_spool_in(s, err, sizeof err);
+		ok(in && read_all_eq(in, b, n), "fifo, reading %d", pass + 1);
+		plm_in_close(in);
+	}
+	is_str(s ? plm_spool_name(s) : NULL, path("fifo"), "fifo named by its path");
+	plm_spool_close(s);
+	unlink(path("fifo"));
+
+	/* errors: a truncated gzip stream, an unusable TMPDIR */
+	fd = open(path("sp.gz"), O_RDONLY);
+	dup2(fd, 0);
+	close(fd);
+	truncate(path("sp.gz"), (off_t)zn / 2);
+	s = plm_spool_open("-", err, sizeof err);
+	ok(!s && strstr(err, "stdin: ") == err, "truncated stdin: %s", err);
+	plm_spool_close(s);
+	setenv("TMPDIR", path("nosuch"), 1);
+	fd = open(path("sp.gz"), O_RDONLY);
+	dup2(fd, 0);
+	close(fd);
+	s = plm_spool_open("-", err, sizeof err);
+	ok(!s && strstr(err, "stdin: cannot spool to ") == err,
+	   "no TMPDIR: %s", err);
+	plm_spool_close(s);
+	unsetenv("TMPDIR");
+
+	dup2(save, 0);
+	close(save);
+	rmdir(sdir);
+	unlink(path("sp.gz"));
+	free(b);
+	free(z);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -352,6 +452,7 @@ int main(void)
 	test_window();
 	test_out();
 	test_write_errors();
+	test_spool();
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
