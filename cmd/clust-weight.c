@@ -1,15 +1,15 @@
 /* clust-weight — members per cluster and weights 1/size: a table of
  * clusters, or (--annotate) the records with their cluster's size and
  * weight, read in a second pass over the same file. */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/map.h"
-#include "plm/recin.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char usage[] =
 	"[-TM] [-k FIELD] [-o FILE] [FILE ...]\n"
@@ -32,178 +32,116 @@ static const void *key_of(const plm_val *v, enum plm_type t, size_t *n,
 	return ib;
 }
 
-/* The cluster field of the current section: str or int, or die. */
-static int cluster_field(plm_recin *in, const char *key, enum plm_type *want)
+struct cw {
+	const char *key;
+	int annotate;
+	plm_strmap *m;          /* cluster → members */
+	enum plm_type kt;       /* the cluster field's type, 0 before the first */
+	int ki, si, wi;         /* cluster field in; cluster_size, weight out */
+	size_t nin;
+	const plm_verb *v;
+};
+
+/* The cluster field of a section: str or int, the same in every one. */
+static int cluster_field(struct cw *x, const plm_schema *s, char *err,
+			 size_t errlen)
 {
-	const plm_schema *s = plm_recin_schema(in);
 	char t[64];
-	int ki = plm_schema_find(s, key);
-	if (ki < 0)
-		plm_die("record %llu: no field '%s' in input",
-			(unsigned long long)plm_recin_recno(in) + 1, key);
-	enum plm_type ty = s->f[ki].type;
-	if (ty != PLM_T_STR && ty != PLM_T_INT)
-		plm_die("field '%s' is %s: a cluster id must be str or int", key,
-			plm_type_name(ty, s->f[ki].dim, t, sizeof t));
-	if (*want && ty != *want)
-		plm_die("record %llu: field '%s' changes type between sections",
-			(unsigned long long)plm_recin_recno(in) + 1, key);
-	*want = ty;
-	return ki;
+	unsigned long long rec = (unsigned long long)x->v->recno + 1;
+	if ((x->ki = plm_schema_find(s, x->key)) < 0) {
+		snprintf(err, errlen, "record %llu: no field '%s' in input",
+			 rec, x->key);
+		return -1;
+	}
+	enum plm_type ty = s->f[x->ki].type;
+	if (ty != PLM_T_STR && ty != PLM_T_INT) {
+		snprintf(err, errlen, "field '%s' is %s: a cluster id must be "
+			 "str or int", x->key, plm_type_name(ty,
+			 s->f[x->ki].dim, t, sizeof t));
+		return -1;
+	}
+	if (x->kt && ty != x->kt) {
+		snprintf(err, errlen, "record %llu: field '%s' changes type "
+			 "between sections", rec, x->key);
+		return -1;
+	}
+	x->kt = ty;
+	return 0;
 }
 
-/* Pass 1: count members per cluster into m. */
-static void count(int n, char **paths, const char *key, plm_strmap *m,
-		  enum plm_type *kt, plm_progress *pg, plm_schema *meta)
+/* The table (cluster, count, weight) keeps the input's meta; --annotate
+ * adds cluster_size and weight to the input's fields. */
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
 {
-	char err[1024];
+	struct cw *x = ctx;
+	if (cluster_field(x, in, err, errlen))
+		return -1;
+	x->nin = in->n;
+	if (!x->annotate)
+		return plm_verb_table(out, in) ||
+		       plm_schema_add(out, "cluster", x->kt, 0) < 0 ||
+		       plm_schema_add(out, "count", PLM_T_INT, 0) < 0 ||
+		       plm_schema_add(out, "weight", PLM_T_FLOAT, 0) < 0 ? -1 : 0;
+	return plm_schema_derive(out, in, 0, 0) ||
+	       (x->si = plm_schema_add(out, "cluster_size", PLM_T_INT, 0)) < 0 ||
+	       (x->wi = plm_schema_add(out, "weight", PLM_T_FLOAT, 0)) < 0 ? -1 : 0;
+}
+
+/* Counts the members (the first pass of --annotate); with --annotate's
+ * second pass, the record with its cluster's size and weight. */
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	struct cw *x = ctx;
 	unsigned char ib[8];
-	plm_recin *in = plm_recin_open(n, paths, err, sizeof err);
-	if (!in)
-		plm_die("%s", err);
-	int ki = cluster_field(in, key, kt);
-	if (plm_schema_copy(meta, plm_recin_schema(in)))
-		plm_die("out of memory");
-	for (;;) {
-		const plm_val *row;
-		int rc = plm_recin_next(in, &row);
-		if (rc == PLM_EOF)
-			break;
-		if (rc == PLM_ERR)
-			plm_die("%s", plm_recin_error(in));
-		if (rc == PLM_HEADER) {
-			ki = cluster_field(in, key, kt);
-			continue;
+	size_t kn;
+	const void *k = key_of(&in[x->ki], x->kt, &kn, ib);
+	if (!x->annotate || x->v->pass == 0) {
+		if (in[x->ki].nil) {
+			snprintf(err, errlen, "field '%s' is nil", x->key);
+			return PLM_VERB_FAIL;
 		}
-		if (row[ki].nil)
-			plm_die("record %llu: field '%s' is nil",
-				(unsigned long long)plm_recin_recno(in), key);
-		size_t kn;
-		const void *k = key_of(&row[ki], *kt, &kn, ib);
-		uint64_t *c = plm_strmap_put(m, k, kn, NULL);
+		uint64_t *c = plm_strmap_put(x->m, k, kn, NULL);
 		if (!c)
-			plm_die("out of memory");
+			plm_oom();
 		++*c;
-		if (pg->on)
-			plm_recin_progress(in, pg, 0);
+		return PLM_VERB_SKIP;
 	}
-	plm_recin_progress(in, pg, 1);
-	plm_recin_close(in);
+	uint64_t *cnt = in[x->ki].nil ? NULL : plm_strmap_get(x->m, k, kn);
+	if (!cnt) {
+		snprintf(err, errlen, "cluster not seen in the first pass "
+			 "(file changed?)");
+		return PLM_VERB_FAIL;
+	}
+	memcpy(out, in, x->nin * sizeof *out);
+	out[x->si] = plm_v_int((int64_t)*cnt);
+	out[x->wi] = plm_v_float(1.0 / (double)*cnt);
+	return PLM_VERB_EMIT;
 }
 
-static void prov(plm_schema *s)
+/* The table, in first-seen order. */
+static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 {
-	if (plm_schema_add_prov(s, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), 0, 0))
-		plm_die("out of memory");
-}
-
-/* The table keeps the input's meta (its provenance) with new fields. */
-static void write_table(const plm_common *c, int fmt, plm_strmap *m,
-			enum plm_type kt, const plm_schema *in)
-{
-	char err[1024];
-	plm_schema s;
-	plm_schema_init(&s);
-	free(s.meta);
-	if (!(s.meta = malloc(in->meta_len)))
-		plm_die("out of memory");
-	memcpy(s.meta, in->meta, in->meta_len);
-	s.meta_len = in->meta_len;
-	plm_schema_add(&s, "cluster", kt, 0);
-	plm_schema_add(&s, "count", PLM_T_INT, 0);
-	plm_schema_add(&s, "weight", PLM_T_FLOAT, 0);
-	prov(&s);
-	plm_writer *w = plm_writer_open(c->output, fmt, &s, err, sizeof err);
-	if (!w)
-		plm_die("%s", err);
-	for (size_t i = 0; i < plm_strmap_size(m); i++) {
+	struct cw *x = ctx;
+	(void)err, (void)errlen;
+	if (x->annotate)
+		return 0;
+	for (size_t i = 0; i < plm_strmap_size(x->m); i++) {
 		size_t kn;
-		const char *k = plm_strmap_key(m, i, &kn);
-		uint64_t cnt = *plm_strmap_val(m, i);
-		plm_val v[3] = { plm_v_str(k, kn), plm_v_int((int64_t)cnt),
+		const char *k = plm_strmap_key(x->m, i, &kn);
+		uint64_t cnt = *plm_strmap_val(x->m, i);
+		plm_val r[3] = { plm_v_str(k, kn), plm_v_int((int64_t)cnt),
 				 plm_v_float(1.0 / (double)cnt) };
-		if (kt == PLM_T_INT) {
-			uint64_t x = 0;
+		if (x->kt == PLM_T_INT) {
+			uint64_t n = 0;
 			for (int j = 7; j >= 0; j--)
-				x = x << 8 | (unsigned char)k[j];
-			v[0] = plm_v_int((int64_t)x);
+				n = n << 8 | (unsigned char)k[j];
+			r[0] = plm_v_int((int64_t)n);
 		}
-		if (plm_writer_row(w, v)) {
-			plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
-		}
+		plm_verb_emit(v, r);
 	}
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
-	plm_schema_free(&s);
-}
-
-/* Pass 2: the records of path with cluster_size and weight added. */
-static void annotate(const char *path, const plm_common *c, int fmt,
-		     const char *key, plm_strmap *m, enum plm_type kt)
-{
-	char err[1024];
-	unsigned char ib[8];
-	plm_schema out;
-	plm_val *vals = NULL;
-	int ki = 0, si = 0, wi = 0, first = 1;
-	size_t nin = 0;
-	plm_writer *w = NULL;
-	plm_recin *in = plm_recin_open(1, (char **)&path, err, sizeof err);
-	if (!in)
-		plm_die("%s", err);
-	plm_schema_init(&out);
-	for (int rc = PLM_HEADER;; rc = 0) {
-		const plm_val *row;
-		if (rc != PLM_HEADER)
-			rc = plm_recin_next(in, &row);
-		if (rc == PLM_EOF)
-			break;
-		if (rc == PLM_ERR) {
-			plm_writer_abort(w);
-			plm_die("%s", plm_recin_error(in));
-		}
-		if (rc == PLM_HEADER) {
-			const plm_schema *s = plm_recin_schema(in);
-			ki = cluster_field(in, key, &kt);
-			plm_schema_free(&out);
-			if (plm_schema_copy(&out, s))
-				plm_die("out of memory");
-			si = plm_schema_add(&out, "cluster_size", PLM_T_INT, 0);
-			wi = plm_schema_add(&out, "weight", PLM_T_FLOAT, 0);
-			prov(&out);
-			nin = s->n;
-			free(vals);
-			if (!(vals = calloc(out.n, sizeof *vals)))
-				plm_die("out of memory");
-			if (first && !(w = plm_writer_open(c->output, fmt, &out, err, sizeof err)))
-				plm_die("%s", err);
-			else if (!first && plm_writer_section(w, &out)) {
-				plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
-			}
-			first = 0;
-			continue;
-		}
-		size_t kn;
-		const void *k = key_of(&row[ki], kt, &kn, ib);
-		uint64_t *cnt = row[ki].nil ? NULL : plm_strmap_get(m, k, kn);
-		if (!cnt) {
-			/* The file changed between the passes. */
-			plm_writer_abort(w);
-			plm_die("%s: record %llu: cluster not seen in the first pass (file changed?)",
-				path, (unsigned long long)plm_recin_recno(in));
-		}
-		memcpy(vals, row, nin * sizeof *row);
-		vals[si] = plm_v_int((int64_t)*cnt);
-		vals[wi] = plm_v_float(1.0 / (double)*cnt);
-		if (plm_writer_row(w, vals)) {
-			plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
-		}
-	}
-	plm_recin_close(in);
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
-	plm_schema_free(&out);
-	free(vals);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -216,30 +154,21 @@ int main(int argc, char **argv)
 		PLM_OPTS_OUTPUT(&c),
 		PLM_OPT_END_,
 	};
-	enum plm_type kt = 0;
-	plm_progress pg;
-	plm_schema first;
 
 	plm_init("clust-weight", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
-	int fmt = plm_common_format(&c);
 	if (ann && i < argc)
 		plm_usage_die("--annotate FILE reads FILE twice: no other FILE operands");
-	if (ann && !strcmp(ann, "-"))
-		plm_usage_die("--annotate needs a file: standard input cannot be read twice");
-	plm_strmap *m = plm_strmap_new();
-	if (!m)
+	struct cw x = { .key = key, .annotate = ann != NULL };
+	if (!(x.m = plm_strmap_new()))
 		plm_die("out of memory");
-	plm_progress_init(&pg, c.progress, "B");
+	plm_verb v = { .common = &c, .ctx = &x, .section = section,
+		       .row = row, .finish = finish, .passes = ann ? 2 : 1 };
+	x.v = &v;
 	if (ann)
-		count(1, (char **)&ann, key, m, &kt, &pg, &first);
+		plm_verb_run(&v, 1, (char **)&ann);
 	else
-		count(argc - i, argv + i, key, m, &kt, &pg, &first);
-	if (ann)
-		annotate(ann, &c, fmt, key, m, kt);
-	else
-		write_table(&c, fmt, m, kt, &first);
-	plm_schema_free(&first);
-	plm_strmap_free(m);
+		plm_verb_run(&v, argc - i, argv + i);
+	plm_strmap_free(x.m);
 	return 0;
 }

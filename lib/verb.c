@@ -109,6 +109,23 @@ static plm_val *grow_vals(plm_val *vals, size_t n)
 	return plm_xrealloc(vals, (n + 1) * sizeof *vals);
 }
 
+int plm_verb_table(plm_schema *out, const plm_schema *in)
+{
+	plm_schema_init(out);
+	if (in->meta_len) {
+		if (!(out->meta = malloc(in->meta_len)))
+			return -1;
+		memcpy(out->meta, in->meta, in->meta_len);
+		out->meta_len = in->meta_len;
+	}
+	if (plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(),
+				plm_argv(), 0, 0)) {
+		plm_schema_free(out);
+		return -1;
+	}
+	return 0;
+}
+
 int plm_verb_emit(plm_verb *v, const plm_val *row)
 {
 	if (v->limit_set && v->emitted >= (uint64_t)v->limit)
@@ -133,6 +150,7 @@ static void run_pass(plm_verb *v, src *x, const plm_shard *sh, int last)
 	if (ki < 0)
 		plm_die("%s", err);
 	plm_schema out;
+	v->emitted = v->recno = 0;
 	make_section(v, x->in, s, &out, NULL);
 	plm_writer *w = NULL;
 	if (last && !v->no_output &&
@@ -142,7 +160,6 @@ static void run_pass(plm_verb *v, src *x, const plm_shard *sh, int last)
 	plm_val *vals = v->row ? grow_vals(NULL, out.n) : NULL;
 	plm_progress pg;
 	plm_progress_init(&pg, c->progress, "B");
-	v->emitted = v->recno = 0;
 	v->in = s;
 	v->out = &out;
 	v->writer_ = w;

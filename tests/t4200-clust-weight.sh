@@ -50,10 +50,24 @@ test_expect_success 'weights of a cluster sum to 1' '
 	test_cmp expect actual
 '
 
-test_expect_success 'usage: --annotate takes no operands and no stdin' '
+test_expect_success 'usage: --annotate takes no operands' '
 	test_exit 2 clust-weight --annotate in.rec in.rec 2>err &&
-	test_exit 2 clust-weight --annotate - <in.rec 2>err &&
-	grep -q "cannot be read twice" err
+	grep -q "no other FILE operands" err
+'
+
+test_expect_success '--annotate - reads stdin twice (spooled), as a file' '
+	clust-weight -T --annotate in.rec >out &&
+	rows out >want &&
+	clust-weight -T --annotate - <in.rec >out &&
+	rows out >got &&
+	test_cmp want got &&
+	gzip -c in.rec >in.rec.gz &&
+	clust-weight -T --annotate - <in.rec.gz >out &&
+	rows out >got &&
+	test_cmp want got &&
+	: >empty0 &&
+	test_exit 1 clust-weight --annotate - <empty0 2>err &&
+	grep -q "^clust-weight: stdin: .*empty input" err
 '
 
 # ---- errors -----------------------------------------------------------

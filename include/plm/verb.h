@@ -88,4 +88,10 @@ int plm_verb_run(plm_verb *v, int n, char **files);
  * error ends the process. */
 int plm_verb_emit(plm_verb *v, const plm_val *row);
 
+/* For section() of a tool that writes a table of its own (counts,
+ * statistics): out gets no fields, the input's meta (so its provenance
+ * goes on) and this tool's prov entry; the tool adds its fields.  0, or
+ * -1 when out of memory. */
+int plm_verb_table(plm_schema *out, const plm_schema *in);
+
 #endif
