@@ -1,13 +1,8 @@
 /* strat-split — stratified, grouped, seeded train/val/test split that does
  * not depend on input order; writes or checks a hash-locked manifest. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
@@ -16,6 +11,7 @@
 #include "plm/rng.h"
 #include "plm/split.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char usage[] =
 	"[-TM] [-o FILE] (-r NAME=R,... [-b FIELD,...] [-g FIELD] [-s SEED] "
@@ -33,7 +29,6 @@ typedef struct ctx {
 	/* per record */
 	plm_manifest m;        /* ids (unique), hashes, split indices */
 	uint32_t *rec_item;    /* record → item (group or record) */
-	size_t rcap;
 	/* per item */
 	plm_strmap *groups;    /* group key → item index */
 	plm_strmap *strata;    /* stratum key → index */
@@ -41,255 +36,152 @@ typedef struct ctx {
 	uint32_t *rec_stratum; /* without groups: record → stratum */
 	/* field indices of the current input */
 	int fid, fseq, fgroup, fby[MAX_BY];
+	size_t icap, scap;
+	/* between the passes and in the second */
+	const plm_ratios *ra;
+	const char *ratios, *manifest, *lock;
+	plm_manifest lk;        /* --lock's manifest */
+	long long seed;         /* -1: none (a lock without one) */
+	plm_out *mo;            /* --manifest, closed after the records */
+	char hex[33];           /* the split digest, "" for none */
+	plm_strmap *names;      /* split index → name */
+	int fsplit;
+	size_t nin, rec;
+	const plm_verb *v;
 } ctx;
 
-/* An input that is read twice: a regular file by its path, anything else
- * (stdin, pipes) through a spool of its decompressed bytes, mapped. */
-typedef struct input {
-	const char *name;       /* for messages: "stdin" for "-" */
-	char *path;             /* NULL: spooled */
-	void *map;
-	size_t len;
-} input;
-
-/* The spool file is unlinked as soon as it exists and read through the
- * mapping of its descriptor, so no kill (SIGPIPE, SIGKILL) can leave it
- * behind in the temporary directory. */
-static int spool_file(const char *name)
-{
-	const char *dir = getenv("TMPDIR");
-	int fd = -1;
-	if (!dir || !*dir)
-		dir = "/tmp";
-#ifdef O_TMPFILE
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-	if (fd < 0) {
-		char *tmp = plm_xrealloc(NULL, strlen(dir) + 32);
-		sprintf(tmp, "%s/plm-strat-split.XXXXXX", dir);
-		fd = mkstemp(tmp);
-		if (fd >= 0)
-			unlink(tmp);
-		free(tmp);
-	}
-	if (fd < 0)
-		plm_die("%s: cannot spool to %s: %s", name, dir, strerror(errno));
-	return fd;
-}
-
-static void spool(input *f, const char *arg)
-{
-	struct stat st;
-	f->name = strcmp(arg, "-") ? arg : "stdin";
-	if (strcmp(arg, "-") != 0 && stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
-		if (!(f->path = strdup(arg)))
-			plm_die("out of memory");
-		return;
-	}
-	char err[512];
-	plm_in *in = plm_in_open(arg, err, sizeof err);
-	if (!in)
-		plm_die("%s", err);
-	int fd = spool_file(f->name);
-	for (;;) {
-		ssize_t r = plm_in_fill(in);
-		if (r < 0)
-			plm_die("%s", plm_in_error(in));
-		if (r == 0 && in->pos >= in->len)
-			break;
-		size_t n = in->len - in->pos;
-		for (size_t off = 0; off < n;) {
-			ssize_t w = write(fd, in->buf + in->pos + off, n - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				plm_die("%s: spooling: %s", f->name, strerror(errno));
-			off += (size_t)w;
-		}
-		f->len += n;
-		in->pos = in->len;
-	}
-	plm_in_close(in);
-	if (f->len) {
-		f->map = mmap(NULL, f->len, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (f->map == MAP_FAILED)
-			plm_die("%s: spooling: %s", f->name, strerror(errno));
-	}
-	close(fd);
-}
-
-static plm_reader *input_open(const input *f, char *err, size_t len)
-{
-	if (f->path)
-		return plm_reader_open(f->path, err, len);
-	plm_in *in = plm_in_mem(f->map ? f->map : "", f->len, f->name);
-	if (!in) {
-		snprintf(err, len, "%s: out of memory", f->name);
-		return NULL;
-	}
-	return plm_reader_from(in, err, len);
-}
-
 static int need_field(const plm_schema *s, const char *name, const char *what,
-		      const char *file)
+		      char *err, size_t errlen)
 {
 	int i = plm_schema_find(s, name);
-	if (i < 0)
-		plm_die("%s: no field '%s' (%s)", file, name, what);
+	if (i < 0) {
+		snprintf(err, errlen, "no field '%s' (%s)", name, what);
+		return -1;
+	}
 	enum plm_type t = s->f[i].type;
-	if (t != PLM_T_STR && t != PLM_T_INT && t != PLM_T_BOOL && t != PLM_T_FLOAT)
-		plm_die("%s: field '%s' (%s) must be a scalar, not a vector", file, name, what);
+	if (t != PLM_T_STR && t != PLM_T_INT && t != PLM_T_BOOL && t != PLM_T_FLOAT) {
+		snprintf(err, errlen, "field '%s' (%s) must be a scalar, not a vector", name, what);
+		return -1;
+	}
 	return i;
 }
 
-static void bind_fields(ctx *x, const plm_schema *s, const char *file)
+static int bind_fields(ctx *x, const plm_schema *s, char *err, size_t errlen)
 {
-	x->fid = need_field(s, x->idf, "--id", file);
+	if ((x->fid = need_field(s, x->idf, "--id", err, errlen)) < 0)
+		return -1;
 	x->fseq = plm_schema_find(s, x->seqf);
-	if (x->need_hash && x->fseq < 0)
-		plm_die("%s: no field '%s' (--seq; needed for the manifest)", file, x->seqf);
+	if (x->need_hash && x->fseq < 0) {
+		snprintf(err, errlen, "no field '%s' (--seq; needed for the manifest)", x->seqf);
+		return -1;
+	}
 	if (x->fseq >= 0 && s->f[x->fseq].type != PLM_T_STR) {
-		if (x->need_hash)
-			plm_die("%s: field '%s' (--seq) must be str", file, x->seqf);
+		if (x->need_hash) {
+			snprintf(err, errlen, "field '%s' (--seq) must be str", x->seqf);
+			return -1;
+		}
 		x->fseq = -1;
 	}
-	x->fgroup = x->groupf ? need_field(s, x->groupf, "--group", file) : -1;
+	x->fgroup = -1;
+	if (x->groupf && (x->fgroup = need_field(s, x->groupf, "--group", err, errlen)) < 0)
+		return -1;
 	for (int b = 0; b < x->nby; b++)
-		x->fby[b] = need_field(s, x->by[b], "--by", file);
+		if ((x->fby[b] = need_field(s, x->by[b], "--by", err, errlen)) < 0)
+			return -1;
+	return 0;
 }
 
-/* Text key of field f in row; dies on nil when must is set. */
-static size_t key_of(const plm_schema *s, const plm_val *row, int f, char *buf,
-		     size_t cap, const char **out, const char *where, int must)
+/* Text key of field f in row, its length; -1 and err on nil when must
+ * is set. */
+static long key_of(const plm_schema *s, const plm_val *row, int f, char *buf,
+		   size_t cap, const char **out, int must, char *err,
+		   size_t errlen)
 {
 	if (row[f].nil) {
-		if (must)
-			plm_die("%s: missing value in field '%s'", where, s->f[f].name);
+		if (must) {
+			snprintf(err, errlen, "missing value in field '%s'", s->f[f].name);
+			return -1;
+		}
 		*out = "\\N";    /* a missing stratum value is a level of its own */
 		return 2;
 	}
-	return (size_t)plm_val_key(&row[f], s->f[f].type, buf, cap, out);
+	return (long)plm_val_key(&row[f], s->f[f].type, buf, cap, out);
 }
 
-static void first_pass_row(ctx *x, const plm_schema *s, const plm_val *row,
-			   const char *where, int lock)
+/* The first pass: the record's id, hash, stratum and group; -1 + err. */
+static int first_pass_row(ctx *x, const plm_schema *s, const plm_val *row,
+			  int lock, char *err, size_t errlen)
 {
 	char kb[64], sb[4096];
 	const char *k;
-	size_t kl = key_of(s, row, x->fid, kb, sizeof kb, &k, where, 1);
+	long kl = key_of(s, row, x->fid, kb, sizeof kb, &k, 1, err, errlen);
+	if (kl < 0)
+		return -1;
 	plm_h128 h = { 0, 0 };
 	if (x->fseq >= 0) {
-		if (row[x->fseq].nil && x->need_hash)
-			plm_die("%s: missing value in field '%s'", where, x->seqf);
+		if (row[x->fseq].nil && x->need_hash) {
+			snprintf(err, errlen, "missing value in field '%s'", x->seqf);
+			return -1;
+		}
 		if (!row[x->fseq].nil)
 			h = plm_seq_hash(row[x->fseq].s, row[x->fseq].n);
 	}
 	int dup;
 	size_t r = x->m.n;
-	if (plm_manifest_add(&x->m, k, kl, h, "", 0, &dup)) {
+	if (plm_manifest_add(&x->m, k, (size_t)kl, h, "", 0, &dup)) {
 		if (!dup)
-			plm_die("out of memory");
-		plm_die("%s: duplicate id '%.*s'", where, (int)kl, k);
+			plm_oom();
+		snprintf(err, errlen, "duplicate id '%.*s'", (int)kl, k);
+		return -1;
 	}
 	if (lock)
-		return;
+		return 0;
 	/* stratum key: the --by values joined by '\x1f' */
 	size_t sl = 0;
 	for (int b = 0; b < x->nby; b++) {
 		const char *v;
 		char vb[64];
-		size_t vl = key_of(s, row, x->fby[b], vb, sizeof vb, &v, where, 0);
-		if (sl + vl + 1 >= sizeof sb)
-			plm_die("%s: stratum value too long", where);
+		long vl = key_of(s, row, x->fby[b], vb, sizeof vb, &v, 0, err, errlen);
+		if (sl + (size_t)vl + 1 >= sizeof sb) {
+			snprintf(err, errlen, "stratum value too long");
+			return -1;
+		}
 		if (b)
 			sb[sl++] = '\x1f';
-		memcpy(sb + sl, v, vl);
-		sl += vl;
+		memcpy(sb + sl, v, (size_t)vl);
+		sl += (size_t)vl;
 	}
 	int added;
 	uint64_t *sv = plm_strmap_put(x->strata, sb, sl, &added);
 	if (!sv)
-		plm_die("out of memory");
+		plm_oom();
 	if (added)
 		*sv = plm_strmap_size(x->strata) - 1;
 	uint32_t stratum = (uint32_t)*sv;
-	if (r >= x->rcap) {
-		x->rcap = x->rcap ? 2 * x->rcap : 4096;
-		x->rec_item = plm_xrealloc(x->rec_item, x->rcap * sizeof *x->rec_item);
-		x->rec_stratum = plm_xrealloc(x->rec_stratum, x->rcap * sizeof *x->rec_stratum);
-	}
+	PLM_XGROW(x->rec_item, x->icap, r + 1);
+	PLM_XGROW(x->rec_stratum, x->scap, r + 1);
 	x->rec_stratum[r] = stratum;
 	if (x->fgroup < 0) {
 		x->rec_item[r] = (uint32_t)r;
-		return;
+		return 0;
 	}
 	const char *g;
 	char gb[64];
-	size_t gl = key_of(s, row, x->fgroup, gb, sizeof gb, &g, where, 1);
-	uint64_t *gv = plm_strmap_put(x->groups, g, gl, &added);
+	long gl = key_of(s, row, x->fgroup, gb, sizeof gb, &g, 1, err, errlen);
+	if (gl < 0)
+		return -1;
+	uint64_t *gv = plm_strmap_put(x->groups, g, (size_t)gl, &added);
 	if (!gv)
-		plm_die("out of memory");
+		plm_oom();
 	if (added)
 		*gv = plm_strmap_size(x->groups) - 1;
 	x->rec_item[r] = (uint32_t)*gv;
 	uint32_t pair[2] = { (uint32_t)*gv, stratum };
 	uint64_t *c = plm_strmap_put(x->gs, pair, sizeof pair, &added);
 	if (!c)
-		plm_die("out of memory");
+		plm_oom();
 	++*c;
-}
-
-typedef struct out_ctx {
-	plm_writer *w;
-	plm_val *vals;
-	int fsplit;
-	size_t rec;
-	plm_strmap *names;     /* split index → name */
-} out_ctx;
-
-/* Reads every input once, checking that all have the first one's fields.
- * o is NULL in the first pass. */
-typedef void (*row_fn)(ctx *x, const plm_schema *s, const plm_val *row,
-		       const char *where, int lock, out_ctx *o);
-
-static void each_row(const input *ins, int n, ctx *x, plm_schema *first,
-		     row_fn fn, int lock, out_ctx *o)
-{
-	char err[512], where[600];
-	for (int p = 0; p < n; p++) {
-		const char *name = ins[p].name;
-		plm_reader *r = input_open(&ins[p], err, sizeof err);
-		if (!r)
-			plm_die("%s", err);
-		const plm_schema *s = plm_reader_schema(r);
-		if (!first->f && plm_schema_copy(first, s))
-			plm_die("out of memory");
-		if (!plm_schema_equal(first, s))
-			plm_die("%s: fields differ from the first input (unify them with rec-cut first)", name);
-		bind_fields(x, s, name);
-		const plm_val *row;
-		int rc;
-		while ((rc = plm_reader_next(r, &row)) != PLM_EOF) {
-			if (rc == PLM_ERR) {
-				if (o)
-					plm_writer_abort(o->w);
-				plm_die("%s", plm_reader_error(r));
-			}
-			if (rc == PLM_HEADER)
-				plm_die("%s: a later section has different fields (unify them first)", name);
-			snprintf(where, sizeof where, "%s: record %llu", name,
-				 (unsigned long long)plm_reader_recno(r));
-			fn(x, s, row, where, lock, o);
-		}
-		plm_reader_close(r);
-	}
-}
-
-static void pass1(ctx *x, const plm_schema *s, const plm_val *row,
-		  const char *where, int lock, out_ctx *o)
-{
-	(void)o;
-	first_pass_row(x, s, row, where, lock);
+	return 0;
 }
 
 /* Group → stratum: the stratum holding most of its records; ties to the
@@ -441,28 +333,105 @@ static void check_lock(ctx *x, const plm_manifest *lk, const char *path)
 			path, nnew, nmiss, nchg);
 }
 
-static void pass2(ctx *x, const plm_schema *s, const plm_val *row,
-		  const char *where, int lock, out_ctx *o)
+/* Between the passes: the split of every record, and the digest. */
+static void between(ctx *x)
 {
-	(void)lock;
+	char err[512];
+	x->names = x->m.splits;
+	if (x->lock) {
+		check_lock(x, &x->lk, x->lock);
+		x->names = x->lk.splits;
+		char *sv = plm_manifest_get_info(&x->lk, "seed");
+		long long ls;
+		if (sv && plm_strtoll(sv, 0, 0x7fffffffffffffffLL, &ls) == 0)
+			x->seed = ls;
+		else
+			x->seed = -1;
+		free(sv);
+	} else {
+		uint32_t *isplit = assign(x, x->ra, (uint64_t)x->seed);
+		for (size_t r = 0; r < x->m.n; r++)
+			x->m.split[r] = isplit[x->rec_item[r]];
+		free(isplit);
+		report_tiny(x, x->ra);
+	}
+	if (x->lock) {
+		plm_h128_hex(x->lk.digest, x->hex);
+	} else if (x->manifest) {
+		if (!(x->mo = plm_out_open(x->manifest, err, sizeof err)))
+			plm_die("%s", err);
+		if (plm_manifest_write(&x->m, x->mo))
+			plm_die("%s: %s", x->manifest, plm_out_error(x->mo));
+		plm_h128_hex(x->m.digest, x->hex);
+	} else if (x->fseq >= 0) {
+		if (plm_manifest_digest(&x->m))
+			plm_die("out of memory");
+		plm_h128_hex(x->m.digest, x->hex);
+	}
+}
+
+/* One set of fields in all the input; the second pass adds split. */
+static int section(void *ctx_, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
+{
+	ctx *x = ctx_;
+	if (x->v->where) {
+		snprintf(err, errlen, "fields differ from the first input's "
+			 "(unify them with rec-cut first)");
+		return -1;
+	}
+	if (bind_fields(x, in, err, errlen))
+		return -1;
+	x->nin = in->n;
+	if (plm_schema_derive(out, in, x->seed >= 0, (uint64_t)x->seed))
+		return -1;
+	if (x->v->pass == 0)
+		return 0;
+	x->fsplit = plm_schema_add(out, "split", PLM_T_STR, 0);
+	if (x->fsplit < 0 ||
+	    (x->hex[0] && plm_schema_prov_set(out, "split_digest", x->hex)) ||
+	    (x->lock && plm_schema_prov_set(out, "split_lock", x->lock)))
+		return -1;
+	return 0;
+}
+
+static int row(void *ctx_, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	ctx *x = ctx_;
+	const plm_schema *s = x->v->in;
+	if (x->v->pass == 0)
+		return first_pass_row(x, s, in, x->lock != NULL, err, errlen)
+			? PLM_VERB_FAIL : PLM_VERB_SKIP;
 	char kb[64];
 	const char *k;
-	size_t kl = key_of(s, row, x->fid, kb, sizeof kb, &k, where, 1);
-	if (plm_strmap_index(x->m.ids, k, kl) != (long)o->rec) {
-		plm_writer_abort(o->w);
-		plm_die("%s: input changed between the two passes", where);
+	long kl = key_of(s, in, x->fid, kb, sizeof kb, &k, 1, err, errlen);
+	if (kl < 0)
+		return PLM_VERB_FAIL;
+	if (plm_strmap_index(x->m.ids, k, (size_t)kl) != (long)x->rec) {
+		snprintf(err, errlen, "input changed between the two passes");
+		return PLM_VERB_FAIL;
 	}
-	memcpy(o->vals, row, s->n * sizeof *row);
+	memcpy(out, in, x->nin * sizeof *in);
 	size_t nl;
-	const char *nm = plm_strmap_key(o->names, x->m.split[o->rec], &nl);
-	o->vals[o->fsplit] = plm_v_str(nm, nl);
-	if (plm_writer_row(o->w, o->vals)) {
-		char err[512];
-		snprintf(err, sizeof err, "%s", plm_writer_error(o->w));
-		plm_writer_abort(o->w);
-		plm_die("%s", err);
+	const char *nm = plm_strmap_key(x->names, x->m.split[x->rec], &nl);
+	out[x->fsplit] = plm_v_str(nm, nl);
+	x->rec++;
+	return PLM_VERB_EMIT;
+}
+
+static int finish(void *ctx_, plm_verb *v, char *err, size_t errlen)
+{
+	ctx *x = ctx_;
+	if (v->pass == 0) {
+		between(x);
+		return 0;
 	}
-	o->rec++;
+	if (x->rec != x->m.n) {
+		snprintf(err, errlen, "input changed between the two passes");
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -506,19 +475,11 @@ int main(int argc, char **argv)
 		if (!x.nby)
 			plm_usage_die("--by: no field named");
 	}
-	int fmt = plm_common_format(&c);
+	plm_common_format(&c);  /* -T with -M: a usage error, before reading */
 	x.need_hash = manifest || lock;
 
-	plm_manifest lk;
-	if (lock && plm_manifest_read(&lk, lock, err, sizeof err))
+	if (lock && plm_manifest_read(&x.lk, lock, err, sizeof err))
 		plm_die("%s", err);
-
-	int n = i < argc ? argc - i : 1;
-	input *ins = calloc((size_t)n, sizeof *ins);
-	if (!ins)
-		plm_die("out of memory");
-	for (int p = 0; p < n; p++)
-		spool(&ins[p], i < argc ? argv[i + p] : "-");
 	if (plm_manifest_init(&x.m))
 		plm_die("out of memory");
 	x.groups = plm_strmap_new();
@@ -545,81 +506,21 @@ int main(int argc, char **argv)
 		if (x.groupf)
 			plm_manifest_info(&x.m, "group", x.groupf);
 	}
+	x.ra = &ra;
+	x.lock = lock;
+	x.manifest = manifest;
+	x.seed = seed;
 
-	plm_schema in = { 0 };
-	each_row(ins, n, &x, &in, pass1, lock != NULL, NULL);
-
-	plm_strmap *split_names = x.m.splits;
-	if (lock) {
-		check_lock(&x, &lk, lock);
-		split_names = lk.splits;
-		char *sv = plm_manifest_get_info(&lk, "seed");
-		long long ls;
-		if (sv && plm_strtoll(sv, 0, 0x7fffffffffffffffLL, &ls) == 0)
-			seed = ls;
-		else
-			seed = -1;
-		free(sv);
-	} else {
-		uint32_t *isplit = assign(&x, &ra, (uint64_t)seed);
-		for (size_t r = 0; r < x.m.n; r++)
-			x.m.split[r] = isplit[x.rec_item[r]];
-		free(isplit);
-		report_tiny(&x, &ra);
-	}
-
-	char hex[33] = "";
-	plm_out *mo = NULL;
-	if (lock) {
-		plm_h128_hex(lk.digest, hex);
-	} else if (manifest) {
-		mo = plm_out_open(manifest, err, sizeof err);
-		if (!mo)
-			plm_die("%s", err);
-		if (plm_manifest_write(&x.m, mo))
-			plm_die("%s: %s", manifest, plm_out_error(mo));
-		plm_h128_hex(x.m.digest, hex);
-	} else if (x.fseq >= 0) {
-		if (plm_manifest_digest(&x.m))
-			plm_die("out of memory");
-		plm_h128_hex(x.m.digest, hex);
-	}
-
-	plm_schema out;
-	if (plm_schema_copy(&out, &in))
-		plm_die("out of memory");
-	out_ctx o = { .names = split_names };
-	o.fsplit = plm_schema_add(&out, "split", PLM_T_STR, 0);
-	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), seed >= 0, (uint64_t)seed);
-	if (hex[0])
-		plm_schema_prov_set(&out, "split_digest", hex);
-	if (lock)
-		plm_schema_prov_set(&out, "split_lock", lock);
-	o.w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
-	if (!o.w)
+	/* the first pass reads the ids, the second writes the records */
+	plm_verb v = { .common = &c, .ctx = &x, .section = section,
+		       .row = row, .finish = finish, .passes = 2 };
+	x.v = &v;
+	plm_verb_run(&v, argc - i, argv + i);
+	if (x.mo && plm_out_close(x.mo, err, sizeof err))
 		plm_die("%s", err);
-	o.vals = plm_xrealloc(NULL, out.n * sizeof *o.vals);
-	each_row(ins, n, &x, &in, pass2, 0, &o);
-	if (o.rec != x.m.n) {
-		plm_writer_abort(o.w);
-		plm_die("input changed between the two passes");
-	}
-	if (plm_writer_close(o.w, err, sizeof err))
-		plm_die("%s", err);
-	if (mo && plm_out_close(mo, err, sizeof err))
-		plm_die("%s", err);
-	for (int p = 0; p < n; p++) {
-		if (ins[p].map)
-			munmap(ins[p].map, ins[p].len);
-		free(ins[p].path);
-	}
-	free(ins);
-	free(o.vals);
-	plm_schema_free(&out);
-	plm_schema_free(&in);
 	plm_manifest_free(&x.m);
 	if (lock)
-		plm_manifest_free(&lk);
+		plm_manifest_free(&x.lk);
 	plm_strmap_free(x.groups);
 	plm_strmap_free(x.strata);
 	plm_strmap_free(x.gs);
