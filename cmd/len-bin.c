@@ -8,8 +8,8 @@
 
 #include "plm/bins.h"
 #include "plm/cli.h"
-#include "plm/recin.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char usage[] =
 	"[-TM] [--clamp] (--edges LIST | --quantiles N --ref FILE) [-k FIELD] "
@@ -151,107 +151,61 @@ static void write_targets(const char *path, int fmt, int bounds,
 	plm_schema_free(&s);
 }
 
-typedef struct binner {
-	plm_schema out;
+struct binner {
+	const plm_bins *b;
+	int clamp;
 	lensrc ls;
-	int bi, loi, hii, ki;
-	plm_val *vals;
-} binner;
+	int bi, loi, hii;
+	size_t nin;
+	const plm_verb *v;
+};
 
-static int binner_section(binner *bn, const plm_schema *in, const plm_bins *b,
-			  const plm_shard *sh, const char *skey, char *err,
-			  size_t errlen)
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
 {
-	if (lensrc_find(&bn->ls, in, err, errlen))
+	struct binner *x = ctx;
+	char edges[4096];
+	int n = 0;
+	/* on a later section, the record that starts it */
+	if (x->v->where)
+		n = snprintf(err, errlen, "record %llu: ",
+			     (unsigned long long)x->v->recno + 1);
+	if (lensrc_find(&x->ls, in, err + n, errlen - (size_t)n))
 		return -1;
-	bn->ki = sh->n ? plm_shard_field(in, skey, err, errlen) : 0;
-	if (bn->ki < 0)
+	*err = 0;
+	if (plm_schema_derive(out, in, 0, 0) ||
+	    plm_schema_prov_set(out, "edges", plm_bins_format(x->b, edges,
+							      sizeof edges)))
 		return -1;
-	plm_schema_free(&bn->out);
-	if (plm_schema_copy(&bn->out, in))
-		plm_die("out of memory");
-	bn->bi = plm_schema_add(&bn->out, "bin", PLM_T_INT, 0);
-	bn->loi = plm_schema_add(&bn->out, "bin_lo", PLM_T_INT, 0);
-	bn->hii = plm_schema_add(&bn->out, "bin_hi", PLM_T_INT, 0);
-	add_prov(&bn->out, b);
-	free(bn->vals);
-	if (!(bn->vals = calloc(bn->out.n, sizeof *bn->vals)))
-		plm_die("out of memory");
-	return 0;
+	x->bi = plm_schema_add(out, "bin", PLM_T_INT, 0);
+	x->loi = plm_schema_add(out, "bin_lo", PLM_T_INT, 0);
+	x->hii = plm_schema_add(out, "bin_hi", PLM_T_INT, 0);
+	x->nin = in->n;
+	return x->bi < 0 || x->loi < 0 || x->hii < 0 ? -1 : 0;
 }
 
-/* Bin the records of the FILE operands to the output. */
-static void bin_stream(int n, char **paths, const plm_common *c, int fmt,
-		       const plm_bins *b, const plm_shard *sh, const char *skey,
-		       int clamp)
+/* A record's errors name it by number alone, as the input is one stream
+ * (its message says "record N: ...", no file). */
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
 {
-	char err[1024];
-	plm_recin *in = plm_recin_open(n, paths, err, sizeof err);
-	if (!in)
-		plm_die("%s", err);
-	binner bn = { 0 };
-	plm_schema_init(&bn.out);
-	if (binner_section(&bn, plm_recin_schema(in), b, sh, skey, err, sizeof err))
-		plm_die("%s", err);
-	plm_writer *w = plm_writer_open(c->output, fmt, &bn.out, err, sizeof err);
-	if (!w)
-		plm_die("%s", err);
-	plm_progress pg;
-	plm_progress_init(&pg, c->progress, "B");
-	size_t nin = plm_recin_schema(in)->n;
-	for (;;) {
-		const plm_val *row;
-		int rc = plm_recin_next(in, &row);
-		if (rc == PLM_EOF)
-			break;
-		if (rc == PLM_ERR) {
-			plm_writer_abort(w);
-			plm_die("%s", plm_recin_error(in));
-		}
-		unsigned long long recno = plm_recin_recno(in);
-		if (rc == PLM_HEADER) {
-			if (binner_section(&bn, plm_recin_schema(in), b, sh, skey, err, sizeof err)) {
-				plm_writer_abort(w);
-				plm_die("record %llu: %s", recno + 1, err);
-			}
-			nin = plm_recin_schema(in)->n;
-			if (plm_writer_section(w, &bn.out)) {
-				plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
-			}
-			continue;
-		}
-		if (!plm_shard_keep_val(sh, &row[bn.ki], plm_recin_schema(in)->f[bn.ki].type))
-			continue;
-		int64_t len = row_len(&bn.ls, row, err, sizeof err);
-		if (len < 0) {
-			plm_writer_abort(w);
-			plm_die("record %llu: %s", recno, err);
-		}
-		long k = plm_bins_find(b, len);
-		if (k < 0 && clamp)
-			k = k == -1 ? 0 : (long)b->n - 1;
-		if (k < 0) {
-			plm_writer_abort(w);
-			plm_die("record %llu: length %lld is outside the bins [%lld, %lld) (use --clamp)",
-				recno, (long long)len, (long long)b->edge[0], (long long)b->edge[b->n]);
-		}
-		memcpy(bn.vals, row, nin * sizeof *row);
-		bn.vals[bn.bi] = plm_v_int(k);
-		bn.vals[bn.loi] = plm_v_int(b->edge[k]);
-		bn.vals[bn.hii] = plm_v_int(b->edge[k + 1]);
-		if (plm_writer_row(w, bn.vals)) {
-			plm_die("%s", plm_writer_error(w));  /* removes the temporary file */
-		}
-		if (pg.on)
-			plm_recin_progress(in, &pg, 0);
-	}
-	plm_recin_progress(in, &pg, 1);
-	plm_recin_close(in);
-	/* The quota table only once the records are safely out. */
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
-	plm_schema_free(&bn.out);
-	free(bn.vals);
+	const struct binner *x = ctx;
+	const plm_bins *b = x->b;
+	unsigned long long recno = (unsigned long long)x->v->recno;
+	int64_t len = row_len(&x->ls, in, err, errlen);
+	if (len < 0)
+		plm_die("record %llu: %s", recno, err);
+	long k = plm_bins_find(b, len);
+	if (k < 0 && x->clamp)
+		k = k == -1 ? 0 : (long)b->n - 1;
+	if (k < 0)
+		plm_die("record %llu: length %lld is outside the bins [%lld, %lld) (use --clamp)",
+			recno, (long long)len, (long long)b->edge[0], (long long)b->edge[b->n]);
+	memcpy(out, in, x->nin * sizeof *out);
+	out[x->bi] = plm_v_int(k);
+	out[x->loi] = plm_v_int(b->edge[k]);
+	out[x->hii] = plm_v_int(b->edge[k + 1]);
+	return PLM_VERB_EMIT;
 }
 
 int main(int argc, char **argv)
@@ -281,7 +235,7 @@ int main(int argc, char **argv)
 
 	plm_init("len-bin", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
-	plm_shard sh = plm_shard_parse(c.shard);
+	plm_shard_parse(c.shard);       /* usage errors before reading --ref */
 	int fmt = plm_common_format(&c);
 	if (!edges == !nq)
 		plm_usage_die("give exactly one of --edges and --quantiles");
@@ -321,7 +275,12 @@ int main(int argc, char **argv)
 		}
 	}
 
-	bin_stream(argc - i, argv + i, &c, fmt, &b, &sh, skey, clamp);
+	/* the quota table only once the records are safely out */
+	struct binner x = { .b = &b, .clamp = clamp };
+	plm_verb v = { .common = &c, .shard_key = skey, .ctx = &x,
+		       .section = section, .row = row };
+	x.v = &v;
+	plm_verb_run(&v, argc - i, argv + i);
 	if (tout) {
 		/* The records and their quota table go together: if the table
 		 * cannot be written (a full disk), plm_die removes the records
