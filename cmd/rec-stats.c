@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
-#include "plm/recin.h"
 #include "plm/stats.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char usage[] =
 	"[-TM] [--progress] [-c FIELD]... [-l FIELD] [-o FILE] [--shard K/N] [FILE ...]";
@@ -17,12 +18,17 @@ static const char summary[] =
 	"count records, summarise lengths, count the values of fields";
 
 struct state {
+	const char *lname;      /* -l FIELD */
 	const char *len_name;   /* field the length comes from, NULL: none */
 	int len_i, len_str;     /* its index; 1 = length of a str */
-	int shard_i;
 	plm_strlist *cnames;
 	int *ci;                /* index of each -c field */
 	enum plm_type *ctype;
+	uint64_t records;
+	plm_hist h;
+	plm_counts *counts;     /* of each -c field */
+	plm_keybuf kb;
+	const plm_verb *v;
 };
 
 /* Which field gives the length: -l FIELD, else an int `len`, else the
@@ -39,9 +45,9 @@ static void pick_len(struct state *st, const plm_schema *s, const char *l)
 }
 
 /* Resolve field indices in (a new section's) schema s. */
-static void bind(struct state *st, const plm_schema *s, const plm_shard *sh)
+static void bind(struct state *st, const plm_schema *s)
 {
-	char tn[64], err[512];
+	char tn[64];
 	if (st->len_name) {
 		int i = plm_schema_find(s, st->len_name);
 		if (i < 0)
@@ -67,31 +73,9 @@ static void bind(struct state *st, const plm_schema *s, const plm_shard *sh)
 		st->ci[j] = i;
 		st->ctype[j] = s->f[i].type;
 	}
-	if (sh->n && (st->shard_i = plm_shard_field(s, "id", err, sizeof err)) < 0)
-		plm_die("--shard: %s", err);
 }
 
-/* A schema with new fields and the input's meta (so meta.prov goes on). */
-static void out_schema(plm_schema *out, const plm_schema *in)
-{
-	plm_schema_init(out);
-	unsigned char *m = malloc(in->meta_len ? in->meta_len : 1);
-	if (!m)
-		plm_die("out of memory");
-	memcpy(m, in->meta, in->meta_len);
-	free(out->meta);
-	out->meta = m;
-	out->meta_len = in->meta_len;
-	plm_schema_add(out, "stat", PLM_T_STR, 0);
-	plm_schema_add(out, "field", PLM_T_STR, 0);
-	plm_schema_add(out, "value", PLM_T_STR, 0);
-	plm_schema_add(out, "count", PLM_T_INT, 0);
-	plm_schema_add(out, "x", PLM_T_FLOAT, 0);
-	plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(),
-			    plm_argv(), 0, 0);
-}
-
-static void emit(plm_writer *w, const char *stat, const char *field,
+static void emit(plm_verb *w, const char *stat, const char *field,
 		 const plm_val *value, int64_t count, const plm_val *x)
 {
 	plm_val v[5] = {
@@ -101,12 +85,10 @@ static void emit(plm_writer *w, const char *stat, const char *field,
 		plm_v_int(count),
 		x ? *x : plm_v_nil(),
 	};
-	if (plm_writer_row(w, v)) {
-		plm_die("%s", plm_writer_error(w));
-	}
+	plm_verb_emit(w, v);
 }
 
-static void emit_len(plm_writer *w, const char *field, const plm_hist *h)
+static void emit_len(plm_verb *w, const char *field, const plm_hist *h)
 {
 	plm_summary s;
 	if (plm_hist_summary(h, &s))
@@ -119,7 +101,7 @@ static void emit_len(plm_writer *w, const char *field, const plm_hist *h)
 	}
 }
 
-static void emit_counts(plm_writer *w, const char *field, const plm_counts *c,
+static void emit_counts(plm_verb *w, const char *field, const plm_counts *c,
 			uint64_t records)
 {
 	size_t *o = plm_counts_order(c);
@@ -143,6 +125,52 @@ static void emit_counts(plm_writer *w, const char *field, const plm_counts *c,
 	free(o);
 }
 
+/* One row a statistic: stat, field, value, count, x. */
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
+{
+	struct state *st = ctx;
+	(void)err, (void)errlen;
+	if (!st->v->where)
+		pick_len(st, in, st->lname);
+	bind(st, in);
+	return plm_verb_table(out, in) ||
+	       plm_schema_add(out, "stat", PLM_T_STR, 0) < 0 ||
+	       plm_schema_add(out, "field", PLM_T_STR, 0) < 0 ||
+	       plm_schema_add(out, "value", PLM_T_STR, 0) < 0 ||
+	       plm_schema_add(out, "count", PLM_T_INT, 0) < 0 ||
+	       plm_schema_add(out, "x", PLM_T_FLOAT, 0) < 0 ? -1 : 0;
+}
+
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	struct state *st = ctx;
+	(void)out, (void)err, (void)errlen;
+	st->records++;
+	if (st->len_name && !in[st->len_i].nil &&
+	    plm_hist_add(&st->h, st->len_str ? (int64_t)in[st->len_i].n :
+			 in[st->len_i].i))
+		plm_oom();
+	for (size_t j = 0; j < st->cnames->n; j++)
+		if (plm_counts_add(&st->counts[j], &st->kb, &in[st->ci[j]],
+				   st->ctype[j]))
+			plm_oom();
+	return PLM_VERB_SKIP;
+}
+
+static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
+{
+	struct state *st = ctx;
+	(void)err, (void)errlen;
+	emit(v, "records", NULL, NULL, (int64_t)st->records, NULL);
+	if (st->len_name)
+		emit_len(v, st->len_name, &st->h);
+	for (size_t j = 0; j < st->cnames->n; j++)
+		emit_counts(v, st->cnames->v[j], &st->counts[j], st->records);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
@@ -158,89 +186,28 @@ int main(int argc, char **argv)
 		PLM_OPTS_SHARD(&c),
 		PLM_OPT_END_,
 	};
-	char err[512];
 	plm_init("rec-stats", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
-	plm_shard sh = plm_shard_parse(c.shard);
-	plm_recin *in = plm_recin_open(argc - i, argv + i, err, sizeof err);
-	if (!in)
-		plm_die("%s", err);
-
-	struct state st = { .cnames = &cnames };
-	st.ci = calloc(cnames.n + 1, sizeof *st.ci);
-	st.ctype = calloc(cnames.n + 1, sizeof *st.ctype);
-	plm_counts *counts = calloc(cnames.n + 1, sizeof *counts);
-	if (!st.ci || !st.ctype || !counts)
-		plm_die("out of memory");
+	struct state st = { .lname = lname, .cnames = &cnames };
+	st.ci = plm_xcalloc(cnames.n + 1, sizeof *st.ci);
+	st.ctype = plm_xcalloc(cnames.n + 1, sizeof *st.ctype);
+	st.counts = plm_xcalloc(cnames.n + 1, sizeof *st.counts);
 	for (size_t j = 0; j < cnames.n; j++)
-		if (plm_counts_init(&counts[j]))
-			plm_die("out of memory");
-	pick_len(&st, plm_recin_schema(in), lname);
-	bind(&st, plm_recin_schema(in), &sh);
-
-	plm_hist h;
-	plm_hist_init(&h);
-	plm_keybuf kb = { 0 };
-	plm_progress pg;
-	plm_progress_init(&pg, c.progress, "B");
-	uint64_t records = 0;
-	const plm_val *row;
-	int rc;
-	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR)
-			plm_die("%s", plm_recin_error(in));
-		if (rc == PLM_HEADER) {
-			bind(&st, plm_recin_schema(in), &sh);
-			continue;
-		}
-		const plm_schema *s = plm_recin_schema(in);
-		if (sh.n && !plm_shard_keep_val(&sh, &row[st.shard_i],
-						s->f[st.shard_i].type))
-			continue;
-		records++;
-		if (st.len_name && !row[st.len_i].nil &&
-		    plm_hist_add(&h, st.len_str ? (int64_t)row[st.len_i].n :
-				 row[st.len_i].i))
-			plm_die("out of memory");
-		for (size_t j = 0; j < cnames.n; j++)
-			if (plm_counts_add(&counts[j], &kb, &row[st.ci[j]],
-					   st.ctype[j]))
-				plm_die("out of memory");
-		if (pg.on) {
-			uint64_t done, total;
-			plm_recin_bytes(in, &done, &total);
-			plm_progress_update(&pg, done, total, records);
-		}
-	}
-	if (pg.on) {
-		uint64_t done, total;
-		plm_recin_bytes(in, &done, &total);
-		plm_progress_end(&pg, done, records);
-	}
-
-	plm_schema out;
-	out_schema(&out, plm_recin_schema(in));
-	plm_writer *w = plm_writer_open(c.output, plm_common_format(&c), &out,
-					err, sizeof err);
-	if (!w)
-		plm_die("%s", err);
-	emit(w, "records", NULL, NULL, (int64_t)records, NULL);
-	if (st.len_name)
-		emit_len(w, st.len_name, &h);
-	for (size_t j = 0; j < cnames.n; j++)
-		emit_counts(w, cnames.v[j], &counts[j], records);
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
+		if (plm_counts_init(&st.counts[j]))
+			plm_oom();
+	plm_hist_init(&st.h);
+	plm_verb v = { .common = &c, .ctx = &st, .section = section,
+		       .row = row, .finish = finish };
+	st.v = &v;
+	plm_verb_run(&v, argc - i, argv + i);
 
 	for (size_t j = 0; j < cnames.n; j++)
-		plm_counts_free(&counts[j]);
-	free(counts);
+		plm_counts_free(&st.counts[j]);
+	free(st.counts);
 	free(st.ci);
 	free(st.ctype);
 	free(cnames.v);
-	plm_key_free(&kb);
-	plm_hist_free(&h);
-	plm_schema_free(&out);
-	plm_recin_close(in);
+	plm_key_free(&st.kb);
+	plm_hist_free(&st.h);
 	return 0;
 }
