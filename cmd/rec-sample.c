@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
-#include "plm/recin.h"
 #include "plm/rng.h"
 #include "plm/sample.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char usage[] =
 	"[-TM] [--progress] [--strict] -n N | -p FRACTION | --quota FILE "
@@ -16,145 +17,122 @@ static const char usage[] =
 static const char summary[] =
 	"sample records: N of them, a fraction, or quotas per stratum (seeded)";
 
-struct run {
-	plm_recin *in;
-	plm_shard sh;
-	int shard_i;
-	plm_progress pg;
+struct smp {
+	double p;               /* -p; < 0: -n or --quota */
+	long long n;            /* -n; < 0: -p or --quota */
+	const char *path;       /* --quota */
+	int strict;
+	uint64_t seed;
+	plm_rng rng;
 	uint64_t kept;          /* records past --shard */
+	plm_quota q;
+	int *idx;               /* the quota table's fields in the input */
+	plm_reservoir *rs;      /* one for -n, one per stratum */
+	size_t nres;
+	plm_keybuf kb;
+	uint64_t outside;       /* records in no stratum of the table */
+	const plm_verb *v;
 };
 
-/* Next record past --shard; 0 at the end.  A change of fields is an
- * error: sampled records are held and written under one header. */
-static int next(struct run *r, const plm_val **row)
+/* Sampled records are held and written under one header: one set of
+ * fields per run. */
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
 {
-	int rc;
-	while ((rc = plm_recin_next(r->in, row)) != PLM_EOF) {
-		if (rc == PLM_ERR)
-			plm_die("%s", plm_recin_error(r->in));
-		if (rc == PLM_HEADER)
-			plm_die("record %" PRIu64 ": the fields change; "
-				"rec-sample needs one set of fields (see rec-cut)",
-				plm_recin_recno(r->in) + 1);
-		if (r->pg.on) {
-			uint64_t done, total;
-			plm_recin_bytes(r->in, &done, &total);
-			plm_progress_update(&r->pg, done, total,
-					    plm_recin_recno(r->in));
-		}
-		const plm_schema *s = plm_recin_schema(r->in);
-		if (r->sh.n && !plm_shard_keep_val(&r->sh, &(*row)[r->shard_i],
-						   s->f[r->shard_i].type))
-			continue;
-		r->kept++;
-		return 1;
+	struct smp *x = ctx;
+	if (x->v->where)
+		plm_die("record %" PRIu64 ": the fields change; "
+			"rec-sample needs one set of fields (see rec-cut)",
+			x->v->recno + 1);
+	if (x->path) {
+		if (plm_quota_load(&x->q, x->path, err, errlen))
+			plm_die("%s", err);
+		x->idx = plm_xcalloc(x->q.nf, sizeof *x->idx);
+		if (plm_quota_bind(&x->q, in, x->idx, err, errlen))
+			plm_die("%s: %s", x->path, err);
+		x->nres = x->q.n;
+	} else if (x->n >= 0) {
+		x->nres = 1;
 	}
-	if (r->pg.on) {
-		uint64_t done, total;
-		plm_recin_bytes(r->in, &done, &total);
-		plm_progress_end(&r->pg, done, plm_recin_recno(r->in));
-	}
-	return 0;
+	x->rs = plm_xcalloc(x->nres ? x->nres : 1, sizeof *x->rs);
+	for (size_t k = 0; k < x->nres; k++)
+		if (plm_reservoir_init(&x->rs[k], in, x->path ? x->q.quota[k]
+							      : (uint64_t)x->n))
+			plm_oom();
+	return plm_schema_derive(out, in, 1, x->seed);
 }
 
-static void put(plm_writer *w, const plm_val *row)
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
 {
-	if (plm_writer_row(w, row))
-		plm_die("%s", plm_writer_error(w));
-}
-
-/* Write the reservoirs' rows in input order. */
-static void flush(plm_writer *w, const plm_reservoir *rs, size_t nres)
-{
-	plm_pick *p;
-	size_t n;
-	if (plm_reservoir_order(rs, nres, &p, &n))
-		plm_die("out of memory");
-	for (size_t k = 0; k < n; k++)
-		put(w, plm_rows_get(&rs[p[k].res].rows, p[k].slot));
-	free(p);
-}
-
-static void by_fraction(struct run *r, plm_writer *w, plm_rng *rng, double p)
-{
-	const plm_val *row;
-	while (next(r, &row))
-		if (plm_rng_double(rng) < p)
-			put(w, row);
-}
-
-static int by_count(struct run *r, plm_writer *w, plm_rng *rng, uint64_t n,
-		    int strict)
-{
-	plm_reservoir rs;
-	const plm_val *row;
-	if (plm_reservoir_init(&rs, plm_recin_schema(r->in), n))
-		plm_die("out of memory");
-	while (next(r, &row))
-		if (plm_reservoir_offer(&rs, rng, row, r->kept))
-			plm_die("out of memory");
-	flush(w, &rs, 1);
-	int short_ = rs.seen < n;
-	if (short_)
-		plm_warn("only %" PRIu64 " record%s, fewer than -n %" PRIu64
-			 "; all written", rs.seen, rs.seen == 1 ? "" : "s", n);
-	plm_reservoir_free(&rs);
-	return short_ && strict;
-}
-
-static int by_quota(struct run *r, plm_writer *w, plm_rng *rng,
-		    const char *path, int strict)
-{
-	plm_quota q;
-	char err[512], lab[512];
-	if (plm_quota_load(&q, path, err, sizeof err))
-		plm_die("%s", err);
-	const plm_schema *s = plm_recin_schema(r->in);
-	int *idx = calloc(q.nf, sizeof *idx);
-	plm_reservoir *rs = calloc(q.n ? q.n : 1, sizeof *rs);
-	if (!idx || !rs)
-		plm_die("out of memory");
-	if (plm_quota_bind(&q, s, idx, err, sizeof err))
-		plm_die("%s: %s", path, err);
-	for (size_t k = 0; k < q.n; k++)
-		if (plm_reservoir_init(&rs[k], s, q.quota[k]))
-			plm_die("out of memory");
-
-	plm_keybuf kb = { 0 };
-	const plm_val *row;
-	uint64_t outside = 0;
-	while (next(r, &row)) {
-		long k = plm_quota_find(&q, idx, row, &kb);
+	struct smp *x = ctx;
+	(void)out, (void)err, (void)errlen;
+	x->kept++;
+	if (x->p >= 0)
+		return plm_rng_double(&x->rng) < x->p ? PLM_VERB_PASS
+						      : PLM_VERB_SKIP;
+	long k = 0;
+	if (x->path) {
+		k = plm_quota_find(&x->q, x->idx, in, &x->kb);
 		if (k == -2)
-			plm_die("out of memory");
-		if (k < 0)
-			outside++;
-		else if (plm_reservoir_offer(&rs[k], rng, row, r->kept))
-			plm_die("out of memory");
+			plm_oom();
+		if (k < 0) {
+			x->outside++;
+			return PLM_VERB_SKIP;
+		}
 	}
-	flush(w, rs, q.n);
+	if (plm_reservoir_offer(&x->rs[k], &x->rng, in, x->kept))
+		plm_oom();
+	return PLM_VERB_SKIP;
+}
 
-	int shortfalls = 0;
-	for (size_t k = 0; k < q.n; k++) {
-		if (rs[k].seen >= q.quota[k])
+/* Shortfalls are warned about; 1 if any. */
+static int shortfalls(struct smp *x)
+{
+	char lab[512];
+	int n = 0;
+	if (!x->path) {
+		uint64_t seen = x->rs[0].seen, want = (uint64_t)x->n;
+		if (seen < want)
+			plm_warn("only %" PRIu64 " record%s, fewer than -n %"
+				 PRIu64 "; all written", seen,
+				 seen == 1 ? "" : "s", want);
+		return seen < want;
+	}
+	for (size_t k = 0; k < x->q.n; k++) {
+		if (x->rs[k].seen >= x->q.quota[k])
 			continue;
-		shortfalls++;
+		n++;
 		plm_warn("stratum %s: %" PRIu64 " record%s, quota %" PRIu64
 			 " (short by %" PRIu64 ")",
-			 plm_quota_label(&q, k, lab, sizeof lab), rs[k].seen,
-			 rs[k].seen == 1 ? "" : "s", q.quota[k],
-			 q.quota[k] - rs[k].seen);
+			 plm_quota_label(&x->q, k, lab, sizeof lab),
+			 x->rs[k].seen, x->rs[k].seen == 1 ? "" : "s",
+			 x->q.quota[k], x->q.quota[k] - x->rs[k].seen);
 	}
-	if (outside)
+	if (x->outside)
 		plm_warn("%" PRIu64 " record%s in strata not in %s (not "
-			 "sampled)", outside, outside == 1 ? "" : "s", path);
-	for (size_t k = 0; k < q.n; k++)
-		plm_reservoir_free(&rs[k]);
-	free(rs);
-	free(idx);
-	plm_key_free(&kb);
-	plm_quota_free(&q);
-	return shortfalls && strict;
+			 "sampled)", x->outside, x->outside == 1 ? "" : "s",
+			 x->path);
+	return n > 0;
+}
+
+/* The reservoirs' rows, in input order. */
+static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
+{
+	struct smp *x = ctx;
+	plm_pick *p;
+	size_t n;
+	(void)err, (void)errlen;
+	if (x->p >= 0)
+		return 0;
+	if (plm_reservoir_order(x->rs, x->nres, &p, &n))
+		plm_oom();
+	for (size_t k = 0; k < n; k++)
+		plm_verb_emit(v, plm_rows_get(&x->rs[p[k].res].rows, p[k].slot));
+	free(p);
+	if (shortfalls(x) && x->strict)
+		plm_die("--strict: sample is short (see above)");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -180,45 +158,23 @@ int main(int argc, char **argv)
 		PLM_OPTS_SHARD(&c),
 		PLM_OPT_END_,
 	};
-	char err[512];
 	plm_init("rec-sample", argc, argv);
 	int i = plm_parse(argc, argv, opts, usage, summary);
 	if ((n >= 0) + (p >= 0) + (quota != NULL) != 1)
 		plm_usage_die("give exactly one of -n, -p and --quota");
-	struct run r = { 0 };
-	r.sh = plm_shard_parse(c.shard);
-	int fmt = plm_common_format(&c);
-	if (!(r.in = plm_recin_open(argc - i, argv + i, err, sizeof err)))
-		plm_die("%s", err);
-	const plm_schema *s = plm_recin_schema(r.in);
-	if (r.sh.n && (r.shard_i = plm_shard_field(s, "id", err, sizeof err)) < 0)
-		plm_die("--shard: %s", err);
-	plm_progress_init(&r.pg, c.progress, "B");
-
-	plm_schema out;
-	if (plm_schema_copy(&out, s) ||
-	    plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, plm_argc(), plm_argv(), 1,
-				(uint64_t)seed))
-		plm_die("out of memory");
-	plm_writer *w = plm_writer_open(c.output, fmt, &out, err, sizeof err);
-	if (!w)
-		plm_die("%s", err);
-	plm_rng rng;
-	plm_rng_seed(&rng, (uint64_t)seed);
-	int fail = 0;
-	if (p >= 0)
-		by_fraction(&r, w, &rng, p);
-	else if (n >= 0)
-		fail = by_count(&r, w, &rng, (uint64_t)n, strict);
-	else
-		fail = by_quota(&r, w, &rng, quota, strict);
-	if (fail) {
-		plm_writer_abort(w);
-		plm_die("--strict: sample is short (see above)");
-	}
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
-	plm_schema_free(&out);
-	plm_recin_close(r.in);
+	struct smp x = { .p = p, .n = n, .path = quota, .strict = strict,
+			 .seed = (uint64_t)seed };
+	plm_rng_seed(&x.rng, x.seed);
+	plm_verb v = { .common = &c, .ctx = &x, .section = section,
+		       .row = row, .finish = finish };
+	x.v = &v;
+	plm_verb_run(&v, argc - i, argv + i);
+	for (size_t k = 0; k < x.nres; k++)
+		plm_reservoir_free(&x.rs[k]);
+	free(x.rs);
+	free(x.idx);
+	plm_key_free(&x.kb);
+	if (quota)
+		plm_quota_free(&x.q);
 	return 0;
 }
