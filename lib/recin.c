@@ -135,6 +135,11 @@ uint64_t plm_recin_recno(const plm_recin *r)
 	return r->recno;
 }
 
+uint64_t plm_recin_file_recno(const plm_recin *r)
+{
+	return r->r ? plm_reader_recno(r->r) : 0;
+}
+
 const char *plm_recin_name(const plm_recin *r)
 {
 	return r->r ? plm_in_name(plm_reader_in(r->r)) : "";

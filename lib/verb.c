@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plm/alloc.h"
+#include "plm/fields.h"
 #include "plm/recin.h"
 
 /* The input of one pass: the FILE operands as one recin, or (two passes)
@@ -111,19 +112,7 @@ static plm_val *grow_vals(plm_val *vals, size_t n)
 
 int plm_verb_table(plm_schema *out, const plm_schema *in)
 {
-	plm_schema_init(out);
-	if (in->meta_len) {
-		if (!(out->meta = malloc(in->meta_len)))
-			return -1;
-		memcpy(out->meta, in->meta, in->meta_len);
-		out->meta_len = in->meta_len;
-	}
-	if (plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(),
-				plm_argv(), 0, 0)) {
-		plm_schema_free(out);
-		return -1;
-	}
-	return 0;
+	return plm_schema_fields(out, in, NULL, 0, 0, 0);
 }
 
 int plm_verb_emit(plm_verb *v, const plm_val *row)
@@ -201,8 +190,8 @@ static void run_pass(plm_verb *v, src *x, const plm_shard *sh, int last)
 			rc = v->row(v->ctx, row, vals, err, sizeof err);
 			if (rc == PLM_VERB_FAIL)
 				plm_die("%s: record %" PRIu64 ": %s",
-					plm_recin_name(x->in), src_recno(x),
-					err);
+					plm_recin_name(x->in),
+					plm_recin_file_recno(x->in), err);
 			if (rc == PLM_VERB_STOP)
 				break;
 			if (rc == PLM_VERB_SKIP)

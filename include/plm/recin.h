@@ -35,6 +35,8 @@ int plm_recin_next(plm_recin *r, const plm_val **row);
 const plm_schema *plm_recin_schema(const plm_recin *r);
 const char *plm_recin_error(const plm_recin *r);
 uint64_t plm_recin_recno(const plm_recin *r);     /* rows read, all files */
+/* Rows read from the current file: N in "FILE: record N" messages. */
+uint64_t plm_recin_file_recno(const plm_recin *r);
 /* The file being read ("stdin" for -), for messages about a section. */
 const char *plm_recin_name(const plm_recin *r);
 /* Input bytes consumed so far and the total (0 when unknown: stdin, a

@@ -83,7 +83,8 @@ typedef struct plm_verb {
  * 0; every error ends the process with a message. */
 int plm_verb_run(plm_verb *v, int n, char **files);
 
-/* From finish(): writes one row of v->out fields.  Returns 0, or 1 when
+/* From row() (a row that becomes several: return SKIP after emitting
+ * them) or finish(): writes one row of v->out fields.  Returns 0, or 1 when
  * the limit is reached (the row is not written; stop emitting).  A write
  * error ends the process. */
 int plm_verb_emit(plm_verb *v, const plm_val *row);
