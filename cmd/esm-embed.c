@@ -20,6 +20,7 @@
 #include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/embcache.h"
+#include "plm/esm_batch.h"
 #include "plm/esm.h"
 #include "plm/gemm.h"
 #include "plm/map.h"
@@ -73,6 +74,10 @@ static struct {
 	unsigned char *bytes;   /* per input field: str or vector (has bytes) */
 	struct rec *win;
 	size_t nwin, capwin, winres;
+	plm_esm_plan plan;      /* the window's batches */
+	struct rec **todo;      /* the window's records for the model */
+	const char **seqs;
+	size_t *lens, captodo, capseqs, caplens;
 	float *bout, *blog;     /* batch outputs */
 	size_t bout_cap, blog_cap;
 	uint16_t *half;
@@ -314,24 +319,13 @@ static void take(const plm_val *row)
 		g.winres += r->len;
 }
 
-static int by_len(const void *a, const void *b)
+/* Runs batch b of the window's plan; its records are g.todo[order[..]]. */
+static void run_batch(size_t b)
 {
-	const struct rec *x = *(struct rec *const *)a, *y = *(struct rec *const *)b;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	return x->recno < y->recno ? -1 : x->recno > y->recno;
-}
-
-/* Runs recs[0 .. n) as one batch of T tokens in workspace c. */
-static void run_batch(plm_esm_ctx *c, struct rec **recs, size_t n, size_t T)
-{
+	const plm_esm_batch *bt = &g.plan.batch[b];
 	const size_t H = (size_t)g.cf->hidden, V = (size_t)g.cf->vocab;
-	const char **seqs = plm_xrealloc(NULL, n * sizeof *seqs);
-	size_t *lens = plm_xrealloc(NULL, n * sizeof *lens);
-	for (size_t k = 0; k < n; k++) {
-		seqs[k] = recs[k]->vals[g.iseq].s;
-		lens[k] = recs[k]->len;
-	}
+	const size_t n = bt->n, T = bt->tokens;
+	const size_t *ord = g.plan.order + bt->first;
 	size_t need = g.o.pool == PLM_ESM_POOL_NONE ? T * H : n * H;
 	if (need > g.bout_cap)
 		g.bout = plm_xrealloc(g.bout, (g.bout_cap = need) * sizeof(float));
@@ -339,12 +333,18 @@ static void run_batch(plm_esm_ctx *c, struct rec **recs, size_t n, size_t T)
 		g.blog = plm_xrealloc(g.blog, (g.blog_cap = T * V) * sizeof(float));
 	g.o.out = g.bout;
 	g.o.logits = g.want_logits ? g.blog : NULL;
-	if (plm_esm_forward(c, n, seqs, lens, &g.o))
-		fail("record %llu: %s", (unsigned long long)recs[0]->recno,
-		     plm_esm_error(c));
+	int rc = plm_esm_plan_run(g.ctx, &g.plan, b, &g.o);
+	if (rc == PLM_ESM_NO_ROOM) {
+		/* longer than the budget, and no workspace of its own size */
+		g.todo[ord[0]]->reason = "too long for the memory available";
+		return;
+	}
+	if (rc)
+		fail("record %llu: %s", (unsigned long long)g.todo[ord[0]]->recno,
+		     plm_esm_error(g.ctx));
 	const float *po = g.bout, *pl = g.blog;
 	for (size_t k = 0; k < n; k++) {
-		struct rec *r = recs[k];
+		struct rec *r = g.todo[ord[k]];
 		size_t ne = g.o.pool == PLM_ESM_POOL_NONE ? r->len * H : H;
 		r->emb = plm_xrealloc(NULL, ne * sizeof(float));
 		memcpy(r->emb, po, ne * sizeof(float));
@@ -361,8 +361,7 @@ static void run_batch(plm_esm_ctx *c, struct rec **recs, size_t n, size_t T)
 	}
 	g.batches++;
 	g.btokens += T;
-	free(seqs);
-	free(lens);
+	g.ngrown += (uint64_t)bt->alone;
 	if (g.pg.on) {
 		uint64_t done, total;
 		plm_recin_bytes(g.in, &done, &total);
@@ -371,21 +370,6 @@ static void run_batch(plm_esm_ctx *c, struct rec **recs, size_t n, size_t T)
 			       total / done) : 0;
 		plm_progress_update(&g.pg, g.residues, est, g.nemb + n);
 	}
-}
-
-/* A sequence longer than the budget: a workspace of its own size. */
-static void run_alone(struct rec *r)
-{
-	char err[512];
-	size_t T = r->len + 2;
-	plm_esm_ctx *c = plm_esm_ctx_new(g.m, T, g.threads, err, sizeof err);
-	if (!c) {
-		r->reason = "too long for the memory available";
-		return;
-	}
-	run_batch(c, &r, 1, T);
-	plm_esm_ctx_free(c);
-	g.ngrown++;
 }
 
 static void emit(struct rec *r)
@@ -434,25 +418,24 @@ static void emit(struct rec *r)
 
 static void flush(void)
 {
-	struct rec **ord = plm_xrealloc(NULL, (g.nwin + 1) * sizeof *ord);
 	size_t n = 0;
+	PLM_XGROW(g.todo, g.captodo, g.nwin);
+	PLM_XGROW(g.seqs, g.capseqs, g.nwin);
+	PLM_XGROW(g.lens, g.caplens, g.nwin);
 	for (size_t i = 0; i < g.nwin; i++) {
 		struct rec *r = &g.win[i];
-		if (!r->reason && !r->vec && !r->dup && !r->missing)
-			ord[n++] = r;
+		if (r->reason || r->vec || r->dup || r->missing)
+			continue;
+		g.todo[n] = r;
+		g.seqs[n] = r->vals[g.iseq].s;
+		g.lens[n++] = r->len;
 	}
-	qsort(ord, n, sizeof *ord, by_len);
-	for (size_t i = 0; i < n;) {
-		size_t T = 0, j = i;
-		while (j < n && ord[j]->len + 2 <= g.budget - T)
-			T += ord[j++]->len + 2;
-		if (j == i)
-			run_alone(ord[j++]);
-		else
-			run_batch(g.ctx, ord + i, j - i, T);
-		i = j;
-	}
-	/* a repeat shares its first occurrence's fate (run_alone may fail) */
+	if (n && plm_esm_plan_cut(&g.plan, g.ctx, n, g.seqs, g.lens))
+		fail("out of memory");
+	for (size_t b = 0; n && b < g.plan.nbatch; b++)
+		run_batch(b);
+	/* a repeat shares its first occurrence's fate (a sequence over the
+	 * budget may find no room for a workspace of its own) */
 	for (size_t i = 0; i < g.nwin; i++)
 		if (g.win[i].dup && g.win[g.win[i].rep].reason)
 			g.win[i].reason = g.win[g.win[i].rep].reason;
@@ -467,7 +450,6 @@ static void flush(void)
 		free(r->vec);
 		free(r->own);
 	}
-	free(ord);
 	g.nwin = g.winres = 0;
 	if (g.wset) {
 		plm_h128set_free(g.wset);
@@ -673,7 +655,7 @@ int main(int argc, char **argv)
 	g.t0 = plm_now();
 
 	int rc;
-	const size_t win_res = g.budget * 8;
+	const size_t win_res = g.ctx ? plm_esm_window_residues(g.ctx) : SIZE_MAX;
 	while ((rc = plm_recin_next(g.in, &row)) != PLM_EOF) {
 		if (rc == PLM_ERR)
 			fail("%s", plm_recin_error(g.in));
@@ -735,6 +717,10 @@ int main(int argc, char **argv)
 	plm_h128set_free(g.wset);
 	free(g.vbuf);
 	free(g.win);
+	plm_esm_plan_free(&g.plan);
+	free(g.todo);
+	free(g.seqs);
+	free(g.lens);
 	free(g.bout);
 	free(g.blog);
 	free(g.half);

@@ -19,6 +19,7 @@
  * its batch-mates, on where it sits in the batch or on the thread count);
  * a bias and the residual are added after the product (x += y + b). */
 #include "esm_impl.h"
+#include "plm/alloc.h"
 #include "plm/gemm.h"
 
 #include <math.h>
@@ -27,27 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-struct plm_esm_ctx {
-	const plm_esm *m;
-	size_t max_tokens;          /* T budget */
-	float *x;                   /* [T, H] residual stream */
-	float *xn;                  /* [T, H] LayerNorm output */
-	float *qkv;                 /* [T, 3H] q | k | v per row */
-	float *att;                 /* [T, H] attention context */
-	float *ffn;                 /* [T, F] */
-	float *scratch;             /* attention: per thread, nscratch floats */
-	size_t nscratch;
-	plm_pool *pool;             /* element-wise steps */
-	int32_t *pos;               /* [T] position of each row in its sequence */
-	float *rope;                /* per distinct inv_freq: cos [T, hd/2],
-				     * then sin [T, hd/2] */
-	int *rope_of;               /* [N] index into rope */
-	int32_t *ids;               /* [T] */
-	size_t *off;                /* [n + 1] first row of each sequence */
-	size_t off_cap;
-	char err[256];
-};
 
 static int fail(plm_esm_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -172,7 +152,6 @@ plm_esm_ctx *plm_esm_ctx_new(const plm_esm *m, size_t max_tokens,
 	c->qkv = malloc(3 * T * H * sizeof(float));
 	c->att = malloc(T * H * sizeof(float));
 	c->ffn = malloc(T * F * sizeof(float));
-	c->pos = malloc(T * sizeof *c->pos);
 	if (nthreads <= 0) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		nthreads = cpus > 0 ? (int)cpus : 1;
@@ -187,7 +166,7 @@ plm_esm_ctx *plm_esm_ctx_new(const plm_esm *m, size_t max_tokens,
 	c->rope = malloc((size_t)nrope * 2 * T * h2 * sizeof(float));
 	c->ids = malloc(T * sizeof *c->ids);
 	if (!c->x || !c->xn || !c->qkv || !c->att || !c->ffn || !c->scratch ||
-	    !c->rope || !c->ids || !c->pos || !c->pool)
+	    !c->rope || !c->ids || !c->pool)
 		goto oom;
 	/* cos/sin in double from the (float32) inv_freq, as transformers
 	 * computes emb = cat(freqs, freqs).cos() at its working precision. */
@@ -226,7 +205,6 @@ void plm_esm_ctx_free(plm_esm_ctx *c)
 	free(c->rope_of);
 	free(c->ids);
 	free(c->off);
-	free(c->pos);
 	plm_pool_free(c->pool);
 	free(c);
 }
@@ -447,25 +425,22 @@ static int run(plm_esm_ctx *c, size_t n, plm_esm_out *o)
 	return 0;
 }
 
-static int set_offsets(plm_esm_ctx *c, size_t n, const size_t *ntok)
+/* c->off[0 .. n]: sequence s has len[s] + extra tokens (extra 2: <cls>
+ * and <eos> around len[s] residues; 0: len[s] token ids, both included). */
+static int set_offsets(plm_esm_ctx *c, size_t n, const size_t *len,
+		       size_t extra)
 {
-	if (n + 1 > c->off_cap) {
-		size_t *p = realloc(c->off, (n + 1) * sizeof *p);
-		if (!p)
-			return fail(c, "out of memory");
-		c->off = p;
-		c->off_cap = n + 1;
-	}
+	if (PLM_GROW(c->off, c->off_cap, n + 1))
+		return fail(c, "out of memory");
 	c->off[0] = 0;
 	for (size_t s = 0; s < n; s++) {
-		if (ntok[s] < 3)
+		const size_t room = c->max_tokens - c->off[s];
+		if (len[s] < 3 - extra)
 			return fail(c, "sequence %zu of the batch is empty", s);
-		if (ntok[s] > c->max_tokens - c->off[s])
+		if (room < extra || len[s] > room - extra)
 			return fail(c, "batch needs more than the workspace's "
 				    "%zu tokens", c->max_tokens);
-		c->off[s + 1] = c->off[s] + ntok[s];
-		for (size_t i = 0; i < ntok[s]; i++)
-			c->pos[c->off[s] + i] = (int32_t)i;
+		c->off[s + 1] = c->off[s] + len[s] + extra;
 	}
 	return 0;
 }
@@ -473,33 +448,17 @@ static int set_offsets(plm_esm_ctx *c, size_t n, const size_t *ntok)
 int plm_esm_forward(plm_esm_ctx *c, size_t n, const char *const *seqs,
 		    const size_t *lens, plm_esm_out *o)
 {
-	if (n + 1 > c->off_cap) {
-		size_t *p = realloc(c->off, (n + 1) * sizeof *p);
-		if (!p)
-			return fail(c, "out of memory");
-		c->off = p;
-		c->off_cap = n + 1;
-	}
-	c->off[0] = 0;
-	for (size_t s = 0; s < n; s++) {
-		if (lens[s] < 1)
-			return fail(c, "sequence %zu of the batch is empty", s);
-		if (lens[s] > c->max_tokens || lens[s] + 2 > c->max_tokens -
-		    c->off[s])
-			return fail(c, "batch needs more than the workspace's "
-				    "%zu tokens", c->max_tokens);
-		c->off[s + 1] = c->off[s] + lens[s] + 2;
+	if (set_offsets(c, n, lens, 2))
+		return -1;
+	for (size_t s = 0; s < n; s++)
 		plm_esm_tokenize(c->m, seqs[s], lens[s], c->ids + c->off[s]);
-		for (size_t i = 0; i < lens[s] + 2; i++)
-			c->pos[c->off[s] + i] = (int32_t)i;
-	}
 	return run(c, n, o);
 }
 
 int plm_esm_forward_ids(plm_esm_ctx *c, size_t n, const int32_t *const *ids,
 			const size_t *ntok, plm_esm_out *o)
 {
-	if (set_offsets(c, n, ntok))
+	if (set_offsets(c, n, ntok, 0))
 		return -1;
 	for (size_t s = 0; s < n; s++)
 		for (size_t i = 0; i < ntok[s]; i++) {

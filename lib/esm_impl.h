@@ -43,6 +43,28 @@ struct plm_esm {
 	char sig[17];
 };
 
+/* A workspace (esm.h): every activation buffer, sized once for
+ * max_tokens (esm_forward.c); esm_batch.c cuts batches by the same. */
+struct plm_esm_ctx {
+	const plm_esm *m;
+	size_t max_tokens;          /* T budget */
+	float *x;                   /* [T, H] residual stream */
+	float *xn;                  /* [T, H] LayerNorm output */
+	float *qkv;                 /* [T, 3H] q | k | v per row */
+	float *att;                 /* [T, H] attention context */
+	float *ffn;                 /* [T, F] */
+	float *scratch;             /* attention: per thread, nscratch floats */
+	size_t nscratch;
+	plm_pool *pool;             /* element-wise steps */
+	float *rope;                /* per distinct inv_freq: cos [T, hd/2],
+				     * then sin [T, hd/2] */
+	int *rope_of;               /* [N] index into rope */
+	int32_t *ids;               /* [T] */
+	size_t *off;                /* [n + 1] first row of each sequence */
+	size_t off_cap;
+	char err[256];
+};
+
 /* esm_kernels.c: element-wise steps, vectorised (rows of n floats).
  * plm_esmk_init picks the instruction set; call it before the others
  * (plm_esm_ctx_new does). */
