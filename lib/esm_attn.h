@@ -19,57 +19,16 @@
  * and at the end out[i][d] = acc[d][lane i] / l[lane i] + bv[d].
  *
  * The functions here are compiled with fp-contract=fast so that a*b + c
- * becomes one FMA where the target has it; they use their own helpers
- * (inlining across differing optimisation options is refused). */
+ * becomes one FMA where the target has it; they use their own copy of
+ * the helpers of esm_vec.h (inlining across differing optimisation options
+ * is refused). */
 
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=fast")
 
-static inline vf K(ald)(const float *p)
-{
-	vf v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-static inline void K(ast)(float *p, vf v)
-{
-	memcpy(p, &v, sizeof v);
-}
-
-/* Not (vf){ 0 } + x: that is a scalar add (0 + -0 is +0) and a broadcast
- * from a register, which takes the port of the second FMA unit; this is
- * a broadcast load, or an FMA's embedded one. */
-static inline vf K(asplat)(float x)
-{
-	_Static_assert(W == 16, "asplat writes 16 lanes");
-	return (vf){ x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x };
-}
-
-static inline vf K(amax)(vf a, vf b)
-{
-	vi m = a > b;
-	return (vf)((m & (vi)a) | (~m & (vi)b));
-}
-
-/* e^x for x <= 0 (vexp of esm_kernels.h without the upper clamp). */
-static inline vf K(aexp)(vf x)
-{
-	const vf magic = K(asplat)(12582912.0f);
-	x = K(amax)(x, K(asplat)(-87.3f));
-	vf n = (x * 1.44269504088896341f + magic) - magic;
-	vf r = x - n * 0.693359375f;
-	r = r - n * -2.12194440e-4f;
-	vf p = K(asplat)(1.9875691500e-4f);
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	p = p * r * r + r + 1.0f;
-	vi e = (__builtin_convertvector(n, vi) + 127) << 23;
-	return p * (vf)e;
-}
+#define V(name) K(a##name)
+#include "esm_vec.h"
+#undef V
 
 /* kr [L][hd]: k of head h with bias and rotary. */
 static void K(attn_pack)(const plm_esmk_attn *a, int h, float *kr)
@@ -132,7 +91,7 @@ static void K(attn_scores)(const float *qt, int hd, const float *kr,
 			vf qv[AT_R];
 #pragma GCC unroll 16
 			for (int r = 0; r < AT_R; r++)
-				qv[r] = K(ald)(qt + ((size_t)d * AT_R + r) * W);
+				qv[r] = K(aload)(qt + ((size_t)d * AT_R + r) * W);
 #pragma GCC unroll 16
 			for (int n = 0; n < AT_NJ; n++) {
 				vf kb = K(asplat)(kp[n * hd + d]);
@@ -145,7 +104,7 @@ static void K(attn_scores)(const float *qt, int hd, const float *kr,
 		for (int n = 0; n < AT_NJ; n++)
 #pragma GCC unroll 16
 			for (int r = 0; r < AT_R; r++) {
-				K(ast)(s + ((j + n) * AT_R + r) * W, t[n][r]);
+				K(astore)(s + ((j + n) * AT_R + r) * W, t[n][r]);
 				m[r] = K(amax)(m[r], t[n][r]);
 			}
 	}
@@ -159,11 +118,11 @@ static void K(attn_scores)(const float *qt, int hd, const float *kr,
 			vf kb = K(asplat)(kp[d]);
 #pragma GCC unroll 16
 			for (int r = 0; r < AT_R; r++)
-				t[r] += kb * K(ald)(qt + ((size_t)d * AT_R + r) * W);
+				t[r] += kb * K(aload)(qt + ((size_t)d * AT_R + r) * W);
 		}
 #pragma GCC unroll 16
 		for (int r = 0; r < AT_R; r++) {
-			K(ast)(s + (j * AT_R + r) * W, t[r]);
+			K(astore)(s + (j * AT_R + r) * W, t[r]);
 			m[r] = K(amax)(m[r], t[r]);
 		}
 	}
@@ -184,13 +143,13 @@ static void K(attn_pv)(const float *p, int hd, const float *v, size_t ld,
 		for (int e = 0; e < AT_DT; e++)
 #pragma GCC unroll 16
 			for (int r = 0; r < AT_R; r++)
-				o[e][r] = K(ald)(acc + ((size_t)(d + e) * AT_R + r) * W);
+				o[e][r] = K(aload)(acc + ((size_t)(d + e) * AT_R + r) * W);
 		const float *vp = v + j0 * ld + d;
 		for (size_t j = 0; j < nb; j++, vp += ld) {
 			vf pv[AT_R];
 #pragma GCC unroll 16
 			for (int r = 0; r < AT_R; r++)
-				pv[r] = K(ald)(p + (j * AT_R + r) * W);
+				pv[r] = K(aload)(p + (j * AT_R + r) * W);
 #pragma GCC unroll 16
 			for (int e = 0; e < AT_DT; e++) {
 				vf vb = K(asplat)(vp[e]);
@@ -203,23 +162,23 @@ static void K(attn_pv)(const float *p, int hd, const float *v, size_t ld,
 		for (int e = 0; e < AT_DT; e++)
 #pragma GCC unroll 16
 			for (int r = 0; r < AT_R; r++)
-				K(ast)(acc + ((size_t)(d + e) * AT_R + r) * W, o[e][r]);
+				K(astore)(acc + ((size_t)(d + e) * AT_R + r) * W, o[e][r]);
 	}
 	for (; d < hd; d++) {
 		vf o[AT_R];
 #pragma GCC unroll 16
 		for (int r = 0; r < AT_R; r++)
-			o[r] = K(ald)(acc + ((size_t)d * AT_R + r) * W);
+			o[r] = K(aload)(acc + ((size_t)d * AT_R + r) * W);
 		const float *vp = v + j0 * ld + d;
 		for (size_t j = 0; j < nb; j++, vp += ld) {
 			vf vb = K(asplat)(*vp);
 #pragma GCC unroll 16
 			for (int r = 0; r < AT_R; r++)
-				o[r] += vb * K(ald)(p + (j * AT_R + r) * W);
+				o[r] += vb * K(aload)(p + (j * AT_R + r) * W);
 		}
 #pragma GCC unroll 16
 		for (int r = 0; r < AT_R; r++)
-			K(ast)(acc + ((size_t)d * AT_R + r) * W, o[r]);
+			K(astore)(acc + ((size_t)d * AT_R + r) * W, o[r]);
 	}
 }
 
@@ -234,8 +193,8 @@ static void K(attn_exp)(float *s, size_t nb, const vf *m, vf *l)
 #pragma GCC unroll 16
 		for (int r = 0; r < AT_R; r++) {
 			float *sp = s + (j * AT_R + r) * W;
-			vf e = K(aexp)(K(ald)(sp) - m[r]);
-			K(ast)(sp, e);
+			vf e = K(aexp)(K(aload)(sp) - m[r]);
+			K(astore)(sp, e);
 			t[r] += e;
 		}
 #pragma GCC unroll 16
@@ -278,7 +237,7 @@ static void K(attention)(const plm_esmk_attn *a, int h, size_t i0, size_t i1,
 				for (int d = 0; d < hd; d++)
 					for (int r = 0; r < AT_R; r++) {
 						float *ap = acc + ((size_t)d * AT_R + r) * W;
-						K(ast)(ap, K(ald)(ap) * al[r]);
+						K(astore)(ap, K(aload)(ap) * al[r]);
 					}
 			}
 			for (int r = 0; r < AT_R; r++)
@@ -292,7 +251,7 @@ static void K(attention)(const plm_esmk_attn *a, int h, size_t i0, size_t i1,
 		for (int d = 0; d < hd; d++)
 			for (int r = 0; r < AT_R; r++) {
 				float *ap = acc + ((size_t)d * AT_R + r) * W;
-				K(ast)(ap, K(ald)(ap) * inv[r] + bv[d]);
+				K(astore)(ap, K(aload)(ap) * inv[r] + bv[d]);
 			}
 		const size_t nr = i1 - g < (size_t)n ? i1 - g : (size_t)n;
 		for (size_t t = 0; t < nr; t++) {

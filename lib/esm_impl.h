@@ -76,8 +76,6 @@ void plm_esmk_layernorm(float *out, const float *in, const float *w,
 			const float *b, size_t rows, int H, float eps);
 /* x = gelu(x + b), gelu(v) = v/2 (1 + erf(v / sqrt 2)) */
 void plm_esmk_bias_gelu(float *x, const float *b, size_t rows, int n);
-/* Row-wise softmax of s[rows, n], row stride ld. */
-void plm_esmk_softmax(float *s, size_t rows, size_t n, size_t ld);
 
 /* Fused attention of one sequence (flash-attention style): for query rows
  * [i0, i1) of head h, softmax(q k^T) v with q, k, v taken from the raw

@@ -1,6 +1,5 @@
 /* esm_kernels.c — the element-wise steps of the ESM-2 forward pass:
- * LayerNorm, bias, bias + erf GELU, softmax, and the fused attention
- * (esm_attn.h).
+ * LayerNorm, bias + erf GELU, and the fused attention (esm_attn.h).
  *
  * The bodies (esm_kernels.h) use GCC/Clang vector extensions (16 floats),
  * so they are vectorised whatever the optimisation level.  They are
@@ -75,7 +74,6 @@ static struct {
 	void (*layernorm)(float *, const float *, const float *,
 			  const float *, size_t, int, float);
 	void (*bias_gelu)(float *, const float *, size_t, int);
-	void (*softmax)(float *, size_t, size_t, size_t);
 	void (*attention)(const plm_esmk_attn *, int, size_t, size_t, float *);
 } kern;
 static pthread_once_t kern_once = PTHREAD_ONCE_INIT;
@@ -83,7 +81,6 @@ static pthread_once_t kern_once = PTHREAD_ONCE_INIT;
 #define PICK(isa) do { \
 	kern.layernorm = layernorm_##isa; \
 	kern.bias_gelu = bias_gelu_##isa; \
-	kern.softmax = softmax_##isa; \
 	kern.attention = attention_##isa; \
 } while (0)
 
@@ -141,11 +138,6 @@ void plm_esmk_layernorm(float *out, const float *in, const float *w,
 void plm_esmk_bias_gelu(float *x, const float *b, size_t rows, int n)
 {
 	kern.bias_gelu(x, b, rows, n);
-}
-
-void plm_esmk_softmax(float *s, size_t rows, size_t n, size_t ld)
-{
-	kern.softmax(s, rows, n, ld);
 }
 
 /* The largest tile (AT_R 2: 32 query rows) of every instruction set:

@@ -2,59 +2,9 @@
  * instruction set with K(name) giving each copy its own names.  Not a
  * public header. */
 
-
-static inline vf K(load)(const float *p)
-{
-	vf v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-static inline void K(store)(float *p, vf v)
-{
-	memcpy(p, &v, sizeof v);
-}
-
-static inline vf K(splat)(float x)
-{
-	return (vf){ 0 } + x;
-}
-
-static inline vf K(sel)(vi m, vf a, vf b)          /* m ? a : b */
-{
-	return (vf)((m & (vi)a) | (~m & (vi)b));
-}
-
-static inline vf K(vmax)(vf a, vf b)
-{
-	return K(sel)(a > b, a, b);
-}
-
-static inline vf K(vmin)(vf a, vf b)
-{
-	return K(sel)(a < b, a, b);
-}
-
-/* e^x for x <= 88 (clamped below at -87.3, where it is 2^-126 instead of
- * less): Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, and cephes'
- * degree-7 minimax polynomial for e^r. */
-static inline vf K(vexp)(vf x)
-{
-	const vf magic = K(splat)(12582912.0f);            /* 1.5 * 2^23 */
-	x = K(vmin)(K(vmax)(x, K(splat)(-87.3f)), K(splat)(88.0f));
-	vf n = (x * 1.44269504088896341f + magic) - magic;   /* round */
-	vf r = x - n * 0.693359375f;
-	r = r - n * -2.12194440e-4f;
-	vf p = K(splat)(1.9875691500e-4f);
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	p = p * r * r + r + 1.0f;
-	vi e = (__builtin_convertvector(n, vi) + 127) << 23;
-	return p * (vf)e;
-}
+#define V(name) K(name)
+#include "esm_vec.h"
+#undef V
 
 /* erfc(z) for z >= 0, fractional error < 1.2e-7 (Numerical Recipes'
  * Chebyshev fit, erfcc). */
@@ -71,7 +21,7 @@ static inline vf K(verfc)(vf z)
 	p = p * t + 0.37409196f;
 	p = p * t + 1.00002368f;
 	p = p * t - 1.26551223f;
-	return t * K(vexp)(p - z * z);
+	return t * K(exp)(p - z * z);
 }
 
 /* gelu(v) = v/2 (1 + erf(v / sqrt 2)); 1 + erf(x) is computed as 2 -
@@ -79,7 +29,7 @@ static inline vf K(verfc)(vf z)
  * negative v. */
 static inline vf K(vgelu)(vf v)
 {
-	vf e = K(verfc)(K(vmax)(v, -v) * 0.70710678118654752f);
+	vf e = K(verfc)(K(max)(v, -v) * 0.70710678118654752f);
 	return 0.5f * v * K(sel)(v >= 0.0f, 2.0f - e, e);
 }
 
@@ -151,47 +101,5 @@ static void K(layernorm)(float *out, const float *in, const float *w,
 				     K(load)(b + i));
 		for (; i < H; i++)
 			y[i] = (x[i] - fm) * rstd * w[i] + b[i];
-	}
-}
-
-/* Row-wise softmax of s[rows, n] (row stride ld). */
-static void K(softmax)(float *s, size_t rows, size_t n, size_t ld)
-{
-	for (size_t r = 0; r < rows; r++) {
-		float *y = s + r * ld;
-		size_t i = 0;
-		vf vm = K(splat)(-INFINITY);
-		for (; i + W <= n; i += W)
-			vm = K(vmax)(vm, K(load)(y + i));
-		float mx = -INFINITY;
-		for (int k = 0; k < W; k++)
-			mx = vm[k] > mx ? vm[k] : mx;
-		for (; i < n; i++)
-			mx = y[i] > mx ? y[i] : mx;
-		vf vs = { 0 };
-		for (i = 0; i + W <= n; i += W) {
-			vf e = K(vexp)(K(load)(y + i) - mx);
-			K(store)(y + i, e);
-			vs += e;
-		}
-		double sum = 0;
-		if (i < n) {
-			float t[W];
-			for (int k = 0; k < W; k++)
-				t[k] = -INFINITY;
-			memcpy(t, y + i, (n - i) * 4);
-			vf e = K(vexp)(K(load)(t) - mx);
-			for (size_t k = 0; k < n - i; k++) {
-				y[i + k] = e[k];
-				sum += e[k];
-			}
-		}
-		for (int k = 0; k < W; k++)
-			sum += vs[k];
-		const float inv = (float)(1.0 / sum);
-		for (i = 0; i + W <= n; i += W)
-			K(store)(y + i, K(load)(y + i) * inv);
-		for (; i < n; i++)
-			y[i] *= inv;
 	}
 }
