@@ -157,7 +157,10 @@ plm_esm_ctx *plm_esm_ctx_new(const plm_esm *m, size_t max_tokens,
 		nthreads = cpus > 0 ? (int)cpus : 1;
 	}
 	c->pool = plm_pool_new(nthreads);
-	/* Attention scratch: k, v of one head packed, plus a few rows. */
+	/* Attention scratch per thread: k of one head with bias and rotary
+	 * [T, hd] (v is read in place), the tile of queries, accumulators
+	 * and one block of scores.  The activation buffers above, this and
+	 * the rope tables are the workspace of esm.h's memory formula. */
 	if (c->pool) {
 		c->nscratch = (plm_esmk_attn_scratch(T, cf->head_dim) + 15) / 16 * 16;
 		c->scratch = aligned_alloc(64, (size_t)plm_pool_threads(c->pool) *

@@ -16,7 +16,6 @@
  * Usage (cmd/esm-embed.c):
  *
  *	int main(int argc, char **argv) {
- *		plm_blas_tune(argc, argv, verbose);    // first: may re-exec
  *		plm_esm *m = plm_esm_load(dir, err, sizeof err);
  *		plm_esm_ctx *c = plm_esm_ctx_new(m, budget, nthreads, err, sizeof err);
  *		const plm_esm_config *cf = plm_esm_info(m);
@@ -32,16 +31,23 @@
  * token budget, hd = H / heads, W = threads:
  *   weights      4 * (V*H + N*(4*H*H + 2*H*F + 9*H + F) + 2*H
  *                     [+ LM head: H*H + 3*H + V*H + V])
- *   activations  4 * T * (6*H + F + 2)           x, xn, qkv, attn ctx, ffn,
- *                                                ids, positions
- *              + 4 * W * 2 * hd * (T + 32)       attention scratch per thread
- *                                                (k and v of one head packed;
- *                                                no T x T score matrix)
+ *   activations  4 * T * (6*H + F + 1)          x, xn, q|k|v, attention
+ *                                                context, ffn; token ids
  *              + 4 * T * hd * R                  rotary cos/sin tables (R = 1
  *                                                unless layers' inv_freq differ)
+ *              + 4 * W * (hd * (T + 64) + 4160)  attention scratch per thread
+ *                                                (k of one head packed, a
+ *                                                tile of queries; no T x T
+ *                                                score matrix); only the
+ *                                                longest sequence's rows of
+ *                                                it are touched
  *              + W * 1.8 MB                      matrix packing blocks
+ *                                                (avx512; 0.9 avx2, 0.5 base)
  *   (logits, when asked for, go straight to the caller's buffer)
- * e.g. 650M (H 1280, F 5120, N 33) with T = 4096: 2.6 GB + 0.23 GB.
+ * e.g. 650M (H 1280, F 5120, N 33) with T = 4096: 2.6 GB + 0.21 GB + W *
+ * 2.9 MB.  Measured with the tiny test checkpoint (H 64, F 256, hd 16),
+ * one thread: peak RSS grows by 2620 bytes per budget token from T = 4096
+ * to 65536, the formula's touched part giving 2628.
  * The checkpoint file is mmapped only while loading. */
 #ifndef PLM_ESM_H
 #define PLM_ESM_H
