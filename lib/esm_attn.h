@@ -70,6 +70,41 @@ static void K(attn_q)(const plm_esmk_attn *a, int h, size_t g, size_t i1,
 	}
 }
 
+/* s[n][r] = k[n] . qt[:, r] for the nj <= AT_NJ keys at kp; m[r] =
+ * max(m[r], s[n][r]).  Inlined with nj constant: the tile of AT_NJ keys,
+ * and the keys left over one by one. */
+static inline __attribute__((always_inline)) void
+K(attn_stile)(const float *qt, int hd, const float *kp, const int nj,
+	      float *s, vf *m)
+{
+	vf t[AT_NJ][AT_R];
+#pragma GCC unroll 16
+	for (int n = 0; n < nj; n++)
+#pragma GCC unroll 16
+		for (int r = 0; r < AT_R; r++)
+			t[n][r] = K(asplat)(0.0f);
+	for (int d = 0; d < hd; d++) {
+		vf qv[AT_R];
+#pragma GCC unroll 16
+		for (int r = 0; r < AT_R; r++)
+			qv[r] = K(aload)(qt + ((size_t)d * AT_R + r) * W);
+#pragma GCC unroll 16
+		for (int n = 0; n < nj; n++) {
+			vf kb = K(asplat)(kp[n * hd + d]);
+#pragma GCC unroll 16
+			for (int r = 0; r < AT_R; r++)
+				t[n][r] += kb * qv[r];
+		}
+	}
+#pragma GCC unroll 16
+	for (int n = 0; n < nj; n++)
+#pragma GCC unroll 16
+		for (int r = 0; r < AT_R; r++) {
+			K(astore)(s + ((size_t)n * AT_R + r) * W, t[n][r]);
+			m[r] = K(amax)(m[r], t[n][r]);
+		}
+}
+
 /* s[j][r] = k[j0 + j] . qt[:, r] for j < nb; mx[r] = max(mx[r], s[j][r]). */
 static void K(attn_scores)(const float *qt, int hd, const float *kr,
 			   size_t j0, size_t nb, float *s, vf *mx)
@@ -79,56 +114,46 @@ static void K(attn_scores)(const float *qt, int hd, const float *kr,
 #pragma GCC unroll 16
 	for (int r = 0; r < AT_R; r++)
 		m[r] = mx[r];
-	for (; j + AT_NJ <= nb; j += AT_NJ) {
-		vf t[AT_NJ][AT_R];
-#pragma GCC unroll 16
-		for (int n = 0; n < AT_NJ; n++)
-#pragma GCC unroll 16
-			for (int r = 0; r < AT_R; r++)
-				t[n][r] = K(asplat)(0.0f);
-		const float *kp = kr + (j0 + j) * hd;
-		for (int d = 0; d < hd; d++) {
-			vf qv[AT_R];
-#pragma GCC unroll 16
-			for (int r = 0; r < AT_R; r++)
-				qv[r] = K(aload)(qt + ((size_t)d * AT_R + r) * W);
-#pragma GCC unroll 16
-			for (int n = 0; n < AT_NJ; n++) {
-				vf kb = K(asplat)(kp[n * hd + d]);
-#pragma GCC unroll 16
-				for (int r = 0; r < AT_R; r++)
-					t[n][r] += kb * qv[r];
-			}
-		}
-#pragma GCC unroll 16
-		for (int n = 0; n < AT_NJ; n++)
-#pragma GCC unroll 16
-			for (int r = 0; r < AT_R; r++) {
-				K(astore)(s + ((j + n) * AT_R + r) * W, t[n][r]);
-				m[r] = K(amax)(m[r], t[n][r]);
-			}
-	}
-	for (; j < nb; j++) {
-		vf t[AT_R];
-#pragma GCC unroll 16
-		for (int r = 0; r < AT_R; r++)
-			t[r] = K(asplat)(0.0f);
-		const float *kp = kr + (j0 + j) * hd;
-		for (int d = 0; d < hd; d++) {
-			vf kb = K(asplat)(kp[d]);
-#pragma GCC unroll 16
-			for (int r = 0; r < AT_R; r++)
-				t[r] += kb * K(aload)(qt + ((size_t)d * AT_R + r) * W);
-		}
-#pragma GCC unroll 16
-		for (int r = 0; r < AT_R; r++) {
-			K(astore)(s + (j * AT_R + r) * W, t[r]);
-			m[r] = K(amax)(m[r], t[r]);
-		}
-	}
+	for (; j + AT_NJ <= nb; j += AT_NJ)
+		K(attn_stile)(qt, hd, kr + (j0 + j) * hd, AT_NJ,
+			      s + j * AT_R * W, m);
+	for (; j < nb; j++)
+		K(attn_stile)(qt, hd, kr + (j0 + j) * hd, 1, s + j * AT_R * W, m);
 #pragma GCC unroll 16
 	for (int r = 0; r < AT_R; r++)
 		mx[r] = m[r];
+}
+
+/* acc[d][r] += sum_j vp[j ld + d] p[j][r] for the nd <= AT_DT dimensions
+ * at acc (row d of it), j < nb.  Inlined with nd constant, as above. */
+static inline __attribute__((always_inline)) void
+K(attn_pvtile)(const float *p, const float *vp, size_t ld, size_t nb,
+	       const int nd, float *acc)
+{
+	vf o[AT_DT][AT_R];
+#pragma GCC unroll 16
+	for (int e = 0; e < nd; e++)
+#pragma GCC unroll 16
+		for (int r = 0; r < AT_R; r++)
+			o[e][r] = K(aload)(acc + ((size_t)e * AT_R + r) * W);
+	for (size_t j = 0; j < nb; j++, vp += ld) {
+		vf pv[AT_R];
+#pragma GCC unroll 16
+		for (int r = 0; r < AT_R; r++)
+			pv[r] = K(aload)(p + (j * AT_R + r) * W);
+#pragma GCC unroll 16
+		for (int e = 0; e < nd; e++) {
+			vf vb = K(asplat)(vp[e]);
+#pragma GCC unroll 16
+			for (int r = 0; r < AT_R; r++)
+				o[e][r] += vb * pv[r];
+		}
+	}
+#pragma GCC unroll 16
+	for (int e = 0; e < nd; e++)
+#pragma GCC unroll 16
+		for (int r = 0; r < AT_R; r++)
+			K(astore)(acc + ((size_t)e * AT_R + r) * W, o[e][r]);
 }
 
 /* acc[d][r] += sum_j v[j0 + j][d] p[j][r], j < nb (v rows of stride ld,
@@ -137,49 +162,12 @@ static void K(attn_pv)(const float *p, int hd, const float *v, size_t ld,
 		       size_t j0, size_t nb, float *acc)
 {
 	int d = 0;
-	for (; d + AT_DT <= hd; d += AT_DT) {
-		vf o[AT_DT][AT_R];
-#pragma GCC unroll 16
-		for (int e = 0; e < AT_DT; e++)
-#pragma GCC unroll 16
-			for (int r = 0; r < AT_R; r++)
-				o[e][r] = K(aload)(acc + ((size_t)(d + e) * AT_R + r) * W);
-		const float *vp = v + j0 * ld + d;
-		for (size_t j = 0; j < nb; j++, vp += ld) {
-			vf pv[AT_R];
-#pragma GCC unroll 16
-			for (int r = 0; r < AT_R; r++)
-				pv[r] = K(aload)(p + (j * AT_R + r) * W);
-#pragma GCC unroll 16
-			for (int e = 0; e < AT_DT; e++) {
-				vf vb = K(asplat)(vp[e]);
-#pragma GCC unroll 16
-				for (int r = 0; r < AT_R; r++)
-					o[e][r] += vb * pv[r];
-			}
-		}
-#pragma GCC unroll 16
-		for (int e = 0; e < AT_DT; e++)
-#pragma GCC unroll 16
-			for (int r = 0; r < AT_R; r++)
-				K(astore)(acc + ((size_t)(d + e) * AT_R + r) * W, o[e][r]);
-	}
-	for (; d < hd; d++) {
-		vf o[AT_R];
-#pragma GCC unroll 16
-		for (int r = 0; r < AT_R; r++)
-			o[r] = K(aload)(acc + ((size_t)d * AT_R + r) * W);
-		const float *vp = v + j0 * ld + d;
-		for (size_t j = 0; j < nb; j++, vp += ld) {
-			vf vb = K(asplat)(*vp);
-#pragma GCC unroll 16
-			for (int r = 0; r < AT_R; r++)
-				o[r] += vb * K(aload)(p + (j * AT_R + r) * W);
-		}
-#pragma GCC unroll 16
-		for (int r = 0; r < AT_R; r++)
-			K(astore)(acc + ((size_t)d * AT_R + r) * W, o[r]);
-	}
+	for (; d + AT_DT <= hd; d += AT_DT)
+		K(attn_pvtile)(p, v + j0 * ld + d, ld, nb, AT_DT,
+			       acc + (size_t)d * AT_R * W);
+	for (; d < hd; d++)
+		K(attn_pvtile)(p, v + j0 * ld + d, ld, nb, 1,
+			       acc + (size_t)d * AT_R * W);
 }
 
 /* s[j][r] = e^(s[j][r] - m[r]), l[r] += sum_j s[j][r] (j in order). */
