@@ -23,7 +23,7 @@
 #include "plm/esm_batch.h"
 #include "plm/esm.h"
 #include "plm/gemm.h"
-#include "plm/map.h"
+#include "plm/h128set.h"
 #include "plm/recin.h"
 #include "plm/stream.h"
 

@@ -16,7 +16,7 @@
 #include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/fasta.h"
-#include "plm/map.h"
+#include "plm/h128set.h"
 #include "plm/recin.h"
 #include "plm/seqset.h"
 #include "plm/stream.h"

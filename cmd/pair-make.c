@@ -8,6 +8,7 @@
 #include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/fields.h"
+#include "plm/h128set.h"
 #include "plm/map.h"
 #include "plm/rng.h"
 #include "plm/split.h"

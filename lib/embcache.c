@@ -29,7 +29,7 @@
 
 #include "plm/cli.h"
 #include "plm/embcache.h"
-#include "plm/map.h"
+#include "plm/h128set.h"
 
 #define JMAGIC "PLMEJ001"
 #define REC_HEAD (4 + 1 + 16 + 4)       /* B, kind, hash, idlen */

@@ -1,6 +1,6 @@
 /* h128set.c — a set of 128-bit hashes with a uint32_t payload per key.
  *
- * Memory bound (map.h promises at most 32 bytes per key plus a constant,
+ * Memory bound (h128set.h promises at most 32 bytes per key plus a constant,
  * including the moment a table grows):
  *
  *   - A slot is 20 bytes: the 16-byte key in one array, the 4-byte payload
@@ -40,7 +40,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "plm/map.h"
+#include "plm/h128set.h"
 
 #define NSUB_BITS 8
 #define NSUB (1u << NSUB_BITS)

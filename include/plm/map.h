@@ -7,17 +7,12 @@
  * hash, so probes rarely touch key bytes.  Memory: about 24 bytes per key
  * plus the key bytes, plus 8 bytes per slot (load ≤ 0.75).
  *
- * plm_h128set: a set of 128-bit sequence hashes (hash.h) with a uint32_t
- * payload per key (a split index, a count; 0 if unused) — the dedup and
- * manifest workhorse.  Memory is at most 32 bytes per key plus a constant
- * (see lib/h128set.c for how growth keeps that bound). */
+ * The set of 128-bit hashes, plm_h128set, has its own header, h128set.h. */
 #ifndef PLM_MAP_H
 #define PLM_MAP_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "plm/hash.h"
 
 typedef struct plm_strmap plm_strmap;
 
@@ -34,24 +29,5 @@ size_t plm_strmap_size(const plm_strmap *m);
 /* The i-th inserted key (NUL-terminated; length in *n if n) and value. */
 const char *plm_strmap_key(const plm_strmap *m, size_t i, size_t *n);
 uint64_t *plm_strmap_val(plm_strmap *m, size_t i);
-
-typedef struct plm_h128set plm_h128set;
-
-/* expect: expected number of keys (0 if unknown) to size the table once. */
-plm_h128set *plm_h128set_new(size_t expect);
-void plm_h128set_free(plm_h128set *s);
-/* Insert; returns 1 if added, 0 if already present, -1 out of memory.
- * The payload slot of the key (new or existing) is stored in *val if val
- * is not NULL; valid until the next insert. */
-int plm_h128set_add(plm_h128set *s, plm_h128 h, uint32_t **val);
-/* Payload slot of h, or NULL when absent. */
-uint32_t *plm_h128set_get(const plm_h128set *s, plm_h128 h);
-/* A hint: start loading the slots where h would be probed, so that an
- * add or get for h a few hundred nanoseconds later finds them in cache
- * (callers batch keys: compute K hashes, prefetch K, then add K). */
-void plm_h128set_prefetch(const plm_h128set *s, plm_h128 h);
-size_t plm_h128set_size(const plm_h128set *s);
-/* Bytes allocated (for the man page's memory statement and tests). */
-size_t plm_h128set_bytes(const plm_h128set *s);
 
 #endif

@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plm/h128set.h"
 #include "plm/hash.h"
 #include "plm/io.h"
-#include "plm/map.h"
 
 enum plm_seqfile {
 	PLM_SEQFILE_STREAM,     /* MessagePack or TSV record stream */

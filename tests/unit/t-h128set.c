@@ -2,7 +2,7 @@
  * the memory bound map.h promises (32 bytes per key plus a constant). */
 #include <stdlib.h>
 
-#include "plm/map.h"
+#include "plm/h128set.h"
 #include "plm/rng.h"
 #include "tap.h"
 
