@@ -22,6 +22,7 @@
 #include "plm/embcache.h"
 #include "plm/esm_batch.h"
 #include "plm/esm.h"
+#include "plm/float.h"
 #include "plm/gemm.h"
 #include "plm/h128set.h"
 #include "plm/recin.h"

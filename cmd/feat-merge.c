@@ -14,6 +14,7 @@
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/float.h"
 #include "plm/map.h"
 #include "plm/mlp.h"
 #include "plm/recin.h"

@@ -16,6 +16,7 @@
 #include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/fields.h"
+#include "plm/float.h"
 #include "plm/map.h"
 #include "plm/metrics.h"
 #include "plm/rng.h"

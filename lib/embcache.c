@@ -29,6 +29,7 @@
 
 #include "plm/cli.h"
 #include "plm/embcache.h"
+#include "plm/float.h"
 #include "plm/h128set.h"
 
 #define JMAGIC "PLMEJ001"

@@ -1,4 +1,4 @@
-/* floatfmt.c — float text that round-trips, and f16/bf16 conversions.
+/* floatfmt.c — float text that round-trips.
  *
  * plm_fmt_f32/f64 print the fewest significant digits whose decimal parses
  * back to the same bits.  Round-tripping is monotone in the digit count
@@ -16,28 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/float.h"
 #include "plm/stream.h"
-
-static uint32_t f32_bits(float x)
-{
-	uint32_t u;
-	memcpy(&u, &x, 4);
-	return u;
-}
-
-static float bits_f32(uint32_t u)
-{
-	float x;
-	memcpy(&x, &u, 4);
-	return x;
-}
-
-static uint64_t f64_bits(double x)
-{
-	uint64_t u;
-	memcpy(&u, &x, 8);
-	return u;
-}
 
 /* nan, inf, -inf; else 0. */
 static int fmt_special(char *buf, int nan, int inf, int neg)
@@ -57,123 +37,53 @@ static int fmt_special(char *buf, int nan, int inf, int neg)
 	return 0;
 }
 
-static int f32_roundtrips(char *buf, float x, int prec, int *len)
+/* Does x printed with prec digits parse back to the same bits?  x is a
+ * float (widened, exactly) when f32, else a double. */
+static int roundtrips(char *buf, double x, int f32, int prec, int *len)
 {
-	*len = snprintf(buf, 32, "%.*g", prec, (double)x);
-	return f32_bits(strtof(buf, NULL)) == f32_bits(x);
+	*len = snprintf(buf, 32, "%.*g", prec, x);
+	if (f32)
+		return plm_f32_bits(strtof(buf, NULL)) == plm_f32_bits((float)x);
+	return plm_f64_bits(strtod(buf, NULL)) == plm_f64_bits(x);
+}
+
+/* The search for both widths: lo digits is the lower bound for normal
+ * numbers (6 or 15), max always round-trips (9 or 17). */
+static int fmt_shortest(char *buf, double x, int f32, int subnormal, int lo,
+			int max)
+{
+	int len;
+
+	if (isnan(x) || isinf(x))
+		return fmt_special(buf, isnan(x), isinf(x), signbit(x));
+	if (subnormal) {
+		/* fewer bits, so maybe fewer digits than lo */
+		for (int p = 1; p < max; p++)
+			if (roundtrips(buf, x, f32, p, &len))
+				return len;
+		return snprintf(buf, 32, "%.*g", max, x);
+	}
+	if (roundtrips(buf, x, f32, lo + 1, &len)) {
+		int shorter;
+		char tmp[32];
+		if (roundtrips(tmp, x, f32, lo, &shorter)) {
+			memcpy(buf, tmp, (size_t)shorter + 1);
+			return shorter;
+		}
+		return len;
+	}
+	for (int p = lo + 2; p < max; p++)
+		if (roundtrips(buf, x, f32, p, &len))
+			return len;
+	return snprintf(buf, 32, "%.*g", max, x);
 }
 
 int plm_fmt_f32(char *buf, float x)
 {
-	int len;
-
-	if (isnan(x) || isinf(x))
-		return fmt_special(buf, isnan(x), isinf(x), signbit(x));
-	if (x != 0 && fabsf(x) < FLT_MIN) {
-		/* subnormal: fewer bits, so maybe fewer digits than 6 */
-		for (int p = 1; p < 9; p++)
-			if (f32_roundtrips(buf, x, p, &len))
-				return len;
-		return snprintf(buf, 32, "%.9g", (double)x);
-	}
-	if (f32_roundtrips(buf, x, 7, &len)) {
-		int l6;
-		char tmp[32];
-		if (f32_roundtrips(tmp, x, 6, &l6)) {
-			memcpy(buf, tmp, (size_t)l6 + 1);
-			return l6;
-		}
-		return len;
-	}
-	if (f32_roundtrips(buf, x, 8, &len))
-		return len;
-	return snprintf(buf, 32, "%.9g", (double)x);
-}
-
-static int f64_roundtrips(char *buf, double x, int prec, int *len)
-{
-	*len = snprintf(buf, 32, "%.*g", prec, x);
-	return f64_bits(strtod(buf, NULL)) == f64_bits(x);
+	return fmt_shortest(buf, x, 1, x != 0 && fabsf(x) < FLT_MIN, 6, 9);
 }
 
 int plm_fmt_f64(char *buf, double x)
 {
-	int len;
-
-	if (isnan(x) || isinf(x))
-		return fmt_special(buf, isnan(x), isinf(x), signbit(x));
-	if (x != 0 && fabs(x) < DBL_MIN) {
-		for (int p = 1; p < 17; p++)
-			if (f64_roundtrips(buf, x, p, &len))
-				return len;
-		return snprintf(buf, 32, "%.17g", x);
-	}
-	if (f64_roundtrips(buf, x, 16, &len)) {
-		int l15;
-		char tmp[32];
-		if (f64_roundtrips(tmp, x, 15, &l15)) {
-			memcpy(buf, tmp, (size_t)l15 + 1);
-			return l15;
-		}
-		return len;
-	}
-	return snprintf(buf, 32, "%.17g", x);
-}
-
-/* ---- half precision (IEEE 754 binary16) -------------------------------- */
-
-float plm_f16_to_f32(uint16_t h)
-{
-	uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-	uint32_t e = (h >> 10) & 0x1f, m = h & 0x3ff;
-
-	if (e == 0) {
-		/* zero or subnormal: m * 2^-24, exact in f32 */
-		float v = (float)m * 0x1p-24f;
-		return sign ? -v : v;
-	}
-	if (e == 31)
-		return bits_f32(sign | 0x7f800000 | (m << 13));
-	return bits_f32(sign | ((e + 112) << 23) | (m << 13));
-}
-
-uint16_t plm_f32_to_f16(float f)
-{
-	uint32_t x = f32_bits(f);
-	uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
-	uint32_t ax = x & 0x7fffffff;
-
-	if (ax > 0x7f800000)            /* NaN: keep it quiet, keep payload top */
-		return sign | 0x7e00 | ((ax >> 13) & 0x3ff);
-	if (ax >= 0x477ff000)           /* >= 65520 rounds to inf (ties to even) */
-		return sign | 0x7c00;
-	if (ax < 0x38800000) {
-		/* below 2^-14: a subnormal half (or zero).  Scaling by 2^24 is
-		 * exact; rintf rounds to nearest even; 1024 carries into the
-		 * smallest normal, which is the right encoding too. */
-		float v = rintf(bits_f32(ax) * 0x1p24f);
-		return sign | (uint16_t)v;
-	}
-	uint32_t h = ((((ax >> 23) - 112) << 10) | ((ax >> 13) & 0x3ff));
-	uint32_t rem = ax & 0x1fff;
-	if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
-		h++;                    /* may carry into the exponent: fine */
-	return sign | (uint16_t)h;
-}
-
-/* ---- bfloat16: the top half of an f32 --------------------------------- */
-
-float plm_bf16_to_f32(uint16_t h)
-{
-	return bits_f32((uint32_t)h << 16);
-}
-
-uint16_t plm_f32_to_bf16(float f)
-{
-	uint32_t x = f32_bits(f);
-
-	if ((x & 0x7fffffff) > 0x7f800000)
-		return (uint16_t)((x >> 16) | 0x40);    /* quiet NaN */
-	x += 0x7fff + ((x >> 16) & 1);
-	return (uint16_t)(x >> 16);
+	return fmt_shortest(buf, x, 0, x != 0 && fabs(x) < DBL_MIN, 15, 17);
 }

@@ -10,6 +10,7 @@
  * thread count. */
 #include "plm/mlp.h"
 
+#include "plm/float.h"
 #include "plm/gemm.h"
 
 #include <math.h>

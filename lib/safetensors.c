@@ -1,7 +1,7 @@
 /* safetensors.c — mmap a .safetensors file and validate its header. */
 #include "plm/safetensors.h"
+#include "plm/float.h"
 #include "plm/json.h"
-#include "plm/stream.h"          /* plm_f16_to_f32, plm_bf16_to_f32 */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -360,17 +360,12 @@ int plm_st_to_f32(const plm_st_tensor *t, float *out, char *err,
 		memcpy(out, p, n * 4);
 		return 0;
 	case PLM_ST_F16:
-		for (size_t i = 0; i < n; i++) {
-			uint16_t h;
-			memcpy(&h, p + 2 * i, 2);
-			out[i] = plm_f16_to_f32(h);
-		}
-		return 0;
 	case PLM_ST_BF16:
 		for (size_t i = 0; i < n; i++) {
 			uint16_t h;
 			memcpy(&h, p + 2 * i, 2);
-			out[i] = plm_bf16_to_f32(h);
+			out[i] = t->dtype == PLM_ST_BF16 ? plm_bf16_to_f32(h) :
+			         plm_f16_to_f32(h);
 		}
 		return 0;
 	case PLM_ST_F64:

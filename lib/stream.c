@@ -34,6 +34,7 @@
 
 #include <msgpack.h>
 
+#include "plm/float.h"
 #include "plm/json.h"
 #include "plm/stream.h"
 
@@ -56,20 +57,6 @@ static void st32(unsigned char *p, uint32_t v)
 	p[1] = (unsigned char)(v >> 8);
 	p[2] = (unsigned char)(v >> 16);
 	p[3] = (unsigned char)(v >> 24);
-}
-
-static float u2f(uint32_t u)
-{
-	float f;
-	memcpy(&f, &u, 4);
-	return f;
-}
-
-static uint32_t f2u(float f)
-{
-	uint32_t u;
-	memcpy(&u, &f, 4);
-	return u;
 }
 
 /* A growable byte buffer. */
@@ -1118,7 +1105,7 @@ static long long tsv_vector(plm_reader *r, const plm_field *f, const char *s,
 		unsigned char *o = (unsigned char *)r->scratch.p +
 				   r->scratch.len;
 		if (es == 4) {
-			st32(o, f2u(x));
+			st32(o, plm_f32_bits(x));
 		} else {
 			uint16_t h = f->type == PLM_T_F16 ? plm_f32_to_f16(x) :
 				     plm_f32_to_bf16(x);
@@ -1677,7 +1664,7 @@ static int tsv_put_vec(buf *b, const plm_field *f, const plm_val *v)
 	for (size_t i = 0; i < n; i++) {
 		float x;
 		if (es == 4) {
-			x = u2f(ld32(p + 4 * i));
+			x = plm_bits_f32(ld32(p + 4 * i));
 		} else {
 			uint16_t h = (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
 			x = f->type == PLM_T_F16 ? plm_f16_to_f32(h) :

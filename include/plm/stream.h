@@ -175,9 +175,6 @@ uint64_t plm_writer_rows(const plm_writer *w);
  * "nan", "inf", "-inf").  Returns the length written (buf >= 32 bytes). */
 int plm_fmt_f32(char *buf, float x);
 int plm_fmt_f64(char *buf, double x);
-float plm_f16_to_f32(uint16_t h);
-uint16_t plm_f32_to_f16(float f);        /* round to nearest even */
-float plm_bf16_to_f32(uint16_t h);
-uint16_t plm_f32_to_bf16(float f);       /* round to nearest even */
+/* f16 and bf16 to and from float: float.h. */
 
 #endif

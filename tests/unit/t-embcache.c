@@ -14,6 +14,7 @@
 #include <hdf5.h>
 
 #include "plm/embcache.h"
+#include "plm/float.h"
 #include "plm/hash.h"
 #include "plm/rng.h"
 #include "tap.h"

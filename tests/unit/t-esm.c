@@ -6,8 +6,8 @@
  * The 8M-shaped hub checkpoint is opt-in: PLM_ESM2_8M names a directory
  * holding its model.safetensors and golden.safetensors. */
 #include "plm/esm.h"
+#include "plm/float.h"
 #include "plm/safetensors.h"
-#include "plm/stream.h"
 #include "tap.h"
 #include "../../lib/esm_impl.h"   /* plm_esmk_select */
 

@@ -1,6 +1,7 @@
 /* t-stream.c — record streams: types, float text, f16/bf16, MessagePack and
  * TSV round trips for every type, sections, every reader error with its
  * record number, truncation, compressed input, meta.prov. */
+#include "plm/float.h"
 #include "plm/stream.h"
 #include "tap.h"
 
