@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/expr.h"
 
@@ -80,14 +81,8 @@ static int fail(struct parser *p, size_t at, const char *fmt, ...)
 static int new_node(struct parser *p, enum kind k)
 {
 	plm_expr *e = p->e;
-	if (e->nn == e->cap) {
-		size_t cap = e->cap ? 2 * e->cap : 8;
-		struct node *n = realloc(e->n, cap * sizeof *n);
-		if (!n)
-			return fail(p, p->pos, "out of memory");
-		e->n = n;
-		e->cap = cap;
-	}
+	if (PLM_GROW(e->n, e->cap, e->nn + 1))
+		return fail(p, p->pos, "out of memory");
 	memset(&e->n[e->nn], 0, sizeof e->n[0]);
 	e->n[e->nn].kind = k;
 	e->n[e->nn].fi = -1;
@@ -439,13 +434,8 @@ static int cmp_holds(enum op op, int c)
  * the input buffer. */
 static int regex_match(plm_expr *e, const struct node *n, const plm_val *v)
 {
-	if (v->n + 1 > e->scap) {
-		char *s = realloc(e->scratch, v->n + 1);
-		if (!s)
-			return 0;
-		e->scratch = s;
-		e->scap = v->n + 1;
-	}
+	if (PLM_GROW(e->scratch, e->scap, v->n + 1))
+		return 0;
 	if (v->n)
 		memcpy(e->scratch, v->s, v->n);
 	e->scratch[v->n] = 0;

@@ -7,6 +7,7 @@
  * slow path that drops them, any other control byte is an error (binary
  * junk must not become a sequence). */
 #include "plm/fasta.h"
+#include "plm/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,19 +104,7 @@ void plm_seqrec_free(plm_seqrec *r)
 /* Make room for need + 1 bytes (the NUL). */
 static int grow(char **p, size_t *cap, size_t need)
 {
-	size_t n = *cap ? *cap : 64;
-	char *q;
-
-	if (need < *cap)
-		return 0;
-	while (n <= need)
-		n *= 2;
-	q = realloc(*p, n);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
+	return need == SIZE_MAX ? -1 : PLM_GROW(*p, *cap, need + 1);
 }
 
 /* The next byte without consuming it: 0..255, -1 at EOF, -2 on error. */

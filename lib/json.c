@@ -6,6 +6,7 @@
  * vector per nesting level and then copied into the arena so that kids[] is
  * contiguous. */
 #include "plm/json.h"
+#include "plm/alloc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -296,30 +297,18 @@ static int parse_value(parser *ps, plm_json *v, int depth);
 
 typedef struct {
 	plm_json *v;
-	const char **k;
-	size_t n, cap;
+	const char **k;         /* keys, for an object */
+	size_t n, cap, kcap;
 } vec;
 
+/* Room for one more value (and key). */
 static int vec_push(parser *ps, vec *a, int with_keys)
 {
-	if (a->n < a->cap)
-		return 0;
-	size_t cap = a->cap ? a->cap * 2 : 8;
-	plm_json *v = realloc(a->v, cap * sizeof *v);
-	if (v)
-		a->v = v;
-	if (with_keys) {
-		const char **k = realloc(a->k, cap * sizeof *k);
-		if (k)
-			a->k = k;
-		else
-			v = NULL;
-	}
-	if (!v) {
+	if (PLM_GROW(a->v, a->cap, a->n + 1) ||
+	    (with_keys && PLM_GROW(a->k, a->kcap, a->n + 1))) {
 		fail(ps, ps->p, "out of memory");
 		return -1;
 	}
-	a->cap = cap;
 	return 0;
 }
 
@@ -491,20 +480,9 @@ const plm_json *plm_json_get(const plm_json *o, const char *key)
 
 static int reserve(char **buf, size_t *len, size_t *cap, size_t more)
 {
-	if (*cap - *len >= more)
-		return 0;
-	size_t c = *cap ? *cap : 64;
-	while (c - *len < more) {
-		if (c > SIZE_MAX / 2)
-			return -1;
-		c *= 2;
-	}
-	char *b = realloc(*buf, c);
-	if (!b)
+	if (more > SIZE_MAX - *len)
 		return -1;
-	*buf = b;
-	*cap = c;
-	return 0;
+	return PLM_GROW(*buf, *cap, *len + more);
 }
 
 int plm_json_put_str(char **buf, size_t *len, size_t *cap, const char *s,

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/kmer_index.h"
 
 static int8_t aa[256];
@@ -369,14 +370,8 @@ static uint32_t verify(worker *w, uint32_t t)
 
 static int emit(worker *w, uint32_t q, uint32_t t, double sim)
 {
-	if (w->np == w->pcap) {
-		size_t nc = w->pcap ? 2 * w->pcap : 256;
-		plm_kmer_pair *p = realloc(w->pairs, nc * sizeof *p);
-		if (!p)
-			return -1;
-		w->pairs = p;
-		w->pcap = nc;
-	}
+	if (PLM_GROW(w->pairs, w->pcap, w->np + 1))
+		return -1;
 	w->pairs[w->np++] = (plm_kmer_pair){ q < t ? q : t, q < t ? t : q, sim };
 	return 0;
 }

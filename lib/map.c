@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/hash.h"
 #include "plm/map.h"
 
@@ -123,14 +124,8 @@ uint64_t *plm_strmap_put(plm_strmap *m, const void *key, size_t n, int *added)
 		return &m->e[m->slot[i] - 1].val;
 	if (m->n >= UINT32_MAX - 1)
 		return NULL;
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 16;
-		struct entry *e = realloc(m->e, cap * sizeof *e);
-		if (!e)
-			return NULL;
-		m->e = e;
-		m->cap = cap;
-	}
+	if (PLM_GROW(m->e, m->cap, m->n + 1))
+		return NULL;
 	const char *copy = arena_copy(m, key, n);
 	if (!copy)
 		return NULL;

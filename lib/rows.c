@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/rows.h"
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
@@ -66,15 +67,11 @@ static int copy_row(const plm_rows *r, plm_val *dst, char **blk,
 long plm_rows_add(plm_rows *r, const plm_val *row)
 {
 	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		plm_val *v = realloc(r->v, cap * (r->nf ? r->nf : 1) * sizeof *v);
-		if (!v)
+		/* r->cap moves only when both arrays have grown */
+		size_t cap = r->cap, nf = r->nf ? r->nf : 1;
+		if (PLM_GROW(r->data, cap, r->n + 1) ||
+		    cap > SIZE_MAX / nf || PLM_GROW(r->v, r->vcap, cap * nf))
 			return -1;
-		r->v = v;
-		char **d = realloc(r->data, cap * sizeof *d);
-		if (!d)
-			return -1;
-		r->data = d;
 		r->cap = cap;
 	}
 	size_t nb;
@@ -112,17 +109,9 @@ int plm_key_type_ok(enum plm_type t)
 
 static int key_grow(plm_keybuf *k, size_t more)
 {
-	if (k->n + more <= k->cap)
-		return 0;
-	size_t cap = k->cap ? k->cap : 64;
-	while (cap < k->n + more)
-		cap *= 2;
-	char *p = realloc(k->p, cap);
-	if (!p)
+	if (more > SIZE_MAX - k->n)
 		return -1;
-	k->p = p;
-	k->cap = cap;
-	return 0;
+	return PLM_GROW(k->p, k->cap, k->n + more);
 }
 
 int plm_key_add(plm_keybuf *k, const plm_val *v, enum plm_type t)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/fasta.h"
 #include "plm/io.h"
 #include "plm/seqset.h"
@@ -15,14 +16,8 @@ plm_h128 plm_seq_hash_fold(const char *p, size_t n, int fold, char **buf,
 {
 	if (!fold)
 		return plm_seq_hash(p, n);
-	if (n > *cap) {
-		size_t nc = n < 256 ? 256 : n + n / 2;
-		char *b = realloc(*buf, nc);
-		if (!b)
-			abort();        /* a few KiB: no recovery worth having */
-		*buf = b;
-		*cap = nc;
-	}
+	if (PLM_GROW(*buf, *cap, n))
+		abort();        /* a few KiB: no recovery worth having */
 	for (size_t i = 0; i < n; i++)
 		(*buf)[i] = (char)toupper((unsigned char)p[i]);
 	return plm_seq_hash(*buf, n);

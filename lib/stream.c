@@ -34,6 +34,7 @@
 
 #include <msgpack.h>
 
+#include "plm/alloc.h"
 #include "plm/float.h"
 #include "plm/json.h"
 #include "plm/stream.h"
@@ -67,20 +68,9 @@ typedef struct buf {
 
 static int buf_reserve(buf *b, size_t more)
 {
-	if (b->cap - b->len >= more)
-		return 0;
-	size_t cap = b->cap ? b->cap : 256;
-	while (cap - b->len < more) {
-		if (cap > SIZE_MAX / 2)
-			return -1;
-		cap *= 2;
-	}
-	char *p = realloc(b->p, cap);
-	if (!p)
+	if (more > SIZE_MAX - b->len)
 		return -1;
-	b->p = p;
-	b->cap = cap;
-	return 0;
+	return PLM_GROW(b->p, b->cap, b->len + more);
 }
 
 static int buf_put(buf *b, const void *p, size_t n)
@@ -559,15 +549,7 @@ static int rfail(plm_reader *r, const char *fmt, ...)
 
 static int row_reserve(plm_reader *r)
 {
-	if (r->rowcap >= r->schema.n && r->row)
-		return 0;
-	size_t cap = r->schema.n ? r->schema.n : 1;
-	plm_val *v = realloc(r->row, cap * sizeof *v);
-	if (!v)
-		return -1;
-	r->row = v;
-	r->rowcap = cap;
-	return 0;
+	return PLM_GROW(r->row, r->rowcap, r->schema.n ? r->schema.n : 1);
 }
 
 /* Check a field name: non-empty, no control bytes that break TSV. */

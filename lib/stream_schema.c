@@ -9,6 +9,7 @@
 
 #include <msgpack.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/stream.h"
 
@@ -175,14 +176,8 @@ int plm_schema_add(plm_schema *s, const char *name, enum plm_type t,
 		s->f[i].dim = dim;
 		return i;
 	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		plm_field *f = realloc(s->f, cap * sizeof *f);
-		if (!f)
-			return -1;
-		s->f = f;
-		s->cap = cap;
-	}
+	if (PLM_GROW(s->f, s->cap, s->n + 1))
+		return -1;
 	char *nm = strdup(name);
 	if (!nm)
 		return -1;

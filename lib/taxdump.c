@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "plm/alloc.h"
 #include "plm/io.h"
 #include "plm/taxdump.h"
 
@@ -28,9 +29,10 @@ typedef struct rnode {
 } rnode;
 
 struct plm_taxdump {
-	size_t cap;             /* array length: max taxid + 1 */
+	size_t cap;             /* length of kind: above the largest taxid */
 	uint8_t *kind;
 	int32_t *parent;
+	size_t pcap;            /* length of parent: at least cap */
 	int32_t *msk, *mk;      /* memo: index into rn, M_NONE or M_UNRES */
 	rnode *rn;              /* ranked nodes, sorted by taxid */
 	size_t nrn, rncap;
@@ -148,22 +150,11 @@ static int parse_id(const char *s, size_t n, int32_t *id)
 
 static int reserve(plm_taxdump *t, int32_t id)
 {
-	size_t need = (size_t)id + 1;
-	if (need <= t->cap)
-		return 0;
-	size_t nc = t->cap ? t->cap : 1024;
-	while (nc < need)
-		nc *= 2;
-	uint8_t *k = realloc(t->kind, nc);
-	if (!k)
+	size_t need = (size_t)id + 1, old = t->cap;
+	if (PLM_GROW(t->parent, t->pcap, need) ||
+	    PLM_GROW(t->kind, t->cap, need))
 		return -1;
-	t->kind = k;
-	int32_t *p = realloc(t->parent, nc * sizeof *p);
-	if (!p)
-		return -1;
-	t->parent = p;
-	memset(t->kind + t->cap, K_NONE, nc - t->cap);
-	t->cap = nc;
+	memset(t->kind + old, K_NONE, t->cap - old);
 	return 0;
 }
 
@@ -205,15 +196,9 @@ static int load_nodes(plm_taxdump *t, lines *l, char *err, size_t errlen)
 		t->parent[id] = par;
 		t->nodes++;
 		if (kind != K_NODE) {
-			if (t->nrn == t->rncap) {
-				size_t nc = t->rncap ? t->rncap * 2 : 64;
-				rnode *r = realloc(t->rn, nc * sizeof *r);
-				if (!r) {
-					fail(err, errlen, "out of memory");
-					return -1;
-				}
-				t->rn = r;
-				t->rncap = nc;
+			if (PLM_GROW(t->rn, t->rncap, t->nrn + 1)) {
+				fail(err, errlen, "out of memory");
+				return -1;
 			}
 			t->rn[t->nrn++] = (rnode){ id, NULL };
 		}
@@ -390,15 +375,9 @@ static int resolve(plm_taxdump *t, int32_t id, char *err, size_t errlen)
 	size_t np = 0;
 	int32_t cur = id, bsk = M_NONE, bk = M_NONE;
 	while (t->msk[cur] == M_UNRES) {
-		if (np == t->pathcap) {
-			size_t nc = t->pathcap ? t->pathcap * 2 : 64;
-			int32_t *p = realloc(t->path, nc * sizeof *p);
-			if (!p) {
-				fail(err, errlen, "out of memory");
-				goto undo;
-			}
-			t->path = p;
-			t->pathcap = nc;
+		if (PLM_GROW(t->path, t->pathcap, np + 1)) {
+			fail(err, errlen, "out of memory");
+			goto undo;
 		}
 		t->path[np++] = cur;
 		t->msk[cur] = M_BUSY;

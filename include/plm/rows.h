@@ -26,6 +26,7 @@ typedef struct plm_rows {
 	size_t nf;              /* values per row */
 	enum plm_type *type;    /* nf field types */
 	plm_val *v;             /* n * nf values */
+	size_t vcap;            /* values allocated, at least cap * nf */
 	char **data;            /* one block per row (NULL when no bytes) */
 	size_t bytes;           /* str/vector bytes held (rounded), for reports */
 } plm_rows;
