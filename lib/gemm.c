@@ -55,64 +55,62 @@ static void kern_base(size_t kc, const float *a, const float *b, float *c,
 }
 
 #ifdef HAVE_X86
+/* The SIMD kernels, one body for both widths: a tile row r is two vectors
+ * c<r>0 and c<r>1 held in registers; ROWS(X) applies X to each row, and V
+ * (the vector type), W (its floats) and PS(op) (its intrinsics) are
+ * defined around each kernel. */
+#define KD(r) V c##r##0, c##r##1;
+#define KZ(r) c##r##0 = PS(setzero_ps)(); c##r##1 = PS(setzero_ps)();
+#define KL(r) c##r##0 = PS(loadu_ps)(c + r * ldc); \
+	c##r##1 = PS(loadu_ps)(c + r * ldc + W);
+#define KF(r) { V t = PS(set1_ps)(a[r]); \
+	c##r##0 = PS(fmadd_ps)(t, b0, c##r##0); \
+	c##r##1 = PS(fmadd_ps)(t, b1, c##r##1); }
+#define KS(r) PS(storeu_ps)(c + r * ldc, c##r##0); \
+	PS(storeu_ps)(c + r * ldc + W, c##r##1);
+#define KERNEL(ROWS, MR)						\
+	ROWS(KD)							\
+	if (first) {							\
+		ROWS(KZ)						\
+	} else {							\
+		ROWS(KL)						\
+	}								\
+	for (size_t k = 0; k < kc; k++, a += MR, b += 2 * W) {		\
+		V b0 = PS(load_ps)(b), b1 = PS(load_ps)(b + W);		\
+		ROWS(KF)						\
+	}								\
+	ROWS(KS)
+
 /* AVX2: 6 rows x 2 ymm = 12 accumulators. */
 #define ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
-#define D2(r) __m256 c##r##0, c##r##1;
-#define Z2(r) c##r##0 = _mm256_setzero_ps(); c##r##1 = _mm256_setzero_ps();
-#define L2(r) c##r##0 = _mm256_loadu_ps(c + r * ldc); \
-	c##r##1 = _mm256_loadu_ps(c + r * ldc + 8);
-#define F2(r) { __m256 t = _mm256_broadcast_ss(a + r); \
-	c##r##0 = _mm256_fmadd_ps(t, b0, c##r##0); \
-	c##r##1 = _mm256_fmadd_ps(t, b1, c##r##1); }
-#define S2(r) _mm256_storeu_ps(c + r * ldc, c##r##0); \
-	_mm256_storeu_ps(c + r * ldc + 8, c##r##1);
-
+#define V __m256
+#define W 8
+#define PS(op) _mm256_##op
 __attribute__((target("avx2,fma")))
 static void kern_avx2(size_t kc, const float *a, const float *b, float *c,
 		      size_t ldc, int first)
 {
-	ROWS6(D2)
-	if (first) {
-		ROWS6(Z2)
-	} else {
-		ROWS6(L2)
-	}
-	for (size_t k = 0; k < kc; k++, a += 6, b += 16) {
-		__m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-		ROWS6(F2)
-	}
-	ROWS6(S2)
+	KERNEL(ROWS6, 6)
 }
+#undef V
+#undef W
+#undef PS
 
 /* AVX-512: 12 rows x 2 zmm = 24 accumulators. */
 #define ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) \
 	X(10) X(11)
-#define D5(r) __m512 c##r##0, c##r##1;
-#define Z5(r) c##r##0 = _mm512_setzero_ps(); c##r##1 = _mm512_setzero_ps();
-#define L5(r) c##r##0 = _mm512_loadu_ps(c + r * ldc); \
-	c##r##1 = _mm512_loadu_ps(c + r * ldc + 16);
-#define F5(r) { __m512 t = _mm512_set1_ps(a[r]); \
-	c##r##0 = _mm512_fmadd_ps(t, b0, c##r##0); \
-	c##r##1 = _mm512_fmadd_ps(t, b1, c##r##1); }
-#define S5(r) _mm512_storeu_ps(c + r * ldc, c##r##0); \
-	_mm512_storeu_ps(c + r * ldc + 16, c##r##1);
-
+#define V __m512
+#define W 16
+#define PS(op) _mm512_##op
 __attribute__((target("avx512f,avx2,fma")))
 static void kern_avx512(size_t kc, const float *a, const float *b, float *c,
 			size_t ldc, int first)
 {
-	ROWS12(D5)
-	if (first) {
-		ROWS12(Z5)
-	} else {
-		ROWS12(L5)
-	}
-	for (size_t k = 0; k < kc; k++, a += 12, b += 32) {
-		__m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-		ROWS12(F5)
-	}
-	ROWS12(S5)
+	KERNEL(ROWS12, 12)
 }
+#undef V
+#undef W
+#undef PS
 #endif
 
 static const kernel kernels[] = {

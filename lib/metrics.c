@@ -81,6 +81,15 @@ static void undef(plm_metrics *m, int id, const char *why)
 	m->why[id] = why;
 }
 
+/* v, or undefined when why is not NULL. */
+static void set_or_undef(plm_metrics *m, int id, double v, const char *why)
+{
+	if (why)
+		undef(m, id, why);
+	else
+		set(m, id, v);
+}
+
 /* v = num / den, or undefined with why when den == 0. */
 static void ratio(plm_metrics *m, int id, double num, double den,
 		  const char *why)
@@ -771,22 +780,16 @@ int plm_metrics_multi(const plm_mc *d, const double *w, plm_metrics *m)
 	}
 	set(m, PLM_M_ACCURACY, c / s);
 	set(m, PLM_M_BALANCED_ACCURACY, bal / nt);
-	if (p_undef)
-		undef(m, PLM_M_PRECISION_MACRO, why_never_pred);
-	else
-		set(m, PLM_M_PRECISION_MACRO, pm / nl);
-	if (r_undef)
-		undef(m, PLM_M_RECALL_MACRO, why_never_true);
-	else
-		set(m, PLM_M_RECALL_MACRO, rm / nl);
+	set_or_undef(m, PLM_M_PRECISION_MACRO, pm / nl,
+		     p_undef ? why_never_pred : NULL);
+	set_or_undef(m, PLM_M_RECALL_MACRO, rm / nl,
+		     r_undef ? why_never_true : NULL);
 	set(m, PLM_M_F1_MACRO, fm / nl);
 	set(m, PLM_M_PRECISION_MICRO, c / ptot);
 	set(m, PLM_M_RECALL_MICRO, c / s);
 	set(m, PLM_M_F1_MICRO, 2 * c / (ptot + s));
-	if (pw_undef)
-		undef(m, PLM_M_PRECISION_WEIGHTED, why_never_pred);
-	else
-		set(m, PLM_M_PRECISION_WEIGHTED, pw / s);
+	set_or_undef(m, PLM_M_PRECISION_WEIGHTED, pw / s,
+		     pw_undef ? why_never_pred : NULL);
 	set(m, PLM_M_RECALL_WEIGHTED, rw / s);
 	set(m, PLM_M_F1_WEIGHTED, fw / s);
 	mcc_set(m, t, p, k, c, s);

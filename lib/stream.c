@@ -552,6 +552,31 @@ static int row_reserve(plm_reader *r)
 	return PLM_GROW(r->row, r->rowcap, r->schema.n ? r->schema.n : 1);
 }
 
+static int tsv_fail(plm_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A later section's header, read into s by a parser that returned rc (< 0
+ * on error): s takes the place of the schema.  PLM_HEADER when the fields
+ * differ, 0 when they are the same (nothing to report), or PLM_ERR. */
+static int next_section(plm_reader *r, plm_schema *s, int rc)
+{
+	if (rc < 0) {
+		plm_schema_free(s);
+		return PLM_ERR;
+	}
+	r->sec_rows = 0;
+	if (plm_schema_equal(s, &r->schema)) {
+		plm_schema_free(s);
+		return 0;
+	}
+	plm_schema_free(&r->schema);
+	r->schema = *s;
+	if (row_reserve(r))
+		return r->tsv ? tsv_fail(r, "out of memory") :
+				rfail(r, "out of memory");
+	return PLM_HEADER;
+}
+
 /* Check a field name: non-empty, no control bytes that break TSV. */
 static const char *bad_name(const char *s, size_t n)
 {
@@ -876,21 +901,11 @@ static int mp_read(plm_reader *r, const plm_val **row)
 		plm_schema_init(&s);
 		snprintf(where, sizeof where, "header after record %llu",
 			 (unsigned long long)r->recno);
-		if (mp_header(r, &o, &s, where) < 0) {
-			plm_schema_free(&s);
-			return PLM_ERR;
-		}
-		r->state = ST_ROWS;
-		r->sec_rows = 0;
-		if (plm_schema_equal(&s, &r->schema)) {
-			plm_schema_free(&s);
-			continue;
-		}
-		plm_schema_free(&r->schema);
-		r->schema = s;
-		if (row_reserve(r))
-			return rfail(r, "out of memory");
-		return PLM_HEADER;
+		rc = mp_header(r, &o, &s, where);
+		if (rc >= 0)
+			r->state = ST_ROWS;
+		if ((rc = next_section(r, &s, rc)))
+			return rc;
 	}
 }
 
@@ -938,8 +953,6 @@ static int tsv_line(plm_reader *r, char **line, size_t *len)
 	return 1;
 }
 
-static int tsv_fail(plm_reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 static int tsv_fail(plm_reader *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -1261,20 +1274,8 @@ static int tsv_read(plm_reader *r, const plm_val **row)
 		}
 		plm_schema s;
 		plm_schema_init(&s);
-		if (tsv_header(r, line, len, &s) < 0) {
-			plm_schema_free(&s);
-			return PLM_ERR;
-		}
-		r->sec_rows = 0;
-		if (plm_schema_equal(&s, &r->schema)) {
-			plm_schema_free(&s);
-			continue;
-		}
-		plm_schema_free(&r->schema);
-		r->schema = s;
-		if (row_reserve(r))
-			return tsv_fail(r, "out of memory");
-		return PLM_HEADER;
+		if ((rc = next_section(r, &s, tsv_header(r, line, len, &s))))
+			return rc;
 	}
 }
 
