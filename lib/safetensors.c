@@ -1,11 +1,11 @@
 /* safetensors.c — mmap a .safetensors file and validate its header. */
 #include "plm/safetensors.h"
+#include "plm/err.h"
 #include "plm/float.h"
 #include "plm/json.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,18 +52,6 @@ size_t plm_st_dtype_size(enum plm_st_dtype t)
 	return (unsigned)t < PLM_ST_NDTYPES ? dtypes[t].size : 0;
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 char *plm_st_shape_str(const int64_t *shape, int ndim, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -105,8 +93,8 @@ static int parse_entry(const char *name, const plm_json *v,
 	if (v->type != PLM_JSON_OBJ || !dt || dt->type != PLM_JSON_STR ||
 	    !sh || sh->type != PLM_JSON_ARR || !off ||
 	    off->type != PLM_JSON_ARR) {
-		seterr(err, errlen, "tensor '%s': header entry needs dtype, "
-		       "shape and data_offsets", name);
+		plm_errf(err, errlen, "tensor '%s': header entry needs dtype, "
+			 "shape and data_offsets", name);
 		return -1;
 	}
 	t->name = name;
@@ -115,14 +103,14 @@ static int parse_entry(const char *name, const plm_json *v,
 		if (strcmp(dt->s, dtypes[k].name) == 0)
 			break;
 	if (k == PLM_ST_NDTYPES) {
-		seterr(err, errlen, "tensor '%s': unsupported dtype '%s'", name,
-		       dt->s);
+		plm_errf(err, errlen, "tensor '%s': unsupported dtype '%s'", name,
+			 dt->s);
 		return -1;
 	}
 	t->dtype = (enum plm_st_dtype)k;
 	if (sh->len > PLM_ST_MAX_DIMS) {
-		seterr(err, errlen, "tensor '%s': %zu dimensions (at most %d)",
-		       name, sh->len, PLM_ST_MAX_DIMS);
+		plm_errf(err, errlen, "tensor '%s': %zu dimensions (at most %d)",
+			 name, sh->len, PLM_ST_MAX_DIMS);
 		return -1;
 	}
 	t->ndim = (int)sh->len;
@@ -131,7 +119,7 @@ static int parse_entry(const char *name, const plm_json *v,
 	for (size_t i = 0; i < sh->len; i++) {
 		const plm_json *d = &sh->kids[i];
 		if (d->type != PLM_JSON_NUM || !d->is_int || d->i < 0) {
-			seterr(err, errlen, "tensor '%s': bad shape", name);
+			plm_errf(err, errlen, "tensor '%s': bad shape", name);
 			return -1;
 		}
 		t->shape[i] = d->i;
@@ -143,7 +131,7 @@ static int parse_entry(const char *name, const plm_json *v,
 	}
 	size_t es = dtypes[k].size;
 	if (overflow || numel > SIZE_MAX / es) {
-		seterr(err, errlen, "tensor '%s': shape too large", name);
+		plm_errf(err, errlen, "tensor '%s': shape too large", name);
 		return -1;
 	}
 	t->numel = numel;
@@ -151,24 +139,24 @@ static int parse_entry(const char *name, const plm_json *v,
 	    off->kids[1].type != PLM_JSON_NUM || !off->kids[0].is_int ||
 	    !off->kids[1].is_int || off->kids[0].i < 0 ||
 	    off->kids[1].i < off->kids[0].i) {
-		seterr(err, errlen, "tensor '%s': bad data_offsets", name);
+		plm_errf(err, errlen, "tensor '%s': bad data_offsets", name);
 		return -1;
 	}
 	uint64_t b = (uint64_t)off->kids[0].i, e = (uint64_t)off->kids[1].i;
 	if (e > data_len) {
-		seterr(err, errlen, "tensor '%s': data_offsets [%llu,%llu] "
-		       "beyond the data region (%zu bytes; file truncated?)",
-		       name, (unsigned long long)b, (unsigned long long)e,
-		       data_len);
+		plm_errf(err, errlen, "tensor '%s': data_offsets [%llu,%llu] "
+			 "beyond the data region (%zu bytes; file truncated?)",
+			 name, (unsigned long long)b, (unsigned long long)e,
+			 data_len);
 		return -1;
 	}
 	if (e - b != numel * es) {
 		char s[128];
-		seterr(err, errlen, "tensor '%s': %llu data bytes, but %s %s "
-		       "needs %zu", name, (unsigned long long)(e - b),
-		       dtypes[k].name,
-		       plm_st_shape_str(t->shape, t->ndim, s, sizeof s),
-		       numel * es);
+		plm_errf(err, errlen, "tensor '%s': %llu data bytes, but %s %s "
+			 "needs %zu", name, (unsigned long long)(e - b),
+			 dtypes[k].name,
+			 plm_st_shape_str(t->shape, t->ndim, s, sizeof s),
+			 numel * es);
 		return -1;
 	}
 	t->nbytes = (size_t)(e - b);
@@ -183,18 +171,18 @@ static int parse_header(plm_st *st, const char *hdr, size_t hlen,
 	char jerr[200];
 	st->doc = plm_json_parse(hdr, hlen, jerr, sizeof jerr);
 	if (!st->doc) {
-		seterr(err, errlen, "header JSON: %s", jerr);
+		plm_errf(err, errlen, "header JSON: %s", jerr);
 		return -1;
 	}
 	const plm_json *root = plm_json_root(st->doc);
 	if (root->type != PLM_JSON_OBJ) {
-		seterr(err, errlen, "header JSON is not an object");
+		plm_errf(err, errlen, "header JSON is not an object");
 		return -1;
 	}
 	st->t = calloc(root->len ? root->len : 1, sizeof *st->t);
 	st->by_name = calloc(root->len ? root->len : 1, sizeof *st->by_name);
 	if (!st->t || !st->by_name) {
-		seterr(err, errlen, "out of memory");
+		plm_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < root->len; i++) {
@@ -202,14 +190,14 @@ static int parse_header(plm_st *st, const char *hdr, size_t hlen,
 		if (strcmp(name, "__metadata__") == 0) {
 			const plm_json *m = &root->kids[i];
 			if (st->meta || m->type != PLM_JSON_OBJ) {
-				seterr(err, errlen, "bad __metadata__");
+				plm_errf(err, errlen, "bad __metadata__");
 				return -1;
 			}
 			for (size_t j = 0; j < m->len; j++)
 				if (m->kids[j].type != PLM_JSON_STR) {
-					seterr(err, errlen, "__metadata__ "
-					       "value '%s' is not a string",
-					       m->keys[j]);
+					plm_errf(err, errlen, "__metadata__ "
+						 "value '%s' is not a string",
+						 m->keys[j]);
 					return -1;
 				}
 			st->meta = m;
@@ -228,8 +216,8 @@ static int parse_header(plm_st *st, const char *hdr, size_t hlen,
 	qsort(st->by_name, st->n, sizeof *st->by_name, cmp_name);
 	for (size_t i = 1; i < st->n; i++)
 		if (!strcmp(st->by_name[i]->name, st->by_name[i - 1]->name)) {
-			seterr(err, errlen, "duplicate key '%s'",
-			       st->by_name[i]->name);
+			plm_errf(err, errlen, "duplicate key '%s'",
+				 st->by_name[i]->name);
 			return -1;
 		}
 	qsort(st->t, st->n, sizeof *st->t, cmp_offset);
@@ -237,8 +225,8 @@ static int parse_header(plm_st *st, const char *hdr, size_t hlen,
 		const char *prev_end = (const char *)st->t[i - 1].data +
 				       st->t[i - 1].nbytes;
 		if ((const char *)st->t[i].data < prev_end) {
-			seterr(err, errlen, "tensors '%s' and '%s' overlap",
-			       st->t[i - 1].name, st->t[i].name);
+			plm_errf(err, errlen, "tensors '%s' and '%s' overlap",
+				 st->t[i - 1].name, st->t[i].name);
 			return -1;
 		}
 	}
@@ -255,7 +243,7 @@ plm_st *plm_st_open(const char *path, char *err, size_t errlen)
 	int fd = -1;
 	struct stat sb;
 	if (!st) {
-		seterr(err, errlen, "%s: out of memory", path);
+		plm_errf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -296,7 +284,7 @@ plm_st *plm_st_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	return st;
 fail:
-	seterr(err, errlen, "%s: %s", path, e);
+	plm_errf(err, errlen, "%s: %s", path, e);
 	if (fd >= 0)
 		close(fd);
 	plm_st_close(st);
@@ -376,8 +364,8 @@ int plm_st_to_f32(const plm_st_tensor *t, float *out, char *err,
 		}
 		return 0;
 	default:
-		seterr(err, errlen, "tensor '%s' has dtype %s; expected F32, "
-		       "F16 or BF16", t->name, plm_st_dtype_name(t->dtype));
+		plm_errf(err, errlen, "tensor '%s' has dtype %s; expected F32, "
+			 "F16 or BF16", t->name, plm_st_dtype_name(t->dtype));
 		return -1;
 	}
 }

@@ -6,13 +6,13 @@
  * into).  Only nodes whose rank matters keep a name.  Lookups walk parents
  * to the root once per node and memoise the answer for every node on the
  * way, so a stream of millions of records costs one array read each. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "plm/alloc.h"
+#include "plm/err.h"
 #include "plm/io.h"
 #include "plm/taxdump.h"
 
@@ -48,16 +48,6 @@ typedef struct lines {
 	char path[4096];
 } lines;
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* 1 = opened, 0 = absent (and optional), -1 = error. */
 static int lines_open(lines *l, const char *dir, const char *name, int optional,
 		      char *err, size_t errlen)
@@ -90,7 +80,7 @@ static int lines_next(lines *l, char **p, size_t *n, char *err, size_t errlen)
 		scanned = in->len - in->pos;
 		ssize_t k = plm_in_fill(in);
 		if (k < 0) {
-			fail(err, errlen, "%s", plm_in_error(in));
+			plm_errf(err, errlen, "%s", plm_in_error(in));
 			return -1;
 		}
 		if (k == 0) {
@@ -174,17 +164,17 @@ static int load_nodes(plm_taxdump *t, lines *l, char *err, size_t errlen)
 		int32_t id, par;
 		if (split(p, n, f, fl, 3) < 3 || parse_id(f[0], fl[0], &id) ||
 		    parse_id(f[1], fl[1], &par)) {
-			fail(err, errlen, "%s:%llu: malformed line (want 'taxid\\t|\\tparent\\t|\\trank\\t|...', ids 1 to %lld)",
-			     l->path, (unsigned long long)l->no, (long long)MAX_TAXID - 1);
+			plm_errf(err, errlen, "%s:%llu: malformed line (want 'taxid\\t|\\tparent\\t|\\trank\\t|...', ids 1 to %lld)",
+				 l->path, (unsigned long long)l->no, (long long)MAX_TAXID - 1);
 			return -1;
 		}
 		if (reserve(t, id > par ? id : par)) {
-			fail(err, errlen, "out of memory");
+			plm_errf(err, errlen, "out of memory");
 			return -1;
 		}
 		if (t->kind[id] != K_NONE) {
-			fail(err, errlen, "%s:%llu: taxid %ld listed twice",
-			     l->path, (unsigned long long)l->no, (long)id);
+			plm_errf(err, errlen, "%s:%llu: taxid %ld listed twice",
+				 l->path, (unsigned long long)l->no, (long)id);
 			return -1;
 		}
 		int kind = K_NODE;
@@ -197,14 +187,14 @@ static int load_nodes(plm_taxdump *t, lines *l, char *err, size_t errlen)
 		t->nodes++;
 		if (kind != K_NODE) {
 			if (PLM_GROW(t->rn, t->rncap, t->nrn + 1)) {
-				fail(err, errlen, "out of memory");
+				plm_errf(err, errlen, "out of memory");
 				return -1;
 			}
 			t->rn[t->nrn++] = (rnode){ id, NULL };
 		}
 	}
 	if (rc == 0 && t->nodes == 0) {
-		fail(err, errlen, "%s: no nodes", l->path);
+		plm_errf(err, errlen, "%s: no nodes", l->path);
 		return -1;
 	}
 	return rc;
@@ -237,8 +227,8 @@ static int load_names(plm_taxdump *t, lines *l, char *err, size_t errlen)
 	while ((rc = lines_next(l, &p, &n, err, errlen)) > 0) {
 		int32_t id;
 		if (split(p, n, f, fl, 4) < 4 || parse_id(f[0], fl[0], &id)) {
-			fail(err, errlen, "%s:%llu: malformed line (want 'taxid\\t|\\tname\\t|\\tunique name\\t|\\tclass\\t|')",
-			     l->path, (unsigned long long)l->no);
+			plm_errf(err, errlen, "%s:%llu: malformed line (want 'taxid\\t|\\tname\\t|\\tunique name\\t|\\tclass\\t|')",
+				 l->path, (unsigned long long)l->no);
 			return -1;
 		}
 		if ((size_t)id >= t->cap || (t->kind[id] != K_SK && t->kind[id] != K_KINGDOM))
@@ -247,12 +237,12 @@ static int load_names(plm_taxdump *t, lines *l, char *err, size_t errlen)
 			continue;
 		rnode *r = &t->rn[find_rn(t, id)];
 		if (r->name) {
-			fail(err, errlen, "%s:%llu: a second scientific name for taxid %ld",
-			     l->path, (unsigned long long)l->no, (long)id);
+			plm_errf(err, errlen, "%s:%llu: a second scientific name for taxid %ld",
+				 l->path, (unsigned long long)l->no, (long)id);
 			return -1;
 		}
 		if (!(r->name = strndup(f[1], fl[1]))) {
-			fail(err, errlen, "out of memory");
+			plm_errf(err, errlen, "out of memory");
 			return -1;
 		}
 	}
@@ -260,8 +250,8 @@ static int load_names(plm_taxdump *t, lines *l, char *err, size_t errlen)
 		return -1;
 	for (size_t i = 0; i < t->nrn; i++) {
 		if (!t->rn[i].name) {
-			fail(err, errlen, "%s: no scientific name for taxid %ld",
-			     l->path, (long)t->rn[i].taxid);
+			plm_errf(err, errlen, "%s: no scientific name for taxid %ld",
+				 l->path, (long)t->rn[i].taxid);
 			return -1;
 		}
 	}
@@ -280,13 +270,13 @@ static int load_aliases(plm_taxdump *t, lines *l, int merged, char *err,
 		int k = split(p, n, f, fl, 2);
 		if (k < (merged ? 2 : 1) || parse_id(f[0], fl[0], &id) ||
 		    (merged && parse_id(f[1], fl[1], &to))) {
-			fail(err, errlen, "%s:%llu: malformed line (want '%s')", l->path,
-			     (unsigned long long)l->no,
-			     merged ? "old\\t|\\tnew\\t|" : "taxid\\t|");
+			plm_errf(err, errlen, "%s:%llu: malformed line (want '%s')", l->path,
+				 (unsigned long long)l->no,
+				 merged ? "old\\t|\\tnew\\t|" : "taxid\\t|");
 			return -1;
 		}
 		if (reserve(t, id > to ? id : to)) {
-			fail(err, errlen, "out of memory");
+			plm_errf(err, errlen, "out of memory");
 			return -1;
 		}
 		/* A live node wins over a stale alias. */
@@ -322,7 +312,7 @@ plm_taxdump *plm_taxdump_load(const char *dir, char *err, size_t errlen)
 {
 	plm_taxdump *t = calloc(1, sizeof *t);
 	if (!t) {
-		fail(err, errlen, "out of memory");
+		plm_errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (load_file(t, dir, "nodes.dmp", 0, err, errlen))
@@ -335,7 +325,7 @@ plm_taxdump *plm_taxdump_load(const char *dir, char *err, size_t errlen)
 	t->msk = malloc(t->cap * sizeof *t->msk);
 	t->mk = malloc(t->cap * sizeof *t->mk);
 	if (!t->msk || !t->mk) {
-		fail(err, errlen, "out of memory");
+		plm_errf(err, errlen, "out of memory");
 		goto bad;
 	}
 	for (size_t i = 0; i < t->cap; i++)
@@ -376,7 +366,7 @@ static int resolve(plm_taxdump *t, int32_t id, char *err, size_t errlen)
 	int32_t cur = id, bsk = M_NONE, bk = M_NONE;
 	while (t->msk[cur] == M_UNRES) {
 		if (PLM_GROW(t->path, t->pathcap, np + 1)) {
-			fail(err, errlen, "out of memory");
+			plm_errf(err, errlen, "out of memory");
 			goto undo;
 		}
 		t->path[np++] = cur;
@@ -385,13 +375,13 @@ static int resolve(plm_taxdump *t, int32_t id, char *err, size_t errlen)
 		if (par == cur)
 			break;  /* the root */
 		if (!is_node(t, par)) {
-			fail(err, errlen, "taxdump: taxid %ld has parent %ld, which is not in nodes.dmp",
-			     (long)cur, (long)par);
+			plm_errf(err, errlen, "taxdump: taxid %ld has parent %ld, which is not in nodes.dmp",
+				 (long)cur, (long)par);
 			goto undo;
 		}
 		if (t->msk[par] == M_BUSY) {
-			fail(err, errlen, "taxdump: parent cycle through taxid %ld (from %ld)",
-			     (long)par, (long)id);
+			plm_errf(err, errlen, "taxdump: parent cycle through taxid %ld (from %ld)",
+				 (long)par, (long)id);
 			goto undo;
 		}
 		cur = par;
