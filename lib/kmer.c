@@ -2,27 +2,32 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plm/aa.h"
 #include "plm/kmer.h"
 
-static const char alphabet[] = "ACDEFGHIKLMNPQRSTVWY";
-static signed char aa_tab[256];
-static int aa_ready;
-
-static void aa_init(void)
-{
-	memset(aa_tab, -1, sizeof aa_tab);
-	for (int i = 0; i < 20; i++) {
-		aa_tab[(unsigned char)alphabet[i]] = (signed char)i;
-		aa_tab[(unsigned char)alphabet[i] + 32] = (signed char)i;
-	}
-	aa_ready = 1;
-}
+/* A = 0, C = 1, ... Y = 19 at the upper and the lower case letter. */
+const signed char plm_aa_code[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, 0, -1, 1, 2, 3, 4, 5, 6, 7, -1, 8, 9, 10, 11, -1,
+	12, 13, 14, 15, 16, -1, 17, 18, -1, 19, -1, -1, -1, -1, -1, -1,
+	-1, 0, -1, 1, 2, 3, 4, 5, 6, 7, -1, 8, 9, 10, 11, -1,
+	12, 13, 14, 15, 16, -1, 17, 18, -1, 19, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 int plm_aa_index(int c)
 {
-	if (!aa_ready)
-		aa_init();
-	return aa_tab[(unsigned char)c];
+	return plm_aa_code[(unsigned char)c];
 }
 
 static uint64_t pow20(int k)
@@ -65,21 +70,14 @@ uint32_t plm_kmer_dim(const plm_kmer_spec *s, char *err, size_t errlen)
 static uint64_t count_kmers(const char *seq, size_t n, int k, uint32_t nb,
 			    int hash, float *cnt)
 {
-	uint64_t mod = pow20(k), x = 0, windows = 0;
-	int run = 0;
+	plm_kmer_roll r = plm_kmer_roll_start(k);
+	uint64_t windows = 0;
 	for (size_t i = 0; i < n; i++) {
-		int a = aa_tab[(unsigned char)seq[i]];
-		if (a < 0) {
-			run = 0;
-			x = 0;
+		if (!plm_kmer_roll_push(&r, plm_aa_code[(unsigned char)seq[i]]))
 			continue;
-		}
-		x = (x * 20 + (uint64_t)a) % mod;
-		if (++run < k)
-			continue;
-		uint64_t b = x;
+		uint64_t b = r.code;
 		if (hash)
-			b = ((x * 0x9E3779B97F4A7C15ull) >> 32) % nb;
+			b = ((b * 0x9E3779B97F4A7C15ull) >> 32) % nb;
 		cnt[b] += 1.0f;
 		windows++;
 	}
@@ -104,12 +102,10 @@ void plm_kmer_feat(const plm_kmer_spec *s, const char *seq, size_t n,
 	plm_kmer_stats dummy;
 	if (!st)
 		st = &dummy;
-	if (!aa_ready)
-		aa_init();
 	st->skipped = 0;
 	st->empty = 0;
 	for (size_t i = 0; i < n; i++)
-		st->skipped += aa_tab[(unsigned char)seq[i]] < 0;
+		st->skipped += plm_aa_code[(unsigned char)seq[i]] < 0;
 	/* float counts are exact up to 2^24 windows: sequences are far
 	 * shorter than that */
 	if (s->aac) {

@@ -25,21 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/aa.h"
 #include "plm/alloc.h"
 #include "plm/kmer_index.h"
-
-static int8_t aa[256];
-static pthread_once_t aa_once = PTHREAD_ONCE_INIT;
-
-static void aa_init(void)
-{
-	static const char letters[] = "ACDEFGHIKLMNPQRSTVWY";
-	memset(aa, -1, sizeof aa);
-	for (int i = 0; i < 20; i++) {
-		aa[(unsigned char)letters[i]] = (int8_t)i;
-		aa[(unsigned char)letters[i] + 32] = (int8_t)i;
-	}
-}
 
 static uint32_t pow20(int k)
 {
@@ -77,7 +65,7 @@ static size_t kmers(const char *s, size_t n, int k, uint32_t m, uint64_t *mark,
 	int valid = 0;
 	size_t c = 0;
 	for (size_t i = 0; i < n; i++) {
-		int a = aa[(unsigned char)s[i]];
+		int a = plm_aa_code[(unsigned char)s[i]];
 		if (a < 0) {
 			valid = 0;
 			code = 0;
@@ -85,7 +73,7 @@ static size_t kmers(const char *s, size_t n, int k, uint32_t m, uint64_t *mark,
 		}
 		code = code * 20 + (uint32_t)a;
 		if (valid == k)
-			code -= (uint32_t)aa[(unsigned char)s[i - (size_t)k]] * m;
+			code -= (uint32_t)plm_aa_code[(unsigned char)s[i - (size_t)k]] * m;
 		else if (++valid < k)
 			continue;
 		uint64_t bit = 1ULL << (code & 63);
@@ -112,22 +100,14 @@ static int u32_cmp(const void *a, const void *b)
 /* Sorted distinct codes (plm_kmer_sim: independent of the index code). */
 static size_t sorted_set(const char *s, size_t n, int k, uint32_t **out)
 {
-	uint32_t m = pow20(k), code = 0, *v = malloc((n ? n : 1) * sizeof *v);
+	plm_kmer_roll r = plm_kmer_roll_start(k);
+	uint32_t *v = malloc((n ? n : 1) * sizeof *v);
 	size_t c = 0, u = 0;
-	int valid = 0;
 	if (!v)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		int a = aa[(unsigned char)s[i]];
-		if (a < 0) {
-			valid = 0;
-			code = 0;
-			continue;
-		}
-		code = (code * 20 + (uint32_t)a) % m;
-		if (++valid >= k)
-			v[c++] = code;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (plm_kmer_roll_push(&r, plm_aa_code[(unsigned char)s[i]]))
+			v[c++] = (uint32_t)r.code;
 	qsort(v, c, sizeof *v, u32_cmp);
 	for (size_t i = 0; i < c; i++)
 		if (!u || v[u - 1] != v[i])
@@ -139,7 +119,6 @@ static size_t sorted_set(const char *s, size_t n, int k, uint32_t **out)
 double plm_kmer_sim(const char *a, size_t la, const char *b, size_t lb, int k)
 {
 	uint32_t *x, *y;
-	pthread_once(&aa_once, aa_init);
 	size_t nx = sorted_set(a, la, k, &x), ny = sorted_set(b, lb, k, &y), s = 0;
 	for (size_t i = 0, j = 0; i < nx && j < ny;) {
 		if (x[i] == y[j]) {
@@ -568,7 +547,6 @@ int plm_kmer_pairs(const char *const *seq, const uint32_t *len, size_t n,
 		   const plm_kmer_opts *o, plm_kmer_pair **out, size_t *nout,
 		   plm_kmer_stats *st, char *err, size_t errlen)
 {
-	pthread_once(&aa_once, aa_init);
 	ctx c = { .seq = seq, .len = len, .n = n, .cls = cls, .want = want,
 		  .ncls = ncls, .o = o, .k = o->k };
 	int nth = o->threads < 1 ? 1 : o->threads > 256 ? 256 : o->threads;
