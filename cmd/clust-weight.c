@@ -11,9 +11,7 @@
 #include "plm/stream.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TM] [-k FIELD] [-o FILE] [FILE ...]\n"
-	"       clust-weight [-TM] [-k FIELD] [-o FILE] --annotate FILE";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"count members per cluster; write cluster, count, weight = 1/count";
 
@@ -155,8 +153,7 @@ int main(int argc, char **argv)
 		PLM_OPT_END_,
 	};
 
-	plm_init("clust-weight", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("clust-weight", argc, argv, opts, operands, summary);
 	if (ann && i < argc)
 		plm_usage_die("--annotate FILE reads FILE twice: no other FILE operands");
 	struct cw x = { .key = key, .annotate = ann != NULL };

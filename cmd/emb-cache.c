@@ -14,12 +14,6 @@
 #include "plm/rows.h"
 #include "plm/stream.h"
 
-static const char usage[] =
-	"[-TM] [--failed] [--progress] [--ids FILE] [--missing FILE] "
-	"[-s FIELD] [--field NAME] [-o FILE] [--shard K/N] "
-	"[--signature SIG] [--model PATH] [--layer N] [--pool HOW] "
-	"[--max-len N] ls|info|check|export|get|merge|import|commit CACHE "
-	"[ARG ...]";
 static const char summary[] =
 	"inspect, check, export, merge and query embedding caches";
 
@@ -512,69 +506,114 @@ static int cmd_get(const char *path, int nfiles, char **files, int argc,
 	return 0;
 }
 
+/* ---- subcommands and their options ---- */
+
+static const plm_opt no_opts[] = { PLM_OPT_END_ };
+
+static const plm_opt export_opts[] = {
+	PLM_FLAG(0, "failed", &o.failed,
+		 "the failures (id, seq_hash, reason) instead of the vectors"),
+	PLM_STR(0, "ids", &o.ids, "FILE",
+		"only these ids (one per line); absent ones are an error"),
+	PLM_STR(0, "field", &o.field, "NAME", "vector field (default emb)"),
+	PLM_OPTS_OUTPUT(&o.c),
+	PLM_OPT_END_,
+};
+
+static const plm_opt get_opts[] = {
+	PLM_STR(0, "missing", &o.missing, "FILE",
+		"write records without an embedding to FILE instead of "
+		"failing"),
+	PLM_STR(0, "seq", &o.seq, "FIELD", "sequence field (default seq)"),
+	PLM_STR(0, "field", &o.field, "NAME", "vector field (default emb)"),
+	PLM_OPTS_STREAM(&o.c),
+};
+
+static const plm_opt import_opts[] = {
+	PLM_STR(0, "seq", &o.seq, "FIELD", "sequence field (default seq)"),
+	PLM_STR(0, "field", &o.field, "NAME", "vector field (default emb)"),
+	PLM_STR(0, "signature", &o.sig, "SIG",
+		"model signature of a new cache"),
+	PLM_STR(0, "model", &o.model, "PATH",
+		"model path recorded in a new cache"),
+	PLM_INT(0, "layer", &o.layer, "N", "layer of a new cache", 0, 1 << 20),
+	PLM_STR(0, "pool", &o.pool, "HOW", "pooling of a new cache"),
+	PLM_INT(0, "max-len", &o.maxlen, "N", "truncation of a new cache",
+		1, 1 << 30),
+	PLM_OPT_END_,
+};
+
+/* CACHE, the one operand of most subcommands. */
+static const char *one_cache(int argc, char **argv, int i)
+{
+	if (argc - i < 1)
+		plm_usage_die("%s: want a cache", argv[0]);
+	if (argc - i > 1)
+		plm_usage_die("%s takes one cache", argv[0]);
+	return argv[i];
+}
+
+static int run_info(int argc, char **argv, int i)
+{
+	return cmd_info(one_cache(argc, argv, i));
+}
+
+static int run_check(int argc, char **argv, int i)
+{
+	return cmd_check(one_cache(argc, argv, i));
+}
+
+static int run_commit(int argc, char **argv, int i)
+{
+	return cmd_commit(one_cache(argc, argv, i));
+}
+
+static int run_export(int argc, char **argv, int i)
+{
+	return cmd_export(one_cache(argc, argv, i), plm_argc(), plm_argv());
+}
+
+static int run_get(int argc, char **argv, int i)
+{
+	if (argc - i < 1)
+		plm_usage_die("get: want a cache");
+	return cmd_get(argv[i], argc - i - 1, argv + i + 1, plm_argc(),
+		       plm_argv());
+}
+
+static int run_merge(int argc, char **argv, int i)
+{
+	if (argc - i < 1)
+		plm_usage_die("merge: want an output cache");
+	return cmd_merge(argv[i], argc - i - 1, argv + i + 1);
+}
+
+static int run_import(int argc, char **argv, int i)
+{
+	if (argc - i < 1)
+		plm_usage_die("import: want a cache");
+	return cmd_import(argv[i], argc - i - 1, argv + i + 1);
+}
+
+static const plm_sub subs[] = {
+	{ "ls", run_info, "the same as info", no_opts, "CACHE" },
+	{ "info", run_info, "print the settings and counts", no_opts, "CACHE" },
+	{ "check", run_check, "check the file and that the journal replays",
+	  no_opts, "CACHE" },
+	{ "export", run_export, "write every row (or every failure) as a record",
+	  export_opts, "CACHE" },
+	{ "get", run_get, "add the cached embedding to records with a sequence",
+	  get_opts, "CACHE [FILE ...]" },
+	{ "merge", run_merge, "write the union of caches with equal settings",
+	  no_opts, "OUT CACHE ..." },
+	{ "import", run_import, "add records holding a vector field to a cache",
+	  import_opts, "CACHE [FILE ...]" },
+	{ "commit", run_commit, "commit a journal left by a killed writer",
+	  no_opts, "CACHE" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
 int main(int argc, char **argv)
 {
-	const plm_opt opts[] = {
-		PLM_FLAG(0, "failed", &o.failed,
-			 "export: the failures (id, seq_hash, reason)"),
-		PLM_STR(0, "ids", &o.ids, "FILE",
-			"export: only these ids (one per line); absent ones "
-			"are an error"),
-		PLM_STR(0, "missing", &o.missing, "FILE",
-			"get: write records without an embedding to FILE "
-			"instead of failing"),
-		PLM_STR('s', "seq", &o.seq, "FIELD",
-			"get: sequence field (default seq)"),
-		PLM_STR(0, "field", &o.field, "NAME",
-			"get, export: vector field (default emb)"),
-		PLM_STR(0, "signature", &o.sig, "SIG",
-			"import: model signature of a new cache"),
-		PLM_STR(0, "model", &o.model, "PATH",
-			"import: model path recorded in a new cache"),
-		PLM_INT(0, "layer", &o.layer, "N", "import: layer", 0, 1 << 20),
-		PLM_STR(0, "pool", &o.pool, "HOW", "import: pooling"),
-		PLM_INT(0, "max-len", &o.maxlen, "N", "import: truncation",
-			1, 1 << 30),
-		PLM_OPTS_OUTPUT(&o.c),
-		PLM_OPTS_SHARD(&o.c),
-		PLM_OPT_END_,
-	};
-	plm_init("emb-cache", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
-	if (argc - i < 2)
-		plm_usage_die("want a subcommand and a cache");
-	const char *cmd = argv[i], *path = argv[i + 1];
-	int rest = argc - i - 2;
-	char **more = argv + i + 2;
-	int is_get = !strcmp(cmd, "get"), is_exp = !strcmp(cmd, "export");
-	if ((o.ids || o.failed) && !is_exp)
-		plm_usage_die("--ids and --failed apply to export");
-	if (o.missing && !is_get)
-		plm_usage_die("--missing applies to get");
-	if (o.c.shard && !is_get)
-		plm_usage_die("--shard applies to get");
-	if ((o.sig || o.model || o.pool || o.layer >= 0 || o.maxlen > 0) &&
-	    strcmp(cmd, "import"))
-		plm_usage_die("--signature, --model, --layer, --pool and "
-			      "--max-len apply to import");
-	if (!strcmp(cmd, "info") || !strcmp(cmd, "ls") ||
-	    !strcmp(cmd, "check") || !strcmp(cmd, "commit")) {
-		if (rest)
-			plm_usage_die("%s takes one cache", cmd);
-		return cmd[0] == 'c' ? cmd[1] == 'h' ? cmd_check(path) :
-		       cmd_commit(path) : cmd_info(path);
-	}
-	if (is_exp) {
-		if (rest)
-			plm_usage_die("export takes one cache");
-		return cmd_export(path, argc, argv);
-	}
-	if (!strcmp(cmd, "merge"))
-		return cmd_merge(path, rest, more);
-	if (is_get)
-		return cmd_get(path, rest, more, argc, argv);
-	if (!strcmp(cmd, "import"))
-		return cmd_import(path, rest, more);
-	plm_usage_die("unknown subcommand '%s' (ls or info, check, export, "
-		      "get, merge, import, commit)", cmd);
+	return plm_start_sub("emb-cache", argc, argv, subs, summary);
 }

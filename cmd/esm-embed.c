@@ -31,11 +31,7 @@
 #define WINDOW_RECS 4096
 #define SHOW 5                  /* --cache-only: missing ids listed */
 
-static const char usage[] =
-	"--model DIR [-TMv] [--layer K] [--pool mean|max|cls|none] "
-	"[--dtype f32|f16] [--max-len N] [--batch-tokens N] [--threads N] "
-	"[--shard K/N] [--failed FILE] [--logits] [--cache FILE.h5 "
-	"[--cache-only]] [-o FILE] [--progress] [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"add ESM-2 embeddings (field emb) to records with fields id and seq";
 
@@ -461,16 +457,16 @@ static void flush(void)
 
 /* ---- options ---- */
 
+/* In the order of enum plm_esm_pool. */
+static const char *const pool_names[] = { "none", "mean", "max", "cls", NULL };
+static const char *const dtype_names[] = { "f32", "f16", NULL };
+
+/* The pooling a cache records. */
 static enum plm_esm_pool parse_pool(const char *s)
 {
-	if (!strcmp(s, "mean"))
-		return PLM_ESM_POOL_MEAN;
-	if (!strcmp(s, "max"))
-		return PLM_ESM_POOL_MAX;
-	if (!strcmp(s, "cls"))
-		return PLM_ESM_POOL_CLS;
-	if (!strcmp(s, "none"))
-		return PLM_ESM_POOL_NONE;
+	for (int k = 0; pool_names[k]; k++)
+		if (!strcmp(s, pool_names[k]))
+			return (enum plm_esm_pool)k;
 	plm_usage_die("--pool: '%s' is not mean, max, cls or none", s);
 }
 
@@ -504,8 +500,6 @@ static void report(void)
 	plm_warn("%.2f s, %.0f residues/s, %.1f records/s", dt,
 		 dt > 0 ? g.residues / dt : 0.0, dt > 0 ? g.nemb / dt : 0.0);
 }
-
-static const char *const pool_names[] = { "none", "mean", "max", "cls" };
 
 /* The cache's settings for this run; a setting the user gave must match.
  * --cache-only without --model: the cache's settings are taken. */
@@ -562,11 +556,12 @@ int main(int argc, char **argv)
 	long long layer = LLONG_MIN, max_len = -1, budget = 4096;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	long long threads = cpus > 0 ? cpus : 1;
+	int pool_i = -1, dtype_i = -1;
 	const plm_opt opts[] = {
 		PLM_STR(0, "model", &model, "DIR", "checkpoint directory (config.json, vocab.txt, model.safetensors)"),
 		PLM_INT(0, "layer", &layer, "K", "layer to output: 0 = embeddings, negative from the end (default -1, the last)", -100000, 100000),
-		PLM_STR(0, "pool", &pool, "MODE", "mean (default), max, cls or none (every residue)"),
-		PLM_STR(0, "dtype", &dtype, "TYPE", "f32 (default) or f16 vectors"),
+		PLM_CHOICE_V(0, "pool", &pool_i, "MODE", "mean (default), max, cls or none (every residue)", pool_names),
+		PLM_CHOICE_V(0, "dtype", &dtype_i, "TYPE", "f32 (default) or f16 vectors", dtype_names),
 		PLM_INT(0, "max-len", &max_len, "N", "keep the first N residues (default 1022; 0 = all)", 0, 1 << 28),
 		PLM_INT(0, "batch-tokens", &budget, "N", "tokens per batch (default 4096)", 3, 1 << 26),
 		PLM_INT(0, "threads", &threads, "N", "threads (default: online CPUs)", 1, 4096),
@@ -576,23 +571,20 @@ int main(int argc, char **argv)
 		PLM_INT(0, "cache-compress", &g.compress, "LEVEL", "gzip level 1-9 for the emb dataset of a new cache (default 0: none)", 0, 9),
 		PLM_FLAG(0, "cache-only", &g.cache_only, "answer from --cache only; a sequence not in it is an error (--model optional)"),
 		PLM_FLAG('v', "verbose", &g.verbose, "print BLAS core, model, batch statistics, throughput"),
-		PLM_OPTS_OUTPUT(&c),
-		PLM_OPTS_SHARD(&c),
-		PLM_OPT_END_,
+		PLM_OPTS_STREAM(&c),
 	};
 	char err[1024];
 	const plm_val *row;
 
-	plm_init("esm-embed", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("esm-embed", argc, argv, opts, operands, summary);
 	if (g.cache_only && !g.cache)
 		plm_usage_die("--cache-only needs --cache FILE");
 	if (!model && !g.cache_only)
 		plm_usage_die("--model DIR is required");
-	g.o.pool = parse_pool(pool ? pool : "mean");
-	if (dtype && strcmp(dtype, "f32") && strcmp(dtype, "f16"))
-		plm_usage_die("--dtype: '%s' is not f32 or f16", dtype);
-	g.f16 = dtype && !strcmp(dtype, "f16");
+	pool = pool_i >= 0 ? pool_names[pool_i] : NULL;
+	dtype = dtype_i >= 0 ? dtype_names[dtype_i] : NULL;
+	g.o.pool = pool_i >= 0 ? pool_i : PLM_ESM_POOL_MEAN;
+	g.f16 = dtype_i == 1;
 	if (g.f16 && g.o.pool == PLM_ESM_POOL_NONE)
 		plm_usage_die("--dtype f16 needs pooling: --pool none writes f32 rows");
 	if (g.cache && g.o.pool == PLM_ESM_POOL_NONE)

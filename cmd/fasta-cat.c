@@ -8,9 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char usage[] =
-	"[-TM] [--clean] [--uniprot] [--source] [--label VALUE] [--min-len N] "
-	"[--max-len N] [--shard K/N] [-o FILE] [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"read FASTA/FASTQ (plain, gzip, zstd) into records id, desc, seq, len";
 
@@ -180,8 +178,6 @@ int main(int argc, char **argv)
 	char *stdin_only[] = { "-" };
 	r.max_len = -1;
 	const plm_opt opts[] = {
-		PLM_OPTS_OUTPUT(&c),
-		PLM_OPTS_SHARD(&c),
 		PLM_FLAG(0, "clean", &r.clean,
 			 "upper case, strip trailing '*', other letters and bytes to X (ESM-2 alphabet)"),
 		PLM_FLAG(0, "uniprot", &r.uniprot,
@@ -193,7 +189,7 @@ int main(int argc, char **argv)
 			"skip sequences shorter than N (counted on stderr)", 0, INT64_MAX),
 		PLM_INT(0, "max-len", &r.max_len, "N",
 			"skip sequences longer than N (counted on stderr)", 0, INT64_MAX),
-		PLM_OPT_END_,
+		PLM_OPTS_STREAM(&c),
 	};
 	plm_schema s;
 	plm_writer *w;
@@ -203,8 +199,7 @@ int main(int argc, char **argv)
 	char **files;
 	int i, nfiles;
 
-	plm_init("fasta-cat", argc, argv);
-	i = plm_parse(argc, argv, opts, usage, summary);
+	i = plm_start("fasta-cat", argc, argv, opts, operands, summary);
 	r.shard = plm_shard_parse(c.shard);
 	if (r.max_len >= 0 && r.max_len < r.min_len)
 		plm_usage_die("--max-len %lld is below --min-len %lld", r.max_len,

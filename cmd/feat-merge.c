@@ -21,9 +21,7 @@
 #include "plm/rows.h"
 #include "plm/stream.h"
 
-static const char usage[] =
-	"[-TMv] [--progress] [-k FIELD] [-f FIELD] [--out NAME] "
-	"[--allow-missing drop|zero|nil] [-o FILE] [--shard K/N] A B [C ...]";
+static const char operands[] = "A B [C ...]";
 static const char summary[] =
 	"join feature vectors from several streams by key into one vector";
 
@@ -365,52 +363,31 @@ static void rest(void)
 	free(nilv);
 }
 
-static int parse_mode(const char *s, int allow_error)
-{
-	if (allow_error && !strcmp(s, "error"))
-		return M_ERROR;
-	if (!strcmp(s, "drop"))
-		return M_DROP;
-	if (!strcmp(s, "zero"))
-		return M_ZERO;
-	if (!strcmp(s, "nil"))
-		return M_NIL;
-	plm_usage_die("--%s: want %sdrop, zero or nil, not '%s'",
-		      allow_error ? "missing" : "allow-missing",
-		      allow_error ? "error, " : "", s);
-}
-
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
 	const char *key = "id", *field = "emb", *oname = NULL;
-	const char *missing = NULL, *allow = NULL;
+	int mode = M_ERROR;
 	int verbose = 0;
 	const plm_opt opts[] = {
 		PLM_STR('k', "key", &key, "FIELD", "join on FIELD (default id)"),
-		PLM_STR('f', "field", &field, "FIELD",
+		PLM_STR('x', "x", &field, "FIELD",
 			"vector field of every input (default emb)"),
-		PLM_STR(0, "out", &oname, "NAME",
-			"output field (default: FIELD, replacing A's)"),
-		PLM_STR(0, "allow-missing", &allow, "HOW",
-			"a key absent from some input: drop the record, zero-fill "
-			"the missing parts or write a nil vector (default: error)"),
-		PLM_STR(0, "missing", &missing, "HOW",
-			"the same, also accepting error (older spelling)"),
+		PLM_ALIAS(0, "features", "x"),
+		PLM_STR(0, "field", &oname, "NAME",
+			"output field (default: the --x FIELD, replacing A's)"),
+		PLM_CHOICE(0, "allow-missing", &mode, "HOW",
+			   "a key absent from some input: fail (the default), "
+			   "drop the record, write a nil vector or zero-fill "
+			   "the missing parts", "error|drop|nil|zero"),
+		PLM_ALIAS(0, "missing", "allow-missing"),
 		PLM_FLAG('v', "verbose", &verbose,
 			 "say which input streams and what is held in memory"),
-		PLM_OPTS_OUTPUT(&c),
-		PLM_OPTS_SHARD(&c),
-		PLM_OPT_END_,
+		PLM_OPTS_STREAM(&c),
 	};
 	char err[512];
-	plm_init("feat-merge", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
-	if (allow && missing)
-		plm_usage_die("--allow-missing and --missing are one option; "
-			      "give one");
-	g.mode = allow ? parse_mode(allow, 0) :
-		 missing ? parse_mode(missing, 1) : M_ERROR;
+	int i = plm_start("feat-merge", argc, argv, opts, operands, summary);
+	g.mode = mode;
 	int n = argc - i;
 	if (n < 2)
 		plm_usage_die("want at least two inputs");
@@ -455,7 +432,7 @@ int main(int argc, char **argv)
 		plm_oom();
 	g.oi = plm_schema_add(&out, oname, PLM_T_F32, g.total);
 	if (g.oi == g.S[0].key)
-		plm_usage_die("--out %s would overwrite the key", oname);
+		plm_usage_die("--field %s would overwrite the key", oname);
 	if (plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv, 0, 0))
 		plm_oom();
 

@@ -21,9 +21,7 @@
 #include "plm/seqset.h"
 #include "plm/stream.h"
 
-static const char usage[] =
-	"[-iqTM] [-k FIELD] [-o FILE] [--exclude FILE] [--expect N] "
-	"[--write-hashes FILE] [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"drop records whose sequence hash was seen before or is excluded";
 
@@ -238,8 +236,7 @@ int main(int argc, char **argv)
 	char *buf = NULL;
 	size_t cap = 0;
 
-	plm_init("hash-dedup", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("hash-dedup", argc, argv, opts, operands, summary);
 	int fmt = plm_common_format(&c);
 	plm_h128set *set = st.set = plm_h128set_new((size_t)expect);
 	if (!set)

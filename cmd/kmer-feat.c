@@ -9,9 +9,7 @@
 #include "plm/stream.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TM] [--aac] [--dpc] [--progress] [-k K] [--dim D] [-s FIELD] "
-	"[--field NAME] [-o FILE] [--shard K/N] [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"composition features (20 residues, 400 dipeptides, hashed k-mers)";
 
@@ -89,21 +87,19 @@ int main(int argc, char **argv)
 	const plm_opt opts[] = {
 		PLM_FLAG(0, "aac", &aac, "amino-acid composition (20 values)"),
 		PLM_FLAG(0, "dpc", &dpc, "dipeptide composition (400 values)"),
-		PLM_INT('k', "k", &k, "K", "k-mer composition, k-mers of length K",
+		PLM_INT(0, "kmer", &k, "K", "k-mer composition, k-mers of length K",
 			1, PLM_KMER_MAX_K),
+		PLM_ALIAS(0, "k", "kmer"),
 		PLM_INT(0, "dim", &dim, "D", "hash the k-mers into D buckets",
 			1, 1 << 24),
-		PLM_STR('s', "seq", &x.sfield, "FIELD",
+		PLM_STR(0, "seq", &x.sfield, "FIELD",
 			"sequence field (default seq)"),
 		PLM_STR(0, "field", &x.ofield, "NAME",
 			"output field (default emb), f32[D]"),
-		PLM_OPTS_OUTPUT(&c),
-		PLM_OPTS_SHARD(&c),
-		PLM_OPT_END_,
+		PLM_OPTS_STREAM(&c),
 	};
 	char err[512];
-	plm_init("kmer-feat", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("kmer-feat", argc, argv, opts, operands, summary);
 	x.spec = (plm_kmer_spec){ aac, dpc, (int)k, (uint32_t)dim };
 	if (!aac && !dpc && !k)
 		x.spec.aac = x.spec.dpc = 1;

@@ -14,9 +14,7 @@
 #include "plm/stream.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TM] [-o FILE] [-s SIM] [-k K] [--forbid A:B,...] [--scale S] "
-	"[--max-occ N] [--threads N] [--id FIELD] [--seq FIELD] [--split FIELD] [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"report identical and near-identical sequences in different splits; exit 1 on a forbidden pair";
 
@@ -307,9 +305,8 @@ int main(int argc, char **argv)
 	const char *forbid = "train:test,val:test", *idf = "id", *seqf = "seq";
 	const char *splitf = "split";
 	const plm_opt opts[] = {
-		PLM_OPTS_OUTPUT(&c),
-		PLM_DBL('s', "min-sim", &min_sim, "SIM", "report near-duplicates with k-mer containment >= SIM (default 0.5)", 1e-9, 1),
-		PLM_INT('k', "kmer", &k, "K", "k-mer length, 3..6 (default 5)", 3, 6),
+		PLM_DBL(0, "min-sim", &min_sim, "SIM", "report near-duplicates with k-mer containment >= SIM (default 0.5)", 1e-9, 1),
+		PLM_INT(0, "kmer", &k, "K", "k-mer length, 3..6 (default 5)", 3, 6),
 		PLM_STR(0, "forbid", &forbid, "A:B,...", "split pairs that must not share sequences (default train:test,val:test)"),
 		PLM_INT(0, "scale", &scale, "S", "index 1 in S k-mers of long sequences (default 8; 1 = all)", 1, 1 << 20),
 		PLM_INT(0, "max-occ", &max_occ, "N", "skip k-mers indexed for more than N sequences when finding candidates (default 20000; 0 = none)", 0, 0xffffffffLL),
@@ -317,10 +314,10 @@ int main(int argc, char **argv)
 		PLM_STR(0, "id", &idf, "FIELD", "record id (default id)"),
 		PLM_STR(0, "seq", &seqf, "FIELD", "sequence (default seq)"),
 		PLM_STR(0, "split", &splitf, "FIELD", "split name (default split)"),
+		PLM_OPTS_OUTPUT(&c),
 		PLM_OPT_END_,
 	};
-	plm_init("leak-check", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("leak-check", argc, argv, opts, operands, summary);
 	if (!threads) {
 		long nc = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = nc < 1 ? 1 : nc > 8 ? 8 : nc;

@@ -11,10 +11,7 @@
 #include "plm/stream.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TM] [--clamp] (--edges LIST | --quantiles N --ref FILE) [-k FIELD] "
-	"[--len-field FIELD] [--targets N [--targets-out FILE]] [-o FILE] "
-	"[--shard K/N] [--shard-key FIELD] [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"assign length bins bin, bin_lo, bin_hi; derive per-bin quotas";
 
@@ -219,22 +216,18 @@ int main(int argc, char **argv)
 		PLM_INT(0, "quantiles", &nq, "N", "N bins from quantiles of --ref", 1, 100000),
 		PLM_STR(0, "ref", &ref, "FILE", "reference stream (quantiles, quotas)"),
 		PLM_FLAG(0, "clamp", &clamp, "put lengths outside the edges into the end bins"),
-		PLM_STR('k', "key", &seqf, "FIELD", "sequence field (default seq)"),
+		PLM_STR(0, "seq", &seqf, "FIELD", "sequence field (default seq)"),
 		PLM_STR(0, "len-field", &lenf, "FIELD", "length field, used when present (default len)"),
 		PLM_INT(0, "targets", &targets, "N", "per-bin quotas summing to N, from --ref", 0, LLONG_MAX),
 		PLM_STR(0, "targets-out", &tout, "FILE", "write the quotas (bin, quota) to FILE and bin the input"),
-		PLM_OPTS_OUTPUT(&c),
-		PLM_OPTS_SHARD(&c),
-		PLM_STR(0, "shard-key", &skey, "FIELD", "hash FIELD for --shard (default id)"),
-		PLM_OPT_END_,
+		PLM_OPTS_STREAM_KEY(&c, &skey),
 	};
 	char err[1024], msg[1200];
 	plm_lenhist h = { 0 };
 	plm_bins b;
 	uint64_t *quota = NULL;
 
-	plm_init("len-bin", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("len-bin", argc, argv, opts, operands, summary);
 	plm_shard_parse(c.shard);       /* usage errors before reading --ref */
 	int fmt = plm_common_format(&c);
 	if (!edges == !nq)

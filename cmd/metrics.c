@@ -24,12 +24,7 @@
 #include "plm/svgplot.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TM] [--progress] [--skip-missing] [--y FIELD] [--score FIELD] "
-	"[--pred FIELD] [--pos VALUE] [--classes LIST] "
-	"[--threshold X|youden|f1] [--bins N] [--by FIELD] [--bootstrap N] "
-	"[--seed S] [--ci X] [--require LIST] [--plot DIR] [-o FILE] "
-	"[FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"accuracy, F1, MCC, AUROC, AUPRC, log loss, ECE ... per group, "
 	"with bootstrap intervals";
@@ -38,7 +33,7 @@ enum mode { BINARY = 1, MULTI_PROB, MULTI_PRED };
 
 struct opts {
 	const char *label, *score, *pred, *pos, *classes, *by, *plot_dir;
-	const char *thr_arg;           /* --threshold as given, or NULL */
+	const char *thr_arg;           /* "--threshold" when given, or NULL */
 	double threshold, ci;
 	int rule;                      /* enum plm_thr_rule */
 	long long bins, reps, seed;
@@ -121,7 +116,7 @@ static void bind(struct bind *b, const plm_schema *s, const struct opts *o,
 	need_key_type(s, nb.yi, "the true label");
 	nb.yt = s->f[nb.yi].type;
 	if (score) {
-		nb.si = find_field(s, score, "the score, -s");
+		nb.si = find_field(s, score, "the score, --score");
 		nb.st = s->f[nb.si].type;
 		nb.sdim = s->f[nb.si].dim;
 		if (nb.st != PLM_T_FLOAT && nb.st != PLM_T_F32 &&
@@ -949,14 +944,14 @@ int main(int argc, char **argv)
 	plm_common c = { 0 };
 	struct opts o = { .label = "label", .pos = "1", .threshold = 0.5,
 		.ci = 0.95, .bins = 10, .seed = PLM_DEFAULT_SEED };
+	int rule = -1;                 /* enum plm_thr_rule; -1: not given */
 	const plm_opt opts[] = {
 		PLM_STR('y', "y", &o.label, "FIELD", "true label field (str, int or bool; default label)"),
-		PLM_STR(0, "label", &o.label, "FIELD", "the same as --y"),
-		PLM_STR('s', "score", &o.score, "FIELD", "score field: float P(positive), or f32[K] class probabilities (default score)"),
+		PLM_STR(0, "score", &o.score, "FIELD", "score field: float P(positive), or f32[K] class probabilities (default score)"),
 		PLM_STR(0, "pred", &o.pred, "FIELD", "predicted class field (default pred when there is no score)"),
 		PLM_STR(0, "pos", &o.pos, "VALUE", "the positive label (binary; default 1)"),
 		PLM_STR(0, "classes", &o.classes, "LIST", "comma-separated class names of the f32[K] columns"),
-		PLM_STR(0, "threshold", &o.thr_arg, "X|youden|f1", "predict positive when score >= X, or the threshold maximising TPR-FPR or F1 (default 0.5)"),
+		PLM_CHOICE_NUM(0, "threshold", &rule, &o.threshold, "X|youden|f1", "predict positive when score >= X, or the threshold maximising TPR-FPR or F1 (default 0.5)", "#|youden|f1", 0, 0),
 		PLM_INT(0, "bins", &o.bins, "N", "equal-width calibration bins for ECE (default 10)", 1, 10000),
 		PLM_STR(0, "by", &o.by, "FIELD", "a group per value of FIELD, besides the overall one"),
 		PLM_INT(0, "bootstrap", &o.reps, "N", "percentile intervals from N class-stratified resamples (0 = none)", 0, 1000000),
@@ -965,21 +960,15 @@ int main(int argc, char **argv)
 		PLM_LIST(0, "require", &o.require, "LIST", "fail unless these metrics are defined in every group"),
 		PLM_FLAG(0, "skip-missing", &o.skip_missing, "skip (and count) records with a nil label, score, pred or --by value"),
 		PLM_STR(0, "plot", &o.plot_dir, "DIR", "write SVG ROC, PR and calibration plots per group into DIR"),
-		PLM_STR(0, "plot-dir", &o.plot_dir, "DIR", "the same as --plot"),
+		PLM_ALIAS(0, "plot-dir", "plot"),
 		PLM_OPTS_OUTPUT(&c),
 		PLM_OPT_END_,
 	};
-	plm_init("metrics", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("metrics", argc, argv, opts, operands, summary);
 	check_require_names(&o.require);
-	if (o.thr_arg) {
-		if (!strcmp(o.thr_arg, "youden"))
-			o.rule = PLM_THR_YOUDEN;
-		else if (!strcmp(o.thr_arg, "f1"))
-			o.rule = PLM_THR_F1;
-		else if (plm_strtod(o.thr_arg, &o.threshold) || isnan(o.threshold))
-			plm_usage_die("--threshold: '%s' is not a number, youden "
-				      "or f1", o.thr_arg);
+	if (rule >= 0) {
+		o.rule = rule;
+		o.thr_arg = "--threshold";
 		if (o.pred)
 			plm_usage_die("--threshold and --pred exclude each "
 				      "other (--pred gives the predictions)");

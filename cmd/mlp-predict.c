@@ -20,9 +20,7 @@
 
 #define BATCH 256
 
-static const char usage[] =
-	"[-TM] [--progress] [--allow-seen] [--info] [--x FIELD] [--id FIELD] "
-	"[--shard K/N] [--threads N] [-o FILE] --model MODEL [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"score records with an mlp-train model (adds score, pred, and prob)";
 
@@ -248,21 +246,18 @@ int main(int argc, char **argv)
 	int allow = 0, want_info = 0;
 	long long threads = 1;
 	const plm_opt opts[] = {
-		PLM_OPTS_OUTPUT(&cm),
-		PLM_OPTS_SHARD(&cm),
+		PLM_STR_REQ('m', "model", &model, "MODEL", "the checkpoint written by mlp-train"),
 		PLM_FLAG(0, "allow-seen", &allow, "score the model's own training and validation records too"),
-		PLM_FLAG(0, "allow-train", &allow, "same as --allow-seen"),
+		PLM_ALIAS(0, "allow-train", "allow-seen"),
 		PLM_FLAG(0, "info", &want_info, "print what the checkpoint holds and exit"),
 		PLM_STR('x', "x", &x, "FIELD", "feature field (default: the model's)"),
-		PLM_STR(0, "features", &x, "FIELD", "same as --x"),
+		PLM_ALIAS(0, "features", "x"),
 		PLM_STR(0, "id", &id, "FIELD", "record id field (default: the model's)"),
 		PLM_INT(0, "threads", &threads, "N", "compute threads (default 1)", 1, 256),
-		PLM_STR('m', "model", &model, "MODEL", "the checkpoint written by mlp-train"),
-		PLM_OPT_END_,
+		PLM_OPTS_STREAM(&cm),
 	};
 	char err[1024];
-	plm_init("mlp-predict", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("mlp-predict", argc, argv, opts, operands, summary);
 	plm_shard sh = plm_shard_parse(cm.shard);
 	if (!model)
 		plm_usage_die("no model: give --model MODEL");

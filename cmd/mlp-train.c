@@ -20,15 +20,7 @@
 #include "plm/stream.h"
 #include "plm/svgplot.h"
 
-static const char usage[] =
-	"[-v] [--multilabel] [--nesterov] [--no-standardize] [--no-shuffle] "
-	"[--preset NAME] [--x FIELD] [--y FIELD] [--id FIELD] "
-	"[--split-field FIELD] [--train NAME] [--val NAME] [--pos VALUE] "
-	"[--hidden LIST] [--act NAME] [--dropout P] [--opt NAME] [--lr X] "
-	"[--momentum X] [--weight-decay X] [--sched NAME] [--step-size N] "
-	"[--gamma X] [--epochs N] [--batch-size N] [--patience N] "
-	"[--monitor NAME] [--class-weight NAME] [--seed N] [--threads N] "
-	"[--log FILE] [--plot FILE] --out FILE [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"train an MLP classifier (binary, multi-class, multi-label) on a "
 	"feature vector field";
@@ -134,13 +126,18 @@ static void plot(const struct hist *h, const plm_fit_result *r)
 
 /* ---- options ----------------------------------------------------------- */
 
+/* The accepted values, in the order of the library's enums. */
+static const char *const presets[] = { "viral-host", NULL };
+static const char *const acts[] = { "relu", "gelu", "tanh", NULL };
+static const char *const algs[] = { "sgd", "adam", "adamw", NULL };
+static const char *const scheds[] = { "none", "step", "cosine", NULL };
+static const char *const monitors[] = { "loss", "auroc", "f1", NULL };
+static const char *const cws[] = { "none", "balanced", NULL };
+
 static void preset(struct opts *o)
 {
 	if (!o->preset)
 		return;
-	if (strcmp(o->preset, "viral-host"))
-		plm_usage_die("--preset '%s': known presets: viral-host",
-			      o->preset);
 	/* the viral-vs-host workflow: 2048 -> 512 -> 1, SGD lr 2e-4
 	 * momentum 0.9, StepLR(10, 0.85), early stopping patience 7 */
 	if (!o->hidden) o->hidden = "512";
@@ -242,63 +239,61 @@ int main(int argc, char **argv)
 		.epochs = -1, .bs = -1, .patience = -1,
 		.seed = PLM_DEFAULT_SEED, .threads = 1,
 	};
+	int ch[6] = { -1, -1, -1, -1, -1, -1 };   /* the choices given */
+	const char *const *const names[6] = { presets, acts, algs, scheds,
+					      monitors, cws };
+	const char **chosen[6] = { &o.preset, &o.act, &o.opt, &o.sched,
+				   &o.monitor, &o.cw };
 	const plm_opt opts[] = {
 		PLM_FLAG('v', "verbose", &o.verbose, "per-epoch lines on stderr"),
 		PLM_FLAG(0, "multilabel", &o.multilabel, "multi-label head; the label is comma-separated names"),
 		PLM_FLAG(0, "nesterov", &o.nesterov, "Nesterov momentum (sgd)"),
 		PLM_FLAG(0, "no-standardize", &o.no_std, "do not standardise the features"),
 		PLM_FLAG(0, "no-shuffle", &o.no_shuffle, "keep input order in every epoch"),
-		PLM_STR(0, "preset", &o.preset, "NAME", "defaults of a workflow: viral-host"),
+		PLM_CHOICE_V(0, "preset", &ch[0], "NAME", "defaults of a workflow: viral-host", presets),
 		PLM_STR('x', "x", &o.x, "FIELD", "feature vector field (default emb)"),
-		PLM_STR(0, "features", &o.x, "FIELD", "same as --x"),
+		PLM_ALIAS(0, "features", "x"),
 		PLM_STR('y', "y", &o.y, "FIELD", "label field, int or str (default label)"),
-		PLM_STR(0, "label", &o.y, "FIELD", "same as --y"),
 		PLM_STR(0, "id", &o.id, "FIELD", "record id field (default id)"),
-		PLM_STR(0, "split-field", &o.splitf, "FIELD", "split field (default split)"),
+		PLM_STR(0, "split", &o.splitf, "FIELD", "split field (default split)"),
+		PLM_ALIAS(0, "split-field", "split"),
 		PLM_STR(0, "train", &o.train, "NAME", "split value of training records (default train)"),
 		PLM_STR(0, "val", &o.val, "NAME", "split value of validation records (default val)"),
 		PLM_STR(0, "pos", &o.pos, "VALUE", "binary: the positive class (default the larger)"),
 		PLM_STR(0, "hidden", &o.hidden, "LIST", "hidden layer sizes, e.g. 512,128, or none (default 512)"),
-		PLM_STR(0, "act", &o.act, "NAME", "relu, gelu or tanh (default relu)"),
+		PLM_CHOICE_V(0, "act", &ch[1], "NAME", "relu, gelu or tanh (default relu)", acts),
 		PLM_DBL(0, "dropout", &o.dropout, "P", "dropout after hidden layers (default 0)", 0, 0.999),
-		PLM_STR(0, "opt", &o.opt, "NAME", "sgd, adam or adamw (default adam)"),
+		PLM_CHOICE_V(0, "opt", &ch[2], "NAME", "sgd, adam or adamw (default adam)", algs),
 		PLM_DBL(0, "lr", &o.lr, "X", "learning rate (default 1e-3)", 1e-12, 1e3),
 		PLM_DBL(0, "momentum", &o.momentum, "X", "sgd momentum (default 0)", 0, 0.9999),
 		PLM_DBL(0, "weight-decay", &o.wd, "X", "weight decay (default 0)", 0, 10),
-		PLM_STR(0, "sched", &o.sched, "NAME", "none, step or cosine (default none)"),
+		PLM_CHOICE_V(0, "sched", &ch[3], "NAME", "none, step or cosine (default none)", scheds),
 		PLM_INT(0, "step-size", &o.step_size, "N", "step: epochs per decay (default 10)", 1, 1000000),
 		PLM_DBL(0, "gamma", &o.gamma, "X", "step: decay factor (default 0.1)", 1e-9, 1),
 		PLM_INT(0, "epochs", &o.epochs, "N", "at most N epochs (default 100)", 0, 1000000),
 		PLM_INT(0, "batch-size", &o.bs, "N", "rows per step (default 64)", 1, 1 << 20),
 		PLM_INT(0, "patience", &o.patience, "N", "stop after N epochs without improvement; 0 = off (default 10)", 0, 1000000),
-		PLM_STR(0, "monitor", &o.monitor, "NAME", "early stopping on val loss, auroc or f1 (default loss)"),
-		PLM_STR(0, "class-weight", &o.cw, "NAME", "none or balanced (default none)"),
+		PLM_CHOICE_V(0, "monitor", &ch[4], "NAME", "early stopping on val loss, auroc or f1 (default loss)", monitors),
+		PLM_CHOICE_V(0, "class-weight", &ch[5], "NAME", "none or balanced (default none)", cws),
 		PLM_INT(0, "seed", &o.seed, "N", "random seed (default 11)", 0, INT64_MAX),
 		PLM_INT(0, "threads", &o.threads, "N", "compute threads (default 1)", 1, 256),
 		PLM_STR(0, "log", &o.log, "FILE", "per-epoch log (TSV record stream)"),
 		PLM_STR(0, "plot", &o.plot, "FILE", "SVG of the training curves"),
-		PLM_STR('o', "out", &o.out, "FILE", "write the checkpoint to FILE"),
-		PLM_STR(0, "model-out", &o.out, "FILE", "same as --out"),
+		PLM_STR_REQ('o', "output", &o.out, "FILE", "write the checkpoint to FILE"),
+		PLM_ALIAS(0, "out", "output"),
+		PLM_ALIAS(0, "model-out", "output"),
 		PLM_OPT_END_,
 	};
-	plm_init("mlp-train", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("mlp-train", argc, argv, opts, operands, summary);
+	for (int k = 0; k < 6; k++)
+		if (ch[k] >= 0)
+			*chosen[k] = names[k][ch[k]];
 	preset(&o);
 	defaults(&o);
 	if (!o.out)
 		plm_usage_die("no checkpoint file: give --out FILE");
 	int act = plm_act_parse(o.act), alg = plm_opt_alg_parse(o.opt);
 	int sk = plm_sched_parse(o.sched), mon = plm_monitor_parse(o.monitor);
-	if (act < 0)
-		plm_usage_die("--act '%s': use relu, gelu or tanh", o.act);
-	if (alg < 0)
-		plm_usage_die("--opt '%s': use sgd, adam or adamw", o.opt);
-	if (sk < 0)
-		plm_usage_die("--sched '%s': use none, step or cosine", o.sched);
-	if (mon < 0)
-		plm_usage_die("--monitor '%s': use loss, auroc or f1", o.monitor);
-	if (strcmp(o.cw, "none") && strcmp(o.cw, "balanced"))
-		plm_usage_die("--class-weight '%s': use none or balanced", o.cw);
 	if (!strcmp(o.cw, "balanced") && o.multilabel)
 		plm_usage_die("--class-weight balanced does not apply to "
 			      "--multilabel");

@@ -15,9 +15,7 @@
 #include "plm/stream.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TM] [-o FILE] -g FIELD [-t FIELD] [-n R] [-s SEED] [--id FIELD] "
-	"[--split FIELD] [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"make positive (same group) and negative (different group) pairs within each split";
 
@@ -321,17 +319,16 @@ int main(int argc, char **argv)
 	double ratio = 1;
 	long long seed = PLM_DEFAULT_SEED;
 	const plm_opt opts[] = {
-		PLM_OPTS_OUTPUT(&c),
-		PLM_STR('g', "group", &groupf, "FIELD", "records with the same FIELD value form positive pairs (required)"),
+		PLM_STR_REQ('g', "group", &groupf, "FIELD", "records with the same FIELD value form positive pairs (required)"),
 		PLM_STR('t', "type", &typef, "FIELD", "pair only records whose FIELD values differ (e.g. segment)"),
 		PLM_DBL('n', "neg-ratio", &ratio, "R", "negative pairs per positive pair in each split (default 1)", 0, 1e6),
 		PLM_INT('s', "seed", &seed, "N", "seed for drawing negatives (default 11)", 0, 0x7fffffffffffffffLL),
 		PLM_STR(0, "id", &idf, "FIELD", "unique record id (default id)"),
 		PLM_STR(0, "split", &splitf, "FIELD", "split of each record (default split)"),
+		PLM_OPTS_OUTPUT(&c),
 		PLM_OPT_END_,
 	};
-	plm_init("pair-make", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("pair-make", argc, argv, opts, operands, summary);
 	if (!groupf)
 		plm_usage_die("--group is required");
 	ids = plm_strmap_new();

@@ -6,10 +6,9 @@
 #include "plm/cli.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TMx] -f LIST [-o FILE] [--shard K/N] [--shard-key FIELD] [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
-	"keep the fields in LIST (name or new=old), in that order; -x drops them";
+	"keep the fields in LIST (name or new=old), in that order; --complement drops them";
 
 struct sel {
 	char *name;            /* output name */
@@ -30,7 +29,7 @@ static struct sel *parse_list(const plm_strlist *l, int complement, size_t *np)
 		for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			char *eq = strchr(tok, '=');
 			if (eq && complement)
-				plm_usage_die("-x: cannot rename ('%s')", tok);
+				plm_usage_die("--complement: cannot rename ('%s')", tok);
 			if (eq && (eq == tok || !eq[1] || strchr(eq + 1, '=')))
 				plm_usage_die("-f: '%s' is not NEW=OLD", tok);
 			if (n == cap) {
@@ -145,16 +144,12 @@ int main(int argc, char **argv)
 	struct cut x = { 0 };
 	const char *key = "id";
 	const plm_opt opts[] = {
-		PLM_LIST('f', "fields", &list, "LIST", "fields to keep: name or new=old, comma-separated"),
-		PLM_FLAG('x', "complement", &x.complement, "drop the fields in LIST, keep the rest in order"),
-		PLM_OPTS_OUTPUT(&c),
-		PLM_OPTS_SHARD(&c),
-		PLM_STR(0, "shard-key", &key, "FIELD", "hash FIELD for --shard (default id)"),
-		PLM_OPT_END_,
+		PLM_LIST_REQ('f', "fields", &list, "LIST", "fields to keep: name or new=old, comma-separated"),
+		PLM_FLAG(0, "complement", &x.complement, "drop the fields in LIST, keep the rest in order"),
+		PLM_OPTS_STREAM_KEY(&c, &key),
 	};
 
-	plm_init("rec-cut", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("rec-cut", argc, argv, opts, operands, summary);
 	x.sel = parse_list(&list, x.complement, &x.nsel);
 	plm_verb v = { .common = &c, .shard_key = key, .ctx = &x,
 		       .section = section, .row = row };

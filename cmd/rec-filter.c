@@ -7,8 +7,7 @@
 #include "plm/stream.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TMv] [--count] [-o FILE] [--shard K/N] [--shard-key FIELD] EXPR [FILE ...]";
+static const char operands[] = "EXPR [FILE ...]";
 static const char summary[] =
 	"keep records matching EXPR, e.g. 'len>=50 && organism~virus|phage'";
 
@@ -72,17 +71,13 @@ int main(int argc, char **argv)
 	int count = 0;
 	const char *key = "id";
 	const plm_opt opts[] = {
-		PLM_FLAG('v', "invert", &f.invert, "keep the records that do not match"),
+		PLM_FLAG(0, "invert", &f.invert, "keep the records that do not match"),
 		PLM_FLAG(0, "count", &count, "print only the number of records kept"),
-		PLM_OPTS_OUTPUT(&c),
-		PLM_OPTS_SHARD(&c),
-		PLM_STR(0, "shard-key", &key, "FIELD", "hash FIELD for --shard (default id)"),
-		PLM_OPT_END_,
+		PLM_OPTS_STREAM_KEY(&c, &key),
 	};
 	char err[1024];
 
-	plm_init("rec-filter", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("rec-filter", argc, argv, opts, operands, summary);
 	if (i >= argc)
 		plm_usage_die("missing EXPR");
 	if (!(f.e = plm_expr_parse(argv[i++], err, sizeof err, NULL)))

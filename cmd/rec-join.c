@@ -14,9 +14,7 @@
 #include "plm/stream.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TM] [--left] [--multi] [--progress] -k FIELD [-j RFIELD] "
-	"[--prefix STR] [-o FILE] [--shard K/N] LEFT RIGHT";
+static const char operands[] = "LEFT RIGHT";
 static const char summary[] =
 	"join two record streams by a key field (inner, or left with --left)";
 
@@ -248,7 +246,7 @@ int main(int argc, char **argv)
 	const char *key = NULL, *rkey = NULL, *prefix = NULL;
 	int left = 0, multi = 0;
 	const plm_opt opts[] = {
-		PLM_STR('k', "key", &key, "FIELD", "join on FIELD (str or int)"),
+		PLM_STR_REQ('k', "key", &key, "FIELD", "join on FIELD (str or int)"),
 		PLM_STR('j', "right-key", &rkey, "RFIELD",
 			"RIGHT's key field (default: FIELD)"),
 		PLM_FLAG(0, "left", &left,
@@ -257,12 +255,9 @@ int main(int argc, char **argv)
 			 "allow duplicate keys in RIGHT: one row per match"),
 		PLM_STR(0, "prefix", &prefix, "STR",
 			"rename RIGHT's fields that clash with LEFT's to STR+name"),
-		PLM_OPTS_OUTPUT(&c),
-		PLM_OPTS_SHARD(&c),
-		PLM_OPT_END_,
+		PLM_OPTS_STREAM(&c),
 	};
-	plm_init("rec-join", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("rec-join", argc, argv, opts, operands, summary);
 	if (!key)
 		plm_usage_die("-k FIELD is required");
 	if (argc - i != 2)

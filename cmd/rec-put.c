@@ -7,8 +7,7 @@
 #include "plm/cli.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TM] [-o FILE] [--shard K/N] [--shard-key FIELD] NAME[:TYPE]=VALUE ... [FILE ...]";
+static const char operands[] = "NAME[:TYPE]=VALUE ... [FILE ...]";
 static const char summary[] =
 	"set fields to constants (TYPE str, int, float or bool; inferred if absent)";
 
@@ -137,15 +136,11 @@ int main(int argc, char **argv)
 	plm_common c = { 0 };
 	const char *key = "id";
 	const plm_opt opts[] = {
-		PLM_OPTS_OUTPUT(&c),
-		PLM_OPTS_SHARD(&c),
-		PLM_STR(0, "shard-key", &key, "FIELD", "hash FIELD for --shard (default id)"),
-		PLM_OPT_END_,
+		PLM_OPTS_STREAM_KEY(&c, &key),
 	};
 	struct puts p = { 0 };
 
-	plm_init("rec-put", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("rec-put", argc, argv, opts, operands, summary);
 	if (!(p.as = calloc(argc - i + 1, sizeof *p.as)))
 		plm_die("out of memory");
 	for (; i < argc && is_assignment(argv[i]); i++) {

@@ -11,9 +11,7 @@
 #include "plm/stream.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TM] [--progress] [--strict] -n N | -p FRACTION | --quota FILE "
-	"[-s SEED] [-o FILE] [--shard K/N] [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"sample records: N of them, a fraction, or quotas per stratum (seeded)";
 
@@ -143,7 +141,7 @@ int main(int argc, char **argv)
 	const char *quota = NULL;
 	int strict = 0;
 	const plm_opt opts[] = {
-		PLM_INT('n', "count", &n, "N",
+		PLM_INT('n', "number", &n, "N",
 			"keep N records (reservoir; output in input order)",
 			0, INT64_MAX),
 		PLM_DBL('p', "fraction", &p, "FRACTION",
@@ -154,12 +152,9 @@ int main(int argc, char **argv)
 			"seed of the generator (default 11)", 0, INT64_MAX),
 		PLM_FLAG(0, "strict", &strict,
 			 "exit 1 when a stratum (or -n) falls short"),
-		PLM_OPTS_OUTPUT(&c),
-		PLM_OPTS_SHARD(&c),
-		PLM_OPT_END_,
+		PLM_OPTS_STREAM(&c),
 	};
-	plm_init("rec-sample", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("rec-sample", argc, argv, opts, operands, summary);
 	if ((n >= 0) + (p >= 0) + (quota != NULL) != 1)
 		plm_usage_die("give exactly one of -n, -p and --quota");
 	struct smp x = { .p = p, .n = n, .path = quota, .strict = strict,

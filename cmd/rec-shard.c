@@ -11,8 +11,7 @@
 #include "plm/recin.h"
 #include "plm/stream.h"
 
-static const char usage[] =
-	"[-TM] [--progress] -n N [-k FIELD] [--suffix STR] PREFIX [FILE ...]";
+static const char operands[] = "PREFIX [FILE ...]";
 static const char summary[] =
 	"split records into N files PREFIX.K by the hash of a key (as --shard K/N)";
 
@@ -65,7 +64,7 @@ int main(int argc, char **argv)
 	long long n = 0;
 	const char *key = "id", *suffix = "";
 	const plm_opt opts[] = {
-		PLM_INT('n', "shards", &n, "N", "number of output files", 1, 65536),
+		PLM_INT_REQ('n', "shards", &n, "N", "number of output files", 1, 65536),
 		PLM_STR('k', "key", &key, "FIELD",
 			"hash FIELD (str or int; default id)"),
 		PLM_STR(0, "suffix", &suffix, "STR",
@@ -78,8 +77,7 @@ int main(int argc, char **argv)
 		PLM_OPT_END_,
 	};
 	char err[512];
-	plm_init("rec-shard", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("rec-shard", argc, argv, opts, operands, summary);
 	if (n < 1)
 		plm_usage_die("-n N is required");
 	if (i >= argc)

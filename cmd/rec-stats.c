@@ -12,8 +12,7 @@
 #include "plm/stream.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TM] [--progress] [-c FIELD]... [-l FIELD] [-o FILE] [--shard K/N] [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"count records, summarise lengths, count the values of fields";
 
@@ -177,17 +176,14 @@ int main(int argc, char **argv)
 	plm_strlist cnames = { 0 };
 	const char *lname = NULL;
 	const plm_opt opts[] = {
-		PLM_LIST('c', "count", &cnames, "FIELD",
+		PLM_LIST('c', "values", &cnames, "FIELD",
 			 "count the values of FIELD (repeatable)"),
 		PLM_STR('l', "length", &lname, "FIELD",
 			"lengths from FIELD (int, or length of a str); "
 			"default len, else seq"),
-		PLM_OPTS_OUTPUT(&c),
-		PLM_OPTS_SHARD(&c),
-		PLM_OPT_END_,
+		PLM_OPTS_STREAM(&c),
 	};
-	plm_init("rec-stats", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("rec-stats", argc, argv, opts, operands, summary);
 	struct state st = { .lname = lname, .cnames = &cnames };
 	st.ci = plm_xcalloc(cnames.n + 1, sizeof *st.ci);
 	st.ctype = plm_xcalloc(cnames.n + 1, sizeof *st.ctype);

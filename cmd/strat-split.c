@@ -13,9 +13,7 @@
 #include "plm/stream.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TM] [-o FILE] (-r NAME=R,... [-b FIELD,...] [-g FIELD] [-s SEED] "
-	"[--manifest FILE] | --lock FILE) [--id FIELD] [--seq FIELD] [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"assign records to splits by ratio, per stratum and group, independent of input order";
 
@@ -441,7 +439,6 @@ int main(int argc, char **argv)
 	long long seed = -1;
 	ctx x = { .idf = "id", .seqf = "seq" };
 	const plm_opt opts[] = {
-		PLM_OPTS_OUTPUT(&c),
 		PLM_STR('r', "ratios", &ratios, "NAME=R,...", "split names and ratios, summing to 1 (train=0.8,val=0.1,test=0.1)"),
 		PLM_STR('b', "by", &by, "FIELD,...", "stratify by these fields"),
 		PLM_STR('g', "group", &x.groupf, "FIELD", "keep records with the same FIELD value in one split"),
@@ -450,11 +447,11 @@ int main(int argc, char **argv)
 		PLM_STR(0, "seq", &x.seqf, "FIELD", "sequence hashed into the manifest (default seq)"),
 		PLM_STR(0, "manifest", &manifest, "FILE", "write the split manifest with its digest to FILE"),
 		PLM_STR(0, "lock", &lock, "FILE", "reproduce the split in manifest FILE; fail if the input differs"),
+		PLM_OPTS_OUTPUT(&c),
 		PLM_OPT_END_,
 	};
 	char err[512];
-	plm_init("strat-split", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("strat-split", argc, argv, opts, operands, summary);
 	if (lock && (ratios || by || x.groupf || seed >= 0 || manifest))
 		plm_usage_die("--lock takes the split from its manifest: --ratios, --by, --group, --seed and --manifest do not apply");
 	if (!lock && !ratios)

@@ -9,9 +9,7 @@
 #include "plm/taxdump.h"
 #include "plm/verb.h"
 
-static const char usage[] =
-	"[-TM] --taxdump DIR [-k FIELD] [-o FILE] [--shard K/N] "
-	"[--shard-key FIELD] [FILE ...]";
+static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"add superkingdom and kingdom of each record's taxid (NCBI taxdump)";
 
@@ -120,17 +118,13 @@ int main(int argc, char **argv)
 	const char *dir = NULL, *skey = "id";
 	struct tk x = { .key = "taxid" };
 	const plm_opt opts[] = {
-		PLM_STR(0, "taxdump", &dir, "DIR", "NCBI taxdump directory (nodes.dmp, names.dmp, ...)"),
+		PLM_STR_REQ(0, "taxdump", &dir, "DIR", "NCBI taxdump directory (nodes.dmp, names.dmp, ...)"),
 		PLM_STR('k', "key", &x.key, "FIELD", "taxid field, int (default taxid)"),
-		PLM_OPTS_OUTPUT(&c),
-		PLM_OPTS_SHARD(&c),
-		PLM_STR(0, "shard-key", &skey, "FIELD", "hash FIELD for --shard (default id)"),
-		PLM_OPT_END_,
+		PLM_OPTS_STREAM_KEY(&c, &skey),
 	};
 	char err[1024];
 
-	plm_init("tax-kingdom", argc, argv);
-	int i = plm_parse(argc, argv, opts, usage, summary);
+	int i = plm_start("tax-kingdom", argc, argv, opts, operands, summary);
 	plm_shard_parse(c.shard);       /* usage errors before the load */
 	if (!dir)
 		plm_usage_die("--taxdump DIR is required");

@@ -24,6 +24,13 @@ static const char *tool_name = "plm";
 static int saved_argc;
 static char **saved_argv;
 
+/* The table and operands of the last plm_parse, so that a usage error the
+ * program finds after parsing prints the same usage line; `prog` is the
+ * name in that line ("tool", or "tool SUB"). */
+static const plm_opt *cur_opts;
+static const char *cur_operands;
+static char prog[128];
+
 /* Temporary files to remove on a fatal signal or plm_die: a list that
  * only grows (a slot is reused once its file is forgotten), so the signal
  * handler can walk it while the program registers more. */
@@ -160,12 +167,21 @@ void plm_usage_die(const char *fmt, ...)
 	va_start(ap, fmt);
 	plm_vmsg(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Try '%s --help' for more information.\n", tool_name);
+	if (cur_opts)
+		plm_usage(stderr, cur_opts, cur_operands);
+	else
+		fprintf(stderr, "Try '%s --help' for more information.\n",
+			tool_name);
 	remove_tmp_files();
 	exit(2);
 }
 
 /* ---- options ---------------------------------------------------------- */
+
+static const char *prog_name(void)
+{
+	return prog[0] ? prog : tool_name;
+}
 
 static size_t count_opts(const plm_opt *o)
 {
@@ -175,7 +191,89 @@ static size_t count_opts(const plm_opt *o)
 	return n;
 }
 
-static void opt_label(char *buf, size_t len, const plm_opt *o)
+/* The option an alias stands for (itself for any other). */
+static const plm_opt *canonical(const plm_opt *opts, const plm_opt *o)
+{
+	if (o->kind != PLM_OPT_ALIAS)
+		return o;
+	for (const plm_opt *p = opts; p->kind != PLM_OPT_END; p++)
+		if (p->kind != PLM_OPT_ALIAS && p->long_name &&
+		    !strcmp(p->long_name, o->alias_of))
+			return p;
+	fprintf(stderr, "%s: option table: alias of unknown --%s\n",
+		tool_name, o->alias_of);
+	abort();
+}
+
+/* Appends to a usage line being built in buf; wraps before 80 columns,
+ * continuation lines indented to the end of "usage: prog ". */
+struct line {
+	FILE *fp;
+	size_t col, indent;
+};
+
+static void put_item(struct line *l, const char *item)
+{
+	size_t n = strlen(item);
+	if (l->col + 1 + n > 79 && l->col > l->indent) {
+		fprintf(l->fp, "\n%*s", (int)l->indent, "");
+		l->col = l->indent;
+	} else {
+		fputc(' ', l->fp);
+		l->col++;
+	}
+	fputs(item, l->fp);
+	l->col += n;
+}
+
+static void usage_line(FILE *fp, const char *lead, const plm_opt *opts,
+		       const char *operands)
+{
+	struct line l = { fp, 0, 0 };
+	char item[160], flags[64];
+	size_t nf = 0;
+	fprintf(fp, "%s%s", lead, prog_name());
+	l.col = l.indent = strlen(lead) + strlen(prog_name()) + 1;
+	l.col--;
+	for (const plm_opt *o = opts; o->kind != PLM_OPT_END; o++)
+		if (o->kind == PLM_OPT_FLAG && o->short_name &&
+		    nf + 1 < sizeof flags)
+			flags[nf++] = (char)o->short_name;
+	if (nf) {
+		flags[nf] = 0;
+		snprintf(item, sizeof item, "[-%s]", flags);
+		put_item(&l, item);
+	}
+	for (const plm_opt *o = opts; o->kind != PLM_OPT_END; o++) {
+		if (o->kind == PLM_OPT_ALIAS ||
+		    (o->kind == PLM_OPT_FLAG && o->short_name))
+			continue;
+		const char *open = o->required ? "" : "[";
+		const char *close = o->required ? "" : "]";
+		char name[64];
+		if (o->short_name)
+			snprintf(name, sizeof name, "-%c", o->short_name);
+		else
+			snprintf(name, sizeof name, "--%s", o->long_name);
+		if (o->argname)
+			snprintf(item, sizeof item, "%s%s %s%s", open, name,
+				 o->argname, close);
+		else
+			snprintf(item, sizeof item, "%s%s%s", open, name, close);
+		put_item(&l, item);
+	}
+	if (operands && *operands)
+		put_item(&l, operands);
+	fputc('\n', fp);
+}
+
+void plm_usage(FILE *fp, const plm_opt *opts, const char *operands)
+{
+	usage_line(fp, "usage: ", opts, operands);
+}
+
+static void opt_label(char *buf, size_t len, const plm_opt *o,
+		      const char *argname)
 {
 	int n = 0;
 	if (o->short_name && o->long_name)
@@ -184,24 +282,41 @@ static void opt_label(char *buf, size_t len, const plm_opt *o)
 		n = snprintf(buf, len, "-%c", o->short_name);
 	else
 		n = snprintf(buf, len, "    --%s", o->long_name);
-	if (o->argname && n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - n, o->long_name ? "=%s" : " %s", o->argname);
+	if (argname && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, o->long_name ? "=%s" : " %s", argname);
 }
 
-void plm_help(FILE *fp, const plm_opt *opts, const char *usage,
+static void help_item(FILE *fp, const char *label, const char *help)
+{
+	if (strlen(label) <= 24)
+		fprintf(fp, "  %-24s  %s\n", label, help);
+	else
+		fprintf(fp, "  %s\n  %-24s  %s\n", label, "", help);
+}
+
+static void help_opts(FILE *fp, const plm_opt *opts)
+{
+	for (const plm_opt *o = opts; o->kind != PLM_OPT_END; o++) {
+		const plm_opt *c = canonical(opts, o);
+		char label[128], same[96];
+		opt_label(label, sizeof label, o, c->argname);
+		if (o == c) {
+			help_item(fp, label, o->help);
+			continue;
+		}
+		snprintf(same, sizeof same, "same as --%s", c->long_name);
+		help_item(fp, label, same);
+	}
+	help_item(fp, "-h, --help", "show this help and exit");
+	help_item(fp, "    --version", "show the version and exit");
+}
+
+void plm_help(FILE *fp, const plm_opt *opts, const char *operands,
 	      const char *summary)
 {
-	fprintf(fp, "usage: %s %s\n\n%s\n\n", tool_name, usage, summary);
-	for (const plm_opt *o = opts; o->kind != PLM_OPT_END; o++) {
-		char label[128];
-		opt_label(label, sizeof label, o);
-		if (strlen(label) <= 24)
-			fprintf(fp, "  %-24s  %s\n", label, o->help);
-		else
-			fprintf(fp, "  %s\n  %-24s  %s\n", label, "", o->help);
-	}
-	fprintf(fp, "  %-24s  %s\n", "-h, --help", "show this help and exit");
-	fprintf(fp, "  %-24s  %s\n", "    --version", "show the version and exit");
+	plm_usage(fp, opts, operands);
+	fprintf(fp, "\n%s\n\n", summary);
+	help_opts(fp, opts);
 	fprintf(fp, "\nSee %s(1).\n", tool_name);
 }
 
@@ -211,6 +326,51 @@ static void opt_name(char *buf, size_t len, const plm_opt *o)
 		snprintf(buf, len, "--%s", o->long_name);
 	else
 		snprintf(buf, len, "-%c", o->short_name);
+}
+
+/* "a|b|c" → the index of arg, or -1; `list` gets "a, b or c".  "#" is
+ * any number: its index is returned when arg is one, stored in *d. */
+static int choice_index(const plm_opt *o, const char *arg, char *list,
+			size_t len)
+{
+	int idx = -1, k = 0;
+	size_t used = 0, alen = strlen(arg);
+	list[0] = 0;
+	if (o->choice_v) {
+		for (; o->choice_v[k]; k++) {
+			if (idx < 0 && !strcmp(o->choice_v[k], arg))
+				idx = k;
+			int w = snprintf(list + used, len - used, "%s%s",
+					 !k ? "" : o->choice_v[k + 1] ? ", " :
+					 " or ", o->choice_v[k]);
+			if (w > 0 && used + (size_t)w < len)
+				used += (size_t)w;
+		}
+		return idx;
+	}
+	for (const char *p = o->choices; ; k++) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+		int num = n == 1 && *p == '#' && o->num;
+		double d;
+		if (idx >= 0)
+			;
+		else if (num && !plm_strtod(arg, &d) && !isnan(d) &&
+			 (o->lo >= o->hi || (d >= o->lo && d <= o->hi))) {
+			*o->num = d;
+			idx = k;
+		} else if (!num && n == alen && !strncmp(p, arg, n))
+			idx = k;
+		int w = snprintf(list + used, len - used, "%s%.*s",
+				 !k ? "" : bar ? ", " : " or ",
+				 num ? 8 : (int)n, num ? "a number" : p);
+		if (w > 0 && used + (size_t)w < len)
+			used += (size_t)w;
+		if (!bar)
+			break;
+		p = bar + 1;
+	}
+	return idx;
 }
 
 static void opt_store(const plm_opt *o, const char *arg)
@@ -256,13 +416,28 @@ static void opt_store(const plm_opt *o, const char *arg)
 		*(double *)o->value = d;
 		break;
 	}
+	case PLM_OPT_CHOICE: {
+		char list[256];
+		int k = choice_index(o, arg, list, sizeof list);
+		if (k < 0)
+			plm_usage_die("%s: '%s' is not %s", name, arg, list);
+		*(int *)o->value = k;
+		break;
+	}
+	case PLM_OPT_ALIAS:
 	case PLM_OPT_END:
 		break;
 	}
 }
 
+static noreturn void print_exit(void)
+{
+	fflush(stdout);
+	exit(ferror(stdout) ? 1 : 0);
+}
+
 int plm_parse(int argc, char **argv, const plm_opt *opts,
-	      const char *usage, const char *summary)
+	      const char *operands, const char *summary)
 {
 	size_t n = count_opts(opts);
 	/* On the stack: usage errors exit from inside the loop, and heap
@@ -271,20 +446,22 @@ int plm_parse(int argc, char **argv, const plm_opt *opts,
 	char so[3 * n + 4];
 	memset(lo, 0, sizeof lo);
 	size_t nl = 0, ns = 0;
+	cur_opts = opts;
+	cur_operands = operands;
 	/* GNU order: options may follow operands (`fasta-cat x.fa -o y`,
 	 * as seqkit users type it); `--` ends the options. */
 	so[ns++] = ':';   /* report a missing argument as ':' */
 	for (size_t i = 0; i < n; i++) {
-		const plm_opt *o = &opts[i];
+		const plm_opt *o = canonical(opts, &opts[i]);
 		int has_arg = o->kind != PLM_OPT_FLAG;
-		if (o->long_name) {
-			lo[nl].name = o->long_name;
+		if (opts[i].long_name) {
+			lo[nl].name = opts[i].long_name;
 			lo[nl].has_arg = has_arg ? required_argument : no_argument;
-			lo[nl].val = 256 + (int)i;
+			lo[nl].val = 256 + (int)(o - opts);
 			nl++;
 		}
-		if (o->short_name) {
-			so[ns++] = (char)o->short_name;
+		if (opts[i].short_name) {
+			so[ns++] = (char)opts[i].short_name;
 			if (has_arg)
 				so[ns++] = ':';
 		}
@@ -299,14 +476,12 @@ int plm_parse(int argc, char **argv, const plm_opt *opts,
 	int c;
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		if (c == 'h') {
-			plm_help(stdout, opts, usage, summary);
-			fflush(stdout);
-			exit(ferror(stdout) ? 1 : 0);
+			plm_help(stdout, opts, operands, summary);
+			print_exit();
 		}
 		if (c == 1) {
 			printf("%s (plmkit) %s\n", tool_name, PLM_VERSION);
-			fflush(stdout);
-			exit(ferror(stdout) ? 1 : 0);
+			print_exit();
 		}
 		if (c == '?' || c == ':') {
 			const char *what = c == ':' ? "option needs an argument"
@@ -321,11 +496,74 @@ int plm_parse(int argc, char **argv, const plm_opt *opts,
 		else
 			for (size_t i = 0; i < n; i++)
 				if (opts[i].short_name == c)
-					o = &opts[i];
+					o = canonical(opts, &opts[i]);
 		if (o)
 			opt_store(o, optarg);
 	}
 	return optind;
+}
+
+int plm_start(const char *tool, int argc, char **argv, const plm_opt *opts,
+	      const char *operands, const char *summary)
+{
+	plm_init(tool, argc, argv);
+	return plm_parse(argc, argv, opts, operands, summary);
+}
+
+/* ---- subcommands ------------------------------------------------------ */
+
+static void sub_help(FILE *fp, const plm_sub *subs, const char *summary)
+{
+	for (const plm_sub *s = subs; s->name; s++) {
+		snprintf(prog, sizeof prog, "%s %s", tool_name, s->name);
+		usage_line(fp, s == subs ? "usage: " : "       ", s->opts,
+			   s->operands);
+	}
+	prog[0] = 0;
+	fprintf(fp, "\n%s\n\nsubcommands:\n", summary);
+	for (const plm_sub *s = subs; s->name; s++)
+		help_item(fp, s->name, s->summary);
+	fprintf(fp, "\n");
+	help_item(fp, "-h, --help", "show this help and exit");
+	help_item(fp, "    --version", "show the version and exit");
+	fprintf(fp, "\n'%s SUBCOMMAND --help' shows its options.  See %s(1).\n",
+		tool_name, tool_name);
+}
+
+int plm_start_sub(const char *tool, int argc, char **argv,
+		  const plm_sub *subs, const char *summary)
+{
+	plm_init(tool, argc, argv);
+	const char *name = argc > 1 ? argv[1] : NULL;
+	if (name && (!strcmp(name, "--help") || !strcmp(name, "-h"))) {
+		sub_help(stdout, subs, summary);
+		print_exit();
+	}
+	if (name && !strcmp(name, "--version")) {
+		printf("%s (plmkit) %s\n", tool_name, PLM_VERSION);
+		print_exit();
+	}
+	char list[512];
+	size_t used = 0;
+	for (const plm_sub *s = subs; s->name; s++) {
+		if (name && !strcmp(name, s->name)) {
+			snprintf(prog, sizeof prog, "%s %s", tool_name, s->name);
+			int i = plm_parse(argc - 1, argv + 1, s->opts,
+					  s->operands, s->summary);
+			return s->run(argc - 1, argv + 1, i);
+		}
+		int w = snprintf(list + used, sizeof list - used, "%s%s",
+				 s == subs ? "" : s[1].name ? ", " : " or ",
+				 s->name);
+		if (w > 0 && used + (size_t)w < sizeof list)
+			used += (size_t)w;
+	}
+	if (!name)
+		plm_usage_die("want a subcommand: %s", list);
+	if (name[0] == '-')
+		plm_usage_die("want a subcommand (%s) before the options, not '%s'",
+			      list, name);
+	plm_usage_die("unknown subcommand '%s' (%s)", name, list);
 }
 
 int plm_common_format(const plm_common *c)

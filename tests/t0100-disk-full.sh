@@ -133,7 +133,7 @@ test_expect_success 'dataset tools' '
 
 test_expect_success 'features, metrics, MLP' '
 	fill &&
-	disk_full feat-merge -k id --field emb A.rec B.rec -o full/o.rec &&
+	disk_full feat-merge -k id -x emb A.rec B.rec -o full/o.rec &&
 	disk_full metrics -o full/o.rec bin.rec &&
 	disk_full mlp-train --hidden 4 --epochs 2 -o full/m.mlp lin-tv.rec &&
 	disk_full mlp-predict --allow-seen --model lin.mlp -o full/o.rec lin.tsv &&

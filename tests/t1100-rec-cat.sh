@@ -146,14 +146,14 @@ test_expect_success '--shard K/3 parts are disjoint and cover the input' '
 '
 
 test_expect_success '--shard with -k on an int field; rec-cat joins shards' '
-	for k in 0 1; do rec-cat -M -k n --shard $k/2 ab.rec >n$k.rec || return 1; done &&
+	for k in 0 1; do rec-cat -M --shard-key n --shard $k/2 ab.rec >n$k.rec || return 1; done &&
 	rec-cat -T n0.rec n1.rec >joined.tsv &&
 	grep -v "^#" joined.tsv | sed 1d | sort >j.sorted &&
 	test_cmp w.sorted j.sorted
 '
 
 test_expect_success 'missing shard key field: exit 1, names the field' '
-	test_exit 1 rec-cat -k nope --shard 0/2 -o x.rec a.tsv 2>err &&
+	test_exit 1 rec-cat --shard-key nope --shard 0/2 -o x.rec a.tsv 2>err &&
 	grep "^rec-cat: .*nope" err &&
 	test_path_is_missing x.rec
 '

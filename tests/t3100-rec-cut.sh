@@ -46,7 +46,7 @@ test_expect_success 'one field twice under two names' '
 '
 
 test_expect_success '-x drops the listed fields, keeps the rest in order' '
-	rec-cut -T -x -f seq,desc in.rec >out &&
+	rec-cut -T --complement -f seq,desc in.rec >out &&
 	cat >expect <<-\EOT &&
 	id:str	len:int	emb:f32[2]
 	p1	3	1,-0.5
@@ -76,7 +76,7 @@ test_expect_success 'missing field: exit 1 before any output' '
 	test ! -s out &&
 	test_exit 1 rec-cut -f id,new=x in.rec >out 2>err &&
 	test_cmp expect err &&
-	test_exit 1 rec-cut -x -f x in.rec >out 2>err &&
+	test_exit 1 rec-cut --complement -f x in.rec >out 2>err &&
 	test_cmp expect err &&
 	test ! -s out
 '
@@ -96,7 +96,7 @@ test_expect_success 'several files; other fields start a new section' '
 	EOT
 	body out >actual &&
 	test_cmp expect actual &&
-	rec-cut -T -x -f id in.tsv other.tsv >out &&
+	rec-cut -T --complement -f id in.tsv other.tsv >out &&
 	cat >expect <<-\EOT &&
 	desc:str	seq:str	len:int	emb:f32[2]
 	first	MKV	3	1,-0.5
@@ -132,7 +132,7 @@ test_expect_success 'usage errors' '
 	test_exit 2 rec-cut -f a= in.rec 2>err &&
 	test_exit 2 rec-cut -f id,id in.rec 2>err &&
 	grep "field .id. named twice" err &&
-	test_exit 2 rec-cut -x -f a=id in.rec 2>err &&
+	test_exit 2 rec-cut --complement -f a=id in.rec 2>err &&
 	grep "cannot rename" err
 '
 

@@ -111,14 +111,14 @@ test_expect_success '&& || ! and their precedence' '
 '
 
 test_expect_success '-v inverts, --count counts' '
-	rec-filter -T -v "split==test" in.rec >out &&
+	rec-filter -T --invert "split==test" in.rec >out &&
 	body out | sed 1d | cut -f 1 >actual &&
 	printf "p1\np4\np5\n" >expect &&
 	test_cmp expect actual &&
 	rec-filter --count "split==test" in.rec >out &&
 	echo 2 >expect &&
 	test_cmp expect out &&
-	rec-filter --count -v -o n.txt "split==test" in.rec &&
+	rec-filter --count --invert -o n.txt "split==test" in.rec &&
 	echo 3 >expect &&
 	test_cmp expect n.txt
 '

@@ -69,7 +69,7 @@ test_expect_success 'recall at identity levels, length 300, -s 0.5' '
 '
 
 test_expect_success 'recall at identity levels, length 300, -s 0.1' '
-	test_exit 1 leak-check -T -s 0.1 g300.tsv >r.tsv 2>err &&
+	test_exit 1 leak-check -T --min-sim 0.1 g300.tsv >r.tsv 2>err &&
 	levels r.tsv >got &&
 	echo "m99=200 m90=200 m70=198 m30=0 u=0" >want &&
 	test_cmp want got
@@ -80,7 +80,7 @@ test_expect_success 'recall at identity levels, length 60' '
 	levels r.tsv >got &&
 	echo "m99=200 m90=189 m70=0 m30=0 u=0" >want &&
 	test_cmp want got &&
-	test_exit 1 leak-check -T -s 0.1 g60.tsv >r.tsv 2>err &&
+	test_exit 1 leak-check -T --min-sim 0.1 g60.tsv >r.tsv 2>err &&
 	levels r.tsv >got &&
 	echo "m99=200 m90=200 m70=164 m30=0 u=0" >want &&
 	test_cmp want got
@@ -89,7 +89,7 @@ test_expect_success 'recall at identity levels, length 60' '
 for args in "g60.tsv 0.5" "g150.tsv 0.1" "g150.tsv 0.3"; do
 	set -- $args
 	test_expect_success "the index finds exactly the all-pairs answer ($1, -s $2)" "
-		test_exit 1 leak-check -T -s $2 $1 >r.tsv &&
+		test_exit 1 leak-check -T --min-sim $2 $1 >r.tsv &&
 		sed -n '4,\$p' r.tsv | awk -F'\t' '{printf \"%s\t%s\t%.6f\n\", \$1, \$2, \$5}' | sort >mine &&
 		$PY brute.py $1 5 $2 | sort >oracle &&
 		test_cmp oracle mine
@@ -101,7 +101,7 @@ done
 # pairs inside it are met from both sides and must be reported once.
 test_expect_success 'three splits, all pairs forbidden: the all-pairs answer, once each' '
 	awk -F"\t" -v OFS="\t" "NR > 1 && \$3 == \"test\" && NR % 2 { \$3 = \"val\" } { print }" g150.tsv >g3.tsv &&
-	test_exit 1 leak-check -T -s 0.5 --forbid train:val,train:test,val:test g3.tsv >r.tsv &&
+	test_exit 1 leak-check -T --min-sim 0.5 --forbid train:val,train:test,val:test g3.tsv >r.tsv &&
 	sed -n "4,\$p" r.tsv | awk -F"\t" "{ if (\$1 > \$2) { t = \$1; \$1 = \$2; \$2 = t }
 		printf \"%s\t%s\t%.6f\n\", \$1, \$2, \$5 }" | sort >mine &&
 	$PY - g3.tsv <<-\PY | sort >oracle &&
@@ -120,13 +120,13 @@ test_expect_success 'three splits, all pairs forbidden: the all-pairs answer, on
 	PY
 	test $(wc -l <oracle) -gt 60 &&
 	test_cmp oracle mine &&
-	test_exit 1 leak-check -T -s 0.5 --threads 1 --forbid train:val,train:test,val:test g3.tsv >r1.tsv &&
+	test_exit 1 leak-check -T --min-sim 0.5 --threads 1 --forbid train:val,train:test,val:test g3.tsv >r1.tsv &&
 	sed -n "4,\$p" r.tsv >a && sed -n "4,\$p" r1.tsv >b && test_cmp a b
 '
 
 test_expect_success 'every k-mer indexed (--scale 1) gives the same pairs' '
-	test_exit 1 leak-check -T -s 0.1 g150.tsv >a.tsv &&
-	test_exit 1 leak-check -T -s 0.1 --scale 1 g150.tsv >b.tsv &&
+	test_exit 1 leak-check -T --min-sim 0.1 g150.tsv >a.tsv &&
+	test_exit 1 leak-check -T --min-sim 0.1 --scale 1 g150.tsv >b.tsv &&
 	sed -n "4,\$p" a.tsv >a && sed -n "4,\$p" b.tsv >b && test_cmp a b
 '
 
@@ -180,9 +180,9 @@ test_expect_success '--forbid chooses the boundaries and the orientation' '
 test_expect_success 'usage errors' '
 	test_exit 2 leak-check --forbid train small.tsv &&
 	test_exit 2 leak-check --forbid test:test small.tsv &&
-	test_exit 2 leak-check -k 7 small.tsv &&
-	test_exit 2 leak-check -s 0 small.tsv &&
-	test_exit 2 leak-check -s 1.5 small.tsv
+	test_exit 2 leak-check --kmer 7 small.tsv &&
+	test_exit 2 leak-check --min-sim 0 small.tsv &&
+	test_exit 2 leak-check --min-sim 1.5 small.tsv
 '
 
 test_expect_success 'missing field, wrong type, missing value' '

@@ -81,7 +81,7 @@ test_expect_success 'a later section with other fields: its own header, values k
 	printf "id:str\tseq:str\na\tMKV\n" >s1.tsv &&
 	printf "id:int\tn:int\tv:f32[2]\tseq:str\n7\t5\t1,-2\tMKVL\n8\t\t0.5,3\tMK\n" >s2.tsv &&
 	emb --model "$TINY" -T -o out.tsv s1.tsv s2.tsv &&
-	rec-cut -T -x -f emb out.tsv >cut.tsv &&
+	rec-cut -T --complement -f emb out.tsv >cut.tsv &&
 	body cut.tsv >actual &&
 	cat >expect <<-\EOT &&
 	id:str	seq:str	truncated:int

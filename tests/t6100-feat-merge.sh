@@ -14,7 +14,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'A B C: concat in argument order, dims on stderr; the largest (B.rec) streams, its order' '
-	feat-merge A.tsv B.rec C.tsv -k id --field emb --out emb -T -v >out 2>err &&
+	feat-merge A.tsv B.rec C.tsv -k id -x emb --field emb -T -v >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[6]\tx:int\n" >expect &&
 	printf "c\t5,6,0.5,0.25,1,0.099975586\t7\na\t1,2,7,8,9,1.5\t5\nb\t3,4,1,1,1,-2\t6\n" >>expect &&
@@ -46,10 +46,10 @@ test_expect_success 'order of the inputs is the order of the parts' '
 	test_cmp expect actual
 '
 
-test_expect_success '--out adds a field, keeps A.emb; -k, -f' '
+test_expect_success '--field adds a field, keeps A.emb; -k, -x' '
 	printf "name:str\tv:f32[1]\nb\t9\na\t8\nc\t7\n" >D.tsv &&
 	printf "name:str\tv:f32[1]\na\t1\nb\t2\nc\t3\n" >E.tsv &&
-	feat-merge -T -k name -f v --out both - D.tsv <E.tsv >out 2>/dev/null &&
+	feat-merge -T -k name -x v --field both - D.tsv <E.tsv >out 2>/dev/null &&
 	body out >actual &&
 	printf "name:str\tv:f32[1]\tboth:f32[2]\na\t1\t1,8\nb\t2\t2,9\nc\t3\t3,7\n" >expect &&
 	test_cmp expect actual
@@ -171,10 +171,9 @@ test_expect_success 'empty and truncated inputs are errors' '
 test_expect_success 'usage errors' '
 	test_exit 2 feat-merge A.tsv 2>err &&
 	test_exit 2 feat-merge --missing maybe A.tsv B.rec 2>err &&
-	grep -q "want error, drop, zero or nil" err &&
-	test_exit 2 feat-merge --allow-missing error A.tsv B.rec 2>err &&
-	grep -q "want drop, zero or nil" err &&
-	test_exit 2 feat-merge --allow-missing drop --missing drop A.tsv B.rec 2>err &&
+	grep -q "is not error, drop, nil or zero" err &&
+	test_exit 2 feat-merge --allow-missing maybe A.tsv B.rec 2>err &&
+	grep -q "allow-missing: .maybe. is not error, drop, nil or zero" err &&
 	test_exit 2 feat-merge A.tsv - 2>err
 '
 

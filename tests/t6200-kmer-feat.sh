@@ -40,8 +40,8 @@ test_expect_success 'default is --aac --dpc: 420 values, dipeptides at 20a+b' '
 '
 
 test_expect_success 'flags combine in a fixed order' '
-	kmer-feat -T --dpc --aac -k 1 in.tsv >o1 2>/dev/null &&
-	kmer-feat -T --aac --dpc -k 1 in.tsv >o2 2>/dev/null &&
+	kmer-feat -T --dpc --aac --kmer 1 in.tsv >o1 2>/dev/null &&
+	kmer-feat -T --aac --dpc --kmer 1 in.tsv >o2 2>/dev/null &&
 	body o1 >b1 && body o2 >b2 &&
 	test_cmp b1 b2 &&
 	grep "^a" o1 | cut -f3 | cut -d, -f1-20 >aac &&
@@ -51,7 +51,7 @@ test_expect_success 'flags combine in a fixed order' '
 
 test_expect_success 'hashed k-mers: documented bucket function' '
 	printf "id:str\tseq:str\nx\tACDE\n" >x.tsv &&
-	kmer-feat -T -k 3 --dim 7 --field km x.tsv >out &&
+	kmer-feat -T --kmer 3 --dim 7 --field km x.tsv >out &&
 	body out | cut -f3 >actual &&
 	echo "km:f32[7]" >expect &&
 	# ACD = 0*400 + 1*20 + 2 = 22 -> bucket 6; CDE = 443 -> bucket 1
@@ -62,8 +62,8 @@ test_expect_success 'hashed k-mers: documented bucket function' '
 test_expect_success_if 'test_have_python numpy' 'agrees bitwise with Python on 300 UniProt sequences' '
 	fasta-cat "$DATA"/uniprot_20k.fasta.gz >all.rec &&
 	rec-head -n 300 all.rec >u.rec &&
-	kmer-feat -T --aac --dpc -k 3 --dim 97 -o feat.tsv u.rec 2>/dev/null &&
-	kmer-feat -T -k 3 -o k3.tsv u.rec 2>/dev/null &&
+	kmer-feat -T --aac --dpc --kmer 3 --dim 97 -o feat.tsv u.rec 2>/dev/null &&
+	kmer-feat -T --kmer 3 -o k3.tsv u.rec 2>/dev/null &&
 	cat >oracle.py <<-\EOF &&
 	import sys, numpy as np
 	AA = "ACDEFGHIKLMNPQRSTVWY"
@@ -121,10 +121,10 @@ test_expect_success 'errors: missing field, wrong type, empty, truncated' '
 '
 
 test_expect_success 'usage errors' '
-	test_exit 2 kmer-feat -k 5 in.tsv 2>err &&
+	test_exit 2 kmer-feat --kmer 5 in.tsv 2>err &&
 	grep -q "give --dim D" err &&
 	test_exit 2 kmer-feat --dim 10 in.tsv 2>err &&
-	test_exit 2 kmer-feat -k 15 --dim 10 in.tsv 2>err &&
+	test_exit 2 kmer-feat --kmer 15 --dim 10 in.tsv 2>err &&
 	test_exit 2 kmer-feat --field seq in.tsv 2>err
 '
 

@@ -95,11 +95,11 @@ test_expect_success 'one class only: undefined metrics are nil and noted' '
 
 # ---- option spellings, threshold rules, --pred --------------------------------
 
-test_expect_success '--y/--score and -y/-s/--label are the same options' '
+test_expect_success '--y/--score, -y and --y=/--score= are the same options' '
 	printf "truth:int\tp:float\n1\t0.9\n0\t0.6\n1\t0.4\n0\t0.1\n" >sp.tsv &&
 	metrics -T --y truth --score p sp.tsv >a1 &&
-	metrics -T -y truth -s p sp.tsv >a2 &&
-	metrics -T --label truth --score=p sp.tsv >a3 &&
+	metrics -T -y truth --score p sp.tsv >a2 &&
+	metrics -T --y=truth --score=p sp.tsv >a3 &&
 	body a1 >b1 && body a2 >b2 && body a3 >b3 &&
 	test_cmp b1 b2 && test_cmp b1 b3 &&
 	grep -q "^overall	auroc	0.75	" b1

@@ -60,7 +60,7 @@ test_expect_success 'multi-class with str labels: softmax head, accuracy >= 0.9'
 	grep -q "^head	multi$" info &&
 	grep -q "^classes	a,b,c$" info &&
 	mlp-predict --model multi.mlp -o p.rec multi-test.rec &&
-	metrics -T -s prob --classes a,b,c p.rec >m &&
+	metrics -T --score prob --classes a,b,c p.rec >m &&
 	at_least "$(metric accuracy m)" 0.9
 '
 
@@ -200,7 +200,7 @@ test_expect_success '--monitor auroc and f1: the best epoch by that column' '
 
 test_expect_success 'usage: --monitor must be loss, auroc or f1' '
 	test_exit 2 mlp-train --monitor acc -o x.mlp lin.tsv 2>err &&
-	grep -q "monitor .acc.: use loss, auroc or f1" err &&
+	grep -q "monitor: .acc. is not loss, auroc or f1" err &&
 	test_path_is_missing x.mlp
 '
 
@@ -340,7 +340,7 @@ test_expect_success 'usage errors exit 2' '
 	test_exit 2 mlp-train lin.tsv 2>err &&
 	grep -q "give --out FILE" err &&
 	test_exit 2 mlp-train --act swish -o x.mlp lin.tsv 2>err &&
-	grep -q "act .swish." err &&
+	grep -q "act: .swish. is not relu, gelu or tanh" err &&
 	test_exit 2 mlp-train --opt rmsprop -o x.mlp lin.tsv 2>/dev/null &&
 	test_exit 2 mlp-train --hidden 16,x -o x.mlp lin.tsv 2>/dev/null &&
 	test_exit 2 mlp-train --nesterov -o x.mlp lin.tsv 2>/dev/null &&

@@ -62,7 +62,7 @@ test_expect_success 'multi-class: prob f32[K] summing to 1, pred, score = P(pred
 		mx = p[1] > p[2] ? p[1] : p[2]; mx = mx > p[3] ? mx : p[3]; d = mx - \$5; if (d > 1e-6 || d < -1e-6) bad = 1 }
 		END { exit bad }" b &&
 	mlp-predict --model multi.mlp -o p.rec mtest.rec &&
-	metrics -T -s prob --classes a,b,c p.rec >m &&
+	metrics -T --score prob --classes a,b,c p.rec >m &&
 	grep -q "^overall	auroc_ovr_macro	" m
 '
 

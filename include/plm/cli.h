@@ -40,6 +40,10 @@ void plm_tmp_forget(const char *path);
 
 /* ---- options ---------------------------------------------------------- */
 
+/* A program's command line is its option table: plm_parse() parses argv
+ * against it, and --help, the usage line and usage errors are generated
+ * from it.  The program supplies only its operands ("[FILE ...]") and a
+ * one-line summary. */
 enum plm_opt_kind {
 	PLM_OPT_END = 0,
 	PLM_OPT_FLAG,   /* int *: set to 1 (repeatable: incremented)           */
@@ -47,6 +51,9 @@ enum plm_opt_kind {
 	PLM_OPT_INT,    /* long long *, range-checked when min < max          */
 	PLM_OPT_DBL,    /* double *, range-checked when lo < hi               */
 	PLM_OPT_LIST,   /* plm_strlist *: repeatable, each use appended        */
+	PLM_OPT_CHOICE, /* int *: index of the value in choices "a|b|c"       */
+	PLM_OPT_ALIAS,  /* another spelling of the option whose long name is
+			   alias_of; not in the usage line, "same as" in help */
 };
 
 typedef struct plm_strlist {
@@ -63,38 +70,122 @@ typedef struct plm_opt {
 	const char *help;
 	long long min, max;    /* PLM_OPT_INT */
 	double lo, hi;         /* PLM_OPT_DBL */
+	const char *choices;   /* PLM_OPT_CHOICE: "a|b|c", or */
+	const char *const *choice_v; /* the names, NULL-terminated */
+	double *num;           /* PLM_OPT_CHOICE: where "#" (a number) goes */
+	const char *alias_of;  /* PLM_OPT_ALIAS: long name of the option */
+	int required;          /* usage line only: shown without brackets */
 } plm_opt;
 
-#define PLM_FLAG(s, l, v, h)        { PLM_OPT_FLAG, s, l, v, NULL, h, 0, 0, 0, 0 }
-#define PLM_STR(s, l, v, a, h)      { PLM_OPT_STR, s, l, v, a, h, 0, 0, 0, 0 }
-#define PLM_LIST(s, l, v, a, h)     { PLM_OPT_LIST, s, l, v, a, h, 0, 0, 0, 0 }
-#define PLM_INT(s, l, v, a, h, mn, mx) { PLM_OPT_INT, s, l, v, a, h, mn, mx, 0, 0 }
-#define PLM_DBL(s, l, v, a, h, lo, hi) { PLM_OPT_DBL, s, l, v, a, h, 0, 0, lo, hi }
-#define PLM_OPT_END_ { PLM_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0 }
+#define PLM_FLAG(s, l, v, h) \
+	{ .kind = PLM_OPT_FLAG, .short_name = s, .long_name = l, .value = v, \
+	  .help = h }
+#define PLM_STR(s, l, v, a, h) \
+	{ .kind = PLM_OPT_STR, .short_name = s, .long_name = l, .value = v, \
+	  .argname = a, .help = h }
+#define PLM_LIST(s, l, v, a, h) \
+	{ .kind = PLM_OPT_LIST, .short_name = s, .long_name = l, .value = v, \
+	  .argname = a, .help = h }
+#define PLM_INT(s, l, v, a, h, mn, mx) \
+	{ .kind = PLM_OPT_INT, .short_name = s, .long_name = l, .value = v, \
+	  .argname = a, .help = h, .min = mn, .max = mx }
+#define PLM_DBL(s, l, v, a, h, lo_, hi_) \
+	{ .kind = PLM_OPT_DBL, .short_name = s, .long_name = l, .value = v, \
+	  .argname = a, .help = h, .lo = lo_, .hi = hi_ }
+/* choices: "a|b|c"; stores the index of the value given (int *, left
+ * alone when the option is absent); another value is a usage error that
+ * lists the accepted ones. */
+#define PLM_CHOICE(s, l, v, a, h, ch) \
+	{ .kind = PLM_OPT_CHOICE, .short_name = s, .long_name = l, .value = v, \
+	  .argname = a, .help = h, .choices = ch }
+/* The same with the names in a NULL-terminated array, so that the
+ * program can name the value chosen: names[*v]. */
+#define PLM_CHOICE_V(s, l, v, a, h, names) \
+	{ .kind = PLM_OPT_CHOICE, .short_name = s, .long_name = l, .value = v, \
+	  .argname = a, .help = h, .choice_v = names }
+/* The same, where one alternative in ch is "#": any number in [lo, hi]
+ * (unchecked when lo >= hi), stored in *d, and its index in *v. */
+#define PLM_CHOICE_NUM(s, l, v, d, a, h, ch, lo_, hi_) \
+	{ .kind = PLM_OPT_CHOICE, .short_name = s, .long_name = l, .value = v, \
+	  .num = d, .argname = a, .help = h, .choices = ch, .lo = lo_, .hi = hi_ }
+/* An older or second spelling of the option whose long name is `of`. */
+#define PLM_ALIAS(s, l, of) \
+	{ .kind = PLM_OPT_ALIAS, .short_name = s, .long_name = l, .alias_of = of }
+/* Options the program cannot run without: the usage line shows them
+ * without brackets.  (The program still checks that they were given.) */
+#define PLM_STR_REQ(s, l, v, a, h) \
+	{ .kind = PLM_OPT_STR, .short_name = s, .long_name = l, .value = v, \
+	  .argname = a, .help = h, .required = 1 }
+#define PLM_LIST_REQ(s, l, v, a, h) \
+	{ .kind = PLM_OPT_LIST, .short_name = s, .long_name = l, .value = v, \
+	  .argname = a, .help = h, .required = 1 }
+#define PLM_INT_REQ(s, l, v, a, h, mn, mx) \
+	{ .kind = PLM_OPT_INT, .short_name = s, .long_name = l, .value = v, \
+	  .argname = a, .help = h, .min = mn, .max = mx, .required = 1 }
+#define PLM_OPT_END_ { .kind = PLM_OPT_END }
 
-/* Options most stream tools share; put PLM_OPTS_OUTPUT(&c) in the table. */
+/* Options most stream tools share. */
 typedef struct plm_common {
 	int tsv, msgpack, progress;
 	const char *output;    /* -o FILE; NULL = stdout */
 	const char *shard;     /* --shard K/N, parse with plm_shard_parse */
 } plm_common;
 
+/* -T, -M, -o FILE, --progress */
 #define PLM_OPTS_OUTPUT(c) \
 	PLM_FLAG('T', "tsv", &(c)->tsv, "write TSV (default on a terminal)"), \
 	PLM_FLAG('M', "msgpack", &(c)->msgpack, "write MessagePack (default otherwise)"), \
 	PLM_STR('o', "output", &(c)->output, "FILE", "write to FILE, atomically; *.gz, *.zst compressed"), \
 	PLM_FLAG(0, "progress", &(c)->progress, "show progress even when stderr is not a terminal")
+/* --shard K/N */
 #define PLM_OPTS_SHARD(c) \
 	PLM_STR(0, "shard", &(c)->shard, "K/N", "keep records whose id hash mod N is K (0 <= K < N)")
+/* The end of a streaming tool's table: output options, --shard, the end
+ * mark. */
+#define PLM_OPTS_STREAM(c) \
+	PLM_OPTS_OUTPUT(c), PLM_OPTS_SHARD(c), PLM_OPT_END_
+/* The same with --shard-key FIELD (stored in *key) after --shard. */
+#define PLM_OPTS_STREAM_KEY(c, key) \
+	PLM_OPTS_OUTPUT(c), PLM_OPTS_SHARD(c), \
+	PLM_STR(0, "shard-key", key, "FIELD", "hash FIELD for --shard (default id)"), \
+	PLM_OPT_END_
 
-/* Parse argv against opts.  `usage` is the synopsis without the tool name
- * ("[-T] [-n N] [FILE ...]"), `summary` one line saying what the tool does.
- * Handles --help (stdout, exit 0), --version (exit 0) and usage errors
- * (stderr, exit 2).  Returns the index of the first operand in argv. */
+/* Parse argv against opts.  `operands` is what follows the options in the
+ * usage line ("[FILE ...]"; "" for none), `summary` one line saying what
+ * the tool does.  Handles --help (stdout, exit 0), --version (exit 0) and
+ * usage errors (message and usage line on stderr, exit 2; later
+ * plm_usage_die calls print the same usage line).  Options may follow
+ * operands; "--" ends them.  Returns the index of the first operand. */
 int plm_parse(int argc, char **argv, const plm_opt *opts,
-	      const char *usage, const char *summary);
-void plm_help(FILE *fp, const plm_opt *opts, const char *usage,
+	      const char *operands, const char *summary);
+/* plm_init and plm_parse in one: the start of every main(). */
+int plm_start(const char *tool, int argc, char **argv, const plm_opt *opts,
+	      const char *operands, const char *summary);
+/* The usage line ("usage: TOOL [-TM] [-o FILE] ... OPERANDS", wrapped) and
+ * the whole --help text. */
+void plm_usage(FILE *fp, const plm_opt *opts, const char *operands);
+void plm_help(FILE *fp, const plm_opt *opts, const char *operands,
 	      const char *summary);
+
+/* ---- subcommands ------------------------------------------------------ */
+
+/* A program made of subcommands (`tool SUB [options] operands`): each has
+ * its own option table, operands and summary, and is run with argv[0]
+ * the subcommand and the index of its first operand. */
+typedef struct plm_sub {
+	const char *name;
+	int (*run)(int argc, char **argv, int i);
+	const char *summary;
+	const plm_opt *opts;
+	const char *operands;
+} plm_sub;
+
+/* plm_init, then: `tool --help` lists the subcommands, `tool --version`,
+ * `tool SUB --help` is SUB's help (usage "tool SUB ..."); an unknown or
+ * missing subcommand is a usage error.  Parses SUB's options and returns
+ * what SUB's run function returns. */
+int plm_start_sub(const char *tool, int argc, char **argv,
+		  const plm_sub *subs, const char *summary);
 
 /* Output format from -T/-M: 1 = TSV, 0 = MessagePack, -1 = decide (TSV when
  * the destination is a terminal).  Dies (exit 2) when both are given. */
