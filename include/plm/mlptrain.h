@@ -1,7 +1,7 @@
-/* mlptrain.h — what mlp-train does, as a library: load the train and val
- * records of a stream into memory, derive the classes, fit the
- * standardisation on the train rows, and run the training loop with early
- * stopping (man/mlp-train.1).
+/* mlptrain.h — mlp-train's training loop, as a library: minibatches in a
+ * seeded order, evaluation of the val rows after every epoch and early
+ * stopping on the monitored value (man/mlp-train.1).  The data comes from
+ * mlpdata.h.
  *
  *	plm_mlpdata D;
  *	if (plm_mlpdata_load(&D, &spec, nfile, files, err, sizeof err))
@@ -10,57 +10,18 @@
  *	plm_mlpdata_standardize(&D, &m);     // optional
  *	plm_mlp_fit(&m, &D, &fo, &res, err, sizeof err);
  *
- * The loader refuses records of any split other than the train and val
- * names (the test split must never reach training, early stopping or the
- * standardisation): it reads to the end and then fails naming the count
- * per split.  Errors are returned, never printed. */
+ * Determinism: the same model, data, options and seed give bitwise the
+ * same weights, whatever o->threads is (CONTRIBUTING.md, Numerics).
+ * Errors are returned, never printed. */
 #ifndef PLM_MLPTRAIN_H
 #define PLM_MLPTRAIN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "plm/hash.h"
 #include "plm/mlp.h"
+#include "plm/mlpdata.h"
 #include "plm/optim.h"
-
-typedef struct plm_mlpdata_spec {
-	const char *x, *y, *id, *split;   /* field names */
-	const char *train, *val;          /* split values */
-	const char *pos;                  /* binary positive class, or NULL */
-	int multilabel;                   /* y = comma-separated names */
-	int class_weight;                 /* 1: balanced row weights */
-} plm_mlpdata_spec;
-
-typedef struct plm_mlpdata {
-	uint32_t d;                 /* features per row */
-	enum plm_type xt;           /* the feature field's type */
-	int label_str;              /* 1: str labels, 0: int */
-	enum plm_head head;
-	uint32_t nclass;            /* classes (binary: 2) */
-	char **classes;             /* sorted; ints numerically */
-	int pos;                    /* binary: class of the logit; else -1 */
-	size_t n[2];                /* rows: 0 train, 1 val */
-	float *x[2];                /* n × d */
-	float *t[2];                /* targets in plm_mlp_loss's layout */
-	float *w[2];                /* balanced row weights, or NULL */
-	uint64_t *ids[2];           /* plm_key_hash of each id, sorted */
-	plm_h128 digest[2];         /* see mlpckpt.h */
-	char split_digest[33];      /* the input's meta.prov split_digest,
-				     * or "" when it carries none */
-	void *priv;
-} plm_mlpdata;
-
-/* 0; -1 with err (data or runtime error); -2 with err (a usage error:
- * --pos names no class). */
-int plm_mlpdata_load(plm_mlpdata *D, const plm_mlpdata_spec *s, int nfile,
-		     char **files, char *err, size_t errlen);
-void plm_mlpdata_free(plm_mlpdata *D);
-
-/* Mean and population standard deviation (0 → 1) of the train rows into
- * m->mean/std, then both splits standardised in place.  0 or -1 (out of
- * memory). */
-int plm_mlpdata_standardize(plm_mlpdata *D, plm_mlp *m);
 
 enum plm_monitor { PLM_MON_LOSS, PLM_MON_AUROC, PLM_MON_F1 };
 int plm_monitor_parse(const char *s);       /* -1 when unknown */
