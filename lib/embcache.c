@@ -2,16 +2,11 @@
  * and the crash-safety design: the .h5 file is only ever replaced whole,
  * new rows go to a checksummed journal first).
  *
- * Journal (PATH-journal), little-endian:
- *   header  "PLMEJ001", u32 L, L bytes of settings text, u64 check
- *   record  u32 B, then B bytes: u8 kind ('E' row, 'F' failure),
- *           u64 hash.hi, u64 hash.lo, u32 idlen, id bytes, then the
- *           vector (kind E, vecsize bytes) or the reason (kind F, the rest);
- *           then u64 check
- *   check = plm_key_hash (XXH3-64) of everything before it in the header /
- *   of B and the B bytes.  Replay stops at the first record that does not
- *   fit in the file or fails its check: that is the torn tail a kill can
- *   leave, and a writer cuts it off before appending. */
+ * Journal (PATH-journal; the format is in embjournal.h): the header holds
+ * the settings text, a record is kind 'E' (a row: the tail is the vector,
+ * vecsize bytes) or 'F' (a failure: the tail is the reason).  Any other
+ * record, or an 'E' of another size, ends the valid journal as a torn
+ * record does. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,20 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <hdf5.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/embcache.h"
+#include "plm/embjournal.h"
 #include "plm/float.h"
 #include "plm/h128set.h"
 
-#define JMAGIC "PLMEJ001"
-#define REC_HEAD (4 + 1 + 16 + 4)       /* B, kind, hash, idlen */
-#define MAX_REC ((uint32_t)1 << 30)
 #define KEY_CHUNK 1024
 #define FAIL_CHUNK 256
 #define BLOCK 1024                      /* rows per HDF5 write at commit */
@@ -67,10 +60,7 @@ struct plm_embcache {
 	size_t njr, jrcap;
 	struct fail *fail;
 	size_t nfail, fcap, jfail;
-	int jfd;
-	uint64_t jsize, torn;
-	unsigned char *rec;
-	size_t reccap;
+	plm_ejournal j;         /* fd -1: no journal (a reader) */
 	char *id;               /* last id handed out */
 	size_t idcap;
 	const char *reason;
@@ -91,34 +81,6 @@ static void seterr(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	uint32_t v = 0;
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static char *catstr(const char *a, const char *b)
 {
 	size_t n = strlen(a), m = strlen(b);
@@ -128,37 +90,6 @@ static char *catstr(const char *a, const char *b)
 		memcpy(p + n, b, m + 1);
 	}
 	return p;
-}
-
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-	while (n) {
-		ssize_t k = write(fd, s, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		s += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int pread_all(int fd, void *p, size_t n, uint64_t off)
-{
-	char *s = p;
-	while (n) {
-		ssize_t k = pread(fd, s, n, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		s += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
 }
 
 static const char *dtype_name(enum plm_type t)
@@ -660,15 +591,8 @@ static int read_cfg(plm_embcache *c, char *err, size_t len)
 static int add_hash(plm_embcache *c, plm_h128 h)
 {
 	uint32_t *slot;
-	if (c->nhash == c->hcap) {
-		size_t n = c->hcap ? 2 * c->hcap : 1024;
-		plm_h128 *p = realloc(c->hash, n * sizeof *p);
-		if (!p)
-			return -1;
-		c->hash = p;
-		c->hcap = n;
-	}
-	if (plm_h128set_add(c->set, h, &slot) < 0)
+	if (PLM_GROW(c->hash, c->hcap, c->nhash + 1) ||
+	    plm_h128set_add(c->set, h, &slot) < 0)
 		return -1;
 	*slot = (uint32_t)c->nhash;
 	c->hash[c->nhash++] = h;
@@ -679,14 +603,8 @@ static int add_fail(plm_embcache *c, plm_h128 h, const char *id, size_t idlen,
 		    const char *reason, size_t rlen, int journal)
 {
 	uint32_t *slot;
-	if (c->nfail == c->fcap) {
-		size_t n = c->fcap ? 2 * c->fcap : 64;
-		struct fail *p = realloc(c->fail, n * sizeof *p);
-		if (!p)
-			return -1;
-		c->fail = p;
-		c->fcap = n;
-	}
+	if (PLM_GROW(c->fail, c->fcap, c->nfail + 1))
+		return -1;
 	struct fail *f = &c->fail[c->nfail];
 	f->h = h;
 	f->id = malloc(idlen + 1);
@@ -823,158 +741,71 @@ static int read_file(plm_embcache *c, char *err, size_t len)
 
 /* ---- the journal ------------------------------------------------------ */
 
-static int reserve_rec(plm_embcache *c, size_t n)
+/* The settings text of the journal header, or -1. */
+static int jsettings(const plm_embcache *c, char *buf, size_t len)
 {
-	if (n <= c->reccap)
-		return 0;
-	unsigned char *p = realloc(c->rec, n);
-	if (!p)
+	int L = settings_text(&c->cfg, buf, len);
+	return L < 0 || (size_t)L >= len ? -1 : L;
+}
+
+/* A row of the journal: its id and vector are read back from there. */
+static int add_jrow(plm_embcache *c, plm_h128 h, uint64_t off, uint32_t idlen)
+{
+	if (PLM_GROW(c->jr, c->jrcap, c->njr + 1))
 		return -1;
-	c->rec = p;
-	c->reccap = n;
+	c->jr[c->njr].off = off;
+	c->jr[c->njr++].idlen = idlen;
+	return add_hash(c, h);
+}
+
+static int replay_rec(void *arg, const plm_ejrec *r)
+{
+	plm_embcache *c = arg;
+	if (r->kind == 'E' && r->tlen == c->vecsize) {
+		if (!plm_h128set_get(c->set, r->h) &&
+		    add_jrow(c, r->h, r->off, r->idlen))
+			return -1;
+	} else if (r->kind == 'F') {
+		if (!plm_h128set_get(c->fset, r->h) &&
+		    add_fail(c, r->h, r->id, r->idlen, (const char *)r->tail,
+			     r->tlen, 1))
+			return -1;
+	} else {
+		return 1;
+	}
 	return 0;
 }
 
-static int write_jheader(plm_embcache *c)
-{
-	char st[2048];
-	int L = settings_text(&c->cfg, st, sizeof st);
-	size_t n = 8 + 4 + (size_t)L + 8;
-	if (L < 0 || (size_t)L >= sizeof st || reserve_rec(c, n))
-		return -1;
-	memcpy(c->rec, JMAGIC, 8);
-	put32(c->rec + 8, (uint32_t)L);
-	memcpy(c->rec + 12, st, (size_t)L);
-	put64(c->rec + 12 + L, plm_key_hash(c->rec, 12 + (size_t)L));
-	if (ftruncate(c->jfd, 0) || lseek(c->jfd, 0, SEEK_SET) ||
-	    write_all(c->jfd, c->rec, n))
-		return -1;
-	c->jsize = n;
-	return 0;
-}
-
-/* Replays the journal (mapped p[0..size)).  Returns the offset where the
- * valid records end, or -1 + err. */
-static int64_t replay(plm_embcache *c, const unsigned char *p, uint64_t size,
-		      char *err, size_t len)
-{
-	char st[2048];
-	int L = settings_text(&c->cfg, st, sizeof st);
-	/* A header cut short by a kill while it was written: no records
-	 * can follow it.  A complete header that fails its check is not
-	 * ours (or damaged): an error, never silently overwritten. */
-	if (memcmp(p, JMAGIC, size < 8 ? size : 8))
-		return -2;
-	if (size < 12)
-		return 0;
-	uint64_t hl = get32(p + 8);
-	if (hl > 4096)
-		return -2;
-	if (12 + hl + 8 > size)
-		return 0;
-	if (get64(p + 12 + hl) != plm_key_hash(p, 12 + hl))
-		return -2;
-	if (hl != (uint64_t)L || memcmp(p + 12, st, hl)) {
-		seterr(err, len, "%s: journal of a cache with other settings "
-		       "(%.*s); remove it or use another cache file", c->jpath,
-		       (int)(hl < 400 ? hl : 400), (const char *)p + 12);
-		return -1;
-	}
-	uint64_t off = 12 + hl + 8;
-	for (;;) {
-		if (off + 4 > size)
-			break;
-		uint32_t B = get32(p + off);
-		if (B < REC_HEAD - 4 || B > MAX_REC || off + 4 + B + 8 > size)
-			break;
-		if (get64(p + off + 4 + B) != plm_key_hash(p + off, 4 + (size_t)B))
-			break;
-		const unsigned char *r = p + off + 4;
-		int kind = r[0];
-		plm_h128 h = { get64(r + 1), get64(r + 9) };
-		uint32_t idlen = get32(r + 17);
-		if ((uint64_t)REC_HEAD - 4 + idlen > B)
-			break;
-		const char *id = (const char *)r + 21;
-		size_t rest = B - (REC_HEAD - 4) - idlen;
-		if (kind == 'E' && rest == c->vecsize) {
-			if (!plm_h128set_get(c->set, h)) {
-				if (c->njr == c->jrcap) {
-					size_t n = c->jrcap ? 2 * c->jrcap : 1024;
-					struct jrow *q = realloc(c->jr, n * sizeof *q);
-					if (!q)
-						goto oom;
-					c->jr = q;
-					c->jrcap = n;
-				}
-				c->jr[c->njr].off = off + REC_HEAD;
-				c->jr[c->njr++].idlen = idlen;
-				if (add_hash(c, h))
-					goto oom;
-			}
-		} else if (kind == 'F') {
-			if (!plm_h128set_get(c->fset, h) &&
-			    add_fail(c, h, id, idlen, id + idlen, rest, 1))
-				goto oom;
-		} else {
-			break;
-		}
-		off += 4 + (uint64_t)B + 8;
-	}
-	return (int64_t)off;
-oom:
-	seterr(err, len, "%s: out of memory", c->jpath);
-	return -1;
-}
-
-/* Reads the journal at c->jfd (if any).  Writer: a missing or torn header
- * is rewritten, a torn tail cut off. */
+/* Replays the journal at c->j.fd (if any).  Writer: a missing or torn
+ * header is rewritten, a torn tail cut off. */
 static int load_journal(plm_embcache *c, char *err, size_t len)
 {
-	struct stat st;
-	if (c->jfd < 0)
+	char st[2048], hdr[401];
+	if (c->j.fd < 0)
 		return 0;
-	if (fstat(c->jfd, &st)) {
-		seterr(err, len, "%s: %s", c->jpath, strerror(errno));
-		return -1;
-	}
-	uint64_t size = (uint64_t)st.st_size;
-	int64_t end = 0;
-	if (size) {
-		void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, c->jfd, 0);
-		if (m == MAP_FAILED) {
-			seterr(err, len, "%s: %s", c->jpath, strerror(errno));
-			return -1;
-		}
-		end = replay(c, m, size, err, len);
-		munmap(m, size);
-		if (end == -2) {
-			seterr(err, len, "%s: not a cache journal (remove it if "
-			       "it is not one)", c->jpath);
-			return -1;
-		}
-		if (end < 0)
-			return -1;
-	}
-	c->torn = size - (uint64_t)end;
-	c->jsize = (uint64_t)end;
-	if (!c->write)
+	int L = jsettings(c, st, sizeof st);
+	int rc = L < 0 ? (errno = EINVAL, PLM_EJ_SYS)
+		       : plm_ej_load(&c->j, st, (size_t)L, c->write,
+				     replay_rec, c, hdr, sizeof hdr);
+	switch (rc) {
+	case 0:
 		return 0;
-	if (!end) {
-		if (!write_jheader(c))
-			return 0;
+	case PLM_EJ_NOTOURS:
+		seterr(err, len, "%s: not a cache journal (remove it if it is "
+		       "not one)", c->jpath);
+		break;
+	case PLM_EJ_OTHER:
+		seterr(err, len, "%s: journal of a cache with other settings "
+		       "(%s); remove it or use another cache file", c->jpath,
+		       hdr);
+		break;
+	case PLM_EJ_ABORT:
+		seterr(err, len, "%s: out of memory", c->jpath);
+		break;
+	default:
 		seterr(err, len, "%s: %s", c->jpath, strerror(errno));
-		return -1;
 	}
-	if ((uint64_t)end < size && ftruncate(c->jfd, end)) {
-		seterr(err, len, "%s: %s", c->jpath, strerror(errno));
-		return -1;
-	}
-	if (lseek(c->jfd, end, SEEK_SET) < 0) {
-		seterr(err, len, "%s: %s", c->jpath, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 /* Opens and locks the journal of a writer.  The lock is on the inode: a
@@ -1002,7 +833,7 @@ static int lock_journal(plm_embcache *c, char *err, size_t len)
 		struct stat a, b;
 		if (!fstat(fd, &a) && !stat(c->jpath, &b) && a.st_ino == b.st_ino &&
 		    a.st_dev == b.st_dev) {
-			c->jfd = fd;
+			c->j.fd = fd;
 			return 0;
 		}
 		close(fd);
@@ -1023,8 +854,7 @@ static void cache_free(plm_embcache *c)
 	if (c->demb > 0) H5Dclose(c->demb);
 	if (c->did > 0) H5Dclose(c->did);
 	if (c->file > 0) H5Fclose(c->file);
-	if (c->jfd >= 0)
-		close(c->jfd);
+	plm_ej_free(&c->j);
 	for (size_t i = 0; i < c->nfail; i++) {
 		free(c->fail[i].id);
 		free(c->fail[i].reason);
@@ -1034,7 +864,6 @@ static void cache_free(plm_embcache *c)
 	free(c->hash);
 	plm_h128set_free(c->set);
 	plm_h128set_free(c->fset);
-	free(c->rec);
 	free(c->id);
 	free(c->sig);
 	free(c->model);
@@ -1099,7 +928,7 @@ plm_embcache *plm_embcache_open(const char *path, const plm_embcache_cfg *cfg,
 		return NULL;
 	}
 	c->file = c->demb = c->did = c->espace = c->emem = c->etype = -1;
-	c->jfd = -1;
+	c->j.fd = -1;
 	c->write = write;
 	c->path = strdup(path);
 	c->jpath = catstr(path, "-journal");
@@ -1125,7 +954,7 @@ plm_embcache *plm_embcache_open(const char *path, const plm_embcache_cfg *cfg,
 	} else {
 		/* The journal first: a commit that runs meanwhile then gives
 		 * us either the old file and its journal or the new file. */
-		c->jfd = open(c->jpath, O_RDONLY | O_CLOEXEC);
+		c->j.fd = open(c->jpath, O_RDONLY | O_CLOEXEC);
 		if (access(path, F_OK)) {
 			seterr(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
@@ -1148,9 +977,9 @@ plm_embcache *plm_embcache_open(const char *path, const plm_embcache_cfg *cfg,
 fail:
 	/* a refused writer leaves no empty journal behind (unlinked while
 	 * locked, as in close) */
-	if (write && c->jfd >= 0) {
+	if (write && c->j.fd >= 0) {
 		struct stat st;
-		if (!fstat(c->jfd, &st) && st.st_size == 0)
+		if (!fstat(c->j.fd, &st) && st.st_size == 0)
 			unlink(c->jpath);
 	}
 	cache_free(c);
@@ -1217,7 +1046,7 @@ static int read_vec_raw(plm_embcache *c, size_t i, void *vec)
 {
 	if (i >= c->nfile) {
 		const struct jrow *j = &c->jr[i - c->nfile];
-		if (pread_all(c->jfd, vec, c->vecsize, j->off + j->idlen)) {
+		if (plm_ej_read(&c->j, vec, c->vecsize, j->off + j->idlen)) {
 			seterr(c->msg, sizeof c->msg, "%s: read error",
 			       c->jpath);
 			return -1;
@@ -1292,42 +1121,26 @@ const char *plm_embcache_reason(const plm_embcache *c)
 
 /* ---- puts ------------------------------------------------------------- */
 
-/* Appends one record with one write(); on failure cuts the journal back so
- * no torn record sits before later ones. */
+/* Appends one record to the journal; *idoff as plm_ej_append. */
 static int append_rec(plm_embcache *c, int kind, plm_h128 h, const char *id,
-		      size_t idlen, const void *tail, size_t tlen)
+		      size_t idlen, const void *tail, size_t tlen,
+		      uint64_t *idoff)
 {
-	size_t B = (REC_HEAD - 4) + idlen + tlen;
 	if (!c->write) {
 		seterr(c->msg, sizeof c->msg, "%s: cache opened read-only",
 		       c->path);
 		return -1;
 	}
-	if (B > MAX_REC || idlen > UINT32_MAX || reserve_rec(c, B + 12)) {
+	int rc = plm_ej_append(&c->j, kind, h, id, idlen, tail, tlen, idoff);
+	if (rc == -2)
 		seterr(c->msg, sizeof c->msg, "%s: record too large or out "
 		       "of memory", c->jpath);
-		return -1;
-	}
-	unsigned char *r = c->rec;
-	put32(r, (uint32_t)B);
-	r[4] = (unsigned char)kind;
-	put64(r + 5, h.hi);
-	put64(r + 13, h.lo);
-	put32(r + 21, (uint32_t)idlen);
-	memcpy(r + REC_HEAD, id, idlen);
-	memcpy(r + REC_HEAD + idlen, tail, tlen);
-	put64(r + 4 + B, plm_key_hash(r, 4 + B));
-	if (write_all(c->jfd, r, 4 + B + 8)) {
-		int e = errno;
-		if (ftruncate(c->jfd, (off_t)c->jsize) ||
-		    lseek(c->jfd, (off_t)c->jsize, SEEK_SET) < 0)
-			c->write = 0;   /* the journal can take no more */
+	else if (rc)
 		seterr(c->msg, sizeof c->msg, "%s: write: %s", c->jpath,
-		       strerror(e));
-		return -1;
-	}
-	c->jsize += 4 + B + 8;
-	return 0;
+		       strerror(errno));
+	if (c->j.dead)
+		c->write = 0;   /* the journal can take no more */
+	return rc ? -1 : 0;
 }
 
 int plm_embcache_put(plm_embcache *c, plm_h128 h, const char *id,
@@ -1342,25 +1155,14 @@ int plm_embcache_put(plm_embcache *c, plm_h128 h, const char *id,
 		       (int)(idlen < 200 ? idlen : 200), id, j);
 		return -1;
 	}
-	uint64_t off = c->jsize + REC_HEAD;
-	if (append_rec(c, 'E', h, id, idlen, vec, c->vecsize))
+	uint64_t off;
+	if (append_rec(c, 'E', h, id, idlen, vec, c->vecsize, &off))
 		return -1;
-	if (c->njr == c->jrcap) {
-		size_t n = c->jrcap ? 2 * c->jrcap : 1024;
-		struct jrow *q = realloc(c->jr, n * sizeof *q);
-		if (!q)
-			goto oom;
-		c->jr = q;
-		c->jrcap = n;
+	if (add_jrow(c, h, off, (uint32_t)idlen)) {
+		seterr(c->msg, sizeof c->msg, "out of memory");
+		return -1;
 	}
-	c->jr[c->njr].off = off;
-	c->jr[c->njr++].idlen = (uint32_t)idlen;
-	if (add_hash(c, h))
-		goto oom;
 	return 0;
-oom:
-	seterr(c->msg, sizeof c->msg, "out of memory");
-	return -1;
 }
 
 int plm_embcache_put_f32(plm_embcache *c, plm_h128 h, const char *id,
@@ -1387,7 +1189,7 @@ int plm_embcache_put_failed(plm_embcache *c, plm_h128 h, const char *id,
 	if (plm_h128set_get(c->set, h) || plm_h128set_get(c->fset, h))
 		return 1;
 	size_t rl = strcspn(reason ? reason : "", "\n");
-	if (append_rec(c, 'F', h, id, idlen, reason, rl))
+	if (append_rec(c, 'F', h, id, idlen, reason, rl, NULL))
 		return -1;
 	if (add_fail(c, h, id, idlen, reason, rl, 1)) {
 		seterr(c->msg, sizeof c->msg, "out of memory");
@@ -1416,27 +1218,15 @@ void plm_embcache_journal(const plm_embcache *c, size_t *rows,
 	if (failed)
 		*failed = c->jfail;
 	if (torn)
-		*torn = c->torn;
-}
-
-static int keep_id(plm_embcache *c, size_t n)
-{
-	if (n + 1 <= c->idcap)
-		return 0;
-	char *p = realloc(c->id, n + 1);
-	if (!p)
-		return -1;
-	c->id = p;
-	c->idcap = n + 1;
-	return 0;
+		*torn = c->j.torn;
 }
 
 static int read_id(plm_embcache *c, size_t i, size_t *len)
 {
 	if (i >= c->nfile) {
 		const struct jrow *j = &c->jr[i - c->nfile];
-		if (keep_id(c, j->idlen) ||
-		    pread_all(c->jfd, c->id, j->idlen, j->off))
+		if (PLM_GROW(c->id, c->idcap, (size_t)j->idlen + 1) ||
+		    plm_ej_read(&c->j, c->id, j->idlen, j->off))
 			return -1;
 		c->id[j->idlen] = 0;
 		*len = j->idlen;
@@ -1451,7 +1241,7 @@ static int read_id(plm_embcache *c, size_t i, size_t *len)
 		 H5Dread(c->did, t, ms, fs, H5P_DEFAULT, &s) < 0 ? -1 : 0;
 	if (!rc) {
 		size_t n = s ? strlen(s) : 0;
-		if (keep_id(c, n))
+		if (PLM_GROW(c->id, c->idcap, n + 1))
 			rc = -1;
 		else {
 			memcpy(c->id, s ? s : "", n + 1);
@@ -1520,7 +1310,7 @@ static int copy_file(const char *from, const char *to)
 			goto done;
 		if (!n)
 			break;
-		if (write_all(out, buf, (size_t)n))
+		if (plm_write_full(out, buf, (size_t)n))
 			goto done;
 	}
 	rc = 0;
@@ -1596,7 +1386,7 @@ int plm_embcache_close(plm_embcache *c, char *err, size_t errlen)
 	int rc = 0;
 	if (!c)
 		return 0;
-	if (c->write && c->jfd >= 0) {
+	if (c->write && c->j.fd >= 0) {
 		if (c->njr || c->jfail)
 			rc = commit(c, err, errlen);
 		/* unlink while holding the lock (see lock_journal) */
