@@ -206,6 +206,22 @@ static double epoch(plm_mlp *m, const plm_mlpdata *D, const plm_fit_opts *o,
 	return sum / (double)n;
 }
 
+/* A NaN or Inf feature would not always show in the loss (ReLU maps NaN
+ * to 0) yet would end in the weights: refused before training. */
+static int nonfinite(const plm_mlpdata *D, char *err, size_t errlen)
+{
+	static const char *const name[2] = { "train", "val" };
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < D->n[k] * D->d; i++)
+			if (!isfinite(D->x[k][i])) {
+				snprintf(err, errlen, "%s row %zu: feature %zu "
+					 "is not finite", name[k], i / D->d,
+					 i % D->d);
+				return -1;
+			}
+	return 0;
+}
+
 int plm_mlp_fit(plm_mlp *m, const plm_mlpdata *D, const plm_fit_opts *o,
 		plm_fit_result *res, char *err, size_t errlen)
 {
@@ -223,6 +239,10 @@ int plm_mlp_fit(plm_mlp *m, const plm_mlpdata *D, const plm_fit_opts *o,
 	size_t maxb = bs > ev ? bs : ev;
 	struct loop b = { 0 };
 	plm_optim opt = o->opt;
+	res->epochs = res->best_epoch = 0;
+	res->best_val_loss = res->best_score = NAN;
+	if (nonfinite(D, err, errlen))
+		return -1;
 	b.w = plm_mlp_work_new(m, maxb, o->threads);
 	b.xb = malloc(bs * d * sizeof *b.xb);
 	b.tb = malloc(bs * tk * sizeof *b.tb);
@@ -245,8 +265,6 @@ int plm_mlp_fit(plm_mlp *m, const plm_mlpdata *D, const plm_fit_opts *o,
 	plm_rng rs, rd;
 	plm_rng_seed(&rs, o->seed + 1);
 	plm_rng_seed(&rd, o->seed + 2);
-	res->epochs = res->best_epoch = 0;
-	res->best_val_loss = res->best_score = NAN;
 	int bad = 0, rc = 0;
 	for (int e = 0; e < o->epochs && !rc; e++) {
 		double t0 = plm_now(), lr = plm_sched_lr(&o->sched, e);

@@ -56,7 +56,8 @@ typedef struct plm_fit_result {
 /* Trains m (parameters initialised, features standardised) on D.  With
  * val rows, the weights of the best epoch by the monitored value (strict
  * improvement; undefined values never improve) are restored when
- * patience > 0.  0, or -1 with err (diverged, out of memory). */
+ * patience > 0.  0, or -1 with err (a NaN or Inf feature, refused before
+ * training; diverged; out of memory). */
 int plm_mlp_fit(plm_mlp *m, const plm_mlpdata *D, const plm_fit_opts *o,
 		plm_fit_result *res, char *err, size_t errlen);
 
