@@ -38,35 +38,34 @@ static uint64_t get64(const unsigned char *p)
 	return v;
 }
 
-int plm_write_full(int fd, const void *p, size_t n)
+/* All n bytes: written at the file offset (off < 0), or read at off;
+ * retried on EINTR and short counts. */
+static int full(int fd, void *p, size_t n, int64_t off)
 {
-	const char *s = p;
+	char *s = p;
 	while (n) {
-		ssize_t k = write(fd, s, n);
+		ssize_t k = off < 0 ? write(fd, s, n)
+				    : pread(fd, s, n, (off_t)off);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
 			return -1;
 		s += k;
 		n -= (size_t)k;
+		if (off >= 0)
+			off += k;
 	}
 	return 0;
 }
 
+int plm_write_full(int fd, const void *p, size_t n)
+{
+	return full(fd, (void *)p, n, -1);
+}
+
 int plm_ej_read(const plm_ejournal *j, void *p, size_t n, uint64_t off)
 {
-	char *s = p;
-	while (n) {
-		ssize_t k = pread(j->fd, s, n, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		s += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
+	return full(j->fd, p, n, (int64_t)off);
 }
 
 /* The header: PLM_EJ_NOTOURS, PLM_EJ_OTHER, 0 when cut short by a kill

@@ -12,6 +12,7 @@
 
 #include "plm/float.h"
 #include "plm/gemm.h"
+#include "plm/names.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -23,10 +24,7 @@ static const char *const head_names[] = { "binary", "multi", "multilabel" };
 
 int plm_act_parse(const char *s)
 {
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(s, act_names[i]))
-			return i;
-	return -1;
+	return plm_name_index(act_names, 3, s);
 }
 
 const char *plm_act_name(enum plm_act a) { return act_names[a]; }
@@ -34,10 +32,7 @@ const char *plm_head_name(enum plm_head h) { return head_names[h]; }
 
 int plm_head_parse(const char *s)
 {
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(s, head_names[i]))
-			return i;
-	return -1;
+	return plm_name_index(head_names, 3, s);
 }
 
 int plm_mlp_alloc(plm_mlp *m, uint32_t nl, const uint32_t *dim,

@@ -45,12 +45,31 @@ static void pk_hex(msgpack_packer *pk, plm_h128 h)
 	pk_str(pk, plm_h128_hex(h, hex));
 }
 
+/* A map entry: key, then a string, bin or hash value. */
+static void pk_kstr(msgpack_packer *pk, const char *key, const char *s)
+{
+	pk_str(pk, key);
+	pk_str(pk, s);
+}
+
+static void pk_kbin(msgpack_packer *pk, const char *key, const void *p,
+		    size_t n)
+{
+	pk_str(pk, key);
+	pk_bin(pk, p, n);
+}
+
+static void pk_khex(msgpack_packer *pk, const char *key, plm_h128 h)
+{
+	pk_str(pk, key);
+	pk_hex(pk, h);
+}
+
 static void pack(msgpack_packer *pk, const plm_mlpckpt *c)
 {
 	const plm_mlp *m = &c->mlp;
 	msgpack_pack_map(pk, 10);
-	pk_str(pk, "format");
-	pk_str(pk, MAGIC);
+	pk_kstr(pk, "format", MAGIC);
 	pk_str(pk, "version");
 	msgpack_pack_int(pk, VERSION);
 
@@ -60,10 +79,8 @@ static void pack(msgpack_packer *pk, const plm_mlpckpt *c)
 	msgpack_pack_array(pk, m->nl + 1);
 	for (uint32_t l = 0; l <= m->nl; l++)
 		msgpack_pack_uint32(pk, m->dim[l]);
-	pk_str(pk, "act");
-	pk_str(pk, plm_act_name(m->act));
-	pk_str(pk, "head");
-	pk_str(pk, plm_head_name(m->head));
+	pk_kstr(pk, "act", plm_act_name(m->act));
+	pk_kstr(pk, "head", plm_head_name(m->head));
 	pk_str(pk, "dropout");
 	msgpack_pack_double(pk, m->dropout);
 
@@ -77,18 +94,15 @@ static void pack(msgpack_packer *pk, const plm_mlpckpt *c)
 	pk_str(pk, "norm");
 	if (m->mean) {
 		msgpack_pack_map(pk, 2);
-		pk_str(pk, "mean");
-		pk_bin(pk, m->mean, (size_t)m->dim[0] * 4);
-		pk_str(pk, "std");
-		pk_bin(pk, m->std, (size_t)m->dim[0] * 4);
+		pk_kbin(pk, "mean", m->mean, (size_t)m->dim[0] * 4);
+		pk_kbin(pk, "std", m->std, (size_t)m->dim[0] * 4);
 	} else {
 		msgpack_pack_nil(pk);
 	}
 
 	pk_str(pk, "labels");
 	msgpack_pack_map(pk, 3);
-	pk_str(pk, "type");
-	pk_str(pk, c->label_str ? "str" : "int");
+	pk_kstr(pk, "type", c->label_str ? "str" : "int");
 	pk_str(pk, "names");
 	msgpack_pack_array(pk, c->nclass);
 	for (uint32_t k = 0; k < c->nclass; k++)
@@ -101,16 +115,11 @@ static void pack(msgpack_packer *pk, const plm_mlpckpt *c)
 
 	pk_str(pk, "fields");
 	msgpack_pack_map(pk, 5);
-	pk_str(pk, "x");
-	pk_str(pk, c->xfield);
-	pk_str(pk, "x_type");
-	pk_str(pk, c->xtype);
-	pk_str(pk, "y");
-	pk_str(pk, c->yfield);
-	pk_str(pk, "id");
-	pk_str(pk, c->idfield);
-	pk_str(pk, "split");
-	pk_str(pk, c->splitfield);
+	pk_kstr(pk, "x", c->xfield);
+	pk_kstr(pk, "x_type", c->xtype);
+	pk_kstr(pk, "y", c->yfield);
+	pk_kstr(pk, "id", c->idfield);
+	pk_kstr(pk, "split", c->splitfield);
 
 	pk_str(pk, "args");
 	msgpack_pack_map(pk, c->nargs);
@@ -135,14 +144,10 @@ static void pack(msgpack_packer *pk, const plm_mlpckpt *c)
 	msgpack_pack_uint64(pk, c->train_rows);
 	pk_str(pk, "val_rows");
 	msgpack_pack_uint64(pk, c->val_rows);
-	pk_str(pk, "train_digest");
-	pk_hex(pk, c->train_digest);
-	pk_str(pk, "val_digest");
-	pk_hex(pk, c->val_digest);
-	pk_str(pk, "train_ids");
-	pk_bin(pk, c->train_ids, c->ntrain_ids * 8);
-	pk_str(pk, "val_ids");
-	pk_bin(pk, c->val_ids, c->nval_ids * 8);
+	pk_khex(pk, "train_digest", c->train_digest);
+	pk_khex(pk, "val_digest", c->val_digest);
+	pk_kbin(pk, "train_ids", c->train_ids, c->ntrain_ids * 8);
+	pk_kbin(pk, "val_ids", c->val_ids, c->nval_ids * 8);
 	pk_str(pk, "split_digest");
 	if (c->split_digest[0])
 		pk_str(pk, c->split_digest);

@@ -113,22 +113,19 @@ static int bind_fields(struct ld *L, const plm_schema *sc, const char *src)
 	const plm_mlpdata_spec *s = L->s;
 	plm_mlpdata *D = L->D;
 	char tn[64];
-	L->xi = plm_schema_find(sc, s->x);
-	L->yi = plm_schema_find(sc, s->y);
-	L->ii = plm_schema_find(sc, s->id);
-	L->si = plm_schema_find(sc, s->split);
-	if (L->xi < 0)
-		return fail(L->err, L->errlen, "%s: no field '%s' in input "
-			    "(the features, --x)", src, s->x);
-	if (L->yi < 0)
-		return fail(L->err, L->errlen, "%s: no field '%s' in input "
-			    "(the label, --y)", src, s->y);
-	if (L->ii < 0)
-		return fail(L->err, L->errlen, "%s: no field '%s' in input "
-			    "(the record id, --id)", src, s->id);
-	if (L->si < 0)
-		return fail(L->err, L->errlen, "%s: no field '%s' in input "
-			    "(the split, --split-field)", src, s->split);
+	const struct { int *at; const char *name, *what; } want[] = {
+		{ &L->xi, s->x, "the features, --x" },
+		{ &L->yi, s->y, "the label, --y" },
+		{ &L->ii, s->id, "the record id, --id" },
+		{ &L->si, s->split, "the split, --split-field" },
+	};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+		*want[i].at = plm_schema_find(sc, want[i].name);
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+		if (*want[i].at < 0)
+			return fail(L->err, L->errlen, "%s: no field '%s' in "
+				    "input (%s)", src, want[i].name,
+				    want[i].what);
 	const plm_field *fx = &sc->f[L->xi];
 	if (fx->type != PLM_T_F32 && fx->type != PLM_T_F16 &&
 	    fx->type != PLM_T_BF16)

@@ -14,6 +14,7 @@
 
 #include "plm/cli.h"
 #include "plm/metrics.h"
+#include "plm/names.h"
 #include "plm/rng.h"
 
 #define WORK_BYTES ((size_t)64 << 20)   /* per work buffer, beyond a batch */
@@ -24,13 +25,26 @@ static const char *const mon_names[] = { "loss", "auroc", "f1" };
 
 int plm_monitor_parse(const char *s)
 {
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(s, mon_names[i]))
-			return i;
-	return -1;
+	return plm_name_index(mon_names, 3, s);
 }
 
 const char *plm_monitor_name(enum plm_monitor k) { return mon_names[k]; }
+
+/* Which metrics give an epoch's acc, f1, prec, rec and auroc. */
+static const int binary[5] = { PLM_M_ACCURACY, PLM_M_F1, PLM_M_PRECISION,
+			       PLM_M_RECALL, PLM_M_AUROC };
+static const int macro[5] = { PLM_M_ACCURACY, PLM_M_F1_MACRO,
+			      PLM_M_PRECISION_MACRO, PLM_M_RECALL_MACRO,
+			      PLM_M_AUROC_OVR };
+
+static void take(plm_epoch *e, const plm_metrics *mt, const int which[5])
+{
+	e->acc = mt->v[which[0]];
+	e->f1 = mt->v[which[1]];
+	e->prec = mt->v[which[2]];
+	e->rec = mt->v[which[3]];
+	e->auroc = mt->v[which[4]];
+}
 
 static int eval_multi(const plm_mlp *m, const float *pr, const float *t,
 		      size_t n, plm_epoch *e)
@@ -57,11 +71,7 @@ static int eval_multi(const plm_mlp *m, const float *pr, const float *t,
 	free(pd);
 	if (bad)
 		return -1;
-	e->acc = mt.v[PLM_M_ACCURACY];
-	e->f1 = mt.v[PLM_M_F1_MACRO];
-	e->prec = mt.v[PLM_M_PRECISION_MACRO];
-	e->rec = mt.v[PLM_M_RECALL_MACRO];
-	e->auroc = mt.v[PLM_M_AUROC_OVR];
+	take(e, &mt, macro);
 	return 0;
 }
 
@@ -84,11 +94,7 @@ static int eval_binary(const float *pr, const float *t, size_t nn,
 	free(y);
 	if (bad)
 		return -1;
-	e->acc = mt.v[PLM_M_ACCURACY];
-	e->f1 = mt.v[PLM_M_F1];
-	e->prec = mt.v[PLM_M_PRECISION];
-	e->rec = mt.v[PLM_M_RECALL];
-	e->auroc = mt.v[PLM_M_AUROC];
+	take(e, &mt, binary);
 	return 0;
 }
 

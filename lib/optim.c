@@ -8,15 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/names.h"
+
 static const char *const alg_names[] = { "sgd", "adam", "adamw" };
 static const char *const sched_names[] = { "none", "step", "cosine" };
 
 int plm_opt_alg_parse(const char *s)
 {
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(s, alg_names[i]))
-			return i;
-	return -1;
+	return plm_name_index(alg_names, 3, s);
 }
 
 const char *plm_opt_alg_name(enum plm_opt_alg a) { return alg_names[a]; }
@@ -24,10 +23,7 @@ const char *plm_sched_name(enum plm_sched_kind k) { return sched_names[k]; }
 
 int plm_sched_parse(const char *s)
 {
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(s, sched_names[i]))
-			return i;
-	return -1;
+	return plm_name_index(sched_names, 3, s);
 }
 
 int plm_optim_init(plm_optim *o, size_t n)

@@ -154,13 +154,20 @@ static void losses(void)
 	plm_mlp_free(&m);
 }
 
+/* A ReLU binary model of layer sizes dim[0..2], and r seeded. */
+static void relu_binary(plm_mlp *m, const uint32_t *dim, float dropout,
+			plm_rng *r, uint64_t seed)
+{
+	plm_rng_seed(r, seed);
+	plm_mlp_alloc(m, 2, dim, PLM_ACT_RELU, PLM_HEAD_BINARY, dropout);
+}
+
 static void dropout(void)
 {
 	const uint32_t dim[] = { 4, 1000, 1 };
 	plm_mlp m;
 	plm_rng r;
-	plm_rng_seed(&r, 1);
-	plm_mlp_alloc(&m, 2, dim, PLM_ACT_RELU, PLM_HEAD_BINARY, 0.25f);
+	relu_binary(&m, dim, 0.25f, &r, 1);
 	for (size_t i = 0; i < m.nparam; i++)
 		m.param[i] = 1;
 	plm_mlp_work *w = plm_mlp_work_new(&m, 1, 1);
@@ -182,8 +189,7 @@ static void init(void)
 	const uint32_t dim[] = { 16, 4, 1 };
 	plm_mlp m;
 	plm_rng r;
-	plm_rng_seed(&r, 7);
-	plm_mlp_alloc(&m, 2, dim, PLM_ACT_RELU, PLM_HEAD_BINARY, 0);
+	relu_binary(&m, dim, 0, &r, 7);
 	plm_mlp_init_params(&m, &r);
 	int in = 1;
 	for (size_t i = 0; i < 16 * 4 + 4; i++)

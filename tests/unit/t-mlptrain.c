@@ -95,104 +95,108 @@ static plm_fit_opts opts(int epochs, double lr, int threads)
 	return o;
 }
 
-/* A model of layer sizes dim[0..nl], initialised from seed. */
-static int model(plm_mlp *m, uint32_t nl, const uint32_t *dim, float dropout,
-		 uint64_t seed)
+/* One fit: the data, a model of layer sizes dim[0..2] initialised from
+ * seed, what the fit returned and the per-epoch log. */
+struct run {
+	plm_mlpdata D;
+	plm_mlp m;
+	plm_fit_result res;
+	struct log g;
+	char err[256];
+};
+
+static int fit(struct run *R, const uint32_t *dim, float dropout,
+	       uint64_t seed, plm_fit_opts o, int snapshots)
 {
 	plm_rng r;
 	plm_rng_seed(&r, seed);
-	if (plm_mlp_alloc(m, nl, dim, PLM_ACT_RELU, PLM_HEAD_BINARY, dropout))
+	memset(&R->g, 0, sizeof R->g);
+	R->err[0] = 0;
+	if (plm_mlp_alloc(&R->m, 2, dim, PLM_ACT_RELU, PLM_HEAD_BINARY,
+			  dropout)) {
+		snprintf(R->err, sizeof R->err, "alloc failed");
 		return -1;
-	plm_mlp_init_params(m, &r);
-	return 0;
+	}
+	plm_mlp_init_params(&R->m, &r);
+	R->g.m = snapshots ? &R->m : NULL;
+	if (o.on_epoch)
+		o.ctx = &R->g;
+	return plm_mlp_fit(&R->m, &R->D, &o, &R->res, R->err, sizeof R->err);
+}
+
+static void run_free(struct run *R)
+{
+	log_free(&R->g);
+	plm_mlp_free(&R->m);
+	plm_mlpdata_free(&R->D);
 }
 
 static void learns(void)
 {
-	plm_mlpdata D;
-	plm_mlp m;
-	plm_fit_result res;
-	struct log g = { 0 };
-	char err[256] = "";
+	struct run R;
+	const struct log *g = &R.g;
 	uint32_t dim[] = { 2, 16, 1 };
-	make_data(&D, 2, 400, 100, separable, 1);
-	plm_fit_opts o = opts(60, 0.05, 1);
-	o.ctx = &g;
-	ok(model(&m, 2, dim, 0, 3) == 0, "alloc");
-	ok(plm_mlp_fit(&m, &D, &o, &res, err, sizeof err) == 0,
-	   "fit%s%s", *err ? ": " : "", err);
-	ok(g.n == 60 && res.epochs == 60, "no patience: every epoch runs");
-	ok(g.train[g.n - 1] < 0.02 && g.train[g.n - 1] < g.train[0] / 10,
+	make_data(&R.D, 2, 400, 100, separable, 1);
+	ok(fit(&R, dim, 0, 3, opts(60, 0.05, 1), 0) == 0, "fit%s%s",
+	   *R.err ? ": " : "", R.err);
+	ok(g->n == 60 && R.res.epochs == 60, "no patience: every epoch runs");
+	ok(g->train[g->n - 1] < 0.02 && g->train[g->n - 1] < g->train[0] / 10,
 	   "linearly separable: the training loss goes to ~0 (%g, from %g)",
-	   g.train[g.n - 1], g.train[0]);
-	ok(-res.best_val_loss < 0 && res.best_val_loss < 0.1,
-	   "and the val loss is small (%g)", res.best_val_loss);
-	plm_mlp_free(&m);
-	plm_mlpdata_free(&D);
+	   g->train[g->n - 1], g->train[0]);
+	ok(R.res.best_val_loss < 0.1, "and the val loss is small (%g)",
+	   R.res.best_val_loss);
+	run_free(&R);
 }
 
 static void early_stopping(void)
 {
-	plm_mlpdata D;
-	plm_mlp m;
-	plm_fit_result res;
-	struct log g = { 0 };
-	char err[256] = "";
+	struct run R;
+	const struct log *g = &R.g;
 	uint32_t dim[] = { 8, 64, 1 };
 	/* random labels: the model memorises the train rows and the val
 	 * loss rises after its first epochs */
-	make_data(&D, 8, 64, 64, NULL, 2);
+	make_data(&R.D, 8, 64, 64, NULL, 2);
 	plm_fit_opts o = opts(MAXE, 0.02, 1);
 	o.patience = 4;
-	o.ctx = &g;
-	ok(model(&m, 2, dim, 0, 4) == 0, "alloc");
-	g.m = &m;
-	ok(plm_mlp_fit(&m, &D, &o, &res, err, sizeof err) == 0,
-	   "fit%s%s", *err ? ": " : "", err);
+	ok(fit(&R, dim, 0, 4, o, 1) == 0, "fit%s%s", *R.err ? ": " : "",
+	   R.err);
 	int best = 0;
-	for (int i = 1; i < g.n; i++)
-		if (g.score[i] > g.score[best])
+	for (int i = 1; i < g->n; i++)
+		if (g->score[i] > g->score[best])
 			best = i;
-	ok(res.best_epoch == (uint32_t)best + 1,
+	ok(R.res.best_epoch == (uint32_t)best + 1,
 	   "the best epoch is the one with the lowest val loss (%u, %d)",
-	   res.best_epoch, best + 1);
-	ok(res.epochs < MAXE && res.epochs == res.best_epoch + 4,
+	   R.res.best_epoch, best + 1);
+	ok(R.res.epochs < MAXE && R.res.epochs == R.res.best_epoch + 4,
 	   "patience 4: stops 4 epochs after the best (%u of %d run)",
-	   res.epochs, MAXE);
-	ok(res.best_val_loss == -g.score[best] &&
-	   res.best_score == res.best_val_loss,
+	   R.res.epochs, MAXE);
+	ok(R.res.best_val_loss == -g->score[best] &&
+	   R.res.best_score == R.res.best_val_loss,
 	   "best_val_loss and best_score are that epoch's val loss");
-	ok(!memcmp(m.param, g.snap[best], m.nparam * sizeof(float)),
+	ok(!memcmp(R.m.param, g->snap[best], R.m.nparam * sizeof(float)),
 	   "the best epoch's weights are restored");
-	log_free(&g);
-	plm_mlp_free(&m);
-	plm_mlpdata_free(&D);
+	run_free(&R);
 }
 
 /* Weights after a short fit with dropout and shuffling. */
 static float *fit_weights(uint64_t seed, int threads, size_t *np)
 {
-	plm_mlpdata D;
-	plm_mlp m;
-	plm_fit_result res;
-	char err[256] = "";
+	struct run R;
 	/* over 65536 parameters, so the optimiser step is split too */
 	uint32_t dim[] = { 128, 512, 1 };
-	make_data(&D, 128, 200, 50, separable, 5);
+	make_data(&R.D, 128, 200, 50, separable, 5);
 	plm_fit_opts o = opts(3, 0.01, threads);
 	o.on_epoch = NULL;
 	o.seed = seed;
 	float *w = NULL;
-	if (!model(&m, 2, dim, 0.3f, 6) &&
-	    !plm_mlp_fit(&m, &D, &o, &res, err, sizeof err)) {
-		w = malloc(m.nparam * sizeof *w);
-		memcpy(w, m.param, m.nparam * sizeof *w);
-		*np = m.nparam;
+	if (!fit(&R, dim, 0.3f, 6, o, 0)) {
+		w = malloc(R.m.nparam * sizeof *w);
+		memcpy(w, R.m.param, R.m.nparam * sizeof *w);
+		*np = R.m.nparam;
 	} else {
-		diag("fit: %s", err);
+		diag("fit: %s", R.err);
 	}
-	plm_mlp_free(&m);
-	plm_mlpdata_free(&D);
+	run_free(&R);
 	return w;
 }
 
@@ -216,28 +220,22 @@ static void reproducible(void)
 
 static void refuses_nan(void)
 {
-	plm_mlpdata D;
-	plm_mlp m;
-	plm_fit_result res;
-	char err[256] = "";
+	struct run R;
 	uint32_t dim[] = { 2, 4, 1 };
-	make_data(&D, 2, 50, 10, separable, 8);
-	D.x[0][17 * 2 + 1] = NAN;
+	make_data(&R.D, 2, 50, 10, separable, 8);
+	R.D.x[0][17 * 2 + 1] = NAN;
 	plm_fit_opts o = opts(3, 0.01, 1);
-	o.on_epoch = NULL;
-	ok(model(&m, 2, dim, 0, 9) == 0, "alloc");
-	float w0 = m.param[0];
-	ok(plm_mlp_fit(&m, &D, &o, &res, err, sizeof err) == -1 &&
-	   !strcmp(err, "train row 17: feature 1 is not finite") &&
-	   res.epochs == 0 && m.param[0] == w0,
-	   "a NaN feature is refused before training (%s)", err);
-	D.x[0][17 * 2 + 1] = 0;
-	D.x[1][3 * 2] = INFINITY;
-	ok(plm_mlp_fit(&m, &D, &o, &res, err, sizeof err) == -1 &&
-	   !strcmp(err, "val row 3: feature 0 is not finite"),
-	   "so is an Inf in the val rows (%s)", err);
-	plm_mlp_free(&m);
-	plm_mlpdata_free(&D);
+	ok(fit(&R, dim, 0, 9, o, 1) == -1 &&
+	   !strcmp(R.err, "train row 17: feature 1 is not finite") &&
+	   R.res.epochs == 0 && R.g.n == 0,
+	   "a NaN feature is refused before training (%s)", R.err);
+	plm_mlp_free(&R.m);
+	R.D.x[0][17 * 2 + 1] = 0;
+	R.D.x[1][3 * 2] = INFINITY;
+	ok(fit(&R, dim, 0, 9, o, 1) == -1 &&
+	   !strcmp(R.err, "val row 3: feature 0 is not finite"),
+	   "so is an Inf in the val rows (%s)", R.err);
+	run_free(&R);
 }
 
 int main(void)
