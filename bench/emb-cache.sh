@@ -90,12 +90,12 @@ rm -f copy.rec hits.rec
 
 # ---- 2. feat-merge of two 100k x 1024 streams ----
 if [ ! -s k3.rec ] || [ ! -s k2.rec ]; then
-	kmer-feat -k 3 --dim 1024 s100k.rec | rec-cut -f id,emb -o k3.rec
-	kmer-feat -k 2 --dim 1024 s100k.rec | rec-cut -f id,emb -o k2.rec
+	kmer-feat --kmer 3 --dim 1024 s100k.rec | rec-cut -f id,emb -o k3.rec
+	kmer-feat --kmer 2 --dim 1024 s100k.rec | rec-cut -f id,emb -o k2.rec
 fi
 echo "feat-merge inputs: k3.rec $(stat -c %s k3.rec) bytes, k2.rec $(stat -c %s k2.rec) bytes"
 t0=$(now)
-/usr/bin/time -v feat-merge -v k3.rec k2.rec -k id --field emb --out emb \
+/usr/bin/time -v feat-merge -v k3.rec k2.rec -k id -x emb --field emb \
 	-o /dev/null 2>merge.log
 t1=$(now)
 grep '^feat-merge' merge.log

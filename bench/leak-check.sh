@@ -129,7 +129,7 @@ recall() {
 		END { printf "  pairs with a shuffled copy: %d\n", n }' "$3"
 }
 
-echo "leak-check -s $MINSIM --threads $T on $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "leak-check --min-sim $MINSIM --threads $T on $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-8s %11s %11s %12s %9s\n" records wall cpu "peak RSS" pairs
 timed 20k s.mp leak20k.tsv
 for n in $SIZES; do

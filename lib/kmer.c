@@ -54,7 +54,7 @@ uint32_t plm_kmer_dim(const plm_kmer_spec *s, char *err, size_t errlen)
 	if (s->k)
 		d += s->dim ? s->dim : pow20(s->k);
 	if (!s->k && s->dim) {
-		snprintf(err, errlen, "--dim needs a k-mer length (-k K)");
+		snprintf(err, errlen, "--dim needs a k-mer length (--kmer K)");
 		return 0;
 	}
 	if (!d || d > (1u << 24)) {

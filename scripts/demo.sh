@@ -89,7 +89,7 @@ say "$(count 'len>=0' all.rec) records; $(sed -e 's/^fasta-cat: //' last.err)"
 # ---------------------------------------------------------------------------
 stage "label viral vs host from the organism (OS=) field"
 run "rec-filter 'organism~$VIRAL_RE' all.rec | rec-put label=viral >viral.rec"
-run "rec-filter -v 'organism~$VIRAL_RE' all.rec | rec-put label=host >host.rec"
+run "rec-filter --invert 'organism~$VIRAL_RE' all.rec | rec-put label=host >host.rec"
 run "rec-cat -o labelled.rec viral.rec host.rec"
 say "$(count 'label==viral' labelled.rec) viral, $(count 'label==host' labelled.rec) host"
 note "A name match, not taxonomy: tax-kingdom needs an NCBI taxdump, and the" \
@@ -155,7 +155,7 @@ case $rc in
 	run "rec-join --left -k id split.rec leaked-ids.rec >joined.rec"
 	run "rec-filter 'near_dup==1 && split==val' joined.rec | rec-put split=val_nd >val_nd.rec"
 	run "rec-filter 'near_dup==1 && split==test' joined.rec | rec-put split=test_nd >test_nd.rec"
-	run "rec-filter -v 'near_dup==1' joined.rec | rec-cat -o final.rec - val_nd.rec test_nd.rec"
+	run "rec-filter --invert 'near_dup==1' joined.rec | rec-cat -o final.rec - val_nd.rec test_nd.rec"
 	say "val $(count 'split==val' final.rec) left, $(count 'split==val_nd' final.rec) to val_nd; test $(count 'split==test' final.rec) left, $(count 'split==test_nd' final.rec) to test_nd"
 	rm -f leaks2.rec
 	run "leak-check --forbid train:test,val:test,train:val -o leaks2.rec final.rec" may-fail
