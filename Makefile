@@ -17,7 +17,11 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
-PKGS      := zlib libzstd openblas hdf5 msgpack libxxhash
+# Debian's libhdf5-dev installs hdf5-serial.pc and, through an alternative,
+# hdf5.pc; either will do.
+HDF5_PC   := $(if $(shell pkg-config --exists hdf5 2>/dev/null && echo y),hdf5,$(if \
+             $(shell pkg-config --exists hdf5-serial 2>/dev/null && echo y),hdf5-serial,hdf5))
+PKGS      := zlib libzstd openblas $(HDF5_PC) msgpack libxxhash
 
 CC        ?= cc
 OPT       ?= -O2 -g
@@ -57,16 +61,31 @@ UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITSRC))
 CLITESTS  := $(sort $(wildcard tests/t[0-9]*.sh))
 MANS      := $(wildcard man/*.[15])
 
-.PHONY: all deps check check-kernels unit clitest demo bench fuzz install clean manlint
+.PHONY: all deps pkgcheck check check-kernels unit clitest demo bench fuzz install clean manlint
 all: $(PROGS) $(LIBA)
 
 deps:
 	@sh scripts/install-deps.sh
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard include/plm/*.h) $(wildcard lib/*.h) | $(BUILD)/lib
+# Without the -dev packages the build stops here, naming the pkg-config
+# modules it lacks, instead of in a compiler error.  `make check`, `make
+# demo` and `make bench` run `make deps` first and so never stop here.
+pkgcheck:
+	@if ! command -v pkg-config >/dev/null 2>&1; then \
+		echo "plmkit: pkg-config is not installed; \`make deps\` installs it and the libraries ($(PKGS))" >&2; \
+		exit 1; \
+	fi; \
+	miss=; for p in $(PKGS); do pkg-config --exists $$p || miss="$$miss $$p"; done; \
+	if [ -n "$$miss" ]; then \
+		echo "plmkit: missing pkg-config modules:$$miss" >&2; \
+		echo "plmkit: \`make deps\` installs them (Debian -dev packages, scripts/install-deps.sh)" >&2; \
+		exit 1; \
+	fi
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard include/plm/*.h) $(wildcard lib/*.h) | $(BUILD)/lib pkgcheck
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/cmd/%.o: cmd/%.c $(wildcard include/plm/*.h) | $(BUILD)/cmd
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard include/plm/*.h) | $(BUILD)/cmd pkgcheck
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIBA): $(LIBOBJ)
