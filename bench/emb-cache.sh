@@ -14,8 +14,8 @@
 #    --dim 1024 of the same stream, fields id and emb, MessagePack):
 #    records/s and peak RSS (GNU time -v), output to /dev/null.
 #
-# Files go to $BENCH_DIR (default /tmp/plmkit-bench/emb-cache), ~1 GB; the
-# machine may be shared: the load average is printed before and after.
+# Files go to $BENCH_DIR (default /tmp/plmkit-bench/emb-cache), ~1 GB.  The
+# load average is printed before and after: wall times count waiting for a core.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${PLM_BIN:-$top/bin}

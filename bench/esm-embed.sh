@@ -24,7 +24,8 @@
 # core, esm-embed / PyTorch and esm-embed / sgemm.
 # Goal: >= 3x PyTorch and >= 50% of the sgemm rate, both shapes.
 #
-# The machine may be shared: the load average is printed before and after.
+# The load average is printed before and after: wall times count waiting
+# for a core.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${PLM_BIN:-$top/bin}

@@ -56,8 +56,8 @@ fi
 bytes=$(wc -c <"$fa")
 echo "bench: $fa: $bytes bytes, $(grep -c '^>' "$fa") records; gz $(wc -c <"$fa.gz") bytes"
 
-# The machine may be shared: besides wall-clock seconds, CPU seconds (user +
-# system, from GNU time when it is there) show the work each tool does.
+# Besides wall-clock seconds, CPU seconds (user + system, from GNU time when
+# it is there) show the work each tool does, whatever else the CPU runs.
 timer=
 [ -x /usr/bin/time ] && /usr/bin/time -f "%e" -o /dev/null true 2>/dev/null &&
 	timer=/usr/bin/time

@@ -82,7 +82,7 @@ echo "bench: $fa: $total records, $uniq unique sequences, $(wc -c <"$fa") bytes"
 # run LABEL CMD: the run with the best CPU time (user + sys, over all
 # processes of CMD) of $BENCH_REPS; prints its wall time, CPU time and peak
 # RSS and leaves them in $wall, $cpu, $rss.  CPU time is reported beside
-# wall time because a shared machine's wall times wobble.
+# wall time: it does not count the time a process waits for a core.
 run () {
 	label=$1; shift
 	cpu=; i=0

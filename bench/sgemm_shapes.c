@@ -39,8 +39,8 @@ static int cmp(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* Median seconds of reps calls (after one to warm up): the machine may
- * be shared, and esm-embed's rate is an average, not a best case. */
+/* Median seconds of reps calls (after one to warm up): a median is robust
+ * to other load, and esm-embed's rate is an average, not a best case. */
 static plm_pool *pool;   /* NULL: time cblas_sgemm, else plm_gemm */
 
 static double median(int T, int n, int k, int reps)

@@ -8,8 +8,8 @@
 #   k-mer features → MLP → metrics by split; the membership pipeline; ESM-2
 #   plumbing on 50 sequences with a tiny random-weight model.
 #
-# Stages whose program is not built yet (kmer-feat, mlp-train, mlp-predict,
-# esm-embed are being written) are skipped with a note, never faked.
+# Stages whose program is not in PLM_BIN (kmer-feat, mlp-train, mlp-predict,
+# esm-embed) are skipped with a note, never faked.
 # Environment: DEMO_DIR, PLM_BIN (default bin/ of this tree), SEED (11).
 
 set -u
@@ -40,8 +40,8 @@ stage () {
 
 # run 'COMMAND' [may-fail|optional]: print it, run it (stderr kept in
 # last.err, exit status in $rc).  A failure stops the demo, except with
-# may-fail (the caller judges $rc) and optional (a stage of a program still
-# being written: reported, remembered in $FAILED, the demo goes on and exits
+# may-fail (the caller judges $rc) and optional (a stage the later ones can
+# do without: reported, remembered in $FAILED, the demo goes on and exits
 # 1 at the end; returns 1).
 FAILED=
 run () {
