@@ -19,6 +19,16 @@
 # variable: test_opt_in VAR 'reason' skips the test with that reason while
 # VAR is unset or empty.
 #
+# Readers of TSV streams, each of FILE or, without one, of stdin:
+#   body [FILE]      the lines that do not start with # (no #plm, no #meta)
+#   nometa [FILE]    every line but #meta (its prov differs after every tool)
+#   rows [FILE]      the data rows: body without the column line
+# and a generator of labelled data for the MLP tests:
+#   gen KIND N D SEED   N rows of D features (tests/data/mlp/gen.awk)
+# Generators written in Python that import nothing but the standard
+# library run as $PY after python_any (PY: the python3 plm_python finds, or
+# plain python3, whose absence then fails the test that needs it).
+#
 # Each test runs in the scratch directory $TRASH (fresh per script); the
 # programs under test come first on PATH ($PLM_BIN); $DATA is tests/data.
 # Never pipe the program under test: a pipe hides its exit status.
@@ -42,6 +52,12 @@ cd "$TRASH" || exit 1
 
 test_count=0
 test_failed=0
+
+body () { grep -v '^#' "$@"; }
+nometa () { grep -v '^#meta' "$@"; }
+rows () { grep -v '^#' "$@" | sed 1d; }
+gen () { awk -v kind="$1" -v n="$2" -v d="$3" -v seed="$4" -f "$DATA/mlp/gen.awk"; }
+python_any () { PY=$(plm_python) || PY=python3; }
 
 test_expect_success () {
 	test_count=$((test_count + 1))

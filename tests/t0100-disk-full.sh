@@ -7,10 +7,8 @@
 # /dev/full (written in place) needs no mount and is checked always.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-body () { grep -v '^#' "$1"; }
 TD="$DATA/taxdump"
 TINY="$DATA/esm2/esm2_tiny"
-gen () { awk -v kind="$1" -v n="$2" -v d="$3" -v seed="$4" -f "$DATA/mlp/gen.awk"; }
 
 # disk_full CMD...: exit status exactly 1 (a crash under the sanitizers
 # exits 1 too, hence the report check), the tool's own message about the

@@ -6,9 +6,6 @@
 
 HAVE_MSGPACK='test_have_python msgpack'
 
-# TSV without its #meta line (prov differs after every tool).
-body () { grep -v '^#meta' "$1"; }
-
 test_expect_success 'setup' '
 	printf "#plm\t1\n" >in.tsv &&
 	printf "id:str\tlen:int\tx:float\tok:bool\tv:f32[3]\th:f16[2]\tb:bf16[2]\tm:f32[*,2]\n" >>in.tsv &&
@@ -30,8 +27,8 @@ test_expect_success 'setup' '
 test_expect_success 'TSV → MessagePack → TSV is byte-identical' '
 	rec-cat -M -o in.rec in.tsv &&
 	rec-cat -T -o back.tsv in.rec &&
-	body in.tsv >want &&
-	body back.tsv >got &&
+	nometa in.tsv >want &&
+	nometa back.tsv >got &&
 	test_cmp want got
 '
 
@@ -40,8 +37,8 @@ test_expect_success 'MessagePack → TSV → MessagePack is byte-identical (rows
 	rec-cat -M t1.tsv >r2.rec &&
 	rec-cat -T r2.rec >t2.tsv &&
 	rec-cat -M t2.tsv >r3.rec &&
-	body t1.tsv >w && body t2.tsv >g && test_cmp w g &&
-	rec-cat -T r3.rec >t3.tsv && body t3.tsv >g3 && test_cmp w g3
+	nometa t1.tsv >w && nometa t2.tsv >g && test_cmp w g &&
+	rec-cat -T r3.rec >t3.tsv && nometa t3.tsv >g3 && test_cmp w g3
 '
 
 test_expect_success_if "$HAVE_MSGPACK" 'output is MessagePack of the documented shape' '
@@ -73,7 +70,7 @@ test_expect_success_if "$HAVE_MSGPACK" 'output is MessagePack of the documented 
 test_expect_success 'stdin, and - as a file' '
 	rec-cat -T <in.rec >s1.tsv &&
 	rec-cat -T - <in.rec >s2.tsv &&
-	body s1.tsv >w && body s2.tsv >g && test_cmp w g
+	nometa s1.tsv >w && nometa s2.tsv >g && test_cmp w g
 '
 
 test_expect_success 'files with the same fields become one section' '
@@ -111,7 +108,7 @@ test_expect_success 'sections survive TSV and back' '
 	test $(grep -c "^#plm" abc.tsv) -eq 3 &&
 	rec-cat -M abc.tsv >abc2.rec &&
 	rec-cat -T abc2.rec >abc2.tsv &&
-	body abc.tsv >w && body abc2.tsv >g && test_cmp w g
+	nometa abc.tsv >w && nometa abc2.tsv >g && test_cmp w g
 '
 
 test_expect_success 'prov: one entry per run, in order' '
@@ -128,8 +125,8 @@ test_expect_success 'gzip and zstd input, compressed output' '
 	rec-cat -o out.rec.gz in.tsv &&
 	gzip -t out.rec.gz &&
 	rec-cat -T out.rec.gz >z3.tsv &&
-	body in.tsv >w &&
-	for f in z1 z2 z3; do body $f.tsv >g && test_cmp w g || return 1; done
+	nometa in.tsv >w &&
+	for f in z1 z2 z3; do nometa $f.tsv >g && test_cmp w g || return 1; done
 '
 
 test_expect_success '--shard K/3 parts are disjoint and cover the input' '
@@ -230,7 +227,7 @@ test_expect_success 'header only: an empty but complete stream' '
 	printf "id:str\n" >h.tsv &&
 	rec-cat -o h.rec h.tsv &&
 	rec-cat -T h.rec >h2.tsv &&
-	body h2.tsv >g && printf "#plm\t1\nid:str\n" >w && test_cmp w g
+	nometa h2.tsv >g && printf "#plm\t1\nid:str\n" >w && test_cmp w g
 '
 
 test_expect_success '-o to a FIFO writes through it and leaves it a FIFO' '

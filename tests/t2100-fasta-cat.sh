@@ -4,8 +4,7 @@
 
 F=$DATA/fasta
 
-# The #meta line carries argv and the version: compared separately.
-nometa () { grep -v '^#meta' "$1"; }
+# The #meta line (argv, version) is compared separately: nometa.
 
 test_expect_success 'setup' '
 	cp "$F/small.fa" "$F/crlf.fa" "$F/small.fq" . &&

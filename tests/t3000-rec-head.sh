@@ -2,8 +2,6 @@
 # rec-head: the first N records, a complete stream, fields untouched.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-body () { grep -v '^#' "$1"; }
-
 test_expect_success 'setup' '
 	printf "id:str\tlen:int\temb:f32[2]\n" >in.tsv &&
 	i=1 && while [ $i -le 25 ]; do

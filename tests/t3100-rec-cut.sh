@@ -2,8 +2,6 @@
 # rec-cut: select in order, rename, drop; missing fields fail before output.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-body () { grep -v '^#' "$1"; }
-
 test_expect_success 'setup' '
 	cat >in.tsv <<-\EOT &&
 	id:str	desc:str	seq:str	len:int	emb:f32[2]

@@ -2,8 +2,6 @@
 # rec-filter: every operator, precedence, regex, nil, types, errors.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-body () { grep -v '^#' "$1"; }
-
 # check EXPR 'IDS': the ids rec-filter keeps from in.rec, in order.
 check () {
 	rec-filter -T "$1" in.rec >out &&

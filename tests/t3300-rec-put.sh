@@ -2,8 +2,6 @@
 # rec-put: constant fields, inferred or forced types, in-place overwrite.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-body () { grep -v '^#' "$1"; }
-
 test_expect_success 'setup' '
 	cat >in.tsv <<-\EOT &&
 	id:str	label:str	emb:f32[2]

@@ -2,9 +2,6 @@
 # rec-join: inner/left joins, --multi, --prefix, -j, int keys, errors.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-# Output without the #plm/#meta lines (meta holds argv paths).
-body () { grep -v '^#' "$1"; }
-
 test_expect_success 'setup' '
 	printf "id:str\tlen:int\tv:f32[2]\n" >left.tsv &&
 	printf "a\t5\t1,2\nb\t3\t0.5,-1\nc\t10\t3,4\nd\t\t0,0\n" >>left.tsv &&

@@ -2,8 +2,6 @@
 # rec-stats: counts, exact length summary, value counts; real-data check.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-body () { grep -v '^#' "$1"; }
-
 test_expect_success 'setup' '
 	printf "id:str\tseq:str\tlabel:str\tn:int\tv:f32[1]\n" >in.tsv &&
 	printf "a\tMKV\tvirus\t1\t0.5\n" >>in.tsv &&

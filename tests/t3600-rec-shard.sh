@@ -3,8 +3,6 @@
 # rec-cat --shard K/N; nothing left behind on failure.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-body () { grep -v '^#' "$1"; }
-
 test_expect_success 'setup' '
 	printf "id:str\tn:int\tv:f32[2]\n" >in.tsv &&
 	i=1 && while [ $i -le 40 ]; do

@@ -3,9 +3,6 @@
 # seeded and deterministic; shortfalls reported; --strict.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-body () { grep -v '^#' "$1"; }
-rows () { grep -v '^#' "$1" | sed 1d; }
-
 test_expect_success 'setup' '
 	printf "id:str\tg:str\tbin:int\tv:f32[2]\n" >in.tsv &&
 	i=1 && while [ $i -le 100 ]; do

@@ -4,8 +4,6 @@
 # same survivors as seqkit rmdup -s on real data.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-rows () { grep -v '^#' "$1" | sed 1d; }
-
 test_expect_success 'setup' '
 	printf "id:str\tseq:str\tn:int\n" >in.tsv &&
 	printf "a\tMKV\t1\nb\tMKL\t2\nc\tMKV\t3\nd\tmkv\t4\ne\t\t5\nf\tMKL\t6\ng\t\t7\n" >>in.tsv &&

@@ -3,8 +3,6 @@
 # largest-remainder quotas (--targets) that rec-sample --quota reads.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-rows () { grep -v '^#' "$1" | sed 1d; }
-
 test_expect_success 'setup' '
 	printf "id:str\tseq:str\n" >s.tsv &&
 	for l in 1 5 9 10 11 19 20 29; do

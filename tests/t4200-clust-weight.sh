@@ -3,8 +3,6 @@
 # in first-seen order; --annotate adds cluster_size and weight to records.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-rows () { grep -v '^#' "$1" | sed 1d; }
-
 test_expect_success 'setup' '
 	printf "id:str\tcluster:str\tseq:str\n" >in.tsv &&
 	printf "a\tC1\tMK\nb\tC2\tMKV\nc\tC1\tMKL\nd\tC3\tM\ne\tC1\tA\nf\tC2\tW\n" >>in.tsv &&

@@ -4,7 +4,6 @@
 # followed, unknown/deleted ids reported, broken dumps rejected.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-rows () { grep -v '^#' "$1" | sed 1d; }
 TD="$DATA/taxdump"
 
 test_expect_success 'setup' '

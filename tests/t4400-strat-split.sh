@@ -2,7 +2,7 @@
 # strat-split: seeded, stratified, grouped split; manifest and lock.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-PY=$(plm_python) || PY=python3
+python_any
 
 # 20 records, label pos every third
 small () {

@@ -3,7 +3,7 @@
 # identity levels, index == all-pairs, exit codes, report records.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-PY=$(plm_python) || PY=python3
+python_any
 
 test_expect_success 'setup: generator and all-pairs oracle' '
 	cat >gen.py <<-\PY &&

@@ -2,7 +2,7 @@
 # pair-make: positives within groups, negatives across groups, per split.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-PY=$(plm_python) || PY=python3
+python_any
 
 test_expect_success 'setup' '
 	cat >segs.tsv <<-\EOF &&

@@ -13,9 +13,9 @@ run_pipe () {
 	make -s -C "$PIPE" OUT="$TRASH/$d" BIN="$PLM_BIN" "$@"
 }
 
-# data lines of a TSV stream: no #plm/#meta, no column line
-body () {
-	rec-cut -T "$@" | sed -e '/^#/d' | sed -e 1d
+# cut_rows ARGS...: the data rows of rec-cut -T ARGS
+cut_rows () {
+	rec-cut -T "$@" | rows
 }
 
 test_expect_success 'pipeline runs and checks pass' '
@@ -44,11 +44,11 @@ test_expect_success 'set sizes: N 2000, S1..S3 1000 each, split 80/20' '
 '
 
 test_expect_success 'quotas sum to 1000; every sample equals them per kingdom x bin' '
-	body -f kingdom,bin,quota out/quota.rec | sort >quota &&
+	cut_rows -f kingdom,bin,quota out/quota.rec | sort >quota &&
 	test $(awk -F"	" "{ s += \$3 } END { print s }" quota) -eq 1000 &&
 	test $(wc -l <quota) -eq 20 &&
 	for s in S1 S2 S3; do
-		body -f kingdom,bin out/$s.rec | sort | uniq -c |
+		cut_rows -f kingdom,bin out/$s.rec | sort | uniq -c |
 			awk "{ print \$2 \"\t\" \$3 \"\t\" \$1 }" >got.$s &&
 		test_cmp quota got.$s || return 1
 	done
@@ -57,7 +57,7 @@ test_expect_success 'quotas sum to 1000; every sample equals them per kingdom x 
 # Independent oracle: bins from N's lengths by the documented quantile rule,
 # the sample size shared by kingdom and then by bin by largest remainder.
 test_expect_success_if 'test_have_python' 'quotas and bins agree with an oracle' '
-	body -f len,kingdom,bin out/N.rec >n.tsv &&
+	cut_rows -f len,kingdom,bin out/N.rec >n.tsv &&
 	$PY - n.tsv quota >oracle.out <<-\PY &&
 	import sys
 	rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
@@ -91,16 +91,16 @@ test_expect_success_if 'test_have_python' 'quotas and bins agree with an oracle'
 '
 
 test_expect_success 'sets are disjoint by sequence (not only by hash)' '
-	for s in N S1 S2 S3; do body -f seq out/$s.rec; done >seqs &&
+	for s in N S1 S2 S3; do cut_rows -f seq out/$s.rec; done >seqs &&
 	test $(wc -l <seqs) -eq 5000 &&
 	test $(sort -u seqs | wc -l) -eq 5000 &&
-	for s in N S1 S2 S3; do body -f id out/$s.rec; done | sort | uniq -d >dup &&
+	for s in N S1 S2 S3; do cut_rows -f id out/$s.rec; done | sort | uniq -d >dup &&
 	test ! -s dup
 '
 
 test_expect_success 'every set holds sequences of the data only' '
 	fasta-cat --clean --uniprot "$DATA/uniprot_20k.fasta.gz" >all.rec 2>/dev/null &&
-	body -f seq all.rec | sort -u >pool.seqs &&
+	cut_rows -f seq all.rec | sort -u >pool.seqs &&
 	sort -u seqs >set.seqs &&
 	test $(comm -13 pool.seqs set.seqs | wc -l) -eq 0
 '

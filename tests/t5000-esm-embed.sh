@@ -13,9 +13,8 @@ NEED_PY='test_have_python numpy msgpack'
 NEED_8M="test_opt_in PLM_ESM2_8M 'set PLM_ESM2_8M=DIR to run the 8M-shaped golden test' && $NEED_PY"
 golden_check () { "$PY" "$E2/golden_check.py" "$@"; }
 
-# One thread: the machine is shared and the numbers must not depend on it.
+# One thread: the tests do not take the CPU from other tests run alongside.
 emb () { esm-embed --threads 1 "$@"; }
-body () { grep -v '^#' "$1"; }
 
 test_expect_success 'setup' '
 	{ printf "id:str\tseq:str\n" && cat "$E2/sequences.tsv"; } >seqs.tsv &&

@@ -8,9 +8,8 @@
 
 TINY=$DATA/esm2/esm2_tiny
 
-# One thread: the machine is shared.  --max-len 200 keeps it fast.
+# One thread, as beside other tests.  --max-len 200 keeps it fast.
 emb () { esm-embed --threads 1 --model "$TINY" --max-len 200 "$@"; }
-body () { grep -v '^#' "$1"; }
 # keys and vectors of a cache, sorted by key (float text is bit-exact)
 sorted () { emb-cache export -T "$1" >"$1.tsv" && body "$1.tsv" | sort -t "	" -k2,2; }
 

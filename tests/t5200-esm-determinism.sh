@@ -14,9 +14,8 @@ N=${PLM_DET_N:-200} LEN=150 LEN8=100
 # Sanitizer builds are ~20x slower: fewer and shorter sequences.
 if [ -n "${PLM_SAN:-}" ]; then N=40 LEN=60 LEN8=40; fi
 
-body () { grep -v '^#' "$1"; }
 # the rows of a TSV output, header first, then sorted
-rows () { body "$1" | head -n 1; body "$1" | tail -n +2 | LC_ALL=C sort; }
+sorted_rows () { body "$1" | head -n 1; body "$1" | tail -n +2 | LC_ALL=C sort; }
 
 test_expect_success "setup: $N UniProt sequences, shuffled copy" '
 	fasta-cat --clean "$DATA/uniprot_20k.fasta.gz" -o all.rec &&
@@ -38,22 +37,22 @@ same_everywhere () {
 	shift 2
 	e () { esm-embed --model "$model" -T "$@"; }
 	e --threads 1 "$@" -o $name.ref.tsv s.tsv &&
-	rows $name.ref.tsv >$name.expect &&
+	sorted_rows $name.ref.tsv >$name.expect &&
 	test $(wc -l <$name.expect) -eq $((N + 1)) &&
 	e --threads 2 --batch-tokens 3 "$@" -o $name.one.tsv s.tsv &&
-	rows $name.one.tsv >actual && test_cmp $name.expect actual &&
+	sorted_rows $name.one.tsv >actual && test_cmp $name.expect actual &&
 	for bt in 256 4096 65536; do
 		e --threads 2 --batch-tokens $bt "$@" -o $name.bt$bt.tsv s.tsv &&
-		rows $name.bt$bt.tsv >actual && test_cmp $name.expect actual ||
+		sorted_rows $name.bt$bt.tsv >actual && test_cmp $name.expect actual ||
 		return 1
 	done &&
 	for th in 2 3; do
 		e --threads $th "$@" -o $name.th$th.tsv s.tsv &&
-		rows $name.th$th.tsv >actual && test_cmp $name.expect actual ||
+		sorted_rows $name.th$th.tsv >actual && test_cmp $name.expect actual ||
 		return 1
 	done &&
 	e --threads 3 --batch-tokens 1000 "$@" -o $name.shuf.tsv shuf.tsv &&
-	rows $name.shuf.tsv >actual && test_cmp $name.expect actual &&
+	sorted_rows $name.shuf.tsv >actual && test_cmp $name.expect actual &&
 	for k in 0 1 2; do
 		e --threads 2 --shard $k/3 "$@" -o $name.sh$k.tsv s.tsv || return 1
 	done &&
@@ -109,8 +108,8 @@ test_expect_success_if 'test -s "$M8/model.safetensors"' 'three shard caches mer
 	emb-cache export -T merged.h5 >merged.tsv &&
 	# a sequence under two ids is stored once, under either id: compare
 	# the sequence keys and the vectors
-	rows one.tsv | cut -f 2- | LC_ALL=C sort >expect &&
-	rows merged.tsv | cut -f 2- | LC_ALL=C sort >actual &&
+	sorted_rows one.tsv | cut -f 2- | LC_ALL=C sort >expect &&
+	sorted_rows merged.tsv | cut -f 2- | LC_ALL=C sort >actual &&
 	test $(wc -l <expect) -gt $((N * 9 / 10)) &&
 	test_cmp expect actual &&
 	emb-cache check merged.h5

@@ -3,7 +3,6 @@
 # embedding" rail), merge, commit; h5py reads the file; errors.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-body () { grep -v '^#' "$1"; }
 IMP="--signature 00ff00ff00ff00ff --layer 6 --pool mean --max-len 1022"
 
 test_expect_success 'setup: import two caches' '

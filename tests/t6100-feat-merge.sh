@@ -4,8 +4,6 @@
 # missing keys on either side (error, drop, zero, nil), errors.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-body () { grep -v '^#' "$1"; }
-
 test_expect_success 'setup' '
 	printf "id:str\temb:f32[2]\tx:int\na\t1,2\t5\nb\t3,4\t6\nc\t5,6\t7\n" >A.tsv &&
 	printf "id:str\temb:f32[3]\tjunk:str\nc\t0.5,0.25,1\tq\na\t7,8,9\tq\nb\t1,1,1\tq\n" >B.tsv &&

@@ -3,8 +3,6 @@
 # hashing, a Python oracle on real UniProt sequences, errors.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-body () { grep -v '^#' "$1"; }
-
 test_expect_success 'setup' '
 	printf "id:str\tseq:str\na\tACDA\nb\taXc*\nc\t\\\\N\nd\tW\n" >in.tsv
 '

@@ -9,7 +9,6 @@
 SK="$DATA/metrics/sk.py"
 HAVE_SK='test_have_python sklearn numpy'
 HAVE_XMLLINT="command -v xmllint"
-body () { grep -v '^#' "$1"; }
 
 test_expect_success 'setup' '
 	cp "$DATA/metrics/binary.tsv" bin.tsv &&

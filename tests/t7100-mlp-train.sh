@@ -9,8 +9,6 @@
 
 # With msgpack, for two checkpoint checks below (passed over without it).
 PY=$(plm_python msgpack) || PY=
-gen () { awk -v kind="$1" -v n="$2" -v d="$3" -v seed="$4" -f "$DATA/mlp/gen.awk"; }
-body () { grep -v '^#' "$1"; }
 # metric VALUE of a metrics -T panel file
 metric () { awk -F'\t' -v m="$1" '$2 == m { print $3 }' "$2"; }
 # at_least X Y: X >= Y

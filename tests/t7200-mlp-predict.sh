@@ -6,9 +6,6 @@
 # on bad input.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
-gen () { awk -v kind="$1" -v n="$2" -v d="$3" -v seed="$4" -f "$DATA/mlp/gen.awk"; }
-body () { grep -v '^#' "$1"; }
-
 test_expect_success 'setup' '
 	gen lin 300 6 1 >lin.tsv &&
 	gen multi 300 6 2 >multi.tsv &&
