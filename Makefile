@@ -95,7 +95,7 @@ $(LIBA): $(LIBOBJ)
 $(BIN)/%: $(BUILD)/cmd/%.o $(LIBA) | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBA) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBA) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
 $(BUILD)/lib $(BUILD)/cmd $(BUILD)/tests $(BIN):

@@ -18,19 +18,9 @@
 #include "plm/hash.h"
 #include "plm/rng.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define DIM 8
-
-static char dir[256];
-
-static const char *tpath(const char *name)
-{
-	static char buf[4][512];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-	return buf[k];
-}
 
 static plm_embcache_cfg cfg(enum plm_type dt)
 {
@@ -71,7 +61,7 @@ static long check(const char *path)
 static void test_basic(void)
 {
 	char err[512];
-	const char *p = tpath("a.h5");
+	const char *p = tu_path("a.h5");
 	plm_embcache_cfg c = cfg(PLM_T_F32);
 	plm_embcache *ec = plm_embcache_open(p, &c, 1, err, sizeof err);
 	ok(ec != NULL, "create a new cache: %s", ec ? "ok" : err);
@@ -98,7 +88,7 @@ static void test_basic(void)
 	ok(!memcmp(v, w, sizeof v), "journal vector is bitwise the same");
 	is_int(plm_embcache_close(ec, err, sizeof err), 0, "close commits");
 	struct stat st;
-	ok(stat(tpath("a.h5-journal"), &st) != 0, "journal removed");
+	ok(stat(tu_path("a.h5-journal"), &st) != 0, "journal removed");
 	is_int(check(p), 0, "check passes");
 
 	ec = plm_embcache_open(p, NULL, 0, err, sizeof err);
@@ -144,32 +134,32 @@ static void test_mismatch(void)
 	char err[512];
 	plm_embcache_cfg c = cfg(PLM_T_F32);
 	c.layer = 5;
-	plm_embcache *ec = plm_embcache_open(tpath("a.h5"), &c, 1, err,
+	plm_embcache *ec = plm_embcache_open(tu_path("a.h5"), &c, 1, err,
 					     sizeof err);
 	ok(!ec, "other layer refused");
 	ok(!ec && strstr(err, "layer 6 vs 5"), "message names it: %s", err);
 	c = cfg(PLM_T_F16);
-	ec = plm_embcache_open(tpath("a.h5"), &c, 1, err, sizeof err);
+	ec = plm_embcache_open(tu_path("a.h5"), &c, 1, err, sizeof err);
 	ok(!ec && strstr(err, "dtype f32 vs f16"), "other dtype: %s", err);
 	c = cfg(PLM_T_F32);
 	c.signature = "ffffffffffffffff";
-	ec = plm_embcache_open(tpath("a.h5"), &c, 1, err, sizeof err);
+	ec = plm_embcache_open(tu_path("a.h5"), &c, 1, err, sizeof err);
 	ok(!ec && strstr(err, "model signature"), "other model: %s", err);
 	c = cfg(PLM_T_F32);
 	c.model = "/elsewhere/same/model";
-	ec = plm_embcache_open(tpath("a.h5"), &c, 1, err, sizeof err);
+	ec = plm_embcache_open(tu_path("a.h5"), &c, 1, err, sizeof err);
 	ok(ec != NULL, "another model path with the same signature is fine");
-	plm_embcache *ec2 = plm_embcache_open(tpath("a.h5"), &c, 1, err,
+	plm_embcache *ec2 = plm_embcache_open(tu_path("a.h5"), &c, 1, err,
 					      sizeof err);
 	ok(!ec2 && strstr(err, "in use by another writer"),
 	   "a second writer is refused: %s", err);
 	plm_embcache_close(ec, err, sizeof err);
-	ec = plm_embcache_open(tpath("nope.h5"), NULL, 0, err, sizeof err);
+	ec = plm_embcache_open(tu_path("nope.h5"), NULL, 0, err, sizeof err);
 	ok(!ec && strstr(err, "nope.h5"), "missing cache: %s", err);
-	FILE *fp = fopen(tpath("junk.h5"), "w");
+	FILE *fp = fopen(tu_path("junk.h5"), "w");
 	fputs("not hdf5\n", fp);
 	fclose(fp);
-	ec = plm_embcache_open(tpath("junk.h5"), NULL, 0, err, sizeof err);
+	ec = plm_embcache_open(tu_path("junk.h5"), NULL, 0, err, sizeof err);
 	ok(!ec && strstr(err, "cannot open as HDF5"), "junk: %s", err);
 }
 
@@ -177,7 +167,7 @@ static void test_f16(void)
 {
 	char err[512];
 	plm_embcache_cfg c = cfg(PLM_T_F16);
-	plm_embcache *ec = plm_embcache_open(tpath("h.h5"), &c, 1, err,
+	plm_embcache *ec = plm_embcache_open(tu_path("h.h5"), &c, 1, err,
 					     sizeof err);
 	ok(ec != NULL, "f16 cache");
 	if (!ec)
@@ -187,7 +177,7 @@ static void test_f16(void)
 	float w[2 * DIM];
 	plm_embcache_put_f32(ec, hash_of(1), "a", 1, v);
 	plm_embcache_close(ec, err, sizeof err);
-	ec = plm_embcache_open(tpath("h.h5"), NULL, 0, err, sizeof err);
+	ec = plm_embcache_open(tu_path("h.h5"), NULL, 0, err, sizeof err);
 	ok(ec && plm_embcache_lookup_f32(ec, hash_of(1), w) == PLM_EC_HIT,
 	   "f16 lookup");
 	int good = 1;
@@ -208,13 +198,13 @@ static void test_resume_merge(void)
 	char err[512];
 	float v[DIM];
 	plm_embcache_cfg c = cfg(PLM_T_F32);
-	plm_embcache *ec = plm_embcache_open(tpath("a.h5"), &c, 1, err,
+	plm_embcache *ec = plm_embcache_open(tu_path("a.h5"), &c, 1, err,
 					     sizeof err);
 	vec_of(10, v);
 	plm_embcache_put_f32(ec, hash_of(10), "id10", 4, v);
 	plm_embcache_put_failed(ec, hash_of(11), "id11", 4, "too odd");
 	plm_embcache_abort(ec);         /* as if killed */
-	ec = plm_embcache_open(tpath("a.h5"), NULL, 0, err, sizeof err);
+	ec = plm_embcache_open(tu_path("a.h5"), NULL, 0, err, sizeof err);
 	size_t jr, jf;
 	uint64_t torn;
 	plm_embcache_journal(ec, &jr, &jf, &torn);
@@ -223,10 +213,10 @@ static void test_resume_merge(void)
 	   "a reader sees the pending journal");
 	plm_embcache_close(ec, err, sizeof err);
 	/* a torn tail: append half a record */
-	FILE *fp = fopen(tpath("a.h5-journal"), "a");
+	FILE *fp = fopen(tu_path("a.h5-journal"), "a");
 	fwrite("\x40\x00\x00\x00\x45garbage", 1, 12, fp);
 	fclose(fp);
-	ec = plm_embcache_open(tpath("a.h5"), &c, 1, err, sizeof err);
+	ec = plm_embcache_open(tu_path("a.h5"), &c, 1, err, sizeof err);
 	ok(ec != NULL, "writer opens over a torn journal: %s", ec ? "" : err);
 	if (!ec)
 		return;
@@ -235,14 +225,14 @@ static void test_resume_merge(void)
 	vec_of(12, v);
 	plm_embcache_put_f32(ec, hash_of(12), "id12", 4, v);
 	is_int(plm_embcache_close(ec, err, sizeof err), 0, "commit");
-	ec = plm_embcache_open(tpath("a.h5"), NULL, 0, err, sizeof err);
+	ec = plm_embcache_open(tu_path("a.h5"), NULL, 0, err, sizeof err);
 	plm_embcache_journal(ec, &jr, &jf, &torn);
 	ok(ec && plm_embcache_rows(ec) == 5 && jr == 0 && torn == 0,
 	   "5 rows committed");
-	is_int(check(tpath("a.h5")), 0, "check passes");
+	is_int(check(tu_path("a.h5")), 0, "check passes");
 
 	/* merge a.h5 with b.h5 (rows 3, 10 overlap) */
-	plm_embcache *b = plm_embcache_open(tpath("b.h5"), &c, 1, err,
+	plm_embcache *b = plm_embcache_open(tu_path("b.h5"), &c, 1, err,
 					    sizeof err);
 	for (int i = 20; i < 23; i++) {
 		vec_of(i, v);
@@ -253,13 +243,13 @@ static void test_resume_merge(void)
 	plm_embcache_put_failed(b, hash_of(11), "id11", 4, "too odd");
 	plm_embcache_put_failed(b, hash_of(30), "id30", 4, "nope");
 	plm_embcache_close(b, err, sizeof err);
-	b = plm_embcache_open(tpath("b.h5"), NULL, 0, err, sizeof err);
+	b = plm_embcache_open(tu_path("b.h5"), NULL, 0, err, sizeof err);
 	plm_embcache *in[2] = { ec, b };
 	uint64_t dups;
-	is_int(plm_embcache_merge(tpath("m.h5"), in, 2, &dups, err,
+	is_int(plm_embcache_merge(tu_path("m.h5"), in, 2, &dups, err,
 				  sizeof err), 0, "merge");
 	is_int(dups, 1, "one duplicate collapsed");
-	plm_embcache *m = plm_embcache_open(tpath("m.h5"), NULL, 0, err,
+	plm_embcache *m = plm_embcache_open(tu_path("m.h5"), NULL, 0, err,
 					    sizeof err);
 	ok(m && plm_embcache_rows(m) == 8 && plm_embcache_nfailed(m) == 3,
 	   "merged: 8 rows, 3 failures");
@@ -267,14 +257,14 @@ static void test_resume_merge(void)
 	plm_embcache_row(m, 3, NULL, &id, NULL, NULL);
 	is_str(id, "id10", "first occurrence wins");
 	plm_embcache_close(m, err, sizeof err);
-	is_int(check(tpath("m.h5")), 0, "merged cache passes check");
-	plm_embcache *h = plm_embcache_open(tpath("h.h5"), NULL, 0, err,
+	is_int(check(tu_path("m.h5")), 0, "merged cache passes check");
+	plm_embcache *h = plm_embcache_open(tu_path("h.h5"), NULL, 0, err,
 					    sizeof err);
 	in[1] = h;
-	ok(plm_embcache_merge(tpath("m2.h5"), in, 2, &dups, err, sizeof err)
+	ok(plm_embcache_merge(tu_path("m2.h5"), in, 2, &dups, err, sizeof err)
 	   && strstr(err, "dtype f32 vs f16"), "merge refuses: %s", err);
 	struct stat st;
-	ok(stat(tpath("m2.h5"), &st) != 0, "no output after a refused merge");
+	ok(stat(tu_path("m2.h5"), &st) != 0, "no output after a refused merge");
 	plm_embcache_close(h, err, sizeof err);
 	plm_embcache_close(b, err, sizeof err);
 	plm_embcache_close(ec, err, sizeof err);
@@ -363,7 +353,7 @@ static double now(void)
 
 static void test_sigkill(void)
 {
-	const char *p = tpath("k.h5");
+	const char *p = tu_path("k.h5");
 	plm_rng rng;
 	uint64_t seed = (uint64_t)time(NULL);
 	plm_rng_seed(&rng, seed);
@@ -371,7 +361,7 @@ static void test_sigkill(void)
 	double t0 = now();
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(writer(tpath("k0.h5")));
+		_exit(writer(tu_path("k0.h5")));
 	int st;
 	waitpid(pid, &st, 0);
 	uint64_t span = (uint64_t)((now() - t0) * 1e6);
@@ -417,8 +407,8 @@ static void test_sigkill(void)
 	   "bitwise right (%zu)", KN, rows);
 	is_int(check(p), 0, "final cache passes check");
 	struct stat sb;
-	ok(stat(tpath("k.h5-journal"), &sb) != 0 &&
-	   stat(tpath("k.h5-commit"), &sb) != 0, "no journal or commit left");
+	ok(stat(tu_path("k.h5-journal"), &sb) != 0 &&
+	   stat(tu_path("k.h5-commit"), &sb) != 0, "no journal or commit left");
 }
 
 /* A committed f32 cache of 3 rows (vec_of(0..2)) at p. */
@@ -466,7 +456,7 @@ static int replace_ds(const char *p, const char *name, hid_t t, int rank,
 static void test_hostile(void)
 {
 	char err[512];
-	const char *p = tpath("h.h5");
+	const char *p = tu_path("h.h5");
 	int32_t iv[3 * DIM];
 	double dv[3 * DIM];
 	float fv[3 * DIM], w[DIM];
@@ -577,21 +567,14 @@ static void test_hostile(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof dir, "%s/plm-embcache.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (tu_mkdir("plm-embcache"))
 		return 1;
-	}
 	test_basic();
 	test_mismatch();
 	test_f16();
 	test_resume_merge();
 	test_sigkill();
 	test_hostile();
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd))
-		diag("could not remove %s", dir);
+	tu_rmdir();
 	return done_testing();
 }

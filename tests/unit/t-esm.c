@@ -9,6 +9,7 @@
 #include "plm/float.h"
 #include "plm/safetensors.h"
 #include "tap.h"
+#include "testutil.h"
 #include "../../lib/esm_impl.h"   /* plm_esmk_select */
 
 #include <dirent.h>
@@ -21,7 +22,6 @@
 
 #define TOL 1e-5
 
-static char tmp[] = "/tmp/t-esm.XXXXXX";
 static char datadir[1024];
 
 typedef struct {
@@ -488,10 +488,10 @@ static void put(const char *path, const char *text)
 	fclose(f);
 }
 
-/* A checkpoint dir in tmp: config and vocab of the tiny model. */
+/* A checkpoint dir in tu_dir: config and vocab of the tiny model. */
 static char *mkckpt(const char *name)
 {
-	char *d = strdup(pathf("%s/%s", tmp, name));
+	char *d = strdup(pathf("%s/%s", tu_dir, name));
 	mkdir(d, 0755);
 	copy_file(pathf("%s/esm2_tiny/config.json", datadir), pathf("%s/config.json", d));
 	copy_file(pathf("%s/esm2_tiny/vocab.txt", datadir), pathf("%s/vocab.txt", d));
@@ -1005,7 +1005,7 @@ int main(void)
 	snprintf(datadir, sizeof datadir, "%s/tests/data/esm2", top ? top : "..");
 	read_seqs();
 	ok(nseqs == 9, "read %zu sequences from %s", nseqs, datadir);
-	if (!mkdtemp(tmp))
+	if (tu_mkdir("t-esm"))
 		return 1;
 	check_model("tiny F32", pathf("%s/esm2_tiny", datadir));
 	/* The kernels of every instruction set this CPU runs. */
@@ -1032,6 +1032,6 @@ int main(void)
 		check_model_opt("8M shape", t8m, 0);
 	else
 		ok(1, "# SKIP set PLM_ESM2_8M=DIR to run the 8M-shaped golden test");
-	rmtree(tmp);
+	rmtree(tu_dir);
 	return done_testing();
 }

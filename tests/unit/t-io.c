@@ -4,6 +4,7 @@
  * plm_spool (a file by its path, stdin and a FIFO spooled). */
 #include "plm/io.h"
 #include "tap.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,20 +18,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
-static char dir[] = "/tmp/t-io.XXXXXX";
-
-static char *path(const char *name)
-{
-	static char buf[4][256];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-	return buf[k];
-}
-
 static void put_file(const char *name, const void *p, size_t n)
 {
-	FILE *fp = fopen(path(name), "wb");
+	FILE *fp = fopen(tu_path(name), "wb");
 	fwrite(p, 1, n, fp);
 	fclose(fp);
 }
@@ -86,7 +76,7 @@ static ssize_t drain(plm_in *in)
 
 static int dir_entries(void)
 {
-	DIR *d = opendir(dir);
+	DIR *d = opendir(tu_dir);
 	struct dirent *e;
 	int n = 0;
 	while ((e = readdir(d)))
@@ -106,17 +96,17 @@ static void test_codecs(void)
 	plm_in *in;
 
 	put_file("plain", b, n);
-	in = plm_in_open(path("plain"), err, sizeof err);
+	in = plm_in_open(tu_path("plain"), err, sizeof err);
 	ok(in && plm_in_codec(in) == PLM_CODEC_PLAIN, "plain detected");
 	ok(read_all_eq(in, b, n), "plain bytes identical");
 	is_int(plm_in_raw_pos(in), n, "plain raw_pos at end");
 	is_int(plm_in_raw_size(in), n, "plain raw_size");
-	is_str(plm_in_name(in), path("plain"), "name");
+	is_str(plm_in_name(in), tu_path("plain"), "name");
 	plm_in_close(in);
 
 	zn = gz(b, n, z, cap);
 	put_file("x.gz", z, zn);
-	in = plm_in_open(path("x.gz"), err, sizeof err);
+	in = plm_in_open(tu_path("x.gz"), err, sizeof err);
 	ok(in && plm_in_codec(in) == PLM_CODEC_GZIP, "gzip detected");
 	ok(read_all_eq(in, b, n), "gzip bytes identical");
 	is_int(plm_in_raw_pos(in), zn, "gzip raw_pos at end");
@@ -124,7 +114,7 @@ static void test_codecs(void)
 
 	/* Same bytes, no suffix: detection is by content. */
 	put_file("noext", z, zn);
-	in = plm_in_open(path("noext"), err, sizeof err);
+	in = plm_in_open(tu_path("noext"), err, sizeof err);
 	ok(in && plm_in_codec(in) == PLM_CODEC_GZIP, "gzip detected without suffix");
 	plm_in_close(in);
 
@@ -133,13 +123,13 @@ static void test_codecs(void)
 		size_t h = n / 2, z1 = gz(b, h, z, cap);
 		size_t z2 = gz(b + h, n - h, z + z1, cap);
 		put_file("cat.gz", z, z1 + z2);
-		in = plm_in_open(path("cat.gz"), err, sizeof err);
+		in = plm_in_open(tu_path("cat.gz"), err, sizeof err);
 		ok(read_all_eq(in, b, n), "concatenated gzip members read through");
 		plm_in_close(in);
 
 		/* Truncated: an error, never a quiet short read. */
 		put_file("trunc.gz", z, z1 + z2 - 10);
-		in = plm_in_open(path("trunc.gz"), err, sizeof err);
+		in = plm_in_open(tu_path("trunc.gz"), err, sizeof err);
 		is_int(drain(in), -1, "truncated gzip is an error");
 		ok(strstr(plm_in_error(in), "truncated gzip input") != NULL,
 		   "truncated gzip reported: %s", plm_in_error(in));
@@ -147,7 +137,7 @@ static void test_codecs(void)
 
 		memcpy(z + z1 + z2, "junk", 4);
 		put_file("junk.gz", z, z1 + z2 + 4);
-		in = plm_in_open(path("junk.gz"), err, sizeof err);
+		in = plm_in_open(tu_path("junk.gz"), err, sizeof err);
 		is_int(drain(in), -1, "trailing garbage is an error");
 		ok(strstr(plm_in_error(in), "trailing garbage") != NULL,
 		   "trailing garbage reported: %s", plm_in_error(in));
@@ -155,9 +145,9 @@ static void test_codecs(void)
 
 		z[z1 / 2] ^= 0x55;
 		put_file("bad.gz", z, z1 + z2);
-		in = plm_in_open(path("bad.gz"), err, sizeof err);
+		in = plm_in_open(tu_path("bad.gz"), err, sizeof err);
 		is_int(drain(in), -1, "corrupt gzip is an error");
-		ok(strncmp(plm_in_error(in), path("bad.gz"), strlen(path("bad.gz"))) == 0,
+		ok(strncmp(plm_in_error(in), tu_path("bad.gz"), strlen(tu_path("bad.gz"))) == 0,
 		   "error names the file: %s", plm_in_error(in));
 		plm_in_close(in);
 	}
@@ -168,18 +158,18 @@ static void test_codecs(void)
 		size_t z1 = ZSTD_compress(z, 2 * cap, b, h, 3);
 		size_t z2 = ZSTD_compress(z + z1, 2 * cap - z1, b + h, n - h, 3);
 		put_file("x.zst", z, z1);
-		in = plm_in_open(path("x.zst"), err, sizeof err);
+		in = plm_in_open(tu_path("x.zst"), err, sizeof err);
 		ok(in && plm_in_codec(in) == PLM_CODEC_ZSTD, "zstd detected");
 		ok(read_all_eq(in, b, h), "zstd bytes identical");
 		plm_in_close(in);
 
 		put_file("cat.zst", z, z1 + z2);
-		in = plm_in_open(path("cat.zst"), err, sizeof err);
+		in = plm_in_open(tu_path("cat.zst"), err, sizeof err);
 		ok(read_all_eq(in, b, n), "concatenated zstd frames read through");
 		plm_in_close(in);
 
 		put_file("trunc.zst", z, z1 + z2 - 7);
-		in = plm_in_open(path("trunc.zst"), err, sizeof err);
+		in = plm_in_open(tu_path("trunc.zst"), err, sizeof err);
 		is_int(drain(in), -1, "truncated zstd is an error");
 		ok(strstr(plm_in_error(in), "truncated zstd input") != NULL,
 		   "truncated zstd reported: %s", plm_in_error(in));
@@ -228,24 +218,24 @@ static void test_window(void)
 
 	/* An empty input. */
 	put_file("empty", "", 0);
-	in = plm_in_open(path("empty"), err, sizeof err);
+	in = plm_in_open(tu_path("empty"), err, sizeof err);
 	ok(in && plm_in_codec(in) == PLM_CODEC_PLAIN, "empty file opens");
 	is_int(plm_in_getc(in), -1, "empty file: EOF at once");
 	plm_in_close(in);
 
 	/* Short plain input under 4 bytes (sniffing must not need 4). */
 	put_file("short", "ab", 2);
-	in = plm_in_open(path("short"), err, sizeof err);
+	in = plm_in_open(tu_path("short"), err, sizeof err);
 	ok(read_all_eq(in, (const unsigned char *)"ab", 2), "2-byte file read");
 	plm_in_close(in);
 
 	/* A single 0x1f byte is plain, not a broken gzip. */
 	put_file("one", "\x1f", 1);
-	in = plm_in_open(path("one"), err, sizeof err);
+	in = plm_in_open(tu_path("one"), err, sizeof err);
 	ok(in && plm_in_codec(in) == PLM_CODEC_PLAIN, "lone 0x1f is plain");
 	plm_in_close(in);
 
-	in = plm_in_open(path("no-such-file"), err, sizeof err);
+	in = plm_in_open(tu_path("no-such-file"), err, sizeof err);
 	ok(!in && strstr(err, "no-such-file: No such file") != NULL,
 	   "missing file: %s", err);
 	free(b);
@@ -259,30 +249,30 @@ static int run(const char *cmd)
 
 static void test_out(void)
 {
-	char err[256], cmd[512];
+	char err[256], cmd[1600];
 	plm_out *o;
 	struct stat st;
 	plm_in *in;
 	int i, base = dir_entries();
 
-	o = plm_out_open(path("out.txt"), err, sizeof err);
+	o = plm_out_open(tu_path("out.txt"), err, sizeof err);
 	ok(o != NULL, "open output");
 	plm_out_puts(o, "hello ");
 	plm_out_printf(o, "%d %s", 42, "world");
 	plm_out_putc(o, '\n');
-	ok(stat(path("out.txt"), &st) < 0, "output absent before close");
+	ok(stat(tu_path("out.txt"), &st) < 0, "output absent before close");
 	is_int(dir_entries(), base + 1, "a temporary file exists meanwhile");
 	is_int(plm_out_close(o, err, sizeof err), 0, "close");
-	in = plm_in_open(path("out.txt"), err, sizeof err);
+	in = plm_in_open(tu_path("out.txt"), err, sizeof err);
 	ok(read_all_eq(in, (const unsigned char *)"hello 42 world\n", 15),
 	   "content after close");
 	plm_in_close(in);
 	is_int(dir_entries(), base + 1, "temporary file renamed, not left");
 
-	o = plm_out_open(path("abort.txt"), err, sizeof err);
+	o = plm_out_open(tu_path("abort.txt"), err, sizeof err);
 	plm_out_puts(o, "partial");
 	plm_out_abort(o);
-	ok(stat(path("abort.txt"), &st) < 0, "abort leaves no output");
+	ok(stat(tu_path("abort.txt"), &st) < 0, "abort leaves no output");
 	is_int(dir_entries(), base + 1, "abort leaves no temporary file");
 
 	/* Compressed outputs, bigger than the buffer, read by the tools. */
@@ -290,17 +280,17 @@ static void test_out(void)
 		const char *name = i ? "big.zst" : "big.gz";
 		size_t n = 3 << 20;
 		unsigned char *b = body(n, 3);
-		o = plm_out_open(path(name), err, sizeof err);
+		o = plm_out_open(tu_path(name), err, sizeof err);
 		plm_out_write(o, b, 1000);
 		plm_out_write(o, b + 1000, n - 1000);
 		is_int(plm_out_close(o, err, sizeof err), 0, "close %s", name);
 		snprintf(cmd, sizeof cmd, "%s -dc %s > %s/dec", i ? "zstd -q" : "gzip",
-			 path(name), dir);
+			 tu_path(name), tu_dir);
 		is_int(run(cmd), 0, "%s decompresses", name);
-		in = plm_in_open(path("dec"), err, sizeof err);
+		in = plm_in_open(tu_path("dec"), err, sizeof err);
 		ok(read_all_eq(in, b, n), "%s round trip by %s", name, i ? "zstd" : "gzip");
 		plm_in_close(in);
-		in = plm_in_open(path(name), err, sizeof err);
+		in = plm_in_open(tu_path(name), err, sizeof err);
 		ok(in && plm_in_codec(in) == (i ? PLM_CODEC_ZSTD : PLM_CODEC_GZIP) &&
 		   read_all_eq(in, b, n), "%s round trip by plm_in", name);
 		plm_in_close(in);
@@ -349,17 +339,17 @@ static void test_write_errors(void)
 /* Spools leave nothing in TMPDIR, even while they are open. */
 static void test_spool(void)
 {
-	char err[512], sdir[300];
+	char err[512], sdir[600];
 	size_t n = (1 << 20) + 4321;
 	unsigned char *b = body(n, 7), *z = malloc(n + 1024);
 	size_t zn = gz(b, n, z, n + 1024);
 	put_file("sp.gz", z, zn);
-	snprintf(sdir, sizeof sdir, "%s/spool", dir);
+	snprintf(sdir, sizeof sdir, "%s/spool", tu_dir);
 	mkdir(sdir, 0700);
 	setenv("TMPDIR", sdir, 1);
 
 	/* a regular file: read again by its path, each time decompressed */
-	plm_spool *s = plm_spool_open(path("sp.gz"), &err[0], sizeof err);
+	plm_spool *s = plm_spool_open(tu_path("sp.gz"), &err[0], sizeof err);
 	ok(s != NULL, "spool of a file: %s", s ? "" : err);
 	for (int pass = 0; s && pass < 2; pass++) {
 		plm_in *in = plm_spool_in(s, err, sizeof err);
@@ -369,7 +359,7 @@ static void test_spool(void)
 	plm_spool_close(s);
 
 	/* stdin (here a gzip file): spooled decompressed, named stdin */
-	int save = dup(0), fd = open(path("sp.gz"), O_RDONLY);
+	int save = dup(0), fd = open(tu_path("sp.gz"), O_RDONLY);
 	dup2(fd, 0);
 	close(fd);
 	s = plm_spool_open("-", err, sizeof err);
@@ -401,33 +391,33 @@ static void test_spool(void)
 	plm_spool_close(s);
 
 	/* a FIFO: spooled, like stdin, but named by its path */
-	mkfifo(path("fifo"), 0600);
+	mkfifo(tu_path("fifo"), 0600);
 	pid_t pid = fork();
 	if (pid == 0) {
-		int w = open(path("fifo"), O_WRONLY);
+		int w = open(tu_path("fifo"), O_WRONLY);
 		_exit(write(w, z, zn) == (ssize_t)zn ? 0 : 1);
 	}
-	s = plm_spool_open(path("fifo"), err, sizeof err);
+	s = plm_spool_open(tu_path("fifo"), err, sizeof err);
 	waitpid(pid, NULL, 0);
 	for (int pass = 0; s && pass < 2; pass++) {
 		in = plm_spool_in(s, err, sizeof err);
 		ok(in && read_all_eq(in, b, n), "fifo, reading %d", pass + 1);
 		plm_in_close(in);
 	}
-	is_str(s ? plm_spool_name(s) : NULL, path("fifo"), "fifo named by its path");
+	is_str(s ? plm_spool_name(s) : NULL, tu_path("fifo"), "fifo named by its path");
 	plm_spool_close(s);
-	unlink(path("fifo"));
+	unlink(tu_path("fifo"));
 
 	/* errors: a truncated gzip stream, an unusable TMPDIR */
-	fd = open(path("sp.gz"), O_RDONLY);
+	fd = open(tu_path("sp.gz"), O_RDONLY);
 	dup2(fd, 0);
 	close(fd);
-	truncate(path("sp.gz"), (off_t)zn / 2);
+	truncate(tu_path("sp.gz"), (off_t)zn / 2);
 	s = plm_spool_open("-", err, sizeof err);
 	ok(!s && strstr(err, "stdin: ") == err, "truncated stdin: %s", err);
 	plm_spool_close(s);
-	setenv("TMPDIR", path("nosuch"), 1);
-	fd = open(path("sp.gz"), O_RDONLY);
+	setenv("TMPDIR", tu_path("nosuch"), 1);
+	fd = open(tu_path("sp.gz"), O_RDONLY);
 	dup2(fd, 0);
 	close(fd);
 	s = plm_spool_open("-", err, sizeof err);
@@ -439,24 +429,20 @@ static void test_spool(void)
 	dup2(save, 0);
 	close(save);
 	rmdir(sdir);
-	unlink(path("sp.gz"));
+	unlink(tu_path("sp.gz"));
 	free(b);
 	free(z);
 }
 
 int main(void)
 {
-	if (!mkdtemp(dir))
+	if (tu_mkdir("t-io"))
 		return 1;
 	test_codecs();
 	test_window();
 	test_out();
 	test_write_errors();
 	test_spool();
-	{
-		char cmd[300];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-		run(cmd);
-	}
+	tu_rmdir();
 	return done_testing();
 }

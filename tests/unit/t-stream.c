@@ -4,23 +4,13 @@
 #include "plm/float.h"
 #include "plm/stream.h"
 #include "tap.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static char dir[] = "/tmp/t-stream.XXXXXX";
-
-static char *path(const char *name)
-{
-	static char b[4][256];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(b[k], sizeof b[k], "%s/%s", dir, name);
-	return b[k];
-}
 
 static uint64_t rs = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
@@ -362,42 +352,42 @@ static void test_roundtrip(void)
 {
 	int tsv = -1;
 
-	is_int(write_file(path("a.mp"), 0, 0), 0, "write MessagePack");
-	is_int(check_file(path("a.mp"), &tsv), 0, "MessagePack round trip");
+	is_int(write_file(tu_path("a.mp"), 0, 0), 0, "write MessagePack");
+	is_int(check_file(tu_path("a.mp"), &tsv), 0, "MessagePack round trip");
 	is_int(tsv, 0, "detected as MessagePack");
-	is_int(write_file(path("a.tsv"), 1, 0), 0, "write TSV");
-	is_int(check_file(path("a.tsv"), &tsv), 0, "TSV round trip");
+	is_int(write_file(tu_path("a.tsv"), 1, 0), 0, "write TSV");
+	is_int(check_file(tu_path("a.tsv"), &tsv), 0, "TSV round trip");
 	is_int(tsv, 1, "detected as TSV");
-	is_int(write_file(path("s.mp"), 0, 1), 0, "write two sections");
-	is_int(check_file(path("s.mp"), NULL), 0,
+	is_int(write_file(tu_path("s.mp"), 0, 1), 0, "write two sections");
+	is_int(check_file(tu_path("s.mp"), NULL), 0,
 	       "identical section header absorbed (MessagePack)");
-	is_int(write_file(path("s.tsv"), 1, 1), 0, "write two TSV sections");
-	is_int(check_file(path("s.tsv"), NULL), 0,
+	is_int(write_file(tu_path("s.tsv"), 1, 1), 0, "write two TSV sections");
+	is_int(check_file(tu_path("s.tsv"), NULL), 0,
 	       "identical section header absorbed (TSV)");
 
 	/* TSV → MessagePack → TSV is byte-identical, meta included */
 	char err[512];
-	plm_reader *r = plm_reader_open(path("a.tsv"), err, sizeof err);
-	plm_writer *w = plm_writer_open(path("b.mp"), 0, plm_reader_schema(r),
+	plm_reader *r = plm_reader_open(tu_path("a.tsv"), err, sizeof err);
+	plm_writer *w = plm_writer_open(tu_path("b.mp"), 0, plm_reader_schema(r),
 					err, sizeof err);
 	const plm_val *row;
 	while (plm_reader_next(r, &row) == PLM_ROW)
 		plm_writer_row(w, row);
 	plm_reader_close(r);
 	plm_writer_close(w, err, sizeof err);
-	r = plm_reader_open(path("b.mp"), err, sizeof err);
-	w = plm_writer_open(path("c.tsv"), 1, plm_reader_schema(r), err,
+	r = plm_reader_open(tu_path("b.mp"), err, sizeof err);
+	w = plm_writer_open(tu_path("c.tsv"), 1, plm_reader_schema(r), err,
 			    sizeof err);
 	while (plm_reader_next(r, &row) == PLM_ROW)
 		plm_writer_row(w, row);
 	plm_reader_close(r);
 	plm_writer_close(w, err, sizeof err);
 	size_t n1, n2, n3;
-	char *a = slurp(path("a.tsv"), &n1), *c = slurp(path("c.tsv"), &n2);
+	char *a = slurp(tu_path("a.tsv"), &n1), *c = slurp(tu_path("c.tsv"), &n2);
 	ok(n1 == n2 && n1 > 0 && !memcmp(a, c, n1),
 	   "TSV → MessagePack → TSV byte-identical");
 	free(c);
-	char *m1 = slurp(path("a.mp"), &n2), *m2 = slurp(path("b.mp"), &n3);
+	char *m1 = slurp(tu_path("a.mp"), &n2), *m2 = slurp(tu_path("b.mp"), &n3);
 	ok(n2 == n3 && !memcmp(m1, m2, n2),
 	   "MessagePack written from TSV equals the original");
 	free(m2);
@@ -406,10 +396,10 @@ static void test_roundtrip(void)
 	/* compressed input */
 	char cmd[1024];
 	snprintf(cmd, sizeof cmd, "gzip -c %s > %s && zstd -q -c %s > %s",
-		 path("a.mp"), path("a.mp.gz"), path("a.tsv"), path("a.tsv.zst"));
+		 tu_path("a.mp"), tu_path("a.mp.gz"), tu_path("a.tsv"), tu_path("a.tsv.zst"));
 	if (system(cmd) == 0) {
-		is_int(check_file(path("a.mp.gz"), NULL), 0, "gzip input");
-		is_int(check_file(path("a.tsv.zst"), NULL), 0, "zstd TSV input");
+		is_int(check_file(tu_path("a.mp.gz"), NULL), 0, "gzip input");
+		is_int(check_file(tu_path("a.tsv.zst"), NULL), 0, "zstd TSV input");
 	} else {
 		ok(1, "# skip gzip/zstd missing");
 	}
@@ -418,8 +408,8 @@ static void test_roundtrip(void)
 	char *both = malloc(2 * n2);
 	memcpy(both, m1, n2);
 	memcpy(both + n2, m1, n2);
-	spit(path("cat.mp"), both, 2 * n2);
-	r = plm_reader_open(path("cat.mp"), err, sizeof err);
+	spit(tu_path("cat.mp"), both, 2 * n2);
+	r = plm_reader_open(tu_path("cat.mp"), err, sizeof err);
 	int rows = 0, rc;
 	while ((rc = plm_reader_next(r, &row)) == PLM_ROW)
 		rows++;
@@ -443,7 +433,7 @@ static void test_sections(void)
 	plm_schema_add(&s2, "id", PLM_T_STR, 0);
 	plm_schema_add(&s2, "len", PLM_T_INT, 0);
 	for (int tsv = 0; tsv < 2; tsv++) {
-		plm_writer *w = plm_writer_open(path("sec"), tsv, &s1, err,
+		plm_writer *w = plm_writer_open(tu_path("sec"), tsv, &s1, err,
 						sizeof err);
 		v[0] = plm_v_str("a", 1);
 		plm_writer_row(w, v);
@@ -453,7 +443,7 @@ static void test_sections(void)
 		plm_writer_row(w, v);
 		is_int(plm_writer_rows(w), 3, "writer counts rows");
 		is_int(plm_writer_close(w, err, sizeof err), 0, "close");
-		plm_reader *r = plm_reader_open(path("sec"), err, sizeof err);
+		plm_reader *r = plm_reader_open(tu_path("sec"), err, sizeof err);
 		is_int(plm_reader_schema(r)->n, 1, "first section: 1 field");
 		is_int(plm_reader_next(r, &row), PLM_ROW, "row 1");
 		is_int(plm_reader_next(r, &row), PLM_HEADER,
@@ -900,7 +890,7 @@ static void test_writer_errors(void)
 	plm_schema_init(&s);
 	plm_schema_add(&s, "id", PLM_T_STR, 0);
 	plm_schema_add(&s, "v", PLM_T_F16, 4);
-	plm_writer *w = plm_writer_open(path("w.mp"), 0, &s, err, sizeof err);
+	plm_writer *w = plm_writer_open(tu_path("w.mp"), 0, &s, err, sizeof err);
 	v[0] = plm_v_str("a", 1);
 	v[1] = plm_v_bytes("12345678", 8, 1);
 	is_int(plm_writer_row(w, v), 0, "good row");
@@ -909,7 +899,7 @@ static void test_writer_errors(void)
 	is_str(plm_writer_error(w), "record 2: field 'v' (f16[4]): 7 bytes, "
 	       "expected 8", "writer message");
 	is_int(plm_writer_close(w, err, sizeof err), -1, "close fails");
-	ok(access(path("w.mp"), F_OK) != 0, "no output file left behind");
+	ok(access(tu_path("w.mp"), F_OK) != 0, "no output file left behind");
 
 	plm_schema_add(&s, "id", PLM_T_INT, 0);
 	is_int(s.n, 2, "schema_add retypes in place");
@@ -952,9 +942,9 @@ static void test_prov(void)
 
 	/* meta survives TSV (JSON) and back, byte for byte */
 	char err[512];
-	plm_writer *w = plm_writer_open(path("p.tsv"), 1, &s, err, sizeof err);
+	plm_writer *w = plm_writer_open(tu_path("p.tsv"), 1, &s, err, sizeof err);
 	plm_writer_close(w, err, sizeof err);
-	plm_reader *r = plm_reader_open(path("p.tsv"), err, sizeof err);
+	plm_reader *r = plm_reader_open(tu_path("p.tsv"), err, sizeof err);
 	const plm_schema *rs2 = plm_reader_schema(r);
 	ok(r && rs2->meta_len == s.meta_len &&
 	   !memcmp(rs2->meta, s.meta, s.meta_len), "meta round-trips via TSV");
@@ -965,10 +955,8 @@ static void test_prov(void)
 
 int main(void)
 {
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (tu_mkdir("t-stream"))
 		return 1;
-	}
 	test_types();
 	test_floats();
 	test_half();
@@ -979,9 +967,6 @@ int main(void)
 	test_writer_errors();
 	test_prov();
 	msgpack_sbuffer_destroy(&sb);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd))
-		diag("cleanup failed");
+	tu_rmdir();
 	return done_testing();
 }
