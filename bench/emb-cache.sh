@@ -18,6 +18,8 @@
 # load average is printed before and after: wall times count waiting for a core.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
+bench_machine
 bin=${PLM_BIN:-$top/bin}
 dir=${BENCH_DIR:-/tmp/plmkit-bench}/emb-cache
 maxlen=${BENCH_MAXLEN:-100}

@@ -28,17 +28,15 @@
 # for a core.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
+bench_machine
 bin=${PLM_BIN:-$top/bin}
 dir=${BENCH_DIR:-/tmp/plmkit-bench}
 n=${BENCH_ESM_N:-200}
 th=${BENCH_ESM_THREADS:-2}
 shapes=${BENCH_ESM_SHAPES:-35M 150M}
 src=$top/tests/data/uniprot_20k.fasta.gz
-. "$top/scripts/plm-python.sh"
-py=$(plm_python numpy torch msgpack) || py=$(plm_python numpy) || {
-	echo "bench: needs python3 with numpy" >&2
-	exit 1
-}
+py=$(plm_python numpy torch msgpack) || bench_python esm-embed numpy
 mkdir -p "$dir"
 
 for p in esm-embed fasta-cat rec-head rec-cut; do

@@ -8,6 +8,8 @@
 # target: forward >= 50% of the sgemm rate.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
+bench_machine
 t=${BENCH_THREADS:-2}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

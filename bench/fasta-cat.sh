@@ -17,6 +17,8 @@
 # removed at the end).  PLM_BIN: where fasta-cat is (default ./bin).
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
+bench_machine
 bin=${PLM_BIN:-$top/bin}
 reps=${BENCH_REPS:-3}
 src=$top/tests/data/uniprot_20k.fasta.gz

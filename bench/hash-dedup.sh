@@ -20,20 +20,15 @@
 # records, i.e. the stream buffers) / unique sequences.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
+bench_machine
 bin=${PLM_BIN:-$top/bin}
 reps=${BENCH_REPS:-3}
 copies=${BENCH_COPIES:-100}
 src=$top/tests/data/uniprot_20k.fasta.gz
-. "$top/scripts/plm-python.sh"
-py=$(plm_python) || { echo "bench: needs python3 on PATH" >&2; exit 1; }
+bench_python hash-dedup
 
-if [ -n "${BENCH_DIR:-}" ]; then
-	dir=$BENCH_DIR/hash-dedup
-	mkdir -p "$dir"
-else
-	dir=$(mktemp -d "${TMPDIR:-/tmp}/plm-bench.XXXXXX")
-	trap 'rm -rf "$dir"' EXIT
-fi
+bench_dir hash-dedup
 fa=$dir/dedup-$copies.fa
 if [ ! -s "$fa" ] || [ ! -s "$fa.expect" ]; then
 	echo "bench: building $fa" >&2

@@ -27,6 +27,9 @@
 #    compared as unordered id pairs.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+top=$TOP
+. "$top/bench/lib.sh"
+bench_machine
 BIN=${PLM_BIN:-$TOP/bin}
 OUT=${1:-$(mktemp -d "${TMPDIR:-/tmp}/plm-bench-leak.XXXXXX")}
 mkdir -p "$OUT"
@@ -35,11 +38,8 @@ FA=$TOP/tests/data/uniprot_20k.fasta.gz
 MINSIM=${MINSIM:-0.5}
 T=${THREADS:-2}
 SIZES=${SIZES:-200000 1000000}
-. "$TOP/scripts/plm-python.sh"
-PY=$(plm_python numpy msgpack) || {
-	echo "bench: leak-check needs python3 with numpy, msgpack" >&2
-	exit 1
-}
+bench_python leak-check numpy msgpack
+PY=$py
 
 now() { date +%s.%N; }
 secs() { echo "$1 $2" | awk '{printf "%.2f", $2 - $1}'; }

@@ -14,22 +14,14 @@
 #   sh bench/mlp-quality.sh              (BENCH_DIR=DIR keeps the files)
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
+bench_machine
 bin=${PLM_BIN:-$top/bin}
-. "$top/scripts/plm-python.sh"
-py=$(plm_python numpy sklearn torch) || py=$(plm_python numpy sklearn) || {
-	echo "bench: mlp-quality needs python3 with numpy, sklearn" >&2
-	exit 1
-}
+py=$(plm_python numpy sklearn torch) || bench_python mlp-quality numpy sklearn
 fasta=${QUALITY_FASTA:-$top/tests/data/uniprot_20k.fasta.gz}
 threads=${BENCH_THREADS:-2}
 
-if [ -n "${BENCH_DIR:-}" ]; then
-	dir=$BENCH_DIR/mlp-quality
-	mkdir -p "$dir"
-else
-	dir=$(mktemp -d "${TMPDIR:-/tmp}/plm-quality.XXXXXX")
-	trap 'rm -rf "$dir"' EXIT
-fi
+bench_dir mlp-quality
 cd "$dir"
 viral='organism~[Vv]irus|[Pp]hage|[Vv]iroid'
 

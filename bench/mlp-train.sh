@@ -10,23 +10,15 @@
 # and mlp-train's per-epoch seconds come from its --log.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
+bench_machine
 bin=${PLM_BIN:-$top/bin}
-. "$top/scripts/plm-python.sh"
-py=$(plm_python numpy msgpack torch) || py=$(plm_python numpy msgpack) || {
-	echo "bench: mlp-train needs python3 with numpy, msgpack" >&2
-	exit 1
-}
+py=$(plm_python numpy msgpack torch) || bench_python mlp-train numpy msgpack
 epochs=${BENCH_EPOCHS:-1}
 threads=${BENCH_THREADS:-2}
 rows=${BENCH_ROWS:-200000}
 
-if [ -n "${BENCH_DIR:-}" ]; then
-	dir=$BENCH_DIR/mlp-train
-	mkdir -p "$dir"
-else
-	dir=$(mktemp -d "${TMPDIR:-/tmp}/plm-bench.XXXXXX")
-	trap 'rm -rf "$dir"' EXIT
-fi
+bench_dir mlp-train
 data=$dir/feat-$rows.rec
 if [ ! -s "$data" ]; then
 	echo "bench: building $data" >&2

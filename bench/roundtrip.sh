@@ -5,6 +5,8 @@
 # when that is absent), in MB of FASTA per second, plus each stage alone.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
+bench_machine
 bin=${PLM_BIN:-$top/bin}
 dir=${BENCH_DIR:-${TMPDIR:-/tmp}/plmkit-bench}
 mkdir -p "$dir"

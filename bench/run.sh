@@ -1,6 +1,7 @@
 #!/bin/sh
-# make bench: run every bench/*.sh in turn.  Each prints its own table with
-# the peer in the same run and the ratio.  BENCH_DIR holds the big inputs
+# make bench: run every bench/*.sh in turn (lib.sh is their helpers).  Each
+# prints the machine, then its own table with the peer in the same run and
+# the ratio.  BENCH_DIR holds the big inputs
 # (default: a directory under /tmp kept between runs).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +11,7 @@ mkdir -p "$BENCH_DIR"
 PLM_DEPS_EXTRA="seqtk hyperfine time python3-torch mmseqs2" sh "$top/scripts/install-deps.sh"
 status=0
 for b in "$top"/bench/*.sh; do
-	[ "$(basename "$b")" = run.sh ] && continue
+	case $(basename "$b") in run.sh|lib.sh) continue ;; esac
 	echo "== $(basename "$b" .sh)"
 	sh "$b" || { echo "bench: $(basename "$b") failed" >&2; status=1; }
 done
