@@ -22,6 +22,7 @@ max|a-b|/max|b| over the sequences and exit 1 if it is over 1e-4.
 """
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -29,27 +30,17 @@ import numpy as np
 import torch
 import torch.nn.functional as Fn
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "data", "esm2"))
+import safetensors_np  # noqa: E402
+
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        buf = f.read()
-    n = int(np.frombuffer(buf[:8], "<u8")[0])
-    head = json.loads(buf[8:8 + n])
-    data = memoryview(buf)[8 + n:]
-    types = {"F32": "<f4", "F16": "<f2", "BF16": None}
     out = {}
-    for name, t in head.items():
-        if name == "__metadata__":
-            continue
-        b, e = t["data_offsets"]
-        if t["dtype"] == "BF16":
-            u = np.frombuffer(data[b:e], "<u2").astype(np.uint32) << 16
-            a = u.view(np.float32)
-        else:
-            a = np.frombuffer(data[b:e], types[t["dtype"]])
-        a = a.astype(np.float32).reshape(t["shape"])
+    for name, a in safetensors_np.read_safetensors(path).items():
         key = name[4:] if name.startswith("esm.") else name
-        out[key] = torch.from_numpy(a.copy())
+        out[key] = torch.from_numpy(a.astype(np.float32))
     return out
 
 

@@ -20,29 +20,13 @@
 Relative error of a tensor: max|a - b| / max|b|.  Prints one line per
 tensor; exits 1 when one is over the tolerance or records are missing.
 """
-import json
 import sys
 
 import msgpack
 import numpy as np
 
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        buf = f.read()
-    n = int(np.frombuffer(buf[:8], "<u8")[0])
-    head = json.loads(buf[8:8 + n])
-    data = memoryview(buf)[8 + n:]
-    types = {"F32": "<f4", "F16": "<f2", "I32": "<i4", "I64": "<i8",
-             "F64": "<f8"}
-    out = {}
-    for name, t in head.items():
-        if name == "__metadata__":
-            continue
-        b, e = t["data_offsets"]
-        a = np.frombuffer(data[b:e], types[t["dtype"]])
-        out[name] = a.reshape(t["shape"])
-    return out
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from safetensors_np import read_safetensors  # noqa: E402
 
 
 def parse_type(t):
