@@ -4,6 +4,10 @@
 #   test_expect_success 'title' 'commands chained with &&'
 #   test_expect_success_if 'prereq' 'title' 'commands'   skipped unless prereq
 #   test_must_fail CMD...     CMD must exit 1 or 2 (not crash, not succeed)
+#   test_exit CODE CMD...     CMD must exit with exactly CODE
+#   test_error PATTERN CMD... CMD must exit 1 with PATTERN (grep) on stderr,
+#                             which stays in ./err for further checks
+#   test_usage_error PATTERN CMD...   the same with exit status 2 (usage)
 #   test_cmp expect actual    files equal, shows a diff otherwise
 #   skip_all 'reason'         the whole script is skipped
 #   test_done                 prints the plan and exits
@@ -135,6 +139,30 @@ test_exit () {
 	code=$?
 	if [ $code -ne "$want" ]; then
 		echo "test_exit: wanted $want, got $code: $*" >&2
+		return 1
+	fi
+}
+
+# test_error PATTERN CMD...: CMD exits with exactly 1 (a data or runtime
+# error) and its stderr, kept in ./err, matches PATTERN.
+# test_usage_error PATTERN CMD...: the same for exit status 2 (usage).
+test_error () {
+	_test_fails_with 1 "$@"
+}
+
+test_usage_error () {
+	_test_fails_with 2 "$@"
+}
+
+_test_fails_with () {
+	_te_code=$1 _te_pat=$2; shift 2
+	if ! test_exit "$_te_code" "$@" 2>err; then
+		cat err >&2
+		return 1
+	fi
+	if ! grep -q -- "$_te_pat" err; then
+		echo "stderr does not match: $_te_pat" >&2
+		cat err >&2
 		return 1
 	fi
 }

@@ -71,8 +71,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success '/dev/full as the output (written in place): exit 1, a message' '
-	test_exit 1 rec-cat -o /dev/full u.rec 2>err &&
-	grep -q "^rec-cat: .*No space left on device" err &&
+	test_error "^rec-cat: .*No space left on device" rec-cat -o /dev/full u.rec &&
 	! grep -q "ERROR: AddressSanitizer\|runtime error" err
 '
 

@@ -150,14 +150,12 @@ test_expect_success '--shard with -k on an int field; rec-cat joins shards' '
 '
 
 test_expect_success 'missing shard key field: exit 1, names the field' '
-	test_exit 1 rec-cat --shard-key nope --shard 0/2 -o x.rec a.tsv 2>err &&
-	grep "^rec-cat: .*nope" err &&
+	test_error "^rec-cat: .*nope" rec-cat --shard-key nope --shard 0/2 -o x.rec a.tsv &&
 	test_path_is_missing x.rec
 '
 
 test_expect_success 'bad --shard value: usage error' '
-	test_exit 2 rec-cat --shard 3/3 a.tsv >out 2>err &&
-	grep "^rec-cat: " err
+	test_usage_error "^rec-cat: " rec-cat --shard 3/3 a.tsv >out
 '
 
 test_expect_success '-T and -M together: usage error' '
@@ -168,23 +166,19 @@ test_expect_success '-T and -M together: usage error' '
 test_expect_success 'truncated input: exit 1, "truncated input", no -o file' '
 	size=$(wc -c <in.rec) &&
 	head -c $((size - 1)) in.rec >cut.rec &&
-	test_exit 1 rec-cat -o out.rec cut.rec 2>err &&
-	grep "^rec-cat: cut.rec: truncated input" err &&
+	test_error "^rec-cat: cut.rec: truncated input" rec-cat -o out.rec cut.rec &&
 	test_path_is_missing out.rec &&
 	head -c $((size / 2)) in.rec >half.rec &&
-	test_exit 1 rec-cat -T -o out.tsv half.rec 2>err &&
-	grep "truncated input" err &&
+	test_error "truncated input" rec-cat -T -o out.tsv half.rec &&
 	test_path_is_missing out.tsv
 '
 
 test_expect_success 'truncated input in a pipe fails too' '
-	test_exit 1 rec-cat -T <cut.rec >out 2>err &&
-	grep "^rec-cat: stdin: truncated input" err
+	test_error "^rec-cat: stdin: truncated input" rec-cat -T <cut.rec >out
 '
 
 test_expect_success 'truncated second file: exit 1, no -o file' '
-	test_exit 1 rec-cat -o out.rec a.rec cut.rec 2>err &&
-	grep "truncated input" err &&
+	test_error "truncated input" rec-cat -o out.rec a.rec cut.rec &&
 	test_path_is_missing out.rec
 '
 
@@ -192,34 +186,29 @@ test_expect_success 'garbage after the header: error names the record' '
 	size=$(wc -c <in.rec) &&
 	head -c $((size - 6)) in.rec >g.rec &&
 	printf "\301\301\301" >>g.rec &&
-	test_exit 1 rec-cat -o out.rec g.rec 2>err &&
-	grep "^rec-cat: g.rec: record 5: not MessagePack" err &&
+	test_error "^rec-cat: g.rec: record 5: not MessagePack" rec-cat -o out.rec g.rec &&
 	test_path_is_missing out.rec
 '
 
 test_expect_success 'garbage TSV row: error names file and line' '
 	printf "id:str\tn:int\nx\t1\ny\tzz\n" >bad.tsv &&
-	test_exit 1 rec-cat -o out.rec bad.tsv 2>err &&
-	grep "^rec-cat: bad.tsv:3: field .n. (int): bad value .zz." err &&
+	test_error "^rec-cat: bad.tsv:3: field .n. (int): bad value .zz." rec-cat -o out.rec bad.tsv &&
 	test_path_is_missing out.rec
 '
 
 test_expect_success 'TSV row of the wrong width' '
 	printf "id:str\tn:int\nx\t1\t2\n" >wide.tsv &&
-	test_exit 1 rec-cat wide.tsv >out 2>err &&
-	grep "^rec-cat: wide.tsv:2: expected 2 fields, got 3" err
+	test_error "^rec-cat: wide.tsv:2: expected 2 fields, got 3" rec-cat wide.tsv >out
 '
 
 test_expect_success 'empty input: exit 1' '
 	: >empty &&
-	test_exit 1 rec-cat -o out.rec empty 2>err &&
-	grep "^rec-cat: empty: empty input" err &&
+	test_error "^rec-cat: empty: empty input" rec-cat -o out.rec empty &&
 	test_path_is_missing out.rec
 '
 
 test_expect_success 'missing file: exit 1' '
-	test_exit 1 rec-cat -o out.rec no-such-file 2>err &&
-	grep "^rec-cat: no-such-file" err &&
+	test_error "^rec-cat: no-such-file" rec-cat -o out.rec no-such-file &&
 	test_path_is_missing out.rec
 '
 

@@ -19,8 +19,7 @@ test_expect_success 'bad --min-len is a usage error' '
 '
 
 test_expect_success '--max-len below --min-len is a usage error' '
-	test_exit 2 fasta-cat --min-len 10 --max-len 5 small.fa >out 2>err &&
-	grep "^fasta-cat: --max-len 5 is below --min-len 10" err
+	test_usage_error "^fasta-cat: --max-len 5 is below --min-len 10" fasta-cat --min-len 10 --max-len 5 small.fa >out
 '
 
 test_expect_success 'bad --shard is a usage error' '

@@ -96,28 +96,24 @@ test_expect_success '--shard-key picks another key' '
 '
 
 test_expect_success 'bad -n is a usage error' '
-	test_exit 2 rec-head -n -1 in.rec >out 2>err &&
-	grep "^rec-head: --number: .-1. is not an integer" err &&
+	test_usage_error "^rec-head: --number: .-1. is not an integer" rec-head -n -1 in.rec >out &&
 	test_exit 2 rec-head -n x in.rec >out 2>err
 '
 
 test_expect_success 'empty input' '
 	: >empty &&
-	test_exit 1 rec-head -T empty >out 2>err &&
-	grep "empty input" err &&
+	test_error "empty input" rec-head -T empty >out &&
 	test ! -s out
 '
 
 test_expect_success 'truncated input before N records: error, no output file' '
 	head -c 200 in.rec >trunc.rec &&
-	test_exit 1 rec-head -n 20 -o fail.rec trunc.rec 2>err &&
-	grep "truncated input" err &&
+	test_error "truncated input" rec-head -n 20 -o fail.rec trunc.rec &&
 	test_path_is_missing fail.rec
 '
 
 test_expect_success 'missing file' '
-	test_exit 1 rec-head no-such-file 2>err &&
-	grep "^rec-head: .*no-such-file" err
+	test_error "^rec-head: .*no-such-file" rec-head no-such-file
 '
 
 test_done

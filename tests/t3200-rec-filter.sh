@@ -145,22 +145,15 @@ test_expect_success '--shard keeps what rec-cat --shard keeps' '
 '
 
 test_expect_success 'syntax errors: exit 2, the column shown' '
-	test_exit 2 rec-filter "len>=" in.rec >out 2>err &&
-	grep "^rec-filter: syntax error at column 6 of .len>=.: expected a value" err &&
+	test_usage_error "^rec-filter: syntax error at column 6 of .len>=.: expected a value" rec-filter "len>=" in.rec >out &&
 	test ! -s out &&
-	test_exit 2 rec-filter "(len>5" in.rec 2>err &&
-	grep "column 7 .*expected .)." err &&
-	test_exit 2 rec-filter "len>5 & id==a" in.rec 2>err &&
-	grep "column 7 .*did you mean .&&." err &&
-	test_exit 2 rec-filter "len=5" in.rec 2>err &&
-	grep "column 4 .*expected an operator" err &&
-	test_exit 2 rec-filter "id==\"abc" in.rec 2>err &&
-	grep "unterminated" err &&
-	test_exit 2 rec-filter "organism~(" in.rec 2>err &&
-	grep "bad regex" err &&
+	test_usage_error "column 7 .*expected .)." rec-filter "(len>5" in.rec &&
+	test_usage_error "column 7 .*did you mean .&&." rec-filter "len>5 & id==a" in.rec &&
+	test_usage_error "column 4 .*expected an operator" rec-filter "len=5" in.rec &&
+	test_usage_error "unterminated" rec-filter "id==\"abc" in.rec &&
+	test_usage_error "bad regex" rec-filter "organism~(" in.rec &&
 	test_exit 2 rec-filter "" in.rec 2>err &&
-	test_exit 2 rec-filter 2>err &&
-	grep "missing EXPR" err
+	test_usage_error "missing EXPR" rec-filter
 '
 
 test_expect_success 'unknown field: exit 1 before output' '
@@ -171,28 +164,23 @@ test_expect_success 'unknown field: exit 1 before output' '
 '
 
 test_expect_success 'wrong types are usage errors naming the value' '
-	test_exit 2 rec-filter "len>abc" in.rec >out 2>err &&
-	grep "^rec-filter: field .len. is int: .abc. is not a number" err &&
+	test_usage_error "^rec-filter: field .len. is int: .abc. is not a number" rec-filter "len>abc" in.rec >out &&
 	test ! -s out &&
-	test_exit 2 rec-filter "len~5" in.rec 2>err &&
-	grep "field .len. is int: ~ and !~ need a str field" err &&
-	test_exit 2 rec-filter "emb==1" in.rec 2>err &&
-	grep "field .emb. is f32\[2\]: vectors cannot be compared" err &&
+	test_usage_error "field .len. is int: ~ and !~ need a str field" rec-filter "len~5" in.rec &&
+	test_usage_error "field .emb. is f32\[2\]: vectors cannot be compared" rec-filter "emb==1" in.rec &&
 	test_exit 2 rec-filter "score==true" in.rec 2>err
 '
 
 test_expect_success 'empty input' '
 	: >empty &&
-	test_exit 1 rec-filter "len>0" empty >out 2>err &&
-	grep "empty input" err &&
+	test_error "empty input" rec-filter "len>0" empty >out &&
 	test ! -s out
 '
 
 test_expect_success 'truncated input: exit 1, no output file' '
 	size=$(wc -c <in.rec) &&
 	head -c $((size - 3)) in.rec >trunc.rec &&
-	test_exit 1 rec-filter -o fail.rec "len>0" trunc.rec 2>err &&
-	grep "truncated input" err &&
+	test_error "truncated input" rec-filter -o fail.rec "len>0" trunc.rec &&
 	test_path_is_missing fail.rec &&
 	test_exit 1 rec-filter --count -o fail.txt "len>0" trunc.rec 2>err &&
 	test_path_is_missing fail.txt

@@ -55,8 +55,7 @@ test_expect_success 'prov is appended, output is MessagePack off a terminal' '
 
 test_expect_success 'duplicate key in RIGHT is an error naming it' '
 	printf "id:str\ttax:str\na\tV1\nb\tB\na\tV2\n" >dup.tsv &&
-	test_exit 1 rec-join -T -k id -o out.dup left.tsv dup.tsv 2>err &&
-	grep -q "dup.tsv: record 3: duplicate key id=.a. (first at record 1)" err &&
+	test_error "dup.tsv: record 3: duplicate key id=.a. (first at record 1)" rec-join -T -k id -o out.dup left.tsv dup.tsv &&
 	test_path_is_missing out.dup
 '
 
@@ -70,8 +69,7 @@ test_expect_success '--multi writes one row per match, in RIGHT order' '
 
 test_expect_success 'field name clash is an error without --prefix' '
 	printf "id:str\tlen:int\na\t50\n" >clash.tsv &&
-	test_exit 1 rec-join -T -k id left.tsv clash.tsv >out 2>err &&
-	grep -q "field .len. is in both LEFT and RIGHT; use --prefix" err
+	test_error "field .len. is in both LEFT and RIGHT; use --prefix" rec-join -T -k id left.tsv clash.tsv >out
 '
 
 test_expect_success '--prefix renames the clashing RIGHT field' '
@@ -100,20 +98,16 @@ test_expect_success 'int keys compare by value' '
 
 test_expect_success 'key types must agree' '
 	printf "taxid:str\tk:str\n9\tK9\n" >ts.tsv &&
-	test_exit 1 rec-join -T -k taxid ti.tsv ts.tsv >out 2>err &&
-	grep -q "key .taxid. is int in LEFT but str in RIGHT" err
+	test_error "key .taxid. is int in LEFT but str in RIGHT" rec-join -T -k taxid ti.tsv ts.tsv >out
 '
 
 test_expect_success 'missing key field' '
-	test_exit 1 rec-join -T -k nope left.tsv right.tsv >out 2>err &&
-	grep -q "RIGHT: no key field .nope." err &&
-	test_exit 1 rec-join -T -k tax left.tsv right.tsv >out 2>err &&
-	grep -q "LEFT: no key field .tax." err
+	test_error "RIGHT: no key field .nope." rec-join -T -k nope left.tsv right.tsv >out &&
+	test_error "LEFT: no key field .tax." rec-join -T -k tax left.tsv right.tsv >out
 '
 
 test_expect_success 'wrong key type' '
-	test_exit 1 rec-join -T -k v left.tsv left.tsv >out 2>err &&
-	grep -q "key field .v. is f32\[2\]; keys are str or int" err
+	test_error "key field .v. is f32\[2\]; keys are str or int" rec-join -T -k v left.tsv left.tsv >out
 '
 
 test_expect_success 'usage errors' '
@@ -124,8 +118,7 @@ test_expect_success 'usage errors' '
 
 test_expect_success 'empty input' '
 	: >empty &&
-	test_exit 1 rec-join -k id -o out.e empty right.tsv 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" rec-join -k id -o out.e empty right.tsv &&
 	test_path_is_missing out.e &&
 	test_exit 1 rec-join -k id -o out.e left.tsv empty 2>err &&
 	test_path_is_missing out.e
@@ -134,11 +127,9 @@ test_expect_success 'empty input' '
 test_expect_success 'truncated LEFT or RIGHT: exit 1, no output file' '
 	size=$(wc -c <left.rec) &&
 	head -c $((size - 3)) left.rec >trunc.rec &&
-	test_exit 1 rec-join -k id -o out.t trunc.rec right.rec 2>err &&
-	grep -q "truncated input" err &&
+	test_error "truncated input" rec-join -k id -o out.t trunc.rec right.rec &&
 	test_path_is_missing out.t &&
-	test_exit 1 rec-join -k id -o out.t right.rec trunc.rec 2>err &&
-	grep -q "truncated input" err &&
+	test_error "truncated input" rec-join -k id -o out.t right.rec trunc.rec &&
 	test_path_is_missing out.t
 '
 

@@ -93,24 +93,19 @@ test_expect_success 'output is MessagePack off a terminal, -o atomic' '
 '
 
 test_expect_success 'missing field, wrong type' '
-	test_exit 1 rec-stats -T -c nope in.rec >out 2>err &&
-	grep -q "rec-stats: no field .nope. in input" err &&
-	test_exit 1 rec-stats -T -c v in.rec >out 2>err &&
-	grep -q "field .v. is f32\[1\]: -c counts str, int or bool" err &&
-	test_exit 1 rec-stats -T -l v in.rec >out 2>err &&
-	grep -q "field .v. is f32\[1\]: a length comes from" err &&
+	test_error "rec-stats: no field .nope. in input" rec-stats -T -c nope in.rec >out &&
+	test_error "field .v. is f32\[1\]: -c counts str, int or bool" rec-stats -T -c v in.rec >out &&
+	test_error "field .v. is f32\[1\]: a length comes from" rec-stats -T -l v in.rec >out &&
 	test_exit 1 rec-stats -T -l nope in.rec >out 2>err
 '
 
 test_expect_success 'empty and truncated input: exit 1, no output file' '
 	: >empty &&
-	test_exit 1 rec-stats -o out.e empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" rec-stats -o out.e empty &&
 	test_path_is_missing out.e &&
 	size=$(wc -c <in.rec) &&
 	head -c $((size - 2)) in.rec >trunc.rec &&
-	test_exit 1 rec-stats -o out.t trunc.rec 2>err &&
-	grep -q "truncated input" err &&
+	test_error "truncated input" rec-stats -o out.t trunc.rec &&
 	test_path_is_missing out.t
 '
 

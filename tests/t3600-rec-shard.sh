@@ -74,23 +74,19 @@ test_expect_success 'usage errors' '
 '
 
 test_expect_success 'missing key field, wrong type: no files' '
-	test_exit 1 rec-shard -n 2 -k nope m in.rec 2>err &&
-	grep -q "no field .nope. in input" err &&
+	test_error "no field .nope. in input" rec-shard -n 2 -k nope m in.rec &&
 	test_path_is_missing m.0 &&
-	test_exit 1 rec-shard -n 2 -k v m in.rec 2>err &&
-	grep -q "field .v. is f32\[2\]" err &&
+	test_error "field .v. is f32\[2\]" rec-shard -n 2 -k v m in.rec &&
 	test_path_is_missing m.0
 '
 
 test_expect_success 'empty or truncated input: exit 1, no files' '
 	: >empty &&
-	test_exit 1 rec-shard -n 3 m empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" rec-shard -n 3 m empty &&
 	test_path_is_missing m.0 &&
 	size=$(wc -c <in.rec) &&
 	head -c $((size - 2)) in.rec >trunc.rec &&
-	test_exit 1 rec-shard -n 3 m trunc.rec 2>err &&
-	grep -q "truncated input" err &&
+	test_error "truncated input" rec-shard -n 3 m trunc.rec &&
 	test_path_is_missing m.0 && test_path_is_missing m.1 &&
 	test_path_is_missing m.2 &&
 	test -z "$(ls -A | grep "^m\.")"

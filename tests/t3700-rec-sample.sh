@@ -111,8 +111,7 @@ test_expect_success '--quota on two fields (str and int), MessagePack table' '
 '
 
 test_expect_success '--quota --strict: a shortfall fails with no output' '
-	test_exit 1 rec-sample --strict --quota q.tsv -o st.rec in.rec 2>err &&
-	grep -q "short by 2" err &&
+	test_error "short by 2" rec-sample --strict --quota q.tsv -o st.rec in.rec &&
 	test_path_is_missing st.rec &&
 	printf "g:str\tquota:int\nA\t5\n" >qa.tsv &&
 	rec-sample --strict --quota qa.tsv -o st.rec in.rec 2>err &&
@@ -121,20 +120,15 @@ test_expect_success '--quota --strict: a shortfall fails with no output' '
 
 test_expect_success 'bad quota tables' '
 	printf "g:str\tn:int\nA\t1\n" >bad1.tsv &&
-	test_exit 1 rec-sample --quota bad1.tsv in.rec >out 2>err &&
-	grep -q "no .quota. field" err &&
+	test_error "no .quota. field" rec-sample --quota bad1.tsv in.rec >out &&
 	printf "g:str\tquota:int\nA\t1\nB\t2\nA\t3\n" >bad2.tsv &&
-	test_exit 1 rec-sample --quota bad2.tsv in.rec >out 2>err &&
-	grep -q "bad2.tsv: record 3: stratum g=A is listed twice (first at record 1)" err &&
+	test_error "bad2.tsv: record 3: stratum g=A is listed twice (first at record 1)" rec-sample --quota bad2.tsv in.rec >out &&
 	printf "g:str\tquota:int\nA\t-1\n" >bad3.tsv &&
-	test_exit 1 rec-sample --quota bad3.tsv in.rec >out 2>err &&
-	grep -q "record 1: quota is negative" err &&
+	test_error "record 1: quota is negative" rec-sample --quota bad3.tsv in.rec >out &&
 	printf "kingdom:str\tquota:int\nA\t1\n" >bad4.tsv &&
-	test_exit 1 rec-sample --quota bad4.tsv in.rec >out 2>err &&
-	grep -q "no field .kingdom. (a stratum field of the quota table) in the input" err &&
+	test_error "no field .kingdom. (a stratum field of the quota table) in the input" rec-sample --quota bad4.tsv in.rec >out &&
 	printf "bin:str\tquota:int\n1\t1\n" >bad5.tsv &&
-	test_exit 1 rec-sample --quota bad5.tsv in.rec >out 2>err &&
-	grep -q "field .bin. is int in the input but str in the quota table" err &&
+	test_error "field .bin. is int in the input but str in the quota table" rec-sample --quota bad5.tsv in.rec >out &&
 	test_exit 1 rec-sample --quota nonexistent.tsv in.rec >out 2>err
 '
 
@@ -153,14 +147,12 @@ test_expect_success 'usage errors' '
 
 test_expect_success 'empty and truncated input: exit 1, no output file' '
 	: >empty &&
-	test_exit 1 rec-sample -n 3 -o o.rec empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" rec-sample -n 3 -o o.rec empty &&
 	test_path_is_missing o.rec &&
 	size=$(wc -c <in.rec) &&
 	head -c $((size - 2)) in.rec >trunc.rec &&
 	for m in "-n 3" "-p 0.5" "--quota q.tsv"; do
-		test_exit 1 rec-sample $m -o o.rec trunc.rec 2>err &&
-		grep -q "truncated input" err &&
+		test_error "truncated input" rec-sample $m -o o.rec trunc.rec &&
 		test_path_is_missing o.rec || return 1
 	done
 '

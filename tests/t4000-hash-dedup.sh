@@ -113,36 +113,31 @@ test_expect_success 'duplicates across files and sections count once' '
 # ---- errors -----------------------------------------------------------
 
 test_expect_success 'missing field: exit 1, no output file' '
-	test_exit 1 hash-dedup -k nope -o o.rec in.rec 2>err &&
-	grep -q "^hash-dedup: .*no field .nope." err &&
+	test_error "^hash-dedup: .*no field .nope." hash-dedup -k nope -o o.rec in.rec &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'wrong type: exit 1' '
-	test_exit 1 hash-dedup -k n -o o.rec in.rec 2>err &&
-	grep -q "field .n. is int" err &&
+	test_error "field .n. is int" hash-dedup -k n -o o.rec in.rec &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'nil sequence: exit 1, names the record' '
 	printf "id:str\tseq:str\nx\tMK\ny\t\\\\N\n" >nil.tsv &&
-	test_exit 1 hash-dedup -o o.rec nil.tsv 2>err &&
-	grep -q "record 2: field .seq. is nil" err &&
+	test_error "record 2: field .seq. is nil" hash-dedup -o o.rec nil.tsv &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'empty input: exit 1' '
 	: >empty &&
-	test_exit 1 hash-dedup -o o.rec empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" hash-dedup -o o.rec empty &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'truncated stream: exit 1, no output files' '
 	size=$(wc -c <in.rec) &&
 	head -c $((size - 3)) in.rec >trunc.rec &&
-	test_exit 1 hash-dedup -o o.rec --write-hashes oh.txt trunc.rec 2>err &&
-	grep -q "truncated" err &&
+	test_error "truncated" hash-dedup -o o.rec --write-hashes oh.txt trunc.rec &&
 	test_path_is_missing o.rec &&
 	test_path_is_missing oh.txt
 '
@@ -196,8 +191,7 @@ test_expect_success '--exclude a hash list whose #end disagrees: exit 1' '
 '
 
 test_expect_success 'exclude stream without the field: exit 1' '
-	test_exit 1 hash-dedup -o o.rec --exclude k.tsv in.rec 2>err &&
-	grep -q "no field .seq." err &&
+	test_error "no field .seq." hash-dedup -o o.rec --exclude k.tsv in.rec &&
 	test_path_is_missing o.rec
 '
 
@@ -251,14 +245,12 @@ test_expect_success 'FASTA: several files, gzip, -i, -k id, --write-hashes' '
 '
 
 test_expect_success 'FASTA then a record stream: exit 1, no output file' '
-	test_exit 1 hash-dedup -o o.rec s.fa s.rec 2>err &&
-	grep -q "s.rec: not FASTA" err &&
+	test_error "s.rec: not FASTA" hash-dedup -o o.rec s.fa s.rec &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'FASTA: -k len is not a sequence; bad FASTA is an error' '
-	test_exit 1 hash-dedup -o o.rec -k len s.fa 2>err &&
-	grep -q "field .len. is int" err &&
+	test_error "field .len. is int" hash-dedup -o o.rec -k len s.fa &&
 	printf ">a\nMKV\n>b\nMKV\n@q\n" >bad.fa &&
 	test_exit 1 hash-dedup -q -o o.rec s.fa bad.fa 2>err &&
 	test_path_is_missing o.rec

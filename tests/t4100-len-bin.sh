@@ -49,8 +49,7 @@ test_expect_success 'a len field wins over seq' '
 '
 
 test_expect_success 'outside the edges: error by default, --clamp to end bins' '
-	test_exit 1 len-bin --edges 5,10,20 -o o.rec s.rec 2>err &&
-	grep -q "^len-bin: record 1: length 1 is outside the bins \[5, 20) (use --clamp)" err &&
+	test_error "^len-bin: record 1: length 1 is outside the bins \[5, 20) (use --clamp)" len-bin --edges 5,10,20 -o o.rec s.rec &&
 	test_path_is_missing o.rec &&
 	len-bin -T --clamp --edges 5,10,20 s.rec >out &&
 	rows out | cut -f1,3 >actual &&
@@ -121,31 +120,25 @@ test_expect_success 'usage errors exit 2' '
 
 test_expect_success 'no length field: exit 1, no output file' '
 	printf "id:str\nx\n" >nolen.tsv &&
-	test_exit 1 len-bin --edges 0,10 -o o.rec nolen.tsv 2>err &&
-	grep -q "no field .len. or .seq." err &&
+	test_error "no field .len. or .seq." len-bin --edges 0,10 -o o.rec nolen.tsv &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'wrong type and nil length: exit 1' '
 	printf "id:str\tlen:str\nx\t5\n" >wt.tsv &&
-	test_exit 1 len-bin --edges 0,10 -o o.rec wt.tsv 2>err &&
-	grep -q "field .len. is str" err &&
+	test_error "field .len. is str" len-bin --edges 0,10 -o o.rec wt.tsv &&
 	printf "id:str\tlen:int\nx\t5\ny\t\n" >nl.tsv &&
-	test_exit 1 len-bin --edges 0,10 -o o.rec nl.tsv 2>err &&
-	grep -q "record 2: field .len. is nil" err &&
+	test_error "record 2: field .len. is nil" len-bin --edges 0,10 -o o.rec nl.tsv &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'empty and truncated input: exit 1, no output file' '
 	: >empty &&
-	test_exit 1 len-bin --edges 0,10 -o o.rec empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" len-bin --edges 0,10 -o o.rec empty &&
 	size=$(wc -c <l.rec) && head -c $((size - 2)) l.rec >trunc.rec &&
-	test_exit 1 len-bin --edges 0,100 -o o.rec trunc.rec 2>err &&
-	grep -q "truncated" err &&
+	test_error "truncated" len-bin --edges 0,100 -o o.rec trunc.rec &&
 	test_path_is_missing o.rec &&
-	test_exit 1 len-bin --quantiles 2 --ref trunc.rec --targets 4 --targets-out t.out -o o.rec l.rec 2>err &&
-	grep -q "^len-bin: --ref: .*truncated" err &&
+	test_error "^len-bin: --ref: .*truncated" len-bin --quantiles 2 --ref trunc.rec --targets 4 --targets-out t.out -o o.rec l.rec &&
 	test_path_is_missing o.rec && test_path_is_missing t.out
 '
 

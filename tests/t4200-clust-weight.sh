@@ -71,28 +71,23 @@ test_expect_success '--annotate - reads stdin twice (spooled), as a file' '
 # ---- errors -----------------------------------------------------------
 
 test_expect_success 'missing field and wrong type: exit 1, no output file' '
-	test_exit 1 clust-weight -k nope -o o.rec in.rec 2>err &&
-	grep -q "^clust-weight: .*no field .nope." err &&
+	test_error "^clust-weight: .*no field .nope." clust-weight -k nope -o o.rec in.rec &&
 	printf "id:str\tcluster:float\nx\t1.5\n" >f.tsv &&
-	test_exit 1 clust-weight -o o.rec f.tsv 2>err &&
-	grep -q "field .cluster. is float" err &&
+	test_error "field .cluster. is float" clust-weight -o o.rec f.tsv &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'nil cluster: exit 1 naming the record' '
 	printf "id:str\tcluster:str\nx\tA\ny\t\\\\N\n" >nil.tsv &&
-	test_exit 1 clust-weight -o o.rec nil.tsv 2>err &&
-	grep -q "record 2: field .cluster. is nil" err &&
+	test_error "record 2: field .cluster. is nil" clust-weight -o o.rec nil.tsv &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'empty and truncated input: exit 1, no output file' '
 	: >empty &&
-	test_exit 1 clust-weight -o o.rec empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" clust-weight -o o.rec empty &&
 	size=$(wc -c <in.rec) && head -c $((size - 2)) in.rec >trunc.rec &&
-	test_exit 1 clust-weight -o o.rec trunc.rec 2>err &&
-	grep -q "truncated" err &&
+	test_error "truncated" clust-weight -o o.rec trunc.rec &&
 	test_exit 1 clust-weight -o o.rec --annotate trunc.rec 2>err &&
 	test_path_is_missing o.rec
 '

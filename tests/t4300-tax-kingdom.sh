@@ -87,47 +87,39 @@ test_expect_success '--shard K/N covers the input exactly once' '
 test_expect_success 'a parent cycle: exit 1 naming it, no output file' '
 	mkdir cyc && cp "$TD/names.dmp" cyc/ &&
 	sed -e "/^33154	/s/	2759	/	9606	/" "$TD/nodes.dmp" >cyc/nodes.dmp &&
-	test_exit 1 tax-kingdom --taxdump cyc -o o.rec in.rec 2>err &&
-	grep -q "^tax-kingdom: in.rec: record 3: taxdump: parent cycle through taxid" err &&
+	test_error "^tax-kingdom: in.rec: record 3: taxdump: parent cycle through taxid" tax-kingdom --taxdump cyc -o o.rec in.rec &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'a garbage line: exit 1 with file:line' '
 	mkdir garb && cp "$TD/names.dmp" garb/ &&
 	{ head -n 3 "$TD/nodes.dmp"; echo "this is not a dump line"; sed 1,3d "$TD/nodes.dmp"; } >garb/nodes.dmp &&
-	test_exit 1 tax-kingdom --taxdump garb -o o.rec in.rec 2>err &&
-	grep -q "^tax-kingdom: garb/nodes.dmp:4: malformed line" err &&
+	test_error "^tax-kingdom: garb/nodes.dmp:4: malformed line" tax-kingdom --taxdump garb -o o.rec in.rec &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'a parent that is not a node; a missing scientific name' '
 	mkdir orph && cp "$TD/names.dmp" orph/ &&
 	sed -e "/^4930	/s/	4751	/	999	/" "$TD/nodes.dmp" >orph/nodes.dmp &&
-	test_exit 1 tax-kingdom --taxdump orph -o o.rec in.rec 2>err &&
-	grep -q "taxid 4930 has parent 999, which is not in nodes.dmp" err &&
+	test_error "taxid 4930 has parent 999, which is not in nodes.dmp" tax-kingdom --taxdump orph -o o.rec in.rec &&
 	mkdir non && cp "$TD/nodes.dmp" non/ &&
 	grep -v "^4751	|	Fungi	|	Fungi <kingdom>" "$TD/names.dmp" | grep -v "^4751	|	Fungi	|		|	scientific" >non/names.dmp &&
-	test_exit 1 tax-kingdom --taxdump non -o o.rec in.rec 2>err &&
-	grep -q "non/names.dmp: no scientific name for taxid 4751" err &&
+	test_error "non/names.dmp: no scientific name for taxid 4751" tax-kingdom --taxdump non -o o.rec in.rec &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'no taxdump: exit 1; no --taxdump: exit 2' '
-	test_exit 1 tax-kingdom --taxdump nowhere -o o.rec in.rec 2>err &&
-	grep -q "nowhere/nodes.dmp" err &&
-	test_exit 2 tax-kingdom in.rec 2>err &&
-	grep -q "taxdump DIR is required" err
+	test_error "nowhere/nodes.dmp" tax-kingdom --taxdump nowhere -o o.rec in.rec &&
+	test_usage_error "taxdump DIR is required" tax-kingdom in.rec
 '
 
 # ---- bad records ------------------------------------------------------
 
 test_expect_success 'missing field, wrong type: exit 1, no output file' '
 	printf "id:str\ttx:int\na\t1\n" >nf.tsv &&
-	test_exit 1 tax-kingdom --taxdump "$TD" -o o.rec nf.tsv 2>err &&
-	grep -q "no field .taxid." err &&
+	test_error "no field .taxid." tax-kingdom --taxdump "$TD" -o o.rec nf.tsv &&
 	printf "id:str\ttaxid:str\na\t562\n" >wt.tsv &&
-	test_exit 1 tax-kingdom --taxdump "$TD" -o o.rec wt.tsv 2>err &&
-	grep -q "field .taxid. is str: a taxid must be int" err &&
+	test_error "field .taxid. is str: a taxid must be int" tax-kingdom --taxdump "$TD" -o o.rec wt.tsv &&
 	test_path_is_missing o.rec &&
 	tax-kingdom -T -k tx --taxdump "$TD" nf.tsv >out &&
 	rows out >actual && printf "a\t1\t\\\\N\t\\\\N\n" >expect && test_cmp expect actual
@@ -135,11 +127,9 @@ test_expect_success 'missing field, wrong type: exit 1, no output file' '
 
 test_expect_success 'empty and truncated input: exit 1, no output file' '
 	: >empty &&
-	test_exit 1 tax-kingdom --taxdump "$TD" -o o.rec empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" tax-kingdom --taxdump "$TD" -o o.rec empty &&
 	size=$(wc -c <in.rec) && head -c $((size - 2)) in.rec >trunc.rec &&
-	test_exit 1 tax-kingdom --taxdump "$TD" -o o.rec trunc.rec 2>err &&
-	grep -q "truncated" err &&
+	test_error "truncated" tax-kingdom --taxdump "$TD" -o o.rec trunc.rec &&
 	test_path_is_missing o.rec
 '
 

@@ -147,8 +147,7 @@ test_expect_success 'an edited or truncated manifest is refused' '
 	test_exit 1 strat-split -T --lock edited.tsv small.tsv >o 2>err &&
 	grep -q "digest mismatch" err && test ! -s o &&
 	sed "\$d" m.tsv >trunc.m &&
-	test_exit 1 strat-split -T --lock trunc.m small.tsv >o 2>err &&
-	grep -q "truncated manifest" err
+	test_error "truncated manifest" strat-split -T --lock trunc.m small.tsv >o
 '
 
 test_expect_success 'a one-member stratum is noted, not fatal' '
@@ -165,8 +164,7 @@ test_expect_success 'any names and any number of splits' '
 '
 
 test_expect_success 'usage errors' '
-	test_exit 2 strat-split -r train=0.8,test=0.1 small.tsv 2>err &&
-	grep -q "sum to" err &&
+	test_usage_error "sum to" strat-split -r train=0.8,test=0.1 small.tsv &&
 	test_exit 2 strat-split -r train=0.5,train=0.5 small.tsv &&
 	test_exit 2 strat-split -r train small.tsv &&
 	test_exit 2 strat-split small.tsv &&
@@ -175,33 +173,27 @@ test_expect_success 'usage errors' '
 
 test_expect_success 'duplicate id is an error, nothing written' '
 	{ cat small.tsv; printf "r3\tMKV\tpos\n"; } >dup.tsv &&
-	test_exit 1 strat-split -r train=0.5,test=0.5 -o o.mp dup.tsv 2>err &&
-	grep -q "record 21: duplicate id .r3." err &&
+	test_error "record 21: duplicate id .r3." strat-split -r train=0.5,test=0.5 -o o.mp dup.tsv &&
 	test_path_is_missing o.mp
 '
 
 test_expect_success 'missing field, wrong type, missing group value' '
-	test_exit 1 strat-split -r train=1 -b nosuch small.tsv 2>err &&
-	grep -q "no field .nosuch." err &&
+	test_error "no field .nosuch." strat-split -r train=1 -b nosuch small.tsv &&
 	printf "id:str\tv:f32[2]\tseq:str\na\t1,2\tMK\n" >vec.tsv &&
-	test_exit 1 strat-split -r train=1 -b v vec.tsv 2>err &&
-	grep -q "must be a scalar" err &&
+	test_error "must be a scalar" strat-split -r train=1 -b v vec.tsv &&
 	test_exit 1 strat-split -r train=1 --manifest m2 --seq v vec.tsv 2>err &&
 	grep -q "must be str" err && test_path_is_missing m2 &&
 	printf "id:str\tg:str\na\t\\\\N\n" >nilg.tsv &&
-	test_exit 1 strat-split -r train=1 -g g nilg.tsv 2>err &&
-	grep -q "record 1: missing value in field .g." err
+	test_error "record 1: missing value in field .g." strat-split -r train=1 -g g nilg.tsv
 '
 
 test_expect_success 'empty and truncated input: exit 1, no output or manifest' '
 	: >empty &&
-	test_exit 1 strat-split -r train=1 -o o.mp --manifest mm empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" strat-split -r train=1 -o o.mp --manifest mm empty &&
 	test_path_is_missing o.mp && test_path_is_missing mm &&
 	strat-split -M -r train=1 small.tsv >full.mp &&
 	head -c $(($(wc -c <full.mp) - 4)) full.mp >cut.mp &&
-	test_exit 1 strat-split -r train=1 -o o.mp --manifest mm cut.mp 2>err &&
-	grep -q "truncated" err &&
+	test_error "truncated" strat-split -r train=1 -o o.mp --manifest mm cut.mp &&
 	test_path_is_missing o.mp && test_path_is_missing mm
 '
 
@@ -212,10 +204,8 @@ test_expect_success 'stdin is read (spooled) like a file' '
 '
 
 test_expect_success 'errors on stdin name "stdin", not the spool file' '
-	test_exit 1 strat-split -r train=1 -g g <nilg.tsv 2>err &&
-	grep -q "^strat-split: stdin: record 1: missing value in field .g." err &&
-	test_exit 1 strat-split -r train=1 -o o.mp <cut.mp 2>err &&
-	grep -q "^strat-split: stdin: .*truncated" err &&
+	test_error "^strat-split: stdin: record 1: missing value in field .g." strat-split -r train=1 -g g <nilg.tsv &&
+	test_error "^strat-split: stdin: .*truncated" strat-split -r train=1 -o o.mp <cut.mp &&
 	! grep -q plm-strat-split err &&
 	test_path_is_missing o.mp
 '

@@ -189,11 +189,9 @@ test_expect_success 'missing field, wrong type, missing value' '
 	cut -f1,2 small.tsv >nosplit.tsv &&
 	test_exit 1 leak-check -o r.mp nosplit.tsv 2>err &&
 	grep -q "no field .split." err && test_path_is_missing r.mp &&
-	test_exit 1 leak-check --split extra small.tsv 2>err &&
-	grep -q "field .extra. (--split) must be str" err &&
+	test_error "field .extra. (--split) must be str" leak-check --split extra small.tsv &&
 	printf "id:str\tseq:str\tsplit:str\nx\t\\\\N\ttrain\n" >nil.tsv &&
-	test_exit 1 leak-check nil.tsv 2>err &&
-	grep -q "record 1: missing value in field .seq." err
+	test_error "record 1: missing value in field .seq." leak-check nil.tsv
 '
 
 test_expect_success 'empty and truncated input: exit 1, no report file' '

@@ -117,31 +117,25 @@ test_expect_success 'too few negatives: all of them, with a note' '
 
 test_expect_success 'a group in two splits is an error' '
 	sed "s/^b2	B	NA	train/b2	B	NA	test/" segs.tsv >bad.tsv &&
-	test_exit 1 pair-make -g iso -o o.mp bad.tsv 2>err &&
-	grep -q "group .B. is in splits .train. and .test." err &&
+	test_error "group .B. is in splits .train. and .test." pair-make -g iso -o o.mp bad.tsv &&
 	test_path_is_missing o.mp
 '
 
 test_expect_success 'duplicate id is an error' '
 	{ cat segs.tsv; printf "a1\tZ\tHA\ttrain\n"; } >dup.tsv &&
-	test_exit 1 pair-make -g iso dup.tsv 2>err &&
-	grep -q "record 10: duplicate id .a1." err
+	test_error "record 10: duplicate id .a1." pair-make -g iso dup.tsv
 '
 
 test_expect_success 'usage, missing field, wrong type, missing value' '
 	test_exit 2 pair-make segs.tsv &&
 	test_exit 2 pair-make -g iso -n -1 segs.tsv &&
-	test_exit 1 pair-make -g nosuch segs.tsv 2>err &&
-	grep -q "no field .nosuch." err &&
+	test_error "no field .nosuch." pair-make -g nosuch segs.tsv &&
 	cut -f1-3 segs.tsv >nosplit.tsv &&
-	test_exit 1 pair-make -g iso nosplit.tsv 2>err &&
-	grep -q "no field .split.*strat-split --group iso" err &&
+	test_error "no field .split.*strat-split --group iso" pair-make -g iso nosplit.tsv &&
 	printf "id:str\tiso:float\tsplit:str\na\t1.5\ttrain\n" >f.tsv &&
-	test_exit 1 pair-make -g iso f.tsv 2>err &&
-	grep -q "must be str or int" err &&
+	test_error "must be str or int" pair-make -g iso f.tsv &&
 	printf "id:str\tiso:str\tsplit:str\na\t\\\\N\ttrain\n" >n.tsv &&
-	test_exit 1 pair-make -g iso n.tsv 2>err &&
-	grep -q "record 1: missing value in field .iso." err
+	test_error "record 1: missing value in field .iso." pair-make -g iso n.tsv
 '
 
 test_expect_success 'empty and truncated input: exit 1, no output file' '

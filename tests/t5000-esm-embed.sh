@@ -183,13 +183,11 @@ test_expect_success '--max-len 0: a sequence over the budget gets its own worksp
 '
 
 test_expect_success 'bad checkpoint directory: exit 1, message, no output' '
-	test_exit 1 emb --model nowhere -o out.rec seqs.rec 2>err &&
-	grep "^esm-embed: .*nowhere" err &&
+	test_error "^esm-embed: .*nowhere" emb --model nowhere -o out.rec seqs.rec &&
 	test_path_is_missing out.rec &&
 	mkdir bad && cp "$TINY/config.json" "$TINY/vocab.txt" bad/ &&
 	printf "junk" >bad/model.safetensors &&
-	test_exit 1 emb --model bad -o out.rec seqs.rec 2>err &&
-	grep "^esm-embed: .*bad/model.safetensors" err &&
+	test_error "^esm-embed: .*bad/model.safetensors" emb --model bad -o out.rec seqs.rec &&
 	test_path_is_missing out.rec
 '
 
@@ -211,11 +209,9 @@ test_expect_success 'a non-finite weight: exit 1 naming the tensor, no output' '
 test_expect_success 'vocab.txt not the ESM-2 alphabet: exit 1 naming the line' '
 	mkdir voc && cp "$TINY/config.json" "$TINY/model.safetensors" voc/ &&
 	sed "5s/^L\$/l/" "$TINY/vocab.txt" >voc/vocab.txt &&
-	test_exit 1 emb --model voc -o bad.rec seqs.rec 2>err &&
-	grep "^esm-embed: voc/vocab.txt:5: token '\''l'\'' where the ESM-2 alphabet has '\''L'\''" err &&
+	test_error "^esm-embed: voc/vocab.txt:5: token '\''l'\'' where the ESM-2 alphabet has '\''L'\''" emb --model voc -o bad.rec seqs.rec &&
 	sed "6s/^A\$/L/" "$TINY/vocab.txt" >voc/vocab.txt &&
-	test_exit 1 emb --model voc -o bad.rec seqs.rec 2>err &&
-	grep "^esm-embed: voc/vocab.txt:6: duplicate token '\''L'\'' (also on line 5)" err &&
+	test_error "^esm-embed: voc/vocab.txt:6: duplicate token '\''L'\'' (also on line 5)" emb --model voc -o bad.rec seqs.rec &&
 	test_path_is_missing bad.rec
 '
 
@@ -239,8 +235,7 @@ test_expect_success 'missing field, wrong type: exit 1, no output' '
 test_expect_success 'truncated input stream: exit 1, no output' '
 	size=$(wc -c <seqs.rec) &&
 	head -c $((size - 3)) seqs.rec >trunc.rec &&
-	test_exit 1 emb --model "$TINY" -o out.rec trunc.rec 2>err &&
-	grep "^esm-embed: .*truncated" err &&
+	test_error "^esm-embed: .*truncated" emb --model "$TINY" -o out.rec trunc.rec &&
 	test_path_is_missing out.rec &&
 	: >empty.rec &&
 	test_exit 1 emb --model "$TINY" -o out.rec empty.rec 2>err &&
@@ -249,8 +244,7 @@ test_expect_success 'truncated input stream: exit 1, no output' '
 
 test_expect_success 'usage errors exit 2' '
 	test_exit 2 emb seqs.rec 2>err && grep -- "--model" err &&
-	test_exit 2 emb --model "$TINY" --layer 3 seqs.rec 2>err &&
-	grep "out of range" err &&
+	test_usage_error "out of range" emb --model "$TINY" --layer 3 seqs.rec &&
 	test_exit 2 emb --model "$TINY" --layer -4 seqs.rec 2>err &&
 	test_exit 2 emb --model "$TINY" --pool sum seqs.rec 2>err &&
 	test_exit 2 emb --model "$TINY" --dtype f64 seqs.rec 2>err &&

@@ -126,11 +126,9 @@ test_expect_success 'merge refuses other settings' '
 '
 
 test_expect_success 'import into a cache with other settings is refused' '
-	test_exit 1 emb-cache import --signature 00ff00ff00ff00ff --layer 7 --pool mean --max-len 1022 a.h5 c.tsv 2>err &&
-	grep -q "a.h5: the cache was made with other settings (cache vs this run: layer 6 vs 7)" err &&
+	test_error "a.h5: the cache was made with other settings (cache vs this run: layer 6 vs 7)" emb-cache import --signature 00ff00ff00ff00ff --layer 7 --pool mean --max-len 1022 a.h5 c.tsv &&
 	printf "id:str\tseq:str\temb:f32[4]\nx\tMK\t1,1,1,1\n" >d4.tsv &&
-	test_exit 1 emb-cache import a.h5 d4.tsv 2>err &&
-	grep -q "field .emb. is f32\[4\] but the cache holds f32\[3\]" err
+	test_error "field .emb. is f32\[4\] but the cache holds f32\[3\]" emb-cache import a.h5 d4.tsv
 '
 
 test_expect_success 'a pending journal is seen, then committed' '
@@ -145,8 +143,7 @@ test_expect_success 'a pending journal is seen, then committed' '
 test_expect_success_if 'test_have_python h5py' 'check finds a broken counter' '
 	cp a.h5 bad.h5 &&
 	$PY -c "import h5py; f = h5py.File(\"bad.h5\", \"r+\"); f.attrs[\"rows\"] = 5" &&
-	test_exit 1 emb-cache check bad.h5 2>err &&
-	grep -q "^emb-cache: bad.h5: rows attribute is 5, key has 2 rows" err
+	test_error "^emb-cache: bad.h5: rows attribute is 5, key has 2 rows" emb-cache check bad.h5
 '
 
 test_expect_success_if 'test_have_python h5py' 'h5py reads the cache' '
@@ -187,29 +184,23 @@ test_expect_success 'errors: not a cache, missing, usage' '
 	echo "emb-cache: junk.h5: cannot open as HDF5" >expect &&
 	test_cmp expect err &&
 	test_exit 1 emb-cache check nope.h5 2>err &&
-	test_exit 2 emb-cache frob a.h5 2>err &&
-	grep -q "unknown subcommand .frob." err &&
+	test_usage_error "unknown subcommand .frob." emb-cache frob a.h5 &&
 	test_exit 2 emb-cache info 2>err &&
 	test_exit 2 emb-cache --ids x info a.h5 2>err &&
-	test_exit 2 emb-cache import new.h5 a.tsv 2>err &&
-	grep -q "needs --signature" err &&
+	test_usage_error "needs --signature" emb-cache import new.h5 a.tsv &&
 	test_path_is_missing new.h5
 '
 
 test_expect_success 'get: bad input is an error, no output file' '
 	printf "id:str\tsq:str\nq\tMK\n" >noseq.tsv &&
-	test_exit 1 emb-cache get -o o.rec a.h5 noseq.tsv 2>err &&
-	grep -q "no field .seq. in input" err &&
+	test_error "no field .seq. in input" emb-cache get -o o.rec a.h5 noseq.tsv &&
 	printf "id:str\tseq:int\nq\t5\n" >intseq.tsv &&
-	test_exit 1 emb-cache get -o o.rec a.h5 intseq.tsv 2>err &&
-	grep -q "field .seq. is int, not str" err &&
+	test_error "field .seq. is int, not str" emb-cache get -o o.rec a.h5 intseq.tsv &&
 	: >empty &&
-	test_exit 1 emb-cache get -o o.rec a.h5 empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" emb-cache get -o o.rec a.h5 empty &&
 	rec-cat -M q.tsv >q.rec &&
 	head -c 30 q.rec >trunc.rec &&
-	test_exit 1 emb-cache get -o o.rec a.h5 trunc.rec 2>err &&
-	grep -q "truncated" err &&
+	test_error "truncated" emb-cache get -o o.rec a.h5 trunc.rec &&
 	test_path_is_missing o.rec
 '
 

@@ -130,48 +130,37 @@ test_expect_success 'dimension problems show before any work' '
 	echo "feat-merge: S.tsv: field '"'"'emb'"'"' is str; want a vector (f32, f16 or bf16)" >expect &&
 	test_cmp expect err &&
 	printf "id:str\tv:f32[1]\na\t1\n" >V.tsv &&
-	test_exit 1 feat-merge -o out.rec A.tsv V.tsv 2>err &&
-	grep -q "V.tsv: no field .emb." err &&
+	test_error "V.tsv: no field .emb." feat-merge -o out.rec A.tsv V.tsv &&
 	printf "ID:str\temb:f32[1]\na\t1\n" >K.tsv &&
-	test_exit 1 feat-merge -o out.rec A.tsv K.tsv 2>err &&
-	grep -q "K.tsv: no key field .id." err &&
+	test_error "K.tsv: no key field .id." feat-merge -o out.rec A.tsv K.tsv &&
 	printf "id:int\temb:f32[1]\n1\t1\n" >I.tsv &&
-	test_exit 1 feat-merge -o out.rec A.tsv I.tsv 2>err &&
-	grep -q "I.tsv: key .id. has another type than in A.tsv" err &&
+	test_error "I.tsv: key .id. has another type than in A.tsv" feat-merge -o out.rec A.tsv I.tsv &&
 	test_path_is_missing out.rec
 '
 
 test_expect_success 'a duplicate key is an error, held or streamed' '
 	printf "id:str\temb:f32[1]\na\t1\nb\t2\na\t3\n" >dup.tsv &&
-	test_exit 1 feat-merge -o out.rec - dup.tsv <A.tsv 2>err &&
-	grep -q "dup.tsv: record 3: duplicate key .a." err &&
-	test_exit 1 feat-merge -o out.rec - A.tsv <dup.tsv 2>err &&
-	grep -q "stdin: record 3: duplicate key .a." err &&
+	test_error "dup.tsv: record 3: duplicate key .a." feat-merge -o out.rec - dup.tsv <A.tsv &&
+	test_error "stdin: record 3: duplicate key .a." feat-merge -o out.rec - A.tsv <dup.tsv &&
 	printf "id:str\temb:f32[1]\nq\t1\nb\t2\nq\t3\n" >dupq.tsv &&
-	test_exit 1 feat-merge -o out.rec --allow-missing zero - A.tsv <dupq.tsv 2>err &&
-	grep -q "stdin: record 3: duplicate key .q." err &&
+	test_error "stdin: record 3: duplicate key .q." feat-merge -o out.rec --allow-missing zero - A.tsv <dupq.tsv &&
 	test_path_is_missing out.rec
 '
 
 test_expect_success 'empty and truncated inputs are errors' '
 	: >empty &&
-	test_exit 1 feat-merge -o out.rec A.tsv empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" feat-merge -o out.rec A.tsv empty &&
 	rec-cat -M A.tsv >A.rec &&
 	head -c 60 A.rec >trunc.rec &&
-	test_exit 1 feat-merge -o out.rec trunc.rec B.rec 2>err &&
-	grep -q "truncated" err &&
-	test_exit 1 feat-merge -o out.rec A.tsv trunc.rec 2>err &&
-	grep -q "truncated" err &&
+	test_error "truncated" feat-merge -o out.rec trunc.rec B.rec &&
+	test_error "truncated" feat-merge -o out.rec A.tsv trunc.rec &&
 	test_path_is_missing out.rec
 '
 
 test_expect_success 'usage errors' '
 	test_exit 2 feat-merge A.tsv 2>err &&
-	test_exit 2 feat-merge --missing maybe A.tsv B.rec 2>err &&
-	grep -q "is not error, drop, nil or zero" err &&
-	test_exit 2 feat-merge --allow-missing maybe A.tsv B.rec 2>err &&
-	grep -q "allow-missing: .maybe. is not error, drop, nil or zero" err &&
+	test_usage_error "is not error, drop, nil or zero" feat-merge --missing maybe A.tsv B.rec &&
+	test_usage_error "allow-missing: .maybe. is not error, drop, nil or zero" feat-merge --allow-missing maybe A.tsv B.rec &&
 	test_exit 2 feat-merge A.tsv - 2>err
 '
 

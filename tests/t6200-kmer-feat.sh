@@ -106,21 +106,17 @@ test_expect_success 'errors: missing field, wrong type, empty, truncated' '
 	echo "kmer-feat: noseq.tsv: no field '"'"'seq'"'"' in input" >expect &&
 	test_cmp expect err &&
 	printf "id:str\tseq:f32[2]\na\t1,2\n" >vseq.tsv &&
-	test_exit 1 kmer-feat -o o.rec vseq.tsv 2>err &&
-	grep -q "field .seq. is f32\[2\], not str" err &&
+	test_error "field .seq. is f32\[2\], not str" kmer-feat -o o.rec vseq.tsv &&
 	: >empty &&
-	test_exit 1 kmer-feat -o o.rec empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" kmer-feat -o o.rec empty &&
 	rec-cat -M in.tsv >in.rec &&
 	head -c 40 in.rec >trunc.rec &&
-	test_exit 1 kmer-feat -o o.rec trunc.rec 2>err &&
-	grep -q "truncated" err &&
+	test_error "truncated" kmer-feat -o o.rec trunc.rec &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'usage errors' '
-	test_exit 2 kmer-feat --kmer 5 in.tsv 2>err &&
-	grep -q "give --dim D" err &&
+	test_usage_error "give --dim D" kmer-feat --kmer 5 in.tsv &&
 	test_exit 2 kmer-feat --dim 10 in.tsv 2>err &&
 	test_exit 2 kmer-feat --kmer 15 --dim 10 in.tsv 2>err &&
 	test_exit 2 kmer-feat --field seq in.tsv 2>err

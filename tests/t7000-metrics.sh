@@ -131,8 +131,7 @@ test_expect_success '--threshold youden with one class: nil threshold and predic
 	grep -q "^overall	accuracy				2	no youden threshold: only one class present\$" out &&
 	grep -q "^overall	tp				2	no youden threshold" out &&
 	grep -q "^overall	auprc	1			2	" out &&
-	test_exit 1 metrics --threshold youden --require accuracy -o t.rec one.tsv 2>err &&
-	grep -q "required metric accuracy is undefined: no youden threshold" err &&
+	test_error "required metric accuracy is undefined: no youden threshold" metrics --threshold youden --require accuracy -o t.rec one.tsv &&
 	test_path_is_missing t.rec
 '
 
@@ -159,15 +158,12 @@ test_expect_success 'binary --pred: predictions from a field, no threshold row' 
 '
 
 test_expect_success '--threshold: bad value, or with --pred, is a usage error' '
-	test_exit 2 metrics --threshold best bin.tsv >out 2>err &&
-	grep -q "threshold: .best. is not a number, youden or f1" err &&
-	test_exit 2 metrics --threshold youden --pred pred bp.tsv >out 2>err &&
-	grep -q "exclude each other" err
+	test_usage_error "threshold: .best. is not a number, youden or f1" metrics --threshold best bin.tsv >out &&
+	test_usage_error "exclude each other" metrics --threshold youden --pred pred bp.tsv >out
 '
 
 test_expect_success '--threshold on multi-class input is an error' '
-	test_exit 1 metrics --threshold 0.5 -o t.rec multi.tsv 2>err &&
-	grep -q "threshold applies to binary input" err &&
+	test_error "threshold applies to binary input" metrics --threshold 0.5 -o t.rec multi.tsv &&
 	test_path_is_missing t.rec
 '
 
@@ -192,8 +188,7 @@ test_expect_success 'multi-class with probabilities: per-class auroc, ovr macro'
 # ---- --require ---------------------------------------------------------------
 
 test_expect_success '--require fails naming the metric and why; no output' '
-	test_exit 1 metrics --require auroc,f1 -o req.rec one.tsv 2>err &&
-	grep -q "group overall: required metric auroc is undefined: only one class present" err &&
+	test_error "group overall: required metric auroc is undefined: only one class present" metrics --require auroc,f1 -o req.rec one.tsv &&
 	! grep -q "required metric f1" err &&
 	test_path_is_missing req.rec
 '
@@ -203,24 +198,20 @@ test_expect_success '--require passes when defined; repeatable option' '
 '
 
 test_expect_success '--require checks every panel' '
-	test_exit 1 metrics --by bin --require auroc -o o.rec by.tsv 2>err &&
-	grep -q "group bin=2: required metric auroc" err &&
+	test_error "group bin=2: required metric auroc" metrics --by bin --require auroc -o o.rec by.tsv &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success '--require: precision without predicted positives' '
-	test_exit 1 metrics --threshold 0.95 --require precision bin.tsv >out 2>err &&
-	grep -q "precision is undefined: no predicted positives" err
+	test_error "precision is undefined: no predicted positives" metrics --threshold 0.95 --require precision bin.tsv >out
 '
 
 test_expect_success '--require: unknown metric is a usage error' '
-	test_exit 2 metrics --require aucroc bin.tsv >out 2>err &&
-	grep -q "unknown metric .aucroc." err
+	test_usage_error "unknown metric .aucroc." metrics --require aucroc bin.tsv >out
 '
 
 test_expect_success '--require: metric of the other kind of input' '
-	test_exit 1 metrics --require auroc multi.tsv >out 2>err &&
-	grep -q "require auroc: no such metric for predicted-class" err
+	test_error "require auroc: no such metric for predicted-class" metrics --require auroc multi.tsv >out
 '
 
 # ---- bootstrap -----------------------------------------------------------
@@ -291,34 +282,29 @@ test_expect_success_if "$HAVE_XMLLINT" 'plot titles with markup characters are e
 
 test_expect_success 'missing label field' '
 	printf "y:int\tscore:float\n1\t0.5\n" >nolab.tsv &&
-	test_exit 1 metrics -o o.rec nolab.tsv 2>err &&
-	grep -q "^metrics: no field .label. in input" err &&
+	test_error "^metrics: no field .label. in input" metrics -o o.rec nolab.tsv &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'missing score field' '
 	printf "label:int\tprob:float\n1\t0.5\n" >nos.tsv &&
-	test_exit 1 metrics nos.tsv >out 2>err &&
-	grep -q "no field .score. in input" err &&
+	test_error "no field .score. in input" metrics nos.tsv >out &&
 	test ! -s out
 '
 
 test_expect_success 'wrong score type' '
 	printf "label:int\tscore:str\n1\thigh\n" >ws.tsv &&
-	test_exit 1 metrics ws.tsv >out 2>err &&
-	grep -q "field .score. (the score) is str" err
+	test_error "field .score. (the score) is str" metrics ws.tsv >out
 '
 
 test_expect_success 'wrong label type' '
 	printf "label:float\tscore:float\n1\t0.5\n" >wl.tsv &&
-	test_exit 1 metrics wl.tsv >out 2>err &&
-	grep -q "field .label. (the true label) is float" err
+	test_error "field .label. (the true label) is float" metrics wl.tsv >out
 '
 
 test_expect_success 'NaN score: error naming the record' '
 	printf "label:int\tscore:float\n1\t0.5\n0\tnan\n" >nan.tsv &&
-	test_exit 1 metrics -o o.rec nan.tsv 2>err &&
-	grep -q "record 2: score is NaN" err &&
+	test_error "record 2: score is NaN" metrics -o o.rec nan.tsv &&
 	test_path_is_missing o.rec
 '
 
@@ -328,8 +314,7 @@ test_expect_success 'binary: a third label value is an error naming the values' 
 	echo "metrics: field '\''label'\'' takes 4 values (-1, 0, 1, 2): binary metrics count --pos 1 as positive and every other value as negative, so there must be only one other; keep two first (e.g. rec-filter '\''label==1 || label==0'\'') or score them as multi-class" >expect &&
 	test_cmp expect err &&
 	test_path_is_missing bad.rec &&
-	test_exit 1 metrics --pos 2 -o bad.rec l4.tsv 2>err &&
-	grep -q "takes 4 values (-1, 0, 1, 2): binary metrics count --pos 2 as positive" err &&
+	test_error "takes 4 values (-1, 0, 1, 2): binary metrics count --pos 2 as positive" metrics --pos 2 -o bad.rec l4.tsv &&
 	test_path_is_missing bad.rec &&
 	rec-filter "label==1 || label==0" l4.tsv -o f.rec &&
 	metrics -T f.rec >out &&
@@ -341,22 +326,19 @@ test_expect_success 'binary: str labels, a third value or no --pos' '
 	printf "label:str\tscore:float\nvirus\t0.9\nhost\t0.35\nunknown\t0.3\n" >s3.tsv &&
 	test_exit 1 metrics --pos virus -o bad.rec s3.tsv 2>err &&
 	grep -q "^metrics: field .label. takes 3 values (host, unknown, virus): .*rec-filter .label==\"virus\" || label==\"host\"." err &&
-	test_exit 1 metrics -o bad.rec s.tsv 2>err &&
-	grep -q "^metrics: field .label. takes the values host, virus, none of them the positive label (--pos 1): give --pos VALUE\$" err &&
+	test_error "^metrics: field .label. takes the values host, virus, none of them the positive label (--pos 1): give --pos VALUE\$" metrics -o bad.rec s.tsv &&
 	test_path_is_missing bad.rec
 '
 
 test_expect_success 'binary --pred: a third predicted value is an error too' '
 	printf "label:int\tscore:float\tpred:int\n1\t0.9\t1\n0\t0.35\t2\n0\t0.2\t0\n" >p3.tsv &&
-	test_exit 1 metrics --pred pred -o bad.rec p3.tsv 2>err &&
-	grep -q "^metrics: fields .label. and .pred. take 3 values (0, 1, 2)" err &&
+	test_error "^metrics: fields .label. and .pred. take 3 values (0, 1, 2)" metrics --pred pred -o bad.rec p3.tsv &&
 	test_path_is_missing bad.rec
 '
 
 test_expect_success 'missing label: error, or skipped and counted' '
 	printf "label:int\tscore:float\n1\t0.5\n\t0.3\n0\t0.2\n" >nil.tsv &&
-	test_exit 1 metrics nil.tsv >out 2>err &&
-	grep -q "record 2: label is missing" err &&
+	test_error "record 2: label is missing" metrics nil.tsv >out &&
 	metrics -T --skip-missing nil.tsv >out 2>err &&
 	grep -q "skipped 1 record with a missing value" err &&
 	grep -q "^overall	accuracy	1			2	" out
@@ -364,32 +346,27 @@ test_expect_success 'missing label: error, or skipped and counted' '
 
 test_expect_success 'empty input' '
 	: >empty &&
-	test_exit 1 metrics -o o.rec empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" metrics -o o.rec empty &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'header only: no records to evaluate' '
 	printf "label:int\tscore:float\n" >hdr.tsv &&
-	test_exit 1 metrics -o o.rec hdr.tsv 2>err &&
-	grep -q "no records to evaluate" err &&
+	test_error "no records to evaluate" metrics -o o.rec hdr.tsv &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'truncated stream' '
 	head -c $(($(wc -c <bin.rec) - 3)) bin.rec >trunc.rec &&
-	test_exit 1 metrics -o o.rec trunc.rec 2>err &&
-	grep -q "truncated" err &&
+	test_error "truncated" metrics -o o.rec trunc.rec &&
 	test_path_is_missing o.rec
 '
 
 test_expect_success 'class probability outside the classes; str labels need --classes' '
 	printf "label:int\tscore:f32[2]\n2\t0.5,0.5\n" >k.tsv &&
-	test_exit 1 metrics k.tsv >out 2>err &&
-	grep -q "record 1: label 2 is not a class of f32\[2\]" err &&
+	test_error "record 1: label 2 is not a class of f32\[2\]" metrics k.tsv >out &&
 	printf "label:str\tscore:f32[2]\na\t0.5,0.5\n" >k2.tsv &&
-	test_exit 1 metrics k2.tsv >out 2>err &&
-	grep -q "need --classes" err &&
+	test_error "need --classes" metrics k2.tsv >out &&
 	metrics -T --classes a,b k2.tsv >out &&
 	grep -q "^overall	confusion\[true=a,pred=a\]	1	" out
 '

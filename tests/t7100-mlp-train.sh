@@ -103,15 +103,12 @@ test_expect_success 'MessagePack input gives the same checkpoint as TSV' '
 '
 
 test_expect_success 'records of any other split are refused, naming count and split' '
-	test_exit 1 mlp-train --hidden 16 --epochs 10 -o x.mlp lin-all.tsv 2>err &&
-	grep -q "record 5: refused 100 records of split .test.: only the .train. and .val. splits may reach training" err &&
+	test_error "record 5: refused 100 records of split .test.: only the .train. and .val. splits may reach training" mlp-train --hidden 16 --epochs 10 -o x.mlp lin-all.tsv &&
 	test_path_is_missing x.mlp &&
 	awk -F"\t" -v OFS="\t" "NR == 6 { \$2 = \"holdout\" } 1" lin-all.tsv >two.tsv &&
-	test_exit 1 mlp-train -o x.mlp two.tsv 2>err &&
-	grep -q "record 5: refused 1 record of split .holdout., 99 records of split .test.:" err &&
+	test_error "record 5: refused 1 record of split .holdout., 99 records of split .test.:" mlp-train -o x.mlp two.tsv &&
 	test_path_is_missing x.mlp &&
-	test_exit 1 mlp-train --train test -o x.mlp lin.tsv 2>err &&
-	grep -q "refused 300 records of split .train." err &&
+	test_error "refused 300 records of split .train." mlp-train --train test -o x.mlp lin.tsv &&
 	test_path_is_missing x.mlp
 '
 
@@ -197,8 +194,7 @@ test_expect_success '--monitor auroc and f1: the best epoch by that column' '
 '
 
 test_expect_success 'usage: --monitor must be loss, auroc or f1' '
-	test_exit 2 mlp-train --monitor acc -o x.mlp lin.tsv 2>err &&
-	grep -q "monitor: .acc. is not loss, auroc or f1" err &&
+	test_usage_error "monitor: .acc. is not loss, auroc or f1" mlp-train --monitor acc -o x.mlp lin.tsv &&
 	test_path_is_missing x.mlp
 '
 
@@ -213,8 +209,7 @@ test_expect_success_if "xmllint --version" '--plot: a well-formed SVG of the tra
 '
 
 test_expect_success '--plot to an unwritable place fails before training ends, no checkpoint' '
-	test_exit 1 mlp-train --hidden 8 --epochs 2 --plot nodir/c.svg -o x.mlp noisy.tsv 2>err &&
-	grep -q "nodir/c.svg" err &&
+	test_error "nodir/c.svg" mlp-train --hidden 8 --epochs 2 --plot nodir/c.svg -o x.mlp noisy.tsv &&
 	test_path_is_missing x.mlp
 '
 
@@ -335,84 +330,67 @@ test_expect_success_if 'test_have_python torch msgpack numpy' \
 # ---- bad input --------------------------------------------------------------------
 
 test_expect_success 'usage errors exit 2' '
-	test_exit 2 mlp-train lin.tsv 2>err &&
-	grep -q "give --out FILE" err &&
-	test_exit 2 mlp-train --act swish -o x.mlp lin.tsv 2>err &&
-	grep -q "act: .swish. is not relu, gelu or tanh" err &&
+	test_usage_error "give --out FILE" mlp-train lin.tsv &&
+	test_usage_error "act: .swish. is not relu, gelu or tanh" mlp-train --act swish -o x.mlp lin.tsv &&
 	test_exit 2 mlp-train --opt rmsprop -o x.mlp lin.tsv 2>/dev/null &&
 	test_exit 2 mlp-train --hidden 16,x -o x.mlp lin.tsv 2>/dev/null &&
 	test_exit 2 mlp-train --nesterov -o x.mlp lin.tsv 2>/dev/null &&
 	test_exit 2 mlp-train --preset nope -o x.mlp lin.tsv 2>/dev/null &&
-	test_exit 2 mlp-train --pos 7 -o x.mlp lin.tsv 2>err &&
-	grep -q "pos .7. is not a class (0, 1)" err &&
+	test_usage_error "pos .7. is not a class (0, 1)" mlp-train --pos 7 -o x.mlp lin.tsv &&
 	test_path_is_missing x.mlp
 '
 
 test_expect_success 'missing feature field' '
-	test_exit 1 mlp-train -x nope -o x.mlp lin.tsv 2>err &&
-	grep -q "no field .nope. in input (the features, --x)" err &&
+	test_error "no field .nope. in input (the features, --x)" mlp-train -x nope -o x.mlp lin.tsv &&
 	test_path_is_missing x.mlp
 '
 
 test_expect_success 'missing split field; missing label field' '
 	rec-cut -f id,label,emb lin.tsv -o nosplit.rec &&
-	test_exit 1 mlp-train -o x.mlp nosplit.rec 2>err &&
-	grep -q "no field .split. in input" err &&
-	test_exit 1 mlp-train -y lab -o x.mlp lin.tsv 2>err &&
-	grep -q "no field .lab. in input (the label, --y)" err &&
+	test_error "no field .split. in input" mlp-train -o x.mlp nosplit.rec &&
+	test_error "no field .lab. in input (the label, --y)" mlp-train -y lab -o x.mlp lin.tsv &&
 	test_path_is_missing x.mlp
 '
 
 test_expect_success 'wrong types: features not a vector, float label' '
-	test_exit 1 mlp-train -x id -o x.mlp lin.tsv 2>err &&
-	grep -q "field .id. is str: the features must be f32\[N\]" err &&
+	test_error "field .id. is str: the features must be f32\[N\]" mlp-train -x id -o x.mlp lin.tsv &&
 	printf "id:str\tsplit:str\tlabel:float\temb:f32[2]\nr1\ttrain\t1.5\t1,2\n" >fl.tsv &&
-	test_exit 1 mlp-train -o x.mlp fl.tsv 2>err &&
-	grep -q "the label must be int or str" err &&
+	test_error "the label must be int or str" mlp-train -o x.mlp fl.tsv &&
 	test_path_is_missing x.mlp
 '
 
 test_expect_success 'mixed dimensions across files' '
 	gen lin 20 4 9 >d4.tsv &&
-	test_exit 1 mlp-train -o x.mlp lin.tsv d4.tsv 2>err &&
-	grep -q "is f32\[4\] but earlier records had 8 features: mixed dimensions" err &&
+	test_error "is f32\[4\] but earlier records had 8 features: mixed dimensions" mlp-train -o x.mlp lin.tsv d4.tsv &&
 	test_path_is_missing x.mlp
 '
 
 test_expect_success 'empty input, truncated input' '
 	: >empty &&
-	test_exit 1 mlp-train -o x.mlp empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" mlp-train -o x.mlp empty &&
 	rec-cat -M lin.tsv >full.rec &&
 	head -c $(($(wc -c <full.rec) - 5)) full.rec >trunc.rec &&
-	test_exit 1 mlp-train -o x.mlp trunc.rec 2>err &&
-	grep -q "truncated" err &&
+	test_error "truncated" mlp-train -o x.mlp trunc.rec &&
 	test_path_is_missing x.mlp
 '
 
 test_expect_success 'missing values, non-finite features' '
 	printf "id:str\tsplit:str\tlabel:int\temb:f32[2]\nr1\ttrain\t1\t\n" >nil.tsv &&
-	test_exit 1 mlp-train -o x.mlp nil.tsv 2>err &&
-	grep -q "record 1: field .emb. is missing (nil)" err &&
+	test_error "record 1: field .emb. is missing (nil)" mlp-train -o x.mlp nil.tsv &&
 	printf "id:str\tsplit:str\tlabel:int\temb:f32[2]\nr1\ttrain\t1\t1,nan\n" >nan.tsv &&
-	test_exit 1 mlp-train -o x.mlp nan.tsv 2>err &&
-	grep -q "record 1: feature 1 of .emb. is not finite" err &&
+	test_error "record 1: feature 1 of .emb. is not finite" mlp-train -o x.mlp nan.tsv &&
 	test_path_is_missing x.mlp
 '
 
 test_expect_success 'one class; a val label unseen in training; no train or val rows' '
 	printf "id:str\tsplit:str\tlabel:int\temb:f32[2]\nr1\ttrain\t1\t1,2\nr2\tval\t1\t1,2\n" >one.tsv &&
-	test_exit 1 mlp-train -o x.mlp one.tsv 2>err &&
-	grep -q "the train records have 1 class: need at least 2" err &&
+	test_error "the train records have 1 class: need at least 2" mlp-train -o x.mlp one.tsv &&
 	printf "r3\tval\t2\t0,0\nr4\ttrain\t0\t0,1\n" >>one.tsv &&
-	test_exit 1 mlp-train -o x.mlp one.tsv 2>err &&
-	grep -q "label .2. occurs in the val records but not in the train records" err &&
+	test_error "label .2. occurs in the val records but not in the train records" mlp-train -o x.mlp one.tsv &&
 	awk -F"\t" "\$2 != \"val\"" lin.tsv >tonly.tsv &&
 	awk -F"\t" "\$2 != \"train\"" lin.tsv >vonly.tsv &&
-	test_exit 1 mlp-train --val v2 -o x.mlp tonly.tsv 2>err &&
-	grep -q "no records of split .v2.: early stopping needs them" err &&
-	test_exit 1 mlp-train --train t2 -o x.mlp vonly.tsv 2>err &&
-	grep -q "no records of split .t2. to train on" err &&
+	test_error "no records of split .v2.: early stopping needs them" mlp-train --val v2 -o x.mlp tonly.tsv &&
+	test_error "no records of split .t2. to train on" mlp-train --train t2 -o x.mlp vonly.tsv &&
 	test_path_is_missing x.mlp
 '
 

@@ -75,18 +75,15 @@ test_expect_success 'int multi-class labels give an int pred' '
 '
 
 test_expect_success 'refuses the model training records (exit 1, count, no output)' '
-	test_exit 1 mlp-predict --model lin.mlp -o x.rec train.rec 2>err &&
-	grep -q "record 1: id .r0. was seen by the model: 180 records were in its training data and 0 in its validation data" err &&
+	test_error "record 1: id .r0. was seen by the model: 180 records were in its training data and 0 in its validation data" mlp-predict --model lin.mlp -o x.rec train.rec &&
 	grep -q "(--allow-seen to score them anyway)" err &&
 	test_path_is_missing x.rec &&
-	test_exit 1 mlp-predict --model lin.mlp -o x.rec lin.tsv 2>err &&
-	grep -q "180 records were in its training data and 60 in its validation data" err &&
+	test_error "180 records were in its training data and 60 in its validation data" mlp-predict --model lin.mlp -o x.rec lin.tsv &&
 	test_path_is_missing x.rec
 '
 
 test_expect_success 'refuses the model validation records too' '
-	test_exit 1 mlp-predict --model lin.mlp -o x.rec val.rec 2>err &&
-	grep -q "record 1: id .r3. was seen by the model: 0 records were in its training data and 60 in its validation data" err &&
+	test_error "record 1: id .r3. was seen by the model: 0 records were in its training data and 60 in its validation data" mlp-predict --model lin.mlp -o x.rec val.rec &&
 	test_path_is_missing x.rec
 '
 
@@ -95,8 +92,7 @@ test_expect_success 'one training record among test records is found' '
 	rec-cat -T train.rec >tr.tsv &&
 	body tr.tsv | sed -n 5p >row &&
 	cat t.tsv row >mixed.tsv &&
-	test_exit 1 mlp-predict --model lin.mlp -o x.rec mixed.tsv 2>err &&
-	grep -q "record 61: id .r5. was seen by the model: 1 records were in its training data" err &&
+	test_error "record 61: id .r5. was seen by the model: 1 records were in its training data" mlp-predict --model lin.mlp -o x.rec mixed.tsv &&
 	test_path_is_missing x.rec
 '
 
@@ -157,18 +153,14 @@ test_expect_success '--info: architecture, classes, digests' '
 # ---- bad input --------------------------------------------------------------------
 
 test_expect_success 'usage: no --model is exit 2' '
-	test_exit 2 mlp-predict test.rec 2>err &&
-	grep -q "give --model MODEL" err
+	test_usage_error "give --model MODEL" mlp-predict test.rec
 '
 
 test_expect_success 'not a checkpoint; truncated checkpoint; missing file' '
-	test_exit 1 mlp-predict --model lin.tsv test.rec 2>err &&
-	grep -q "lin.tsv: not a plmkit MLP checkpoint" err &&
+	test_error "lin.tsv: not a plmkit MLP checkpoint" mlp-predict --model lin.tsv test.rec &&
 	head -c 1000 lin.mlp >cut.mlp &&
-	test_exit 1 mlp-predict --model cut.mlp test.rec 2>err &&
-	grep -q "cut.mlp: not a plmkit MLP checkpoint (truncated" err &&
-	test_exit 1 mlp-predict --model nope.mlp test.rec 2>err &&
-	grep -q "nope.mlp" err
+	test_error "cut.mlp: not a plmkit MLP checkpoint (truncated" mlp-predict --model cut.mlp test.rec &&
+	test_error "nope.mlp" mlp-predict --model nope.mlp test.rec
 '
 
 # poke FILE PATTERN SKIP BYTES: overwrite, SKIP bytes past the start of the
@@ -196,41 +188,31 @@ test_expect_success 'a zero, negative or NaN std: exit 1 naming the feature' '
 	# "std", bin8 of 24 bytes (6 features)
 	cp lin.mlp std.mlp &&
 	poke std.mlp "\243std\304\030" 14 "\000\000\000\000" &&
-	test_exit 1 mlp-predict --model std.mlp -o bad.rec test.rec 2>err &&
-	grep "^mlp-predict: std.mlp: checkpoint feature 2: norm.std is 0; it must be > 0$" err &&
+	test_error "^mlp-predict: std.mlp: checkpoint feature 2: norm.std is 0; it must be > 0$" mlp-predict --model std.mlp -o bad.rec test.rec &&
 	poke std.mlp "\243std\304\030" 14 "\000\000\200\277" &&
-	test_exit 1 mlp-predict --model std.mlp -o bad.rec test.rec 2>err &&
-	grep "^mlp-predict: std.mlp: checkpoint feature 2: norm.std is -1; it must be > 0$" err &&
+	test_error "^mlp-predict: std.mlp: checkpoint feature 2: norm.std is -1; it must be > 0$" mlp-predict --model std.mlp -o bad.rec test.rec &&
 	poke std.mlp "\243std\304\030" 26 "\000\000\300\177" &&
-	test_exit 1 mlp-predict --model std.mlp -o bad.rec test.rec 2>err &&
-	grep "^mlp-predict: std.mlp: checkpoint feature 2: norm.std is -1" err &&
+	test_error "^mlp-predict: std.mlp: checkpoint feature 2: norm.std is -1" mlp-predict --model std.mlp -o bad.rec test.rec &&
 	poke std.mlp "\243std\304\030" 14 "\000\000\200\077" &&
-	test_exit 1 mlp-predict --model std.mlp -o bad.rec test.rec 2>err &&
-	grep "^mlp-predict: std.mlp: checkpoint feature 5: norm.std is not finite (nan)$" err &&
+	test_error "^mlp-predict: std.mlp: checkpoint feature 5: norm.std is not finite (nan)$" mlp-predict --model std.mlp -o bad.rec test.rec &&
 	test_path_is_missing bad.rec
 '
 
 test_expect_success 'wrong dimension; missing field; wrong type' '
 	gen lin 10 4 3 >d4.tsv &&
-	test_exit 1 mlp-predict --model lin.mlp -o x.rec d4.tsv 2>err &&
-	grep -q "field .emb. is f32\[4\] but the model takes 6 features" err &&
-	test_exit 1 mlp-predict --model lin.mlp -x feat -o x.rec test.rec 2>err &&
-	grep -q "no field .feat. in input (the features, --x)" err &&
-	test_exit 1 mlp-predict --model lin.mlp -x id -o x.rec test.rec 2>err &&
-	grep -q "field .id. is str: the features must be" err &&
+	test_error "field .emb. is f32\[4\] but the model takes 6 features" mlp-predict --model lin.mlp -o x.rec d4.tsv &&
+	test_error "no field .feat. in input (the features, --x)" mlp-predict --model lin.mlp -x feat -o x.rec test.rec &&
+	test_error "field .id. is str: the features must be" mlp-predict --model lin.mlp -x id -o x.rec test.rec &&
 	test_path_is_missing x.rec
 '
 
 test_expect_success 'empty input; truncated input; missing value' '
 	: >empty &&
-	test_exit 1 mlp-predict --model lin.mlp -o x.rec empty 2>err &&
-	grep -q "empty input" err &&
+	test_error "empty input" mlp-predict --model lin.mlp -o x.rec empty &&
 	head -c $(($(wc -c <test.rec) - 5)) test.rec >trunc.rec &&
-	test_exit 1 mlp-predict --model lin.mlp -o x.rec trunc.rec 2>err &&
-	grep -q "truncated" err &&
+	test_error "truncated" mlp-predict --model lin.mlp -o x.rec trunc.rec &&
 	printf "id:str\temb:f32[6]\nq1\t\n" >nil.tsv &&
-	test_exit 1 mlp-predict --model lin.mlp -o x.rec nil.tsv 2>err &&
-	grep -q "record 1: field .emb. is missing (nil)" err &&
+	test_error "record 1: field .emb. is missing (nil)" mlp-predict --model lin.mlp -o x.rec nil.tsv &&
 	test_path_is_missing x.rec
 '
 
