@@ -143,26 +143,30 @@ int main(void)
 		syntax(deep, 201, "nested too deeply");
 	}
 
-	/* bind errors */
-	plm_expr *e = plm_expr_parse("nosuch==1", err, sizeof err, NULL);
-	is_int(plm_expr_bind(e, &S, err, sizeof err), PLM_EXPR_ENOFIELD, "unknown field");
-	is_str(err, "no field 'nosuch' in input", "unknown field message");
-	plm_expr_free(e);
-	e = plm_expr_parse("len>abc", err, sizeof err, NULL);
-	is_int(plm_expr_bind(e, &S, err, sizeof err), PLM_EXPR_ETYPE, "int vs word");
-	is_str(err, "field 'len' is int: 'abc' is not a number", "int vs word message");
-	plm_expr_free(e);
-	e = plm_expr_parse("len~5", err, sizeof err, NULL);
-	is_int(plm_expr_bind(e, &S, err, sizeof err), PLM_EXPR_ETYPE, "regex on int");
-	is_str(err, "field 'len' is int: ~ and !~ need a str field", "regex on int message");
-	plm_expr_free(e);
-	e = plm_expr_parse("emb==1", err, sizeof err, NULL);
-	is_int(plm_expr_bind(e, &S, err, sizeof err), PLM_EXPR_ETYPE, "vector");
-	is_str(err, "field 'emb' is f32[2]: vectors cannot be compared", "vector message");
-	plm_expr_free(e);
-	e = plm_expr_parse("score==true", err, sizeof err, NULL);
-	is_int(plm_expr_bind(e, &S, err, sizeof err), PLM_EXPR_ETYPE, "true only for bool");
-	plm_expr_free(e);
+	/* bind errors: the code, and the message where one is given */
+	static const struct {
+		const char *src;
+		int code;
+		const char *name, *msg;
+	} bind_err[] = {
+		{ "nosuch==1", PLM_EXPR_ENOFIELD, "unknown field",
+		  "no field 'nosuch' in input" },
+		{ "len>abc", PLM_EXPR_ETYPE, "int vs word",
+		  "field 'len' is int: 'abc' is not a number" },
+		{ "len~5", PLM_EXPR_ETYPE, "regex on int",
+		  "field 'len' is int: ~ and !~ need a str field" },
+		{ "emb==1", PLM_EXPR_ETYPE, "vector",
+		  "field 'emb' is f32[2]: vectors cannot be compared" },
+		{ "score==true", PLM_EXPR_ETYPE, "true only for bool", NULL },
+	};
+	for (size_t k = 0; k < sizeof bind_err / sizeof *bind_err; k++) {
+		plm_expr *e = plm_expr_parse(bind_err[k].src, err, sizeof err, NULL);
+		is_int(plm_expr_bind(e, &S, err, sizeof err), bind_err[k].code,
+		       "%s", bind_err[k].name);
+		if (bind_err[k].msg)
+			is_str(err, bind_err[k].msg, "%s message", bind_err[k].name);
+		plm_expr_free(e);
+	}
 	is_str(sel("id==5"), "", "a number against a str field is text");
 
 	/* rebinding to a schema with the fields elsewhere */
@@ -172,7 +176,7 @@ int main(void)
 		plm_schema_add(&t, "x", PLM_T_STR, 0);
 		plm_schema_add(&t, "len", PLM_T_FLOAT, 0);
 		plm_val r[2] = { plm_v_str("q", 1), plm_v_float(49.75) };
-		e = plm_expr_parse("len>49.5 && x==q", err, sizeof err, NULL);
+		plm_expr *e = plm_expr_parse("len>49.5 && x==q", err, sizeof err, NULL);
 		is_int(plm_expr_bind(e, &t, err, sizeof err), 0, "rebind");
 		ok(plm_expr_eval(e, r), "rebound: float field at another index");
 		plm_expr_free(e);

@@ -515,6 +515,31 @@ static void mp_good_row(int i)
 	msgpack_pack_bin_with_body(&pk, f, 8);
 }
 
+/* A stream from a script of space-separated steps: H (header of std3),
+ * rN (good row N), tN (trailer of N records), mN / aN (map / array of N),
+ * iN (int N), s:TEXT (str TEXT). */
+static void mp_script(const char *ops)
+{
+	char tok[64];
+	int len;
+
+	mp_begin();
+	while (sscanf(ops, " %63s%n", tok, &len) == 1) {
+		ops += len;
+		long n = strtol(tok + 1, NULL, 10);
+		switch (tok[0]) {
+		case 'H': mp_header(3, std3); break;
+		case 'r': mp_good_row((int)n); break;
+		case 't': mp_trailer((uint64_t)n); break;
+		case 'm': msgpack_pack_map(&pk, (size_t)n); break;
+		case 'a': msgpack_pack_array(&pk, (size_t)n); break;
+		case 'i': msgpack_pack_int(&pk, (int)n); break;
+		case 's': pstr(tok + 2); break;
+		default: ok(0, "mp_script: bad step %s", tok);
+		}
+	}
+}
+
 /* Read the bytes; expect rows good rows then an error containing want. */
 static void expect_err(const void *p, size_t n, int rows, const char *want,
 		       const char *name)
@@ -737,65 +762,31 @@ static void test_errors(void)
 		plm_reader_close(r);
 	}
 
-	mp_begin();
-	mp_header(3, std3);
-	mp_good_row(1);
-	msgpack_pack_map(&pk, 1);
-	pstr("id");
-	pstr("x");
-	expect_err(sb.data, sb.size, 1, "in: record 2: expected a row, got a map",
-		   "map where a row should be");
-
-	mp_begin();
-	mp_header(3, std3);
-	mp_good_row(1);
-	pstr("x");
-	expect_err(sb.data, sb.size, 1, "record 2: expected a row (array), got str",
-		   "str where a row should be");
-
-	mp_begin();
-	mp_header(3, std3);
-	mp_good_row(1);
-	mp_good_row(2);
-	mp_trailer(3);
-	expect_err(sb.data, sb.size, 2, "trailer after record 2", "wrong trailer");
-
-	mp_begin();
-	mp_header(3, std3);
-	mp_good_row(1);
-	mp_header(3, std3);
-	expect_err(sb.data, sb.size, 1, "record 2: header without a trailer",
-		   "header without trailer");
-
-	mp_begin();
-	mp_header(3, std3);
-	mp_good_row(1);
-	mp_trailer(1);
-	mp_good_row(2);
-	expect_err(sb.data, sb.size, 1, "header after record 1: expected a header "
-		   "map, got array", "row after trailer");
-
-	mp_begin();
-	msgpack_pack_map(&pk, 1);
-	pstr("fields");
-	msgpack_pack_array(&pk, 0);
-	expect_err(sb.data, sb.size, 0, "in: header: not a plm stream header",
-		   "no plm key");
-
-	mp_begin();
-	msgpack_pack_map(&pk, 1);
-	pstr("plm");
-	msgpack_pack_int(&pk, 1);
-	expect_err(sb.data, sb.size, 0, "in: header: no \"fields\" list",
-		   "no fields");
-
-	mp_begin();
-	msgpack_pack_map(&pk, 2);
-	pstr("plm");
-	msgpack_pack_int(&pk, 2);
-	pstr("fields");
-	msgpack_pack_array(&pk, 0);
-	expect_err(sb.data, sb.size, 0, "unsupported format version", "plm: 2");
+	/* streams out of order or without the header keys */
+	static const struct {
+		const char *ops;
+		int rows;
+		const char *want, *name;
+	} bad[] = {
+		{ "H r1 m1 s:id s:x", 1, "in: record 2: expected a row, got a map",
+		  "map where a row should be" },
+		{ "H r1 s:x", 1, "record 2: expected a row (array), got str",
+		  "str where a row should be" },
+		{ "H r1 r2 t3", 2, "trailer after record 2", "wrong trailer" },
+		{ "H r1 H", 1, "record 2: header without a trailer",
+		  "header without trailer" },
+		{ "H r1 t1 r2", 1, "header after record 1: expected a header "
+		  "map, got array", "row after trailer" },
+		{ "m1 s:fields a0", 0, "in: header: not a plm stream header",
+		  "no plm key" },
+		{ "m1 s:plm i1", 0, "in: header: no \"fields\" list", "no fields" },
+		{ "m2 s:plm i2 s:fields a0", 0, "unsupported format version",
+		  "plm: 2" },
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+		mp_script(bad[k].ops);
+		expect_err(sb.data, sb.size, bad[k].rows, bad[k].want, bad[k].name);
+	}
 
 	static const char *unk[] = { "id", "str", "v", "f64[3]" };
 	mp_begin();
