@@ -19,8 +19,6 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
-bench_machine
-bin=${PLM_BIN:-$top/bin}
 dir=${BENCH_DIR:-/tmp/plmkit-bench}/emb-cache
 maxlen=${BENCH_MAXLEN:-100}
 th=${BENCH_THREADS:-2}

@@ -29,8 +29,6 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
-bench_machine
-bin=${PLM_BIN:-$top/bin}
 dir=${BENCH_DIR:-/tmp/plmkit-bench}
 n=${BENCH_ESM_N:-200}
 th=${BENCH_ESM_THREADS:-2}

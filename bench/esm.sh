@@ -9,7 +9,6 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
-bench_machine
 t=${BENCH_THREADS:-2}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

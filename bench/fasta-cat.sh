@@ -18,8 +18,6 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
-bench_machine
-bin=${PLM_BIN:-$top/bin}
 reps=${BENCH_REPS:-3}
 src=$top/tests/data/uniprot_20k.fasta.gz
 

@@ -21,8 +21,6 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
-bench_machine
-bin=${PLM_BIN:-$top/bin}
 reps=${BENCH_REPS:-3}
 copies=${BENCH_COPIES:-100}
 src=$top/tests/data/uniprot_20k.fasta.gz

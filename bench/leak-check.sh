@@ -29,8 +29,7 @@ set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 top=$TOP
 . "$top/bench/lib.sh"
-bench_machine
-BIN=${PLM_BIN:-$TOP/bin}
+BIN=$bin
 OUT=${1:-$(mktemp -d "${TMPDIR:-/tmp}/plm-bench-leak.XXXXXX")}
 mkdir -p "$OUT"
 cd "$OUT"

@@ -1,8 +1,11 @@
 # bench/lib.sh — helpers of the bench/*.sh scripts, sourced after $top is
 # set:  . "$top/bench/lib.sh"
 #
+# Sourcing it sets bin (PLM_BIN, default bin/ of this tree) and prints the
+# machine line (bench_machine), which every figure is read against.
+#
 #   bench_machine       prints the CPU model, the number of cores and the
-#                       OpenBLAS core, which every figure is read against
+#                       OpenBLAS core
 #   bench_dir NAME      sets dir: $BENCH_DIR/NAME, kept between runs, or
 #                       without BENCH_DIR a temporary removed at exit
 #   bench_python NAME MOD...  sets py to a python3 that imports every MOD
@@ -46,3 +49,6 @@ bench_python () {
 	echo "bench: $_bp_name needs python3${_bp_mods:+ with $_bp_mods}" >&2
 	exit 1
 }
+
+bin=${PLM_BIN:-$top/bin}
+bench_machine

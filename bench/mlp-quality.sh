@@ -15,8 +15,6 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
-bench_machine
-bin=${PLM_BIN:-$top/bin}
 py=$(plm_python numpy sklearn torch) || bench_python mlp-quality numpy sklearn
 fasta=${QUALITY_FASTA:-$top/tests/data/uniprot_20k.fasta.gz}
 threads=${BENCH_THREADS:-2}

@@ -11,8 +11,6 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
-bench_machine
-bin=${PLM_BIN:-$top/bin}
 py=$(plm_python numpy msgpack torch) || bench_python mlp-train numpy msgpack
 epochs=${BENCH_EPOCHS:-1}
 threads=${BENCH_THREADS:-2}

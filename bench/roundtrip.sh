@@ -6,8 +6,6 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
-bench_machine
-bin=${PLM_BIN:-$top/bin}
 dir=${BENCH_DIR:-${TMPDIR:-/tmp}/plmkit-bench}
 mkdir -p "$dir"
 fa=$dir/big.fasta
