@@ -8,6 +8,7 @@
 #   test_error PATTERN CMD... CMD must exit 1 with PATTERN (grep) on stderr,
 #                             which stays in ./err for further checks
 #   test_usage_error PATTERN CMD...   the same with exit status 2 (usage)
+#   test_columns FILE 'LINE'  FILE's column line is LINE (a printf format)
 #   test_cmp expect actual    files equal, shows a diff otherwise
 #   skip_all 'reason'         the whole script is skipped
 #   test_done                 prints the plan and exits
@@ -165,6 +166,15 @@ _test_fails_with () {
 		cat err >&2
 		return 1
 	fi
+}
+
+# test_columns FILE LINE: the first line of FILE that is not #plm or #meta
+# (the column line) is LINE, given as a printf format.
+test_columns () {
+	body "$1" | head -n 1 >"$TRASH/.columns" &&
+	# shellcheck disable=SC2059 # LINE is a format: \t for the tabs
+	printf "$2\n" >"$TRASH/.columns.want" &&
+	test_cmp "$TRASH/.columns.want" "$TRASH/.columns"
 }
 
 test_cmp () {

@@ -31,9 +31,7 @@ test_expect_success '--edges: [lo, hi) bins from the length of seq' '
 	s29	2	20	30
 	EOT
 	test_cmp expect actual &&
-	grep -v "^#" out | head -n 1 >hdr &&
-	printf "id:str\tseq:str\tbin:int\tbin_lo:int\tbin_hi:int\n" >expect &&
-	test_cmp expect hdr
+	test_columns out "id:str\tseq:str\tbin:int\tbin_lo:int\tbin_hi:int"
 '
 
 test_expect_success 'the edges are recorded in meta.prov' '
@@ -68,9 +66,7 @@ test_expect_success '--targets: quotas sum to N (largest remainder, low bin wins
 	# ref counts 10, 10, 80: 0.7, 0.7, 5.6 -> 0, 0, 5 + remainders .7 .7 .6
 	printf "0\t0\t10\t1\n1\t10\t20\t1\n2\t20\t100\t5\n" >expect &&
 	test_cmp expect actual &&
-	grep -v "^#" out | head -n 1 >hdr &&
-	printf "bin:int\tbin_lo:int\tbin_hi:int\tquota:int\n" >expect &&
-	test_cmp expect hdr
+	test_columns out "bin:int\tbin_lo:int\tbin_hi:int\tquota:int"
 '
 
 test_expect_success '--targets-out writes exactly bin, quota and bins the input' '
@@ -81,9 +77,7 @@ test_expect_success '--targets-out writes exactly bin, quota and bins the input'
 	# bins 0 and 1 (lower index first) get the extra one
 	printf "0\t3\n1\t3\n2\t2\n3\t2\n" >expect &&
 	test_cmp expect actual &&
-	grep -v "^#" t | head -n 1 >hdr &&
-	printf "bin:int\tquota:int\n" >expect &&
-	test_cmp expect hdr
+	test_columns t "bin:int\tquota:int"
 '
 
 test_expect_success_if 'test -x "$PLM_BIN/rec-sample"' 'len-bin | rec-sample --quota: the sample matches the quotas' '

@@ -31,9 +31,7 @@ test_expect_success 'superkingdom and kingdom by walking to the root' '
 	rows out >actual &&
 	test_cmp expect.known actual &&
 	test ! -s err &&
-	grep -v "^#" out | head -n 1 >hdr &&
-	printf "id:str\ttaxid:int\tsuperkingdom:str\tkingdom:str\n" >expect &&
-	test_cmp expect hdr &&
+	test_columns out "id:str\ttaxid:int\tsuperkingdom:str\tkingdom:str" &&
 	grep "^#meta" out | grep -q "\"tool\":\"tax-kingdom\""
 '
 
