@@ -844,22 +844,29 @@ static void check_checkpoints(void)
 	unlink(mp(d));
 	expect_load_error(d, "model.safetensors: No such file", "no weights");
 
-	put(pathf("%s/config.json", d), "{\"hidden_size\": 64, \"num_hidden_layers\": 2, "
-	    "\"num_attention_heads\": 4, \"intermediate_size\": 256, \"vocab_size\": 33, "
-	    "\"position_embedding_type\": \"absolute\"}");
-	expect_load_error(d, "position_embedding_type \"absolute\" is not supported",
-			  "absolute positions");
-	put(pathf("%s/config.json", d), "{\"hidden_size\": 64, \"num_hidden_layers\": 2, "
-	    "\"num_attention_heads\": 4, \"vocab_size\": 33, "
-	    "\"position_embedding_type\": \"rotary\"}");
-	expect_load_error(d, "missing \"intermediate_size\"", "config field missing");
-	put(pathf("%s/config.json", d), "{\"hidden_size\": 64,");
-	expect_load_error(d, "config.json: offset 19: expected string key",
-			  "config JSON truncated");
-	put(pathf("%s/config.json", d), "{\"hidden_size\": 64, \"num_hidden_layers\": 2, "
-	    "\"num_attention_heads\": 4, \"intermediate_size\": 256, \"vocab_size\": 34, "
-	    "\"position_embedding_type\": \"rotary\"}");
-	expect_load_error(d, "33 tokens, but config.json has vocab_size 34", "vocab size");
+	static const struct {
+		const char *config, *want, *what;
+	} bad_config[] = {
+		{ "{\"hidden_size\": 64, \"num_hidden_layers\": 2, "
+		  "\"num_attention_heads\": 4, \"intermediate_size\": 256, \"vocab_size\": 33, "
+		  "\"position_embedding_type\": \"absolute\"}",
+		  "position_embedding_type \"absolute\" is not supported",
+		  "absolute positions" },
+		{ "{\"hidden_size\": 64, \"num_hidden_layers\": 2, "
+		  "\"num_attention_heads\": 4, \"vocab_size\": 33, "
+		  "\"position_embedding_type\": \"rotary\"}",
+		  "missing \"intermediate_size\"", "config field missing" },
+		{ "{\"hidden_size\": 64,",
+		  "config.json: offset 19: expected string key", "config JSON truncated" },
+		{ "{\"hidden_size\": 64, \"num_hidden_layers\": 2, "
+		  "\"num_attention_heads\": 4, \"intermediate_size\": 256, \"vocab_size\": 34, "
+		  "\"position_embedding_type\": \"rotary\"}",
+		  "33 tokens, but config.json has vocab_size 34", "vocab size" },
+	};
+	for (size_t k = 0; k < sizeof bad_config / sizeof *bad_config; k++) {
+		put(pathf("%s/config.json", d), bad_config[k].config);
+		expect_load_error(d, bad_config[k].want, bad_config[k].what);
+	}
 	free(d);
 	free(base);
 }
