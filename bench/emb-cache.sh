@@ -14,12 +14,13 @@
 #    --dim 1024 of the same stream, fields id and emb, MessagePack):
 #    records/s and peak RSS (GNU time -v), output to /dev/null.
 #
-# Files go to $BENCH_DIR (default /tmp/plmkit-bench/emb-cache), ~1 GB.  The
-# load average is printed before and after: wall times count waiting for a core.
+# Files go to $BENCH_DIR/emb-cache (default BENCH_DIR: $TMPDIR/plmkit-bench),
+# ~1 GB.  The load average is printed before and after: wall times count
+# waiting for a core.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
-dir=${BENCH_DIR:-/tmp/plmkit-bench}/emb-cache
+dir=${BENCH_DIR:-${TMPDIR:-/tmp}/plmkit-bench}/emb-cache
 maxlen=${BENCH_MAXLEN:-100}
 th=${BENCH_THREADS:-2}
 src=$top/tests/data/uniprot_20k.fasta.gz

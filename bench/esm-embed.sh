@@ -29,7 +29,7 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
-dir=${BENCH_DIR:-/tmp/plmkit-bench}
+dir=${BENCH_DIR:-${TMPDIR:-/tmp}/plmkit-bench}
 n=${BENCH_ESM_N:-200}
 th=${BENCH_ESM_THREADS:-2}
 shapes=${BENCH_ESM_SHAPES:-35M 150M}
