@@ -7,6 +7,7 @@
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/extsort.h"
 #include "plm/fields.h"
 #include "plm/hash.h"
 #include "plm/kmer_index.h"
@@ -146,10 +147,11 @@ static void parse_forbid(const char *spec, data *d, unsigned char *want,
 	free(s);
 }
 
+/* A pair found; sorted on disk when there are more than --mem holds. */
 typedef struct hit {
 	uint32_t a, b;         /* record indices, a on the "from" side */
 	double sim;
-	int exact;
+	uint32_t exact, pad;   /* pad: no uninitialised bytes are written */
 } hit;
 
 static int hit_cmp(const void *pa, const void *pb)
@@ -187,8 +189,10 @@ struct search {
 	long long k, scale, max_occ, threads;
 	size_t ns;
 	unsigned char *want, *from;
-	hit *h;
-	size_t nh, hcap, nexact;
+	plm_extsort *sort;     /* the pairs, by (a, b) */
+	size_t nh, nexact;
+	long long max_per;     /* pairs written per record a; 0: all */
+	uint64_t nout;         /* pairs written */
 	plm_kmer_stats st;
 };
 
@@ -196,13 +200,16 @@ static void add_hit(struct search *x, uint32_t a, uint32_t b, double sim,
 		    int exact)
 {
 	const item *it = x->d->it;
-	PLM_XGROW(x->h, x->hcap, x->nh + 1);
+	char err[256];
 	if (!x->from[it[a].split * x->ns + it[b].split]) {
 		uint32_t t = a;
 		a = b;
 		b = t;
 	}
-	x->h[x->nh++] = (hit){ a, b, sim, exact };
+	hit h = { a, b, sim, (uint32_t)exact, 0 };
+	if (plm_extsort_add(x->sort, &h, err, sizeof err))
+		plm_die("%s", err);
+	x->nh++;
 }
 
 /* Exact duplicates: runs of equal hashes. */
@@ -257,13 +264,13 @@ static int find_near(struct search *x, char *err, size_t errlen)
 	size_t nkp = 0;
 	int rc = plm_kmer_pairs(seq, d->seq_len, d->n, cls, x->want, ns, &ko,
 				&kp, &nkp, &x->st, err, errlen);
+	free(cls);
+	free(seq);
+	free(involved);
 	for (size_t p = 0; !rc && p < nkp; p++)
 		if (!same_seq(d, kp[p].a, kp[p].b))  /* else reported as exact */
 			add_hit(x, kp[p].a, kp[p].b, kp[p].sim, 0);
 	free(kp);
-	free(cls);
-	free(seq);
-	free(involved);
 	return rc;
 }
 
@@ -279,10 +286,19 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 	find_exact(x);
 	if (find_near(x, err, errlen))
 		plm_die("%s", err);
-	if (x->nh)
-		qsort(x->h, x->nh, sizeof *x->h, hit_cmp);
-	for (size_t p = 0; p < x->nh; p++) {
-		const item *a = &d->it[x->h[p].a], *b = &d->it[x->h[p].b];
+	if (plm_extsort_sort(x->sort, err, errlen))
+		plm_die("%s", err);
+	const void *p;
+	int rc;
+	uint32_t last = UINT32_MAX;
+	long long run = 0;
+	while ((rc = plm_extsort_next(x->sort, &p, err, errlen)) > 0) {
+		const hit *h = p;
+		run = h->a == last ? run + 1 : 1;
+		last = h->a;
+		if (x->max_per && run > x->max_per)
+			continue;
+		const item *a = &d->it[h->a], *b = &d->it[h->b];
 		size_t la, lb;
 		const char *sa = plm_strmap_key(d->splits, a->split, &la);
 		const char *sb = plm_strmap_key(d->splits, b->split, &lb);
@@ -290,10 +306,13 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 			plm_v_str(d->arena + a->id_off, a->id_len),
 			plm_v_str(d->arena + b->id_off, b->id_len),
 			plm_v_str(sa, la), plm_v_str(sb, lb),
-			plm_v_float(x->h[p].sim), plm_v_int(x->h[p].exact),
+			plm_v_float(h->sim), plm_v_int(h->exact),
 		};
 		plm_verb_emit(v, row);
+		x->nout++;
 	}
+	if (rc < 0)
+		plm_die("%s", err);
 	return 0;
 }
 
@@ -301,8 +320,9 @@ int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
 	double min_sim = 0.5;
-	long long k = 5, scale = 8, max_occ = 20000, threads = 0;
+	long long k = 5, scale = 8, max_occ = 20000, threads = 0, max_per = 0;
 	const char *forbid = "train:test,val:test", *idf = "id", *seqf = "seq";
+	const char *mem = "64M";
 	const char *splitf = "split";
 	const plm_opt opts[] = {
 		PLM_DBL(0, "min-sim", &min_sim, "SIM", "report near-duplicates with k-mer containment >= SIM (default 0.5)", 1e-9, 1),
@@ -311,6 +331,8 @@ int main(int argc, char **argv)
 		PLM_INT(0, "scale", &scale, "S", "index 1 in S k-mers of long sequences (default 8; 1 = all)", 1, 1 << 20),
 		PLM_INT(0, "max-occ", &max_occ, "N", "skip k-mers indexed for more than N sequences when finding candidates (default 20000; 0 = none)", 0, 0xffffffffLL),
 		PLM_INT(0, "threads", &threads, "N", "search threads (default: online CPUs, at most 8)", 1, 256),
+		PLM_INT(0, "max-pairs-per-record", &max_per, "N", "write at most the first N pairs of each record a (default 0: all)", 0, 0xffffffffLL),
+		PLM_STR(0, "mem", &mem, "SIZE", "memory for the pairs before they are sorted on disk, as sort -S: 64M, 1G (default 64M)"),
 		PLM_STR(0, "id", &idf, "FIELD", "record id (default id)"),
 		PLM_STR(0, "seq", &seqf, "FIELD", "sequence (default seq)"),
 		PLM_STR(0, "split", &splitf, "FIELD", "split name (default split)"),
@@ -322,12 +344,17 @@ int main(int argc, char **argv)
 		long nc = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = nc < 1 ? 1 : nc > 8 ? 8 : nc;
 	}
+	size_t memb;
+	if (plm_size_parse(mem, &memb))
+		plm_usage_die("--mem: '%s': want a size such as 500k, 64M or 2G", mem);
 	data d = { .idf = idf, .seqf = seqf, .splitf = splitf };
 	if (!(d.splits = plm_strmap_new()))
 		plm_oom();
 	struct search x = { .d = &d, .forbid = forbid, .min_sim = min_sim,
 			    .k = k, .scale = scale, .max_occ = max_occ,
-			    .threads = threads };
+			    .threads = threads, .max_per = max_per };
+	if (!(x.sort = plm_extsort_new(sizeof (hit), memb, hit_cmp, NULL)))
+		plm_oom();
 	d.search = &x;
 	/* the driver reads the input; the report is written at the end */
 	plm_verb v = { .common = &c, .ctx = &d, .section = section,
@@ -339,11 +366,15 @@ int main(int argc, char **argv)
 	if (x.nh)
 		plm_warn("%zu pair(s) cross forbidden split boundaries (%zu exact, %zu near-duplicate at sim >= %g)",
 			 x.nh, x.nexact, x.nh - x.nexact, min_sim);
+	if (x.nout < x.nh)
+		plm_warn("%llu of them written: at most %lld per record (--max-pairs-per-record)",
+			 (unsigned long long)x.nout, max_per);
 	if (getenv("PLM_LEAK_STATS"))
-		plm_warn("stats: %zu records, %llu postings, %llu hits, %llu verified, %llu frequent k-mers skipped, index %zu bytes",
+		plm_warn("stats: %zu records, %llu postings, %llu hits, %llu verified, %llu frequent k-mers skipped, index %zu bytes, %zu pair run(s) on disk",
 			 d.n, (unsigned long long)x.st.postings, (unsigned long long)x.st.hits,
-			 (unsigned long long)x.st.verified, (unsigned long long)x.st.frequent, x.st.bytes);
-	free(x.h);
+			 (unsigned long long)x.st.verified, (unsigned long long)x.st.frequent, x.st.bytes,
+			 plm_extsort_runs(x.sort));
+	plm_extsort_free(x.sort);
 	free(x.want);
 	free(x.from);
 	free(d.it);

@@ -204,4 +204,69 @@ test_expect_success 'empty and truncated input: exit 1, no report file' '
 	grep -q "truncated" err && test_path_is_missing r.mp
 '
 
+# --mem 1k holds 42 pairs: g150 at -s 0.1 (178 pairs) spills five runs
+# and merges them in several passes; the report (all but the meta line,
+# whose prov names the options) must not change.
+test_expect_success '--mem: pairs sorted on disk give the same report, byte for byte' '
+	test_exit 1 env PLM_LEAK_STATS=1 leak-check -T -s 0.1 g150.tsv >r.tsv 2>err &&
+	grep -q " 0 pair run(s) on disk" err &&
+	sed -n "3,\$p" r.tsv >mem &&
+	test $(wc -l <mem) -eq 179 &&
+	test_exit 1 env PLM_LEAK_STATS=1 leak-check -T -s 0.1 --mem 1k g150.tsv >r.tsv 2>err &&
+	grep -q " 5 pair run(s) on disk" err &&
+	sed -n "3,\$p" r.tsv >disk &&
+	test_cmp mem disk &&
+	test_exit 1 env PLM_LEAK_STATS=1 leak-check -T -s 0.1 --mem 100 --threads 1 g150.tsv >r.tsv 2>err &&
+	grep -q " 45 pair run(s) on disk" err &&
+	sed -n "3,\$p" r.tsv >disk &&
+	test_cmp mem disk &&
+	test_exit 1 leak-check -T -s 0.5 --forbid train:val,train:test,val:test g3.tsv >r.tsv &&
+	sed -n "3,\$p" r.tsv >mem &&
+	test_exit 1 leak-check -T -s 0.5 --forbid train:val,train:test,val:test --mem 1k -o r.tsv g3.tsv &&
+	sed -n "3,\$p" r.tsv >disk &&
+	test_cmp mem disk
+'
+
+test_expect_success '--max-pairs-per-record: the first N pairs of each record a, by position of b' '
+	A=MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQFEVVHSLAKWKRQTLGQHDFSAGEGLYTHMKALRPDEDRLSPLHSVYVDQWDWERVMGDGERQFSTLKSTVEAIWAGIKATEAAVSEEFGLAPFLPDQIHFVHSQELLSRYPDLDAKGRERAIAKDLGAVFLVGIGGKLSDGHRHDVRAPDYDDWSTPSELGHAGLNGDILVWNPVLEDAFELSSMGIRVDADTLKHQLALTGDEDRLELEWHQALLRGEMPQTIGGGIGQSRLTMLLLQLPHIGQVQCGVWPAACRESVPALL &&
+	B=MSTNPKPQRKTKRNTNRRPQDVKFPGGGQIVGGVYLLPRRGPRLGVRATRKTSERSQPRGRRQPIPKARRPEGRTWAQPGYPWPLYGNEGCGWAGWLLSPRGSRPSWGPTDPRRRSRNLGKVIDTLTCGFADLMGYIPLVGAPLGGAARALAHGVRVLEDGVNYATGNLPGCSFSIFLLALLSCLTVPASA &&
+	Amut=$(echo $A | sed "s/^MKTAY/MKTAW/") &&
+	{ printf "id:str\tseq:str\tsplit:str\n" &&
+	  printf "t1\t%s\ttrain\n" $A &&
+	  printf "x3\t%s\ttest\n" $Amut &&
+	  printf "x1\t%s\ttest\n" $A &&
+	  printf "t2\t%s\ttrain\n" $B &&
+	  printf "x2\t%s\ttest\n" $A &&
+	  printf "x4\t%s\ttest\n" $B; } >cap.tsv &&
+	test_exit 1 leak-check -T cap.tsv >r.tsv 2>err &&
+	sed -n "4,\$p" r.tsv | cut -f1,2,6 >got &&
+	printf "t1\tx3\tfalse\nt1\tx1\ttrue\nt1\tx2\ttrue\nt2\tx4\ttrue\n" >want &&
+	test_cmp want got &&
+	! grep -q "written" err &&
+	test_exit 1 leak-check -T --max-pairs-per-record 2 cap.tsv >r.tsv 2>err &&
+	sed -n "4,\$p" r.tsv | cut -f1,2,6 >got &&
+	printf "t1\tx3\tfalse\nt1\tx1\ttrue\nt2\tx4\ttrue\n" >want &&
+	test_cmp want got &&
+	grep -q "4 pair(s) cross forbidden split boundaries (3 exact, 1 near" err &&
+	grep -q "3 of them written: at most 2 per record" err &&
+	test_exit 1 leak-check -T --max-pairs-per-record 1 --mem 100 cap.tsv >r.tsv 2>err &&
+	sed -n "4,\$p" r.tsv | cut -f1,2 >got &&
+	printf "t1\tx3\nt2\tx4\n" >want &&
+	test_cmp want got &&
+	grep -q "2 of them written: at most 1 per record" err &&
+	test_exit 1 leak-check -T --max-pairs-per-record 3 cap.tsv >r.tsv 2>err &&
+	test $(wc -l <r.tsv) -eq 7 &&
+	! grep -q "written" err
+'
+
+test_expect_success '--mem and --max-pairs-per-record: usage errors' '
+	test_exit 2 leak-check --mem 0 cap.tsv 2>err &&
+	grep -q "mem" err &&
+	test_exit 2 leak-check --mem 5X cap.tsv &&
+	test_exit 2 leak-check --mem "" cap.tsv &&
+	test_exit 2 leak-check --mem -1M cap.tsv &&
+	test_exit 2 leak-check --max-pairs-per-record -1 cap.tsv &&
+	test_exit 2 leak-check --max-pairs-per-record x cap.tsv
+'
+
 test_done
