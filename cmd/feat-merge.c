@@ -15,6 +15,8 @@
 #include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/float.h"
+#include "plm/extsort.h"
+#include "plm/hash.h"
 #include "plm/map.h"
 #include "plm/mlp.h"
 #include "plm/recin.h"
@@ -27,6 +29,15 @@ static const char summary[] =
 
 enum { M_ERROR, M_DROP, M_NIL, M_ZERO };
 #define SHOW 5
+#define ALONE_MEM (1u << 20)   /* the keys below, before they go to disk */
+
+/* A key of the streamed input that no held input has, kept to find a
+ * repeat: by hash (XXH3-128 of the encoded key), sorted on disk when there
+ * are many, with its text for the message. */
+typedef struct alone_key {
+	uint64_t hi, lo, recno;
+	char text[128];
+} alone_key;
 
 struct side {
 	const char *path;
@@ -109,18 +120,77 @@ static void open_side(struct side *S, const char *path, const char *key,
 	S->vb = (size_t)f->dim * plm_type_elsize(f->type);
 }
 
+static noreturn void die_at(struct side *S, uint64_t recno,
+			     const char *what)
+{
+	fail("%s: record %" PRIu64 ": %s", S->path, recno, what);
+}
+
 static noreturn void die_row(struct side *S, const char *what)
 {
-	fail("%s: record %" PRIu64 ": %s", S->path, plm_recin_recno(S->in),
-	     what);
+	die_at(S, plm_recin_recno(S->in), what);
+}
+
+static noreturn void dup_text(struct side *S, uint64_t recno,
+			      const char *text)
+{
+	char msg[256];
+	snprintf(msg, sizeof msg, "duplicate key '%s'", text);
+	die_at(S, recno, msg);
 }
 
 static void dup_key(struct side *S, const plm_val *k)
 {
-	char text[128], msg[256];
+	char text[128];
 	plm_val_text(k, g.kt, text, sizeof text);
-	snprintf(msg, sizeof msg, "duplicate key '%s'", text);
-	die_row(S, msg);
+	dup_text(S, plm_recin_recno(S->in), text);
+}
+
+static int alone_cmp(const void *pa, const void *pb)
+{
+	const alone_key *a = pa, *b = pb;
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return a->recno < b->recno ? -1 : a->recno > b->recno;
+}
+
+static void alone_add(plm_extsort *alone, const plm_keybuf *kb,
+		      const plm_val *k, uint64_t recno)
+{
+	char err[256];
+	plm_h128 h = plm_seq_hash(kb->p, kb->n);
+	alone_key a = { h.hi, h.lo, recno, { 0 } };
+	plm_val_text(k, g.kt, a.text, sizeof a.text);
+	if (plm_extsort_add(alone, &a, err, sizeof err))
+		fail("%s", err);
+}
+
+/* Ends the run, as the stream would have, at the first repeat of a key no
+ * held input has that comes before record `before` of the streamed
+ * input.  Consumes the sorter. */
+static void alone_check(plm_extsort *alone, uint64_t before)
+{
+	char err[256];
+	const void *p;
+	alone_key prev = { 0 }, first = { 0 };
+	int rc, have = 0;
+	if (plm_extsort_sort(alone, err, sizeof err))
+		fail("%s", err);
+	first.recno = UINT64_MAX;
+	while ((rc = plm_extsort_next(alone, &p, err, sizeof err)) > 0) {
+		const alone_key *a = p;
+		if (have && a->hi == prev.hi && a->lo == prev.lo &&
+		    a->recno < first.recno && a->recno < before)
+			first = *a;
+		prev = *a;
+		have = 1;
+	}
+	if (rc < 0)
+		fail("%s", err);
+	if (first.recno != UINT64_MAX)
+		dup_text(&g.S[g.s], first.recno, first.text);
 }
 
 /* The input's next row: 1, or 0 at its end.  One set of fields each. */
@@ -273,9 +343,11 @@ static void stream(plm_progress *pg)
 	int *nilv = plm_xcalloc((size_t)g.n, sizeof *nilv);
 	plm_keybuf kb = { 0 };
 	const plm_val *row;
-	/* keys of the streamed input that no held input has: kept to find
-	 * a repeat (the others are found by the held rows' used marks) */
-	plm_strmap *alone = plm_strmap_new();
+	/* keys of the streamed input that no held input has: checked for a
+	 * repeat at the end (the others are found by the held rows' used
+	 * marks as they come) */
+	plm_extsort *alone = plm_extsort_new(sizeof (alone_key), ALONE_MEM,
+					     alone_cmp, NULL);
 	if (!alone)
 		plm_oom();
 	while (next_row(T, &row)) {
@@ -300,26 +372,24 @@ static void stream(plm_progress *pg)
 				uint64_t *u = plm_strmap_get(g.S[a].map, kb.p, kb.n);
 				was = u && g.S[a].used[*u];
 			}
-			if (was)
+			if (was) {
+				alone_check(alone, plm_recin_recno(T->in));
 				dup_key(T, k);
+			}
 			src[a] = held(a, &kb, &nilv[a], &r);
 			found |= r >= 0;
 			if (a == 0 && r >= 0)
 				base = plm_rows_get(&g.S[0].full, (size_t)r);
 		}
-		if (!found && kb.n) {
-			int added;
-			if (!plm_strmap_put(alone, kb.p, kb.n, &added))
-				plm_oom();
-			if (!added)
-				dup_key(T, k);
-		}
+		if (!found && kb.n)
+			alone_add(alone, &kb, k, plm_recin_recno(T->in));
 		put_record(base, k, src, nilv);
 		if (pg->on)
 			plm_recin_progress(T->in, pg, 0);
 	}
 	plm_recin_progress(T->in, pg, 1);
-	plm_strmap_free(alone);
+	alone_check(alone, UINT64_MAX);
+	plm_extsort_free(alone);
 	plm_key_free(&kb);
 	free(src);
 	free(nilv);

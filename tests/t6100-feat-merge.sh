@@ -180,4 +180,27 @@ test_expect_success 'prov is appended' '
 	grep -q "\"tool\":\"feat-merge\"" o.tsv
 '
 
+# 20,000 streamed keys that no held input has: more than the 1 MiB (6,898
+# keys) kept in memory, so they are sorted on disk to find a repeat.
+test_expect_success 'many keys missing from the held inputs: repeats found, in stream order' '
+	awk "BEGIN { print \"id:str\temb:f32[1]\"; for (i = 0; i < 20000; i++) printf \"k%d\t%d\n\", i, i }" >many.tsv &&
+	feat-merge -T --allow-missing zero - A.tsv <many.tsv >out 2>err &&
+	body out | tail -n +2 >actual &&
+	awk "BEGIN { for (i = 0; i < 20000; i++) printf \"k%d\t%d,0,0\n\", i, i;
+		printf \"a\t0,1,2\nb\t0,3,4\nc\t0,5,6\n\" }" >expect &&
+	test_cmp expect actual &&
+	grep -q "20003 of 20003 keys lacked a vector" err &&
+	{ cat many.tsv && printf "k19000\t1\nk7\t2\nb\t3\nb\t4\n"; } >rep.tsv &&
+	test_exit 1 feat-merge -o out.rec --allow-missing zero - A.tsv <rep.tsv 2>err &&
+	grep -q "stdin: record 20001: duplicate key .k19000.$" err &&
+	test_path_is_missing out.rec &&
+	{ cat many.tsv && printf "b\t3\nb\t4\nk7\t2\n"; } >rep.tsv &&
+	test_exit 1 feat-merge -o out.rec --allow-missing drop - A.tsv <rep.tsv 2>err &&
+	grep -q "stdin: record 20002: duplicate key .b.$" err &&
+	{ cat many.tsv && printf "k7\t2\nb\t3\nb\t4\n"; } >rep.tsv &&
+	test_exit 1 feat-merge -o out.rec - A.tsv <rep.tsv 2>err &&
+	grep -q "stdin: record 20001: duplicate key .k7.$" err &&
+	test_path_is_missing out.rec
+'
+
 test_done
