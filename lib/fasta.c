@@ -101,6 +101,37 @@ void plm_seqrec_free(plm_seqrec *r)
 	memset(r, 0, sizeof *r);
 }
 
+int plm_fasta_sniff(plm_in *in)
+{
+	size_t want = 64, seen = 0;
+
+	for (;;) {
+		ssize_t k = plm_in_peek(in, want);
+		if (k < 0)
+			return -1;
+		for (; seen < (size_t)k; seen++) {
+			unsigned char c = in->buf[in->pos + seen];
+			if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+				continue;
+			return c == '>' ? PLM_SNIFF_FASTA :
+			       c == '@' ? PLM_SNIFF_FASTQ : 0;
+		}
+		if ((size_t)k < want || want >= (1u << 20))
+			return 0;       /* blank to the end, or far too long */
+		want *= 2;
+	}
+}
+
+int plm_fasta_schema(plm_schema *s)
+{
+	static const char *const str[] = { "id", "desc", "seq" };
+
+	for (size_t i = 0; i < 3; i++)
+		if (plm_schema_add(s, str[i], PLM_T_STR, 0) < 0)
+			return -1;
+	return plm_schema_add(s, "len", PLM_T_INT, 0) < 0 ? -1 : 0;
+}
+
 /* Make room for need + 1 bytes (the NUL). */
 static int grow(char **p, size_t *cap, size_t need)
 {

@@ -1,4 +1,5 @@
-/* recin.c — FILE operands read in sequence as one record stream. */
+/* recin.c — FILE operands read in sequence as one record stream; a
+ * FASTA or FASTQ file reads as the records fasta-cat makes of it. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,12 +7,26 @@
 #include <sys/stat.h>
 
 #include "plm/recin.h"
+#include "plm/fasta.h"
 #include "plm/hash.h"
+
+/* One file: a record stream (r), or FASTA/FASTQ (fa over in) whose
+ * records become rows of the fields fasta-cat writes. */
+typedef struct source {
+	plm_reader *r;
+	plm_in *in;
+	plm_fasta *fa;
+	plm_schema fs;          /* id, desc, seq, len; no meta */
+	uint64_t recno;         /* FASTA records read */
+} source;
 
 struct plm_recin {
 	int n, cur;
 	char **paths;          /* borrowed from the caller (argv) */
-	plm_reader *r;
+	source src;
+	int open;              /* src holds a file */
+	plm_seqrec rec;        /* the FASTA record the row points into */
+	plm_val vals[4];
 	plm_schema s;          /* copy of the current section's fields */
 	uint64_t recno;
 	uint64_t done_bytes;   /* raw bytes of the files already finished */
@@ -38,6 +53,83 @@ static uint64_t total_size(int n, char **paths)
 	return t;
 }
 
+static void source_close(source *x)
+{
+	if (x->r)
+		plm_reader_close(x->r);
+	plm_fasta_close(x->fa);
+	if (x->in)
+		plm_in_close(x->in);
+	plm_schema_free(&x->fs);
+	memset(x, 0, sizeof *x);
+}
+
+/* Takes over in (closed on failure too).  0, or -1 and err. */
+static int source_open(source *x, plm_in *in, char *err, size_t errlen)
+{
+	memset(x, 0, sizeof *x);
+	plm_schema_init(&x->fs);
+	int k = plm_fasta_sniff(in);
+	if (k < 0) {
+		snprintf(err, errlen, "%s", plm_in_error(in));
+		plm_in_close(in);
+		return -1;
+	}
+	if (k == 0) {
+		x->r = plm_reader_from(in, err, errlen);
+		return x->r ? 0 : -1;
+	}
+	x->in = in;
+	if (!(x->fa = plm_fasta_open(in)) || plm_fasta_schema(&x->fs)) {
+		snprintf(err, errlen, "out of memory");
+		source_close(x);
+		return -1;
+	}
+	return 0;
+}
+
+static const plm_schema *source_schema(const source *x)
+{
+	return x->r ? plm_reader_schema(x->r) : &x->fs;
+}
+
+static plm_in *source_in(const source *x)
+{
+	return x->r ? plm_reader_in(x->r) : x->in;
+}
+
+static uint64_t source_recno(const source *x)
+{
+	return x->r ? plm_reader_recno(x->r) : x->recno;
+}
+
+/* plm_reader_next() for either kind; a FASTA file is one section. */
+static int source_next(plm_recin *r, const plm_val **row)
+{
+	source *x = &r->src;
+	if (x->r) {
+		int rc = plm_reader_next(x->r, row);
+		if (rc == PLM_ERR)
+			snprintf(r->err, sizeof r->err, "%s",
+				 plm_reader_error(x->r));
+		return rc;
+	}
+	int rc = plm_fasta_next(x->fa, &r->rec);
+	if (rc < 0) {
+		snprintf(r->err, sizeof r->err, "%s", plm_fasta_error(x->fa));
+		return PLM_ERR;
+	}
+	if (rc == 0)
+		return PLM_EOF;
+	x->recno++;
+	r->vals[0] = plm_v_str(r->rec.id, r->rec.id_len);
+	r->vals[1] = plm_v_str(r->rec.desc, r->rec.desc_len);
+	r->vals[2] = plm_v_str(r->rec.seq, r->rec.seq_len);
+	r->vals[3] = plm_v_int((int64_t)r->rec.seq_len);
+	*row = r->vals;
+	return PLM_ROW;
+}
+
 plm_recin *plm_recin_open(int n, char **paths, char *err, size_t errlen)
 {
 	plm_in *in = plm_in_open(n ? paths[0] : NULL, err, errlen);
@@ -55,13 +147,15 @@ plm_recin *plm_recin_from(plm_in *in0, int n, char **paths, char *err,
 	}
 	r->n = n;
 	r->paths = paths;
-	r->r = plm_reader_from(in0, err, errlen);
+	plm_schema_init(&r->s);
+	if (source_open(&r->src, in0, err, errlen)) {
+		plm_recin_close(r);
+		return NULL;
+	}
+	r->open = 1;
 	/* plm_schema_copy() overwrites its destination (init on failure) */
-	if (!r->r)
-		plm_schema_init(&r->s);
-	if (!r->r || plm_schema_copy(&r->s, plm_reader_schema(r->r))) {
-		if (r->r)
-			snprintf(err, errlen, "out of memory");
+	if (plm_schema_copy(&r->s, source_schema(&r->src))) {
+		snprintf(err, errlen, "out of memory");
 		plm_recin_close(r);
 		return NULL;
 	}
@@ -75,12 +169,14 @@ static int next_file(plm_recin *r)
 {
 	if (r->cur + 1 >= r->n)
 		return PLM_EOF;
-	r->done_bytes += plm_in_raw_pos(plm_reader_in(r->r));
-	plm_reader_close(r->r);
-	r->r = plm_reader_open(r->paths[++r->cur], r->err, sizeof r->err);
-	if (!r->r)
+	r->done_bytes += plm_in_raw_pos(source_in(&r->src));
+	source_close(&r->src);
+	r->open = 0;
+	plm_in *in = plm_in_open(r->paths[++r->cur], r->err, sizeof r->err);
+	if (!in || source_open(&r->src, in, r->err, sizeof r->err))
 		return PLM_ERR;
-	const plm_schema *ns = plm_reader_schema(r->r);
+	r->open = 1;
+	const plm_schema *ns = source_schema(&r->src);
 	if (plm_schema_equal(&r->s, ns))
 		return 1;
 	plm_schema_free(&r->s);
@@ -94,16 +190,16 @@ static int next_file(plm_recin *r)
 int plm_recin_next(plm_recin *r, const plm_val **row)
 {
 	for (;;) {
-		if (!r->r)
+		if (!r->open)
 			return PLM_ERR;
-		int rc = plm_reader_next(r->r, row);
+		int rc = source_next(r, row);
 		switch (rc) {
 		case PLM_ROW:
 			r->recno++;
 			return PLM_ROW;
 		case PLM_HEADER:
 			plm_schema_free(&r->s);
-			if (plm_schema_copy(&r->s, plm_reader_schema(r->r))) {
+			if (plm_schema_copy(&r->s, source_schema(&r->src))) {
 				snprintf(r->err, sizeof r->err, "out of memory");
 				return PLM_ERR;
 			}
@@ -114,7 +210,6 @@ int plm_recin_next(plm_recin *r, const plm_val **row)
 				return rc;
 			break;
 		default:
-			snprintf(r->err, sizeof r->err, "%s", plm_reader_error(r->r));
 			return PLM_ERR;
 		}
 	}
@@ -137,19 +232,19 @@ uint64_t plm_recin_recno(const plm_recin *r)
 
 uint64_t plm_recin_file_recno(const plm_recin *r)
 {
-	return r->r ? plm_reader_recno(r->r) : 0;
+	return r->open ? source_recno(&r->src) : 0;
 }
 
 const char *plm_recin_name(const plm_recin *r)
 {
-	return r->r ? plm_in_name(plm_reader_in(r->r)) : "";
+	return r->open ? plm_in_name(source_in(&r->src)) : "";
 }
 
 void plm_recin_bytes(const plm_recin *r, uint64_t *done, uint64_t *total)
 {
 	uint64_t d = r->done_bytes;
-	if (r->r)
-		d += plm_in_raw_pos(plm_reader_in(r->r));
+	if (r->open)
+		d += plm_in_raw_pos(source_in(&r->src));
 	*done = d;
 	*total = r->total;
 }
@@ -170,8 +265,9 @@ void plm_recin_close(plm_recin *r)
 {
 	if (!r)
 		return;
-	if (r->r)
-		plm_reader_close(r->r);
+	if (r->open)
+		source_close(&r->src);
+	plm_seqrec_free(&r->rec);
 	plm_schema_free(&r->s);
 	free(r);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "plm/io.h"
+#include "plm/stream.h"
 
 typedef struct plm_seqrec {
 	char *id;   size_t id_len;    /* up to the first space or tab      */
@@ -34,6 +35,17 @@ const char *plm_fasta_error(const plm_fasta *f);
 int plm_fasta_is_fastq(const plm_fasta *f);
 void plm_fasta_close(plm_fasta *f);
 void plm_seqrec_free(plm_seqrec *rec);
+
+/* What the input holds, judged as plm_fasta_next() judges it: by its first
+ * byte that is not a space, tab, CR or LF, found by peeking (nothing is
+ * consumed).  PLM_SNIFF_FASTA for '>', PLM_SNIFF_FASTQ for '@', 0 for any
+ * other byte, an empty or blank input, or more than a MiB of blanks; -1 on
+ * a read error (plm_in_error). */
+enum { PLM_SNIFF_FASTA = 1, PLM_SNIFF_FASTQ = 2 };
+int plm_fasta_sniff(plm_in *in);
+/* Appends the fields fasta-cat writes for a record, in its order:
+ * id, desc, seq (str) and len (int).  0, or -1 when out of memory. */
+int plm_fasta_schema(plm_schema *s);
 
 /* ---- helpers for fasta-cat and friends -------------------------------- */
 

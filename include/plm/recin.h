@@ -7,6 +7,13 @@
  * as plm_reader_next() does for a new section inside one file.  Each file
  * must end with its trailer: a truncated file is an error, not an EOF.
  *
+ * A file (or stdin) whose first non-blank byte after decompression is '>'
+ * or '@' is FASTA or FASTQ (plm_fasta_sniff): it reads as one section of
+ * the records fasta-cat writes with its defaults, fields id, desc, seq
+ * (str) and len (int), in the same order and with the same values, and no
+ * meta.  Malformed FASTA fails with fasta-cat's message ("FILE:LINE:
+ * what"); plm_recin_file_recno() counts its records.
+ *
  * Also the --shard helpers every per-record tool shares. */
 #ifndef PLM_RECIN_H
 #define PLM_RECIN_H
