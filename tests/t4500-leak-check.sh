@@ -208,21 +208,21 @@ test_expect_success 'empty and truncated input: exit 1, no report file' '
 # and merges them in several passes; the report (all but the meta line,
 # whose prov names the options) must not change.
 test_expect_success '--mem: pairs sorted on disk give the same report, byte for byte' '
-	test_exit 1 env PLM_LEAK_STATS=1 leak-check -T -s 0.1 g150.tsv >r.tsv 2>err &&
+	test_exit 1 env PLM_LEAK_STATS=1 leak-check -T --min-sim 0.1 g150.tsv >r.tsv 2>err &&
 	grep -q " 0 pair run(s) on disk" err &&
 	sed -n "3,\$p" r.tsv >mem &&
 	test $(wc -l <mem) -eq 179 &&
-	test_exit 1 env PLM_LEAK_STATS=1 leak-check -T -s 0.1 --mem 1k g150.tsv >r.tsv 2>err &&
+	test_exit 1 env PLM_LEAK_STATS=1 leak-check -T --min-sim 0.1 --mem 1k g150.tsv >r.tsv 2>err &&
 	grep -q " 5 pair run(s) on disk" err &&
 	sed -n "3,\$p" r.tsv >disk &&
 	test_cmp mem disk &&
-	test_exit 1 env PLM_LEAK_STATS=1 leak-check -T -s 0.1 --mem 100 --threads 1 g150.tsv >r.tsv 2>err &&
+	test_exit 1 env PLM_LEAK_STATS=1 leak-check -T --min-sim 0.1 --mem 100 --threads 1 g150.tsv >r.tsv 2>err &&
 	grep -q " 45 pair run(s) on disk" err &&
 	sed -n "3,\$p" r.tsv >disk &&
 	test_cmp mem disk &&
-	test_exit 1 leak-check -T -s 0.5 --forbid train:val,train:test,val:test g3.tsv >r.tsv &&
+	test_exit 1 leak-check -T --min-sim 0.5 --forbid train:val,train:test,val:test g3.tsv >r.tsv &&
 	sed -n "3,\$p" r.tsv >mem &&
-	test_exit 1 leak-check -T -s 0.5 --forbid train:val,train:test,val:test --mem 1k -o r.tsv g3.tsv &&
+	test_exit 1 leak-check -T --min-sim 0.5 --forbid train:val,train:test,val:test --mem 1k -o r.tsv g3.tsv &&
 	sed -n "3,\$p" r.tsv >disk &&
 	test_cmp mem disk
 '
