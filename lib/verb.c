@@ -73,6 +73,16 @@ static uint64_t src_recno(const src *x)
 	return x->recno0 + plm_recin_recno(x->in);
 }
 
+/* Spooled operands: the bytes of the files before cur, total unknown. */
+static void src_bytes(const src *x, uint64_t *done, uint64_t *total)
+{
+	plm_recin_bytes(x->in, done, total);
+	if (x->sp) {
+		*done += x->bytes0;
+		*total = 0;
+	}
+}
+
 static void src_progress(const src *x, plm_progress *pg, int end)
 {
 	uint64_t done, total;
@@ -108,6 +118,14 @@ static void make_section(plm_verb *v, const plm_recin *r,
 static plm_val *grow_vals(plm_val *vals, size_t n)
 {
 	return plm_xrealloc(vals, (n + 1) * sizeof *vals);
+}
+
+void plm_verb_bytes(const plm_verb *v, uint64_t *done, uint64_t *total)
+{
+	const src *x = v->src_;
+	*done = *total = 0;
+	if (x && x->in)
+		src_bytes(x, done, total);
 }
 
 int plm_verb_table(plm_schema *out, const plm_schema *in)
@@ -149,9 +167,12 @@ static void run_pass(plm_verb *v, src *x, const plm_shard *sh, int last)
 	plm_val *vals = v->row ? grow_vals(NULL, out.n) : NULL;
 	plm_progress pg;
 	plm_progress_init(&pg, c->progress, "B");
+	if (v->own_progress)
+		pg.on = 0;
 	v->in = s;
 	v->out = &out;
 	v->writer_ = w;
+	v->src_ = x;
 
 	for (;;) {
 		if (limit && v->emitted >= (uint64_t)v->limit)
@@ -187,11 +208,12 @@ static void run_pass(plm_verb *v, src *x, const plm_shard *sh, int last)
 		const plm_val *o = row;
 		if (v->row) {
 			*err = 0;
+			v->file = plm_recin_name(x->in);
+			v->file_recno = plm_recin_file_recno(x->in);
 			rc = v->row(v->ctx, row, vals, err, sizeof err);
 			if (rc == PLM_VERB_FAIL)
-				plm_die("%s: record %" PRIu64 ": %s",
-					plm_recin_name(x->in),
-					plm_recin_file_recno(x->in), err);
+				plm_die("%s: record %" PRIu64 ": %s", v->file,
+					v->file_recno, err);
 			if (rc == PLM_VERB_STOP)
 				break;
 			if (rc == PLM_VERB_SKIP)
@@ -213,9 +235,11 @@ static void run_pass(plm_verb *v, src *x, const plm_shard *sh, int last)
 	}
 	plm_recin_close(x->in);
 	x->in = NULL;
+	v->file = NULL;
 	if (w && plm_writer_close(w, err, sizeof err))
 		plm_die("%s", err);
 	v->writer_ = NULL;
+	v->src_ = NULL;
 	plm_schema_free(&out);
 	free(vals);
 }

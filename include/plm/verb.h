@@ -68,15 +68,24 @@ typedef struct plm_verb {
 	int limit_set;              /* limit applies (also when 0) */
 	int no_output;              /* count only: no writer is opened */
 	int passes;                 /* 2: read the input twice; 0, 1: once */
+	/* The tool draws its own progress (its own unit, e.g. residues
+	 * computed, with plm_verb_bytes for an estimate): the driver
+	 * draws none. */
+	int own_progress;
 	/* Set by plm_verb_run. */
 	int pass;                   /* the reading under way: 0, then 1 */
 	const char *where;          /* during section(): NULL for the first,
 				     * the file being read for later ones */
 	uint64_t emitted;           /* rows written (or counted) */
 	uint64_t recno;             /* rows read (in this pass) */
+	const char *file;           /* during row(): the file being read
+				     * ("stdin" for -), valid until the
+				     * next row */
+	uint64_t file_recno;        /* and the row's number in it */
 	const plm_schema *in;       /* the current input fields */
 	const plm_schema *out;      /* the current output fields */
 	void *writer_;              /* private */
+	void *src_;                 /* private */
 } plm_verb;
 
 /* Runs the tool over FILE operands files[0 .. n) (none: stdin).  Returns
@@ -84,10 +93,17 @@ typedef struct plm_verb {
 int plm_verb_run(plm_verb *v, int n, char **files);
 
 /* From row() (a row that becomes several: return SKIP after emitting
- * them) or finish(): writes one row of v->out fields.  Returns 0, or 1 when
- * the limit is reached (the row is not written; stop emitting).  A write
- * error ends the process. */
+ * them), finish(), or section() of a later section (a tool that holds
+ * rows back writes them there, before the output changes: v->out is then
+ * still the previous section's output fields): writes one row of v->out
+ * fields.  Returns 0, or 1 when the limit is reached (the row is not
+ * written; stop emitting).  A write error ends the process. */
 int plm_verb_emit(plm_verb *v, const plm_val *row);
+
+/* Input bytes read so far and the total (0 when unknown: stdin, a pipe),
+ * over all the operands of this pass: for a tool's own progress.  Zeros
+ * outside plm_verb_run. */
+void plm_verb_bytes(const plm_verb *v, uint64_t *done, uint64_t *total);
 
 /* For section() of a tool that writes a table of its own (counts,
  * statistics): out gets no fields, the input's meta (so its provenance
