@@ -3,7 +3,9 @@
  * Adds `score` and `pred` (and `prob` f32[K] for multi-class and
  * multi-label models) to every record and passes the rest through.
  * Records are scored in batches (one product per layer per batch): each
- * row's values are copied into a batch arena until the batch is full.
+ * row's values are copied into a batch arena until the batch is full, and
+ * the batch is written when it is (or the input section or the input
+ * ends).
  * Records whose id was a training or validation record of the model are
  * refused (counted, then exit 1) unless --allow-seen: scores on data the
  * model has seen are not an evaluation. */
@@ -15,8 +17,8 @@
 #include "plm/metrics.h"
 #include "plm/mlp.h"
 #include "plm/mlpckpt.h"
-#include "plm/recin.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 #define BATCH 256
 
@@ -29,32 +31,48 @@ struct bind {
 	enum plm_type xt, it;
 };
 
-static void bind(struct bind *b, const plm_schema *in, plm_schema *out,
-		 const plm_mlpckpt *c, const char *x, const char *id,
-		 const char *src)
+/* The fields for input `in`: where the features and the id are, and out =
+ * in plus score, pred and prob.  -1 and err: the input does not fit the
+ * model. */
+static int bind(struct bind *b, const plm_schema *in, plm_schema *out,
+		const plm_mlpckpt *c, const char *x, const char *id,
+		char *err, size_t errlen)
 {
 	char tn[64];
 	const plm_mlp *m = &c->mlp;
 	b->xi = plm_schema_find(in, x);
 	b->ii = plm_schema_find(in, id);
-	if (b->xi < 0)
-		plm_die("%s: no field '%s' in input (the features, --x)", src, x);
-	if (b->ii < 0)
-		plm_die("%s: no field '%s' in input (the record id, --id)", src,
-			id);
+	if (b->xi < 0) {
+		snprintf(err, errlen, "no field '%s' in input (the features, "
+			 "--x)", x);
+		return -1;
+	}
+	if (b->ii < 0) {
+		snprintf(err, errlen, "no field '%s' in input (the record id, "
+			 "--id)", id);
+		return -1;
+	}
 	const plm_field *f = &in->f[b->xi];
 	b->xt = f->type;
-	if (b->xt != PLM_T_F32 && b->xt != PLM_T_F16 && b->xt != PLM_T_BF16)
-		plm_die("%s: field '%s' is %s: the features must be f32[N], "
-			"f16[N] or bf16[N]", src, x,
-			plm_type_name(f->type, f->dim, tn, sizeof tn));
-	if (f->dim != m->dim[0])
-		plm_die("%s: field '%s' is %s but the model takes %u features",
-			src, x, plm_type_name(f->type, f->dim, tn, sizeof tn),
-			m->dim[0]);
+	if (b->xt != PLM_T_F32 && b->xt != PLM_T_F16 && b->xt != PLM_T_BF16) {
+		snprintf(err, errlen, "field '%s' is %s: the features must be "
+			 "f32[N], f16[N] or bf16[N]", x,
+			 plm_type_name(f->type, f->dim, tn, sizeof tn));
+		return -1;
+	}
+	if (f->dim != m->dim[0]) {
+		snprintf(err, errlen, "field '%s' is %s but the model takes %u "
+			 "features", x,
+			 plm_type_name(f->type, f->dim, tn, sizeof tn),
+			 m->dim[0]);
+		return -1;
+	}
 	b->it = in->f[b->ii].type;
-	if (b->it != PLM_T_STR && b->it != PLM_T_INT)
-		plm_die("%s: field '%s' (the id) must be str or int", src, id);
+	if (b->it != PLM_T_STR && b->it != PLM_T_INT) {
+		snprintf(err, errlen, "field '%s' (the id) must be str or int",
+			 id);
+		return -1;
+	}
 	if (plm_schema_copy(out, in))
 		plm_die("out of memory");
 	b->score = b->prob = -1;
@@ -70,9 +88,16 @@ static void bind(struct bind *b, const plm_schema *in, plm_schema *out,
 		plm_die("out of memory");
 	int added[] = { b->score, b->pred, b->prob };
 	for (int k = 0; k < 3; k++)
-		if (added[k] >= 0 && (added[k] == b->xi || added[k] == b->ii))
-			plm_die("%s: the features or the id are in a field "
-				"mlp-predict writes (score, pred, prob)", src);
+		if (added[k] >= 0 && (added[k] == b->xi || added[k] == b->ii)) {
+			plm_schema_free(out);
+			snprintf(err, errlen, "the features or the id are in a "
+				 "field mlp-predict writes (score, pred, prob)");
+			return -1;
+		}
+	if (plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(),
+				plm_argv(), 0, 0))
+		plm_die("out of memory");
+	return 0;
 }
 
 static void info(const plm_mlpckpt *c)
@@ -148,20 +173,18 @@ static void batch_add(struct batch *bt, const plm_val *row,
 
 /* Scores the batch and writes its rows. */
 static void batch_flush(struct batch *bt, const struct bind *b,
-			const plm_mlpckpt *c, plm_mlp_work *w, plm_writer *wr,
-			size_t nout)
+			const plm_mlpckpt *c, plm_mlp_work *w, plm_verb *v)
 {
 	const plm_mlp *m = &c->mlp;
-	uint32_t K = m->dim[m->nl], d = m->dim[0];
+	uint32_t K = m->dim[m->nl];
 	size_t nf = bt->nf;
-	char err[1024];
 	if (!bt->n)
 		return;
 	plm_mlp_scale(m, bt->x, bt->n);
 	const float *z = plm_mlp_forward(m, w, bt->x, bt->n, NULL);
 	memcpy(bt->p, z, bt->n * K * sizeof *bt->p);
 	plm_mlp_probs(m, bt->p, bt->n);
-	plm_val vals[nout];
+	plm_val vals[v->out->n];
 	for (size_t i = 0; i < bt->n; i++) {
 		const float *p = bt->p + i * K;
 		for (size_t f = 0; f < nf; f++) {
@@ -208,13 +231,8 @@ static void batch_flush(struct batch *bt, const struct bind *b,
 			vals[b->pred] = plm_v_str(bt->names, nn);
 			vals[b->prob] = plm_v_bytes(p, K * sizeof(float), 1);
 		}
-		if (plm_writer_row(wr, vals)) {
-			snprintf(err, sizeof err, "%s", plm_writer_error(wr));
-			plm_writer_abort(wr);
-			plm_die("%s", err);
-		}
+		plm_verb_emit(v, vals);
 	}
-	(void)d;
 	bt->n = 0;
 	bt->alen = 0;
 }
@@ -234,149 +252,137 @@ static void batch_init(struct batch *bt, const plm_mlp *m, size_t nf)
 		plm_die("out of memory");
 }
 
-struct seen {
+/* The run: the model, the current section's fields and batch, and the
+ * records refused as seen (the first named, the rest counted). */
+struct predict {
+	plm_mlpckpt c;
+	plm_mlp_work *w;
+	const char *x, *id;
+	int allow;
+	struct bind b;
+	struct batch bt;
+	plm_verb *v;
 	uint64_t train, val, first;
-	char id[64];
+	char file[256], seen_id[64];
 };
+
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
+{
+	struct predict *P = ctx;
+	/* the batch's rows belong to the previous section's fields */
+	batch_flush(&P->bt, &P->b, &P->c, P->w, P->v);
+	if (bind(&P->b, in, out, &P->c, P->x, P->id, err, errlen))
+		return -1;
+	batch_init(&P->bt, &P->c.mlp, in->n);
+	return 0;
+}
+
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	struct predict *P = ctx;
+	const struct bind *b = &P->b;
+	char ib[32];
+	(void)out;
+	if (in[b->xi].nil || in[b->ii].nil) {
+		snprintf(err, errlen, "field '%s' is missing (nil)",
+			 in[b->xi].nil ? P->x : P->id);
+		return PLM_VERB_FAIL;
+	}
+	const char *ip = in[b->ii].s;
+	size_t len = in[b->ii].n;
+	if (b->it == PLM_T_INT) {
+		len = (size_t)snprintf(ib, sizeof ib, "%lld",
+				       (long long)in[b->ii].i);
+		ip = ib;
+	}
+	uint64_t h = plm_key_hash(ip, len);
+	int t = plm_id_in(P->c.train_ids, P->c.ntrain_ids, h);
+	int v = !t && plm_id_in(P->c.val_ids, P->c.nval_ids, h);
+	if (!P->allow && (t || v)) {
+		if (!P->first) {
+			P->first = P->v->file_recno;
+			snprintf(P->file, sizeof P->file, "%s", P->v->file);
+			snprintf(P->seen_id, sizeof P->seen_id, "%.*s",
+				 (int)(len > 60 ? 60 : len), ip);
+		}
+		P->train += t;
+		P->val += v;
+		return PLM_VERB_SKIP;
+	}
+	if (P->first)
+		return PLM_VERB_SKIP;   /* failing anyway: just count */
+	batch_add(&P->bt, in, P->v->in, b, &P->c.mlp);
+	if (P->bt.n == BATCH)
+		batch_flush(&P->bt, b, &P->c, P->w, P->v);
+	return PLM_VERB_SKIP;
+}
+
+static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
+{
+	struct predict *P = ctx;
+	(void)err;
+	(void)errlen;
+	if (P->first)
+		plm_die("%s: record %llu: id '%s' was seen by the model: %llu "
+			"records were in its training data and %llu in its "
+			"validation data; scores on them are not an evaluation "
+			"(--allow-seen to score them anyway)", P->file,
+			(unsigned long long)P->first, P->seen_id,
+			(unsigned long long)P->train,
+			(unsigned long long)P->val);
+	batch_flush(&P->bt, &P->b, &P->c, P->w, v);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
 	plm_common cm = { 0 };
-	const char *model = NULL, *x = NULL, *id = NULL;
-	int allow = 0, want_info = 0;
+	struct predict P = { 0 };
+	const char *model = NULL;
+	int want_info = 0;
 	long long threads = 1;
 	const plm_opt opts[] = {
 		PLM_STR_REQ('m', "model", &model, "MODEL", "the checkpoint written by mlp-train"),
-		PLM_FLAG(0, "allow-seen", &allow, "score the model's own training and validation records too"),
+		PLM_FLAG(0, "allow-seen", &P.allow, "score the model's own training and validation records too"),
 		PLM_ALIAS(0, "allow-train", "allow-seen"),
 		PLM_FLAG(0, "info", &want_info, "print what the checkpoint holds and exit"),
-		PLM_STR('x', "x", &x, "FIELD", "feature field (default: the model's)"),
+		PLM_STR('x', "x", &P.x, "FIELD", "feature field (default: the model's)"),
 		PLM_ALIAS(0, "features", "x"),
-		PLM_STR(0, "id", &id, "FIELD", "record id field (default: the model's)"),
+		PLM_STR(0, "id", &P.id, "FIELD", "record id field (default: the model's)"),
 		PLM_INT(0, "threads", &threads, "N", "compute threads (default 1)", 1, 256),
 		PLM_OPTS_STREAM(&cm),
 	};
 	char err[1024];
 	int i = plm_start("mlp-predict", argc, argv, opts, operands, summary);
-	plm_shard sh = plm_shard_parse(cm.shard);
 	if (!model)
 		plm_usage_die("no model: give --model MODEL");
-	plm_mlpckpt c;
-	if (plm_mlpckpt_load(&c, model, err, sizeof err))
+	if (plm_mlpckpt_load(&P.c, model, err, sizeof err))
 		plm_die("%s", err);
 	if (want_info) {
-		info(&c);
-		plm_mlpckpt_free(&c);
+		info(&P.c);
+		plm_mlpckpt_free(&P.c);
 		return 0;
 	}
-	plm_mlp *m = &c.mlp;
-	if (!x)
-		x = c.xfield;
-	if (!id)
-		id = c.idfield;
-	plm_mlp_work *w = plm_mlp_work_new(m, BATCH, (int)threads);
-	if (!w)
+	if (!P.x)
+		P.x = P.c.xfield;
+	if (!P.id)
+		P.id = P.c.idfield;
+	if (!(P.w = plm_mlp_work_new(&P.c.mlp, BATCH, (int)threads)))
 		plm_die("out of memory");
 
-	plm_recin *r = plm_recin_open(argc - i, argv + i, err, sizeof err);
-	if (!r)
-		plm_die("%s", err);
-	plm_schema out;
-	struct bind b;
-	struct batch bt = { 0 };
-	bind(&b, plm_recin_schema(r), &out, &c, x, id, plm_recin_name(r));
-	batch_init(&bt, m, plm_recin_schema(r)->n);
-	plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv, 0, 0);
-	plm_writer *wr = plm_writer_open(cm.output, plm_common_format(&cm),
-					 &out, err, sizeof err);
-	if (!wr)
-		plm_die("%s", err);
-	plm_progress pg;
-	plm_progress_init(&pg, cm.progress, "B");
-	struct seen sn = { 0 };
-	const plm_val *row;
-	int rc;
-	while ((rc = plm_recin_next(r, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR) {
-			plm_writer_abort(wr);
-			plm_die("%s", plm_recin_error(r));
-		}
-		const plm_schema *in = plm_recin_schema(r);
-		if (rc == PLM_HEADER) {
-			batch_flush(&bt, &b, &c, w, wr, out.n);
-			plm_schema_free(&out);
-			bind(&b, in, &out, &c, x, id, plm_recin_name(r));
-			batch_init(&bt, m, in->n);
-			plm_schema_add_prov(&out, plm_tool(), PLM_VERSION,
-					    argc, argv, 0, 0);
-			if (plm_writer_section(wr, &out)) {
-				snprintf(err, sizeof err, "%s",
-					 plm_writer_error(wr));
-				plm_writer_abort(wr);
-				plm_die("%s", err);
-			}
-			continue;
-		}
-		uint64_t rec = plm_recin_recno(r);
-		plm_recin_progress(r, &pg, 0);
-		if (row[b.xi].nil || row[b.ii].nil) {
-			plm_writer_abort(wr);
-			plm_die("record %llu: field '%s' is missing (nil)",
-				(unsigned long long)rec,
-				row[b.xi].nil ? x : id);
-		}
-		char ib[32];
-		const char *ip = row[b.ii].s;
-		size_t in_len = row[b.ii].n;
-		if (b.it == PLM_T_INT) {
-			in_len = (size_t)snprintf(ib, sizeof ib, "%lld",
-						  (long long)row[b.ii].i);
-			ip = ib;
-		}
-		if (!plm_shard_keep(&sh, ip, in_len))
-			continue;
-		uint64_t h = plm_key_hash(ip, in_len);
-		int t = plm_id_in(c.train_ids, c.ntrain_ids, h);
-		int v = !t && plm_id_in(c.val_ids, c.nval_ids, h);
-		if (!allow && (t || v)) {
-			if (!sn.first) {
-				sn.first = rec;
-				snprintf(sn.id, sizeof sn.id, "%.*s",
-					 (int)(in_len > 60 ? 60 : in_len), ip);
-			}
-			sn.train += t;
-			sn.val += v;
-			continue;
-		}
-		if (sn.first)
-			continue;        /* failing anyway: just count */
-		batch_add(&bt, row, in, &b, m);
-		if (bt.n == BATCH)
-			batch_flush(&bt, &b, &c, w, wr, out.n);
-	}
-	if (sn.first) {
-		plm_writer_abort(wr);
-		plm_die("record %llu: id '%s' was seen by the model: %llu "
-			"records were in its training data and %llu in its "
-			"validation data; scores on them are not an evaluation "
-			"(--allow-seen to score them anyway)",
-			(unsigned long long)sn.first, sn.id,
-			(unsigned long long)sn.train,
-			(unsigned long long)sn.val);
-	}
-	batch_flush(&bt, &b, &c, w, wr, out.n);
-	plm_recin_progress(r, &pg, 1);
-	plm_recin_close(r);
-	if (plm_writer_close(wr, err, sizeof err))
-		plm_die("%s", err);
-	free(bt.x);
-	free(bt.v);
-	free(bt.off);
-	free(bt.arena);
-	free(bt.p);
-	free(bt.names);
-	plm_mlp_work_free(w);
-	plm_schema_free(&out);
-	plm_mlpckpt_free(&c);
+	plm_verb v = { .common = &cm, .shard_key = P.id, .section = section,
+		       .row = row, .finish = finish, .ctx = &P };
+	P.v = &v;
+	plm_verb_run(&v, argc - i, argv + i);
+	free(P.bt.x);
+	free(P.bt.v);
+	free(P.bt.off);
+	free(P.bt.arena);
+	free(P.bt.p);
+	free(P.bt.names);
+	plm_mlp_work_free(P.w);
+	plm_mlpckpt_free(&P.c);
 	return 0;
 }
