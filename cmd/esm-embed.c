@@ -3,7 +3,10 @@
  * Records are read in windows (up to 8 x --batch-tokens residues or
  * WINDOW_RECS records), each window's sequences are sorted by length and
  * cut into batches under the token budget, and the records go out in input
- * order with field emb (and truncated, logits) added.
+ * order with field emb (and truncated, logits) added.  On the stream-tool
+ * driver (verb.h): the row callback copies a record into the window and
+ * writes the window when it is full, section() writes it before the
+ * fields change, finish() writes the last one.
  *
  * --cache FILE (embcache.h): a record whose sequence hash is in the cache
  * takes its vector from there; only the misses go to the model, each
@@ -25,8 +28,8 @@
 #include "plm/float.h"
 #include "plm/gemm.h"
 #include "plm/h128set.h"
-#include "plm/recin.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 #define WINDOW_RECS 4096
 #define SHOW 5                  /* --cache-only: missing ids listed */
@@ -58,13 +61,15 @@ static struct {
 	uint32_t H;             /* vector size */
 	int layer;              /* resolved layer */
 	plm_esm_out o;          /* layer, pool; buffers set per batch */
-	size_t budget, max_len;
-	int threads, f16, want_logits, verbose;
-	plm_writer *w, *wf;     /* output, --failed */
+	size_t budget, max_len, win_res;   /* win_res: a window's residues */
+	int threads, f16, want_logits, verbose, fmt;
+	plm_verb *v;            /* the driver: output, input, record numbers */
+	plm_writer *wf;         /* --failed */
 	const char *failed;
-	plm_schema out, fout;
+	plm_schema fout;
 	/* field indices; nin and id_type describe the input section whose
-	 * rows are in the window (recin's schema may already be the next) */
+	 * rows are in the window (section() writes the window before it
+	 * sets them for the next) */
 	int ids, iseq, iemb, itrunc, ilogits, ireason;
 	size_t nin;
 	enum plm_type id_type;
@@ -81,7 +86,6 @@ static struct {
 	/* counts */
 	uint64_t nemb, residues, ntrunc, nfail, batches, btokens, ngrown;
 	plm_progress pg;
-	plm_recin *in;
 	double t0;
 	/* --cache */
 	plm_embcache *ec;
@@ -102,10 +106,9 @@ static noreturn void fail(const char *fmt, ...)
 	char m[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(m, sizeof m, fmt, ap);   /* before the writers go away */
+	vsnprintf(m, sizeof m, fmt, ap);   /* before the writer goes away */
 	va_end(ap);
-	if (g.w)
-		plm_writer_abort(g.w);
+	/* the driver's output goes with the temporary files at plm_die */
 	if (g.wf)
 		plm_writer_abort(g.wf);
 	plm_die("%s", m);
@@ -127,27 +130,35 @@ static const char *id_text(const struct rec *r, char *buf, size_t len)
 
 /* ---- schemas ---- */
 
-static int find_typed(const plm_schema *s, const char *name, int str_only)
+/* The index of field name in s, or -1 and err when it is missing or not
+ * str (or int, unless str_only). */
+static int find_typed(const plm_schema *s, const char *name, int str_only,
+		      char *err, size_t errlen)
 {
 	int i = plm_schema_find(s, name);
 	char t[64];
-	if (i < 0)
-		fail("%s: no field '%s' in input", plm_recin_name(g.in), name);
+	if (i < 0) {
+		snprintf(err, errlen, "no field '%s' in input", name);
+		return -1;
+	}
 	enum plm_type ty = s->f[i].type;
-	if (ty != PLM_T_STR && (str_only || ty != PLM_T_INT))
-		fail("%s: field '%s' is %s: it must be str%s",
-		     plm_recin_name(g.in), name,
-		     plm_type_name(ty, s->f[i].dim, t, sizeof t), str_only ? "" : " or int");
+	if (ty != PLM_T_STR && (str_only || ty != PLM_T_INT)) {
+		snprintf(err, errlen, "field '%s' is %s: it must be str%s", name,
+			 plm_type_name(ty, s->f[i].dim, t, sizeof t),
+			 str_only ? "" : " or int");
+		return -1;
+	}
 	return i;
 }
 
-static void add_prov(plm_schema *s, int argc, char **argv)
+static void add_prov(plm_schema *s)
 {
 	static const char *const pools[] = { "none", "mean", "max", "cls" };
 	char layer[32], maxlen[32];
 	snprintf(layer, sizeof layer, "%d", g.layer);
 	snprintf(maxlen, sizeof maxlen, "%zu", g.max_len);
-	if (plm_schema_add_prov(s, plm_tool(), PLM_VERSION, argc, argv, 0, 0) ||
+	if (plm_schema_add_prov(s, plm_tool(), PLM_VERSION, plm_argc(),
+				plm_argv(), 0, 0) ||
 	    plm_schema_prov_set(s, "model", g.sig) ||
 	    plm_schema_prov_set(s, "layer", layer) ||
 	    plm_schema_prov_set(s, "pool", pools[g.o.pool]) ||
@@ -156,32 +167,35 @@ static void add_prov(plm_schema *s, int argc, char **argv)
 		fail("out of memory");
 }
 
-/* Output schemas for the current input section. */
-static void section_schemas(int argc, char **argv)
+/* The output fields (out) and the --failed fields (g.fout) for input
+ * fields s.  -1 and err when s lacks id or seq. */
+static int section_schemas(const plm_schema *s, plm_schema *out, char *err,
+			   size_t errlen)
 {
-	const plm_schema *s = plm_recin_schema(g.in);
 	uint32_t H = g.H;
-	g.ids = find_typed(s, "id", 0);
-	g.iseq = find_typed(s, "seq", 1);
+	if ((g.ids = find_typed(s, "id", 0, err, errlen)) < 0 ||
+	    (g.iseq = find_typed(s, "seq", 1, err, errlen)) < 0)
+		return -1;
 	g.nin = s->n;
 	g.id_type = s->f[g.ids].type;
 	g.bytes = plm_xrealloc(g.bytes, s->n + 1);
 	for (size_t i = 0; i < s->n; i++)
 		g.bytes[i] = s->f[i].type == PLM_T_STR ||
 			     plm_type_elsize(s->f[i].type) > 0;
-	if (plm_schema_copy(&g.out, s) || plm_schema_copy(&g.fout, s))
+	if (plm_schema_copy(out, s) || plm_schema_copy(&g.fout, s))
 		fail("out of memory");
-	g.iemb = plm_schema_add(&g.out, "emb", g.o.pool == PLM_ESM_POOL_NONE ?
+	g.iemb = plm_schema_add(out, "emb", g.o.pool == PLM_ESM_POOL_NONE ?
 				PLM_T_F32M : g.f16 ? PLM_T_F16 : PLM_T_F32, H);
-	g.itrunc = plm_schema_add(&g.out, "truncated", PLM_T_INT, 0);
-	g.ilogits = g.want_logits ? plm_schema_add(&g.out, "logits", PLM_T_F32M,
+	g.itrunc = plm_schema_add(out, "truncated", PLM_T_INT, 0);
+	g.ilogits = g.want_logits ? plm_schema_add(out, "logits", PLM_T_F32M,
 						   (uint32_t)g.cf->vocab) : -1;
 	g.ireason = plm_schema_add(&g.fout, "reason", PLM_T_STR, 0);
 	if (g.iemb < 0 || g.itrunc < 0 || g.ireason < 0 ||
 	    (g.want_logits && g.ilogits < 0))
 		fail("out of memory");
-	add_prov(&g.out, argc, argv);
-	add_prov(&g.fout, argc, argv);
+	add_prov(out);
+	add_prov(&g.fout);
+	return 0;
 }
 
 /* ---- the cache ---- */
@@ -301,7 +315,7 @@ static void take(const plm_val *row)
 			r->vals[i].s = p;
 			p += row[i].n;
 		}
-	r->recno = plm_recin_recno(g.in);
+	r->recno = g.v->recno;
 	const plm_val *sq = &r->vals[g.iseq];
 	r->orig = sq->nil ? 0 : sq->n;
 	r->len = g.max_len && r->orig > g.max_len ? g.max_len : r->orig;
@@ -361,7 +375,7 @@ static void run_batch(size_t b)
 	g.ngrown += (uint64_t)bt->alone;
 	if (g.pg.on) {
 		uint64_t done, total;
-		plm_recin_bytes(g.in, &done, &total);
+		plm_verb_bytes(g.v, &done, &total);
 		/* residues expected in all, from the share of input read */
 		uint64_t est = done && total ? (uint64_t)((double)g.residues *
 			       total / done) : 0;
@@ -408,8 +422,7 @@ static void emit(struct rec *r)
 		v[g.ilogits] = plm_v_bytes(r->logits, (r->len + 2) *
 					   g.cf->vocab * sizeof(float),
 					   (uint32_t)(r->len + 2));
-	if (plm_writer_row(g.w, v))
-		fail("%s", plm_writer_error(g.w));
+	plm_verb_emit(g.v, v);
 	g.nemb++;
 }
 
@@ -453,6 +466,79 @@ static void flush(void)
 		if (!(g.wset = plm_h128set_new(0)))
 			fail("out of memory");
 	}
+}
+
+/* ---- the driver's callbacks ---- */
+
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
+{
+	plm_schema prev = g.fout;
+	(void)ctx;
+	/* the window's rows belong to the previous section's fields */
+	if (g.nwin)
+		flush();
+	if (section_schemas(in, out, err, errlen))
+		return -1;
+	if (!g.v->where) {
+		if (g.failed && !(g.wf = plm_writer_open(g.failed, g.fmt,
+							 &g.fout, err, errlen)))
+			fail("%s", err);
+		return 0;
+	}
+	/* as the driver does with the output: the same fields go on */
+	if (g.wf && !plm_schema_equal(&prev, &g.fout) &&
+	    plm_writer_section(g.wf, &g.fout))
+		fail("%s", plm_writer_error(g.wf));
+	plm_schema_free(&prev);
+	return 0;
+}
+
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	(void)ctx;
+	(void)out;
+	(void)err;
+	(void)errlen;
+	take(in);
+	if (g.winres >= g.win_res || g.nwin >= WINDOW_RECS)
+		flush();
+	return PLM_VERB_SKIP;
+}
+
+/* The last window; then the cache and --failed are closed before the
+ * driver closes the output, so that a failed commit fails the run without
+ * an output file (the journal is kept). */
+static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)v;
+	flush();
+	plm_progress_end(&g.pg, g.residues, g.nemb);
+	if (g.nmissing) {
+		char list[SHOW * 250];
+		size_t l = 0;
+		for (uint64_t k = 0; k < g.nmissing && k < SHOW; k++)
+			l += (size_t)snprintf(list + l, sizeof list - l, "%s%s",
+					      k ? ", " : "", g.shown[k]);
+		fail("%s: %llu of %llu records have a sequence that is not in "
+		     "the cache: %s%s", g.cache, (unsigned long long)g.nmissing,
+		     (unsigned long long)g.nseen, list,
+		     g.nmissing > SHOW ? ", ..." : "");
+	}
+	if (g.ec) {
+		plm_embcache *ec = g.ec;
+		g.ec = NULL;
+		if (plm_embcache_close(ec, err, errlen))
+			fail("%s", err);
+	}
+	if (g.wf && plm_writer_close(g.wf, err, errlen)) {
+		g.wf = NULL;
+		fail("%s", err);
+	}
+	g.wf = NULL;
+	return 0;
 }
 
 /* ---- options ---- */
@@ -574,7 +660,6 @@ int main(int argc, char **argv)
 		PLM_OPTS_STREAM(&c),
 	};
 	char err[1024];
-	const plm_val *row;
 
 	int i = plm_start("esm-embed", argc, argv, opts, operands, summary);
 	if (g.cache_only && !g.cache)
@@ -594,8 +679,8 @@ int main(int argc, char **argv)
 	if (g.cache_only && !model && layer < 0 && layer != LLONG_MIN)
 		plm_usage_die("--layer %lld: --cache-only without --model needs "
 			      "the layer's number (the cache records it)", layer);
-	plm_shard sh = plm_shard_parse(c.shard);
-	int fmt = plm_common_format(&c);
+	plm_shard_parse(c.shard);       /* a usage error before the model */
+	g.fmt = plm_common_format(&c);
 	g.budget = (size_t)budget;
 	g.max_len = max_len < 0 ? PLM_ESM_MAX_RESIDUES : (size_t)max_len;
 	g.threads = (int)threads;
@@ -637,73 +722,14 @@ int main(int argc, char **argv)
 	}
 	g.half = plm_xrealloc(NULL, (size_t)g.H * sizeof *g.half);
 
-	if (!(g.in = plm_recin_open(argc - i, argv + i, err, sizeof err)))
-		plm_die("%s", err);
-	section_schemas(argc, argv);
-	if (!(g.w = plm_writer_open(c.output, fmt, &g.out, err, sizeof err)))
-		fail("%s", err);
-	if (failed && !(g.wf = plm_writer_open(failed, fmt, &g.fout, err, sizeof err)))
-		fail("%s", err);
 	plm_progress_init(&g.pg, c.progress, "residues");
+	g.win_res = g.ctx ? plm_esm_window_residues(g.ctx) : SIZE_MAX;
+	plm_verb v = { .common = &c, .section = section, .row = row,
+		       .finish = finish, .own_progress = 1 };
+	g.v = &v;
 	g.t0 = plm_now();
-
-	int rc;
-	const size_t win_res = g.ctx ? plm_esm_window_residues(g.ctx) : SIZE_MAX;
-	while ((rc = plm_recin_next(g.in, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR)
-			fail("%s", plm_recin_error(g.in));
-		if (rc == PLM_HEADER) {
-			/* the window's rows belong to the old fields */
-			flush();
-			plm_schema_free(&g.out);
-			plm_schema_free(&g.fout);
-			section_schemas(argc, argv);
-			if (plm_writer_section(g.w, &g.out))
-				fail("%s", plm_writer_error(g.w));
-			if (g.wf && plm_writer_section(g.wf, &g.fout))
-				fail("%s", plm_writer_error(g.wf));
-			continue;
-		}
-		if (sh.n && !plm_shard_keep_val(&sh, &row[g.ids], g.id_type))
-			continue;
-		take(row);
-		if (g.winres >= win_res || g.nwin >= WINDOW_RECS)
-			flush();
-	}
-	flush();
-	plm_progress_end(&g.pg, g.residues, g.nemb);
-	if (g.nmissing) {
-		char list[SHOW * 250];
-		size_t l = 0;
-		for (uint64_t k = 0; k < g.nmissing && k < SHOW; k++)
-			l += (size_t)snprintf(list + l, sizeof list - l, "%s%s",
-					      k ? ", " : "", g.shown[k]);
-		fail("%s: %llu of %llu records have a sequence that is not in "
-		     "the cache: %s%s", g.cache, (unsigned long long)g.nmissing,
-		     (unsigned long long)g.nseen, list,
-		     g.nmissing > SHOW ? ", ..." : "");
-	}
-	/* commit before the output appears: a failed commit keeps the
-	 * journal, and the run fails without an output file */
-	if (g.ec) {
-		plm_embcache *ec = g.ec;
-		g.ec = NULL;
-		if (plm_embcache_close(ec, err, sizeof err))
-			fail("%s", err);
-	}
-	if (g.wf && plm_writer_close(g.wf, err, sizeof err)) {
-		g.wf = NULL;
-		fail("%s", err);
-	}
-	g.wf = NULL;
-	if (plm_writer_close(g.w, err, sizeof err)) {
-		g.w = NULL;
-		plm_die("%s", err);
-	}
-	g.w = NULL;
+	plm_verb_run(&v, argc - i, argv + i);
 	report();
-	plm_recin_close(g.in);
-	plm_schema_free(&g.out);
 	plm_schema_free(&g.fout);
 	plm_esm_ctx_free(g.ctx);
 	plm_esm_free(g.m);
