@@ -24,6 +24,12 @@ void *plm_grow_(void *p, size_t *cap, size_t need, size_t elsize)
 	return q;
 }
 
+void plm_freev(void *const *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p[i]);
+}
+
 void plm_oom(void)
 {
 	plm_die("out of memory");

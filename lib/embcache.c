@@ -864,14 +864,8 @@ static void cache_free(plm_embcache *c)
 	free(c->hash);
 	plm_h128set_free(c->set);
 	plm_h128set_free(c->fset);
-	free(c->id);
-	free(c->sig);
-	free(c->model);
-	free(c->pool);
-	free(c->path);
-	free(c->jpath);
-	free(c->cpath);
-	free(c);
+	PLM_FREE(c->id, c->sig, c->model, c->pool, c->path, c->jpath, c->cpath,
+		 c);
 }
 
 /* A new, empty cache file with cfg, made at cpath and renamed to path. */

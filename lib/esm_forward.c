@@ -198,16 +198,8 @@ void plm_esm_ctx_free(plm_esm_ctx *c)
 {
 	if (!c)
 		return;
-	free(c->x);
-	free(c->xn);
-	free(c->qkv);
-	free(c->att);
-	free(c->ffn);
-	free(c->scratch);
-	free(c->rope);
-	free(c->rope_of);
-	free(c->ids);
-	free(c->off);
+	PLM_FREE(c->x, c->xn, c->qkv, c->att, c->ffn, c->scratch, c->rope,
+		 c->rope_of, c->ids, c->off);
 	plm_pool_free(c->pool);
 	free(c);
 }

@@ -9,6 +9,7 @@
  * are ignored; any other tensor is an error, so a checkpoint of another
  * shape or architecture is not half-loaded. */
 #include "esm_impl.h"
+#include "plm/alloc.h"
 #include "plm/json.h"
 #include "plm/safetensors.h"
 
@@ -744,10 +745,7 @@ void plm_esm_free(plm_esm *m)
 	if (m->vocab)
 		for (int i = 0; i < m->cfg.vocab; i++)
 			free(m->vocab[i]);
-	free(m->vocab);
-	free(m->layer);
-	free(m->arena);
-	free(m);
+	PLM_FREE(m->vocab, m->layer, m->arena, m);
 }
 
 const plm_esm_config *plm_esm_info(const plm_esm *m)

@@ -447,13 +447,7 @@ void plm_extsort_free(plm_extsort *s)
 	for (int f = 0; f < 2; f++)
 		if (s->fd[f] >= 0)
 			close(s->fd[f]);
-	free(s->buf);
-	free(s->runs);
-	free(s->src);
-	free(s->heap);
-	free(s->mem);
-	free(s->dir);
-	free(s);
+	PLM_FREE(s->buf, s->runs, s->src, s->heap, s->mem, s->dir, s);
 }
 
 int plm_size_parse(const char *s, size_t *out)

@@ -94,10 +94,7 @@ int plm_fasta_is_fastq(const plm_fasta *f) { return f->fmt == FMT_FASTQ; }
 
 void plm_seqrec_free(plm_seqrec *r)
 {
-	free(r->id);
-	free(r->desc);
-	free(r->seq);
-	free(r->qual);
+	PLM_FREE(r->id, r->desc, r->seq, r->qual);
 	memset(r, 0, sizeof *r);
 }
 

@@ -8,6 +8,7 @@
  * plain input costs one read(2) per megabyte. */
 #define _GNU_SOURCE     /* F_SETPIPE_SZ */
 #include "plm/io.h"
+#include "plm/alloc.h"
 #include "plm/cli.h"
 
 #include <dirent.h>
@@ -801,11 +802,7 @@ static void out_free(plm_out *o)
 	if (o->zs_init)
 		deflateEnd(&o->zs);
 	ZSTD_freeCCtx(o->zc);
-	free(o->buf);
-	free(o->zbuf);
-	free(o->path);
-	free(o->tmp);
-	free(o);
+	PLM_FREE(o->buf, o->zbuf, o->path, o->tmp, o);
 }
 
 /* Temporaries are named PATH.tmp.PID.XXXXXX.  SIGKILL cannot be caught,

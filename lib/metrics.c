@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/metrics.h"
 #include "plm/rng.h"
 
@@ -910,12 +911,7 @@ int plm_bootstrap_vec(const void *data, plm_vec_fn fn, size_t nv,
 	}
 	rc = 0;
 out:
-	free(w);
-	free(cnt);
-	free(rows);
-	free(vals);
-	free(col);
-	free(start);
+	PLM_FREE(w, cnt, rows, vals, col, start);
 	return rc;
 }
 

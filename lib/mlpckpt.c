@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/io.h"
 #include "plm/stream.h"
 
@@ -576,14 +577,8 @@ void plm_mlpckpt_free(plm_mlpckpt *c)
 	free(c->classes);
 	for (size_t i = 0; c->args && i < 2 * c->nargs; i++)
 		free(c->args[i]);
-	free(c->args);
-	free(c->xfield);
-	free(c->xtype);
-	free(c->yfield);
-	free(c->idfield);
-	free(c->splitfield);
-	free(c->train_ids);
-	free(c->val_ids);
+	PLM_FREE(c->args, c->xfield, c->xtype, c->yfield, c->idfield,
+		 c->splitfield, c->train_ids, c->val_ids);
 	memset(c, 0, sizeof *c);
 	c->pos = -1;
 }

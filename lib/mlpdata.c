@@ -532,10 +532,7 @@ void plm_mlpdata_free(plm_mlpdata *D)
 {
 	struct priv *P = D->priv;
 	for (int k = 0; k < 2; k++) {
-		free(D->x[k]);
-		free(D->t[k]);
-		free(D->w[k]);
-		free(D->ids[k]);
+		PLM_FREE(D->x[k], D->t[k], D->w[k], D->ids[k]);
 		if (P) {
 			free(P->lr[k]);
 			if (P->dig[k])

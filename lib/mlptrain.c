@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/metrics.h"
 #include "plm/names.h"
@@ -168,13 +169,7 @@ struct loop {
 
 static void loop_free(struct loop *b)
 {
-	free(b->xb);
-	free(b->tb);
-	free(b->wb);
-	free(b->dz);
-	free(b->grad);
-	free(b->best);
-	free(b->order);
+	PLM_FREE(b->xb, b->tb, b->wb, b->dz, b->grad, b->best, b->order);
 	plm_mlp_work_free(b->w);
 }
 

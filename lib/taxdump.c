@@ -342,13 +342,7 @@ void plm_taxdump_free(plm_taxdump *t)
 		return;
 	for (size_t i = 0; i < t->nrn; i++)
 		free(t->rn[i].name);
-	free(t->rn);
-	free(t->kind);
-	free(t->parent);
-	free(t->msk);
-	free(t->mk);
-	free(t->path);
-	free(t);
+	PLM_FREE(t->rn, t->kind, t->parent, t->msk, t->mk, t->path, t);
 }
 
 static int is_node(const plm_taxdump *t, int64_t id)

@@ -36,6 +36,14 @@ _Noreturn void plm_oom(void);
 #define PLM_XGROW(p, cap, need)                                            \
 	((void)(PLM_GROW(p, cap, need) ? (plm_oom(), 0) : 0))
 
+/* Frees each pointer given (NULL ones too), in order:
+ *	PLM_FREE(c->ids, c->buf, c);
+ * for the destructors of structures that own several blocks. */
+void plm_freev(void *const *p, size_t n);
+#define PLM_FREE(...)                                                      \
+	plm_freev((void *const[]){ __VA_ARGS__ },                          \
+		  sizeof((void *const[]){ __VA_ARGS__ }) / sizeof(void *))
+
 void *plm_xmalloc(size_t n);                 /* n == 0 gives a valid block */
 void *plm_xcalloc(size_t n, size_t size);
 void *plm_xrealloc(void *p, size_t n);
