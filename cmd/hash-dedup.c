@@ -8,6 +8,7 @@
  * bytes costs far less than a miss), hashed, and its slot prefetched;
  * then the batch is looked up and written in order, the slots now in
  * cache. */
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,9 @@
 #include "plm/cli.h"
 #include "plm/fasta.h"
 #include "plm/h128set.h"
-#include "plm/recin.h"
 #include "plm/seqset.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char operands[] = "[FILE ...]";
 static const char summary[] =
@@ -34,74 +35,64 @@ enum { BATCH = 32 };
 typedef struct batch {
 	size_t n, nf;           /* rows held, fields per row */
 	plm_val *vals;          /* BATCH rows of nf values */
+	unsigned char *bytes;   /* per field: its values hold bytes */
 	plm_h128 h[BATCH];
 	char *arena;            /* bytes; values hold offsets until flush */
 	size_t len, cap;
 } batch;
 
 typedef struct state {
-	plm_recin *in;
-	plm_writer *w;
+	plm_verb *v;
+	const char *key, *whash;
+	int fold;
 	plm_out *hashes;
-	plm_schema out;
 	int ki;
 	batch b;
 	plm_h128set *set;
-	uint64_t kept, dups, excl;
+	char *fb;               /* upper-cased sequence for -i */
+	size_t fcap;
+	uint64_t nin, kept, dups, excl;
 } state;
-
-/* msg may live in st->w or st->hashes (plm_writer_error, plm_out_error):
- * copy it before the aborts free them. */
-static noreturn void die_abort(state *st, const char *msg)
-{
-	char copy[1024];
-
-	snprintf(copy, sizeof copy, "%s", msg);
-	if (st->w)
-		plm_writer_abort(st->w);
-	if (st->hashes)
-		plm_out_abort(st->hashes);
-	plm_die("%s", copy);
-}
-
-/* The key field of section s, or die naming the problem. */
-static int key_field(state *st, const plm_schema *s, const char *key)
-{
-	char msg[512], t[64];
-	int ki = plm_schema_find(s, key);
-	if (ki < 0) {
-		snprintf(msg, sizeof msg, "record %llu: no field '%s' in input",
-			 (unsigned long long)(st->in ? plm_recin_recno(st->in) : 0) + 1,
-			 key);
-		die_abort(st, msg);
-	}
-	if (s->f[ki].type != PLM_T_STR) {
-		snprintf(msg, sizeof msg, "field '%s' is %s: a sequence must be str", key,
-			 plm_type_name(s->f[ki].type, s->f[ki].dim, t, sizeof t));
-		die_abort(st, msg);
-	}
-	return ki;
-}
 
 static int has_bytes(enum plm_type t)
 {
 	return t != PLM_T_INT && t != PLM_T_FLOAT && t != PLM_T_BOOL;
 }
 
-/* Copy a row (fields of schema s) into the batch. */
-static void batch_add(state *st, const plm_schema *s, const plm_val *row,
-		      plm_h128 h)
+/* The key field of section s, or die naming the problem. */
+static int key_field(const state *st, const plm_schema *s)
+{
+	char t[64];
+	int ki = plm_schema_find(s, st->key);
+	if (ki < 0)
+		plm_die("record %" PRIu64 ": no field '%s' in input",
+			st->v->recno + 1, st->key);
+	if (s->f[ki].type != PLM_T_STR)
+		plm_die("field '%s' is %s: a sequence must be str", st->key,
+			plm_type_name(s->f[ki].type, s->f[ki].dim, t, sizeof t));
+	return ki;
+}
+
+/* The batch takes rows of fields s from now on. */
+static void batch_fields(batch *b, const plm_schema *s)
+{
+	free(b->vals);
+	free(b->bytes);
+	b->nf = s->n;
+	b->vals = plm_xmalloc(BATCH * (s->n ? s->n : 1) * sizeof *b->vals);
+	b->bytes = plm_xmalloc(s->n ? s->n : 1);
+	for (size_t i = 0; i < s->n; i++)
+		b->bytes[i] = has_bytes(s->f[i].type);
+}
+
+/* Copy a row into the batch. */
+static void batch_add(state *st, const plm_val *row, plm_h128 h)
 {
 	batch *b = &st->b;
-	if (b->nf != s->n || !b->vals) {
-		free(b->vals);
-		b->nf = s->n;
-		b->vals = plm_xmalloc(BATCH * (s->n ? s->n : 1) * sizeof *b->vals);
-	}
 	plm_val *v = b->vals + b->n * b->nf;
 	memcpy(v, row, b->nf * sizeof *v);
 	for (size_t i = 0; i < b->nf; i++) {
-		if (v[i].nil || !has_bytes(s->f[i].type))
+		if (v[i].nil || !b->bytes[i])
 			continue;
 		PLM_XGROW(b->arena, b->cap, b->len + v[i].n);
 		if (v[i].n)
@@ -113,16 +104,24 @@ static void batch_add(state *st, const plm_schema *s, const plm_val *row,
 	plm_h128set_prefetch(st->set, h);
 }
 
-/* Look up the batch's rows in order; write the new ones. */
-static void batch_flush(state *st, const plm_schema *s)
+/* Look up the batch's rows in order; write the new ones.  The hash list
+ * opens here, after the records' writer, as it always has. */
+static void batch_flush(state *st)
 {
 	batch *b = &st->b;
+	char err[1024];
+	if (st->whash && !st->hashes) {
+		if (!(st->hashes = plm_out_open(st->whash, err, sizeof err)))
+			plm_die("%s", err);
+		if (plm_hashlist_begin(st->hashes))
+			plm_die("%s", plm_out_error(st->hashes));
+	}
 	for (size_t r = 0; r < b->n; r++) {
 		plm_val *v = b->vals + r * b->nf;
 		uint32_t *pay;
 		int added = plm_h128set_add(st->set, b->h[r], &pay);
 		if (added < 0)
-			die_abort(st, "out of memory");
+			plm_oom();
 		if (!added) {
 			if (*pay == EXCLUDED)
 				st->excl++;
@@ -131,16 +130,15 @@ static void batch_flush(state *st, const plm_schema *s)
 			continue;
 		}
 		for (size_t i = 0; i < b->nf; i++)
-			if (!v[i].nil && has_bytes(s->f[i].type))
+			if (!v[i].nil && b->bytes[i])
 				v[i].s = b->arena + (uintptr_t)v[i].s;
-		if (plm_writer_row(st->w, v))
-			die_abort(st, plm_writer_error(st->w));
+		plm_verb_emit(st->v, v);
 		if (st->hashes) {
 			char hex[34];
 			plm_h128_hex(b->h[r], hex);
 			hex[32] = '\n';
 			if (plm_out_write(st->hashes, hex, 33))
-				die_abort(st, plm_out_error(st->hashes));
+				plm_die("%s", plm_out_error(st->hashes));
 		}
 		st->kept++;
 	}
@@ -148,68 +146,88 @@ static void batch_flush(state *st, const plm_schema *s)
 	b->len = 0;
 }
 
-/* FASTA files (all of them; in is paths[0] or stdin, opened) as records
- * id, desc, seq, len, like fasta-cat's.  Returns the records read. */
-static uint64_t dedup_fasta(state *st, plm_in *in, int n, char **paths,
-			    int fold, plm_progress *pg)
+/* A new section: the held rows belong to the previous one, whose fields
+ * are still the writer's. */
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
 {
-	plm_seqrec rec = { 0 };
-	plm_val v[4];
-	uint64_t nin = 0, done = 0;
-	char *fb = NULL, err[1024];
-	size_t fcap = 0;
+	state *st = ctx;
+	(void)err;
+	(void)errlen;
+	if (st->v->where)
+		batch_flush(st);
+	st->ki = key_field(st, in);
+	batch_fields(&st->b, in);
+	return plm_schema_derive(out, in, 0, 0);
+}
 
-	for (int f = 0;; f++) {
-		plm_fasta *fa = plm_fasta_open(in);
-		int rc;
-		if (!fa)
-			die_abort(st, "out of memory");
-		while ((rc = plm_fasta_next(fa, &rec)) > 0) {
-			v[0] = plm_v_str(rec.id, rec.id_len);
-			v[1] = plm_v_str(rec.desc, rec.desc_len);
-			v[2] = plm_v_str(rec.seq, rec.seq_len);
-			v[3] = plm_v_int((int64_t)rec.seq_len);
-			nin++;
-			batch_add(st, &st->out, v,
-				  plm_seq_hash_fold(v[st->ki].s, v[st->ki].n,
-						    fold, &fb, &fcap));
-			if (st->b.n == BATCH) {
-				batch_flush(st, &st->out);
-				if (pg->on)
-					plm_progress_update(pg, done + plm_in_raw_pos(in),
-							    0, nin);
-			}
-		}
-		if (rc < 0) {
-			snprintf(err, sizeof err, "%s", plm_fasta_error(fa));
-			die_abort(st, err);
-		}
-		plm_fasta_close(fa);
-		done += plm_in_raw_pos(in);
-		plm_in_close(in);
-		if (f + 1 >= n)
-			break;
-		in = plm_in_open(paths[f + 1], err, sizeof err);
-		if (!in)
-			die_abort(st, err);
-		ssize_t k = plm_in_peek(in, 1);
-		if (k < 0) {
-			snprintf(err, sizeof err, "%s", plm_in_error(in));
-			die_abort(st, err);
-		}
-		if (k > 0 && in->buf[in->pos] != '>') {
-			snprintf(err, sizeof err, "%s: not FASTA: the first input "
-				 "is FASTA, so every input must be",
-				 plm_in_name(in));
-			die_abort(st, err);
-		}
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	state *st = ctx;
+	const plm_val *k = &in[st->ki];
+	(void)out;
+	st->nin++;
+	if (k->nil) {
+		plm_die("record %" PRIu64 ": field '%s' is nil", st->v->recno,
+			st->key);
 	}
-	batch_flush(st, &st->out);
-	if (pg->on)
-		plm_progress_end(pg, done, nin);
-	plm_seqrec_free(&rec);
-	free(fb);
-	return nin;
+	batch_add(st, in, plm_seq_hash_fold(k->s, k->n, st->fold, &st->fb,
+					    &st->fcap));
+	if (st->b.n == BATCH)
+		batch_flush(st);
+	(void)err;
+	(void)errlen;
+	return PLM_VERB_SKIP;
+}
+
+static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
+{
+	state *st = ctx;
+	(void)v;
+	(void)err;
+	(void)errlen;
+	batch_flush(st);
+	if (st->hashes && plm_hashlist_end(st->hashes, st->kept))
+		plm_die("%s", plm_out_error(st->hashes));
+	return 0;
+}
+
+/* When the first input is FASTA or FASTQ, every input must be: checked
+ * before any work, for the operands that can be looked at twice (not
+ * stdin).  An empty file among them holds no sequences and is left out
+ * (the driver's input would call it an empty stream).  Returns the number
+ * of operands left in paths. */
+static int check_fasta(int n, char **paths)
+{
+	char err[1024];
+	int m = 0;
+	for (int f = 0; f < n; f++) {
+		if (!strcmp(paths[f], "-")) {
+			if (f == 0)
+				return n;
+			paths[m++] = paths[f];
+			continue;
+		}
+		plm_in *in = plm_in_open(paths[f], err, sizeof err);
+		if (!in)
+			plm_die("%s", err);
+		ssize_t k = plm_in_peek(in, 1);
+		int sniff = k > 0 ? plm_fasta_sniff(in) : 0;
+		if (k < 0 || sniff < 0)
+			plm_die("%s", plm_in_error(in));
+		if (!sniff && f == 0) {
+			plm_in_close(in);
+			return n;
+		}
+		if (!sniff && k > 0)
+			plm_die("%s: not FASTA: the first input is FASTA, so "
+				"every input must be", plm_in_name(in));
+		plm_in_close(in);
+		if (k > 0)
+			paths[m++] = paths[f];
+	}
+	return m;
 }
 
 int main(int argc, char **argv)
@@ -229,16 +247,10 @@ int main(int argc, char **argv)
 		PLM_OPT_END_,
 	};
 	char err[1024];
-	state st = { 0 };
-	plm_progress pg;
-	uint64_t nin = 0;
 	long long nexcl = 0;
-	char *buf = NULL;
-	size_t cap = 0;
 
 	int i = plm_start("hash-dedup", argc, argv, opts, operands, summary);
-	int fmt = plm_common_format(&c);
-	plm_h128set *set = st.set = plm_h128set_new((size_t)expect);
+	plm_h128set *set = plm_h128set_new((size_t)expect);
 	if (!set)
 		plm_die("out of memory");
 	if (exclude) {
@@ -249,89 +261,15 @@ int main(int argc, char **argv)
 			plm_die("%s", err);
 	}
 	size_t nset0 = plm_h128set_size(set);
-	/* FASTA in (first byte '>'), or a record stream */
-	plm_in *in0 = plm_in_open(i < argc ? argv[i] : NULL, err, sizeof err);
-	if (!in0)
-		plm_die("%s", err);
-	ssize_t k = plm_in_peek(in0, 1);
-	if (k < 0)
-		plm_die("%s", plm_in_error(in0));
-	int fasta = k > 0 && in0->buf[in0->pos] == '>';
-	plm_schema fs;
-	plm_schema_init(&fs);
-	if (fasta) {
-		if (plm_schema_add(&fs, "id", PLM_T_STR, 0) < 0 ||
-		    plm_schema_add(&fs, "desc", PLM_T_STR, 0) < 0 ||
-		    plm_schema_add(&fs, "seq", PLM_T_STR, 0) < 0 ||
-		    plm_schema_add(&fs, "len", PLM_T_INT, 0) < 0)
-			plm_die("out of memory");
-	} else if (!(st.in = plm_recin_from(in0, argc - i, argv + i, err,
-					    sizeof err))) {
-		plm_die("%s", err);
-	}
-	const plm_schema *s0 = fasta ? &fs : plm_recin_schema(st.in);
-	st.ki = key_field(&st, s0, key);
-	if (plm_schema_derive(&st.out, s0, 0, 0))
-		plm_die("out of memory");
-	plm_schema_free(&fs);
-	if (!(st.w = plm_writer_open(c.output, fmt, &st.out, err, sizeof err)))
-		plm_die("%s", err);
-	if (whash && !(st.hashes = plm_out_open(whash, err, sizeof err)))
-		die_abort(&st, err);
-	if (st.hashes && plm_hashlist_begin(st.hashes))
-		die_abort(&st, plm_out_error(st.hashes));
-	plm_progress_init(&pg, c.progress, "B");
+	int n = check_fasta(argc - i, argv + i);
 
-	if (fasta)
-		nin = dedup_fasta(&st, in0, argc - i, argv + i, fold, &pg);
-	for (; !fasta;) {
-		const plm_val *row;
-		int rc = plm_recin_next(st.in, &row);
-		if (rc == PLM_EOF)
-			break;
-		if (rc == PLM_ERR)
-			die_abort(&st, plm_recin_error(st.in));
-		const plm_schema *s = plm_recin_schema(st.in);
-		if (rc == PLM_HEADER) {
-			/* the held rows belong to the previous section: its
-			 * fields are still in st.out */
-			batch_flush(&st, &st.out);
-			st.ki = key_field(&st, s, key);
-			plm_schema_free(&st.out);
-			if (plm_schema_derive(&st.out, s, 0, 0))
-				plm_die("out of memory");
-			if (plm_writer_section(st.w, &st.out))
-				die_abort(&st, plm_writer_error(st.w));
-			continue;
-		}
-		nin++;
-		const plm_val *v = &row[st.ki];
-		if (v->nil) {
-			snprintf(err, sizeof err, "record %llu: field '%s' is nil",
-				 (unsigned long long)plm_recin_recno(st.in), key);
-			die_abort(&st, err);
-		}
-		batch_add(&st, s, row, plm_seq_hash_fold(v->s, v->n, fold,
-							  &buf, &cap));
-		if (st.b.n == BATCH) {
-			batch_flush(&st, &st.out);
-			if (pg.on)
-				plm_recin_progress(st.in, &pg, 0);
-		}
-	}
-	batch_flush(&st, &st.out);
-	if (!fasta) {
-		plm_recin_progress(st.in, &pg, 1);
-		plm_recin_close(st.in);
-	}
-	if (st.hashes && plm_hashlist_end(st.hashes, st.kept))
-		die_abort(&st, plm_out_error(st.hashes));
-	/* Records first, then the hash list; if the list fails, the records
-	 * it belongs with go too. */
-	int wrc = plm_writer_close(st.w, err, sizeof err);
-	st.w = NULL;
-	if (wrc)
-		die_abort(&st, err);
+	state st = { .key = key, .whash = whash, .fold = fold, .set = set };
+	plm_verb v = { .common = &c, .ctx = &st, .section = section,
+		       .row = row, .finish = finish };
+	st.v = &v;
+	plm_verb_run(&v, n, argv + i);
+	/* Records first (closed by the driver), then the hash list; if the
+	 * list fails, the records it belongs with go too. */
 	if (st.hashes && plm_out_close(st.hashes, err, sizeof err)) {
 		if (c.output && strcmp(c.output, "-"))
 			remove(c.output);
@@ -342,16 +280,16 @@ int main(int argc, char **argv)
 		if (exclude)
 			snprintf(ex, sizeof ex, " (exclude set: %lld entries, %zu distinct)",
 				 nexcl, nset0);
-		plm_warn("%llu in, %llu kept, %llu duplicates, %llu excluded%s; %.1f bytes per unique key",
-			 (unsigned long long)nin, (unsigned long long)st.kept,
-			 (unsigned long long)st.dups, (unsigned long long)st.excl, ex,
+		plm_warn("%" PRIu64 " in, %" PRIu64 " kept, %" PRIu64
+			 " duplicates, %" PRIu64 " excluded%s; %.1f bytes per "
+			 "unique key", st.nin, st.kept, st.dups, st.excl, ex,
 			 plm_h128set_size(set) ? (double)plm_h128set_bytes(set) /
 			 plm_h128set_size(set) : 0.0);
 	}
 	plm_h128set_free(set);
-	plm_schema_free(&st.out);
-	free(buf);
+	free(st.fb);
 	free(st.b.vals);
+	free(st.b.bytes);
 	free(st.b.arena);
 	return 0;
 }

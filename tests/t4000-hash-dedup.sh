@@ -244,6 +244,23 @@ test_expect_success 'FASTA: several files, gzip, -i, -k id, --write-hashes' '
 	test $(rows out | wc -l) -eq 4
 '
 
+test_expect_success 'FASTA on stdin, FASTQ files, an empty FASTA file: the records fasta-cat makes' '
+	printf "@q1 x\nMKV\n+\nIII\n@q2\nWW\n+\nII\n" >q.fq &&
+	: >empty.fa &&
+	hash-dedup -q -T - q.fq <s.fa >out &&
+	rows out >actual &&
+	printf "a\tone\tMKV\t3\nb\t\tMKL\t3\nd\t\tmkv\t3\nq2\t\tWW\t2\n" >expect &&
+	test_cmp expect actual &&
+	fasta-cat -o sq.rec s.fa q.fq &&
+	hash-dedup -q -T sq.rec >out2 &&
+	rows out2 >actual2 &&
+	test_cmp expect actual2 &&
+	hash-dedup -q -T q.fq empty.fa s.fa >out3 &&
+	rows out3 | cut -f1 >actual3 &&
+	printf "q1\nq2\nb\nd\n" >expect3 &&
+	test_cmp expect3 actual3
+'
+
 test_expect_success 'FASTA then a record stream: exit 1, no output file' '
 	test_error "s.rec: not FASTA" hash-dedup -o o.rec s.fa s.rec &&
 	test_path_is_missing o.rec
