@@ -6,7 +6,12 @@
  * streamed one is the largest when every input is a regular file, else
  * the first.  The join is over the union of the keys, so the result does
  * not depend on which input streams, except for the order of the output:
- * the streamed input's, then keys it lacks (--allow-missing zero|nil). */
+ * the streamed input's, then keys it lacks (--allow-missing zero|nil).
+ *
+ * The streamed input goes through the record-tool driver (verb.h): its
+ * first section() call checks every input's header, in argument order,
+ * and loads the held ones; row() merges; finish() writes the keys the
+ * streamed input lacks. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,7 @@
 #include "plm/recin.h"
 #include "plm/rows.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char operands[] = "A B [C ...]";
 static const char summary[] =
@@ -41,7 +47,8 @@ typedef struct alone_key {
 
 struct side {
 	const char *path;
-	plm_recin *in;
+	plm_recin *in;          /* held inputs, until loaded */
+	const plm_schema *schema;
 	int key, vec;
 	enum plm_type type;     /* f32, f16 or bf16 */
 	uint32_t dim;
@@ -60,7 +67,10 @@ static struct {
 	int n, s;               /* inputs, the streamed one */
 	int mode;
 	enum plm_type kt;
-	plm_writer *w;
+	plm_verb *verb;
+	char **paths;           /* the operands */
+	const char *key, *field, *oname;
+	int verbose;
 	size_t nA;              /* the first input's fields */
 	int akey;               /* its key field */
 	int oi;                 /* output vector field */
@@ -70,6 +80,11 @@ static struct {
 	uint64_t nkeys, nmiss, nout;
 	char shown[SHOW][200];
 	const plm_shard *sh;
+	/* the streamed input's state */
+	const unsigned char **src;
+	int *nilv;
+	plm_keybuf kb;
+	plm_extsort *alone;
 } g;
 
 static noreturn void fail(const char *fmt, ...)
@@ -81,9 +96,7 @@ static noreturn void fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m, sizeof m, fmt, ap);
 	va_end(ap);
-	if (g.w)
-		plm_writer_abort(g.w);
-	plm_die("%s", m);
+	plm_die("%s", m);   /* removes the driver's temporary output */
 }
 
 static int vec_type(enum plm_type t)
@@ -91,17 +104,20 @@ static int vec_type(enum plm_type t)
 	return t == PLM_T_F32 || t == PLM_T_F16 || t == PLM_T_BF16;
 }
 
-/* Opens one input, reads its header, checks the key and vector fields. */
-static void open_side(struct side *S, const char *path, const char *key,
-		      const char *field)
+/* Opens one input and reads its header (s: the streamed input's, already
+ * read by the driver), checks the key and vector fields. */
+static void open_side(struct side *S, const char *path, const plm_schema *s,
+		      const char *key, const char *field)
 {
 	char err[512], tn[64];
 	char *paths[1] = { (char *)path };
 	S->path = strcmp(path, "-") ? path : "stdin";
-	S->in = plm_recin_open(1, paths, err, sizeof err);
-	if (!S->in)
-		fail("%s", err);
-	const plm_schema *s = plm_recin_schema(S->in);
+	if (!s) {
+		if (!(S->in = plm_recin_open(1, paths, err, sizeof err)))
+			fail("%s", err);
+		s = plm_recin_schema(S->in);
+	}
+	S->schema = s;
 	if ((S->key = plm_schema_find(s, key)) < 0)
 		fail("%s: no key field '%s'", path, key);
 	if (!plm_key_type_ok(s->f[S->key].type) ||
@@ -126,9 +142,16 @@ static noreturn void die_at(struct side *S, uint64_t recno,
 	fail("%s: record %" PRIu64 ": %s", S->path, recno, what);
 }
 
+/* A held input's rows are counted by its reader, the streamed one's by
+ * the driver. */
+static uint64_t recno(struct side *S)
+{
+	return S->in ? plm_recin_recno(S->in) : g.verb->recno;
+}
+
 static noreturn void die_row(struct side *S, const char *what)
 {
-	die_at(S, plm_recin_recno(S->in), what);
+	die_at(S, recno(S), what);
 }
 
 static noreturn void dup_text(struct side *S, uint64_t recno,
@@ -143,7 +166,7 @@ static void dup_key(struct side *S, const plm_val *k)
 {
 	char text[128];
 	plm_val_text(k, g.kt, text, sizeof text);
-	dup_text(S, plm_recin_recno(S->in), text);
+	dup_text(S, recno(S), text);
 }
 
 static int alone_cmp(const void *pa, const void *pb)
@@ -311,8 +334,7 @@ static void put_record(const plm_val *base, const plm_val *k,
 		if (g.mode == M_NIL)
 			g.v[g.oi] = plm_v_nil();
 	}
-	if (plm_writer_row(g.w, g.v))
-		fail("%s", plm_writer_error(g.w));
+	plm_verb_emit(g.verb, g.v);
 	g.nout++;
 }
 
@@ -336,63 +358,50 @@ static const unsigned char *held(int a, const plm_keybuf *kb, int *nilvec,
 	return S->data + *r * S->vb;
 }
 
-static void stream(plm_progress *pg)
+/* One row of the streamed input: its record, merged. */
+static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
 {
 	struct side *T = &g.S[g.s];
-	const unsigned char **src = plm_xcalloc((size_t)g.n, sizeof *src);
-	int *nilv = plm_xcalloc((size_t)g.n, sizeof *nilv);
-	plm_keybuf kb = { 0 };
-	const plm_val *row;
-	/* keys of the streamed input that no held input has: checked for a
-	 * repeat at the end (the others are found by the held rows' used
-	 * marks as they come) */
-	plm_extsort *alone = plm_extsort_new(sizeof (alone_key), ALONE_MEM,
-					     alone_cmp, NULL);
-	if (!alone)
+	const plm_val *k = &in[T->key];
+	plm_keybuf *kb = &g.kb;
+	(void)ctx;
+	(void)out;
+	(void)err;
+	(void)errlen;
+	if (g.sh->n && !plm_shard_keep_val(g.sh, k, g.kt))
+		return PLM_VERB_SKIP;
+	plm_key_reset(kb);
+	if (!k->nil && plm_key_add(kb, k, g.kt))
 		plm_oom();
-	while (next_row(T, &row)) {
-		const plm_val *k = &row[T->key];
-		if (g.sh->n && !plm_shard_keep_val(g.sh, k, g.kt))
+	const plm_val *base = g.s == 0 ? in : NULL;
+	int found = 0;
+	for (int a = 0; a < g.n; a++) {
+		long r;
+		if (a == g.s) {
+			g.src[a] = in[T->vec].nil ? NULL :
+				   (const unsigned char *)in[T->vec].s;
+			g.nilv[a] = in[T->vec].nil;
 			continue;
-		plm_key_reset(&kb);
-		if (!k->nil && plm_key_add(&kb, k, g.kt))
-			plm_oom();
-		const plm_val *base = g.s == 0 ? row : NULL;
-		int found = 0;
-		for (int a = 0; a < g.n; a++) {
-			long r;
-			if (a == g.s) {
-				src[a] = row[T->vec].nil ? NULL :
-					 (const unsigned char *)row[T->vec].s;
-				nilv[a] = row[T->vec].nil;
-				continue;
-			}
-			int was = 0;
-			if (kb.n) {
-				uint64_t *u = plm_strmap_get(g.S[a].map, kb.p, kb.n);
-				was = u && g.S[a].used[*u];
-			}
-			if (was) {
-				alone_check(alone, plm_recin_recno(T->in));
-				dup_key(T, k);
-			}
-			src[a] = held(a, &kb, &nilv[a], &r);
-			found |= r >= 0;
-			if (a == 0 && r >= 0)
-				base = plm_rows_get(&g.S[0].full, (size_t)r);
 		}
-		if (!found && kb.n)
-			alone_add(alone, &kb, k, plm_recin_recno(T->in));
-		put_record(base, k, src, nilv);
-		if (pg->on)
-			plm_recin_progress(T->in, pg, 0);
+		int was = 0;
+		if (kb->n) {
+			uint64_t *u = plm_strmap_get(g.S[a].map, kb->p, kb->n);
+			was = u && g.S[a].used[*u];
+		}
+		if (was) {
+			alone_check(g.alone, recno(T));
+			dup_key(T, k);
+		}
+		g.src[a] = held(a, kb, &g.nilv[a], &r);
+		found |= r >= 0;
+		if (a == 0 && r >= 0)
+			base = plm_rows_get(&g.S[0].full, (size_t)r);
 	}
-	plm_recin_progress(T->in, pg, 1);
-	alone_check(alone, UINT64_MAX);
-	plm_extsort_free(alone);
-	plm_key_free(&kb);
-	free(src);
-	free(nilv);
+	if (!found && kb->n)
+		alone_add(g.alone, kb, k, recno(T));
+	put_record(base, k, g.src, g.nilv);
+	return PLM_VERB_SKIP;
 }
 
 /* Keys of held inputs that the streamed input lacks, in argument order
@@ -433,6 +442,106 @@ static void rest(void)
 	free(nilv);
 }
 
+/* Every header, in argument order (the streamed one's is `in`), so that
+ * a dimension problem shows before any work; then the held inputs are
+ * loaded.  out: the first input's fields and the merged vector. */
+static void setup(const plm_schema *in, plm_schema *out)
+{
+	uint64_t total = 0;
+	char line[1024];
+	size_t ll = 0;
+	for (int a = 0; a < g.n; a++) {
+		struct side *S = &g.S[a];
+		open_side(S, g.paths[a], a == g.s ? in : NULL, g.key, g.field);
+		enum plm_type t = S->schema->f[S->key].type;
+		if (a && t != g.kt)
+			fail("%s: key '%s' has another type than in %s",
+			     S->path, g.key, g.S[0].path);
+		g.kt = t;
+		total += S->dim;
+		ll += (size_t)snprintf(line + ll, ll < sizeof line ?
+				       sizeof line - ll : 0, "%s%" PRIu32,
+				       a ? " + " : "", S->dim);
+		if (ll >= sizeof line)
+			ll = sizeof line - 1;
+	}
+	if (total > (1u << 24))
+		fail("merged vector too long (%" PRIu64 " values)", total);
+	g.total = (uint32_t)total;
+	plm_warn("%s: %s = %" PRIu64, g.field, line, total);
+
+	g.nA = g.S[0].schema->n;
+	g.akey = g.S[0].key;
+	if (plm_schema_copy(out, g.S[0].schema))
+		plm_oom();
+	g.oi = plm_schema_add(out, g.oname, PLM_T_F32, g.total);
+	if (g.oi == g.S[0].key)
+		plm_usage_die("--field %s would overwrite the key", g.oname);
+	if (plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(),
+				plm_argv(), 0, 0))
+		plm_oom();
+
+	for (int a = 0; a < g.n; a++)
+		if (a != g.s)
+			load_side(&g.S[a], a == 0);
+	if (g.verbose) {
+		for (int a = 0; a < g.n; a++)
+			if (a != g.s)
+				plm_warn("holding %s: %zu records (%s)",
+					 g.S[a].path, g.S[a].rows, a ? "key and "
+					 "vector" : "whole records");
+		plm_warn("streaming %s", g.S[g.s].path);
+	}
+	g.v = plm_xcalloc(out->n, sizeof *g.v);
+	g.vec = plm_xmalloc((size_t)g.total * sizeof *g.vec);
+	g.src = plm_xcalloc((size_t)g.n, sizeof *g.src);
+	g.nilv = plm_xcalloc((size_t)g.n, sizeof *g.nilv);
+	/* keys of the streamed input that no held input has: checked for a
+	 * repeat at the end (the others are found by the held rows' used
+	 * marks as they come) */
+	if (!(g.alone = plm_extsort_new(sizeof (alone_key), ALONE_MEM,
+					alone_cmp, NULL)))
+		plm_oom();
+}
+
+static int section(void *ctx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)err;
+	(void)errlen;
+	if (g.verb->where)
+		die_row(&g.S[g.s], "the fields change; one set of fields per "
+			"input");
+	setup(in, out);
+	return 0;
+}
+
+/* The keys the streamed input lacks; a missing vector fails here, before
+ * the driver commits the output. */
+static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)v;
+	(void)err;
+	(void)errlen;
+	alone_check(g.alone, UINT64_MAX);
+	plm_extsort_free(g.alone);
+	g.alone = NULL;
+	rest();
+	if (g.nmiss && g.mode == M_ERROR) {
+		char list[SHOW * 210];
+		size_t l = 0;
+		for (uint64_t k = 0; k < g.nmiss && k < SHOW; k++)
+			l += (size_t)snprintf(list + l, sizeof list - l, "%s%s",
+					      k ? ", " : "", g.shown[k]);
+		fail("%" PRIu64 " of %" PRIu64 " keys lack a vector: %s%s; use "
+		     "--allow-missing drop|zero to go on", g.nmiss, g.nkeys,
+		     list, g.nmiss > SHOW ? ", ..." : "");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
@@ -455,7 +564,6 @@ int main(int argc, char **argv)
 			 "say which input streams and what is held in memory"),
 		PLM_OPTS_STREAM(&c),
 	};
-	char err[512];
 	int i = plm_start("feat-merge", argc, argv, opts, operands, summary);
 	g.mode = mode;
 	int n = argc - i;
@@ -466,81 +574,23 @@ int main(int argc, char **argv)
 			plm_usage_die("only the first input may be stdin");
 	plm_shard sh = plm_shard_parse(c.shard);
 	g.sh = &sh;
-	int fmt = plm_common_format(&c);
-	if (!oname)
-		oname = field;
-
-	/* Every header first: a dimension problem shows before any work. */
 	g.n = n;
+	g.paths = argv + i;
+	g.key = key;
+	g.field = field;
+	g.oname = oname ? oname : field;
+	g.verbose = verbose;
 	g.S = plm_xcalloc((size_t)n, sizeof *g.S);
-	uint64_t total = 0;
-	char line[1024];
-	size_t ll = 0;
-	for (int a = 0; a < n; a++) {
-		open_side(&g.S[a], argv[i + a], key, field);
-		enum plm_type t = plm_recin_schema(g.S[a].in)->f[g.S[a].key].type;
-		if (a && t != g.kt)
-			fail("%s: key '%s' has another type than in %s",
-			     g.S[a].path, key, g.S[0].path);
-		g.kt = t;
-		total += g.S[a].dim;
-		ll += (size_t)snprintf(line + ll, ll < sizeof line ?
-				       sizeof line - ll : 0, "%s%" PRIu32,
-				       a ? " + " : "", g.S[a].dim);
-		if (ll >= sizeof line)
-			ll = sizeof line - 1;
-	}
-	if (total > (1u << 24))
-		fail("merged vector too long (%" PRIu64 " values)", total);
-	g.total = (uint32_t)total;
-	plm_warn("%s: %s = %" PRIu64, field, line, total);
-
-	plm_schema out;
-	g.nA = plm_recin_schema(g.S[0].in)->n;
-	g.akey = g.S[0].key;
-	if (plm_schema_copy(&out, plm_recin_schema(g.S[0].in)))
-		plm_oom();
-	g.oi = plm_schema_add(&out, oname, PLM_T_F32, g.total);
-	if (g.oi == g.S[0].key)
-		plm_usage_die("--field %s would overwrite the key", oname);
-	if (plm_schema_add_prov(&out, plm_tool(), PLM_VERSION, argc, argv, 0, 0))
-		plm_oom();
-
 	g.s = pick_streamed(n, argv + i);
-	for (int a = 0; a < n; a++)
-		if (a != g.s)
-			load_side(&g.S[a], a == 0);
-	if (verbose) {
-		for (int a = 0; a < n; a++)
-			if (a != g.s)
-				plm_warn("holding %s: %zu records (%s)",
-					 g.S[a].path, g.S[a].rows, a ? "key and "
-					 "vector" : "whole records");
-		plm_warn("streaming %s", g.S[g.s].path);
-	}
 
-	g.v = plm_xcalloc(out.n, sizeof *g.v);
-	g.vec = plm_xmalloc((size_t)g.total * sizeof *g.vec);
-	if (!(g.w = plm_writer_open(c.output, fmt, &out, err, sizeof err)))
-		fail("%s", err);
-	plm_progress pg;
-	plm_progress_init(&pg, c.progress, "B");
-	stream(&pg);
-	rest();
-	if (g.nmiss && g.mode == M_ERROR) {
-		char list[SHOW * 210];
-		size_t l = 0;
-		for (uint64_t k = 0; k < g.nmiss && k < SHOW; k++)
-			l += (size_t)snprintf(list + l, sizeof list - l, "%s%s",
-					      k ? ", " : "", g.shown[k]);
-		fail("%" PRIu64 " of %" PRIu64 " keys lack a vector: %s%s; use "
-		     "--allow-missing drop|zero to go on", g.nmiss, g.nkeys,
-		     list, g.nmiss > SHOW ? ", ..." : "");
-	}
-	plm_writer *w = g.w;
-	g.w = NULL;
-	if (plm_writer_close(w, err, sizeof err))
-		plm_die("%s", err);
+	/* --shard is on the join key, which the held inputs use too; and
+	 * keys are str or int, which open_side says in its own words */
+	plm_common dc = c;
+	dc.shard = NULL;
+	plm_verb v = { .common = &dc, .section = section, .row = row,
+		       .finish = finish };
+	g.verb = &v;
+	plm_verb_run(&v, 1, argv + i + g.s);
 	if (g.nmiss)
 		plm_warn("%" PRIu64 " of %" PRIu64 " keys lacked a vector "
 			 "(first: %s): %s", g.nmiss, g.nkeys, g.shown[0],
@@ -548,8 +598,6 @@ int main(int argc, char **argv)
 			 "written with a nil vector" : "zero-filled");
 	for (int a = 0; a < n; a++) {
 		struct side *S = &g.S[a];
-		if (S->in)
-			plm_recin_close(S->in);
 		plm_strmap_free(S->map);
 		free(S->data);
 		free(S->nil);
@@ -557,9 +605,11 @@ int main(int argc, char **argv)
 		if (a == 0 && a != g.s)
 			plm_rows_free(&S->full);
 	}
-	plm_schema_free(&out);
+	plm_key_free(&g.kb);
 	free(g.S);
 	free(g.v);
 	free(g.vec);
+	free(g.src);
+	free(g.nilv);
 	return 0;
 }

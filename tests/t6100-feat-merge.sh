@@ -157,6 +157,19 @@ test_expect_success 'empty and truncated inputs are errors' '
 	test_path_is_missing out.rec
 '
 
+test_expect_success 'a new section in any input is an error naming its record; no output' '
+	rec-cat -M A.tsv G.tsv >two.rec &&
+	test_exit 1 feat-merge -o out.rec - B.tsv <two.rec 2>err &&
+	cat >expect <<-\EOF &&
+	feat-merge: emb: 2 + 3 = 5
+	feat-merge: stdin: record 3: the fields change; one set of fields per input
+	EOF
+	test_cmp expect err &&
+	test_error "^feat-merge: two.rec: record 3: the fields change" feat-merge -o out.rec B.tsv two.rec &&
+	test_error "^feat-merge: two.rec: record 3: the fields change" feat-merge -o out.rec --allow-missing zero two.rec C.tsv &&
+	test_path_is_missing out.rec
+'
+
 test_expect_success 'usage errors' '
 	test_exit 2 feat-merge A.tsv 2>err &&
 	test_usage_error "is not error, drop, nil or zero" feat-merge --missing maybe A.tsv B.rec &&
