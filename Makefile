@@ -116,6 +116,13 @@ check-kernels: deps
 	@$(MAKE) --no-print-directory -s $(UNITS) $(PROGS)
 	@sh scripts/check-kernels.sh $(BUILD) $(BIN)
 
+# pipelines/slurm on a real one-node Slurm started on this machine (root
+# only, else it says so and skips; installs slurm-wlm and munge).
+.PHONY: check-slurm
+check-slurm: deps
+	@$(MAKE) --no-print-directory -s $(PROGS)
+	@sh scripts/check-slurm.sh $(BIN)
+
 manlint:
 	@sh scripts/manlint.sh $(MANS)
 
