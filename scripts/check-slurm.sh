@@ -30,10 +30,11 @@ for c in munged munge unmunge slurmctld slurmd sbatch scontrol sinfo squeue scan
 done
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/plm-slurm.XXXXXX")
-pids= jobs=
+pids='' jobs=''
 cleanup () {
 	rc=$?
 	trap - EXIT INT TERM
+	# shellcheck disable=SC2086 # two job ids
 	if [ -n "$jobs" ]; then scancel $jobs 2>/dev/null || true; fi
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	i=0
