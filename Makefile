@@ -5,7 +5,8 @@
 #   make check SAN=1  the same under AddressSanitizer + UBSan (build in build-san/)
 #   make check-kernels  the determinism tests under each OpenBLAS core and
 #                     kernel width the CPU can run
-#   make demo         a small real-data run of the tools
+#   make demo         pipelines/viral-host end to end on the bundled UniProt data
+#   make tour         a stage-by-stage real-data tour of the tools
 #   make bench        benchmarks against the peers (ratios printed)
 #   make fuzz         libFuzzer targets (clang), 60 s each (FUZZ_SECONDS)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -61,7 +62,7 @@ UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITSRC))
 CLITESTS  := $(sort $(wildcard tests/t[0-9]*.sh))
 MANS      := $(wildcard man/*.[15])
 
-.PHONY: all deps pkgcheck check check-kernels unit clitest demo bench fuzz install clean manlint
+.PHONY: all deps pkgcheck check check-kernels unit clitest demo tour bench fuzz install clean manlint
 all: $(PROGS) $(LIBA)
 
 deps:
@@ -127,6 +128,10 @@ manlint:
 	@sh scripts/manlint.sh $(MANS)
 
 demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo-viral-host.sh
+
+tour: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh
 
