@@ -1,0 +1,90 @@
+#!/bin/sh
+# pipelines/viral-host on a small DATA/SECOND made from the bundled UniProt
+# sample: the report, the pre-flight, and resuming after a kill while
+# embedding.
+. "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
+
+PIPE="$PLM_TOP/pipelines/viral-host"
+VIRAL_RE='[Vv]irus|[Pp]hage|[Vv]iroid'
+HOSTS="vertebrate invertebrate plant fungi bacteria archaea protozoa"
+
+command -v make >/dev/null 2>&1 || skip_all 'make not installed'
+command -v bash >/dev/null 2>&1 || skip_all 'bash not installed'
+
+# run_pipe OUT DATA SECOND [VAR=value ...]: the pipeline, quick settings
+run_pipe () {
+	o=$1 d=$2 s=$3; shift 3
+	make -s -C "$PIPE" BIN="$PLM_BIN" OUT="$TRASH/$o" DATA="$TRASH/$d" SECOND="$TRASH/$s" \
+		MODEL="$DATA/esm2/esm2_tiny" SECOND_DIM=20 BOOTSTRAP=50 THREADS=1 \
+		TRAIN_OPTS="--epochs 10" "$@"
+}
+
+# DATA: 7 viral files of 25 records; host categories one file of 25 each,
+# plant two (one of them is sampled: ceil(7/7) = 1 per category).
+# SECOND: amino-acid composition (20 values) per file.
+test_expect_success 'setup: small DATA and SECOND' '
+	fasta-cat --clean --uniprot -o all.rec "$DATA/uniprot_20k.fasta.gz" 2>/dev/null &&
+	rec-filter "organism~$VIRAL_RE && len<=400" all.rec | rec-sample -n 175 -s 1 -o v.rec &&
+	rec-filter --invert "organism~$VIRAL_RE" all.rec | rec-filter "len<=400" |
+		rec-sample -n 200 -s 1 -o h.rec &&
+	mkdir -p data/viral second &&
+	rec-shard -n 7 v v.rec &&
+	for k in 0 1 2 3 4 5 6; do rec-fasta -o data/viral/v$k.fa v.$k || return 1; done &&
+	rec-shard -n 8 h h.rec &&
+	k=0 && for c in $HOSTS plant; do
+		mkdir -p data/$c && rec-fasta -o data/$c/$c$k.fasta h.$k && k=$((k + 1)) || return 1
+	done &&
+	for f in data/*/*; do
+		b=$(basename "$f"); b=${b%.*}
+		kmer-feat --aac "$f" 2>/dev/null | rec-cut -f id,emb -o second/$b.rec || return 1
+	done &&
+	test $(ls data/*/* | wc -l) -eq 15
+'
+
+test_expect_success 'pipeline runs: report with an AUROC and its interval' '
+	run_pipe run data second >log 2>&1 &&
+	test -s run/report.md &&
+	grep -E "^\| auroc \| 0\.[0-9]{4} \| \[0\.[0-9]{4}, [01]\.[0-9]{4}\] \|$" run/report.md &&
+	grep -E "^  auroc +0\.[0-9]{4}  \[" log &&
+	test $(wc -l <run/sample.tsv) -eq 14 &&
+	test $(grep -c "^plant" run/sample.tsv) -eq 1 &&
+	test -s run/plots/overall.roc.svg && test -s run/plots/training.svg &&
+	grep -q "digest \`[0-9a-f]\{32\}\`" run/report.md &&
+	cp run/model.mlp model.a && cp run/metrics.tsv metrics.a
+'
+
+test_expect_success 'a second make does nothing' '
+	run_pipe run data second >log2 2>&1 &&
+	test run/report.md -nt run/model.mlp &&
+	! grep -q "esm-embed\|mlp-train" log2
+'
+
+test_expect_success 'pre-flight lists a missing file, a missing id and a wrong dimension at once' '
+	cp -r data bdata && cp -r second bsecond &&
+	rm bsecond/v0.rec &&
+	id=$(rec-cut -T -f id data/viral/v1.fa | rows | head -n 1) &&
+	rec-filter --invert "id==\"$id\"" second/v1.rec -o bsecond/v1.rec &&
+	kmer-feat --dpc data/viral/v2.fa 2>/dev/null | rec-cut -f id,emb -o bsecond/v2.rec &&
+	test_must_fail run_pipe bad bdata bsecond 2>err &&
+	grep "preflight: .*/v0.fa: second feature file .*/v0.rec is missing" err &&
+	grep "preflight: .*/v1.rec: 1 of the 25 ids of .*/v1.fa missing, e.g. $id" err &&
+	grep "preflight: .*/v2.rec: field emb has dimension 400, SECOND_DIM is 20" err &&
+	grep "preflight: 3 problem(s)" err &&
+	test ! -e bad/esm.rec && test ! -e bad/esm-cache.h5 && test ! -e bad/records.rec
+'
+
+test_expect_success 'killed while embedding, make again: same model and metrics' '
+	rm -rf run &&
+	( setsid make -s -C "$PIPE" BIN="$PLM_BIN" OUT="$TRASH/run" DATA="$TRASH/data" \
+		SECOND="$TRASH/second" MODEL="$DATA/esm2/esm2_tiny" SECOND_DIM=20 BOOTSTRAP=50 \
+		THREADS=1 BATCH_TOKENS=256 TRAIN_OPTS="--epochs 10" >killed.log 2>&1 & echo $! >pid ) &&
+	i=0 && while [ ! -e run/esm-cache.h5-journal ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done &&
+	kill -9 -$(cat pid) &&
+	sleep 0.5 &&
+	test -e run/esm-cache.h5-journal && test ! -e run/esm.rec &&
+	run_pipe run data second >log3 2>&1 &&
+	test ! -e run/esm-cache.h5-journal &&
+	cmp model.a run/model.mlp && cmp metrics.a run/metrics.tsv
+'
+
+test_done
