@@ -14,7 +14,8 @@
 # category is the hash of its id modulo 7 (rec-shard -n 7, the hash of
 # --shard), in the order vertebrate invertebrate plant fungi bacteria archaea
 # protozoa: deterministic, and as arbitrary as that sounds.  Files within a
-# category (and the viral files) are again by the hash of the id (rec-shard).
+# category are by the hash of the sequence, the viral files by that of the id
+# (rec-shard).
 # Environment: PLM_BIN (default bin/ of this tree), NVIRAL (14), NHOST (3500),
 # HOSTFILES (4), SEED (42).  Rebuilds nothing when OUTDIR/stamp matches.
 set -eu
