@@ -12,11 +12,18 @@ static const char summary[] =
 	"keep records matching EXPR, e.g. 'len>=50 && organism~virus|phage'";
 
 /* Resolve the expression's fields; an unknown field is a data error (the
- * input decides), a type mismatch a usage error (the expression does). */
+ * input decides), a type mismatch a usage error (the expression does), and
+ * so is an expression that is not a condition. */
 static void bind(plm_expr *e, const plm_schema *s, const char *where)
 {
 	char err[1024];
 	int rc = plm_expr_bind(e, s, err, sizeof err);
+	if (rc == PLM_EXPR_OK && plm_expr_type(e) != PLM_T_BOOL) {
+		snprintf(err, sizeof err, "EXPR is %s, not a condition (a bool)",
+			 plm_expr_type(e) == PLM_T_STR ? "str"
+			 : plm_expr_type(e) == PLM_T_INT ? "int" : "float");
+		rc = PLM_EXPR_ETYPE;
+	}
 	if (rc == PLM_EXPR_OK)
 		return;
 	if (rc == PLM_EXPR_ETYPE)
@@ -59,9 +66,13 @@ static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
 	       size_t errlen)
 {
 	const struct filter *f = ctx;
-	(void)out, (void)err, (void)errlen;
-	return plm_expr_eval(f->e, in) == f->invert ? PLM_VERB_SKIP
-						    : PLM_VERB_PASS;
+	(void)out;
+	int m = plm_expr_eval(f->e, in);
+	if (m < 0) {
+		snprintf(err, errlen, "%s", plm_expr_error(f->e));
+		return PLM_VERB_FAIL;
+	}
+	return m == f->invert ? PLM_VERB_SKIP : PLM_VERB_PASS;
 }
 
 int main(int argc, char **argv)

@@ -1,27 +1,53 @@
-/* rec-put — add or overwrite constant fields. */
+/* rec-put — add or overwrite fields: constants (NAME=VALUE) or the values
+ * of expressions (NAME = EXPR, expr.h). */
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/expr.h"
 #include "plm/verb.h"
 
-static const char operands[] = "NAME[:TYPE]=VALUE ... [FILE ...]";
+static const char operands[] =
+	"NAME[:TYPE]=VALUE | 'NAME = EXPR[; ...]' ... [FILE ...]";
 static const char summary[] =
-	"set fields to constants (TYPE str, int, float or bool; inferred if absent)";
+	"set fields to constants or expression values, e.g. 'n = len(seq)'";
 
 struct put {
 	char *name;
 	enum plm_type type;
 	plm_val v;
+	plm_expr *e;           /* NULL: the constant v */
+	const char *src;       /* the operand, for messages */
 	int fi;                /* index in the output schema */
 };
+
+/* NAME = EXPR: a blank on either side of the first '=', or a leading '$'.
+ * Without blanks, NAME=VALUE stays the constant form. */
+static int is_expression(const char *a)
+{
+	while (isspace((unsigned char)*a))
+		a++;
+	if (*a == '$')
+		return 1;
+	a += strcspn(a, "= \t\n");
+	while (*a && isspace((unsigned char)*a)) {
+		a++;
+		if (*a == '=')
+			return a[1] != '=';
+	}
+	return *a == '=' && a[1] && isspace((unsigned char)a[1]);
+}
 
 /* NAME[:TYPE]=VALUE?  A '/' before the '=' makes it a file name. */
 static int is_assignment(const char *a)
 {
 	const char *eq = strchr(a, '=');
+	if (is_expression(a))
+		return 1;
 	return eq && eq != a && *a != ':' && !memchr(a, '/', eq - a);
 }
 
@@ -98,9 +124,69 @@ static struct put parse_put(const char *arg)
 
 struct puts {
 	struct put *as;
-	size_t n;
+	size_t n, cap;
 	size_t nin;             /* fields of the current input section */
+	const plm_verb *v;
 };
+
+static void add(struct puts *p, struct put a)
+{
+	for (size_t k = 0; k < p->n; k++)
+		if (!strcmp(p->as[k].name, a.name))
+			plm_usage_die("field '%s' set twice", a.name);
+	if (PLM_GROW(p->as, p->cap, p->n + 1))
+		plm_die("out of memory");
+	p->as[p->n++] = a;
+}
+
+/* One operand of NAME = EXPR assignments, ";"-separated. */
+static void parse_exprs(struct puts *p, const char *arg)
+{
+	char err[1024];
+	size_t pos = 0;
+	while (isspace((unsigned char)arg[pos]))
+		pos++;
+	while (arg[pos]) {
+		struct put a = { .src = arg };
+		if (!(a.e = plm_expr_parse_assign(arg, &pos, &a.name, err,
+						  sizeof err, NULL)))
+			plm_usage_die("%s", err);
+		add(p, a);
+	}
+}
+
+/* "no field 'x' in input" gets the fields there are. */
+static void die_nofield(const char *where, const char *err,
+			const plm_schema *s)
+{
+	size_t cap = 64, len;
+	for (size_t k = 0; k < s->n; k++)
+		cap += strlen(s->f[k].name) + 2;
+	char *list = malloc(cap);
+	if (!list)
+		plm_die("out of memory");
+	len = (size_t)snprintf(list, cap, "%s", s->n ? "" : "none");
+	for (size_t k = 0; k < s->n; k++)
+		len += (size_t)snprintf(list + len, cap - len, "%s%s",
+					k ? ", " : "", s->f[k].name);
+	plm_die("%s%s%s; the fields are: %s", where ? where : "",
+		where ? ": " : "", err, list);
+}
+
+/* Binds assignment a to the fields so far (the input's and those set
+ * before it); its value's type becomes the field's. */
+static void bind(const struct puts *p, struct put *a, const plm_schema *s)
+{
+	char err[1024], msg[1300];
+	const char *where = p->v->where;
+	int rc = plm_expr_bind(a->e, s, err, sizeof err);
+	snprintf(msg, sizeof msg, "'%s': %s", a->src, err);
+	if (rc == PLM_EXPR_ENOFIELD)
+		die_nofield(where, msg, s);
+	if (rc)
+		plm_usage_die("%s%s%s", where ? where : "", where ? ": " : "", msg);
+	a->type = plm_expr_type(a->e);
+}
 
 /* Output fields for input fields in: its fields, ours retyped in place or
  * appended, its meta plus our prov entry. */
@@ -111,23 +197,34 @@ static int section(void *ctx, const plm_schema *in, plm_schema *out,
 	(void)err, (void)errlen;
 	if (plm_schema_derive(out, in, 0, 0))
 		return -1;
-	for (size_t k = 0; k < p->n; k++)
+	for (size_t k = 0; k < p->n; k++) {
+		if (p->as[k].e)
+			bind(p, &p->as[k], out);
 		if ((p->as[k].fi = plm_schema_add(out, p->as[k].name,
 						  p->as[k].type, 0)) < 0)
 			return -1;
+	}
 	p->nin = in->n;
 	return 0;
 }
 
-/* input fields keep their positions; ours overwrite or follow */
+/* Input fields keep their positions; ours overwrite or follow, in order,
+ * so an expression reads the fields set before it. */
 static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
 	       size_t errlen)
 {
 	const struct puts *p = ctx;
-	(void)err, (void)errlen;
 	memcpy(out, in, p->nin * sizeof *out);
-	for (size_t k = 0; k < p->n; k++)
-		out[p->as[k].fi] = p->as[k].v;
+	for (size_t k = 0; k < p->n; k++) {
+		const struct put *a = &p->as[k];
+		if (!a->e) {
+			out[a->fi] = a->v;
+		} else if (plm_expr_value(a->e, out, &out[a->fi])) {
+			snprintf(err, errlen, "%s: %s", a->name,
+				 plm_expr_error(a->e));
+			return PLM_VERB_FAIL;
+		}
+	}
 	return PLM_VERB_EMIT;
 }
 
@@ -141,22 +238,22 @@ int main(int argc, char **argv)
 	struct puts p = { 0 };
 
 	int i = plm_start("rec-put", argc, argv, opts, operands, summary);
-	if (!(p.as = calloc(argc - i + 1, sizeof *p.as)))
-		plm_die("out of memory");
 	for (; i < argc && is_assignment(argv[i]); i++) {
-		p.as[p.n] = parse_put(argv[i]);
-		for (size_t k = 0; k < p.n; k++)
-			if (!strcmp(p.as[k].name, p.as[p.n].name))
-				plm_usage_die("field '%s' set twice", p.as[p.n].name);
-		p.n++;
+		if (is_expression(argv[i]))
+			parse_exprs(&p, argv[i]);
+		else
+			add(&p, parse_put(argv[i]));
 	}
 	if (!p.n)
 		plm_usage_die("missing NAME=VALUE");
 	plm_verb v = { .common = &c, .shard_key = key, .ctx = &p,
 		       .section = section, .row = row };
+	p.v = &v;
 	plm_verb_run(&v, argc - i, argv + i);
-	for (size_t k = 0; k < p.n; k++)
+	for (size_t k = 0; k < p.n; k++) {
 		free(p.as[k].name);
+		plm_expr_free(p.as[k].e);
+	}
 	free(p.as);
 	return 0;
 }
