@@ -214,4 +214,19 @@ test_expect_success 'man page examples' '
 	test_cmp expect actual
 '
 
+test_expect_success 'the shared expression grammar: functions, arithmetic, ?:' '
+	check "len(organism) > 14" "p3 p5" &&
+	check "len * 2 > 200" "p2 p5" &&
+	check "substr(organism, 0, 4) == \"Homo\"" "p2" &&
+	check "lower(split) . id == \"testp2\"" "p2" &&
+	check "is_nil(organism)" "p4" &&
+	check "ok" "p1 p5" &&
+	check "(len > 100 ? split : id) == \"test\"" "p2"
+'
+
+test_expect_success 'a filter must be a condition; run-time type errors name the record' '
+	test_usage_error "EXPR is int, not a condition" rec-filter "len + 1" in.rec &&
+	test_error "^rec-filter: in.rec: record 1: .Lambda phage. is not a number" rec-filter "organism == \$len" in.rec
+'
+
 test_done

@@ -1,5 +1,6 @@
 #!/bin/sh
-# rec-put: constant fields, inferred or forced types, in-place overwrite.
+# rec-put: constant fields, inferred or forced types, in-place overwrite;
+# NAME = EXPR assignments.
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 test_expect_success 'setup' '
@@ -105,6 +106,107 @@ test_expect_success 'man page example' '
 	rec-cut -T -f id,label viral-labelled.plm >out &&
 	body out >actual &&
 	printf "id:str\tlabel:int\np1\t1\np2\t1\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'expressions: values, types from the expression' '
+	cat >p.tsv <<-\EOT &&
+	id:str	len:int	organism:str	seq:str
+	A	5	Lambda phage	MKVLA
+	B	3	Homo sapiens	MKV
+	C		\N	MK
+	EOT
+	rec-put -T "label = organism ~ \"[Vv]irus|phage\" ? \"viral\" : \"host\"" \
+		"n = len(seq); half = n / 2" "tag = lower(id) . \"-\" . substr(seq, 1, 2)" \
+		"big = n > 3" "m = len % 2" p.tsv >out &&
+	cat >expect <<-\EOT &&
+	id:str	len:int	organism:str	seq:str	label:str	n:int	half:float	tag:str	big:bool	m:int
+	A	5	Lambda phage	MKVLA	viral	5	2.5	a-KV	true	1
+	B	3	Homo sapiens	MKV	host	3	1.5	b-KV	false	1
+	C		\N	MK	host	2	1	c-K	false	
+	EOT
+	body out >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'expressions: later assignments see earlier ones, overwrite in place' '
+	rec-put -T "len = len * 10; x = len + 1" "id = id . str(x)" p.tsv >out &&
+	cat >expect <<-\EOT &&
+	id:str	len:int	organism:str	seq:str	x:int
+	A51	50	Lambda phage	MKVLA	51
+	B31	30	Homo sapiens	MKV	31
+	\N		\N	MK	
+	EOT
+	body out >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'constants and expressions mix; blanks around = make an expression' '
+	rec-put -T k=len "e = len" f:str=1 "\$g=2" p.tsv >out &&
+	body out | sed -n 1,2p >actual &&
+	cat >expect <<-\EOT &&
+	id:str	len:int	organism:str	seq:str	k:str	e:int	f:str	g:int
+	A	5	Lambda phage	MKVLA	len	5	1	2
+	EOT
+	test_cmp expect actual
+'
+
+test_expect_success 'expression errors: syntax (column), unknown field, types' '
+	test_usage_error "^rec-put: syntax error at column 10 of .x = len +.: expected a field name" rec-put "x = len +" p.tsv >out &&
+	test ! -s out &&
+	test_usage_error "column 4 .*expected .=. after the field name" rec-put "\$x ~ 1" p.tsv &&
+	test_usage_error "unknown function .nosuch." rec-put "x = nosuch(id)" p.tsv &&
+	test_exit 1 rec-put -o o.rec "x = sequence . id" p.tsv 2>err &&
+	echo "rec-put: '\''x = sequence . id'\'': no field '\''sequence'\'' in input; the fields are: id, len, organism, seq" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing o.rec &&
+	test_usage_error "^rec-put: .x = seq + 1.: .+. needs numbers, but field .seq. is str" rec-put "x = seq + 1" p.tsv &&
+	test_usage_error "branches of the .?. at column 11 are int and str" rec-put "x = len>4 ? 1 : id" p.tsv &&
+	test_usage_error "field .x. set twice" rec-put "x = 1; x = 2" p.tsv
+'
+
+test_expect_success 'run-time type errors name the record' '
+	test_error "^rec-put: p.tsv: record 1: x: int(): .Lambda phage. is not a number" rec-put -o o.rec "x = int(organism)" p.tsv &&
+	test_path_is_missing o.rec &&
+	test_error "^rec-put: p.tsv: record 1: x: .Lambda phage. is not a number" rec-put "x = substr(organism, 0, 100) == \$len" p.tsv
+'
+
+# The bundled data labelled in one command gives the labels of the
+# two-filter form (scripts/demo.sh before rec-put had expressions).
+test_expect_success 'viral/host labelling of the bundled data, one command' '
+	re="[Vv]irus|[Pp]hage|[Vv]iroid" &&
+	zcat "$PLM_TOP/tests/data/uniprot_20k.fasta.gz" >u.fasta &&
+	fasta-cat --uniprot -o all.rec u.fasta &&
+	rec-put "label = organism ~ \"$re\" ? \"viral\" : \"host\"" all.rec >one.rec &&
+	rec-filter "organism~$re" all.rec >v.rec &&
+	rec-put label=viral v.rec >viral.rec &&
+	rec-filter --invert "organism~$re" all.rec >h.rec &&
+	rec-put label=host h.rec >host.rec &&
+	rec-cut -T -f id,label one.rec >one.tsv &&
+	body one.tsv | sed 1d | sort >actual &&
+	rec-cut -T -f id,label viral.rec host.rec >two2.tsv &&
+	body two2.tsv | grep -v "^id:" | sort >expect &&
+	test_cmp expect actual &&
+	test $(wc -l <actual) -eq 20000 &&
+	rec-filter --count "label==viral" one.rec >nv &&
+	rec-filter --count "organism~$re" all.rec >nv2 &&
+	test_cmp nv2 nv &&
+	test $(cat nv) -gt 0 &&
+	rec-filter --count "label==host" one.rec >nh &&
+	test $(($(cat nv) + $(cat nh))) -eq 20000
+'
+
+test_expect_success 'man page expression examples' '
+	printf "id:str\tseq:str\torganism:str\nP1\tMKV\tT4 phage\nP2\tMKVLAA\tHomo sapiens\n" >m.tsv &&
+	rec-cat -M m.tsv >proteins.plm &&
+	rec-put "label = organism ~ \"[Vv]irus|phage\" ? \"viral\" : \"host\"" proteins.plm >labelled.plm &&
+	rec-put -T "n = len(seq); kind = n >= 5 ? \"long\" : \"short\"" "key = lower(id) . \":\" . substr(seq, 0, 2)" labelled.plm >out &&
+	cat >expect <<-\EOT &&
+	id:str	seq:str	organism:str	label:str	n:int	kind:str	key:str
+	P1	MKV	T4 phage	viral	3	short	p1:MK
+	P2	MKVLAA	Homo sapiens	host	6	long	p2:MK
+	EOT
+	body out >actual &&
 	test_cmp expect actual
 '
 
