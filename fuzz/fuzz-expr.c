@@ -1,6 +1,7 @@
-/* fuzz-expr.c — libFuzzer target for the filter-expression parser: parse
- * any text; when it parses, bind it to a fixed schema and evaluate it on a
- * row with values and on a row of nils. */
+/* fuzz-expr.c — libFuzzer target for the expression parser: parse any text
+ * as an expression and as rec-put assignments; what parses is bound to a
+ * fixed schema and evaluated (as a condition and as a value) on a row with
+ * values and on a row of nils. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +9,36 @@
 #include "plm/expr.h"
 #include "plm/stream.h"
 
+static plm_schema s;
+
+/* Bind e (if any) and evaluate it both ways on both rows; frees e. */
+static void run(plm_expr *e)
+{
+	char err[512];
+	if (e && plm_expr_bind(e, &s, err, sizeof err) == PLM_EXPR_OK) {
+		static const float f = 1;
+		plm_val row[5] = {
+			plm_v_str("P12345 x\0y", 10), plm_v_int(-7), plm_v_float(0.5),
+			plm_v_int(1), plm_v_bytes(&f, sizeof f, 1),
+		};
+		plm_val nils[5], v;
+		for (int i = 0; i < 5; i++)
+			nils[i] = plm_v_nil();
+		enum plm_type t = plm_expr_type(e);
+		if (t < PLM_T_STR || t > PLM_T_BOOL)
+			abort();
+		plm_expr_eval(e, row);
+		plm_expr_eval(e, nils);
+		if (plm_expr_value(e, row, &v) == 0 && !v.nil && t == PLM_T_STR &&
+		    v.n && !memchr(v.s, v.s[v.n - 1], v.n))
+			abort();   /* touches every byte of the value */
+		plm_expr_value(e, nils, &v);
+	}
+	plm_expr_free(e);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static plm_schema s;
 	static int init;
 	char err[512];
 	/* Long inputs add nothing but time.  glibc's regcomp copies the
@@ -41,19 +69,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!e) {
 		if (col < 1 || col > strlen(src) + 1)
 			abort();   /* the column must point into the text */
-	} else if (plm_expr_bind(e, &s, err, sizeof err) == PLM_EXPR_OK) {
-		static const float f = 1;
-		plm_val row[5] = {
-			plm_v_str("P12345 x\0y", 10), plm_v_int(-7), plm_v_float(0.5),
-			plm_v_int(1), plm_v_bytes(&f, sizeof f, 1),
-		};
-		plm_val nils[5];
-		for (int i = 0; i < 5; i++)
-			nils[i] = plm_v_nil();
-		plm_expr_eval(e, row);
-		plm_expr_eval(e, nils);
 	}
-	plm_expr_free(e);
+	run(e);
+	/* the same text as assignments, up to the first that fails */
+	size_t pos = 0, n = strlen(src);
+	char *name;
+	for (int k = 0; k < 8 && pos < n; k++) {
+		size_t before = pos;
+		col = 0;
+		e = plm_expr_parse_assign(src, &pos, &name, err, sizeof err, &col);
+		if (!e) {
+			if (col < 1 || col > n + 1)
+				abort();
+			break;
+		}
+		if (pos <= before || pos > n || !name)
+			abort();   /* each assignment reads something */
+		free(name);
+		run(e);
+	}
 	free(src);
 	return 0;
 }
