@@ -88,9 +88,7 @@ say "$(count 'len>=0' all.rec) records; $(sed -e 's/^fasta-cat: //' last.err)"
 
 # ---------------------------------------------------------------------------
 stage "label viral vs host from the organism (OS=) field"
-run "rec-filter 'organism~$VIRAL_RE' all.rec | rec-put label=viral >viral.rec"
-run "rec-filter --invert 'organism~$VIRAL_RE' all.rec | rec-put label=host >host.rec"
-run "rec-cat -o labelled.rec viral.rec host.rec"
+run "rec-put -o labelled.rec 'label = organism ~ \"$VIRAL_RE\" ? \"viral\" : \"host\"' all.rec"
 say "$(count 'label==viral' labelled.rec) viral, $(count 'label==host' labelled.rec) host"
 note "A name match, not taxonomy: tax-kingdom needs an NCBI taxdump, and the" \
      "test fixture (tests/data/taxdump) covers none of these taxids."
