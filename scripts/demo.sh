@@ -94,7 +94,7 @@ note "A name match, not taxonomy: tax-kingdom needs an NCBI taxdump, and the" \
      "test fixture (tests/data/taxdump) covers none of these taxids."
 
 # ---------------------------------------------------------------------------
-stage "deduplicate by sequence hash (first wins: viral before host)"
+stage "deduplicate by sequence hash (the first copy in input order wins)"
 run "hash-dedup -o uniq.rec labelled.rec"
 say "$(sed -e 's/^hash-dedup: //' last.err)"
 
