@@ -6,10 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/hash.h"
 #include "plm/recin.h"
 #include "plm/stream.h"
+#include "plm/verb.h"
 
 static const char operands[] = "PREFIX [FILE ...]";
 static const char summary[] =
@@ -42,14 +44,11 @@ static void open_all(struct shards *S, const char *prefix, const char *suffix,
 		     int fmt, const plm_schema *s)
 {
 	char err[512];
-	S->path = calloc(S->n, sizeof *S->path);
-	S->w = calloc(S->n, sizeof *S->w);
-	if (!S->path || !S->w)
-		plm_die("out of memory");
+	S->path = plm_xcalloc(S->n, sizeof *S->path);
+	S->w = plm_xcalloc(S->n, sizeof *S->w);
 	for (long long k = 0; k < S->n; k++) {
 		size_t len = strlen(prefix) + strlen(suffix) + 24;
-		if (!(S->path[k] = malloc(len)))
-			plm_die("out of memory");
+		S->path[k] = plm_xmalloc(len);
 		snprintf(S->path[k], len, "%s.%lld%s", prefix, k, suffix);
 		/* A terminal is never the destination: -1 means MessagePack. */
 		S->w[k] = plm_writer_open(S->path[k], fmt == 1, s, err, sizeof err);
@@ -58,16 +57,69 @@ static void open_all(struct shards *S, const char *prefix, const char *suffix,
 	}
 }
 
+struct ctx {
+	struct shards S;
+	const char *prefix, *suffix, *key;
+	int fmt, ki;
+	plm_verb *v;
+};
+
+/* Every section goes to every file: opened with the first, a new section
+ * in each when the fields change. */
+static int section(void *vx, const plm_schema *in, plm_schema *out,
+		   char *err, size_t errlen)
+{
+	struct ctx *x = vx;
+	if ((x->ki = plm_shard_field(in, x->key, err, errlen)) < 0)
+		return -1;
+	if (plm_schema_derive(out, in, 0, 0))
+		return -1;
+	if (!x->S.w) {
+		open_all(&x->S, x->prefix, x->suffix, x->fmt, out);
+		return 0;
+	}
+	for (long long k = 0; k < x->S.n; k++)
+		if (plm_writer_section(x->S.w[k], out))
+			fail(&x->S, 0, plm_writer_error(x->S.w[k]));
+	return 0;
+}
+
+static int row(void *vx, const plm_val *in, plm_val *out, char *err,
+	       size_t errlen)
+{
+	struct ctx *x = vx;
+	const plm_schema *s = x->v->in;
+	(void)out, (void)err, (void)errlen;
+	uint64_t b = plm_shard_bucket(&in[x->ki], s->f[x->ki].type,
+				      (uint64_t)x->S.n);
+	if (plm_writer_row(x->S.w[b], in))
+		fail(&x->S, 0, plm_writer_error(x->S.w[b]));
+	return PLM_VERB_SKIP;
+}
+
+static int finish(void *vx, plm_verb *v, char *err, size_t errlen)
+{
+	struct ctx *x = vx;
+	(void)v;
+	for (long long k = 0; k < x->S.n; k++) {
+		plm_writer *w = x->S.w[k];
+		x->S.w[k] = NULL;
+		if (plm_writer_close(w, err, errlen))
+			fail(&x->S, k, err);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
 	long long n = 0;
-	const char *key = "id", *suffix = "";
+	struct ctx x = { .key = "id", .suffix = "" };
 	const plm_opt opts[] = {
 		PLM_INT_REQ('n', "shards", &n, "N", "number of output files", 1, 65536),
-		PLM_STR('k', "key", &key, "FIELD",
+		PLM_STR('k', "key", &x.key, "FIELD",
 			"hash FIELD (str or int; default id)"),
-		PLM_STR(0, "suffix", &suffix, "STR",
+		PLM_STR(0, "suffix", &x.suffix, "STR",
 			"append STR to each name (.gz, .zst compress)"),
 		PLM_FLAG('T', "tsv", &c.tsv, "write TSV files"),
 		PLM_FLAG('M', "msgpack", &c.msgpack,
@@ -76,72 +128,20 @@ int main(int argc, char **argv)
 			 "show progress even when stderr is not a terminal"),
 		PLM_OPT_END_,
 	};
-	char err[512];
 	int i = plm_start("rec-shard", argc, argv, opts, operands, summary);
 	if (n < 1)
 		plm_usage_die("-n N is required");
 	if (i >= argc)
 		plm_usage_die("PREFIX is required");
-	const char *prefix = argv[i++];
-	int fmt = plm_common_format(&c);
-	plm_recin *in = plm_recin_open(argc - i, argv + i, err, sizeof err);
-	if (!in)
-		plm_die("%s", err);
-	const plm_schema *s = plm_recin_schema(in);
-	int ki = plm_shard_field(s, key, err, sizeof err);
-	if (ki < 0)
-		plm_die("%s", err);
-
-	struct shards S = { n, NULL, NULL };
-	plm_schema out;
-	if (plm_schema_derive(&out, s, 0, 0))
-		plm_die("out of memory");
-	open_all(&S, prefix, suffix, fmt, &out);
-
-	plm_progress pg;
-	plm_progress_init(&pg, c.progress, "B");
-	const plm_val *row;
-	int rc;
-	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
-		if (rc == PLM_ERR)
-			fail(&S, 0, plm_recin_error(in));
-		if (rc == PLM_HEADER) {
-			/* The fields changed: a new section in every file. */
-			if ((ki = plm_shard_field(s, key, err, sizeof err)) < 0)
-				fail(&S, 0, err);
-			plm_schema_free(&out);
-			if (plm_schema_derive(&out, s, 0, 0))
-				plm_die("out of memory");
-			for (long long k = 0; k < n; k++)
-				if (plm_writer_section(S.w[k], &out))
-					fail(&S, 0, plm_writer_error(S.w[k]));
-			continue;
-		}
-		uint64_t b = plm_shard_bucket(&row[ki], s->f[ki].type, (uint64_t)n);
-		if (plm_writer_row(S.w[b], row))
-			fail(&S, 0, plm_writer_error(S.w[b]));
-		if (pg.on) {
-			uint64_t done, total;
-			plm_recin_bytes(in, &done, &total);
-			plm_progress_update(&pg, done, total, plm_recin_recno(in));
-		}
-	}
-	if (pg.on) {
-		uint64_t done, total;
-		plm_recin_bytes(in, &done, &total);
-		plm_progress_end(&pg, done, plm_recin_recno(in));
-	}
-	for (long long k = 0; k < n; k++) {
-		plm_writer *w = S.w[k];
-		S.w[k] = NULL;
-		if (plm_writer_close(w, err, sizeof err))
-			fail(&S, k, err);
-	}
+	x.prefix = argv[i++];
+	x.fmt = plm_common_format(&c);
+	x.S.n = n;
+	plm_verb v = { .common = &c, .ctx = &x, .section = section,
+		       .row = row, .finish = finish, .no_output = 1 };
+	x.v = &v;
+	plm_verb_run(&v, argc - i, argv + i);
 	for (long long k = 0; k < n; k++)
-		free(S.path[k]);
-	free(S.path);
-	free(S.w);
-	plm_schema_free(&out);
-	plm_recin_close(in);
+		free(x.S.path[k]);
+	PLM_FREE(x.S.path, x.S.w);
 	return 0;
 }
