@@ -42,7 +42,9 @@ static int section(void *ctx, const plm_schema *in, plm_schema *out,
 		   char *err, size_t errlen)
 {
 	struct exp *x = ctx;
-	(void)out;
+	/* nothing is written through the driver: no output fields */
+	if (plm_verb_table(out, in))
+		return -1;
 	int fi = plm_schema_find(in, x->field);
 	int ii = plm_schema_find(in, x->idf);
 	if (fi < 0) {
