@@ -174,7 +174,7 @@ static void open_src(struct src *s, const char *array, const char *dataset,
 	} else {
 		plm_die("%s: not a .npy, .npz or HDF5 file", s->path);
 	}
-	if (s->kind != KIND_H5 && (array || s->kind == KIND_NPY) && dataset)
+	if (s->kind != KIND_H5 && dataset)
 		plm_usage_die("--dataset is for HDF5 files");
 	if (s->d == 0)
 		plm_die("%s: the rows have no values (D = 0)", s->path);
