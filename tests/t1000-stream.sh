@@ -287,6 +287,7 @@ test_expect_success 'fuzzer crash inputs no longer crash' '
 		[ -f "$f" ] || continue
 		case ${f##*/} in
 		fuzz-mlpckpt-*) mlp-predict -m "$f" /dev/null ;;
+		fuzz-npy-*) printf "a\n" >ids && feat-import --ids ids "$f" ;;
 		fuzz-safetensors-*|fuzz-esm-load-*)
 			cp "$f" model/model.safetensors &&
 			echo ">a" | esm-embed --model model /dev/null ;;
