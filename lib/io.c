@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -247,31 +246,21 @@ static int in_start(plm_in *in)
 	return 0;
 }
 
-plm_in *plm_in_open(const char *path, char *err, size_t errlen)
+/* A reader of fd (closed with it when own), called name. */
+static plm_in *in_open_fd(const char *name, int fd, int own, char *err,
+			  size_t errlen)
 {
-	int stdin_ = !path || strcmp(path, "-") == 0;
-	plm_in *in = in_new(stdin_ ? "stdin" : path);
+	plm_in *in = in_new(name);
 	struct stat st;
 
 	if (!in) {
-		snprintf(err, errlen, "%s: out of memory", stdin_ ? "stdin" : path);
+		snprintf(err, errlen, "%s: out of memory", name);
+		if (own)
+			close(fd);
 		return NULL;
 	}
-	if (stdin_) {
-		in->impl->fd = 0;
-	} else {
-		int fd;
-		do
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-		while (fd < 0 && errno == EINTR);
-		if (fd < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			in_free(in);
-			return NULL;
-		}
-		in->impl->fd = fd;
-		in->impl->own_fd = 1;
-	}
+	in->impl->fd = fd;
+	in->impl->own_fd = own;
 	if (fstat(in->impl->fd, &st) == 0) {
 		if (S_ISREG(st.st_mode)) {
 			in->impl->raw_size = (uint64_t)st.st_size;
@@ -288,6 +277,22 @@ plm_in *plm_in_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	return in;
+}
+
+plm_in *plm_in_open(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	if (!path || strcmp(path, "-") == 0)
+		return in_open_fd("stdin", 0, 0, err, errlen);
+	do
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return in_open_fd(path, fd, 1, err, errlen);
 }
 
 plm_in *plm_in_mem(const void *p, size_t n, const char *name)
@@ -567,10 +572,13 @@ void plm_in_close(plm_in *in) { in_free(in); }
 
 /* ---- spools ------------------------------------------------------------ */
 
+/* The spooled bytes are read back through the file, never mapped: pages
+ * of a mapping count in the resident set, so a mapped spool made a
+ * two-pass tool on stdin look as big as its input. */
 struct plm_spool {
 	char *name;             /* "stdin" for "-" */
 	char *path;             /* NULL: spooled */
-	void *map;              /* NULL when empty */
+	int fd;                 /* the spool, -1 with path */
 	size_t len;
 };
 
@@ -632,6 +640,8 @@ plm_spool *plm_spool_open(const char *path, char *err, size_t errlen)
 	int std = !path || !strcmp(path, "-");
 	struct stat st;
 	plm_spool *s = calloc(1, sizeof *s);
+	if (s)
+		s->fd = -1;
 	if (!s || !(s->name = strdup(std ? "stdin" : path))) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
@@ -650,20 +660,9 @@ plm_spool *plm_spool_open(const char *path, char *err, size_t errlen)
 		plm_spool_close(s);
 		return NULL;
 	}
-	int fd = spool_fd(s->name, err, errlen);
-	int rc = fd < 0 ? -1 : spool_copy(s, in, fd, err, errlen);
+	s->fd = spool_fd(s->name, err, errlen);
+	int rc = s->fd < 0 ? -1 : spool_copy(s, in, s->fd, err, errlen);
 	plm_in_close(in);
-	if (!rc && s->len) {
-		s->map = mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (s->map == MAP_FAILED) {
-			s->map = NULL;
-			snprintf(err, errlen, "%s: spooling: %s", s->name,
-				 strerror(errno));
-			rc = -1;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
 	if (rc) {
 		plm_spool_close(s);
 		return NULL;
@@ -671,14 +670,28 @@ plm_spool *plm_spool_open(const char *path, char *err, size_t errlen)
 	return s;
 }
 
+/* Each reader has a file description of its own (its own offset), so
+ * two readers of one spool do not disturb each other. */
 plm_in *plm_spool_in(const plm_spool *s, char *err, size_t errlen)
 {
+	char proc[64];
+	int fd;
+
 	if (s->path)
 		return plm_in_open(s->path, err, errlen);
-	plm_in *in = plm_in_mem(s->map ? s->map : "", s->len, s->name);
-	if (!in)
-		snprintf(err, errlen, "%s: out of memory", s->name);
-	return in;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", s->fd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && (fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0)) >= 0 &&
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: reading the spool: %s", s->name,
+			 strerror(errno));
+		return NULL;
+	}
+	return in_open_fd(s->name, fd, 1, err, errlen);
 }
 
 const char *plm_spool_name(const plm_spool *s)
@@ -690,8 +703,8 @@ void plm_spool_close(plm_spool *s)
 {
 	if (!s)
 		return;
-	if (s->map)
-		munmap(s->map, s->len);
+	if (s->fd >= 0)
+		close(s->fd);
 	free(s->name);
 	free(s->path);
 	free(s);

@@ -62,8 +62,8 @@ void plm_in_close(plm_in *in);
  * FIFO) is read to its end by plm_spool_open() and its decompressed bytes
  * kept in a temporary file in $TMPDIR (default /tmp).  That file is
  * unlinked as soon as it exists (O_TMPFILE where the system has it) and
- * read through a mapping, so no kill can leave it behind; it costs disk,
- * not memory.  Messages name the input ("stdin" for "-"), never the
+ * read back through the file, never mapped, so no kill can leave it
+ * behind; it costs disk, not memory (nor resident pages).  Messages name the input ("stdin" for "-"), never the
  * spool. */
 typedef struct plm_spool plm_spool;
 
