@@ -26,7 +26,7 @@ typedef struct ctx {
 	int need_hash;
 	/* per record */
 	plm_manifest m;        /* ids (unique), hashes, split indices */
-	uint32_t *rec_item;    /* record → item (group or record) */
+	uint32_t *rec_item;    /* with --group: record → group */
 	/* per item */
 	plm_strmap *groups;    /* group key → item index */
 	plm_strmap *strata;    /* stratum key → index */
@@ -156,13 +156,11 @@ static int first_pass_row(ctx *x, const plm_schema *s, const plm_val *row,
 	if (added)
 		*sv = plm_strmap_size(x->strata) - 1;
 	uint32_t stratum = (uint32_t)*sv;
-	PLM_XGROW(x->rec_item, x->icap, r + 1);
 	PLM_XGROW(x->rec_stratum, x->scap, r + 1);
 	x->rec_stratum[r] = stratum;
-	if (x->fgroup < 0) {
-		x->rec_item[r] = (uint32_t)r;
+	if (x->fgroup < 0)
 		return 0;
-	}
+	PLM_XGROW(x->rec_item, x->icap, r + 1);
 	const char *g;
 	char gb[64];
 	long gl = key_of(s, row, x->fgroup, gb, sizeof gb, &g, 1, err, errlen);
@@ -220,38 +218,51 @@ static uint32_t *group_strata(ctx *x, size_t ng, size_t *spanning)
 	return gst;
 }
 
-static uint32_t *assign(ctx *x, const plm_ratios *ra, uint64_t seed)
+static const char *item_key(void *keys, uint32_t tag, size_t *len)
+{
+	return plm_strmap_key(keys, tag, len);
+}
+
+/* Sets x->m.split[] of every record: items are the records, or the
+ * groups (weighted by their record counts). */
+static void assign(ctx *x, const plm_ratios *ra, uint64_t seed)
 {
 	size_t nrec = x->m.n;
-	size_t ni = x->fgroup >= 0 ? plm_strmap_size(x->groups) : nrec;
-	plm_split_item *it = calloc(ni ? ni : 1, sizeof *it);
-	uint32_t *isplit = plm_xrealloc(NULL, ni * sizeof *isplit);
-	if (!it)
-		plm_die("out of memory");
-	uint32_t *gst = NULL;
-	if (x->fgroup >= 0) {
+	int grouped = x->fgroup >= 0;
+	size_t ni = grouped ? plm_strmap_size(x->groups) : nrec;
+	plm_strmap *keys = grouped ? x->groups : x->m.ids;
+	plm_split_item *it = plm_xrealloc(NULL, (ni ? ni : 1) * sizeof *it);
+	uint32_t *gst = NULL, *weight = NULL, *gsplit = NULL;
+	if (grouped) {
 		size_t spanning;
 		gst = group_strata(x, ni, &spanning);
 		if (spanning && x->nby)
 			plm_warn("note: %zu group(s) have records in more than one stratum; each is placed by the stratum of most of its records",
 				 spanning);
+		weight = calloc(ni ? ni : 1, sizeof *weight);
+		gsplit = plm_xrealloc(NULL, (ni ? ni : 1) * sizeof *gsplit);
+		if (!weight)
+			plm_die("out of memory");
+		for (size_t r = 0; r < nrec; r++)
+			weight[x->rec_item[r]]++;
 	}
 	for (size_t i = 0; i < ni; i++) {
-		plm_strmap *keys = x->fgroup >= 0 ? x->groups : x->m.ids;
-		it[i].key = plm_strmap_key(keys, i, &it[i].keylen);
-		it[i].order = plm_split_order(seed, it[i].key, it[i].keylen);
+		size_t kl;
+		const char *k = plm_strmap_key(keys, i, &kl);
+		it[i].order = plm_split_order(seed, k, kl);
 		it[i].stratum = gst ? gst[i] : x->rec_stratum[i];
-		it[i].tag = i;
+		it[i].tag = (uint32_t)i;
 	}
-	for (size_t r = 0; r < nrec; r++)
-		it[x->fgroup >= 0 ? x->rec_item[r] : r].weight++;
-	if (plm_split_assign(it, ni, ra))
+	if (plm_split_assign(it, ni, weight, item_key, keys, ra,
+			     grouped ? gsplit : x->m.split))
 		plm_die("out of memory");
-	for (size_t i = 0; i < ni; i++)
-		isplit[it[i].tag] = it[i].split;
 	free(it);
+	if (grouped)
+		for (size_t r = 0; r < nrec; r++)
+			x->m.split[r] = gsplit[x->rec_item[r]];
 	free(gst);
-	return isplit;
+	free(weight);
+	free(gsplit);
 }
 
 /* A stratum too small to reach every split is reported, never fatal. */
@@ -347,10 +358,7 @@ static void between(ctx *x)
 			x->seed = -1;
 		free(sv);
 	} else {
-		uint32_t *isplit = assign(x, x->ra, (uint64_t)x->seed);
-		for (size_t r = 0; r < x->m.n; r++)
-			x->m.split[r] = isplit[x->rec_item[r]];
-		free(isplit);
+		assign(x, x->ra, (uint64_t)x->seed);
 		report_tiny(x, x->ra);
 	}
 	if (x->lock) {

@@ -116,14 +116,45 @@ static int item_cmp(const void *pa, const void *pb)
 		return a->stratum < b->stratum ? -1 : 1;
 	if (a->order != b->order)
 		return a->order < b->order ? -1 : 1;
-	size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
-	int c = memcmp(a->key, b->key, n);
-	if (c)
-		return c;
-	return a->keylen < b->keylen ? -1 : a->keylen > b->keylen;
+	return 0;
 }
 
-int plm_split_assign(plm_split_item *items, size_t n, const plm_ratios *r)
+static int key_cmp(const plm_split_item *a, const plm_split_item *b,
+		   plm_split_key_fn *key, void *arg)
+{
+	size_t la, lb;
+	const char *ka = key(arg, a->tag, &la);
+	const char *kb = key(arg, b->tag, &lb);
+	int c = memcmp(ka, kb, la < lb ? la : lb);
+	if (c)
+		return c;
+	return la < lb ? -1 : la > lb;
+}
+
+/* Items sorted by stratum and order; runs of equal order (64-bit hash
+ * collisions, so short and rare) are put in key order by insertion. */
+static void sort_items(plm_split_item *it, size_t n, plm_split_key_fn *key,
+		       void *arg)
+{
+	qsort(it, n, sizeof *it, item_cmp);
+	for (size_t i = 0; i + 1 < n;) {
+		size_t j = i + 1;
+		while (j < n && item_cmp(&it[i], &it[j]) == 0)
+			j++;
+		for (size_t a = i + 1; a < j; a++) {
+			plm_split_item t = it[a];
+			size_t b = a;
+			for (; b > i && key_cmp(&t, &it[b - 1], key, arg) < 0; b--)
+				it[b] = it[b - 1];
+			it[b] = t;
+		}
+		i = j;
+	}
+}
+
+int plm_split_assign(plm_split_item *items, size_t n, const uint32_t *weight,
+		     plm_split_key_fn *key, void *arg, const plm_ratios *r,
+		     uint32_t *split)
 {
 	uint64_t *q = calloc(r->n, sizeof *q);
 	int64_t *left = calloc(r->n, sizeof *left);
@@ -132,12 +163,14 @@ int plm_split_assign(plm_split_item *items, size_t n, const plm_ratios *r)
 		free(left);
 		return -1;
 	}
-	qsort(items, n, sizeof *items, item_cmp);
+	sort_items(items, n, key, arg);
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 		uint64_t total = 0;
-		while (j < n && items[j].stratum == items[i].stratum)
-			total += items[j++].weight;
+		while (j < n && items[j].stratum == items[i].stratum) {
+			total += weight ? weight[items[j].tag] : 1;
+			j++;
+		}
 		plm_split_quotas(total, r, q);
 		for (size_t s = 0; s < r->n; s++)
 			left[s] = (int64_t)q[s];
@@ -149,8 +182,9 @@ int plm_split_assign(plm_split_item *items, size_t n, const plm_ratios *r)
 				if (best == r->n || left[s] > left[best])
 					best = s;
 			}
-			items[i].split = (uint32_t)best;
-			left[best] -= (int64_t)items[i].weight;
+			uint32_t t = items[i].tag;
+			split[t] = (uint32_t)best;
+			left[best] -= weight ? (int64_t)weight[t] : 1;
 		}
 	}
 	free(q);

@@ -46,19 +46,25 @@ void plm_split_quotas(uint64_t total, const plm_ratios *r, uint64_t *q);
 /* XXH3-64 of key with the seed: the order of items within a stratum. */
 uint64_t plm_split_order(uint64_t seed, const void *key, size_t n);
 
+/* 16 bytes: everything else about an item (its key, weight and the split
+ * it gets) is kept by the caller under the item's tag, so a split of
+ * millions of records does not hold their keys twice. */
 typedef struct plm_split_item {
 	uint64_t order;        /* plm_split_order of the key */
-	const char *key;       /* tie-break (not owned) */
-	size_t keylen;
 	uint32_t stratum;
-	uint64_t weight;       /* records in the item (1 without groups) */
-	uint32_t split;        /* out: index into the ratios */
-	size_t tag;            /* the caller's (e.g. its own index) */
+	uint32_t tag;          /* the caller's index of the item */
 } plm_split_item;
 
-/* Assigns items[].split.  The items array is reordered (sorted by stratum,
- * then order).  0, or -1 when out of memory. */
-int plm_split_assign(plm_split_item *items, size_t n, const plm_ratios *r);
+/* The key bytes of item tag (the tie-break between equal orders). */
+typedef const char *plm_split_key_fn(void *arg, uint32_t tag, size_t *len);
+
+/* Assigns split[tag] for every item: weight[tag] is the item's record
+ * count (weight NULL: 1 each); key is called only for items of equal
+ * order.  The items array is reordered (sorted by stratum, then order,
+ * then key).  0, or -1 when out of memory. */
+int plm_split_assign(plm_split_item *items, size_t n, const uint32_t *weight,
+		     plm_split_key_fn *key, void *arg, const plm_ratios *r,
+		     uint32_t *split);
 
 /* Text of a scalar value for use as a key (strata, groups): str as is, int
  * and bool in decimal, float as plm_fmt_f64.  Writes at most cap bytes into

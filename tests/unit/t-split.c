@@ -32,26 +32,34 @@ static void ratios(void)
 	plm_ratios_free(&r);
 }
 
+static const char *key_of(void *keys, uint32_t tag, size_t *len)
+{
+	const char *k = ((char (*)[8])keys)[tag];
+	*len = strlen(k);
+	return k;
+}
+
 static void assign(void)
 {
 	plm_ratios r;
 	char err[256], keys[1000][8];
 	plm_split_item it[1000];
+	uint32_t split[1000];
 	plm_ratios_parse("a=0.6,b=0.3,c=0.1", &r, err, sizeof err);
 	for (int i = 0; i < 1000; i++) {
 		snprintf(keys[i], sizeof keys[i], "k%d", i);
-		it[i] = (plm_split_item){ .key = keys[i], .keylen = strlen(keys[i]),
-					  .stratum = (uint32_t)(i % 7), .weight = 1 };
-		it[i].order = plm_split_order(11, it[i].key, it[i].keylen);
+		it[i] = (plm_split_item){ .stratum = (uint32_t)(i % 7),
+					  .tag = (uint32_t)i };
+		it[i].order = plm_split_order(11, keys[i], strlen(keys[i]));
 	}
-	ok(plm_split_assign(it, 1000, &r) == 0, "assign");
+	ok(plm_split_assign(it, 1000, NULL, key_of, keys, &r, split) == 0, "assign");
 	int bad = 0;
 	for (uint32_t s = 0; s < 7; s++) {
 		int n = 0, c[3] = { 0 };
 		for (int i = 0; i < 1000; i++)
-			if (it[i].stratum == s) {
+			if (i % 7 == (int)s) {
 				n++;
-				c[it[i].split]++;
+				c[split[i]]++;
 			}
 		for (int k = 0; k < 3; k++)
 			if (c[k] - r.r[k] * n > 1 || c[k] - r.r[k] * n < -1)
@@ -61,13 +69,20 @@ static void assign(void)
 	/* a zero ratio gets nothing even when groups overshoot */
 	plm_ratios z;
 	plm_ratios_parse("a=0.5,b=0,c=0.5", &z, err, sizeof err);
-	plm_split_item g[3] = {
-		{ .key = "x", .keylen = 1, .weight = 10 },
-		{ .key = "y", .keylen = 1, .weight = 10 },
-		{ .key = "z", .keylen = 1, .weight = 10 },
-	};
-	plm_split_assign(g, 3, &z);
-	ok(g[0].split != 1 && g[1].split != 1 && g[2].split != 1, "ratio 0 split stays empty");
+	char gk[3][8] = { "x", "y", "z" };
+	uint32_t w[3] = { 10, 10, 10 }, gs[3];
+	plm_split_item g[3];
+	for (uint32_t i = 0; i < 3; i++)
+		g[i] = (plm_split_item){ plm_split_order(11, gk[i], 1), 0, i };
+	plm_split_assign(g, 3, w, key_of, gk, &z, gs);
+	ok(gs[0] != 1 && gs[1] != 1 && gs[2] != 1, "ratio 0 split stays empty");
+	/* equal orders are put in key order, whatever the input order */
+	char tk[3][8] = { "c", "a", "b" };
+	plm_split_item t[3];
+	for (uint32_t i = 0; i < 3; i++)
+		t[i] = (plm_split_item){ 5, 0, i };
+	plm_split_assign(t, 3, NULL, key_of, tk, &z, gs);
+	ok(t[0].tag == 1 && t[1].tag == 2 && t[2].tag == 0, "ties by key bytes");
 	plm_ratios_free(&z);
 	plm_ratios_free(&r);
 }
