@@ -1426,10 +1426,10 @@ int plm_embcache_merge(const char *out, plm_embcache **in, size_t nin,
 	struct fail *nf = NULL;
 	size_t nnf = 0, cap = 0;
 	int rc = -1;
-	snprintf(buf, sizeof buf, "%s.tmp%ld", out, (long)getpid());
-	if (!seen || !fseen || !vec || !(tmp = strdup(buf)))
+	if (!seen || !fseen || !vec)
 		goto done;
-	plm_tmp_register(tmp);
+	if (!(tmp = plm_tmp_name(out, err, errlen)))
+		goto fail_msg;
 	if (h5w_create(&w, tmp, &in[0]->cfg))
 		goto done;
 	for (size_t i = 0; i < nin; i++)

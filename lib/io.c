@@ -868,6 +868,28 @@ static void sweep_stale(const char *path)
 	free(dir);
 }
 
+char *plm_tmp_name(const char *path, char *err, size_t errlen)
+{
+	char *tmp = malloc(strlen(path) + sizeof ".tmp..XXXXXX" + 20);
+	int fd;
+
+	if (!tmp) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	sweep_stale(path);
+	sprintf(tmp, "%s.tmp.%ld.XXXXXX", path, (long)getpid());
+	if ((fd = mkstemp(tmp)) < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", path,
+			 strerror(errno));
+		free(tmp);
+		return NULL;
+	}
+	close(fd);
+	plm_tmp_register(tmp);
+	return tmp;
+}
+
 plm_out *plm_out_open(const char *path, char *err, size_t errlen)
 {
 	plm_out *o = calloc(1, sizeof *o);

@@ -116,6 +116,41 @@ test_expect_success 'merge: union, duplicates collapsed, first wins' '
 	emb-cache check m.h5
 '
 
+# The merge runs in the background (so the chain is broken there) and is
+# killed once its temporary exists; 100,000 rows take it seconds.
+test_expect_success 'merge killed with SIGKILL: the next merge removes its temporary' '
+	awk "BEGIN { print \"id:str\tseq:str\temb:f32[64]\"
+		for (i = 0; i < 100000; i++) {
+			printf \"k%d\tMK%d\t%d\", i, i, i
+			for (j = 1; j < 64; j++) printf \",%d\", j
+			print \"\"
+		} }" >big.tsv &&
+	emb-cache import $IMP big.h5 big.tsv 2>/dev/null || exit 1
+	emb-cache merge km.h5 big.h5 big.h5 2>/dev/null &
+	pid=$!
+	n=0 && while ! ls km.h5.tmp.$pid.* >/dev/null 2>&1 && [ $n -lt 5000 ]; do
+		n=$((n + 1))
+	done &&
+	kill -9 $pid && ! wait $pid &&
+	ls km.h5.tmp.$pid.* >left &&
+	test $(wc -l <left) = 1 &&
+	test_path_is_missing km.h5 &&
+	emb-cache merge km.h5 a.h5 2>err &&
+	test_path_is_missing "$(cat left)" &&
+	ls | grep "^km\.h5" >actual &&
+	echo km.h5 >expect &&
+	test_cmp expect actual || exit 1
+	sh -c "exit 0" &
+	wait $!
+	dead=$!
+	: >km.h5.tmp.$dead.Ab12Cd &&
+	: >km.h5.tmp$dead &&
+	emb-cache merge km.h5 b.h5 2>err &&
+	test_path_is_missing km.h5.tmp.$dead.Ab12Cd &&
+	test -f km.h5.tmp$dead &&
+	rm -f big.tsv big.h5 km.h5*
+'
+
 test_expect_success 'merge refuses other settings' '
 	printf "id:str\tseq:str\temb:f32[3]\nx\tMK\t1,1,1\n" >c.tsv &&
 	emb-cache import --signature 00ff00ff00ff00ff --layer 5 --pool mean --max-len 1022 c.h5 c.tsv 2>/dev/null &&

@@ -103,4 +103,12 @@ int plm_out_close(plm_out *o, char *err, size_t errlen);
 void plm_out_abort(plm_out *o);
 const char *plm_out_error(const plm_out *o);
 
+/* For a writer that cannot go through plm_out (HDF5 opens files by name):
+ * a new empty file named as plm_out names its temporaries,
+ * PATH.tmp.PID.XXXXXX, after removing those of processes that no longer
+ * exist; registered with plm_tmp_register().  The caller renames it over
+ * PATH, or unlinks it, then calls plm_tmp_forget() and frees the name.
+ * NULL + err. */
+char *plm_tmp_name(const char *path, char *err, size_t errlen);
+
 #endif
