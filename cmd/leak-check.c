@@ -238,6 +238,17 @@ static void find_exact(struct search *x)
 	free(ord);
 }
 
+/* Pairs from the k-mer index go straight to the sorter (one thread at a
+ * time): they are never all in memory. */
+static int near_pairs(void *arg, const plm_kmer_pair *p, size_t n)
+{
+	struct search *x = arg;
+	for (size_t i = 0; i < n; i++)
+		if (!same_seq(x->d, p[i].a, p[i].b))  /* else reported as exact */
+			add_hit(x, p[i].a, p[i].b, p[i].sim, 0);
+	return 0;
+}
+
 /* Near duplicates: only records of splits in some forbidden pair. */
 static int find_near(struct search *x, char *err, size_t errlen)
 {
@@ -260,17 +271,11 @@ static int find_near(struct search *x, char *err, size_t errlen)
 	plm_kmer_opts ko = { (int)x->k, (uint32_t)x->scale,
 			     smax > 4e9 ? 4000000000U : (uint32_t)smax,
 			     (uint32_t)x->max_occ, x->min_sim, (int)x->threads };
-	plm_kmer_pair *kp = NULL;
-	size_t nkp = 0;
-	int rc = plm_kmer_pairs(seq, d->seq_len, d->n, cls, x->want, ns, &ko,
-				&kp, &nkp, &x->st, err, errlen);
+	int rc = plm_kmer_pairs_fn(seq, d->seq_len, d->n, cls, x->want, ns,
+				   &ko, near_pairs, x, &x->st, err, errlen);
 	free(cls);
 	free(seq);
 	free(involved);
-	for (size_t p = 0; !rc && p < nkp; p++)
-		if (!same_seq(d, kp[p].a, kp[p].b))  /* else reported as exact */
-			add_hit(x, kp[p].a, kp[p].b, kp[p].sim, 0);
-	free(kp);
 	return rc;
 }
 

@@ -169,6 +169,11 @@ typedef struct ctx {
 	uint32_t *nk;          /* distinct k-mers per record */
 	unsigned char in_s[256], part_s[256], part_q[256];
 	kidx ix[NIX];
+	/* the pairs go to fn in batches, one worker at a time */
+	plm_kmer_pair_fn *fn;
+	void *arg;
+	pthread_mutex_t lock;
+	int stop;              /* fn failed (under lock) */
 } ctx;
 
 static inline int is_full(const ctx *c, size_t i)
@@ -197,11 +202,15 @@ typedef struct worker {
 	int id, nth, which;    /* which: index to build (build_run) */
 	uint64_t *qmark, *tmark;
 	uint32_t *codes, *scodes, *tcodes, *acc, *touched, *ranges, *present;
-	plm_kmer_pair *pairs;
-	size_t np, pcap;
+	plm_kmer_pair *pairs;  /* PAIR_BATCH waiting for fn */
+	size_t np;
 	plm_kmer_stats st;
-	int oom;
+	int oom, stopped;
 } worker;
+
+/* Pairs a worker holds before handing them on: bounds the memory of the
+ * search whatever the number of pairs. */
+#define PAIR_BATCH 4096
 
 static int worker_init(worker *w, ctx *c, uint32_t maxnt)
 {
@@ -215,8 +224,10 @@ static int worker_init(worker *w, ctx *c, uint32_t maxnt)
 	w->present = malloc((c->maxlen + 1) * sizeof *w->present);
 	w->acc = calloc((size_t)maxnt + 1, sizeof *w->acc);
 	w->touched = malloc(((size_t)maxnt + 1) * sizeof *w->touched);
+	w->pairs = malloc(PAIR_BATCH * sizeof *w->pairs);
 	return w->qmark && w->tmark && w->codes && w->scodes && w->tcodes &&
-	       w->ranges && w->present && w->acc && w->touched ? 0 : -1;
+	       w->ranges && w->present && w->acc && w->touched &&
+	       w->pairs ? 0 : -1;
 }
 
 static void worker_free(worker *w)
@@ -347,9 +358,26 @@ static uint32_t verify(worker *w, uint32_t t)
 	return shared;
 }
 
+/* Hands the worker's pairs to fn; -1 once fn has failed (for any
+ * worker: the search stops). */
+static int flush(worker *w)
+{
+	ctx *c = w->c;
+	int rc;
+	pthread_mutex_lock(&c->lock);
+	if (!c->stop && w->np && c->fn(c->arg, w->pairs, w->np))
+		c->stop = 1;
+	rc = c->stop ? -1 : 0;
+	pthread_mutex_unlock(&c->lock);
+	w->np = 0;
+	if (rc)
+		w->stopped = 1;
+	return rc;
+}
+
 static int emit(worker *w, uint32_t q, uint32_t t, double sim)
 {
-	if (PLM_GROW(w->pairs, w->pcap, w->np + 1))
+	if (w->np == PAIR_BATCH && flush(w))
 		return -1;
 	w->pairs[w->np++] = (plm_kmer_pair){ q < t ? q : t, q < t ? t : q, sim };
 	return 0;
@@ -477,10 +505,11 @@ static void *query_run(void *arg)
 			if (c->cls[q] == 0xff || !c->nk[q])
 				continue;
 			if (query(w, (uint32_t)q)) {
-				w->oom = 1;
+				w->oom = !w->stopped;
 				return NULL;
 			}
 		}
+	flush(w);
 	return NULL;
 }
 
@@ -542,19 +571,23 @@ static int pair_cmp(const void *pa, const void *pb)
 	return a->b < b->b ? -1 : a->b > b->b;
 }
 
-int plm_kmer_pairs(const char *const *seq, const uint32_t *len, size_t n,
-		   const uint8_t *cls, const unsigned char *want, size_t ncls,
-		   const plm_kmer_opts *o, plm_kmer_pair **out, size_t *nout,
-		   plm_kmer_stats *st, char *err, size_t errlen)
+int plm_kmer_pairs_fn(const char *const *seq, const uint32_t *len, size_t n,
+		      const uint8_t *cls, const unsigned char *want,
+		      size_t ncls, const plm_kmer_opts *o,
+		      plm_kmer_pair_fn *fn, void *arg, plm_kmer_stats *st,
+		      char *err, size_t errlen)
 {
 	ctx c = { .seq = seq, .len = len, .n = n, .cls = cls, .want = want,
-		  .ncls = ncls, .o = o, .k = o->k };
+		  .ncls = ncls, .o = o, .k = o->k, .fn = fn, .arg = arg };
 	int nth = o->threads < 1 ? 1 : o->threads > 256 ? 256 : o->threads;
 	int rc = -1;
 	worker *w = calloc((size_t)nth + NIX, sizeof *w);
 	memset(st, 0, sizeof *st);
-	*out = NULL;
-	*nout = 0;
+	if (pthread_mutex_init(&c.lock, NULL)) {
+		free(w);
+		snprintf(err, errlen, "cannot make a lock");
+		return -1;
+	}
 	if (o->k < 3 || o->k > 6 || n > UINT32_MAX - 1 || ncls > 255) {
 		snprintf(err, errlen, "k must be 3..6, at most 4294967294 sequences and 255 splits");
 		goto done;
@@ -625,27 +658,21 @@ int plm_kmer_pairs(const char *const *seq, const uint32_t *len, size_t n,
 		w[t].touched = malloc(((size_t)maxnt + 1) * sizeof *w[t].touched);
 		if (!w[t].acc || !w[t].touched)
 			goto oom;
-		st->bytes += c.words * 16 + (size_t)maxnt * 8 + c.maxlen * 12;
+		st->bytes += c.words * 16 + (size_t)maxnt * 8 + c.maxlen * 12 +
+			     PAIR_BATCH * sizeof *w[t].pairs;
 	}
 	run_all(w, nth, query_run);
-	size_t total = 0;
 	for (int t = 0; t < nth; t++) {
 		if (w[t].oom)
 			goto oom;
-		total += w[t].np;
 		st->hits += w[t].st.hits;
 		st->verified += w[t].st.verified;
 		st->frequent += w[t].st.frequent;
 	}
-	*out = malloc((total ? total : 1) * sizeof **out);
-	if (!*out)
-		goto oom;
-	for (int t = 0; t < nth; t++) {
-		if (w[t].np)
-			memcpy(*out + *nout, w[t].pairs, w[t].np * sizeof **out);
-		*nout += w[t].np;
+	if (c.stop) {
+		snprintf(err, errlen, "stopped by the caller");
+		goto done;
 	}
-	qsort(*out, *nout, sizeof **out, pair_cmp);
 	rc = 0;
 	goto done;
 oom:
@@ -664,5 +691,49 @@ done:
 	}
 	free(c.samp);
 	free(c.nk);
+	pthread_mutex_destroy(&c.lock);
 	return rc;
+}
+
+/* The array form: the pairs collected, then sorted. */
+struct collect {
+	plm_kmer_pair *p;
+	size_t n, cap;
+	int oom;
+};
+
+static int collect(void *arg, const plm_kmer_pair *p, size_t n)
+{
+	struct collect *a = arg;
+	if (PLM_GROW(a->p, a->cap, a->n + n))
+		return a->oom = -1;
+	memcpy(a->p + a->n, p, n * sizeof *p);
+	a->n += n;
+	return 0;
+}
+
+int plm_kmer_pairs(const char *const *seq, const uint32_t *len, size_t n,
+		   const uint8_t *cls, const unsigned char *want, size_t ncls,
+		   const plm_kmer_opts *o, plm_kmer_pair **out, size_t *nout,
+		   plm_kmer_stats *st, char *err, size_t errlen)
+{
+	struct collect a = { 0 };
+	*out = NULL;
+	*nout = 0;
+	if (plm_kmer_pairs_fn(seq, len, n, cls, want, ncls, o, collect, &a,
+			      st, err, errlen)) {
+		if (a.oom)
+			snprintf(err, errlen, "out of memory");
+		free(a.p);
+		return -1;
+	}
+	if (a.n)
+		qsort(a.p, a.n, sizeof *a.p, pair_cmp);
+	*out = a.p ? a.p : malloc(sizeof *a.p);
+	if (!*out) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*nout = a.n;
+	return 0;
 }

@@ -68,11 +68,28 @@ double plm_kmer_sim(const char *a, size_t la, const char *b, size_t lb, int k);
 
 /* Pairs (a, b) with cls[a] != 0xff, cls[b] != 0xff and
  * want[cls[a] * ncls + cls[b]] != 0 (want must be symmetric) whose sim is at
- * least o->min_sim.  *out is malloc'd, sorted by (a, b).  Sequences are
- * seq[i][0..len[i]).  0, or -1 + err. */
+ * least o->min_sim.  *out is malloc'd, sorted by (a, b): 16 bytes per
+ * pair, up to 1.5 times that while it grows (plm_kmer_pairs_fn below does
+ * without).  Sequences are seq[i][0..len[i]).  0, or -1 + err. */
 int plm_kmer_pairs(const char *const *seq, const uint32_t *len, size_t n,
 		   const uint8_t *cls, const unsigned char *want, size_t ncls,
 		   const plm_kmer_opts *o, plm_kmer_pair **out, size_t *nout,
 		   plm_kmer_stats *st, char *err, size_t errlen);
+
+/* Takes the pairs found; nonzero stops the search. */
+typedef int plm_kmer_pair_fn(void *arg, const plm_kmer_pair *p, size_t n);
+
+/* The same pairs handed to fn as they are found, in batches of at most
+ * 4096, in an order that depends on the threads: the caller sorts them if
+ * it needs an order (with a total order on (a, b), the sorted result is
+ * that of plm_kmer_pairs).  fn is called by one thread at a time (under a
+ * lock), from any of the workers.  The pairs cost 16 bytes × 4096 per
+ * thread instead of 16 bytes per pair.  0; -1 + err ("stopped by the
+ * caller" when fn returned nonzero). */
+int plm_kmer_pairs_fn(const char *const *seq, const uint32_t *len, size_t n,
+		      const uint8_t *cls, const unsigned char *want,
+		      size_t ncls, const plm_kmer_opts *o,
+		      plm_kmer_pair_fn *fn, void *arg, plm_kmer_stats *st,
+		      char *err, size_t errlen);
 
 #endif
