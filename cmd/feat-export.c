@@ -174,11 +174,7 @@ int main(int argc, char **argv)
 			 "leave out records whose vector is nil, and count them"),
 		PLM_STR_REQ('o', "output", &x.path, "FILE",
 			    "the .npy, or the HDF5 file when FILE ends in .h5 or .hdf5"),
-		PLM_FLAG(0, "progress", &c.progress,
-			 "show progress even when stderr is not a terminal"),
-		PLM_OPTS_SHARD(&c),
-		PLM_STR(0, "shard-key", &key, "FIELD", "hash FIELD for --shard (default id)"),
-		PLM_OPT_END_,
+		PLM_OPTS_READ_KEY(&c, &key),
 	};
 	char err[1024];
 

@@ -166,11 +166,7 @@ int main(int argc, char **argv)
 			INT_MAX),
 		PLM_STR('o', "output", &c.output, "FILE",
 			"write to FILE, atomically; *.gz, *.zst compressed"),
-		PLM_FLAG(0, "progress", &c.progress,
-			 "show progress even when stderr is not a terminal"),
-		PLM_OPTS_SHARD(&c),
-		PLM_STR(0, "shard-key", &key, "FIELD", "hash FIELD for --shard (default id)"),
-		PLM_OPT_END_,
+		PLM_OPTS_READ_KEY(&c, &key),
 	};
 	char err[1024];
 

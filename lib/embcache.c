@@ -21,10 +21,12 @@
 
 #include <hdf5.h>
 
+#include "h5util.h"
 #include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/embcache.h"
 #include "plm/embjournal.h"
+#include "plm/err.h"
 #include "plm/float.h"
 #include "plm/h128set.h"
 
@@ -68,18 +70,6 @@ struct plm_embcache {
 };
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static void seterr(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 static char *catstr(const char *a, const char *b)
 {
@@ -144,7 +134,7 @@ static int cfg_valid(const plm_embcache_cfg *c, char *err, size_t len)
 	else if (c->max_len < 0)
 		bad = "max_len";
 	if (bad)
-		seterr(err, len, "invalid cache setting: %s", bad);
+		plm_errf(err, len, "invalid cache setting: %s", bad);
 	return bad ? -1 : 0;
 }
 
@@ -302,31 +292,6 @@ static int mkds(hid_t f, const char *name, hid_t type, int rank, hsize_t d1,
 	return 0;
 }
 
-/* Grows dataset d (rank 1 or 2, second dim d1) from `at` rows by n rows
- * and writes buf there. */
-static int ds_append(hid_t d, hid_t mtype, int rank, hsize_t d1, hsize_t at,
-		     hsize_t n, const void *buf)
-{
-	hsize_t size[2] = { at + n, d1 }, start[2] = { at, 0 };
-	hsize_t count[2] = { n, d1 };
-	if (!n)
-		return 0;
-	if (H5Dset_extent(d, size) < 0)
-		return -1;
-	hid_t fs = H5Dget_space(d), ms = H5Screate_simple(rank, count, NULL);
-	int rc = -1;
-	if (fs >= 0 && ms >= 0 &&
-	    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
-				NULL) >= 0 &&
-	    H5Dwrite(d, mtype, ms, fs, H5P_DEFAULT, buf) >= 0)
-		rc = 0;
-	if (ms >= 0)
-		H5Sclose(ms);
-	if (fs >= 0)
-		H5Sclose(fs);
-	return rc;
-}
-
 static hsize_t ds_len(hid_t d, int *rank, hsize_t *d1)
 {
 	hsize_t dims[2] = { 0, 0 };
@@ -436,9 +401,9 @@ static int h5w_create(struct h5w *w, const char *path,
 
 static int h5w_flush_block(struct h5w *w)
 {
-	int rc = ds_append(w->dkey, w->ktype, 1, 0, w->n, w->nb, w->keys) ||
-		 ds_append(w->did, w->vtype, 1, 0, w->n, w->nb, w->ids) ||
-		 ds_append(w->demb, w->etype, 2, w->dim, w->n, w->nb, w->vecs);
+	int rc = plm_h5_append(w->dkey, w->ktype, 1, 0, w->n, w->nb, w->keys) ||
+		 plm_h5_append(w->did, w->vtype, 1, 0, w->n, w->nb, w->ids) ||
+		 plm_h5_append(w->demb, w->etype, 2, w->dim, w->n, w->nb, w->vecs);
 	for (size_t i = 0; i < w->nb; i++) {
 		free(w->ids[i]);
 		w->ids[i] = NULL;
@@ -477,7 +442,7 @@ static int h5w_fails(struct h5w *w, const struct fail *f, size_t n)
 		r[i].id = f[i].id;
 		r[i].reason = f[i].reason;
 	}
-	int rc = ds_append(w->dfail, w->ftype, 1, 0, w->nf, n, r);
+	int rc = plm_h5_append(w->dfail, w->ftype, 1, 0, w->nf, n, r);
 	w->nf += n;
 	free(r);
 	return rc;
@@ -550,12 +515,12 @@ static int read_cfg(plm_embcache *c, char *err, size_t len)
 	int64_t fmt, layer, dim, maxlen;
 	char *dt = NULL;
 	if (attr_get_i64(c->file, "format", &fmt)) {
-		seterr(err, len, "%s: not an embedding cache (no 'format' "
+		plm_errf(err, len, "%s: not an embedding cache (no 'format' "
 		       "attribute)", c->path);
 		return -1;
 	}
 	if (fmt != PLM_EMBCACHE_FORMAT) {
-		seterr(err, len, "%s: cache format %" PRId64 ", this program "
+		plm_errf(err, len, "%s: cache format %" PRId64 ", this program "
 		       "reads format %d", c->path, fmt, PLM_EMBCACHE_FORMAT);
 		return -1;
 	}
@@ -567,7 +532,7 @@ static int read_cfg(plm_embcache *c, char *err, size_t len)
 	    attr_get_i64(c->file, "dim", &dim) ||
 	    attr_get_i64(c->file, "max_len", &maxlen)) {
 		free(dt);
-		seterr(err, len, "%s: cache attributes missing (signature, "
+		plm_errf(err, len, "%s: cache attributes missing (signature, "
 		       "pool, dtype, layer, dim, max_len)", c->path);
 		return -1;
 	}
@@ -581,7 +546,7 @@ static int read_cfg(plm_embcache *c, char *err, size_t len)
 		       !strcmp(dt, "f32") ? PLM_T_F32 : 0;
 	free(dt);
 	if (cfg_valid(&c->cfg, c->msg, sizeof c->msg)) {
-		seterr(err, len, "%s: %s", c->path, c->msg);
+		plm_errf(err, len, "%s: %s", c->path, c->msg);
 		return -1;
 	}
 	c->vecsize = (size_t)c->cfg.dim * plm_type_elsize(c->cfg.dtype);
@@ -631,7 +596,7 @@ static int read_file(plm_embcache *c, char *err, size_t len)
 	c->file = H5Fopen(c->path, H5F_ACC_RDONLY, fapl);
 	H5Pclose(fapl);
 	if (c->file < 0) {
-		seterr(err, len, "%s: cannot open as HDF5", c->path);
+		plm_errf(err, len, "%s: cannot open as HDF5", c->path);
 		return -1;
 	}
 	if (read_cfg(c, err, len))
@@ -646,7 +611,7 @@ static int read_file(plm_embcache *c, char *err, size_t len)
 	if (dkey < 0 || c->did < 0 || c->demb < 0 || dfail < 0) {
 		if (dkey >= 0) H5Dclose(dkey);
 		if (dfail >= 0) H5Dclose(dfail);
-		seterr(err, len, "%s: cache datasets missing (key, id, emb, "
+		plm_errf(err, len, "%s: cache datasets missing (key, id, emb, "
 		       "failed)", c->path);
 		return -1;
 	}
@@ -670,7 +635,7 @@ static int read_file(plm_embcache *c, char *err, size_t len)
 	if (what[0]) {
 		H5Dclose(dkey);
 		H5Dclose(dfail);
-		seterr(err, len, "%s: inconsistent cache: %s (run emb-cache "
+		plm_errf(err, len, "%s: inconsistent cache: %s (run emb-cache "
 		       "check)", c->path, what);
 		return -1;
 	}
@@ -694,7 +659,7 @@ static int read_file(plm_embcache *c, char *err, size_t len)
 			plm_h128 h;
 			if (plm_h128_parse(buf + 32 * i, 32, &h) ||
 			    plm_h128set_get(c->set, h)) {
-				seterr(err, len, "%s: key %" PRIu64 " is %s (run "
+				plm_errf(err, len, "%s: key %" PRIu64 " is %s (run "
 				       "emb-cache check)", c->path,
 				       (uint64_t)(at + i), plm_h128set_get(c->set, h)
 				       ? "a duplicate" : "not 32 hex digits");
@@ -734,7 +699,7 @@ static int read_file(plm_embcache *c, char *err, size_t len)
 	}
 	H5Dclose(dfail);
 	if (rc == -1)
-		seterr(err, len, "%s: cannot read the cache (HDF5 error or out "
+		plm_errf(err, len, "%s: cannot read the cache (HDF5 error or out "
 		       "of memory)", c->path);
 	return rc ? -1 : 0;
 }
@@ -791,19 +756,19 @@ static int load_journal(plm_embcache *c, char *err, size_t len)
 	case 0:
 		return 0;
 	case PLM_EJ_NOTOURS:
-		seterr(err, len, "%s: not a cache journal (remove it if it is "
+		plm_errf(err, len, "%s: not a cache journal (remove it if it is "
 		       "not one)", c->jpath);
 		break;
 	case PLM_EJ_OTHER:
-		seterr(err, len, "%s: journal of a cache with other settings "
+		plm_errf(err, len, "%s: journal of a cache with other settings "
 		       "(%s); remove it or use another cache file", c->jpath,
 		       hdr);
 		break;
 	case PLM_EJ_ABORT:
-		seterr(err, len, "%s: out of memory", c->jpath);
+		plm_errf(err, len, "%s: out of memory", c->jpath);
 		break;
 	default:
-		seterr(err, len, "%s: %s", c->jpath, strerror(errno));
+		plm_errf(err, len, "%s: %s", c->jpath, strerror(errno));
 	}
 	return -1;
 }
@@ -816,17 +781,17 @@ static int lock_journal(plm_embcache *c, char *err, size_t len)
 	for (int tries = 0; tries < 100; tries++) {
 		int fd = open(c->jpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0) {
-			seterr(err, len, "%s: %s", c->jpath, strerror(errno));
+			plm_errf(err, len, "%s: %s", c->jpath, strerror(errno));
 			return -1;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB)) {
 			int e = errno;
 			close(fd);
 			if (e == EWOULDBLOCK)
-				seterr(err, len, "%s: cache in use by another "
+				plm_errf(err, len, "%s: cache in use by another "
 				       "writer (%s is locked)", c->path, c->jpath);
 			else
-				seterr(err, len, "%s: lock: %s", c->jpath,
+				plm_errf(err, len, "%s: lock: %s", c->jpath,
 				       strerror(e));
 			return -1;
 		}
@@ -838,7 +803,7 @@ static int lock_journal(plm_embcache *c, char *err, size_t len)
 		}
 		close(fd);
 	}
-	seterr(err, len, "%s: cannot lock the journal", c->jpath);
+	plm_errf(err, len, "%s: cannot lock the journal", c->jpath);
 	return -1;
 }
 
@@ -885,7 +850,7 @@ static int create_file(plm_embcache *c, const plm_embcache_cfg *cfg,
 	plm_tmp_forget(c->cpath);
 	if (rc) {
 		unlink(c->cpath);
-		seterr(err, len, "%s: cannot create the cache: %s", c->path,
+		plm_errf(err, len, "%s: cannot create the cache: %s", c->path,
 		       errno ? strerror(errno) : "HDF5 error");
 	}
 	return rc;
@@ -918,7 +883,7 @@ plm_embcache *plm_embcache_open(const char *path, const plm_embcache_cfg *cfg,
 		return NULL;
 	plm_embcache *c = calloc(1, sizeof *c);
 	if (!c) {
-		seterr(err, errlen, "out of memory");
+		plm_errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	c->file = c->demb = c->did = c->espace = c->emem = c->etype = -1;
@@ -930,7 +895,7 @@ plm_embcache *plm_embcache_open(const char *path, const plm_embcache_cfg *cfg,
 	c->set = plm_h128set_new(0);
 	c->fset = plm_h128set_new(0);
 	if (!c->path || !c->jpath || !c->cpath || !c->set || !c->fset) {
-		seterr(err, errlen, "out of memory");
+		plm_errf(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (write) {
@@ -939,7 +904,7 @@ plm_embcache *plm_embcache_open(const char *path, const plm_embcache_cfg *cfg,
 		unlink(c->cpath);       /* a commit that was killed */
 		if (access(path, F_OK)) {
 			if (!cfg) {
-				seterr(err, errlen, "%s: no such cache", path);
+				plm_errf(err, errlen, "%s: no such cache", path);
 				goto fail;
 			}
 			if (create_file(c, cfg, err, errlen))
@@ -950,7 +915,7 @@ plm_embcache *plm_embcache_open(const char *path, const plm_embcache_cfg *cfg,
 		 * us either the old file and its journal or the new file. */
 		c->j.fd = open(c->jpath, O_RDONLY | O_CLOEXEC);
 		if (access(path, F_OK)) {
-			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			plm_errf(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
 	}
@@ -960,7 +925,7 @@ plm_embcache *plm_embcache_open(const char *path, const plm_embcache_cfg *cfg,
 	const char *d;
 	if (write && cfg && (d = plm_embcache_cfg_diff(&c->cfg, cfg, buf,
 						       sizeof buf))) {
-		seterr(err, errlen, "%s: the cache was made with other "
+		plm_errf(err, errlen, "%s: the cache was made with other "
 		       "settings (cache vs this run: %s); use another cache "
 		       "file", path, d);
 		goto fail;
@@ -1027,7 +992,7 @@ static int read_vec(plm_embcache *c, size_t i, void *vec)
 	if (j >= 0) {
 		char hex[33];
 		plm_h128_hex(c->hash[i], hex);
-		seterr(c->msg, sizeof c->msg, "%s: row %zu (key %s) holds NaN "
+		plm_errf(c->msg, sizeof c->msg, "%s: row %zu (key %s) holds NaN "
 		       "or Inf (element %ld%s); run emb-cache check",
 		       i < c->nfile ? c->path : c->jpath, i, hex, j,
 		       i < c->nfile ? "" : ", journal");
@@ -1041,7 +1006,7 @@ static int read_vec_raw(plm_embcache *c, size_t i, void *vec)
 	if (i >= c->nfile) {
 		const struct jrow *j = &c->jr[i - c->nfile];
 		if (plm_ej_read(&c->j, vec, c->vecsize, j->off + j->idlen)) {
-			seterr(c->msg, sizeof c->msg, "%s: read error",
+			plm_errf(c->msg, sizeof c->msg, "%s: read error",
 			       c->jpath);
 			return -1;
 		}
@@ -1052,7 +1017,7 @@ static int read_vec_raw(plm_embcache *c, size_t i, void *vec)
 				NULL) < 0 ||
 	    H5Dread(c->demb, c->etype, c->emem, c->espace, H5P_DEFAULT,
 		    vec) < 0) {
-		seterr(c->msg, sizeof c->msg, "%s: cannot read emb row %zu",
+		plm_errf(c->msg, sizeof c->msg, "%s: cannot read emb row %zu",
 		       c->path, i);
 		return -1;
 	}
@@ -1121,16 +1086,16 @@ static int append_rec(plm_embcache *c, int kind, plm_h128 h, const char *id,
 		      uint64_t *idoff)
 {
 	if (!c->write) {
-		seterr(c->msg, sizeof c->msg, "%s: cache opened read-only",
+		plm_errf(c->msg, sizeof c->msg, "%s: cache opened read-only",
 		       c->path);
 		return -1;
 	}
 	int rc = plm_ej_append(&c->j, kind, h, id, idlen, tail, tlen, idoff);
 	if (rc == -2)
-		seterr(c->msg, sizeof c->msg, "%s: record too large or out "
+		plm_errf(c->msg, sizeof c->msg, "%s: record too large or out "
 		       "of memory", c->jpath);
 	else if (rc)
-		seterr(c->msg, sizeof c->msg, "%s: write: %s", c->jpath,
+		plm_errf(c->msg, sizeof c->msg, "%s: write: %s", c->jpath,
 		       strerror(errno));
 	if (c->j.dead)
 		c->write = 0;   /* the journal can take no more */
@@ -1144,7 +1109,7 @@ int plm_embcache_put(plm_embcache *c, plm_h128 h, const char *id,
 		return 1;
 	long j = nonfinite(c, vec);
 	if (j >= 0) {
-		seterr(c->msg, sizeof c->msg, "%s: refusing to store a vector "
+		plm_errf(c->msg, sizeof c->msg, "%s: refusing to store a vector "
 		       "with NaN or Inf (id %.*s, element %ld)", c->path,
 		       (int)(idlen < 200 ? idlen : 200), id, j);
 		return -1;
@@ -1153,7 +1118,7 @@ int plm_embcache_put(plm_embcache *c, plm_h128 h, const char *id,
 	if (append_rec(c, 'E', h, id, idlen, vec, c->vecsize, &off))
 		return -1;
 	if (add_jrow(c, h, off, (uint32_t)idlen)) {
-		seterr(c->msg, sizeof c->msg, "out of memory");
+		plm_errf(c->msg, sizeof c->msg, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -1168,7 +1133,7 @@ int plm_embcache_put_f32(plm_embcache *c, plm_h128 h, const char *id,
 		return 1;
 	void *tmp = malloc(c->vecsize);
 	if (!tmp) {
-		seterr(c->msg, sizeof c->msg, "out of memory");
+		plm_errf(c->msg, sizeof c->msg, "out of memory");
 		return -1;
 	}
 	from_f32(c, vec, tmp);
@@ -1186,7 +1151,7 @@ int plm_embcache_put_failed(plm_embcache *c, plm_h128 h, const char *id,
 	if (append_rec(c, 'F', h, id, idlen, reason, rl, NULL))
 		return -1;
 	if (add_fail(c, h, id, idlen, reason, rl, 1)) {
-		seterr(c->msg, sizeof c->msg, "out of memory");
+		plm_errf(c->msg, sizeof c->msg, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -1254,7 +1219,7 @@ int plm_embcache_row(plm_embcache *c, size_t i, plm_h128 *h,
 		     const char **id, size_t *idlen, void *vec)
 {
 	if (i >= c->nhash) {
-		seterr(c->msg, sizeof c->msg, "row %zu out of range", i);
+		plm_errf(c->msg, sizeof c->msg, "row %zu out of range", i);
 		return -1;
 	}
 	if (h)
@@ -1262,7 +1227,7 @@ int plm_embcache_row(plm_embcache *c, size_t i, plm_h128 *h,
 	if (id) {
 		size_t n;
 		if (read_id(c, i, &n)) {
-			seterr(c->msg, sizeof c->msg, "%s: cannot read id %zu",
+			plm_errf(c->msg, sizeof c->msg, "%s: cannot read id %zu",
 			       c->path, i);
 			return -1;
 		}
@@ -1362,7 +1327,7 @@ static int commit(plm_embcache *c, char *err, size_t len)
 		rc = -1;
 done:
 	if (rc) {
-		seterr(err, len, "%s: commit failed (%s); the journal %s is "
+		plm_errf(err, len, "%s: commit failed (%s); the journal %s is "
 		       "kept and a later run resumes from it", c->path,
 		       errno ? strerror(errno) : "HDF5 error", c->jpath);
 		if (w.f > 0)
@@ -1385,7 +1350,7 @@ int plm_embcache_close(plm_embcache *c, char *err, size_t errlen)
 			rc = commit(c, err, errlen);
 		/* unlink while holding the lock (see lock_journal) */
 		if (!rc && unlink(c->jpath) && errno != ENOENT) {
-			seterr(err, errlen, "%s: %s", c->jpath, strerror(errno));
+			plm_errf(err, errlen, "%s: %s", c->jpath, strerror(errno));
 			rc = -1;
 		}
 	}
@@ -1409,13 +1374,13 @@ int plm_embcache_merge(const char *out, plm_embcache **in, size_t nin,
 	memset(&w, 0, sizeof w);
 	*dups = 0;
 	if (!nin) {
-		seterr(err, errlen, "no input caches");
+		plm_errf(err, errlen, "no input caches");
 		return -1;
 	}
 	for (size_t i = 1; i < nin; i++)
 		if ((d = plm_embcache_cfg_diff(&in[0]->cfg, &in[i]->cfg, buf,
 					       sizeof buf))) {
-			seterr(err, errlen, "%s and %s have different settings:"
+			plm_errf(err, errlen, "%s and %s have different settings:"
 			       " %s", in[0]->path, in[i]->path, d);
 			return -1;
 		}
@@ -1445,7 +1410,7 @@ int plm_embcache_merge(const char *out, plm_embcache **in, size_t nin,
 				continue;
 			}
 			if (plm_embcache_row(in[i], r, &h, &id, &idlen, vec)) {
-				seterr(err, errlen, "%s", in[i]->msg);
+				plm_errf(err, errlen, "%s", in[i]->msg);
 				goto fail_msg;
 			}
 			if (h5w_row(&w, h, id, idlen, vec))
@@ -1477,7 +1442,7 @@ int plm_embcache_merge(const char *out, plm_embcache **in, size_t nin,
 		rc = -1;
 done:
 	if (rc)
-		seterr(err, errlen, "%s: cannot write the merged cache (%s)", out,
+		plm_errf(err, errlen, "%s: cannot write the merged cache (%s)", out,
 		       errno ? strerror(errno) : "HDF5 error or out of memory");
 fail_msg:
 	if (rc) {
@@ -1621,7 +1586,7 @@ long plm_embcache_check(const char *path, long max,
 	c.path = (char *)path;
 	c.file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 	if (c.file < 0) {
-		seterr(err, errlen, "%s: cannot open as HDF5", path);
+		plm_errf(err, errlen, "%s: cannot open as HDF5", path);
 		return -1;
 	}
 	if (read_cfg(&c, err, errlen)) {

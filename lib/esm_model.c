@@ -10,6 +10,7 @@
  * shape or architecture is not half-loaded. */
 #include "esm_impl.h"
 #include "plm/alloc.h"
+#include "plm/err.h"
 #include "plm/json.h"
 #include "plm/safetensors.h"
 
@@ -35,18 +36,6 @@ typedef struct {
 	char msg[1024];
 } loader;
 
-static int seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static char *path_join(const char *dir, const char *name)
 {
@@ -64,7 +53,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	if (!f) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		plm_errf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	for (;;) {
@@ -72,7 +61,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 			cap = cap ? cap * 2 : 8192;
 			char *b = realloc(buf, cap);
 			if (!b) {
-				seterr(err, errlen, "%s: out of memory", path);
+				plm_errf(err, errlen, "%s: out of memory", path);
 				goto fail;
 			}
 			buf = b;
@@ -83,7 +72,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 			break;
 	}
 	if (ferror(f)) {
-		seterr(err, errlen, "%s: read error", path);
+		plm_errf(err, errlen, "%s: read error", path);
 		goto fail;
 	}
 	fclose(f);
@@ -103,10 +92,10 @@ static int cfg_int(const plm_json *root, const char *key, int *out,
 {
 	const plm_json *v = plm_json_get(root, key);
 	if (!v)
-		return seterr(err, errlen, "%s: missing \"%s\"", path, key);
+		return plm_errf(err, errlen, "%s: missing \"%s\"", path, key);
 	if (v->type != PLM_JSON_NUM || !v->is_int || v->i <= 0 ||
 	    v->i > 1 << 20)
-		return seterr(err, errlen, "%s: \"%s\" must be a positive "
+		return plm_errf(err, errlen, "%s: \"%s\" must be a positive "
 			      "integer", path, key);
 	*out = (int)v->i;
 	return 0;
@@ -122,7 +111,7 @@ static int cfg_bool(const plm_json *root, const char *key, int def, int *out,
 		return 0;
 	}
 	if (v->type != PLM_JSON_BOOL)
-		return seterr(err, errlen, "%s: \"%s\" must be true or false",
+		return plm_errf(err, errlen, "%s: \"%s\" must be true or false",
 			      path, key);
 	*out = v->b;
 	return 0;
@@ -137,16 +126,16 @@ static int read_config(plm_esm_config *c, const char *dir, char *err,
 	size_t len;
 	char jerr[200];
 	if (!path)
-		return seterr(err, errlen, "out of memory");
+		return plm_errf(err, errlen, "out of memory");
 	if (!(text = slurp(path, &len, err, errlen)))
 		goto out;
 	if (!(doc = plm_json_parse(text, len, jerr, sizeof jerr))) {
-		seterr(err, errlen, "%s: %s", path, jerr);
+		plm_errf(err, errlen, "%s: %s", path, jerr);
 		goto out;
 	}
 	const plm_json *r = plm_json_root(doc);
 	if (r->type != PLM_JSON_OBJ) {
-		seterr(err, errlen, "%s: not a JSON object", path);
+		plm_errf(err, errlen, "%s: not a JSON object", path);
 		goto out;
 	}
 	if (cfg_int(r, "hidden_size", &c->hidden, path, err, errlen) ||
@@ -163,7 +152,7 @@ static int read_config(plm_esm_config *c, const char *dir, char *err,
 	if (!v) {
 		c->ln_eps = 1e-12f;
 	} else if (v->type != PLM_JSON_NUM || !(v->num > 0) || v->num > 1) {
-		seterr(err, errlen, "%s: \"layer_norm_eps\" must be a number "
+		plm_errf(err, errlen, "%s: \"layer_norm_eps\" must be a number "
 		       "in (0, 1]", path);
 		goto out;
 	} else {
@@ -172,17 +161,17 @@ static int read_config(plm_esm_config *c, const char *dir, char *err,
 	v = plm_json_get(r, "position_embedding_type");
 	const char *pet = v && v->type == PLM_JSON_STR ? v->s : "absolute";
 	if (strcmp(pet, "rotary")) {
-		seterr(err, errlen, "%s: position_embedding_type \"%s\" is not "
+		plm_errf(err, errlen, "%s: position_embedding_type \"%s\" is not "
 		       "supported (ESM-2 uses \"rotary\")", path, pet);
 		goto out;
 	}
 	v = plm_json_get(r, "hidden_act");
 	if (v && (v->type != PLM_JSON_STR || strcmp(v->s, "gelu"))) {
-		seterr(err, errlen, "%s: hidden_act must be \"gelu\"", path);
+		plm_errf(err, errlen, "%s: hidden_act must be \"gelu\"", path);
 		goto out;
 	}
 	if (c->hidden % c->heads || (c->hidden / c->heads) % 2) {
-		seterr(err, errlen, "%s: hidden_size %d is not a multiple of "
+		plm_errf(err, errlen, "%s: hidden_size %d is not a multiple of "
 		       "num_attention_heads %d with an even head size", path,
 		       c->hidden, c->heads);
 		goto out;
@@ -217,11 +206,11 @@ static int read_vocab(plm_esm *m, const char *dir, char *err, size_t errlen)
 	size_t len;
 	int rc = -1, n = 0;
 	if (!path)
-		return seterr(err, errlen, "out of memory");
+		return plm_errf(err, errlen, "out of memory");
 	if (!(text = slurp(path, &len, err, errlen)))
 		goto out;
 	if (!(m->vocab = calloc((size_t)m->cfg.vocab, sizeof *m->vocab))) {
-		seterr(err, errlen, "out of memory");
+		plm_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	for (char *p = text, *e; *p; p = e + (*e != 0)) {
@@ -232,35 +221,35 @@ static int read_vocab(plm_esm *m, const char *dir, char *err, size_t errlen)
 		if (!l && !*e)
 			break;
 		if (!l || memchr(p, 0, l)) {
-			seterr(err, errlen, "%s:%d: empty token", path, n + 1);
+			plm_errf(err, errlen, "%s:%d: empty token", path, n + 1);
 			goto out;
 		}
 		if (n == m->cfg.vocab) {
-			seterr(err, errlen, "%s: more than vocab_size %d tokens",
+			plm_errf(err, errlen, "%s: more than vocab_size %d tokens",
 			       path, m->cfg.vocab);
 			goto out;
 		}
 		if (!(m->vocab[n] = strndup(p, l))) {
-			seterr(err, errlen, "out of memory");
+			plm_errf(err, errlen, "out of memory");
 			goto out;
 		}
 		/* A duplicate first: "L twice" says more than "L where A
 		 * belongs". */
 		for (int k = 0; k < n; k++)
 			if (!strcmp(m->vocab[k], m->vocab[n])) {
-				seterr(err, errlen, "%s:%d: duplicate token "
+				plm_errf(err, errlen, "%s:%d: duplicate token "
 				       "'%.40s' (also on line %d)", path, n + 1,
 				       m->vocab[n], k + 1);
 				goto out;
 			}
 		if (n >= ESM2_NTOK) {
-			seterr(err, errlen, "%s:%d: token '%.40s' beyond the %d "
+			plm_errf(err, errlen, "%s:%d: token '%.40s' beyond the %d "
 			       "tokens of the ESM-2 alphabet", path, n + 1,
 			       m->vocab[n], ESM2_NTOK);
 			goto out;
 		}
 		if (strcmp(m->vocab[n], esm2_alphabet[n])) {
-			seterr(err, errlen, "%s:%d: token '%.40s' where the ESM-2 "
+			plm_errf(err, errlen, "%s:%d: token '%.40s' where the ESM-2 "
 			       "alphabet has '%s' (vocab.txt must list its %d "
 			       "tokens in order)", path, n + 1, m->vocab[n],
 			       esm2_alphabet[n], ESM2_NTOK);
@@ -269,7 +258,7 @@ static int read_vocab(plm_esm *m, const char *dir, char *err, size_t errlen)
 		n++;
 	}
 	if (n != m->cfg.vocab) {
-		seterr(err, errlen, "%s: %d tokens, but config.json has "
+		plm_errf(err, errlen, "%s: %d tokens, but config.json has "
 		       "vocab_size %d", path, n, m->cfg.vocab);
 		goto out;
 	}
@@ -279,7 +268,7 @@ static int read_vocab(plm_esm *m, const char *dir, char *err, size_t errlen)
 		       &m->cfg.tok_unk, &m->cfg.tok_mask };
 	for (int i = 0; i < 5; i++)
 		if ((*ids[i] = plm_esm_token_id(m, special[i])) < 0) {
-			seterr(err, errlen, "%s: no %s token", path, special[i]);
+			plm_errf(err, errlen, "%s: no %s token", path, special[i]);
 			goto out;
 		}
 	for (int b = 0; b < 256; b++)
@@ -306,7 +295,7 @@ static int open_shards(loader *ld, char *err, size_t errlen)
 	size_t len;
 	char jerr[200];
 	if (!single || !index) {
-		seterr(err, errlen, "out of memory");
+		plm_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	FILE *probe = fopen(single, "rb");
@@ -317,7 +306,7 @@ static int open_shards(loader *ld, char *err, size_t errlen)
 		ld->shard = calloc(1, sizeof *ld->shard);
 		ld->shard_path = calloc(1, sizeof *ld->shard_path);
 		if (!ld->shard || !ld->shard_path) {
-			seterr(err, errlen, "out of memory");
+			plm_errf(err, errlen, "out of memory");
 			goto out;
 		}
 		if (!(ld->shard[0] = plm_st_open(single, err, errlen)))
@@ -332,25 +321,25 @@ static int open_shards(loader *ld, char *err, size_t errlen)
 	if (!(text = slurp(index, &len, err, errlen)))
 		goto out;
 	if (!(doc = plm_json_parse(text, len, jerr, sizeof jerr))) {
-		seterr(err, errlen, "%s: %s", index, jerr);
+		plm_errf(err, errlen, "%s: %s", index, jerr);
 		goto out;
 	}
 	const plm_json *wm = plm_json_get(plm_json_root(doc), "weight_map");
 	if (!wm || wm->type != PLM_JSON_OBJ || !wm->len) {
-		seterr(err, errlen, "%s: no \"weight_map\" object", index);
+		plm_errf(err, errlen, "%s: no \"weight_map\" object", index);
 		goto out;
 	}
 	ld->shard = calloc(wm->len, sizeof *ld->shard);
 	ld->shard_path = calloc(wm->len, sizeof *ld->shard_path);
 	if (!ld->shard || !ld->shard_path) {
-		seterr(err, errlen, "out of memory");
+		plm_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < wm->len; i++) {
 		const plm_json *f = &wm->kids[i];
 		size_t k;
 		if (f->type != PLM_JSON_STR || !f->len || strchr(f->s, '/')) {
-			seterr(err, errlen, "%s: bad file name for tensor '%s'",
+			plm_errf(err, errlen, "%s: bad file name for tensor '%s'",
 			       index, wm->keys[i]);
 			goto out;
 		}
@@ -359,7 +348,7 @@ static int open_shards(loader *ld, char *err, size_t errlen)
 				break;
 		if (k == ld->nshard) {
 			if (!(ld->shard_path[k] = path_join(ld->dir, f->s))) {
-				seterr(err, errlen, "out of memory");
+				plm_errf(err, errlen, "out of memory");
 				goto out;
 			}
 			ld->nshard++;
@@ -368,7 +357,7 @@ static int open_shards(loader *ld, char *err, size_t errlen)
 				goto out;
 		}
 		if (!plm_st_find(ld->shard[k], wm->keys[i])) {
-			seterr(err, errlen, "%s: tensor '%s' is listed in %s but "
+			plm_errf(err, errlen, "%s: tensor '%s' is listed in %s but "
 			       "missing", ld->shard_path[k], wm->keys[i],
 			       index);
 			goto out;
@@ -402,7 +391,7 @@ static int mark_used(loader *ld, const plm_st_tensor *t)
 		size_t cap = ld->capused ? ld->capused * 2 : 256;
 		const plm_st_tensor **u = realloc(ld->used, cap * sizeof *u);
 		if (!u)
-			return seterr(ld->err, ld->errlen, "out of memory");
+			return plm_errf(ld->err, ld->errlen, "out of memory");
 		ld->used = u;
 		ld->capused = cap;
 	}
@@ -463,7 +452,7 @@ static const float *load(loader *ld, const char *const *names, int nnames,
 			 strncmp(names[0], "lm_head.", 8) ? ld->prefix : "",
 			 names[0]);
 		snprintf(name, sizeof name, fmt, layer);
-		seterr(ld->err, ld->errlen, "%s: tensor '%s' not found",
+		plm_errf(ld->err, ld->errlen, "%s: tensor '%s' not found",
 		       ld->nshard == 1 ? ld->shard_path[0] : ld->dir, name);
 		return NULL;
 	}
@@ -471,7 +460,7 @@ static const float *load(loader *ld, const char *const *names, int nnames,
 	int wd = d1 ? 2 : 1;
 	if (t->ndim != wd || t->shape[0] != d0 || (wd == 2 && t->shape[1] != d1)) {
 		char a[64], b[200];
-		seterr(ld->err, ld->errlen, "%s: tensor '%s' has wrong shape; "
+		plm_errf(ld->err, ld->errlen, "%s: tensor '%s' has wrong shape; "
 		       "expected %s, got %s", ld->shard_path[sh], name,
 		       plm_st_shape_str(want, wd, a, sizeof a),
 		       plm_st_shape_str(t->shape, t->ndim, b, sizeof b));
@@ -480,7 +469,7 @@ static const float *load(loader *ld, const char *const *names, int nnames,
 	float *dst = ld->next;
 	char e[300];
 	if (plm_st_to_f32(t, dst, e, sizeof e)) {
-		seterr(ld->err, ld->errlen, "%s: %s", ld->shard_path[sh], e);
+		plm_errf(ld->err, ld->errlen, "%s: %s", ld->shard_path[sh], e);
 		return NULL;
 	}
 	/* One Inf turns every activation it reaches into NaN, one NaN
@@ -488,7 +477,7 @@ static const float *load(loader *ld, const char *const *names, int nnames,
 	 * floats are still in cache for all but the largest tensors. */
 	size_t bad = first_nonfinite(dst, t->numel);
 	if (bad < t->numel) {
-		seterr(ld->err, ld->errlen, "%s: tensor '%s': non-finite value "
+		plm_errf(ld->err, ld->errlen, "%s: tensor '%s': non-finite value "
 		       "(%s) at index %zu", ld->shard_path[sh], name,
 		       dst[bad] != dst[bad] ? "nan" : dst[bad] > 0 ? "inf" : "-inf",
 		       bad);
@@ -523,7 +512,7 @@ static int load_layer(loader *ld, plm_esm *m, int i)
 	    !(bv = load(ld, N1(LY "attention.self.value.bias"), i, H, 0, 0)))
 		return -1;
 	if (wk != wq + H * H || wv != wk + H * H || bk != bq + H || bv != bk + H)
-		return seterr(ld->err, ld->errlen, "internal: q/k/v not adjacent");
+		return plm_errf(ld->err, ld->errlen, "internal: q/k/v not adjacent");
 	l->wqkv = wq;
 	l->bqkv = bq;
 	if (!(l->wo = load(ld, N1(LY "attention.output.dense.weight"), i, H, H, 0)) ||
@@ -623,7 +612,7 @@ static int check_unused(loader *ld)
 			if (bsearch(&t, ld->used, ld->nused, sizeof *ld->used,
 				    cmp_ptr) || ignorable(t->name))
 				continue;
-			return seterr(ld->err, ld->errlen, "%s: unexpected "
+			return plm_errf(ld->err, ld->errlen, "%s: unexpected "
 				      "tensor '%s' (not part of an ESM-2 model "
 				      "with this config.json)",
 				      ld->shard_path[s], t->name);
@@ -645,7 +634,7 @@ static int check_config(loader *ld, const plm_esm_config *c)
 	if (t && (t->ndim != 2 || t->shape[0] != c->vocab ||
 		  t->shape[1] != c->hidden)) {
 		char sh[128];
-		return seterr(ld->err, ld->errlen, "%s: tensor '%s' is %s, but "
+		return plm_errf(ld->err, ld->errlen, "%s: tensor '%s' is %s, but "
 			      "config.json has vocab_size %d, hidden_size %d",
 			      where, name,
 			      plm_st_shape_str(t->shape, t->ndim, sh, sizeof sh),
@@ -660,7 +649,7 @@ static int check_config(loader *ld, const plm_esm_config *c)
 			break;
 	}
 	if (have < c->layers)
-		return seterr(ld->err, ld->errlen, "%s: config.json has "
+		return plm_errf(ld->err, ld->errlen, "%s: config.json has "
 			      "num_hidden_layers %d, but the weights have %d "
 			      "(no tensor '%s')", where, c->layers, have, name);
 	return 0;
@@ -683,7 +672,7 @@ plm_esm *plm_esm_load(const char *dir, char *err, size_t errlen)
 	ld.err = ld.msg;
 	ld.errlen = sizeof ld.msg;
 	if (!m)
-		return seterr(err, errlen, "out of memory"), NULL;
+		return plm_errf(err, errlen, "out of memory"), NULL;
 	if (read_config(&m->cfg, dir, ld.err, ld.errlen) ||
 	    read_vocab(m, dir, ld.err, ld.errlen) ||
 	    open_shards(&ld, ld.err, ld.errlen))
@@ -702,7 +691,7 @@ plm_esm *plm_esm_load(const char *dir, char *err, size_t errlen)
 	m->arena = malloc(m->arena_n * sizeof *m->arena);
 	m->layer = calloc((size_t)m->cfg.layers, sizeof *m->layer);
 	if (!m->arena || !m->layer) {
-		seterr(ld.err, ld.errlen, "out of memory (%zu MB of weights)",
+		plm_errf(ld.err, ld.errlen, "out of memory (%zu MB of weights)",
 		       m->arena_n * 4 >> 20);
 		goto fail;
 	}
@@ -713,7 +702,7 @@ plm_esm *plm_esm_load(const char *dir, char *err, size_t errlen)
 	/* Signature: config and weights as loaded. */
 	XXH3_state_t *hs = XXH3_createState();
 	if (!hs) {
-		seterr(ld.err, ld.errlen, "out of memory");
+		plm_errf(ld.err, ld.errlen, "out of memory");
 		goto fail;
 	}
 	XXH3_64bits_reset(hs);
@@ -724,7 +713,7 @@ plm_esm *plm_esm_load(const char *dir, char *err, size_t errlen)
 	XXH3_freeState(hs);
 	goto done;
 fail:
-	seterr(err, errlen, "%s", ld.msg);
+	plm_errf(err, errlen, "%s", ld.msg);
 	plm_esm_free(m);
 	m = NULL;
 done:

@@ -11,6 +11,7 @@
 
 #include "plm/cli.h"
 #include "plm/h5arr.h"
+#include "h5util.h"
 
 struct plm_h5arr {
 	hid_t f, d;
@@ -258,7 +259,7 @@ static hid_t mkds(hid_t f, const char *name, hid_t type, int rank, hsize_t d1,
 	return d;
 }
 
-static int append(hid_t d, hid_t mtype, int rank, hsize_t d1, hsize_t at,
+int plm_h5_append(hid_t d, hid_t mtype, int rank, hsize_t d1, hsize_t at,
 		  hsize_t n, const void *buf)
 {
 	hsize_t size[2] = { at + n, d1 }, start[2] = { at, 0 };
@@ -334,9 +335,9 @@ plm_h5w *plm_h5w_open(const char *path, uint32_t d, char *err,
 
 static int flush(plm_h5w *w, char *err, size_t errlen)
 {
-	if (append(w->emb, H5T_NATIVE_FLOAT, 2, w->d, w->rows, w->nbuf,
+	if (plm_h5_append(w->emb, H5T_NATIVE_FLOAT, 2, w->d, w->rows, w->nbuf,
 		   w->buf) < 0 ||
-	    append(w->id, w->vstr, 1, 0, w->rows, w->nbuf, w->ids) < 0) {
+	    plm_h5_append(w->id, w->vstr, 1, 0, w->rows, w->nbuf, w->ids) < 0) {
 		snprintf(err, errlen, "%s: write failed", w->path);
 		return -1;
 	}

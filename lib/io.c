@@ -316,7 +316,7 @@ plm_in *plm_in_mem(const void *p, size_t n, const char *name)
  * end of the input, -1 on error.  They stop early once they have output
  * and would otherwise block on more raw input. */
 
-enum { GZ_ERR = -1, GZ_STOP, GZ_GO, GZ_AGAIN };
+enum { GZ_ERR = -1, GZ_STOP, GZ_GO };
 
 /* Raw input for the next gzip inflate call, shared by the zlib and ISA-L
  * decoders: refills, ends at a member boundary, and checks that a
@@ -343,8 +343,10 @@ static int gz_prepare(plm_in *in, size_t got, int *reset)
 		}
 	}
 	if (m->member_end) {
-		if (m->rlen - m->rpos < 2 && !m->raw_eof)
-			return raw_fill(in) < 0 ? GZ_ERR : GZ_AGAIN;
+		/* the next member's magic may straddle a refill */
+		while (m->rlen - m->rpos < 2 && !m->raw_eof)
+			if (raw_fill(in) < 0)
+				return GZ_ERR;
 		if (m->rlen - m->rpos < 2 || m->raw[m->rpos] != 0x1f ||
 		    m->raw[m->rpos + 1] != 0x8b) {
 			in_seterr(in, "trailing garbage after gzip data");
@@ -365,13 +367,8 @@ static ssize_t gz_zlib(plm_in *in, unsigned char *out, size_t n)
 
 	while (got < n) {
 		int rc, reset, st = gz_prepare(in, got, &reset);
-
-		if (st == GZ_ERR)
-			return -1;
-		if (st == GZ_STOP)
-			break;
-		if (st == GZ_AGAIN)
-			continue;
+		if (st != GZ_GO)
+			return st == GZ_ERR ? -1 : (ssize_t)got;
 		if (reset)
 			inflateReset(zs);
 		zs->next_in = m->raw + m->rpos;
@@ -401,13 +398,8 @@ static ssize_t gz_isal(plm_in *in, unsigned char *out, size_t n)
 
 	while (got < n) {
 		int rc, reset, st = gz_prepare(in, got, &reset);
-
-		if (st == GZ_ERR)
-			return -1;
-		if (st == GZ_STOP)
-			break;
-		if (st == GZ_AGAIN)
-			continue;
+		if (st != GZ_GO)
+			return st == GZ_ERR ? -1 : (ssize_t)got;
 		if (reset) {
 			isal_inflate_reset(s);
 			s->crc_flag = ISAL_GZIP;

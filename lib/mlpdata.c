@@ -16,20 +16,10 @@
 #include <xxhash.h>
 
 #include "plm/alloc.h"
+#include "plm/err.h"
 #include "plm/map.h"
 #include "plm/mlpckpt.h"
 #include "plm/recin.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* ---- loading ------------------------------------------------------------ */
 
@@ -62,7 +52,7 @@ struct ld {
 	enum plm_type yt, it;
 };
 
-#define OOM(L) fail((L)->err, (L)->errlen, "out of memory")
+#define OOM(L) plm_errf((L)->err, (L)->errlen, "out of memory")
 #define CHUNK_BYTES ((size_t)4 << 20)   /* first feature chunk per split */
 
 /* The input's meta.prov split_digest (the last entry that has one). */
@@ -123,17 +113,17 @@ static int bind_fields(struct ld *L, const plm_schema *sc, const char *src)
 		*want[i].at = plm_schema_find(sc, want[i].name);
 	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
 		if (*want[i].at < 0)
-			return fail(L->err, L->errlen, "%s: no field '%s' in "
+			return plm_errf(L->err, L->errlen, "%s: no field '%s' in "
 				    "input (%s)", src, want[i].name,
 				    want[i].what);
 	const plm_field *fx = &sc->f[L->xi];
 	if (fx->type != PLM_T_F32 && fx->type != PLM_T_F16 &&
 	    fx->type != PLM_T_BF16)
-		return fail(L->err, L->errlen, "%s: field '%s' is %s: the "
+		return plm_errf(L->err, L->errlen, "%s: field '%s' is %s: the "
 			    "features must be f32[N], f16[N] or bf16[N]", src,
 			    s->x, plm_type_name(fx->type, fx->dim, tn, sizeof tn));
 	if (D->d && fx->dim != D->d)
-		return fail(L->err, L->errlen, "%s: field '%s' is %s but "
+		return plm_errf(L->err, L->errlen, "%s: field '%s' is %s but "
 			    "earlier records had %u features: mixed dimensions",
 			    src, s->x,
 			    plm_type_name(fx->type, fx->dim, tn, sizeof tn), D->d);
@@ -141,27 +131,27 @@ static int bind_fields(struct ld *L, const plm_schema *sc, const char *src)
 	D->xt = fx->type;
 	L->yt = sc->f[L->yi].type;
 	if (L->yt != PLM_T_STR && (s->multilabel || L->yt != PLM_T_INT))
-		return fail(L->err, L->errlen, "%s: field '%s' is %s: the "
+		return plm_errf(L->err, L->errlen, "%s: field '%s' is %s: the "
 			    "label must be %s", src, s->y,
 			    plm_type_name(L->yt, sc->f[L->yi].dim, tn, sizeof tn),
 			    s->multilabel ? "str (comma-separated names)"
 					  : "int or str");
 	if (L->P->yt_set && (int)L->yt != L->P->yt)
-		return fail(L->err, L->errlen, "%s: field '%s' changes type "
+		return plm_errf(L->err, L->errlen, "%s: field '%s' changes type "
 			    "between sections", src, s->y);
 	L->P->yt = L->yt;
 	L->P->yt_set = 1;
 	L->it = sc->f[L->ii].type;
 	if (L->it != PLM_T_STR && L->it != PLM_T_INT)
-		return fail(L->err, L->errlen, "%s: field '%s' (the id) must "
+		return plm_errf(L->err, L->errlen, "%s: field '%s' (the id) must "
 			    "be str or int", src, s->id);
 	if (sc->f[L->si].type != PLM_T_STR)
-		return fail(L->err, L->errlen, "%s: field '%s' (the split) "
+		return plm_errf(L->err, L->errlen, "%s: field '%s' (the split) "
 			    "must be str", src, s->split);
 	char dg[33];
 	prov_digest(sc, dg);
 	if (dg[0] && D->split_digest[0] && strcmp(dg, D->split_digest))
-		return fail(L->err, L->errlen, "%s: the input comes from two "
+		return plm_errf(L->err, L->errlen, "%s: the input comes from two "
 			    "different splits (split_digest %s and %s)", src,
 			    D->split_digest, dg);
 	if (dg[0])
@@ -223,7 +213,7 @@ static int room(struct ld *L, int k, uint64_t rec)
 	size_t want = n ? n + 1 : row >= CHUNK_BYTES ? 1 : CHUNK_BYTES / row;
 	if (want > SIZE_MAX / row ||
 	    PLM_GROW(D->x[k], P->xcap[k], want * D->d))
-		return fail(L->err, L->errlen, "record %llu: out of memory "
+		return plm_errf(L->err, L->errlen, "record %llu: out of memory "
 			    "for %zu records of %u features ('%s', %zu bytes "
 			    "each)", (unsigned long long)rec, want, D->d,
 			    L->s->x, row);
@@ -240,7 +230,7 @@ static int add_row(struct ld *L, const plm_val *row, uint64_t rec)
 	const plm_mlpdata_spec *s = L->s;
 	const plm_val *sv = &row[L->si];
 	if (sv->nil)
-		return fail(L->err, L->errlen, "record %llu: field '%s' (the "
+		return plm_errf(L->err, L->errlen, "record %llu: field '%s' (the "
 			    "split) is missing", (unsigned long long)rec,
 			    s->split);
 	int k = sv->n == strlen(s->train) && !memcmp(sv->s, s->train, sv->n)
@@ -251,7 +241,7 @@ static int add_row(struct ld *L, const plm_val *row, uint64_t rec)
 	const char *miss = row[L->xi].nil ? s->x : row[L->yi].nil ? s->y
 			 : row[L->ii].nil ? s->id : NULL;
 	if (miss)
-		return fail(L->err, L->errlen, "record %llu: field '%s' is "
+		return plm_errf(L->err, L->errlen, "record %llu: field '%s' is "
 			    "missing (nil)", (unsigned long long)rec, miss);
 	if (room(L, k, rec))
 		return -1;
@@ -260,7 +250,7 @@ static int add_row(struct ld *L, const plm_val *row, uint64_t rec)
 	plm_vec_to_f32(&row[L->xi], D->xt, D->d, x);
 	for (uint32_t j = 0; j < D->d; j++)
 		if (!isfinite(x[j]))
-			return fail(L->err, L->errlen, "record %llu: feature %u "
+			return plm_errf(L->err, L->errlen, "record %llu: feature %u "
 				    "of '%s' is not finite",
 				    (unsigned long long)rec, j, s->x);
 	char ib[32], lb[32];
@@ -280,7 +270,7 @@ static int add_row(struct ld *L, const plm_val *row, uint64_t rec)
 		const char *c = memchr(lp + st, ',', ln - st);
 		size_t e = c ? (size_t)(c - lp) : ln;
 		if (e == st)
-			return fail(L->err, L->errlen, "record %llu: empty name "
+			return plm_errf(L->err, L->errlen, "record %llu: empty name "
 				    "in label '%.*s'", (unsigned long long)rec,
 				    (int)ln, lp);
 		if (PLM_GROW(P->mll, P->capmll, P->nmll + 1))
@@ -303,7 +293,7 @@ static int read_rows(struct ld *L, int nfile, char **files)
 	int rc = bind_fields(L, plm_recin_schema(r), plm_recin_name(r));
 	while (!rc && (rc = plm_recin_next(r, &row)) != PLM_EOF) {
 		if (rc == PLM_ERR) {
-			fail(L->err, L->errlen, "%s", plm_recin_error(r));
+			plm_errf(L->err, L->errlen, "%s", plm_recin_error(r));
 			rc = -1;
 		} else if (rc == PLM_HEADER) {
 			rc = bind_fields(L, plm_recin_schema(r), plm_recin_name(r));
@@ -335,7 +325,7 @@ static int refuse_others(struct ld *L)
 	}
 	size_t kn;
 	const char *k = plm_strmap_key(o, 0, &kn);
-	return fail(L->err, L->errlen, "record %llu: refused %s: only the "
+	return plm_errf(L->err, L->errlen, "record %llu: refused %s: only the "
 		    "'%s' and '%s' splits may reach training, early stopping "
 		    "and the standardisation (filter first, e.g. rec-filter "
 		    "'%s!=%.*s')", (unsigned long long)L->P->first_other, list,
@@ -408,15 +398,15 @@ static int make_classes(struct ld *L, uint32_t **ofp)
 	}
 	for (size_t i = 0; !rc && i < nl; i++)
 		if (!seen[i])
-			rc = fail(L->err, L->errlen, "label '%s' occurs in the "
+			rc = plm_errf(L->err, L->errlen, "label '%s' occurs in the "
 				  "%s records but not in the %s records",
 				  plm_strmap_key(P->labels, i, NULL), s->val,
 				  s->train);
 	if (!rc && !s->multilabel && k < 2)
-		rc = fail(L->err, L->errlen, "the %s records have %u class%s: "
+		rc = plm_errf(L->err, L->errlen, "the %s records have %u class%s: "
 			  "need at least 2", s->train, k, k == 1 ? "" : "es");
 	if (!rc && s->multilabel && k < 1)
-		rc = fail(L->err, L->errlen, "the %s records have no labels",
+		rc = plm_errf(L->err, L->errlen, "the %s records have no labels",
 			  s->train);
 	D->pos = -1;
 	if (!rc && !s->multilabel && k == 2) {
@@ -425,14 +415,14 @@ static int make_classes(struct ld *L, uint32_t **ofp)
 			D->pos = !strcmp(s->pos, D->classes[1]) ? 1
 			       : !strcmp(s->pos, D->classes[0]) ? 0 : -1;
 			if (D->pos < 0) {
-				fail(L->err, L->errlen, "--pos '%s' is not a "
+				plm_errf(L->err, L->errlen, "--pos '%s' is not a "
 				     "class (%s, %s)", s->pos, D->classes[0],
 				     D->classes[1]);
 				rc = -2;
 			}
 		}
 	} else if (!rc && s->pos) {
-		fail(L->err, L->errlen, "--pos applies to two classes only");
+		plm_errf(L->err, L->errlen, "--pos applies to two classes only");
 		rc = -2;
 	}
 	D->head = s->multilabel ? PLM_HEAD_MULTILABEL
@@ -495,7 +485,7 @@ int plm_mlpdata_load(plm_mlpdata *D, const plm_mlpdata_spec *s, int nfile,
 	D->pos = -1;
 	struct priv *P = calloc(1, sizeof *P);
 	if (!P)
-		return fail(err, errlen, "out of memory");
+		return plm_errf(err, errlen, "out of memory");
 	D->priv = P;
 	struct ld L = { .D = D, .P = P, .s = s, .err = err, .errlen = errlen };
 	P->labels = plm_strmap_new();
@@ -509,7 +499,7 @@ int plm_mlpdata_load(plm_mlpdata *D, const plm_mlpdata_spec *s, int nfile,
 	if (read_rows(&L, nfile, files) || refuse_others(&L))
 		return -1;
 	if (!D->n[0])
-		return fail(err, errlen, "no records of split '%s' to train on",
+		return plm_errf(err, errlen, "no records of split '%s' to train on",
 			    s->train);
 	D->label_str = P->yt == PLM_T_STR;
 	uint32_t *of = NULL;

@@ -529,14 +529,20 @@ struct plm_reader {
 	guard g;
 	/* TSV */
 	buf scratch;            /* parsed vectors */
+	int tsv_line;           /* the error message names the line */
 };
 
 static int rfail(plm_reader *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+#define tsv_fail(r, ...) ((r)->tsv_line = 1, rfail((r), __VA_ARGS__))
+/* "FILE: what", or "FILE:LINE: what" for TSV (tsv_fail). */
 static int rfail(plm_reader *r, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(r->err, sizeof r->err, "%s: ", plm_in_name(r->in));
+	int n = r->tsv_line ?
+		snprintf(r->err, sizeof r->err, "%s:%llu: ", plm_in_name(r->in),
+			 (unsigned long long)r->line) :
+		snprintf(r->err, sizeof r->err, "%s: ", plm_in_name(r->in));
 
 	if (n < 0 || (size_t)n >= sizeof r->err)
 		n = 0;
@@ -552,8 +558,6 @@ static int row_reserve(plm_reader *r)
 	return PLM_GROW(r->row, r->rowcap, r->schema.n ? r->schema.n : 1);
 }
 
-static int tsv_fail(plm_reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 /* A later section's header, read into s by a parser that returned rc (< 0
  * on error): s takes the place of the schema.  PLM_HEADER when the fields
@@ -951,21 +955,6 @@ static int tsv_line(plm_reader *r, char **line, size_t *len)
 	*len = n;
 	r->line++;
 	return 1;
-}
-
-static int tsv_fail(plm_reader *r, const char *fmt, ...)
-{
-	va_list ap;
-	int n = snprintf(r->err, sizeof r->err, "%s:%llu: ",
-			 plm_in_name(r->in), (unsigned long long)r->line);
-
-	if (n < 0 || (size_t)n >= sizeof r->err)
-		n = 0;
-	va_start(ap, fmt);
-	vsnprintf(r->err + n, sizeof r->err - (size_t)n, fmt, ap);
-	va_end(ap);
-	r->state = ST_ERR;
-	return PLM_ERR;
 }
 
 static int starts(const char *line, size_t len, const char *p)

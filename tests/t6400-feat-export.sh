@@ -27,27 +27,28 @@ want = np.array([[np.float32(x) for x in r.split(\",\")] for r in rows], dtype=n
 print(a.dtype, a.shape, a.flags[\"C_CONTIGUOUS\"], a.tobytes() == want.tobytes())
 " "$1" "$2"
 }
+# npy_is NPY TSV 'SHAPE': the .npy is C-ordered float32 of that shape and
+# holds the TSV's vectors bit for bit.
+npy_is () {
+	npy_same "$1" "$2" >actual &&
+	echo "float32 $3 True True" >expect &&
+	test_cmp expect actual
+}
 
 test_expect_success_if "$NP" 'f32 to .npy: np.load gives the same float32 bits; ids file' '
 	feat-export --ids ids.txt -o a.npy a.tsv &&
-	npy_same a.npy a.tsv >actual &&
-	echo "float32 (3, 3) True True" >expect &&
-	test_cmp expect actual &&
+	npy_is a.npy a.tsv "(3, 3)" &&
 	printf "a\nb\nc\n" >expect &&
 	test_cmp expect ids.txt
 '
 
 test_expect_success_if "$NP" 'f16 (int ids) and bf16 widen exactly' '
 	feat-export --ids ids.txt -o h.npy h.tsv &&
-	npy_same h.npy h.tsv >actual &&
-	echo "float32 (2, 2) True True" >expect &&
-	test_cmp expect actual &&
+	npy_is h.npy h.tsv "(2, 2)" &&
 	printf "1\n2\n" >expect &&
 	test_cmp expect ids.txt &&
 	feat-export -o b.npy b.tsv &&
-	npy_same b.npy b.tsv >actual &&
-	echo "float32 (1, 2) True True" >expect &&
-	test_cmp expect actual
+	npy_is b.npy b.tsv "(1, 2)"
 '
 
 test_expect_success_if "$NP" 'empty stream: a [0, D] array' '

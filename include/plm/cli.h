@@ -144,11 +144,20 @@ typedef struct plm_common {
  * mark. */
 #define PLM_OPTS_STREAM(c) \
 	PLM_OPTS_OUTPUT(c), PLM_OPTS_SHARD(c), PLM_OPT_END_
-/* The same with --shard-key FIELD (stored in *key) after --shard. */
-#define PLM_OPTS_STREAM_KEY(c, key) \
-	PLM_OPTS_OUTPUT(c), PLM_OPTS_SHARD(c), \
+/* --progress, --shard and --shard-key FIELD (stored in *key), and the end
+ * mark: the end of the table of a tool that reads records and writes
+ * something else (FASTA, arrays). */
+#define PLM_OPTS_READ_KEY(c, key) \
+	PLM_FLAG(0, "progress", &(c)->progress, "show progress even when stderr is not a terminal"), \
+	PLM_OPTS_SHARD(c), \
 	PLM_STR(0, "shard-key", key, "FIELD", "hash FIELD for --shard (default id)"), \
 	PLM_OPT_END_
+/* The same with --shard-key FIELD (stored in *key) after --shard. */
+#define PLM_OPTS_STREAM_KEY(c, key) \
+	PLM_FLAG('T', "tsv", &(c)->tsv, "write TSV (default on a terminal)"), \
+	PLM_FLAG('M', "msgpack", &(c)->msgpack, "write MessagePack (default otherwise)"), \
+	PLM_STR('o', "output", &(c)->output, "FILE", "write to FILE, atomically; *.gz, *.zst compressed"), \
+	PLM_OPTS_READ_KEY(c, key)
 
 /* Parse argv against opts.  `operands` is what follows the options in the
  * usage line ("[FILE ...]"; "" for none), `summary` one line saying what
