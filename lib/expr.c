@@ -270,7 +270,8 @@ static int quoted(struct parser *p)
 	if (!buf)
 		return fail(p, start, "out of memory");
 	for (; s[i] && s[i] != q; i++) {
-		if (q == '"' && s[i] == '\\' && strchr("\"\\nt", s[i + 1])) {
+		if (q == '"' && s[i] == '\\' && s[i + 1] &&
+		    strchr("\"\\nt", s[i + 1])) {
 			i++;
 			buf[n++] = s[i] == 'n' ? '\n' : s[i] == 't' ? '\t' : s[i];
 		} else {

@@ -292,10 +292,17 @@ test_expect_success 'fuzzer crash inputs no longer crash' '
 			cp "$f" model/model.safetensors &&
 			echo ">a" | esm-embed --model model /dev/null ;;
 		fuzz-fasta-*) fasta-cat -T "$f" ;;
+		fuzz-expr-*)
+			# the target reads the text up to its first NUL; a
+			# syntax error is a usage error (exit 2)
+			e=$(perl -0 -ne "chomp; print; exit" "$f") &&
+			printf "id:str\tlen:int\tx:float\tb:bool\tv:f32[1]\na\t1\t0.5\ttrue\t1\n" >e.tsv &&
+			rec-put "$e" e.tsv; test $? -le 2 && rec-filter "$e" e.tsv
+			test $? -le 2 ;;
 		*) rec-cat -T "$f" ;;
 		esac >out 2>err
 		code=$?
-		if [ $code -gt 1 ]; then
+		if [ $code -gt 1 ] || grep -q "Sanitizer\|runtime error" err; then
 			echo "exit $code on $f" && cat err && return 1
 		fi
 	done

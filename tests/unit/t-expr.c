@@ -318,6 +318,7 @@ int main(void)
 	syntax("len(id, id)", 1, "len() takes 1 argument, found 2");
 	syntax("ok ? 1", 7, "expected ':'");
 	syntax("\"abc", 1, "unterminated");
+	syntax("\"a\\", 1, "unterminated");   /* a backslash ends the input */
 	syntax("$", 1, "expected a field name after '$'");
 	syntax("${}", 1, "expected a field name and '}'");
 	syntax("len 5 + 1", 5, "expected an operator");
