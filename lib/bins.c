@@ -5,17 +5,12 @@
 #include <string.h>
 
 #include "plm/bins.h"
+#include "plm/alloc.h"
 
 static int add_edge(plm_bins *b, size_t *cap, int64_t e)
 {
-	if (b->n + 1 >= *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		int64_t *p = realloc(b->edge, nc * sizeof *p);
-		if (!p)
-			return -1;
-		b->edge = p;
-		*cap = nc;
-	}
+	if (PLM_GROW(b->edge, *cap, b->n + 2))
+		return -1;
 	b->edge[b->n++] = e;    /* n counts edges until the end */
 	return 0;
 }
@@ -90,14 +85,8 @@ int plm_lenhist_add(plm_lenhist *h, int64_t len)
 		}
 		h->c[len]++;
 	} else {
-		if (h->nbig == h->bigcap) {
-			size_t nc = h->bigcap ? h->bigcap * 2 : 64;
-			int64_t *p = realloc(h->big, nc * sizeof *p);
-			if (!p)
-				return -1;
-			h->big = p;
-			h->bigcap = nc;
-		}
+		if (PLM_GROW(h->big, h->bigcap, h->nbig + 1))
+			return -1;
 		h->big[h->nbig++] = len;
 		h->big_sorted = 0;
 	}

@@ -387,14 +387,8 @@ static const plm_st_tensor *find(loader *ld, const char *name, size_t *shard)
 
 static int mark_used(loader *ld, const plm_st_tensor *t)
 {
-	if (ld->nused == ld->capused) {
-		size_t cap = ld->capused ? ld->capused * 2 : 256;
-		const plm_st_tensor **u = realloc(ld->used, cap * sizeof *u);
-		if (!u)
-			return plm_errf(ld->err, ld->errlen, "out of memory");
-		ld->used = u;
-		ld->capused = cap;
-	}
+	if (PLM_GROW(ld->used, ld->capused, ld->nused + 1))
+		return plm_errf(ld->err, ld->errlen, "out of memory");
 	ld->used[ld->nused++] = t;
 	return 0;
 }
