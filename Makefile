@@ -60,7 +60,7 @@ LIBA      := $(BUILD)/libplm.a
 UNITSRC   := $(wildcard tests/unit/t-*.c)
 UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITSRC))
 CLITESTS  := $(sort $(wildcard tests/t[0-9]*.sh))
-MANS      := $(wildcard man/*.[15])
+MANS      := $(wildcard man/*.[157])
 
 .PHONY: all deps pkgcheck check check-kernels unit clitest demo tour bench fuzz install clean manlint
 all: $(PROGS) $(LIBA)
@@ -144,7 +144,7 @@ fuzz:
 	@sh fuzz/run.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 
