@@ -15,7 +15,8 @@ command -v mandoc >/dev/null 2>&1 || skip_all 'needs mandoc'
 command -v col >/dev/null 2>&1 || skip_all 'needs col (bsdextrautils)'
 
 # page.N  what   (run: exit 0; out: exit 0 and something on stdout;
-#                 skip REASON; ifcmd CMD: run when CMD is on PATH)
+#                 skip REASON; ifcmd CMD: run when CMD is on PATH;
+#                 ifpy MOD: run when the python3 on PATH imports MOD)
 cat >table <<'TABLE'
 clust-weight.1 run
 clust-weight.2 run
@@ -29,7 +30,7 @@ esm-embed.4 run
 fasta-cat.1 out
 fasta-cat.2 run
 fasta-cat.3 run
-feat-export.1 skip needs python3 with numpy to read the .npy back
+feat-export.1 ifpy numpy
 feat-export.2 run
 feat-export.3 run
 feat-import.1 run
@@ -237,6 +238,12 @@ while read -r id what reason; do
 		if ! command -v "$reason" >/dev/null 2>&1; then
 			test_count=$((test_count + 1))
 			echo "ok $test_count # skip $id: needs $reason"
+			continue
+		fi ;;
+	ifpy)
+		if ! python3 -c "import $reason" >/dev/null 2>&1; then
+			test_count=$((test_count + 1))
+			echo "ok $test_count # skip $id: needs python3 with $reason"
 			continue
 		fi ;;
 	esac
