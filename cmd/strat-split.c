@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
@@ -440,11 +441,40 @@ static int finish(void *ctx_, plm_verb *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* An existing manifest is a frozen split: refused before any reading,
+ * or with --force replaced, saying which split goes. */
+static void guard_manifest(const char *path, int force)
+{
+	struct stat st;
+	if (!strcmp(path, "-") || stat(path, &st))
+		return;
+	if (!force)
+		plm_die("%s: manifest exists; a frozen split is never overwritten: "
+			"reuse it with --lock %s, write a new path, or give --force "
+			"to replace it", path, path);
+	plm_manifest old = { 0 };
+	char err[512], hex[33];
+	if (plm_manifest_read(&old, path, err, sizeof err)) {
+		plm_warn("--force: replacing %s (not a valid manifest: %s)", path, err);
+	} else {
+		char *sd = plm_manifest_get_info(&old, "seed");
+		char *ra = plm_manifest_get_info(&old, "ratios");
+		plm_h128_hex(old.digest, hex);
+		plm_warn("--force: replacing manifest %s (%zu records, seed %s, "
+			 "ratios %s, digest %s)", path, old.n, sd ? sd : "?",
+			 ra ? ra : "?", hex);
+		free(sd);
+		free(ra);
+	}
+	plm_manifest_free(&old);
+}
+
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
 	const char *ratios = NULL, *by = NULL, *manifest = NULL, *lock = NULL;
 	long long seed = -1;
+	int force = 0;
 	ctx x = { .idf = "id", .seqf = "seq" };
 	const plm_opt opts[] = {
 		PLM_STR('r', "ratios", &ratios, "NAME=R,...", "split names and ratios, summing to 1 (train=0.8,val=0.1,test=0.1)"),
@@ -454,6 +484,7 @@ int main(int argc, char **argv)
 		PLM_STR(0, "id", &x.idf, "FIELD", "unique record id (default id)"),
 		PLM_STR(0, "seq", &x.seqf, "FIELD", "sequence hashed into the manifest (default seq)"),
 		PLM_STR(0, "manifest", &manifest, "FILE", "write the split manifest with its digest to FILE"),
+		PLM_FLAG(0, "force", &force, "replace an existing --manifest FILE (a frozen split is otherwise never overwritten)"),
 		PLM_STR(0, "lock", &lock, "FILE", "reproduce the split in manifest FILE; fail if the input differs"),
 		PLM_OPTS_OUTPUT(&c),
 		PLM_OPT_END_,
@@ -481,6 +512,10 @@ int main(int argc, char **argv)
 			plm_usage_die("--by: no field named");
 	}
 	plm_common_format(&c);  /* -T with -M: a usage error, before reading */
+	if (force && !manifest)
+		plm_usage_die("--force applies to --manifest FILE only");
+	if (manifest)
+		guard_manifest(manifest, force);
 	x.need_hash = manifest || lock;
 
 	if (lock && plm_manifest_read(&x.lk, lock, err, sizeof err))

@@ -112,6 +112,7 @@ done
 
 # ---------------------------------------------------------------------------
 stage "stratified train/val/test split, frozen in a hash-locked manifest"
+rm -f split.manifest.tsv   # the demo draws its split afresh each run
 run "strat-split -r train=0.8,val=0.1,test=0.1 -b label -s $SEED --manifest split.manifest.tsv -o split.rec uniq.rec"
 DIGEST=$(sed -n 's/^#digest\t//p' split.manifest.tsv)
 say "manifest digest $DIGEST"

@@ -116,6 +116,22 @@ test_expect_success 'manifest: format, digest, and digest in prov' '
 	sed -n "6,25p" m.tsv | cut -f1 >ids && sort ids >sorted && test_cmp sorted ids
 '
 
+test_expect_success 'an existing manifest is never overwritten; --force says what it replaces' '
+	cp m.tsv keep.m &&
+	test_exit 1 strat-split -T -r train=0.6,val=0.2,test=0.2 -s 43 --manifest m.tsv -o o43.tsv small.tsv 2>err &&
+	echo "strat-split: m.tsv: manifest exists; a frozen split is never overwritten: reuse it with --lock m.tsv, write a new path, or give --force to replace it" >expect &&
+	test_cmp expect err &&
+	cmp keep.m m.tsv && test_path_is_missing o43.tsv &&
+	d=$(tail -n 1 m.tsv | cut -f2) &&
+	strat-split -T -r train=0.6,val=0.2,test=0.2 -s 43 --manifest m43.tsv small.tsv >o43 &&
+	strat-split -T -r train=0.6,val=0.2,test=0.2 -s 43 --force --manifest m.tsv -o o43.tsv small.tsv 2>err &&
+	echo "strat-split: --force: replacing manifest m.tsv (20 records, seed 11, ratios train=0.6,val=0.2,test=0.2, digest $d)" >expect &&
+	test_cmp expect err &&
+	cmp m43.tsv m.tsv &&
+	cp keep.m m.tsv &&
+	test_usage_error "applies to --manifest" strat-split -r train=1 --force small.tsv
+'
+
 test_expect_success_if 'test_have_python xxhash' 'digest is XXH3-128 of the data lines' '
 	d=$(tail -n 1 m.tsv | cut -f2) &&
 	$PY -c "import xxhash,sys; print(xxhash.xxh3_128_hexdigest(open(\"lines\",\"rb\").read()))" >got &&
