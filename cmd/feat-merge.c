@@ -71,6 +71,8 @@ static struct {
 	char **paths;           /* the operands */
 	const char *key, *field, *oname;
 	int verbose;
+	uint32_t *dims;         /* --dims: one per input; NULL: none */
+	uint64_t dim_total;     /* --dim-total; 0: none */
 	size_t nA;              /* the first input's fields */
 	int akey;               /* its key field */
 	int oi;                 /* output vector field */
@@ -442,10 +444,29 @@ static void rest(void)
 	free(nilv);
 }
 
-/* Every header, in argument order (the streamed one's is `in`), so that
- * a dimension problem shows before any work; then the held inputs are
- * loaded.  out: the first input's fields and the merged vector. */
-static void setup(const plm_schema *in, plm_schema *out)
+/* --dims: input a's header against what was declared, before any row. */
+static void check_dim(struct side *S, int a)
+{
+	if (g.dims && S->dim != g.dims[a])
+		fail("%s: field '%s' has dimension %" PRIu32 "; --dims declares "
+		     "%" PRIu32 " for input %d", S->path, g.field, S->dim,
+		     g.dims[a], a + 1);
+}
+
+static void check_total(uint64_t total)
+{
+	if (g.dim_total && total != g.dim_total)
+		fail("%s: the inputs' dimensions sum to %" PRIu64 "; "
+		     "--dim-total declares %" PRIu64, g.field, total,
+		     g.dim_total);
+	if (total > (1u << 24))
+		fail("merged vector too long (%" PRIu64 " values)", total);
+}
+
+/* Every header, in argument order (the streamed one's is `in`, NULL when
+ * none streams), so that a dimension problem shows before any row is
+ * read; the sum goes to standard error. */
+static void headers(const plm_schema *in)
 {
 	uint64_t total = 0;
 	char line[1024];
@@ -453,6 +474,7 @@ static void setup(const plm_schema *in, plm_schema *out)
 	for (int a = 0; a < g.n; a++) {
 		struct side *S = &g.S[a];
 		open_side(S, g.paths[a], a == g.s ? in : NULL, g.key, g.field);
+		check_dim(S, a);
 		enum plm_type t = S->schema->f[S->key].type;
 		if (a && t != g.kt)
 			fail("%s: key '%s' has another type than in %s",
@@ -465,11 +487,16 @@ static void setup(const plm_schema *in, plm_schema *out)
 		if (ll >= sizeof line)
 			ll = sizeof line - 1;
 	}
-	if (total > (1u << 24))
-		fail("merged vector too long (%" PRIu64 " values)", total);
-	g.total = (uint32_t)total;
 	plm_warn("%s: %s = %" PRIu64, g.field, line, total);
+	check_total(total);
+	g.total = (uint32_t)total;
+}
 
+/* The held inputs are loaded after the headers.  out: the first input's
+ * fields and the merged vector. */
+static void setup(const plm_schema *in, plm_schema *out)
+{
+	headers(in);
 	g.nA = g.S[0].schema->n;
 	g.akey = g.S[0].key;
 	if (plm_schema_copy(out, g.S[0].schema))
@@ -542,12 +569,112 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* --check: the headers, then only the keys of every input; each input's
+ * keys missing from the union are counted and the first few named.
+ * Nothing is written.  Returns the exit status. */
+static int check_keys(void)
+{
+	plm_strmap *all = plm_strmap_new();
+	plm_keybuf kb = { 0 };
+	const plm_val *row;
+	int bad = 0;
+	if (!all)
+		plm_oom();
+	g.s = -1;               /* nothing streams: every input opens itself */
+	headers(NULL);
+	for (int a = 0; a < g.n; a++) {
+		struct side *S = &g.S[a];
+		if (!(S->map = plm_strmap_new()))
+			plm_oom();
+		while (next_row(S, &row)) {
+			int added;
+			if (row[S->key].nil)
+				die_row(S, "key is nil");
+			if (g.sh->n && !plm_shard_keep_val(g.sh, &row[S->key], g.kt))
+				continue;
+			plm_key_reset(&kb);
+			if (plm_key_add(&kb, &row[S->key], g.kt))
+				plm_oom();
+			if (!plm_strmap_put(S->map, kb.p, kb.n, &added) ||
+			    !plm_strmap_put(all, kb.p, kb.n, &(int){ 0 }))
+				plm_oom();
+			if (!added)
+				dup_key(S, &row[S->key]);
+			S->rows++;
+		}
+		plm_recin_close(S->in);
+		S->in = NULL;
+	}
+	size_t nk = plm_strmap_size(all);
+	for (int a = 0; a < g.n; a++) {
+		struct side *S = &g.S[a];
+		char list[SHOW * 140];
+		size_t l = 0, miss = nk - S->rows;
+		if (!miss)
+			continue;
+		bad++;
+		for (size_t i = 0, shown = 0; i < nk && shown < SHOW; i++) {
+			size_t kn, pos = 0;
+			const char *kp = plm_strmap_key(all, i, &kn);
+			plm_val k;
+			enum plm_type t;
+			char text[128];
+			if (plm_strmap_get(S->map, kp, kn))
+				continue;
+			if (plm_key_next(kp, kn, &pos, &k, &t))
+				fail("internal error: bad key");
+			plm_val_text(&k, g.kt, text, sizeof text);
+			l += (size_t)snprintf(list + l, sizeof list - l, "%s'%s'",
+					      shown++ ? ", " : "", text);
+		}
+		plm_warn("check: %s: %zu of %zu keys missing: %s%s", S->path,
+			 miss, nk, list, miss > SHOW ? ", ..." : "");
+	}
+	if (bad)
+		plm_warn("check: %zu keys; %d of %d inputs lack some", nk, bad,
+			 g.n);
+	else
+		plm_warn("check: %zu keys, in every input", nk);
+	for (int a = 0; a < g.n; a++)
+		plm_strmap_free(g.S[a].map);
+	plm_strmap_free(all);
+	plm_key_free(&kb);
+	free(g.S);
+	return bad ? 1 : 0;
+}
+
+/* "1280,768": one dimension per input. */
+static uint32_t *parse_dims(const char *spec, int n)
+{
+	uint32_t *d = plm_xcalloc((size_t)n, sizeof *d);
+	char *copy = strdup(spec), *save = NULL, *t;
+	int k = 0;
+	if (!copy)
+		plm_oom();
+	for (t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		long long v;
+		if (plm_strtoll(t, 1, 1 << 24, &v))
+			plm_usage_die("--dims: '%s' is not a dimension (1 to %d)",
+				      t, 1 << 24);
+		if (k == n)
+			break;
+		d[k++] = (uint32_t)v;
+	}
+	if (k != n || t)
+		plm_usage_die("--dims: want one dimension per input (%d), in "
+			      "order: '%s'", n, spec);
+	free(copy);
+	return d;
+}
+
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
 	const char *key = "id", *field = "emb", *oname = NULL;
 	int mode = M_ERROR;
-	int verbose = 0;
+	int verbose = 0, check = 0;
+	const char *dims = NULL;
+	long long dim_total = 0;
 	const plm_opt opts[] = {
 		PLM_STR('k', "key", &key, "FIELD", "join on FIELD (default id)"),
 		PLM_STR('x', "x", &field, "FIELD",
@@ -560,6 +687,14 @@ int main(int argc, char **argv)
 			   "drop the record, write a nil vector or zero-fill "
 			   "the missing parts", "error|drop|nil|zero"),
 		PLM_ALIAS(0, "missing", "allow-missing"),
+		PLM_STR(0, "dims", &dims, "D,...",
+			"declared dimension of each input, in order; fail "
+			"before any row when a header disagrees"),
+		PLM_INT(0, "dim-total", &dim_total, "N",
+			"declared dimension of the merged vector", 1, 1 << 24),
+		PLM_FLAG(0, "check", &check,
+			 "read only headers and keys; report keys missing "
+			 "from each input, write nothing"),
 		PLM_FLAG('v', "verbose", &verbose,
 			 "say which input streams and what is held in memory"),
 		PLM_OPTS_STREAM(&c),
@@ -580,7 +715,17 @@ int main(int argc, char **argv)
 	g.field = field;
 	g.oname = oname ? oname : field;
 	g.verbose = verbose;
+	g.dims = dims ? parse_dims(dims, n) : NULL;
+	g.dim_total = (uint64_t)dim_total;
 	g.S = plm_xcalloc((size_t)n, sizeof *g.S);
+	if (check) {
+		if (c.output || c.tsv || c.msgpack)
+			plm_usage_die("--check writes nothing: -o, -T and -M "
+				      "do not apply");
+		int rc = check_keys();
+		free(g.dims);
+		return rc;
+	}
 	g.s = pick_streamed(n, argv + i);
 
 	/* --shard is on the join key, which the held inputs use too; and
@@ -611,5 +756,6 @@ int main(int argc, char **argv)
 	free(g.vec);
 	free(g.src);
 	free(g.nilv);
+	free(g.dims);
 	return 0;
 }

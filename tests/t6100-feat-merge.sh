@@ -216,4 +216,70 @@ test_expect_success 'many keys missing from the held inputs: repeats found, in s
 	test_path_is_missing out.rec
 '
 
+test_expect_success '--dims: a header that disagrees fails before any row, naming input and numbers' '
+	printf "id:str\temb:f32[3]\na\t1,2,3\nb\t1,2,3\nc\t1,2,3\n" >H.tsv &&
+	printf "id:str\temb:f32[3]\na\t1,2,3\n" >Hbad.tsv &&
+	printf "x\n" >>Hbad.tsv &&
+	test_exit 1 feat-merge --dims 2,768 -o out.rec A.tsv Hbad.tsv 2>err &&
+	echo "feat-merge: Hbad.tsv: field '"'"'emb'"'"' has dimension 3; --dims declares 768 for input 2" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing out.rec &&
+	test_exit 1 feat-merge --dims 1280,3 -o out.rec A.tsv H.tsv 2>err &&
+	echo "feat-merge: A.tsv: field '"'"'emb'"'"' has dimension 2; --dims declares 1280 for input 1" >expect &&
+	test_cmp expect err &&
+	test_path_is_missing out.rec &&
+	feat-merge -T --dims 2,3,1 --dim-total 6 A.tsv B.rec C.tsv >out 2>err &&
+	body out >actual &&
+	printf "id:str\temb:f32[6]\tx:int\n" >expect &&
+	printf "c\t5,6,0.5,0.25,1,0.099975586\t7\na\t1,2,7,8,9,1.5\t5\nb\t3,4,1,1,1,-2\t6\n" >>expect &&
+	test_cmp expect actual
+'
+
+test_expect_success '--dim-total: a sum other than declared fails before any row' '
+	test_exit 1 feat-merge --dim-total 2048 -o out.rec A.tsv Hbad.tsv 2>err &&
+	cat >expect <<-\EOF &&
+	feat-merge: emb: 2 + 3 = 5
+	feat-merge: emb: the inputs'"'"' dimensions sum to 5; --dim-total declares 2048
+	EOF
+	test_cmp expect err &&
+	test_path_is_missing out.rec
+'
+
+test_expect_success '--dims: one per input, else a usage error' '
+	test_usage_error "want one dimension per input (2)" feat-merge --dims 2 A.tsv B.rec &&
+	test_usage_error "want one dimension per input (2)" feat-merge --dims 2,3,1 A.tsv B.rec &&
+	test_usage_error "not a dimension" feat-merge --dims 2,x A.tsv B.rec &&
+	test_usage_error "not a dimension" feat-merge --dims 2,0 A.tsv B.rec
+'
+
+test_expect_success '--check: missing keys per input, counts and the first few; exit 1, nothing written' '
+	printf "id:str\temb:f32[1]\na\t1\nb\t2\nc\t3\nz\t4\ny\t5\nx\t6\nw\t7\nv\t8\n" >K.tsv &&
+	test_exit 1 feat-merge --check A.tsv K.tsv F.tsv >out 2>err &&
+	cat >expect <<-\EOF &&
+	feat-merge: emb: 2 + 1 + 1 = 4
+	feat-merge: check: A.tsv: 5 of 8 keys missing: '"'"'z'"'"', '"'"'y'"'"', '"'"'x'"'"', '"'"'w'"'"', '"'"'v'"'"'
+	feat-merge: check: F.tsv: 7 of 8 keys missing: '"'"'b'"'"', '"'"'c'"'"', '"'"'z'"'"', '"'"'y'"'"', '"'"'x'"'"', ...
+	feat-merge: check: 8 keys; 2 of 3 inputs lack some
+	EOF
+	test_cmp expect err &&
+	test ! -s out &&
+	test_exit 1 feat-merge --check --allow-missing zero - F.tsv <A.tsv 2>err &&
+	grep -q "^feat-merge: check: F.tsv: 2 of 3 keys missing: .b., .c.\$" err
+'
+
+test_expect_success '--check: every key everywhere is exit 0; dims, duplicates, usage' '
+	feat-merge --check --dims 2,3,1 A.tsv B.rec C.tsv >out 2>err &&
+	cat >expect <<-\EOF &&
+	feat-merge: emb: 2 + 3 + 1 = 6
+	feat-merge: check: 3 keys, in every input
+	EOF
+	test_cmp expect err && test ! -s out &&
+	test_exit 1 feat-merge --check --dims 2,1 A.tsv B.rec 2>err &&
+	grep -q "B.rec: field .emb. has dimension 3; --dims declares 1 for input 2" err &&
+	printf "id:str\temb:f32[1]\na\t1\nb\t2\na\t3\n" >D2.tsv &&
+	test_error "D2.tsv: record 3: duplicate key .a." feat-merge --check A.tsv D2.tsv &&
+	test_usage_error "writes nothing" feat-merge --check -o out.rec A.tsv B.rec &&
+	test_path_is_missing out.rec
+'
+
 test_done
