@@ -97,6 +97,7 @@ static struct {
 	plm_h128set *wset;      /* hashes of the window's misses → index */
 	uint64_t nhit, nput, ndup, nfput, nmissing, nseen;
 	char shown[SHOW][240];
+	char fshown[SHOW][240]; /* the first records not embedded */
 } g;
 
 static noreturn void fail(const char *fmt, ...)
@@ -392,6 +393,9 @@ static void emit(struct rec *r)
 	if (r->reason) {
 		plm_warn("record %llu: %s: %s", (unsigned long long)r->recno,
 			 id_text(r, idb, sizeof idb), r->reason);
+		if (g.nfail < SHOW)
+			snprintf(g.fshown[g.nfail], sizeof g.fshown[0], "%s (%s)",
+				 id_text(r, idb, sizeof idb), r->reason);
 		g.nfail++;
 		if (g.wf) {
 			v[g.ireason] = plm_v_str(r->reason, strlen(r->reason));
@@ -507,6 +511,21 @@ static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
 	return PLM_VERB_SKIP;
 }
 
+/* Records not embedded and no --failed file to take them: the run fails
+ * after all the others were computed (and stored in the cache). */
+static noreturn void fail_dropped(void)
+{
+	char list[SHOW * 250];
+	size_t l = 0;
+	for (uint64_t k = 0; k < g.nfail && k < SHOW; k++)
+		l += (size_t)snprintf(list + l, sizeof list - l, "%s%s",
+				      k ? ", " : "", g.fshown[k]);
+	fail("%llu of %llu records not embedded: %s%s; give --failed FILE "
+	     "to write them there and the rest to the output",
+	     (unsigned long long)g.nfail, (unsigned long long)g.nseen, list,
+	     g.nfail > SHOW ? ", ..." : "");
+}
+
 /* The last window; then the cache and --failed are closed before the
  * driver closes the output, so that a failed commit fails the run without
  * an output file (the journal is kept). */
@@ -538,6 +557,8 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 		fail("%s", err);
 	}
 	g.wf = NULL;
+	if (g.nfail && !g.failed)
+		fail_dropped();
 	return 0;
 }
 

@@ -175,6 +175,33 @@ test_expect_success 'empty and missing sequences: reported, --failed has them' '
 	test_cmp expect actual
 '
 
+test_expect_success 'without --failed, records not embedded fail the run after the rest' '
+	test_exit 1 emb --model "$TINY" --cache e.h5 -o out.rec e.tsv 2>err &&
+	cat >expect <<-\EOT &&
+	esm-embed: record 2: id '\''b'\'': empty sequence
+	esm-embed: record 3: id '\''c'\'': missing sequence
+	esm-embed: 2 of 4 records not embedded: id '\''b'\'' (empty sequence), id '\''c'\'' (missing sequence); give --failed FILE to write them there and the rest to the output
+	EOT
+	test_cmp expect err &&
+	test_path_is_missing out.rec &&
+	emb-cache ls e.h5 >ls &&
+	grep "^rows	2\$" ls && grep "^failed	1\$" ls
+'
+
+test_expect_success 'the first five records not embedded are named, then a count' '
+	{ printf "id:str\tseq:str\n" &&
+	  for i in 1 2 3 4 5 6 7; do printf "x%d\t\n" $i; done &&
+	  printf "ok\tMKV\n"; } >seven.tsv &&
+	test_exit 1 emb --model "$TINY" -o out.rec seven.tsv 2>err &&
+	echo "esm-embed: 7 of 8 records not embedded: id '\''x1'\'' (empty sequence), id '\''x2'\'' (empty sequence), id '\''x3'\'' (empty sequence), id '\''x4'\'' (empty sequence), id '\''x5'\'' (empty sequence), ...; give --failed FILE to write them there and the rest to the output" >expect &&
+	tail -n 1 err >actual && test_cmp expect actual &&
+	test $(grep -c "empty sequence\$" err) -eq 7 &&
+	test_path_is_missing out.rec &&
+	emb --model "$TINY" --failed f7.rec -T -o out.tsv seven.tsv 2>/dev/null &&
+	rec-cut -T -f id out.tsv >o && body o >actual &&
+	printf "id:str\nok\n" >expect && test_cmp expect actual
+'
+
 test_expect_success '--max-len 0: a sequence over the budget gets its own workspace' '
 	emb --model "$TINY" --max-len 0 --batch-tokens 16 -v -T -o out.tsv seqs.rec 2>err &&
 	grep "9 records, 3287 residues in [0-9]* batches" err &&

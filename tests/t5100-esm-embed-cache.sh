@@ -27,9 +27,9 @@ test_expect_success 'setup: 600 UniProt sequences; a small set with repeats and 
 '
 
 test_expect_success 'no cache, new cache, all hits: the same rows and messages' '
-	emb -T -o ref.tsv s.tsv 2>ref.err &&
-	emb --cache s.h5 -v -T -o c1.tsv s.tsv 2>c1.err &&
-	emb --cache s.h5 -v -T -o c2.tsv s.tsv 2>c2.err &&
+	emb --failed dropped.rec -T -o ref.tsv s.tsv 2>ref.err &&
+	emb --cache s.h5 --failed dropped.rec -v -T -o c1.tsv s.tsv 2>c1.err &&
+	emb --cache s.h5 --failed dropped.rec -v -T -o c2.tsv s.tsv 2>c2.err &&
 	body ref.tsv >expect &&
 	test $(wc -l <expect) -eq 44 &&
 	body c1.tsv >actual && test_cmp expect actual &&
@@ -39,6 +39,7 @@ test_expect_success 'no cache, new cache, all hits: the same rows and messages' 
 	grep -v "^esm-embed: cache\|OpenBLAS\|matrix kernel\|model \|records, \|residues/s" c2.err >actual &&
 	test_cmp ref.err actual &&
 	grep "void.: empty sequence" ref.err &&
+	grep "^esm-embed: 1 record not embedded (written to the --failed file)\$" ref.err &&
 	grep "^esm-embed: cache s.h5: 0 of 44 records answered by the cache, 40 computed and stored, 3 repeats of a sequence computed in this run, 1 failures recorded$" c1.err &&
 	grep "^esm-embed: cache s.h5: 44 of 44 records answered by the cache, 0 computed and stored, 0 repeats of a sequence computed in this run, 0 failures recorded$" c2.err &&
 	grep "^esm-embed: 43 records, 0 residues" c2.err
@@ -65,9 +66,9 @@ test_expect_success 'a later run adds only what is new' '
 '
 
 test_expect_success '--dtype f16: the same rows with and without the cache' '
-	emb --dtype f16 -T -o r16.tsv s.tsv 2>/dev/null &&
-	emb --dtype f16 --cache s16.h5 -T -o a16.tsv s.tsv 2>/dev/null &&
-	emb --dtype f16 --cache s16.h5 -T -o b16.tsv s.tsv 2>/dev/null &&
+	emb --dtype f16 --failed dropped.rec -T -o r16.tsv s.tsv 2>/dev/null &&
+	emb --dtype f16 --cache s16.h5 --failed dropped.rec -T -o a16.tsv s.tsv 2>/dev/null &&
+	emb --dtype f16 --cache s16.h5 --failed dropped.rec -T -o b16.tsv s.tsv 2>/dev/null &&
 	body r16.tsv >expect &&
 	body a16.tsv >actual && test_cmp expect actual &&
 	body b16.tsv >actual && test_cmp expect actual
@@ -88,12 +89,12 @@ test_expect_success 'other settings or another model: a clear error, exit 1, not
 '
 
 test_expect_success '--cache-only: no model needed, the same rows' '
-	esm-embed --cache s.h5 --cache-only -T -o co.tsv s.tsv 2>err &&
+	esm-embed --cache s.h5 --cache-only --failed dropped.rec -T -o co.tsv s.tsv 2>err &&
 	body co.tsv >actual && body ref.tsv >expect && test_cmp expect actual &&
 	test_cmp ref.err err &&
-	emb --cache s.h5 --cache-only -T -o co2.tsv s.tsv 2>/dev/null &&
+	emb --cache s.h5 --cache-only --failed dropped.rec -T -o co2.tsv s.tsv 2>/dev/null &&
 	body co2.tsv >actual && test_cmp expect actual &&
-	esm-embed --cache s.h5 --cache-only --layer 2 --pool mean --max-len 200 -o /dev/null s.tsv 2>/dev/null
+	esm-embed --cache s.h5 --cache-only --failed dropped.rec --layer 2 --pool mean --max-len 200 -o /dev/null s.tsv 2>/dev/null
 '
 
 test_expect_success '--cache-only: sequences not in the cache are an error listing them' '
