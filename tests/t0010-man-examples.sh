@@ -38,6 +38,7 @@ feat-import.2 skip needs an .npz archive of an emb array and an id array (numpy)
 feat-import.3 run
 feat-merge.1 run
 feat-merge.2 run
+feat-merge.3 skip --dims 1280,768 are ESM-2 650M's and a nucleotide model's; the bundled inputs have other dimensions
 hash-dedup.1 run
 hash-dedup.2 run
 hash-dedup.3 run
@@ -88,6 +89,7 @@ rec-stats.1 out
 rec-stats.2 out
 strat-split.1 run
 strat-split.2 run
+strat-split.3 run
 tax-kingdom.1 run
 README.1 run
 TABLE
