@@ -511,15 +511,23 @@ static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
 	return PLM_VERB_SKIP;
 }
 
+/* The first of n examples, comma-separated, into list[len]. */
+static void join_shown(char *list, size_t len, char (*shown)[240],
+		       uint64_t n)
+{
+	size_t l = 0;
+	*list = 0;
+	for (uint64_t k = 0; k < n && k < SHOW && l < len; k++)
+		l += (size_t)snprintf(list + l, len - l, "%s%s", k ? ", " : "",
+				      shown[k]);
+}
+
 /* Records not embedded and no --failed file to take them: the run fails
  * after all the others were computed (and stored in the cache). */
 static noreturn void fail_dropped(void)
 {
 	char list[SHOW * 250];
-	size_t l = 0;
-	for (uint64_t k = 0; k < g.nfail && k < SHOW; k++)
-		l += (size_t)snprintf(list + l, sizeof list - l, "%s%s",
-				      k ? ", " : "", g.fshown[k]);
+	join_shown(list, sizeof list, g.fshown, g.nfail);
 	fail("%llu of %llu records not embedded: %s%s; give --failed FILE "
 	     "to write them there and the rest to the output",
 	     (unsigned long long)g.nfail, (unsigned long long)g.nseen, list,
@@ -537,10 +545,7 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 	plm_progress_end(&g.pg, g.residues, g.nemb);
 	if (g.nmissing) {
 		char list[SHOW * 250];
-		size_t l = 0;
-		for (uint64_t k = 0; k < g.nmissing && k < SHOW; k++)
-			l += (size_t)snprintf(list + l, sizeof list - l, "%s%s",
-					      k ? ", " : "", g.shown[k]);
+		join_shown(list, sizeof list, g.shown, g.nmissing);
 		fail("%s: %llu of %llu records have a sequence that is not in "
 		     "the cache: %s%s", g.cache, (unsigned long long)g.nmissing,
 		     (unsigned long long)g.nseen, list,

@@ -229,6 +229,20 @@ static int next_row(struct side *S, const plm_val **row)
 	return rc != PLM_EOF;
 }
 
+/* The key of a held input's row into kb; 0 when --shard leaves the row
+ * out.  A nil key ends the run. */
+static int row_key(struct side *S, const plm_val *row, plm_keybuf *kb)
+{
+	if (row[S->key].nil)
+		die_row(S, "key is nil");
+	if (g.sh->n && !plm_shard_keep_val(g.sh, &row[S->key], g.kt))
+		return 0;
+	plm_key_reset(kb);
+	if (plm_key_add(kb, &row[S->key], g.kt))
+		plm_oom();
+	return 1;
+}
+
 /* Reads a held input into memory (whole rows too for the first input). */
 static void load_side(struct side *S, int whole)
 {
@@ -238,13 +252,8 @@ static void load_side(struct side *S, int whole)
 	    (whole && plm_rows_init(&S->full, plm_recin_schema(S->in))))
 		plm_oom();
 	while (next_row(S, &row)) {
-		if (row[S->key].nil)
-			die_row(S, "key is nil");
-		if (g.sh->n && !plm_shard_keep_val(g.sh, &row[S->key], g.kt))
+		if (!row_key(S, row, &kb))
 			continue;
-		plm_key_reset(&kb);
-		if (plm_key_add(&kb, &row[S->key], g.kt))
-			plm_oom();
 		int added;
 		uint64_t *slot = plm_strmap_put(S->map, kb.p, kb.n, &added);
 		if (!slot)
@@ -588,13 +597,8 @@ static int check_keys(void)
 			plm_oom();
 		while (next_row(S, &row)) {
 			int added;
-			if (row[S->key].nil)
-				die_row(S, "key is nil");
-			if (g.sh->n && !plm_shard_keep_val(g.sh, &row[S->key], g.kt))
+			if (!row_key(S, row, &kb))
 				continue;
-			plm_key_reset(&kb);
-			if (plm_key_add(&kb, &row[S->key], g.kt))
-				plm_oom();
 			if (!plm_strmap_put(S->map, kb.p, kb.n, &added) ||
 			    !plm_strmap_put(all, kb.p, kb.n, &(int){ 0 }))
 				plm_oom();

@@ -231,24 +231,18 @@ while read -r id what reason; do
 	page=${id%.*}
 	d=run/$page
 	[ -d "$d" ] || { cp -R fix "$d"; }
+	why=
 	case $what in
-	skip)
-		test_count=$((test_count + 1))
-		echo "ok $test_count # skip $id: $reason"
-		continue ;;
-	ifcmd)
-		if ! command -v "$reason" >/dev/null 2>&1; then
-			test_count=$((test_count + 1))
-			echo "ok $test_count # skip $id: needs $reason"
-			continue
-		fi ;;
-	ifpy)
-		if ! python3 -c "import $reason" >/dev/null 2>&1; then
-			test_count=$((test_count + 1))
-			echo "ok $test_count # skip $id: needs python3 with $reason"
-			continue
-		fi ;;
+	skip) why=$reason ;;
+	ifcmd) command -v "$reason" >/dev/null 2>&1 || why="needs $reason" ;;
+	ifpy) python3 -c "import $reason" >/dev/null 2>&1 ||
+		why="needs python3 with $reason" ;;
 	esac
+	if [ -n "$why" ]; then
+		test_count=$((test_count + 1))
+		echo "ok $test_count # skip $id: $why"
+		continue
+	fi
 	want_out=; [ "$what" = out ] && want_out=y
 	test_expect_success "example $id: $(head -n 1 "$f" | cut -c 1-60)" "
 		cd '$d' && setup '$id' && sh -e '$TRASH/$f' >'$id.out' &&
