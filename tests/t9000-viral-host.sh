@@ -59,6 +59,36 @@ test_expect_success 'a second make does nothing' '
 	! grep -q "esm-embed\|mlp-train" log2
 '
 
+# The same second feature sets (run with make -j3) as numpy arrays (STEM.npy + STEM.ids, written
+# by feat-export) and as one HDF5 table of every file (datasets emb and id,
+# more ids than the sample): the same features, so the same metrics.  The
+# cache of the first run is shared (its vectors are reused).
+test_expect_success 'SECOND as .npy files with ids, and as one HDF5 table' '
+	mkdir -p npy &&
+	for f in second/*.rec; do
+		b=$(basename "$f" .rec) &&
+		feat-export --ids npy/$b.ids -o npy/$b.npy "$f" || return 1
+	done &&
+	run_pipe run-npy data npy SECOND_EXT=.npy CACHE="$TRASH/run/esm-cache.h5" -j3 >log-npy 2>&1 &&
+	body metrics.a >metrics.a.body && body run-npy/metrics.tsv >m.npy &&
+	cmp metrics.a.body m.npy &&
+	rec-cat second/*.rec | feat-export -o table.h5 &&
+	run_pipe run-h5 data table.h5 CACHE="$TRASH/run/esm-cache.h5" >log-h5 2>&1 &&
+	body run-h5/metrics.tsv >m.h5 && cmp metrics.a.body m.h5
+'
+
+test_expect_success 'pre-flight of arrays: a missing ids file, a wrong count, a wrong dimension' '
+	cp -r npy bnpy && rm bnpy/v0.ids &&
+	sed 1d npy/v1.ids >bnpy/v1.ids &&
+	kmer-feat --dpc data/viral/v2.fa 2>/dev/null | feat-export --ids bnpy/v2.ids -o bnpy/v2.npy &&
+	test_must_fail run_pipe bad-npy data bnpy SECOND_EXT=.npy 2>err &&
+	grep "preflight: .*/v0.npy: unreadable: .*v0.ids" err &&
+	grep "preflight: .*/v1.npy: unreadable: .*" err &&
+	grep "preflight: .*/v2.npy: field .emb. has dimension 400; SECOND_DIM is 20" err &&
+	grep "preflight: 3 problem(s)" err &&
+	test ! -e bad-npy/esm-cache.h5
+'
+
 test_expect_success 'pre-flight lists a missing file, a missing id and a wrong dimension at once' '
 	cp -r data bdata && cp -r second bsecond &&
 	rm bsecond/v0.rec &&
@@ -68,7 +98,7 @@ test_expect_success 'pre-flight lists a missing file, a missing id and a wrong d
 	test_must_fail run_pipe bad bdata bsecond 2>err &&
 	grep "preflight: .*/v0.fa: second feature file .*/v0.rec is missing" err &&
 	grep "preflight: .*/v1.rec: 1 of the 25 ids of .*/v1.fa missing, e.g. $id" err &&
-	grep "preflight: .*/v2.rec: field emb has dimension 400, SECOND_DIM is 20" err &&
+	grep "preflight: .*/v2.rec: field .emb. has dimension 400; SECOND_DIM is 20" err &&
 	grep "preflight: 3 problem(s)" err &&
 	test ! -e bad/esm.rec && test ! -e bad/esm-cache.h5 && test ! -e bad/records.rec
 '

@@ -1,31 +1,54 @@
 #!/bin/bash
-# preflight.sh BIN SAMPLE.tsv SECOND_DIR EXT FIELD DIM — checks before any
-# embedding.  For every FASTA file of the sample: its second feature set
-# SECOND_DIR/STEM.EXT exists, is a readable record stream with fields id and
-# FIELD, FIELD a vector of DIM values, and it has every id of the FASTA file.
-# Base names must be unique (SECOND is one directory) and ids unique across
-# the files.  Every problem is listed, then exit 1; on success a summary goes
-# to stdout.
+# preflight.sh BIN SAMPLE.tsv SECOND EXT FIELD DIM NAME IDS — checks before
+# any embedding.  SECOND is a directory of one second feature set per FASTA
+# file (SECOND/STEM.EXT: a record stream, .npy with STEM.ids, .npz or HDF5;
+# see second.sh) or one file, a table for all of them.  For every FASTA file
+# of the sample: its second feature set exists and reads, has fields id and
+# a vector of DIM values (FIELD of a record stream; array or dataset NAME),
+# no id twice, and every id of the FASTA file.  Base names must be unique
+# (SECOND is one directory) and ids unique across the files.  Every problem
+# is listed, then exit 1; on success a summary goes to stdout.
 set -o pipefail -u
-bin=$1 sample=$2 sec=$3 ext=$4 field=$5 dim=$6
+bin=$1 sample=$2 sec=$3 ext=$4 field=$5 dim=$6 name=$7 idsname=$8
+here=$(dirname "$0")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 np=0
 problem () { np=$((np + 1)); printf 'preflight: %s\n' "$*" >>"$tmp/problems"; }
 
-# ids: the id column of a record stream or FASTA file, one per line, sorted
+# ids FILE: the id column of a record stream or FASTA file, one per line
 ids () { "$bin/rec-cut" -T -f id "$1" 2>"$tmp/err" | awk '/^#/ { next } !h { h = 1; next } { print }'; }
 
-if [ ! -d "$sec" ]; then
-	problem "$sec: second feature directory not found"
+# second FILE: FILE as a record stream in $tmp/s.rec, its vector checked
+# (field, dimension, unique ids) and its ids, sorted, in $tmp/s.ids; 1 (the
+# problem noted) when it cannot be used
+second () {
+	if ! "$here/second.sh" "$bin" "$1" "$field" "$name" "$idsname" >"$tmp/s.rec" 2>"$tmp/err"; then
+		problem "$1: unreadable: $(sed "s|^[a-z-]*: ||" "$tmp/err" | head -n 1)"
+		return 1
+	fi
+	if ! "$bin/feat-merge" --check -k id -x emb --dims "$dim,$dim" "$tmp/s.rec" "$tmp/s.rec" 2>"$tmp/err"; then
+		problem "$1: $(sed -n "1{s|^feat-merge: ||; s|$tmp/s.rec: ||; s|--dims declares \\([0-9]*\\) for input 1|SECOND_DIM is \\1|; s|'emb'|'$field'|; p}" "$tmp/err")"
+		return 1
+	fi
+	ids "$tmp/s.rec" | sort >"$tmp/s.ids"
+}
+
+table=""
+if [ -f "$sec" ]; then
+	table=$sec
+	second "$sec" && mv "$tmp/s.ids" "$tmp/table.ids" || table=none
+elif [ ! -d "$sec" ]; then
+	problem "$sec: second feature directory (or table) not found"
 fi
-dups=$(cut -f3 "$sample" | sort | uniq -d | head -n 5 | tr '\n' ' ')
-[ -z "$dups" ] || problem "base names used by more than one FASTA file (SECOND is one directory): $dups"
+if [ -z "$table" ]; then
+	dups=$(cut -f3 "$sample" | sort | uniq -d | head -n 5 | tr '\n' ' ')
+	[ -z "$dups" ] || problem "base names used by more than one FASTA file (SECOND is one directory): $dups"
+fi
 
 nf=0 nrec=0
 while IFS='	' read -r cat fa stem; do
 	nf=$((nf + 1))
-	s=$sec/$stem$ext
 	if ! ids "$fa" | sort >"$tmp/fa.ids"; then
 		problem "$fa: unreadable: $(head -n 1 "$tmp/err")"
 		continue
@@ -33,30 +56,17 @@ while IFS='	' read -r cat fa stem; do
 	n=$(wc -l <"$tmp/fa.ids"); nrec=$((nrec + n))
 	[ "$n" -gt 0 ] || problem "$fa: no records"
 	sed "s|\$|	$stem|" "$tmp/fa.ids" >>"$tmp/all.ids"
-	if [ ! -e "$s" ]; then
-		problem "$fa: second feature file $s is missing"
-		continue
-	fi
-	cols=$("$bin/rec-head" -T -n 0 "$s" 2>"$tmp/err" | awk '!/^#/ { print; exit }' | tr '\t' '\n')
-	if [ -z "$cols" ]; then
-		problem "$s: not a record stream: $(head -n 1 "$tmp/err")"
-		continue
-	fi
-	printf '%s\n' "$cols" | grep -q '^id:' || problem "$s: no field id"
-	ty=$(printf '%s\n' "$cols" | sed -n "s/^$field://p")
-	if [ -z "$ty" ]; then
-		problem "$s: no field $field"
+	if [ -n "$table" ]; then
+		[ "$table" = none ] && continue
+		s=$table
+		cp "$tmp/table.ids" "$tmp/s.ids"
 	else
-		d=$(printf '%s\n' "$ty" | sed -n 's/^\(f32\|f16\|bf16\)\[\([0-9]*\)\]$/\2/p')
-		if [ -z "$d" ]; then
-			problem "$s: field $field is $ty, not a vector (f32[N], f16[N], bf16[N])"
-		elif [ "$d" != "$dim" ]; then
-			problem "$s: field $field has dimension $d, SECOND_DIM is $dim"
+		s=$sec/$stem$ext
+		if [ ! -e "$s" ]; then
+			problem "$fa: second feature file $s is missing"
+			continue
 		fi
-	fi
-	if ! ids "$s" | sort >"$tmp/s.ids"; then
-		problem "$s: unreadable: $(head -n 1 "$tmp/err")"
-		continue
+		second "$s" || continue
 	fi
 	miss=$(comm -23 "$tmp/fa.ids" "$tmp/s.ids" | wc -l)
 	if [ "$miss" -gt 0 ]; then
@@ -74,4 +84,4 @@ if [ "$np" -gt 0 ]; then
 	echo "preflight: $np problem(s) in $nf FASTA files; nothing embedded" >&2
 	exit 1
 fi
-echo "preflight: ok: $nf FASTA files, $nrec records, each with its second feature set ($field, $dim values) covering every id"
+echo "preflight: ok: $nf FASTA files, $nrec records, each with its second feature set ($dim values) covering every id"
