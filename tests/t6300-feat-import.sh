@@ -118,7 +118,7 @@ with h5py.File(\"e.h5\", \"w\") as f:
 	test_cmp expect actual
 '
 
-test_expect_success_if "$NP" '768-d import merges with a 1280-d stream to 2048 and trains' '
+test_expect_success_if "$NP" '768-d import merges with a 1280-d stream to 2048, trains, exports back bit for bit' '
 	gen lin 40 1280 1 >esm.tsv &&
 	rows esm.tsv | cut -f 1 >eids &&
 	$PY -c "
@@ -134,7 +134,17 @@ np.save(\"nt.npy\", np.random.default_rng(1).standard_normal((40, 768)).astype(n
 	test $(rows m.tsv | wc -l) = 40 &&
 	rec-filter "split!=test" m.rec -o tv.rec &&
 	mlp-train --hidden 8 --epochs 2 -o m.mlp tv.rec 2>err &&
-	test -s m.mlp
+	test -s m.mlp &&
+	feat-export --ids m.ids -o m.npy m.rec &&
+	feat-export -o esm.npy esm.tsv &&
+	cmp eids m.ids &&
+	$PY -c "
+import numpy as np
+m, nt, esm = np.load(\"m.npy\"), np.load(\"nt.npy\"), np.load(\"esm.npy\")
+assert m.shape == (40, 2048) and m.dtype == np.float32, m.shape
+assert m[:, 1280:].tobytes() == nt.tobytes(), \"768-d part not bit-identical\"
+assert m[:, :1280].tobytes() == esm.tobytes(), \"1280-d part not bit-identical\"
+"
 '
 
 # ---- refusals: each names the file and says what, exit 1, no output ----
