@@ -674,7 +674,7 @@ int main(int argc, char **argv)
 		PLM_INT(0, "layer", &layer, "K", "layer to output: 0 = embeddings, negative from the end (default -1, the last)", -100000, 100000),
 		PLM_CHOICE_V(0, "pool", &pool_i, "MODE", "mean (default), max, cls or none (every residue)", pool_names),
 		PLM_CHOICE_V(0, "dtype", &dtype_i, "TYPE", "f32 (default) or f16 vectors", dtype_names),
-		PLM_INT(0, "max-len", &max_len, "N", "keep the first N residues (default 1022; 0 = all)", 0, 1 << 28),
+		PLM_INT(0, "max-len", &max_len, "N", "keep the first N residues (default: the model's, 1022 for ESM-2, 2046 for FastESM2; 0 = all)", 0, 1 << 28),
 		PLM_INT(0, "batch-tokens", &budget, "N", "tokens per batch (default 4096)", 3, 1 << 26),
 		PLM_INT(0, "threads", &threads, "N", "threads (default: online CPUs)", 1, 4096),
 		PLM_STR(0, "failed", &failed, "FILE", "write records that could not be embedded, with field reason"),
@@ -727,6 +727,8 @@ int main(int argc, char **argv)
 			g.layer += g.cf->layers + 1;
 		g.H = (uint32_t)g.cf->hidden;
 		g.sig = plm_esm_signature(g.m);
+		if (max_len < 0)
+			g.max_len = (size_t)g.cf->max_residues;
 		if (g.want_logits && !g.cf->has_lm_head)
 			plm_die("%s: --logits: the checkpoint has no LM head", model);
 	}
@@ -745,6 +747,10 @@ int main(int argc, char **argv)
 			 g.cf->layers, g.cf->hidden, g.cf->heads, g.cf->ffn,
 			 g.cf->vocab, g.cf->has_lm_head ? ", LM head" : "",
 			 plm_esm_signature(g.m), plm_now() - g.t0);
+		plm_warn("%s; --max-len %zu%s", g.cf->fast_esm ? "FastESM2 "
+			 "(no token-dropout rescaling)" : g.cf->token_dropout ?
+			 "ESM-2 (token-dropout rescaling)" : "ESM-2",
+			 g.max_len, max_len < 0 ? " (the model's)" : "");
 	}
 	g.half = plm_xrealloc(NULL, (size_t)g.H * sizeof *g.half);
 

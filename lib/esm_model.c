@@ -165,6 +165,22 @@ static int read_config(plm_esm_config *c, const char *dir, char *err,
 		       "supported (ESM-2 uses \"rotary\")", path, pet);
 		goto out;
 	}
+	/* FastESM (model_type "fast_esm", FastEsmForMaskedLM / FastEsmModel)
+	 * is ESM-2 with SDPA attention whose embedding layer never applies
+	 * the token-dropout rescaling, whatever token_dropout says; it was
+	 * trained on sequences up to 2048 tokens. */
+	v = plm_json_get(r, "model_type");
+	const char *mt = v && v->type == PLM_JSON_STR ? v->s : "esm";
+	c->max_residues = PLM_ESM_MAX_RESIDUES;
+	c->fast_esm = !strcmp(mt, "fast_esm");
+	if (c->fast_esm) {
+		c->token_dropout = 0;
+		c->max_residues = PLM_FASTESM_MAX_RESIDUES;
+	} else if (strcmp(mt, "esm")) {
+		plm_errf(err, errlen, "%s: model_type \"%s\" is not supported "
+		       "(\"esm\": ESM-2, \"fast_esm\": FastESM2)", path, mt);
+		goto out;
+	}
 	v = plm_json_get(r, "hidden_act");
 	if (v && (v->type != PLM_JSON_STR || strcmp(v->s, "gelu"))) {
 		plm_errf(err, errlen, "%s: hidden_act must be \"gelu\"", path);
@@ -700,7 +716,7 @@ plm_esm *plm_esm_load(const char *dir, char *err, size_t errlen)
 		goto fail;
 	}
 	XXH3_64bits_reset(hs);
-	XXH3_64bits_update(hs, &m->cfg, sizeof m->cfg);
+	XXH3_64bits_update(hs, &m->cfg, offsetof(plm_esm_config, max_residues));
 	XXH3_64bits_update(hs, m->arena, m->arena_n * sizeof *m->arena);
 	snprintf(m->sig, sizeof m->sig, "%016llx",
 		 (unsigned long long)XXH3_64bits_digest(hs));

@@ -151,6 +151,37 @@ test_expect_success_if "$NEED_PY" 'default --max-len 1022 on the 1241-residue se
 	test $(grep -c "^ok" log) -eq 8
 '
 
+# FastESM (FastESM2_650's config: model_type "fast_esm", FastEsmForMaskedLM)
+# is ESM-2 whose embedding layer skips the token-dropout rescaling: the same
+# weights give exactly what ESM-2 gives with token_dropout false, and not
+# what it gives with the rescaling.  Its --max-len default is 2046.
+test_expect_success 'FastESM checkpoint: ESM-2 without the token-dropout step; --max-len 2046' '
+	mkdir fast nodrop &&
+	cp "$TINY"/* fast/ && cp "$TINY"/* nodrop/ &&
+	sed -e "s/\"model_type\": \"esm\"/\"model_type\": \"fast_esm\"/" \
+		-e "s/\"EsmForMaskedLM\"/\"FastEsmForMaskedLM\"/" "$TINY/config.json" >fast/config.json &&
+	grep -q "\"token_dropout\": true" fast/config.json &&
+	grep -q "\"model_type\": \"fast_esm\"" fast/config.json &&
+	sed "s/\"token_dropout\": true/\"token_dropout\": false/" "$TINY/config.json" >nodrop/config.json &&
+	grep -q "\"token_dropout\": false" nodrop/config.json &&
+	for m in fast nodrop "$TINY"; do
+		emb --model "$m" --max-len 0 seqs.rec | rec-cut -T -f id,emb | body >"$(basename "$m").tsv" ||
+		return 1
+	done &&
+	test $(rows fast.tsv | wc -l) -eq 9 &&
+	test_cmp nodrop.tsv fast.tsv &&
+	! cmp -s esm2_tiny.tsv fast.tsv &&
+	emb -v --model fast -o long.rec seqs.rec 2>err &&
+	grep "^esm-embed: FastESM2 (no token-dropout rescaling); --max-len 2046 (the model.s)$" err &&
+	! grep truncated err &&
+	emb -v --model "$TINY" -o /dev/null seqs.rec 2>err &&
+	grep "^esm-embed: ESM-2 (token-dropout rescaling); --max-len 1022 (the model.s)$" err &&
+	sed "s/\"model_type\": \"esm\"/\"model_type\": \"bert\"/" "$TINY/config.json" >nodrop/config.json &&
+	test_error "^esm-embed: nodrop/config.json: model_type \"bert\" is not supported" \
+		emb --model nodrop -o bad.rec seqs.rec &&
+	test ! -e bad.rec
+'
+
 test_expect_success_if "$NEED_PY" '--dtype f16 is the f32 output rounded' '
 	emb --model "$TINY" -o f32.rec seqs.rec 2>/dev/null &&
 	emb --model "$TINY" --dtype f16 -o f16.rec seqs.rec 2>/dev/null &&

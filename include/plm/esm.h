@@ -56,6 +56,7 @@
 #include <stdint.h>
 
 #define PLM_ESM_MAX_RESIDUES 1022   /* fair-esm's default truncation */
+#define PLM_FASTESM_MAX_RESIDUES 2046  /* FastESM2: trained up to 2048 tokens */
 
 typedef struct plm_esm_config {
 	int vocab;          /* vocab_size: V (33) */
@@ -70,6 +71,12 @@ typedef struct plm_esm_config {
 	int has_lm_head;    /* lm_head.* present: logits available */
 	/* Token ids from vocab.txt. */
 	int tok_cls, tok_pad, tok_eos, tok_unk, tok_mask;
+	/* Not part of the forward pass (nor of the signature): the residues
+	 * the model was trained on (1022 for ESM-2, 2046 for FastESM2), the
+	 * default of esm-embed --max-len; and whether config.json says
+	 * model_type "fast_esm". */
+	int max_residues;
+	int fast_esm;
 } plm_esm_config;
 
 typedef struct plm_esm plm_esm;
