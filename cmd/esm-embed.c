@@ -43,6 +43,7 @@ struct rec {
 	plm_val *vals;          /* the input row; bytes in the same block */
 	uint64_t recno;
 	size_t orig, len;       /* residues in the input / embedded */
+	size_t wins;            /* --long window: windows (0: fits) */
 	const char *reason;     /* NULL = embed it */
 	float *emb, *logits;    /* results */
 	/* --cache */
@@ -62,6 +63,8 @@ static struct {
 	int layer;              /* resolved layer */
 	plm_esm_out o;          /* layer, pool; buffers set per batch */
 	size_t budget, max_len, win_res;   /* win_res: a window's residues */
+	int long_window;        /* --long window */
+	size_t stride;          /* its --stride */
 	int threads, f16, want_logits, verbose, fmt;
 	plm_verb *v;            /* the driver: output, input, record numbers */
 	plm_writer *wf;         /* --failed */
@@ -70,7 +73,7 @@ static struct {
 	/* field indices; nin and id_type describe the input section whose
 	 * rows are in the window (section() writes the window before it
 	 * sets them for the next) */
-	int ids, iseq, iemb, itrunc, ilogits, ireason;
+	int ids, iseq, iemb, itrunc, iwins, ilogits, ireason;
 	size_t nin;
 	enum plm_type id_type;
 	unsigned char *bytes;   /* per input field: str or vector (has bytes) */
@@ -85,6 +88,7 @@ static struct {
 	uint16_t *half;
 	/* counts */
 	uint64_t nemb, residues, ntrunc, nfail, batches, btokens, ngrown;
+	uint64_t nwindowed;
 	plm_progress pg;
 	double t0;
 	/* --cache */
@@ -166,6 +170,11 @@ static void add_prov(plm_schema *s)
 	    plm_schema_prov_set(s, "dtype", g.f16 ? "f16" : "f32") ||
 	    plm_schema_prov_set(s, "max_len", maxlen))
 		fail("out of memory");
+	char stride[32];
+	snprintf(stride, sizeof stride, "%zu", g.stride);
+	if (g.long_window && (plm_schema_prov_set(s, "long", "window") ||
+			      plm_schema_prov_set(s, "stride", stride)))
+		fail("out of memory");
 }
 
 /* The output fields (out) and the --failed fields (g.fout) for input
@@ -188,11 +197,13 @@ static int section_schemas(const plm_schema *s, plm_schema *out, char *err,
 	g.iemb = plm_schema_add(out, "emb", g.o.pool == PLM_ESM_POOL_NONE ?
 				PLM_T_F32M : g.f16 ? PLM_T_F16 : PLM_T_F32, H);
 	g.itrunc = plm_schema_add(out, "truncated", PLM_T_INT, 0);
+	g.iwins = g.long_window ? plm_schema_add(out, "windows", PLM_T_INT, 0)
+				: -1;
 	g.ilogits = g.want_logits ? plm_schema_add(out, "logits", PLM_T_F32M,
 						   (uint32_t)g.cf->vocab) : -1;
 	g.ireason = plm_schema_add(&g.fout, "reason", PLM_T_STR, 0);
 	if (g.iemb < 0 || g.itrunc < 0 || g.ireason < 0 ||
-	    (g.want_logits && g.ilogits < 0))
+	    (g.want_logits && g.ilogits < 0) || (g.long_window && g.iwins < 0))
 		fail("out of memory");
 	add_prov(out);
 	add_prov(&g.fout);
@@ -320,6 +331,12 @@ static void take(const plm_val *row)
 	const plm_val *sq = &r->vals[g.iseq];
 	r->orig = sq->nil ? 0 : sq->n;
 	r->len = g.max_len && r->orig > g.max_len ? g.max_len : r->orig;
+	if (g.long_window && r->len < r->orig) {
+		/* windows at 0, stride, 2 stride, .. and the last one ending
+		 * with the sequence */
+		r->len = r->orig;
+		r->wins = (r->orig - g.max_len + g.stride - 1) / g.stride + 1;
+	}
 	if (sq->nil)
 		r->reason = "missing sequence";
 	else if (!r->orig)
@@ -384,6 +401,90 @@ static void run_batch(size_t b)
 	}
 }
 
+/* --long window: record r, longer than --max-len W, embedded as windows of
+ * W residues starting at 0, stride, 2 stride, .. and one ending with the
+ * sequence, each with its own <cls> and <eos>.  A residue's vector is the
+ * mean of its vectors in the windows that cover it (a float sum in window
+ * order, divided by the count); the record's vector pools those as the
+ * model's output is pooled: the mean over residues (a double sum), the
+ * maximum, or every residue (--pool none). */
+static void run_windows(struct rec *r)
+{
+	const size_t H = g.H, W = g.max_len, L = r->orig, nw = r->wins;
+	const char *sq = r->vals[g.iseq].s;
+	const char **ps = plm_xmalloc(nw * sizeof *ps);
+	size_t *pl = plm_xmalloc(nw * sizeof *pl), *st = plm_xmalloc(nw * sizeof *st);
+	float *acc = plm_xcalloc(L * H, sizeof *acc);
+	uint32_t *cnt = plm_xcalloc(L, sizeof *cnt);
+	plm_esm_out o = g.o;
+	o.pool = PLM_ESM_POOL_NONE;
+	o.specials = 0;
+	o.logits = NULL;
+	for (size_t w = 0; w < nw; w++) {
+		st[w] = w + 1 < nw ? w * g.stride : L - W;
+		ps[w] = sq + st[w];
+		pl[w] = W;
+	}
+	if (plm_esm_plan_cut(&g.plan, g.ctx, nw, ps, pl))
+		fail("out of memory");
+	for (size_t b = 0; b < g.plan.nbatch && !r->reason; b++) {
+		const plm_esm_batch *bt = &g.plan.batch[b];
+		if (bt->tokens * H > g.bout_cap)
+			g.bout = plm_xrealloc(g.bout, (g.bout_cap = bt->tokens * H) *
+					      sizeof(float));
+		o.out = g.bout;
+		int rc = plm_esm_plan_run(g.ctx, &g.plan, b, &o);
+		if (rc == PLM_ESM_NO_ROOM) {
+			r->reason = "too long for the memory available";
+			break;
+		}
+		if (rc)
+			fail("record %llu: %s", (unsigned long long)r->recno,
+			     plm_esm_error(g.ctx));
+		/* windows in the plan's order; all have W residues */
+		for (size_t k = 0; k < bt->n; k++) {
+			size_t w = g.plan.order[bt->first + k];
+			const float *x = g.bout + k * W * H;
+			float *a = acc + st[w] * H;
+			for (size_t i = 0; i < W * H; i++)
+				a[i] += x[i];
+			for (size_t i = 0; i < W; i++)
+				cnt[st[w] + i]++;
+		}
+		g.residues += bt->tokens - 2 * bt->n;
+		g.batches++;
+		g.btokens += bt->tokens;
+		g.ngrown += (uint64_t)bt->alone;
+	}
+	if (!r->reason) {
+		for (size_t t = 0; t < L; t++)
+			for (size_t i = 0; i < H; i++)
+				acc[t * H + i] /= (float)cnt[t];
+		if (g.o.pool == PLM_ESM_POOL_NONE) {
+			r->emb = acc;
+			acc = NULL;
+		} else {
+			r->emb = plm_xmalloc(H * sizeof *r->emb);
+			for (size_t i = 0; i < H; i++) {
+				double sum = 0;
+				float mx = acc[i];
+				for (size_t t = 0; t < L; t++) {
+					sum += acc[t * H + i];
+					if (acc[t * H + i] > mx)
+						mx = acc[t * H + i];
+				}
+				r->emb[i] = g.o.pool == PLM_ESM_POOL_MAX ? mx :
+					    (float)(sum / (double)L);
+			}
+		}
+	}
+	free(acc);
+	free(cnt);
+	free(ps);
+	free(pl);
+	free(st);
+}
+
 static void emit(struct rec *r)
 {
 	const size_t H = g.H;
@@ -422,6 +523,9 @@ static void emit(struct rec *r)
 	v[g.itrunc] = r->len < r->orig ? plm_v_int((int64_t)r->orig)
 				       : plm_v_nil();
 	g.ntrunc += r->len < r->orig;
+	if (g.long_window)
+		v[g.iwins] = r->wins ? plm_v_int((int64_t)r->wins) : plm_v_nil();
+	g.nwindowed += r->wins > 0;
 	if (g.want_logits)
 		v[g.ilogits] = plm_v_bytes(r->logits, (r->len + 2) *
 					   g.cf->vocab * sizeof(float),
@@ -438,7 +542,7 @@ static void flush(void)
 	PLM_XGROW(g.lens, g.caplens, g.nwin);
 	for (size_t i = 0; i < g.nwin; i++) {
 		struct rec *r = &g.win[i];
-		if (r->reason || r->vec || r->dup || r->missing)
+		if (r->reason || r->vec || r->dup || r->missing || r->wins)
 			continue;
 		g.todo[n] = r;
 		g.seqs[n] = r->vals[g.iseq].s;
@@ -448,6 +552,9 @@ static void flush(void)
 		fail("out of memory");
 	for (size_t b = 0; n && b < g.plan.nbatch; b++)
 		run_batch(b);
+	for (size_t i = 0; i < g.nwin; i++)
+		if (g.win[i].wins && !g.win[i].reason && !g.win[i].dup)
+			run_windows(&g.win[i]);
 	/* a repeat shares its first occurrence's fate (a sequence over the
 	 * budget may find no room for a workspace of its own) */
 	for (size_t i = 0; i < g.nwin; i++)
@@ -572,6 +679,7 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 /* In the order of enum plm_esm_pool. */
 static const char *const pool_names[] = { "none", "mean", "max", "cls", NULL };
 static const char *const dtype_names[] = { "f32", "f16", NULL };
+static const char *const long_names[] = { "truncate", "window", NULL };
 
 /* The pooling a cache records. */
 static enum plm_esm_pool parse_pool(const char *s)
@@ -589,6 +697,10 @@ static void report(void)
 		plm_warn("%llu record%s truncated to %zu residues",
 			 (unsigned long long)g.ntrunc, g.ntrunc == 1 ? "" : "s",
 			 g.max_len);
+	if (g.nwindowed)
+		plm_warn("%llu record%s embedded in windows of %zu residues, "
+			 "stride %zu", (unsigned long long)g.nwindowed,
+			 g.nwindowed == 1 ? "" : "s", g.max_len, g.stride);
 	if (g.nfail)
 		plm_warn("%llu record%s not embedded%s",
 			 (unsigned long long)g.nfail, g.nfail == 1 ? "" : "s",
@@ -665,7 +777,8 @@ int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
 	const char *model = NULL, *pool = NULL, *dtype = NULL, *failed = NULL;
-	long long layer = LLONG_MIN, max_len = -1, budget = 4096;
+	long long layer = LLONG_MIN, max_len = -1, budget = 4096, stride = -1;
+	int long_i = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	long long threads = cpus > 0 ? cpus : 1;
 	int pool_i = -1, dtype_i = -1;
@@ -675,6 +788,8 @@ int main(int argc, char **argv)
 		PLM_CHOICE_V(0, "pool", &pool_i, "MODE", "mean (default), max, cls or none (every residue)", pool_names),
 		PLM_CHOICE_V(0, "dtype", &dtype_i, "TYPE", "f32 (default) or f16 vectors", dtype_names),
 		PLM_INT(0, "max-len", &max_len, "N", "keep the first N residues (default: the model's, 1022 for ESM-2, 2046 for FastESM2; 0 = all)", 0, 1 << 28),
+		PLM_CHOICE_V(0, "long", &long_i, "HOW", "a sequence over --max-len: truncate (default) or window (overlapping windows, averaged)", long_names),
+		PLM_INT(0, "stride", &stride, "N", "--long window: residues between window starts (default --max-len / 2)", 1, 1 << 28),
 		PLM_INT(0, "batch-tokens", &budget, "N", "tokens per batch (default 4096)", 3, 1 << 26),
 		PLM_INT(0, "threads", &threads, "N", "threads (default: online CPUs)", 1, 4096),
 		PLM_STR(0, "failed", &failed, "FILE", "write records that could not be embedded, with field reason"),
@@ -705,12 +820,26 @@ int main(int argc, char **argv)
 	if (g.cache_only && !model && layer < 0 && layer != LLONG_MIN)
 		plm_usage_die("--layer %lld: --cache-only without --model needs "
 			      "the layer's number (the cache records it)", layer);
+	g.long_window = long_i == 1;
+	if (stride >= 0 && !g.long_window)
+		plm_usage_die("--stride is for --long window");
+	if (g.long_window) {
+		if (max_len == 0)
+			plm_usage_die("--long window needs a window length: --max-len 0 embeds whole sequences");
+		if (g.o.pool == PLM_ESM_POOL_CLS)
+			plm_usage_die("--long window: --pool cls has one <cls> per window; use mean, max or none");
+		if (g.want_logits)
+			plm_usage_die("--long window: not with --logits (logits are per window)");
+		if (g.cache)
+			plm_usage_die("--long window: not with --cache (the cache holds truncated sequences' vectors)");
+	}
 	plm_shard_parse(c.shard);       /* a usage error before the model */
 	g.fmt = plm_common_format(&c);
 	g.budget = (size_t)budget;
 	g.max_len = max_len < 0 ? PLM_ESM_MAX_RESIDUES : (size_t)max_len;
 	g.threads = (int)threads;
 	g.failed = failed;
+	g.stride = (size_t)stride;
 	g.layer = layer == LLONG_MIN ? -1 : (int)layer;
 
 	g.t0 = plm_now();
@@ -731,6 +860,14 @@ int main(int argc, char **argv)
 			g.max_len = (size_t)g.cf->max_residues;
 		if (g.want_logits && !g.cf->has_lm_head)
 			plm_die("%s: --logits: the checkpoint has no LM head", model);
+	}
+	if (g.long_window) {
+		if (stride < 0)
+			g.stride = g.max_len / 2 ? g.max_len / 2 : 1;
+		if (g.stride > g.max_len)
+			plm_usage_die("--stride %zu: more than the window, --max-len %zu "
+				      "(residues between windows would be left out)",
+				      g.stride, g.max_len);
 	}
 	if (g.cache)
 		open_cache(model, layer, pool, dtype, max_len);

@@ -182,6 +182,57 @@ test_expect_success 'FastESM checkpoint: ESM-2 without the token-dropout step; -
 	test ! -e bad.rec
 '
 
+# --long window: windows of --max-len residues every --stride, the last one
+# ending with the sequence; per residue the mean over the windows that
+# cover it, then pooled.  Rebuilt from the windows embedded one by one.
+window_check () { "$PY" "$E2/window_check.py" "$@"; }
+test_expect_success_if "$NEED_PY" '--long window: averaged windows, pooled; a 3000-residue sequence gives 3000 rows' '
+	awk -F "\t" "{ s = s \$2 } END { print \"long\t\" substr(s, 1, 250) }" "$E2/sequences.tsv" >l.body &&
+	{ printf "id:str\tseq:str\n" && cat l.body; } >l.tsv &&
+	{ printf "id:str\tseq:str\n" &&
+	  awk -F "\t" "{ for (k = 0; k < 4; k++) print \"w\" k \"\t\" substr(\$2, 1 + (k < 3 ? 50 * k : 150), 100) }" l.body
+	} >w.tsv &&
+	emb --model "$TINY" --pool none --max-len 0 -o w.rec w.tsv &&
+	for p in none mean max; do
+		emb --model "$TINY" --long window --max-len 100 --stride 50 --pool $p -o l.$p.rec l.tsv 2>err &&
+		echo "esm-embed: 1 record embedded in windows of 100 residues, stride 50" >expect &&
+		test_cmp expect err &&
+		window_check w.rec l.$p.rec long 250 100 50 $p || return 1
+	done &&
+	awk -F "\t" "{ s = s \$2 } END { while (length(t) < 3000) t = t s; print \"big\t\" substr(t, 1, 3000) }" "$E2/sequences.tsv" >big.body &&
+	{ printf "id:str\tseq:str\n" && cat big.body; } >big.tsv &&
+	emb --model "$TINY" --long window --pool none -o big.rec big.tsv 2>err &&
+	echo "esm-embed: 1 record embedded in windows of 1022 residues, stride 511" >expect &&
+	test_cmp expect err &&
+	"$PY" -c "
+import sys; sys.path.insert(0, \"$E2\")
+from golden_check import read_records
+r, = read_records(\"big.rec\")
+assert r[\"emb\"].shape == (3000, 64), r[\"emb\"].shape
+assert r[\"windows\"] == 5 and r[\"truncated\"] is None, (r[\"windows\"], r[\"truncated\"])
+"
+'
+
+test_expect_success_if "$NEED_PY" '--long window: sequences that fit are embedded as by truncate' '
+	emb --model "$TINY" -o t.rec seqs.rec 2>/dev/null &&
+	emb --model "$TINY" --long window --max-len 2000 -o w2.rec seqs.rec 2>err &&
+	test ! -s err &&
+	test_must_fail golden_check same t.rec w2.rec emb --tol 0 >log &&
+	test $(grep -c "^ok" log) -eq 8 &&
+	grep "^BAD tr|A0A0A6J0Z5|A0A0A6J0Z5_CANAX" log &&
+	golden_check field w2.rec windows | cut -f 2 | sort -u >actual &&
+	echo nil >expect && test_cmp expect actual
+'
+
+test_expect_success '--long window: usage errors' '
+	test_usage_error "cls" emb --model "$TINY" --long window --pool cls seqs.rec &&
+	test_usage_error "logits" emb --model "$TINY" --long window --logits seqs.rec &&
+	test_usage_error "cache" emb --model "$TINY" --long window --cache c.h5 seqs.rec &&
+	test_usage_error "more than the window" emb --model "$TINY" --long window --max-len 10 --stride 11 seqs.rec &&
+	test_usage_error "^esm-embed: --stride is for --long window" emb --model "$TINY" --stride 5 seqs.rec &&
+	test_usage_error "whole sequences" emb --model "$TINY" --long window --max-len 0 seqs.rec
+'
+
 test_expect_success_if "$NEED_PY" '--dtype f16 is the f32 output rounded' '
 	emb --model "$TINY" -o f32.rec seqs.rec 2>/dev/null &&
 	emb --model "$TINY" --dtype f16 -o f16.rec seqs.rec 2>/dev/null &&
