@@ -89,6 +89,9 @@ static struct {
 	/* counts */
 	uint64_t nemb, residues, ntrunc, nfail, batches, btokens, ngrown;
 	uint64_t nwindowed;
+	/* progress, in residues: read, finished, the running batch's span */
+	uint64_t res_read, pdone;
+	double pbase, pspan, pfrac;
 	plm_progress pg;
 	double t0;
 	/* --cache */
@@ -346,6 +349,41 @@ static void take(const plm_val *row)
 		cache_take(r, g.nwin - 1);
 	if (!r->reason && !r->vec && !r->dup && !r->missing)
 		g.winres += r->len;
+	else
+		g.pdone += r->len;      /* nothing to compute */
+	g.res_read += r->len;
+}
+
+/* Progress in residues.  Done: the residues of the records finished
+ * (computed, answered by the cache, or failed) plus `partial` of the
+ * running batch.  Total: the residues of the records read so far, scaled
+ * to the whole input by the share of its bytes read when its size is known
+ * (a file).  The fraction shown never goes down, and it says 100% only in
+ * the last line, when everything is done. */
+static void progress(uint64_t partial)
+{
+	uint64_t done = g.pdone + partial, bdone, btotal;
+	if (!g.pg.on)
+		return;
+	plm_verb_bytes(g.v, &bdone, &btotal);
+	double est = (double)g.res_read;
+	if (bdone && btotal > bdone)
+		est = est * (double)btotal / (double)bdone;
+	double f = est > 0 ? (double)done / est : 0;
+	if (f > 0.999)
+		f = 0.999;
+	if (f < g.pfrac)
+		f = g.pfrac;
+	g.pfrac = f;
+	plm_progress_poll(&g.pg, done, f > 0 ? (uint64_t)((double)done / f) : 0,
+			  g.nemb);
+}
+
+/* The engine's call after each layer of a batch. */
+static void on_layer(void *arg, int done, int total)
+{
+	(void)arg;
+	progress((uint64_t)(g.pbase + g.pspan * done / total));
 }
 
 /* Runs batch b of the window's plan; its records are g.todo[order[..]]. */
@@ -362,7 +400,10 @@ static void run_batch(size_t b)
 		g.blog = plm_xrealloc(g.blog, (g.blog_cap = T * V) * sizeof(float));
 	g.o.out = g.bout;
 	g.o.logits = g.want_logits ? g.blog : NULL;
+	g.pbase = 0;
+	g.pspan = (double)(T - 2 * n);
 	int rc = plm_esm_plan_run(g.ctx, &g.plan, b, &g.o);
+	g.pspan = 0;
 	if (rc == PLM_ESM_NO_ROOM) {
 		/* longer than the budget, and no workspace of its own size */
 		g.todo[ord[0]]->reason = "too long for the memory available";
@@ -385,20 +426,14 @@ static void run_batch(size_t b)
 			pl += nl;
 		}
 		g.residues += r->len;
+		g.pdone += r->len;
 		if (g.ec)
 			cache_put(r);
 	}
 	g.batches++;
 	g.btokens += T;
 	g.ngrown += (uint64_t)bt->alone;
-	if (g.pg.on) {
-		uint64_t done, total;
-		plm_verb_bytes(g.v, &done, &total);
-		/* residues expected in all, from the share of input read */
-		uint64_t est = done && total ? (uint64_t)((double)g.residues *
-			       total / done) : 0;
-		plm_progress_update(&g.pg, g.residues, est, g.nemb + n);
-	}
+	progress(0);
 }
 
 /* --long window: record r, longer than --max-len W, embedded as windows of
@@ -433,7 +468,10 @@ static void run_windows(struct rec *r)
 			g.bout = plm_xrealloc(g.bout, (g.bout_cap = bt->tokens * H) *
 					      sizeof(float));
 		o.out = g.bout;
+		g.pbase = (double)L * b / g.plan.nbatch;
+		g.pspan = (double)L / g.plan.nbatch;
 		int rc = plm_esm_plan_run(g.ctx, &g.plan, b, &o);
+		g.pspan = g.pbase = 0;
 		if (rc == PLM_ESM_NO_ROOM) {
 			r->reason = "too long for the memory available";
 			break;
@@ -455,7 +493,9 @@ static void run_windows(struct rec *r)
 		g.batches++;
 		g.btokens += bt->tokens;
 		g.ngrown += (uint64_t)bt->alone;
+		progress((uint64_t)(g.pbase + (double)L * (b + 1) / g.plan.nbatch));
 	}
+	g.pdone += L;
 	if (!r->reason) {
 		for (size_t t = 0; t < L; t++)
 			for (size_t i = 0; i < H; i++)
@@ -649,7 +689,11 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 	(void)ctx;
 	(void)v;
 	flush();
-	plm_progress_end(&g.pg, g.residues, g.nemb);
+	if (g.pg.on) {          /* the one line at 100% */
+		g.pg.last = 0;
+		plm_progress_poll(&g.pg, g.pdone, g.pdone, g.nemb);
+	}
+	plm_progress_end(&g.pg, g.pdone, g.nemb);
 	if (g.nmissing) {
 		char list[SHOW * 250];
 		join_shown(list, sizeof list, g.shown, g.nmissing);
@@ -875,6 +919,7 @@ int main(int argc, char **argv)
 		if (!(g.ctx = plm_esm_ctx_new(g.m, g.budget, g.threads, err,
 					      sizeof err)))
 			plm_die("%s", err);
+		plm_esm_ctx_on_layer(g.ctx, on_layer, NULL);
 	}
 	if (g.verbose && g.m) {
 		plm_warn("matrix kernel %s, %d threads", plm_gemm_isa(),

@@ -677,6 +677,18 @@ void plm_progress_update(plm_progress *p, uint64_t done, uint64_t total,
 	progress_draw(p, done, total, records, 0);
 }
 
+void plm_progress_poll(plm_progress *p, uint64_t done, uint64_t total,
+		       uint64_t records)
+{
+	if (!p->on)
+		return;
+	double now = plm_now();
+	if (now - p->last < 0.25)
+		return;
+	p->last = now;
+	progress_draw(p, done, total, records, 0);
+}
+
 void plm_progress_end(plm_progress *p, uint64_t done, uint64_t records)
 {
 	if (p->on)

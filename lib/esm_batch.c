@@ -90,6 +90,7 @@ int plm_esm_plan_run(plm_esm_ctx *c, const plm_esm_plan *p, size_t b,
 					   sizeof err);
 	if (!big)
 		return PLM_ESM_NO_ROOM;
+	plm_esm_ctx_on_layer(big, c->on_layer, c->on_layer_arg);
 	int rc = plm_esm_forward(big, bt->n, seqs, lens, o);
 	if (rc)
 		snprintf(c->err, sizeof c->err, "%s", big->err);

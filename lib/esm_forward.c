@@ -407,6 +407,8 @@ static int run(plm_esm_ctx *c, size_t n, plm_esm_out *o)
 	int last = o->logits ? N : K;
 	for (int l = 0; l < last; l++) {
 		layer_forward(c, n, l);
+		if (c->on_layer)
+			c->on_layer(c->on_layer_arg, l + 1, last);
 		if (l + 1 == K && K < N && o->out)
 			emit(c, n, o);
 	}
@@ -438,6 +440,13 @@ static int set_offsets(plm_esm_ctx *c, size_t n, const size_t *len,
 		c->off[s + 1] = c->off[s] + len[s] + extra;
 	}
 	return 0;
+}
+
+void plm_esm_ctx_on_layer(plm_esm_ctx *c, void (*fn)(void *, int, int),
+			  void *arg)
+{
+	c->on_layer = fn;
+	c->on_layer_arg = arg;
 }
 
 int plm_esm_forward(plm_esm_ctx *c, size_t n, const char *const *seqs,

@@ -62,6 +62,8 @@ struct plm_esm_ctx {
 	int32_t *ids;               /* [T] */
 	size_t *off;                /* [n + 1] first row of each sequence */
 	size_t off_cap;
+	void (*on_layer)(void *arg, int done, int total);  /* progress */
+	void *on_layer_arg;
 	char err[256];
 };
 

@@ -44,6 +44,7 @@ struct plm_in_impl {
 	int done;               /* no more decoded bytes will come */
 	int err_set;
 	uint64_t raw_pos, raw_size;
+	uint64_t decoded;       /* bytes put in buf so far */
 	z_stream zs;
 	int zs_init;
 	int member_end;         /* the last gzip member/zstd frame ended */
@@ -237,6 +238,7 @@ static int in_start(plm_in *in)
 		m->codec = PLM_CODEC_PLAIN;
 		memcpy(in->buf, m->raw, m->rlen);
 		in->len = m->rlen;
+		m->decoded = m->rlen;
 		m->rlen = 0;
 		free(m->raw);
 		m->raw = NULL;
@@ -509,6 +511,7 @@ ssize_t plm_in_fill(plm_in *in)
 	if (k < 0)
 		return -1;
 	in->len += (size_t)k;
+	m->decoded += (uint64_t)k;
 	return k;
 }
 
@@ -556,7 +559,19 @@ const char *plm_in_error(const plm_in *in)
 
 enum plm_codec plm_in_codec(const plm_in *in) { return in->impl->codec; }
 
-uint64_t plm_in_raw_pos(const plm_in *in) { return in->impl->raw_pos; }
+/* The raw bytes behind what the parser consumed: those read less those
+ * still waiting in raw[], in the share of the decoded bytes consumed (a
+ * reader that holds a whole small file in its buffer is not at its end). */
+uint64_t plm_in_raw_pos(const plm_in *in)
+{
+	const struct plm_in_impl *m = in->impl;
+	uint64_t raw = m->raw_pos - (m->rlen - m->rpos);
+	uint64_t unread = in->len - in->pos;
+	if (!m->decoded || unread > m->decoded)
+		return raw;
+	return (uint64_t)((double)raw * (double)(m->decoded - unread) /
+			  (double)m->decoded);
+}
 
 uint64_t plm_in_raw_size(const plm_in *in) { return in->impl->raw_size; }
 

@@ -233,6 +233,20 @@ test_expect_success '--long window: usage errors' '
 	test_usage_error "whole sequences" emb --model "$TINY" --long window --max-len 0 seqs.rec
 '
 
+# Progress on a terminal (script(1) gives a pseudo-terminal): counted in
+# residues, redrawn as batches and layers go, the fraction never goes down,
+# and 100% appears once, in the last line that has one.
+test_expect_success_if 'command -v script >/dev/null' 'progress on a terminal: residues, monotone, 100% only at the end' '
+	rec-head -n 600 -o p.rec.gz "$DATA/uniprot_20k.fasta.gz" &&
+	script -qfec "\"$PLM_BIN/esm-embed\" --threads 1 --batch-tokens 1024 --model \"$TINY\" -o p.out p.rec.gz" pty.log >/dev/null &&
+	test -s p.out &&
+	tr "\r" "\n" <pty.log | sed -n "s/^esm-embed: .* residues, .*(\([0-9.]*\)%, ETA .*/\1/p" >pct &&
+	test $(wc -l <pct) -ge 3 &&
+	awk "\$1 + 0 < p + 0 { print \"down at line \" NR \": \" p \" -> \" \$1; bad = 1 } { p = \$1 } END { exit bad }" pct &&
+	test "$(tail -n 1 pct)" = 100.0 &&
+	test $(grep -c "^100.0$" pct) -eq 1
+'
+
 test_expect_success_if "$NEED_PY" '--dtype f16 is the f32 output rounded' '
 	emb --model "$TINY" -o f32.rec seqs.rec 2>/dev/null &&
 	emb --model "$TINY" --dtype f16 -o f16.rec seqs.rec 2>/dev/null &&

@@ -126,6 +126,11 @@ plm_esm_ctx *plm_esm_ctx_new(const plm_esm *m, size_t max_tokens,
 			     int nthreads, char *err, size_t errlen);
 void plm_esm_ctx_free(plm_esm_ctx *c);
 size_t plm_esm_ctx_tokens(const plm_esm_ctx *c);
+/* fn(arg, done, total) after each of the total layers a forward call runs
+ * (progress within a long batch); NULL to stop.  Called on the calling
+ * thread. */
+void plm_esm_ctx_on_layer(plm_esm_ctx *c, void (*fn)(void *arg, int done,
+						     int total), void *arg);
 /* Message of the last failed forward call. */
 const char *plm_esm_error(const plm_esm_ctx *c);
 

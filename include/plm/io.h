@@ -51,8 +51,9 @@ ssize_t plm_in_read(plm_in *in, void *dst, size_t n);
 const char *plm_in_name(const plm_in *in);   /* "-" shown as "stdin" */
 const char *plm_in_error(const plm_in *in);
 enum plm_codec plm_in_codec(const plm_in *in);
-/* Compressed bytes consumed so far and the file size (0 if unknown, e.g.
- * a pipe): for progress. */
+/* Compressed bytes behind the bytes the parser has consumed (estimated in
+ * proportion inside a decompressed buffer) and the file size (0 if
+ * unknown, e.g. a pipe): for progress. */
 uint64_t plm_in_raw_pos(const plm_in *in);
 uint64_t plm_in_raw_size(const plm_in *in);
 void plm_in_close(plm_in *in);
