@@ -11,10 +11,19 @@
  * then the same for plm_gemm (the engine's own kernel, plm/gemm.h):
  *   "plm_gemm: kernel NAME, T T, THREADS threads, G GFLOP/s"
  * plm_blas_tune() runs first, so the OpenBLAS core is the one esm-embed
- * gets. */
+ * gets.
+ *
+ *   sgemm_shapes -s T THREADS [REPS]
+ *
+ * Per shape instead, (N,K) in 640x640 2560x640 640x2560 1280x1280
+ * 5120x1280 1280x5120 (the 150M and 650M models' products), cblas_sgemm
+ * and plm_gemm back to back, one line each, from the fastest of REPS calls
+ * (on a shared machine the rate a kernel reaches when it has the cores):
+ *   "shape T N K: sgemm G1 plm_gemm G2 GFLOP/s (ratio R)". */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "plm/cli.h"
 #include "plm/esm.h"
@@ -42,6 +51,7 @@ static int cmp(const void *x, const void *y)
 /* Median seconds of reps calls (after one to warm up): a median is robust
  * to other load, and esm-embed's rate is an average, not a best case. */
 static plm_pool *pool;   /* NULL: time cblas_sgemm, else plm_gemm */
+static int best;         /* the fastest call instead of the median */
 
 static double median(int T, int n, int k, int reps)
 {
@@ -65,11 +75,48 @@ static double median(int T, int n, int k, int reps)
 	free(b);
 	free(c);
 	qsort(ts, (size_t)reps, sizeof *ts, cmp);
-	return ts[reps / 2];
+	return ts[best ? 0 : reps / 2];
+}
+
+static int per_shape(int argc, char **argv)
+{
+	static const int nk[][2] = { { 640, 640 }, { 2560, 640 },
+				     { 640, 2560 }, { 1280, 1280 },
+				     { 5120, 1280 }, { 1280, 5120 } };
+	int T = argc > 2 ? atoi(argv[2]) : 0, th = argc > 3 ? atoi(argv[3]) : 0;
+	int reps = argc > 4 ? atoi(argv[4]) : 5;
+	if (T < 1 || th < 1 || reps < 1) {
+		fprintf(stderr, "usage: sgemm_shapes -s T THREADS [REPS]\n");
+		return 2;
+	}
+	openblas_set_num_threads(th);
+	best = 1;
+	plm_pool *p = plm_pool_new(th);
+	if (!p)
+		return 1;
+	printf("# sgemm core %s, plm_gemm kernel %s, %d threads\n",
+	       plm_blas_core(), plm_gemm_isa(), th);
+	for (size_t s = 0; s < sizeof nk / sizeof *nk; s++) {
+		int n = nk[s][0], k = nk[s][1];
+		double flop = 2.0 * T * n * k;
+		pool = NULL;
+		double g1 = flop / median(T, n, k, reps) * 1e-9;
+		pool = p;
+		double g2 = flop / median(T, n, k, reps) * 1e-9;
+		printf("shape %d %d %d: sgemm %.1f plm_gemm %.1f GFLOP/s "
+		       "(ratio %.2f)\n", T, n, k, g1, g2, g2 / g1);
+		fflush(stdout);
+	}
+	plm_pool_free(p);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "-s")) {
+		plm_blas_tune(argc, argv, 0);
+		return per_shape(argc, argv);
+	}
 	if (argc < 5) {
 		fprintf(stderr, "usage: sgemm_shapes T H F THREADS [REPS]\n");
 		return 2;
