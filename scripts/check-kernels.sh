@@ -12,7 +12,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 bin=${2:-bin}
-units="t-gemm t-mlp t-esm"
+units="t-gemm t-gemm-bf16 t-mlp t-esm"
 clis="t5100-esm-embed-cache t5200-esm-determinism t7100-mlp-train t7200-mlp-predict"
 avx512=0
 grep -q '\<avx512f\>' /proc/cpuinfo 2>/dev/null && avx512=1

@@ -20,6 +20,7 @@
 #define PLM_GEMM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "plm/pool.h"
 
@@ -38,5 +39,52 @@ int plm_gemm_select(const char *isa);
  * "avx2", "avx512"): all of them unless the environment variable PLM_ISA
  * names a narrower one (PLM_ISA=avx2 keeps AVX-512 kernels off). */
 int plm_isa_allowed(const char *isa);
+
+/* ---- bfloat16 inputs, float32 accumulation (gemm_bf16.c) ----
+ *
+ *   C[i, n] = the chain over pairs p = 0 .. ceil(K/2)-1 of
+ *             c = fma(a(2p+1), b(2p+1), c);  c = fma(a(2p), b(2p), c)
+ *
+ * from c = +0, where a(k) = bf16(A(i, k)) (A is float32, rounded to
+ * bfloat16 to nearest even when packed), b(k) = B[n * ldb + k] (already
+ * bfloat16), a missing a(K), b(K) for odd K is 0, bfloat16 subnormal
+ * inputs count as zero and a subnormal c after each fma becomes a zero of
+ * its sign.  Both products are exact in float32, so this is exactly what
+ * AVX512-BF16's vdpbf16ps does per lane (Intel's pseudo-code: the odd
+ * element first, round to nearest even per addition, DAZ and FTZ); the
+ * portable kernel computes the same chain with fmaf and gives identical
+ * bits.  As for plm_gemm, an element's bits depend only on row i of A and
+ * row n of B: not on M, N, blocking, threads or kernel. */
+typedef uint16_t plm_bf16;
+
+/* float32 -> bfloat16, round to nearest even (NaN stays a quiet NaN). */
+static inline plm_bf16 plm_to_bf16(float x)
+{
+	union { float f; uint32_t u; } v = { x };
+	if ((v.u & 0x7fffffffu) > 0x7f800000u)
+		return (plm_bf16)(v.u >> 16 | 0x40);
+	return (plm_bf16)((v.u + 0x7fffu + (v.u >> 16 & 1)) >> 16);
+}
+
+static inline float plm_from_bf16(plm_bf16 h)
+{
+	union { uint32_t u; float f; } v = { (uint32_t)h << 16 };
+	return v.f;
+}
+
+void plm_gemm_bf16(plm_pool *pool, size_t M, size_t N, size_t K,
+		   const float *A, size_t lda, const plm_bf16 *B, size_t ldb,
+		   float *C, size_t ldc);
+
+/* One step of the chain above (the reference the kernels are tested
+ * against): returns c after the pair (a0, b0), (a1, b1). */
+float plm_bf16_dot2(float c, plm_bf16 a0, plm_bf16 a1, plm_bf16 b0,
+		    plm_bf16 b1);
+
+/* The bf16 kernel in use: "avx512bf16" or "base"; plm_gemm_bf16_select
+ * forces one (-1 if the build or CPU lacks it).  PLM_ISA below avx512
+ * keeps the AVX512-BF16 kernel off. */
+const char *plm_gemm_bf16_isa(void);
+int plm_gemm_bf16_select(const char *isa);
 
 #endif
