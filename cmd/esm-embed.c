@@ -724,6 +724,7 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 static const char *const pool_names[] = { "none", "mean", "max", "cls", NULL };
 static const char *const dtype_names[] = { "f32", "f16", NULL };
 static const char *const long_names[] = { "truncate", "window", NULL };
+static const char *const precision_names[] = { "fp32", "bf16", NULL };
 
 /* The pooling a cache records. */
 static enum plm_esm_pool parse_pool(const char *s)
@@ -825,12 +826,13 @@ int main(int argc, char **argv)
 	int long_i = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	long long threads = cpus > 0 ? cpus : 1;
-	int pool_i = -1, dtype_i = -1;
+	int pool_i = -1, dtype_i = -1, precision_i = 0;
 	const plm_opt opts[] = {
 		PLM_STR(0, "model", &model, "DIR", "checkpoint directory (config.json, vocab.txt, model.safetensors)"),
 		PLM_INT(0, "layer", &layer, "K", "layer to output: 0 = embeddings, negative from the end (default -1, the last)", -100000, 100000),
 		PLM_CHOICE_V(0, "pool", &pool_i, "MODE", "mean (default), max, cls or none (every residue)", pool_names),
 		PLM_CHOICE_V(0, "dtype", &dtype_i, "TYPE", "f32 (default) or f16 vectors", dtype_names),
+		PLM_CHOICE_V(0, "precision", &precision_i, "P", "fp32 (default; transformers' numbers) or bf16 (Linear layers in bfloat16, float32 sums)", precision_names),
 		PLM_INT(0, "max-len", &max_len, "N", "keep the first N residues (default: the model's, 1022 for ESM-2, 2046 for FastESM2; 0 = all)", 0, 1 << 28),
 		PLM_CHOICE_V(0, "long", &long_i, "HOW", "a sequence over --max-len: truncate (default) or window (overlapping windows, averaged)", long_names),
 		PLM_INT(0, "stride", &stride, "N", "--long window: residues between window starts (default --max-len / 2)", 1, 1 << 28),
@@ -890,6 +892,8 @@ int main(int argc, char **argv)
 	if (model) {
 		if (!(g.m = plm_esm_load(model, err, sizeof err)))
 			plm_die("%s", err);
+		if (precision_i == 1 && plm_esm_set_bf16(g.m, err, sizeof err))
+			plm_die("%s: %s", model, err);
 		g.cf = plm_esm_info(g.m);
 		if (g.layer > g.cf->layers || g.layer < -(g.cf->layers + 1))
 			plm_usage_die("--layer %d: out of range (the model has %d "
@@ -922,8 +926,8 @@ int main(int argc, char **argv)
 		plm_esm_ctx_on_layer(g.ctx, on_layer, NULL);
 	}
 	if (g.verbose && g.m) {
-		plm_warn("matrix kernel %s, %d threads", plm_gemm_isa(),
-			 g.threads);
+		plm_warn("matrix kernel %s, %d threads", precision_i == 1 ?
+			 plm_gemm_bf16_isa() : plm_gemm_isa(), g.threads);
 		plm_warn("model %s: %d layers, hidden %d, %d heads, ffn %d, "
 			 "vocab %d%s; signature %s; loaded in %.2f s", model,
 			 g.cf->layers, g.cf->hidden, g.cf->heads, g.cf->ffn,

@@ -95,6 +95,18 @@ static void linear(plm_esm_ctx *c, float *C, const float *A, const float *B,
 		 (size_t)k, 1, C, (size_t)n);
 }
 
+/* The same for an encoder weight: bfloat16 (plm_gemm_bf16, the same
+ * per-element promise) once plm_esm_set_bf16 made it so. */
+static void linear_w(plm_esm_ctx *c, float *C, const float *A, const float *B,
+		     const plm_bf16 *B16, size_t rows, int n, int k)
+{
+	if (B16)
+		plm_gemm_bf16(c->pool, rows, (size_t)n, (size_t)k, A, (size_t)k,
+			      B16, (size_t)k, C, (size_t)n);
+	else
+		linear(c, C, A, B, rows, n, k);
+}
+
 /* x += y + b, rows of n */
 static void job_residual(void *v, size_t lo, size_t hi)
 {
@@ -314,15 +326,15 @@ static void layer_forward(plm_esm_ctx *c, size_t n, int l)
 	const float *cs = c->rope + (size_t)c->rope_of[l] * 2 * c->max_tokens * h2;
 
 	layernorm(c, c->xn, c->x, w->ln1_w, w->ln1_b, T);
-	linear(c, c->qkv, c->xn, w->wqkv, T, 3 * H, H);
+	linear_w(c, c->qkv, c->xn, w->wqkv, w->wqkv16, T, 3 * H, H);
 	attention(c, n, w->bqkv, cs, cs + c->max_tokens * h2);
-	linear(c, c->xn, c->att, w->wo, T, H, H);
+	linear_w(c, c->xn, c->att, w->wo, w->wo16, T, H, H);
 	residual(c, c->x, c->xn, w->bo, T, H);
 
 	layernorm(c, c->xn, c->x, w->ln2_w, w->ln2_b, T);
-	linear(c, c->ffn, c->xn, w->w1, T, F, H);
+	linear_w(c, c->ffn, c->xn, w->w1, w->w116, T, F, H);
 	bias_gelu(c, c->ffn, w->b1, T, F);
-	linear(c, c->xn, c->ffn, w->w2, T, H, F);
+	linear_w(c, c->xn, c->ffn, w->w2, w->w216, T, H, F);
 	residual(c, c->x, c->xn, w->b2, T, H);
 }
 

@@ -4,6 +4,7 @@
 #define PLM_ESM_IMPL_H
 
 #include "plm/esm.h"
+#include "plm/gemm.h"
 #include "plm/pool.h"
 
 /* One transformer block, pre-LayerNorm (EsmLayer).  Every pointer is into
@@ -19,12 +20,16 @@ typedef struct esm_layer {
 	const float *w1, *b1;       /* intermediate.dense        [F, H], [F] */
 	const float *w2, *b2;       /* output.dense              [H, F], [H] */
 	const float *inv_freq;      /* rotary_embeddings.inv_freq [hd/2] */
+	/* --precision bf16 (plm_esm_set_bf16): the four Linear weights as
+	 * bfloat16, in the model's arena16; wqkv .. w2 are then NULL. */
+	const plm_bf16 *wqkv16, *wo16, *w116, *w216;
 } esm_layer;
 
 struct plm_esm {
 	plm_esm_config cfg;
 	float *arena;               /* every weight below */
 	size_t arena_n;             /* floats */
+	plm_bf16 *arena16;          /* bf16 Linear weights, or NULL (fp32) */
 	const float *embed;         /* embeddings.word_embeddings   [V, H] */
 	const float *emb_ln_w;      /* embeddings.layer_norm (emb_ln_before)
 				     * [H], else NULL */

@@ -737,6 +737,84 @@ done:
 	return m;
 }
 
+/* Copies n floats at p (NULL: none) to *next, returning the copy. */
+static const float *keep(float **next, const float *p, size_t n)
+{
+	if (!p)
+		return NULL;
+	float *d = memcpy(*next, p, n * sizeof *p);
+	*next += n;
+	return d;
+}
+
+static const plm_bf16 *to_bf16(plm_bf16 **next, const float *p, size_t n)
+{
+	plm_bf16 *d = *next;
+	for (size_t i = 0; i < n; i++)
+		d[i] = plm_to_bf16(p[i]);
+	*next += n;
+	return d;
+}
+
+int plm_esm_set_bf16(plm_esm *m, char *err, size_t errlen)
+{
+	if (m->arena16)
+		return 0;
+	const plm_esm_config *c = &m->cfg;
+	const size_t H = (size_t)c->hidden, F = (size_t)c->ffn,
+		     V = (size_t)c->vocab, N = (size_t)c->layers;
+	const size_t lin = 4 * H * H + 2 * H * F;
+	plm_bf16 *w16 = malloc(N * lin * sizeof *w16);
+	float *na = malloc((m->arena_n - N * lin) * sizeof *na);
+	if (!w16 || !na) {
+		free(w16);
+		free(na);
+		return plm_errf(err, errlen, "out of memory (%zu MB of bf16 "
+				"weights)", N * lin * 2 >> 20);
+	}
+	plm_bf16 *n16 = w16;
+	float *nx = na;
+	const int tied = m->lm_dec == m->embed;
+	m->embed = keep(&nx, m->embed, V * H);
+	m->emb_ln_w = keep(&nx, m->emb_ln_w, H);
+	m->emb_ln_b = keep(&nx, m->emb_ln_b, H);
+	for (size_t i = 0; i < N; i++) {
+		esm_layer *l = &m->layer[i];
+		l->wqkv16 = to_bf16(&n16, l->wqkv, 3 * H * H);
+		l->wo16 = to_bf16(&n16, l->wo, H * H);
+		l->w116 = to_bf16(&n16, l->w1, F * H);
+		l->w216 = to_bf16(&n16, l->w2, H * F);
+		l->wqkv = l->wo = l->w1 = l->w2 = NULL;
+		l->ln1_w = keep(&nx, l->ln1_w, H);
+		l->ln1_b = keep(&nx, l->ln1_b, H);
+		l->bqkv = keep(&nx, l->bqkv, 3 * H);
+		l->bo = keep(&nx, l->bo, H);
+		l->ln2_w = keep(&nx, l->ln2_w, H);
+		l->ln2_b = keep(&nx, l->ln2_b, H);
+		l->b1 = keep(&nx, l->b1, F);
+		l->b2 = keep(&nx, l->b2, H);
+		l->inv_freq = keep(&nx, l->inv_freq, (size_t)c->head_dim / 2);
+	}
+	m->lnf_w = keep(&nx, m->lnf_w, H);
+	m->lnf_b = keep(&nx, m->lnf_b, H);
+	m->lm_w = keep(&nx, m->lm_w, H * H);
+	m->lm_b = keep(&nx, m->lm_b, H);
+	m->lm_ln_w = keep(&nx, m->lm_ln_w, H);
+	m->lm_ln_b = keep(&nx, m->lm_ln_b, H);
+	m->lm_dec = tied ? m->embed : keep(&nx, m->lm_dec, V * H);
+	m->lm_bias = keep(&nx, m->lm_bias, V);
+	free(m->arena);
+	m->arena = na;
+	m->arena_n = (size_t)(nx - na);
+	m->arena16 = w16;
+	/* Other numbers, another signature (caches keep them apart). */
+	char tag[32];
+	snprintf(tag, sizeof tag, "%s bf16", m->sig);
+	snprintf(m->sig, sizeof m->sig, "%016llx",
+		 (unsigned long long)XXH3_64bits(tag, strlen(tag)));
+	return 0;
+}
+
 void plm_esm_free(plm_esm *m)
 {
 	if (!m)
@@ -744,7 +822,7 @@ void plm_esm_free(plm_esm *m)
 	if (m->vocab)
 		for (int i = 0; i < m->cfg.vocab; i++)
 			free(m->vocab[i]);
-	PLM_FREE(m->vocab, m->layer, m->arena, m);
+	PLM_FREE(m->vocab, m->layer, m->arena, m->arena16, m);
 }
 
 const plm_esm_config *plm_esm_info(const plm_esm *m)

@@ -103,6 +103,17 @@ const plm_esm_config *plm_esm_info(const plm_esm *m);
  * loaded (the same checkpoint in F32 and F16 differs). */
 const char *plm_esm_signature(const plm_esm *m);
 
+/* Switches the encoder's Linear layers (q/k/v, attention output and the
+ * feed-forward pair) to bfloat16 weights with float32 accumulation
+ * (plm_gemm_bf16 in plm/gemm.h): the weights are rounded to bfloat16 once,
+ * here, and their float32 copies freed, halving their memory; activations
+ * are rounded to bfloat16 as they enter those products; everything else
+ * (embeddings, LayerNorm, attention, GELU, the LM head) stays float32.
+ * Results stay batch- and thread-invariant but are no longer
+ * transformers' float32 numbers; the signature changes with it.  0, or -1
+ * with a message (out of memory). */
+int plm_esm_set_bf16(plm_esm *m, char *err, size_t errlen);
+
 /* ---- tokens ---- */
 
 /* Token string of id ("<cls>", "A", ...), or NULL. */
