@@ -15,7 +15,8 @@
  *
  *   sgemm_shapes -s T THREADS [REPS]
  *
- * Per shape instead, (N,K) in 640x640 2560x640 640x2560 1280x1280
+ * Per shape instead, with plm_gemm_bf16 (zero weights: the rate does not
+ * depend on them) as a third column, (N,K) in 640x640 2560x640 640x2560 1280x1280
  * 5120x1280 1280x5120 (the 150M and 650M models' products), cblas_sgemm
  * and plm_gemm back to back, one line each, from the fastest of REPS calls
  * (on a shared machine the rate a kernel reaches when it has the cores):
@@ -52,6 +53,7 @@ static int cmp(const void *x, const void *y)
  * to other load, and esm-embed's rate is an average, not a best case. */
 static plm_pool *pool;   /* NULL: time cblas_sgemm, else plm_gemm */
 static int best;         /* the fastest call instead of the median */
+static plm_bf16 *w16;    /* set: time plm_gemm_bf16 with these weights */
 
 static double median(int T, int n, int k, int reps)
 {
@@ -62,7 +64,10 @@ static double median(int T, int n, int k, int reps)
 		reps = 64;
 	for (int r = -1; r < reps; r++) {
 		double t0 = plm_now();
-		if (pool)
+		if (w16)
+			plm_gemm_bf16(pool, (size_t)T, (size_t)n, (size_t)k, a,
+				      (size_t)k, w16, (size_t)k, c, (size_t)n);
+		else if (pool)
 			plm_gemm(pool, (size_t)T, (size_t)n, (size_t)k, a,
 				 (size_t)k, 1, b, (size_t)k, 1, c, (size_t)n);
 		else
@@ -103,8 +108,15 @@ static int per_shape(int argc, char **argv)
 		double g1 = flop / median(T, n, k, reps) * 1e-9;
 		pool = p;
 		double g2 = flop / median(T, n, k, reps) * 1e-9;
-		printf("shape %d %d %d: sgemm %.1f plm_gemm %.1f GFLOP/s "
-		       "(ratio %.2f)\n", T, n, k, g1, g2, g2 / g1);
+		if (!(w16 = calloc((size_t)n * k, sizeof *w16)))
+			return 1;
+		double g3 = flop / median(T, n, k, reps) * 1e-9;
+		free(w16);
+		w16 = NULL;
+		printf("shape %d %d %d: sgemm %.1f plm_gemm %.1f "
+		       "plm_gemm_bf16 %.1f GFLOP/s (plm_gemm/sgemm %.2f, "
+		       "bf16/plm_gemm %.2f)\n", T, n, k, g1, g2, g3, g2 / g1,
+		       g3 / g2);
 		fflush(stdout);
 	}
 	plm_pool_free(p);

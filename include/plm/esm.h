@@ -41,8 +41,9 @@
  *                                                score matrix); only the
  *                                                longest sequence's rows of
  *                                                it are touched
- *              + W * 1.8 MB                      matrix packing blocks
- *                                                (avx512; 0.9 avx2, 0.5 base)
+ *              + W * 2.3 MB                      matrix packing blocks
+ *                                                (avx512 and bf16; 0.9 avx2,
+ *                                                0.5 base)
  *   (logits, when asked for, go straight to the caller's buffer)
  * e.g. 650M (H 1280, F 5120, N 33) with T = 4096: 2.6 GB + 0.21 GB + W *
  * 2.9 MB.  Measured with the tiny test checkpoint (H 64, F 256, hd 16),
