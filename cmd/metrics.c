@@ -14,10 +14,12 @@
 #include <sys/stat.h>
 
 #include "plm/alloc.h"
+#include "plm/calib.h"
 #include "plm/cli.h"
 #include "plm/fields.h"
 #include "plm/float.h"
 #include "plm/map.h"
+#include "plm/recin.h"
 #include "plm/metrics.h"
 #include "plm/rng.h"
 #include "plm/stream.h"
@@ -34,6 +36,9 @@ enum mode { BINARY = 1, MULTI_PROB, MULTI_PRED };
 struct opts {
 	const char *label, *score, *pred, *pos, *classes, *by, *plot_dir;
 	const char *thr_arg;           /* "--threshold" when given, or NULL */
+	const char *thr_from;          /* --threshold-from FILE */
+	const char *calibrator;        /* --calibrator FILE */
+	int tune_on_scored;            /* a rule chooses on these records */
 	double threshold, ci;
 	int rule;                      /* enum plm_thr_rule */
 	long long bins, reps, seed;
@@ -528,6 +533,61 @@ static void check_required(const struct opts *o, struct panel *ps, size_t np,
 			bad, bad == 1 ? "" : "s");
 }
 
+/* The threshold a metrics run on the validation split chose or used:
+ * the value of its row group=overall, metric=threshold. */
+static double threshold_from(const char *path)
+{
+	char err[1024];
+	char *paths[1] = { (char *)path };
+	plm_recin *in = plm_recin_open(1, paths, err, sizeof err);
+	if (!in)
+		plm_die("--threshold-from: %s", err);
+	const plm_val *row;
+	int rc, found = 0, gi = -1, mi = -1, vi = -1, ri = -1;
+	double t = NAN;
+	char why[300] = "";
+	while ((rc = plm_recin_next(in, &row)) != PLM_EOF) {
+		if (rc == PLM_ERR)
+			plm_die("--threshold-from: %s", plm_recin_error(in));
+		const plm_schema *s = plm_recin_schema(in);
+		if (rc == PLM_HEADER || gi < 0) {
+			gi = plm_schema_find(s, "group");
+			mi = plm_schema_find(s, "metric");
+			vi = plm_schema_find(s, "value");
+			ri = plm_schema_find(s, "reason");
+			if (gi < 0 || mi < 0 || vi < 0 ||
+			    s->f[gi].type != PLM_T_STR ||
+			    s->f[mi].type != PLM_T_STR ||
+			    s->f[vi].type != PLM_T_FLOAT)
+				plm_die("--threshold-from %s: not metrics output "
+					"(no group:str, metric:str and value:float "
+					"fields)", path);
+			if (rc == PLM_HEADER)
+				continue;
+		}
+		const plm_val *g = &row[gi], *m = &row[mi], *v = &row[vi];
+		if (g->nil || m->nil || g->n != 7 || memcmp(g->s, "overall", 7) ||
+		    m->n != 9 || memcmp(m->s, "threshold", 9))
+			continue;
+		found = 1;
+		if (!v->nil)
+			t = v->f;
+		else if (ri >= 0 && !row[ri].nil)
+			snprintf(why, sizeof why, ": %.*s", (int)row[ri].n,
+				 row[ri].s);
+		break;
+	}
+	plm_recin_close(in);
+	if (!found)
+		plm_die("--threshold-from %s: no threshold row in group "
+			"overall (was it binary metrics output without "
+			"--pred?)", path);
+	if (isnan(t))
+		plm_die("--threshold-from %s: the threshold is undefined%s",
+			path, why);
+	return t;
+}
+
 static void check_require_names(const plm_strlist *l)
 {
 	for (size_t r = 0; r < l->n; r++) {
@@ -655,6 +715,36 @@ static void out_row(plm_verb *w, const char *group, const char *metric,
 		isnan(v) && why ? plm_v_str(why, strlen(why)) : plm_v_nil(),
 	};
 	plm_verb_emit(w, vals);
+}
+
+/* Binary rows after the metrics: the mark of a threshold chosen on the
+ * records scored, and the probability metrics of the calibrated scores
+ * (no intervals). */
+static void extra_rows(plm_verb *v, const struct opts *o,
+		       const struct panel *q, const plm_calib *cal)
+{
+	if (o->tune_on_scored)
+		out_row(v, q->name, "threshold_tuned_on_scored", 1, NAN, NAN,
+			q->n, NULL);
+	if (!cal)
+		return;
+	double *cs = plm_xrealloc(NULL, (q->n ? q->n : 1) * sizeof *cs);
+	for (size_t i = 0; i < q->n; i++)
+		if (isnan(cs[i] = plm_calib_apply(cal, q->score[i])))
+			plm_die("--calibrator: score %.17g is not a probability "
+				"in [0, 1]", q->score[i]);
+	plm_metrics m;
+	if (plm_binary_eval(cs, q->y01, q->n, 0.5, (int)o->bins, &m))
+		plm_oom();
+	static const int ids[] = { PLM_M_ECE, PLM_M_BRIER, PLM_M_LOG_LOSS };
+	for (size_t k = 0; k < sizeof ids / sizeof *ids; k++) {
+		char name[64];
+		snprintf(name, sizeof name, "%s_calibrated",
+			 plm_metric_name(ids[k]));
+		out_row(v, q->name, name, m.v[ids[k]], NAN, NAN, q->n,
+			m.why[ids[k]]);
+	}
+	free(cs);
 }
 
 /* Order for panels and class names: numbers numerically, else bytewise. */
@@ -868,6 +958,21 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 		plm_die("--threshold applies to binary input (a float score); "
 			"this input is multi-class");
 
+	plm_calib cal = { .method = -1 };
+	if (o->calibrator) {
+		char cerr[1200];
+		if (d->mode != BINARY)
+			plm_die("--calibrator applies to binary input (a float "
+				"score); this input is multi-class");
+		if (plm_calib_load(&cal, o->calibrator, cerr, sizeof cerr))
+			plm_die("--calibrator: %s", cerr);
+	}
+	if (o->tune_on_scored)
+		plm_warn("the threshold is chosen on the records scored "
+			 "(--tune-on-scored): right on a validation split, "
+			 "optimistic on a test split; the output says so in "
+			 "its threshold_tuned_on_scored rows");
+
 	size_t np = 1 + plm_strmap_size(d->panels);
 	size_t *po = sorted_keys(d->panels);
 	struct panel *ps = plm_xrealloc(NULL, np * sizeof *ps);
@@ -906,6 +1011,8 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 				q->lo[id], q->hi[id], q->n,
 				m ? q->m.why[id] : q->pc_why[id - PLM_M_COUNT]);
 		}
+		if (d->mode == BINARY)
+			extra_rows(v, o, q, cal.method >= 0 ? &cal : NULL);
 		for (uint32_t a = 0; d->mode != BINARY && a < d->k; a++)
 			for (uint32_t b = 0; b < d->k; b++) {
 				snprintf(buf, sizeof buf, "confusion[true=%s,pred=%s]",
@@ -936,7 +1043,9 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 	free(names);
 	free(ps);
 	free(po);
-	return 0;	return 0;
+	if (cal.method >= 0)
+		plm_calib_free(&cal);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -951,7 +1060,10 @@ int main(int argc, char **argv)
 		PLM_STR(0, "pred", &o.pred, "FIELD", "predicted class field (default pred when there is no score)"),
 		PLM_STR(0, "pos", &o.pos, "VALUE", "the positive label (binary; default 1)"),
 		PLM_STR(0, "classes", &o.classes, "LIST", "comma-separated class names of the f32[K] columns"),
-		PLM_CHOICE_NUM(0, "threshold", &rule, &o.threshold, "X|youden|f1", "predict positive when score >= X, or the threshold maximising TPR-FPR or F1 (default 0.5)", "#|youden|f1", 0, 0),
+		PLM_CHOICE_NUM(0, "threshold", &rule, &o.threshold, "X|youden|f1", "predict positive when score >= X (default 0.5); youden and f1 need --tune-on-scored", "#|youden|f1", 0, 0),
+		PLM_STR(0, "threshold-from", &o.thr_from, "FILE", "the overall threshold row of FILE, metrics output on the validation split"),
+		PLM_FLAG(0, "tune-on-scored", &o.tune_on_scored, "let --threshold youden|f1 choose on the records scored (marked in the output)"),
+		PLM_STR(0, "calibrator", &o.calibrator, "CAL", "add ece, brier and log_loss of the scores calibrated by CAL (mlp-calibrate)"),
 		PLM_INT(0, "bins", &o.bins, "N", "equal-width calibration bins for ECE (default 10)", 1, 10000),
 		PLM_STR(0, "by", &o.by, "FIELD", "a group per value of FIELD, besides the overall one"),
 		PLM_INT(0, "bootstrap", &o.reps, "N", "percentile intervals from N class-stratified resamples (0 = none)", 0, 1000000),
@@ -972,6 +1084,27 @@ int main(int argc, char **argv)
 		if (o.pred)
 			plm_usage_die("--threshold and --pred exclude each "
 				      "other (--pred gives the predictions)");
+	}
+	if (rule > 0 && !o.tune_on_scored)
+		plm_usage_die("--threshold %s would choose the threshold on "
+			      "the records being scored, which makes every "
+			      "metric that needs it optimistic: choose it on "
+			      "the validation split (metrics --threshold %s "
+			      "--tune-on-scored -o val.rec on the validation "
+			      "records) and apply it here with --threshold-from "
+			      "val.rec, give a number (--threshold X), or add "
+			      "--tune-on-scored to choose here anyway (marked in "
+			      "the output)", rule == PLM_THR_YOUDEN ? "youden"
+			      : "f1", rule == PLM_THR_YOUDEN ? "youden" : "f1");
+	if (o.tune_on_scored && rule <= 0)
+		plm_usage_die("--tune-on-scored goes with --threshold youden "
+			      "or f1");
+	if (o.thr_from) {
+		if (rule >= 0 || o.pred)
+			plm_usage_die("--threshold-from excludes --threshold "
+				      "and --pred");
+		o.threshold = threshold_from(o.thr_from);
+		o.thr_arg = "--threshold-from";
 	}
 	if (!(o.ci > 0 && o.ci < 1))
 		plm_usage_die("--ci must be between 0 and 1 (exclusive)");

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/calib.h"
 #include "plm/cli.h"
 #include "plm/hash.h"
 #include "plm/metrics.h"
@@ -26,8 +27,12 @@ static const char operands[] = "[FILE ...]";
 static const char summary[] =
 	"score records with an mlp-train model (adds score, pred, and prob)";
 
+/* --calibrator: the calibrated score goes into score_cal. */
+static plm_calib calib = { .method = -1 };
+
 struct bind {
 	int xi, ii, score, pred, prob;   /* added fields (replaced if present) */
+	int cal;                         /* score_cal with --calibrator, or -1 */
 	enum plm_type xt, it;
 };
 
@@ -83,15 +88,18 @@ static int bind(struct bind *b, const plm_schema *in, plm_schema *out,
 				 ? PLM_T_STR : PLM_T_INT, 0);
 	if (m->head != PLM_HEAD_BINARY)
 		b->prob = plm_schema_add(out, "prob", PLM_T_F32, m->dim[m->nl]);
+	b->cal = calib.method >= 0
+		? plm_schema_add(out, "score_cal", PLM_T_FLOAT, 0) : -1;
 	if (b->pred < 0 || (m->head != PLM_HEAD_MULTILABEL && b->score < 0) ||
 	    (m->head != PLM_HEAD_BINARY && b->prob < 0))
 		plm_die("out of memory");
-	int added[] = { b->score, b->pred, b->prob };
-	for (int k = 0; k < 3; k++)
+	int added[] = { b->score, b->pred, b->prob, b->cal };
+	for (int k = 0; k < 4; k++)
 		if (added[k] >= 0 && (added[k] == b->xi || added[k] == b->ii)) {
 			plm_schema_free(out);
 			snprintf(err, errlen, "the features or the id are in a "
-				 "field mlp-predict writes (score, pred, prob)");
+				 "field mlp-predict writes (score, pred, prob, "
+				 "score_cal)");
 			return -1;
 		}
 	if (plm_schema_add_prov(out, plm_tool(), PLM_VERSION, plm_argc(),
@@ -195,6 +203,8 @@ static void batch_flush(struct batch *bt, const struct bind *b,
 		if (m->head == PLM_HEAD_BINARY) {
 			/* the logit is P(classes[pos]) */
 			vals[b->score] = plm_v_float(p[0]);
+			if (b->cal >= 0)
+				vals[b->cal] = plm_v_float(plm_calib_apply(&calib, p[0]));
 			const char *nm = c->classes[p[0] >= 0.5f ? c->pos
 							       : 1 - c->pos];
 			vals[b->pred] = c->label_str
@@ -343,6 +353,7 @@ int main(int argc, char **argv)
 	const char *model = NULL;
 	int want_info = 0;
 	long long threads = 1;
+	const char *cal_path = NULL;
 	const plm_opt opts[] = {
 		PLM_STR_REQ('m', "model", &model, "MODEL", "the checkpoint written by mlp-train"),
 		PLM_FLAG(0, "allow-seen", &P.allow, "score the model's own training and validation records too"),
@@ -351,6 +362,7 @@ int main(int argc, char **argv)
 		PLM_STR('x', "x", &P.x, "FIELD", "feature field (default: the model's)"),
 		PLM_ALIAS(0, "features", "x"),
 		PLM_STR(0, "id", &P.id, "FIELD", "record id field (default: the model's)"),
+		PLM_STR(0, "calibrator", &cal_path, "CAL", "add score_cal, the score calibrated by CAL (mlp-calibrate; binary)"),
 		PLM_INT(0, "threads", &threads, "N", "compute threads (default 1)", 1, 256),
 		PLM_OPTS_STREAM(&cm),
 	};
@@ -364,6 +376,14 @@ int main(int argc, char **argv)
 		info(&P.c);
 		plm_mlpckpt_free(&P.c);
 		return 0;
+	}
+	if (cal_path) {
+		if (P.c.mlp.head != PLM_HEAD_BINARY)
+			plm_die("--calibrator: the model %s is %s; calibrators "
+				"are for binary models", model,
+				plm_head_name(P.c.mlp.head));
+		if (plm_calib_load(&calib, cal_path, err, sizeof err))
+			plm_die("--calibrator: %s", err);
 	}
 	if (!P.x)
 		P.x = P.c.xfield;
@@ -384,5 +404,7 @@ int main(int argc, char **argv)
 	free(P.bt.names);
 	plm_mlp_work_free(P.w);
 	plm_mlpckpt_free(&P.c);
+	if (calib.method >= 0)
+		plm_calib_free(&calib);
 	return 0;
 }

@@ -110,39 +110,39 @@ test_expect_success 'output fields: group metric value lo hi n reason' '
 	test_cmp expect actual
 '
 
-test_expect_success '--threshold youden: J = TPR - FPR, ties to the highest' '
-	metrics -T --threshold youden bin.tsv >out &&
+test_expect_success '--threshold youden --tune-on-scored: J = TPR - FPR, ties to the highest' '
+	metrics -T --threshold youden --tune-on-scored bin.tsv >out &&
 	body out | grep -E "	(threshold|tp|fp|fn|tn|accuracy|precision|recall)	" | cut -f2,3 >actual &&
 	printf "accuracy\t0.75\nprecision\t1\nrecall\t0.5\ntp\t2\nfp\t0\nfn\t2\ntn\t4\nthreshold\t0.8\n" >expect &&
 	test_cmp expect actual
 '
 
-test_expect_success '--threshold f1: the threshold with the largest F1' '
-	metrics -T --threshold f1 bin.tsv >out &&
+test_expect_success '--threshold f1 --tune-on-scored: the threshold with the largest F1' '
+	metrics -T --threshold f1 --tune-on-scored bin.tsv >out &&
 	grep "^overall	threshold	" out | cut -f3 >actual &&
 	echo 0.5 >expect &&
 	test_cmp expect actual &&
 	grep -q "^overall	f1	0.8	" out
 '
 
-test_expect_success '--threshold youden with one class: nil threshold and predictions' '
-	metrics -T --threshold youden one.tsv >out 2>err &&
+test_expect_success '--threshold youden --tune-on-scored with one class: nil threshold and predictions' '
+	metrics -T --threshold youden --tune-on-scored one.tsv >out 2>err &&
 	grep -q "^overall	threshold				2	no youden threshold: only one class present\$" out &&
 	grep -q "^overall	accuracy				2	no youden threshold: only one class present\$" out &&
 	grep -q "^overall	tp				2	no youden threshold" out &&
 	grep -q "^overall	auprc	1			2	" out &&
-	test_error "required metric accuracy is undefined: no youden threshold" metrics --threshold youden --require accuracy -o t.rec one.tsv &&
+	test_error "required metric accuracy is undefined: no youden threshold" metrics --threshold youden --tune-on-scored --require accuracy -o t.rec one.tsv &&
 	test_path_is_missing t.rec
 '
 
-test_expect_success '--threshold f1 without positives: nil' '
+test_expect_success '--threshold f1 --tune-on-scored without positives: nil' '
 	printf "label:int\tscore:float\n0\t0.8\n0\t0.3\n" >neg.tsv &&
-	metrics -T --threshold f1 neg.tsv >out 2>err &&
+	metrics -T --threshold f1 --tune-on-scored neg.tsv >out 2>err &&
 	grep -q "^overall	threshold				2	no f1 threshold: no positive rows\$" out
 '
 
 test_expect_success 'a chosen threshold is re-chosen in every bootstrap replicate' '
-	metrics -T --threshold youden --bootstrap 200 bin.tsv >out 2>/dev/null &&
+	metrics -T --threshold youden --tune-on-scored --bootstrap 200 bin.tsv >out 2>/dev/null &&
 	grep "^overall	threshold	" out | cut -f3-5 >actual &&
 	printf "0.8\t0.5\t0.9\n" >expect &&
 	test_cmp expect actual
@@ -155,6 +155,51 @@ test_expect_success 'binary --pred: predictions from a field, no threshold row' 
 	printf "auroc\t0.75\ntp\t1\nfp\t1\nfn\t1\ntn\t1\n" >expect &&
 	test_cmp expect actual &&
 	! grep -q "	threshold	" out
+'
+
+test_expect_success '--threshold youden|f1 without --tune-on-scored: usage error naming the choices' '
+	test_usage_error "threshold f1 would choose the threshold on the records being scored.*--threshold-from val.rec, give a number (--threshold X), or add --tune-on-scored" metrics --threshold f1 -o t.rec bin.tsv &&
+	test_path_is_missing t.rec &&
+	test_usage_error "threshold youden would choose" metrics --threshold youden bin.tsv >out &&
+	test ! -s out &&
+	test_usage_error "tune-on-scored goes with --threshold youden or f1" metrics --tune-on-scored bin.tsv >out
+'
+
+test_expect_success '--tune-on-scored: every group says so in a row, and on stderr' '
+	metrics -T --threshold youden --tune-on-scored --by bin by.tsv >out 2>err &&
+	grep "	threshold_tuned_on_scored	" out >actual &&
+	printf "overall\tthreshold_tuned_on_scored\t1\t\t\t5\t\\\\N\n" >expect &&
+	printf "bin=2\tthreshold_tuned_on_scored\t1\t\t\t1\t\\\\N\n" >>expect &&
+	printf "bin=9\tthreshold_tuned_on_scored\t1\t\t\t2\t\\\\N\n" >>expect &&
+	printf "bin=10\tthreshold_tuned_on_scored\t1\t\t\t2\t\\\\N\n" >>expect &&
+	test_cmp expect actual &&
+	grep -q "threshold is chosen on the records scored (--tune-on-scored)" err &&
+	metrics -T --threshold 0.5 by.tsv >fixed &&
+	! grep -q "tuned_on_scored" fixed
+'
+
+test_expect_success '--threshold-from: the validation threshold, applied as a number' '
+	printf "label:int\tscore:float\n1\t0.9\n0\t0.7\n1\t0.65\n0\t0.3\n1\t0.2\n0\t0.1\n" >val.tsv &&
+	metrics --threshold f1 --tune-on-scored -o val.rec val.tsv 2>/dev/null &&
+	rec-cat -T val.rec >val.out &&
+	grep -q "^overall	threshold	0.2	" val.out &&
+	metrics -T --threshold-from val.rec bin.tsv >from &&
+	metrics -T --threshold 0.2 bin.tsv >fixed &&
+	body from >a && body fixed >b &&
+	test_cmp b a &&
+	grep -q "^overall	threshold	0.2	" from &&
+	! grep -q "tuned_on_scored" from
+'
+
+test_expect_success '--threshold-from: bad files and combinations' '
+	test_usage_error "threshold-from excludes --threshold and --pred" metrics --threshold-from val.rec --threshold 0.3 bin.tsv >out &&
+	test_error "threshold-from bin.tsv: not metrics output" metrics --threshold-from bin.tsv bin.tsv >out &&
+	metrics --pred pred -o pr.rec bp.tsv --pos virus 2>/dev/null &&
+	test_error "threshold-from pr.rec: no threshold row in group overall" metrics --threshold-from pr.rec bin.tsv >out &&
+	metrics --threshold youden --tune-on-scored -o one.rec one.tsv 2>/dev/null &&
+	test_error "threshold-from one.rec: the threshold is undefined: no youden threshold: only one class present" metrics --threshold-from one.rec -o t.rec bin.tsv &&
+	test_path_is_missing t.rec &&
+	test_error "threshold-from: nosuch.rec: No such file" metrics --threshold-from nosuch.rec bin.tsv >out
 '
 
 test_expect_success '--threshold: bad value, or with --pred, is a usage error' '

@@ -125,6 +125,8 @@ def binary_ref(y, s, rule, bins, pred=None):
     else:
         thr = rule if not isinstance(rule, str) else choose(y, s, rule)
         r["threshold"] = thr
+        if isinstance(rule, str):       # chosen with --tune-on-scored
+            r["threshold_tuned_on_scored"] = 1.0
         if thr is None:
             r.update({m: NIL for m in THR_METRICS})
         else:
@@ -267,8 +269,8 @@ def gen(outdir):
     Pred = np.array([int(b >= 0.6) if (c + int(a)) % 5 else 1 - a
                      for c, (y, s) in enumerate(cases) for a, b in zip(y, s)])
     Case = np.concatenate([np.full(len(y), c) for c, (y, _) in enumerate(cases)])
-    setting = [("bin-05", "", 0.5, 10), ("bin-youden", "--threshold youden", "youden", 10),
-               ("bin-f1", "--threshold f1", "f1", 10),
+    setting = [("bin-05", "", 0.5, 10), ("bin-youden", "--threshold youden --tune-on-scored", "youden", 10),
+               ("bin-f1", "--threshold f1 --tune-on-scored", "f1", 10),
                ("bin-pred", "--pred pred --bins 7", None, 7)]
     for name, args, rule, bins in setting:
         runs.append("%s %s bin.tsv" % (name, args))
