@@ -52,6 +52,8 @@ metrics.1 out
 metrics.2 out
 metrics.3 run
 metrics.4 out
+mlp-calibrate.1 out
+mlp-calibrate.2 run
 mlp-predict.1 run
 mlp-predict.2 run
 mlp-train.1 run
