@@ -38,6 +38,7 @@
 #include "plm/float.h"
 #include "plm/json.h"
 #include "plm/stream.h"
+#include "plm/view.h"
 
 #define GUARD_DEPTH PLM_MP_DEPTH        /* containers open at once */
 #define STR_(x) #x
@@ -1414,6 +1415,8 @@ void plm_reader_close(plm_reader *r)
 struct plm_writer {
 	plm_out *out;
 	int tsv, failed;
+	int fmt;                /* enum plm_fmt, resolved */
+	plm_view *view;         /* PLM_FMT_VIEW */
 	plm_schema s;
 	uint64_t rows, sec_rows;
 	msgpack_packer pk;
@@ -1523,7 +1526,24 @@ static int check_schema(plm_writer *w, const plm_schema *s)
 	return 0;
 }
 
-plm_writer *plm_writer_open(const char *path, int tsv, const plm_schema *s,
+/* PLM_FMT_AUTO for this destination (stream.h).  -1 + err when
+ * $PLM_FORMAT is not a format. */
+static int auto_fmt(const plm_out *out, char *err, size_t errlen)
+{
+	static const char *const names[] = { "msgpack", "tsv", "typed" };
+	const char *e = getenv("PLM_FORMAT");
+	if (e && *e) {
+		for (int i = 0; i < 3; i++)
+			if (!strcmp(e, names[i]))
+				return i;
+		snprintf(err, errlen, "PLM_FORMAT: '%.40s' is not tsv, typed "
+			 "or msgpack", e);
+		return -1;
+	}
+	return plm_out_isatty(out) ? PLM_FMT_VIEW : PLM_FMT_MSGPACK;
+}
+
+plm_writer *plm_writer_open(const char *path, int fmt, const plm_schema *s,
 			    char *err, size_t errlen)
 {
 	plm_writer *w = calloc(1, sizeof *w);
@@ -1543,9 +1563,20 @@ plm_writer *plm_writer_open(const char *path, int tsv, const plm_schema *s,
 		free(w);
 		return NULL;
 	}
-	w->tsv = tsv < 0 ? plm_out_isatty(w->out) : !!tsv;
+	w->fmt = fmt == PLM_FMT_AUTO ? auto_fmt(w->out, err, errlen) : fmt;
+	if (w->fmt < 0) {
+		plm_writer_abort(w);
+		return NULL;
+	}
+	w->tsv = w->fmt == PLM_FMT_TSV || w->fmt == PLM_FMT_TSV_TYPED;
 	msgpack_packer_init(&w->pk, w, mp_write_cb);
-	if (write_header(w)) {
+	if (w->fmt == PLM_FMT_VIEW) {
+		if (!(w->view = plm_view_open(w->out, 1, s))) {
+			snprintf(err, errlen, "out of memory");
+			plm_writer_abort(w);
+			return NULL;
+		}
+	} else if (write_header(w)) {
 		snprintf(err, errlen, "%s", w->err);
 		plm_writer_abort(w);
 		return NULL;
@@ -1742,7 +1773,10 @@ int plm_writer_row(plm_writer *w, const plm_val *vals)
 				     plm_type_name(f->type, f->dim, tn,
 						   sizeof tn), e);
 	}
-	if (w->tsv)
+	if (w->fmt == PLM_FMT_VIEW) {
+		if (plm_view_row(w->view, vals))
+			return wfail(w, "%s", plm_view_error(w->view));
+	} else if (w->tsv)
 		tsv_put_row(w, vals);
 	else
 		mp_put_row(w, vals);
@@ -1772,6 +1806,12 @@ int plm_writer_section(plm_writer *w, const plm_schema *s)
 		return -1;
 	if (plm_schema_copy(&c, s))
 		return wfail(w, "out of memory");
+	if (w->fmt == PLM_FMT_VIEW) {
+		plm_schema_free(&w->s);
+		w->s = c;
+		return plm_view_section(w->view, s) ?
+		       wfail(w, "%s", plm_view_error(w->view)) : 0;
+	}
 	write_trailer(w);
 	plm_schema_free(&w->s);
 	w->s = c;
@@ -1781,7 +1821,9 @@ int plm_writer_section(plm_writer *w, const plm_schema *s)
 
 int plm_writer_close(plm_writer *w, char *err, size_t errlen)
 {
-	if (!w->failed)
+	if (!w->failed && w->fmt == PLM_FMT_VIEW && plm_view_finish(w->view))
+		wfail(w, "%s", plm_view_error(w->view));
+	if (!w->failed && w->fmt != PLM_FMT_VIEW)
 		write_trailer(w);
 	if (w->failed) {
 		snprintf(err, errlen, "%s", w->err);
@@ -1790,6 +1832,7 @@ int plm_writer_close(plm_writer *w, char *err, size_t errlen)
 	}
 	int rc = plm_out_close(w->out, err, errlen);
 	w->out = NULL;
+	plm_view_free(w->view);
 	plm_schema_free(&w->s);
 	free(w->line.p);
 	free(w);
@@ -1802,6 +1845,7 @@ void plm_writer_abort(plm_writer *w)
 		return;
 	if (w->out)
 		plm_out_abort(w->out);
+	plm_view_free(w->view);
 	plm_schema_free(&w->s);
 	free(w->line.p);
 	free(w);

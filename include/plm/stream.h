@@ -153,10 +153,15 @@ void plm_reader_close(plm_reader *r);
 
 typedef struct plm_writer plm_writer;
 
-/* tsv: 1 TSV, 0 MessagePack, -1 TSV if the destination is a terminal.
+enum plm_fmt { PLM_FMT_AUTO = -1, PLM_FMT_MSGPACK = 0, PLM_FMT_TSV = 1, PLM_FMT_TSV_TYPED = 2, PLM_FMT_VIEW = 3 };
+
+/* fmt: an enum plm_fmt.  PLM_FMT_AUTO is the format $PLM_FORMAT names
+ * (tsv, typed, msgpack; another value is an error), else PLM_FMT_VIEW
+ * when the destination is a terminal (view.h: for people, not for
+ * reading back), else MessagePack.
  * path NULL or "-" = stdout, else atomic file (io.h).  The header is
  * written at once. */
-plm_writer *plm_writer_open(const char *path, int tsv, const plm_schema *s,
+plm_writer *plm_writer_open(const char *path, int fmt, const plm_schema *s,
 			    char *err, size_t errlen);
 /* One row of schema->n values, checked against the types (a vector of the
  * wrong byte length is an error, not a silent truncation). */
