@@ -28,6 +28,8 @@ static char **saved_argv;
  * program finds after parsing prints the same usage line; `prog` is the
  * name in that line ("tool", or "tool SUB"). */
 static const plm_opt *cur_opts;
+/* A progress line stands on the terminal: a message first erases it. */
+static int progress_drawn;
 static const char *cur_operands;
 static char prog[128];
 
@@ -120,6 +122,11 @@ void plm_vmsg(const char *fmt, va_list ap)
 {
 	char buf[4096];
 	int n = snprintf(buf, sizeof buf, "%s: ", tool_name);
+	if (progress_drawn) {
+		ssize_t e = write(2, "\r\033[K", 4);
+		(void)e;
+		progress_drawn = 0;
+	}
 	int m = vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
 	if (m < 0)
 		m = 0;
@@ -615,7 +622,9 @@ double plm_now(void)
 void plm_progress_init(plm_progress *p, int force, const char *unit)
 {
 	memset(p, 0, sizeof *p);
-	p->on = force || isatty(2);
+	p->tty = isatty(2);
+	p->on = force || p->tty;
+	p->force = force;
 	p->t0 = p->last = plm_now();
 	p->unit = unit;
 }
@@ -642,6 +651,8 @@ static void hms(char *buf, size_t len, double s)
 	snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
 }
 
+/* On a terminal the line is redrawn in place ("\r", erase to the end);
+ * elsewhere each is a line of its own, plain text. */
 static void progress_draw(plm_progress *p, uint64_t done, uint64_t total,
 			  uint64_t records, int final)
 {
@@ -651,16 +662,20 @@ static void progress_draw(plm_progress *p, uint64_t done, uint64_t total,
 	human(d, sizeof d, (double)done);
 	human(r, sizeof r, rate);
 	hms(e, sizeof e, el);
-	int n = snprintf(line, sizeof line, "\r%s: %s %s, %llu records, %s %s/s, %s",
-			 tool_name, d, p->unit, (unsigned long long)records,
-			 r, p->unit, e);
+	int n = snprintf(line, sizeof line, "%s%s: %s %s, %llu records, %s %s/s, %s",
+			 p->tty ? "\r" : "", tool_name, d, p->unit,
+			 (unsigned long long)records, r, p->unit, e);
 	if (total && !final && rate > 0 && done <= total) {
 		char eta[32];
 		hms(eta, sizeof eta, (total - done) / rate);
 		n += snprintf(line + n, sizeof line - n, " (%.1f%%, ETA %s)",
 			      100.0 * done / total, eta);
 	}
-	n += snprintf(line + n, sizeof line - n, final ? "\033[K\n" : "\033[K");
+	if (p->tty)
+		n += snprintf(line + n, sizeof line - n, "\033[K");
+	if (final || !p->tty)
+		n += snprintf(line + n, sizeof line - n, "\n");
+	progress_drawn = p->tty && !final;
 	ssize_t w = write(2, line, n);
 	(void)w;
 }
@@ -671,9 +686,12 @@ void plm_progress_update(plm_progress *p, uint64_t done, uint64_t total,
 	if (!p->on || (++p->calls & 63))
 		return;
 	double now = plm_now();
-	if (now - p->last < 0.25)
+	/* nothing for a second (a quick run shows nothing), then a redraw
+	 * 4 times a second on a terminal, a line a second elsewhere */
+	if (now - p->t0 < 1.0 || now - p->last < (p->tty ? 0.25 : 1.0))
 		return;
 	p->last = now;
+	p->drawn = 1;
 	progress_draw(p, done, total, records, 0);
 }
 
@@ -691,8 +709,15 @@ void plm_progress_poll(plm_progress *p, uint64_t done, uint64_t total,
 
 void plm_progress_end(plm_progress *p, uint64_t done, uint64_t records)
 {
-	if (p->on)
+	if (!p->on)
+		return;
+	if (!p->tty || (p->force && p->drawn)) {
 		progress_draw(p, done, 0, records, 1);
+	} else if (p->drawn) {
+		ssize_t w = write(2, "\r\033[K", 4);
+		(void)w;
+		progress_drawn = 0;
+	}
 }
 
 /* ---- numbers ---------------------------------------------------------- */

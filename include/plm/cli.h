@@ -214,17 +214,19 @@ int plm_shard_keep(const plm_shard *s, const void *key, size_t len);
 /* ---- progress with ETA ------------------------------------------------ */
 
 typedef struct plm_progress {
-	int on;
+	int on, tty, force, drawn;
 	double t0, last;
 	uint64_t calls;
 	const char *unit;
 } plm_progress;
 
-/* on when stderr is a terminal or force != 0.  unit names what `done`
- * counts ("B", "residues", "records"). */
+/* on when stderr is a terminal or force != 0 (--progress).  unit names
+ * what `done` counts ("B", "residues", "records").  On a terminal a line
+ * appears after a second of work, is redrawn in place and is erased at
+ * the end (--progress keeps the last one); elsewhere (--progress) it is
+ * plain lines, at most one a second, and a last line at the end. */
 void plm_progress_init(plm_progress *p, int force, const char *unit);
-/* Cheap to call per record: redraws at most 4 times a second.  total = 0
- * when unknown (no ETA then). */
+/* Cheap to call per record.  total = 0 when unknown (no ETA then). */
 void plm_progress_update(plm_progress *p, uint64_t done, uint64_t total,
 			 uint64_t records);
 /* The same without the per-call gate (redraws whenever a quarter second
