@@ -7,6 +7,7 @@
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/map.h"
 #include "plm/stream.h"
 #include "plm/verb.h"
@@ -47,7 +48,7 @@ static int cluster_field(struct cw *x, const plm_schema *s, char *err,
 	char t[64];
 	unsigned long long rec = (unsigned long long)x->v->recno + 1;
 	if ((x->ki = plm_schema_find(s, x->key)) < 0) {
-		snprintf(err, errlen, "record %llu: no field '%s' in input",
+		plm_nofield(err, errlen, s, "record %llu: no field '%s' in input",
 			 rec, x->key);
 		return -1;
 	}

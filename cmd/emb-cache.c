@@ -9,6 +9,7 @@
 
 #include "plm/cli.h"
 #include "plm/embcache.h"
+#include "plm/fields.h"
 #include "plm/map.h"
 #include "plm/recin.h"
 #include "plm/rows.h"
@@ -276,14 +277,15 @@ static int cmd_import(const char *path, int nfiles, char **files)
 	int ei = plm_schema_find(s, o.field), idi = plm_schema_find(s, "id");
 	int si = plm_schema_find(s, o.seq), hi = plm_schema_find(s, "seq_hash");
 	if (ei < 0)
-		plm_die("%s: no field '%s' in input", name, o.field);
+		plm_die_nofield(s, "%s: no field '%s' in input", name, o.field);
 	if (s->f[ei].type != PLM_T_F32 && s->f[ei].type != PLM_T_F16)
 		plm_die("%s: field '%s' is %s; want f32[D] or f16[D]", name,
 			o.field, plm_type_name(s->f[ei].type, s->f[ei].dim, tn,
 					       sizeof tn));
 	int ki = si >= 0 ? si : hi;
 	if (ki < 0)
-		plm_die("%s: no field '%s' or 'seq_hash' in input", name, o.seq);
+		plm_die_nofield(s, "%s: no field '%s' or 'seq_hash' in input",
+				name, o.seq);
 	if (s->f[ki].type != PLM_T_STR)
 		plm_die("%s: field '%s' is not str", name, s->f[ki].name);
 	if (idi >= 0 && s->f[idi].type != PLM_T_STR)
@@ -376,7 +378,8 @@ static int cmd_get(const char *path, int nfiles, char **files, int argc,
 	const plm_schema *s = plm_recin_schema(in);
 	int si = plm_schema_find(s, o.seq), idi = plm_schema_find(s, "id");
 	if (si < 0)
-		plm_die("%s: no field '%s' in input", plm_recin_name(in), o.seq);
+		plm_die_nofield(s, "%s: no field '%s' in input",
+				plm_recin_name(in), o.seq);
 	if (s->f[si].type != PLM_T_STR)
 		plm_die("%s: field '%s' is %s, not str", plm_recin_name(in),
 			o.seq, plm_type_name(s->f[si].type, s->f[si].dim, tn,

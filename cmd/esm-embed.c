@@ -25,6 +25,7 @@
 #include "plm/embcache.h"
 #include "plm/esm_batch.h"
 #include "plm/esm.h"
+#include "plm/fields.h"
 #include "plm/float.h"
 #include "plm/gemm.h"
 #include "plm/h128set.h"
@@ -146,7 +147,7 @@ static int find_typed(const plm_schema *s, const char *name, int str_only,
 	int i = plm_schema_find(s, name);
 	char t[64];
 	if (i < 0) {
-		snprintf(err, errlen, "no field '%s' in input", name);
+		plm_nofield(err, errlen, s, "no field '%s' in input", name);
 		return -1;
 	}
 	enum plm_type ty = s->f[i].type;

@@ -7,6 +7,7 @@
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/float.h"
 #include "plm/h5arr.h"
 #include "plm/io.h"
@@ -48,7 +49,8 @@ static int section(void *ctx, const plm_schema *in, plm_schema *out,
 	int fi = plm_schema_find(in, x->field);
 	int ii = plm_schema_find(in, x->idf);
 	if (fi < 0) {
-		snprintf(err, errlen, "no field '%s' in input", x->field);
+		plm_nofield(err, errlen, in, "no field '%s' in input",
+			    x->field);
 		return -1;
 	}
 	const plm_field *f = &in->f[fi];
@@ -66,7 +68,7 @@ static int section(void *ctx, const plm_schema *in, plm_schema *out,
 		return -1;
 	}
 	if ((x->h5 || x->ids_path) && ii < 0) {
-		snprintf(err, errlen, "no field '%s' in input", x->idf);
+		plm_nofield(err, errlen, in, "no field '%s' in input", x->idf);
 		return -1;
 	}
 	if (ii >= 0 && in->f[ii].type != PLM_T_STR &&

@@ -19,6 +19,7 @@
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/float.h"
 #include "plm/extsort.h"
 #include "plm/hash.h"
@@ -121,13 +122,15 @@ static void open_side(struct side *S, const char *path, const plm_schema *s,
 	}
 	S->schema = s;
 	if ((S->key = plm_schema_find(s, key)) < 0)
-		fail("%s: no key field '%s'", path, key);
+		fail("%s", (plm_nofield(err, sizeof err, s, "%s: no key field "
+					"'%s'", path, key), err));
 	if (!plm_key_type_ok(s->f[S->key].type) ||
 	    s->f[S->key].type == PLM_T_BOOL)
 		fail("%s: key field '%s' is %s; keys are str or int", path,
 		     key, plm_type_name(s->f[S->key].type, 0, tn, sizeof tn));
 	if ((S->vec = plm_schema_find(s, field)) < 0)
-		fail("%s: no field '%s'", path, field);
+		fail("%s", (plm_nofield(err, sizeof err, s, "%s: no field '%s'",
+					path, field), err));
 	const plm_field *f = &s->f[S->vec];
 	if (!vec_type(f->type))
 		fail("%s: field '%s' is %s; want a vector (f32, f16 or "

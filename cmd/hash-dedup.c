@@ -18,6 +18,7 @@
 #include "plm/cli.h"
 #include "plm/fasta.h"
 #include "plm/h128set.h"
+#include "plm/fields.h"
 #include "plm/seqset.h"
 #include "plm/stream.h"
 #include "plm/verb.h"
@@ -65,7 +66,7 @@ static int key_field(const state *st, const plm_schema *s)
 	char t[64];
 	int ki = plm_schema_find(s, st->key);
 	if (ki < 0)
-		plm_die("record %" PRIu64 ": no field '%s' in input",
+		plm_die_nofield(s, "record %" PRIu64 ": no field '%s' in input",
 			st->v->recno + 1, st->key);
 	if (s->f[ki].type != PLM_T_STR)
 		plm_die("field '%s' is %s: a sequence must be str", st->key,

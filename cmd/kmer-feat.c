@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/kmer.h"
 #include "plm/stream.h"
 #include "plm/verb.h"
@@ -36,7 +37,8 @@ static int section(void *ctx, const plm_schema *in, plm_schema *out,
 		return -1;
 	}
 	if ((x->si = plm_schema_find(in, x->sfield)) < 0) {
-		snprintf(err, errlen, "no field '%s' in input", x->sfield);
+		plm_nofield(err, errlen, in, "no field '%s' in input",
+			    x->sfield);
 		return -1;
 	}
 	if (in->f[x->si].type != PLM_T_STR) {

@@ -60,7 +60,7 @@ static int field(const plm_schema *s, const char *name, const char *opt,
 {
 	int i = plm_schema_find(s, name);
 	if (i < 0)
-		snprintf(err, errlen, "no field '%s' (%s)", name, opt);
+		plm_nofield(err, errlen, s, "no field '%s' (%s)", name, opt);
 	else if (s->f[i].type != PLM_T_STR)
 		snprintf(err, errlen, "field '%s' (%s) must be str", name, opt);
 	else

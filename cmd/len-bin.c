@@ -8,6 +8,7 @@
 
 #include "plm/bins.h"
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/stream.h"
 #include "plm/verb.h"
 
@@ -37,7 +38,8 @@ static int lensrc_find(lensrc *ls, const plm_schema *s, char *err, size_t errlen
 	}
 	ls->si = plm_schema_find(s, seqf);
 	if (ls->si < 0) {
-		snprintf(err, errlen, "no field '%s' or '%s' in input", lenf, seqf);
+		plm_nofield(err, errlen, s, "no field '%s' or '%s' in input",
+			    lenf, seqf);
 		return -1;
 	}
 	if (s->f[ls->si].type != PLM_T_STR) {

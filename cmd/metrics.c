@@ -90,7 +90,7 @@ static int find_field(const plm_schema *s, const char *name, const char *what)
 {
 	int i = plm_schema_find(s, name);
 	if (i < 0)
-		plm_die("no field '%s' in input (%s)", name, what);
+		plm_die_nofield(s, "no field '%s' in input (%s)", name, what);
 	return i;
 }
 

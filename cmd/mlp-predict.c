@@ -14,6 +14,7 @@
 
 #include "plm/calib.h"
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/hash.h"
 #include "plm/metrics.h"
 #include "plm/mlp.h"
@@ -48,12 +49,12 @@ static int bind(struct bind *b, const plm_schema *in, plm_schema *out,
 	b->xi = plm_schema_find(in, x);
 	b->ii = plm_schema_find(in, id);
 	if (b->xi < 0) {
-		snprintf(err, errlen, "no field '%s' in input (the features, "
+		plm_nofield(err, errlen, in, "no field '%s' in input (the features, "
 			 "--x)", x);
 		return -1;
 	}
 	if (b->ii < 0) {
-		snprintf(err, errlen, "no field '%s' in input (the record id, "
+		plm_nofield(err, errlen, in, "no field '%s' in input (the record id, "
 			 "--id)", id);
 		return -1;
 	}

@@ -9,6 +9,7 @@
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/map.h"
 #include "plm/mlp.h"
 #include "plm/pairvec.h"
@@ -127,7 +128,7 @@ static int pair_field(const struct pf *P, const plm_schema *in,
 	char ta[64], tb[64];
 	int i = plm_schema_find(in, name);
 	if (i < 0)
-		snprintf(err, errlen, "no field '%s' (the pair's ids)", name);
+		plm_nofield(err, errlen, in, "no field '%s' (the pair's ids)", name);
 	else if (in->f[i].type != P->E.kt)
 		snprintf(err, errlen, "field '%s' is %s but the embeddings' "
 			 "ids are %s", name,

@@ -57,7 +57,7 @@ static int field(const plm_schema *s, const char *name, const char *opt,
 {
 	int i = plm_schema_find(s, name);
 	if (i < 0) {
-		snprintf(err, errlen, "no field '%s' (%s)", name, opt);
+		plm_nofield(err, errlen, s, "no field '%s' (%s)", name, opt);
 		return -1;
 	}
 	enum plm_type t = s->f[i].type;
@@ -80,7 +80,7 @@ static int section(void *ctx, const plm_schema *in, plm_schema *out,
 	    (F.type && (F.ft = field(in, F.type, "--type", err, errlen)) < 0))
 		return -1;
 	if (plm_schema_find(in, F.split) < 0) {
-		snprintf(err, errlen, "no field '%s' (--split; make it with "
+		plm_nofield(err, errlen, in, "no field '%s' (--split; make it with "
 			 "strat-split --group %s)", F.split, F.group);
 		return -1;
 	}

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/verb.h"
 
 static const char operands[] = "[FILE ...]";
@@ -71,7 +72,8 @@ static int resolve(const plm_schema *s, const struct sel *v, size_t n,
 	for (size_t k = 0; k < n; k++) {
 		int f = plm_schema_find(s, v[k].from);
 		if (f < 0) {
-			snprintf(err, errlen, "no field '%s' in input", v[k].from);
+			plm_nofield(err, errlen, s, "no field '%s' in input",
+				    v[k].from);
 			free(ix);
 			free(drop);
 			return -1;

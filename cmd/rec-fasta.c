@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/io.h"
 #include "plm/verb.h"
 
@@ -33,7 +34,8 @@ static int need(const plm_schema *in, const char *name, const char *opt,
 	char tn[64];
 
 	if (i < 0) {
-		snprintf(err, errlen, "no field '%s' in input (%s)", name, opt);
+		plm_nofield(err, errlen, in, "no field '%s' in input (%s)", name,
+			    opt);
 		return -1;
 	}
 	if (in->f[i].type != PLM_T_STR &&

@@ -4,6 +4,7 @@
 
 #include "plm/cli.h"
 #include "plm/expr.h"
+#include "plm/fields.h"
 #include "plm/stream.h"
 #include "plm/verb.h"
 
@@ -28,6 +29,9 @@ static void bind(plm_expr *e, const plm_schema *s, const char *where)
 		return;
 	if (rc == PLM_EXPR_ETYPE)
 		plm_usage_die("%s%s%s", where ? where : "", where ? ": " : "", err);
+	if (rc == PLM_EXPR_ENOFIELD)
+		plm_die_nofield(s, "%s%s%s", where ? where : "",
+				where ? ": " : "", err);
 	plm_die("%s%s%s", where ? where : "", where ? ": " : "", err);
 }
 

@@ -9,6 +9,7 @@
 #include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/expr.h"
+#include "plm/fields.h"
 #include "plm/verb.h"
 
 static const char operands[] =
@@ -155,24 +156,6 @@ static void parse_exprs(struct puts *p, const char *arg)
 	}
 }
 
-/* "no field 'x' in input" gets the fields there are. */
-static void die_nofield(const char *where, const char *err,
-			const plm_schema *s)
-{
-	size_t cap = 64, len;
-	for (size_t k = 0; k < s->n; k++)
-		cap += strlen(s->f[k].name) + 2;
-	char *list = malloc(cap);
-	if (!list)
-		plm_die("out of memory");
-	len = (size_t)snprintf(list, cap, "%s", s->n ? "" : "none");
-	for (size_t k = 0; k < s->n; k++)
-		len += (size_t)snprintf(list + len, cap - len, "%s%s",
-					k ? ", " : "", s->f[k].name);
-	plm_die("%s%s%s; the fields are: %s", where ? where : "",
-		where ? ": " : "", err, list);
-}
-
 /* Binds assignment a to the fields so far (the input's and those set
  * before it); its value's type becomes the field's. */
 static void bind(const struct puts *p, struct put *a, const plm_schema *s)
@@ -182,7 +165,8 @@ static void bind(const struct puts *p, struct put *a, const plm_schema *s)
 	int rc = plm_expr_bind(a->e, s, err, sizeof err);
 	snprintf(msg, sizeof msg, "'%s': %s", a->src, err);
 	if (rc == PLM_EXPR_ENOFIELD)
-		die_nofield(where, msg, s);
+		plm_die_nofield(s, "%s%s%s", where ? where : "",
+				where ? ": " : "", msg);
 	if (rc)
 		plm_usage_die("%s%s%s", where ? where : "", where ? ": " : "", msg);
 	a->type = plm_expr_type(a->e);

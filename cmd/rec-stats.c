@@ -8,6 +8,7 @@
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/stats.h"
 #include "plm/stream.h"
 #include "plm/verb.h"
@@ -50,7 +51,8 @@ static void bind(struct state *st, const plm_schema *s)
 	if (st->len_name) {
 		int i = plm_schema_find(s, st->len_name);
 		if (i < 0)
-			plm_die("no field '%s' in input", st->len_name);
+			plm_die_nofield(s, "no field '%s' in input",
+					st->len_name);
 		if (s->f[i].type != PLM_T_INT && s->f[i].type != PLM_T_STR)
 			plm_die("field '%s' is %s: a length comes from an int "
 				"or the length of a str", st->len_name,
@@ -62,7 +64,7 @@ static void bind(struct state *st, const plm_schema *s)
 		const char *name = st->cnames->v[j];
 		int i = plm_schema_find(s, name);
 		if (i < 0)
-			plm_die("no field '%s' in input", name);
+			plm_die_nofield(s, "no field '%s' in input", name);
 		if (!plm_key_type_ok(s->f[i].type))
 			plm_die("field '%s' is %s: -c counts str, int or bool "
 				"values", name, plm_type_name(s->f[i].type,

@@ -7,6 +7,7 @@
 
 #include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/hash.h"
 #include "plm/map.h"
 #include "plm/rng.h"
@@ -54,7 +55,7 @@ static int need_field(const plm_schema *s, const char *name, const char *what,
 {
 	int i = plm_schema_find(s, name);
 	if (i < 0) {
-		snprintf(err, errlen, "no field '%s' (%s)", name, what);
+		plm_nofield(err, errlen, s, "no field '%s' (%s)", name, what);
 		return -1;
 	}
 	enum plm_type t = s->f[i].type;
@@ -71,7 +72,8 @@ static int bind_fields(ctx *x, const plm_schema *s, char *err, size_t errlen)
 		return -1;
 	x->fseq = plm_schema_find(s, x->seqf);
 	if (x->need_hash && x->fseq < 0) {
-		snprintf(err, errlen, "no field '%s' (--seq; needed for the manifest)", x->seqf);
+		plm_nofield(err, errlen, s, "no field '%s' (--seq; needed for "
+			    "the manifest)", x->seqf);
 		return -1;
 	}
 	if (x->fseq >= 0 && s->f[x->fseq].type != PLM_T_STR) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "plm/cli.h"
+#include "plm/fields.h"
 #include "plm/stream.h"
 #include "plm/taxdump.h"
 #include "plm/verb.h"
@@ -61,7 +62,8 @@ static int section(void *ctx, const plm_schema *in, plm_schema *out,
 		n = snprintf(err, errlen, "record %llu: ",
 			     (unsigned long long)x->v->recno + 1);
 	if ((x->ti = plm_schema_find(in, x->key)) < 0) {
-		snprintf(err + n, errlen - n, "no field '%s' in input", x->key);
+		plm_nofield(err + n, errlen - n, in, "no field '%s' in input",
+			    x->key);
 		return -1;
 	}
 	if (in->f[x->ti].type != PLM_T_INT) {

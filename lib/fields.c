@@ -1,6 +1,7 @@
 /* fields.c — fixed output fields and key numbering (include/plm/fields.h). */
 #include "plm/fields.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,4 +42,54 @@ long plm_intern(plm_strmap *m, const void *k, size_t n, int *added)
 	if (added)
 		*added = a;
 	return (long)*v;
+}
+
+#define LIST_MAX 300    /* bytes of field names in a message */
+
+static int vnofield(char *err, size_t errlen, const plm_schema *s,
+		    const char *fmt, va_list ap)
+{
+	int n = vsnprintf(err, errlen, fmt, ap);
+	size_t len = n < 0 ? 0 : (size_t)n, start;
+	if (len >= errlen)
+		return -1;
+	if (!s->n) {
+		snprintf(err + len, errlen - len, " (no fields)");
+		return -1;
+	}
+	n = snprintf(err + len, errlen - len, " (fields: ");
+	start = len = len + (size_t)(n < 0 ? 0 : n);
+	for (size_t i = 0; i < s->n && len < errlen; i++) {
+		if (len - start > LIST_MAX) {
+			n = snprintf(err + len, errlen - len, ", ...");
+			len += (size_t)(n < 0 ? 0 : n);
+			break;
+		}
+		n = snprintf(err + len, errlen - len, "%s%s", i ? ", " : "",
+			     s->f[i].name);
+		len += (size_t)(n < 0 ? 0 : n);
+	}
+	if (len < errlen)
+		snprintf(err + len, errlen - len, ")");
+	return -1;
+}
+
+int plm_nofield(char *err, size_t errlen, const plm_schema *s,
+		const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vnofield(err, errlen, s, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void plm_die_nofield(const plm_schema *s, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vnofield(msg, sizeof msg, s, fmt, ap);
+	va_end(ap);
+	plm_die("%s", msg);
 }

@@ -5,6 +5,7 @@
  * Loading keeps the features of the train and val rows as f32 in one
  * array per split, the labels as indices into a string map, and hashes
  * ids and content for the checkpoint's digests. */
+#include "plm/fields.h"
 #include "plm/mlpdata.h"
 
 #include <math.h>
@@ -113,7 +114,7 @@ static int bind_fields(struct ld *L, const plm_schema *sc, const char *src)
 		*want[i].at = plm_schema_find(sc, want[i].name);
 	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
 		if (*want[i].at < 0)
-			return plm_errf(L->err, L->errlen, "%s: no field '%s' in "
+			return plm_nofield(L->err, L->errlen, sc, "%s: no field '%s' in "
 				    "input (%s)", src, want[i].name,
 				    want[i].what);
 	const plm_field *fx = &sc->f[L->xi];

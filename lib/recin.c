@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "plm/fields.h"
 #include "plm/recin.h"
 #include "plm/fasta.h"
 #include "plm/hash.h"
@@ -277,7 +278,7 @@ int plm_shard_field(const plm_schema *s, const char *name, char *err,
 {
 	int i = plm_schema_find(s, name);
 	if (i < 0) {
-		snprintf(err, errlen, "no field '%s' in input", name);
+		plm_nofield(err, errlen, s, "no field '%s' in input", name);
 		return -1;
 	}
 	if (s->f[i].type != PLM_T_STR && s->f[i].type != PLM_T_INT) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plm/fields.h"
 #include "plm/sample.h"
 
 int plm_reservoir_init(plm_reservoir *rs, const plm_schema *s, uint64_t k)
@@ -224,7 +225,7 @@ int plm_quota_bind(const plm_quota *q, const plm_schema *in, int *idx,
 		int i = plm_schema_find(in, q->name[j]);
 		char a[64], b[64];
 		if (i < 0) {
-			snprintf(err, errlen, "no field '%s' (a stratum field of "
+			plm_nofield(err, errlen, in, "no field '%s' (a stratum field of "
 				 "the quota table) in the input", q->name[j]);
 			return -1;
 		}

@@ -7,6 +7,7 @@
 
 #include "plm/alloc.h"
 #include "plm/fasta.h"
+#include "plm/fields.h"
 #include "plm/io.h"
 #include "plm/seqset.h"
 #include "plm/stream.h"
@@ -206,7 +207,8 @@ static long long load_stream(plm_h128set *s, plm_in *in, const char *field,
 		if (ki < 0) {
 			ki = plm_schema_find(sc, field);
 			if (ki < 0) {
-				snprintf(err, errlen, "%s: no field '%s' in input", name, field);
+				plm_nofield(err, errlen, sc, "%s: no field '%s' in input",
+					    name, field);
 				goto fail;
 			}
 			if (sc->f[ki].type != PLM_T_STR) {

@@ -11,8 +11,10 @@
 #ifndef PLM_FIELDS_H
 #define PLM_FIELDS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdnoreturn.h>
 
 #include "plm/map.h"
 #include "plm/stream.h"
@@ -36,5 +38,15 @@ int plm_schema_fields(plm_schema *out, const plm_schema *in,
  * (so plm_strmap_key(m, i, ...) names number i).  *added (may be NULL)
  * says whether the key is new.  -1 when out of memory. */
 long plm_intern(plm_strmap *m, const void *k, size_t n, int *added);
+
+/* A missing field says which there are: err = the message fmt makes
+ * ("no field 'label' in input"), then " (fields: id, desc, seq, len)",
+ * s's field names (cut with "..." after about 300 bytes; "(no fields)"
+ * when s has none).  Returns -1. */
+int plm_nofield(char *err, size_t errlen, const plm_schema *s,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same message, then plm_die (cmd/ only). */
+noreturn void plm_die_nofield(const plm_schema *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif
