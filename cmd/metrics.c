@@ -785,8 +785,12 @@ static size_t *sorted_keys(const plm_strmap *m)
 static void check_binvals(const struct data *d, const struct opts *o)
 {
 	size_t n = plm_strmap_size(d->binvals), npos = 0;
-	if (n < 2)
-		return;         /* one class: metrics say what is undefined */
+	/* one class: metrics say what is undefined; but a str label that
+	 * is never --pos is a misspelt --pos more likely than a test set
+	 * without positives */
+	if (n == 0 || (n == 1 && (d->yt != PLM_T_STR ||
+				  *plm_strmap_val(d->binvals, 0))))
+		return;
 	size_t *ix = sorted_keys(d->binvals);
 	char list[512], fields[300];
 	size_t len = 0;
