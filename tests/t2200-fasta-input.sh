@@ -108,7 +108,7 @@ test_expect_success 'mlp-predict on kmer-feat features of FASTA' '
 
 test_expect_success 'mlp-predict: FASTA has no feature field, named as for a stream' '
 	test_exit 1 mlp-predict -m m.mlp six.fa >out 2>err &&
-	echo "mlp-predict: six.fa: no field '"'"'emb'"'"' in input (the features, --x)" >expect &&
+	echo "mlp-predict: six.fa: no field '"'"'emb'"'"' in input (the features, --x) (fields: id, desc, seq, len)" >expect &&
 	test_cmp expect err && test ! -s out
 '
 

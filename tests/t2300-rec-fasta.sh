@@ -133,10 +133,10 @@ test_expect_success 'other field names' '
 
 test_expect_success 'a missing field is an error, no output left' '
 	test_exit 1 rec-fasta --seq nope -o x.fa small.rec >out 2>err &&
-	echo "rec-fasta: small.rec: no field '"'"'nope'"'"' in input (--seq)" >expect &&
+	echo "rec-fasta: small.rec: no field '"'"'nope'"'"' in input (--seq) (fields: id, desc, seq, len)" >expect &&
 	test_cmp expect err && test ! -e x.fa &&
 	test_exit 1 rec-fasta nd.tsv --desc desc >out 2>err &&
-	echo "rec-fasta: nd.tsv: no field '"'"'desc'"'"' in input (--desc)" >expect &&
+	echo "rec-fasta: nd.tsv: no field '"'"'desc'"'"' in input (--desc) (fields: id, seq)" >expect &&
 	test_cmp expect err &&
 	test_exit 1 rec-fasta --qual qual small.rec >out 2>err &&
 	grep "no field '"'"'qual'"'"' in input (--qual)" err &&
@@ -152,7 +152,7 @@ test_expect_success 'a field of the wrong type is an error' '
 
 test_expect_success 'a later section without the fields is an error' '
 	test_exit 1 rec-fasta small.rec o.tsv >out 2>err &&
-	echo "rec-fasta: o.tsv: no field '"'"'id'"'"' in input (--id)" >expect &&
+	echo "rec-fasta: o.tsv: no field '"'"'id'"'"' in input (--id) (fields: acc, note, aa)" >expect &&
 	test_cmp expect err
 '
 

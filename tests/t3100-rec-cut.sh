@@ -69,7 +69,7 @@ test_expect_success 'meta and prov kept, MessagePack round trip' '
 
 test_expect_success 'missing field: exit 1 before any output' '
 	test_exit 1 rec-cut -f id,x in.rec >out 2>err &&
-	echo "rec-cut: in.rec: no field '\''x'\'' in input" >expect &&
+	echo "rec-cut: in.rec: no field '\''x'\'' in input (fields: id, desc, seq, len, emb)" >expect &&
 	test_cmp expect err &&
 	test ! -s out &&
 	test_exit 1 rec-cut -f id,new=x in.rec >out 2>err &&

@@ -158,7 +158,7 @@ test_expect_success 'syntax errors: exit 2, the column shown' '
 
 test_expect_success 'unknown field: exit 1 before output' '
 	test_exit 1 rec-filter -o out.rec "len>1 && nosuch==1" in.rec 2>err &&
-	echo "rec-filter: no field '\''nosuch'\'' in input" >expect &&
+	echo "rec-filter: no field '\''nosuch'\'' in input (fields: id, len, score, ok, organism, split, emb)" >expect &&
 	test_cmp expect err &&
 	test_path_is_missing out.rec
 '

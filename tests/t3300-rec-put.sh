@@ -157,7 +157,7 @@ test_expect_success 'expression errors: syntax (column), unknown field, types' '
 	test_usage_error "column 4 .*expected .=. after the field name" rec-put "\$x ~ 1" p.tsv &&
 	test_usage_error "unknown function .nosuch." rec-put "x = nosuch(id)" p.tsv &&
 	test_exit 1 rec-put -o o.rec "x = sequence . id" p.tsv 2>err &&
-	echo "rec-put: '\''x = sequence . id'\'': no field '\''sequence'\'' in input; the fields are: id, len, organism, seq" >expect &&
+	echo "rec-put: '\''x = sequence . id'\'': no field '\''sequence'\'' in input (fields: id, len, organism, seq)" >expect &&
 	test_cmp expect err &&
 	test_path_is_missing o.rec &&
 	test_usage_error "^rec-put: .x = seq + 1.: .+. needs numbers, but field .seq. is str" rec-put "x = seq + 1" p.tsv &&

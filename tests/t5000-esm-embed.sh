@@ -341,12 +341,12 @@ test_expect_success 'vocab.txt not the ESM-2 alphabet: exit 1 naming the line' '
 test_expect_success 'missing field, wrong type: exit 1, no output' '
 	printf "id:str\tsequence:str\na\tMKV\n" >noseq.tsv &&
 	test_exit 1 emb --model "$TINY" -o out.rec noseq.tsv 2>err &&
-	echo "esm-embed: noseq.tsv: no field '\''seq'\'' in input" >expect &&
+	echo "esm-embed: noseq.tsv: no field '\''seq'\'' in input (fields: id, sequence)" >expect &&
 	test_cmp expect err &&
 	test_path_is_missing out.rec &&
 	printf "name:str\tseq:str\na\tMKV\n" >noid.tsv &&
 	test_exit 1 emb --model "$TINY" -o out.rec noid.tsv 2>err &&
-	echo "esm-embed: noid.tsv: no field '\''id'\'' in input" >expect &&
+	echo "esm-embed: noid.tsv: no field '\''id'\'' in input (fields: name, seq)" >expect &&
 	test_cmp expect err &&
 	printf "id:str\tseq:int\na\t5\n" >int.tsv &&
 	test_exit 1 emb --model "$TINY" -o out.rec int.tsv 2>err &&

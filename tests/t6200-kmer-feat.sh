@@ -103,7 +103,7 @@ test_expect_success_if 'test_have_python numpy' 'agrees bitwise with Python on 3
 test_expect_success 'errors: missing field, wrong type, empty, truncated' '
 	printf "id:str\tsq:str\na\tMK\n" >noseq.tsv &&
 	test_exit 1 kmer-feat -o o.rec noseq.tsv 2>err &&
-	echo "kmer-feat: noseq.tsv: no field '"'"'seq'"'"' in input" >expect &&
+	echo "kmer-feat: noseq.tsv: no field '"'"'seq'"'"' in input (fields: id, sq)" >expect &&
 	test_cmp expect err &&
 	printf "id:str\tseq:f32[2]\na\t1,2\n" >vseq.tsv &&
 	test_error "field .seq. is f32\[2\], not str" kmer-feat -o o.rec vseq.tsv &&
