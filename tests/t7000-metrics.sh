@@ -375,6 +375,19 @@ test_expect_success 'binary: str labels, a third value or no --pos' '
 	test_path_is_missing bad.rec
 '
 
+test_expect_success 'binary: --pos that is no label seen is an error naming the labels' '
+	printf "label:str\tscore:float\nviral\t0.9\nhost\t0.35\nviral\t0.6\n" >vh.tsv &&
+	test_error "^metrics: field .label. takes the values host, viral, none of them the positive label (--pos virus): give --pos VALUE\$" metrics --pos virus -o bad.rec vh.tsv &&
+	printf "label:str\tscore:float\nviral\t0.9\nviral\t0.2\n" >v1.tsv &&
+	test_error "^metrics: field .label. takes the values viral, none of them the positive label (--pos virus): give --pos VALUE\$" metrics --pos virus -o bad.rec v1.tsv &&
+	test_path_is_missing bad.rec &&
+	metrics -T --pos viral v1.tsv >out 2>err &&
+	grep -q "^overall	recall	0.5			2	" out &&
+	printf "label:int\tscore:float\n0\t0.9\n0\t0.2\n" >z.tsv &&
+	metrics -T z.tsv >out 2>err &&
+	grep -q "^overall	recall				2	no positive rows" out
+'
+
 test_expect_success 'binary --pred: a third predicted value is an error too' '
 	printf "label:int\tscore:float\tpred:int\n1\t0.9\t1\n0\t0.35\t2\n0\t0.2\t0\n" >p3.tsv &&
 	test_error "^metrics: fields .label. and .pred. take 3 values (0, 1, 2)" metrics --pred pred -o bad.rec p3.tsv &&
