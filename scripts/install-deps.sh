@@ -5,6 +5,7 @@
 set -e
 need="gcc make pkg-config perl zlib1g-dev libzstd-dev zstd gzip libopenblas-dev
 libhdf5-dev libmsgpack-dev libxxhash-dev libisal-dev hdf5-tools mandoc seqkit python3 python3-numpy
+tmux bsdutils
 python3-msgpack python3-h5py python3-sklearn python3-pandas libxml2-utils $PLM_DEPS_EXTRA"
 missing=""
 for p in $need; do

@@ -133,7 +133,7 @@ typedef struct plm_common {
 
 /* -T, -M, -o FILE, --progress */
 #define PLM_OPTS_OUTPUT(c) \
-	PLM_FLAG('T', "tsv", &(c)->tsv, "write TSV (default on a terminal)"), \
+	PLM_FLAG('T', "tsv", &(c)->tsv, "write TSV (a terminal otherwise gets a table to read)"), \
 	PLM_FLAG('M', "msgpack", &(c)->msgpack, "write MessagePack (default otherwise)"), \
 	PLM_STR('o', "output", &(c)->output, "FILE", "write to FILE, atomically; *.gz, *.zst compressed"), \
 	PLM_FLAG(0, "progress", &(c)->progress, "show progress even when stderr is not a terminal")
@@ -154,7 +154,7 @@ typedef struct plm_common {
 	PLM_OPT_END_
 /* The same with --shard-key FIELD (stored in *key) after --shard. */
 #define PLM_OPTS_STREAM_KEY(c, key) \
-	PLM_FLAG('T', "tsv", &(c)->tsv, "write TSV (default on a terminal)"), \
+	PLM_FLAG('T', "tsv", &(c)->tsv, "write TSV (a terminal otherwise gets a table to read)"), \
 	PLM_FLAG('M', "msgpack", &(c)->msgpack, "write MessagePack (default otherwise)"), \
 	PLM_STR('o', "output", &(c)->output, "FILE", "write to FILE, atomically; *.gz, *.zst compressed"), \
 	PLM_OPTS_READ_KEY(c, key)
