@@ -680,10 +680,10 @@ static void progress_draw(plm_progress *p, uint64_t done, uint64_t total,
 	(void)w;
 }
 
-void plm_progress_update(plm_progress *p, uint64_t done, uint64_t total,
-			 uint64_t records)
+void plm_progress_poll(plm_progress *p, uint64_t done, uint64_t total,
+		       uint64_t records)
 {
-	if (!p->on || (++p->calls & 63))
+	if (!p->on)
 		return;
 	double now = plm_now();
 	/* nothing for a second (a quick run shows nothing), then a redraw
@@ -695,16 +695,11 @@ void plm_progress_update(plm_progress *p, uint64_t done, uint64_t total,
 	progress_draw(p, done, total, records, 0);
 }
 
-void plm_progress_poll(plm_progress *p, uint64_t done, uint64_t total,
-		       uint64_t records)
+void plm_progress_update(plm_progress *p, uint64_t done, uint64_t total,
+			 uint64_t records)
 {
-	if (!p->on)
-		return;
-	double now = plm_now();
-	if (now - p->last < 0.25)
-		return;
-	p->last = now;
-	progress_draw(p, done, total, records, 0);
+	if (p->on && !(++p->calls & 63))
+		plm_progress_poll(p, done, total, records);
 }
 
 void plm_progress_end(plm_progress *p, uint64_t done, uint64_t records)

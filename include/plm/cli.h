@@ -229,8 +229,8 @@ void plm_progress_init(plm_progress *p, int force, const char *unit);
 /* Cheap to call per record.  total = 0 when unknown (no ETA then). */
 void plm_progress_update(plm_progress *p, uint64_t done, uint64_t total,
 			 uint64_t records);
-/* The same without the per-call gate (redraws whenever a quarter second
- * has passed): for callers that call it a few times a second or less. */
+/* The same without the per-call gate (the time rules still apply): for
+ * callers that call it a few times a second or less. */
 void plm_progress_poll(plm_progress *p, uint64_t done, uint64_t total,
 		       uint64_t records);
 void plm_progress_end(plm_progress *p, uint64_t done, uint64_t records);
