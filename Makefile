@@ -22,7 +22,7 @@ DESTDIR   ?=
 # hdf5.pc; either will do.
 HDF5_PC   := $(if $(shell pkg-config --exists hdf5 2>/dev/null && echo y),hdf5,$(if \
              $(shell pkg-config --exists hdf5-serial 2>/dev/null && echo y),hdf5-serial,hdf5))
-PKGS      := zlib libzstd openblas $(HDF5_PC) msgpack libxxhash
+PKGS      := zlib libzstd openblas $(HDF5_PC) msgpack libxxhash snappy
 
 CC        ?= cc
 OPT       ?= -O2 -g

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.." || exit 1
 SECS=${FUZZ_SECONDS:-60}
 MIN_EXECS=${FUZZ_MIN_EXECS:-50000}
 OUT=fuzz/build
-PKGS="zlib libzstd openblas hdf5 msgpack libxxhash"
+PKGS="zlib libzstd openblas hdf5 msgpack libxxhash snappy"
 CC=${FUZZ_CC:-clang}
 
 command -v "$CC" >/dev/null 2>&1 || { echo "fuzz: $CC not found" >&2; exit 1; }

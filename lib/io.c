@@ -677,6 +677,17 @@ plm_spool *plm_spool_open(const char *path, char *err, size_t errlen)
 	return s;
 }
 
+int plm_spool_fd_from(plm_in *in, char *err, size_t errlen)
+{
+	plm_spool s = { .name = (char *)plm_in_name(in), .fd = -1 };
+	int fd = spool_fd(s.name, err, errlen);
+	if (fd >= 0 && spool_copy(&s, in, fd, err, errlen)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* Each reader has a file description of its own (its own offset), so
  * two readers of one spool do not disturb each other. */
 plm_in *plm_spool_in(const plm_spool *s, char *err, size_t errlen)

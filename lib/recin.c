@@ -1,5 +1,7 @@
 /* recin.c — FILE operands read in sequence as one record stream; a
- * FASTA or FASTQ file reads as the records fasta-cat makes of it. */
+ * FASTA or FASTQ file reads as the records fasta-cat makes of it, a
+ * Parquet file as its columns. */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +12,23 @@
 #include "plm/recin.h"
 #include "plm/fasta.h"
 #include "plm/hash.h"
+#include "plm/parquet.h"
+
+/* plm_recin_want(): the fields a Parquet file is asked for (-1: all). */
+static int want_n = -1;
+static const char *const *want_names;
+
+void plm_recin_want(int n, const char *const *names)
+{
+	want_n = n;
+	want_names = names;
+}
 
 /* One file: a record stream (r), or FASTA/FASTQ (fa over in) whose
  * records become rows of the fields fasta-cat writes. */
 typedef struct source {
 	plm_reader *r;
+	plm_pq *pq;             /* Parquet (in kept for its name) */
 	plm_in *in;
 	plm_fasta *fa;
 	plm_schema fs;          /* id, desc, seq, len; no meta */
@@ -58,6 +72,7 @@ static void source_close(source *x)
 {
 	if (x->r)
 		plm_reader_close(x->r);
+	plm_pq_close(x->pq);
 	plm_fasta_close(x->fa);
 	if (x->in)
 		plm_in_close(x->in);
@@ -65,12 +80,41 @@ static void source_close(source *x)
 	memset(x, 0, sizeof *x);
 }
 
+/* A Parquet file: a regular uncompressed file is read by its path, any
+ * other input (stdin, a pipe, a compressed file) is spooled first. */
+static int pq_open(source *x, plm_in *in, const char *path, char *err,
+		   size_t errlen)
+{
+	struct stat st;
+	int fd = -1;
+	x->in = in;
+	if (!is_stdin(path) && plm_in_codec(in) == PLM_CODEC_PLAIN &&
+	    stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && (fd = plm_spool_fd_from(in, err, errlen)) < 0)
+		return -1;
+	x->pq = plm_pq_open_fd(fd, plm_in_name(in), err, errlen);
+	if (!x->pq || plm_pq_start(x->pq, want_n, want_names, err, errlen))
+		return -1;
+	return 0;
+}
+
 /* Takes over in (closed on failure too).  0, or -1 and err. */
-static int source_open(source *x, plm_in *in, char *err, size_t errlen)
+static int source_open(source *x, plm_in *in, const char *path, char *err,
+		       size_t errlen)
 {
 	memset(x, 0, sizeof *x);
 	plm_schema_init(&x->fs);
-	int k = plm_fasta_sniff(in);
+	int k = plm_pq_sniff(in);
+	if (k > 0) {
+		if (pq_open(x, in, path, err, errlen)) {
+			source_close(x);
+			return -1;
+		}
+		return 0;
+	}
+	if (k == 0)
+		k = plm_fasta_sniff(in);
 	if (k < 0) {
 		snprintf(err, errlen, "%s", plm_in_error(in));
 		plm_in_close(in);
@@ -91,6 +135,8 @@ static int source_open(source *x, plm_in *in, char *err, size_t errlen)
 
 static const plm_schema *source_schema(const source *x)
 {
+	if (x->pq)
+		return plm_pq_schema(x->pq);
 	return x->r ? plm_reader_schema(x->r) : &x->fs;
 }
 
@@ -101,13 +147,27 @@ static plm_in *source_in(const source *x)
 
 static uint64_t source_recno(const source *x)
 {
+	if (x->pq)
+		return plm_pq_recno(x->pq);
 	return x->r ? plm_reader_recno(x->r) : x->recno;
+}
+
+/* Input bytes read: of the Parquet file, or compressed bytes. */
+static uint64_t source_pos(const source *x)
+{
+	return x->pq ? plm_pq_pos(x->pq) : plm_in_raw_pos(source_in(x));
 }
 
 /* plm_reader_next() for either kind; a FASTA file is one section. */
 static int source_next(plm_recin *r, const plm_val **row)
 {
 	source *x = &r->src;
+	if (x->pq) {
+		int rc = plm_pq_next(x->pq, row);
+		if (rc == PLM_ERR)
+			snprintf(r->err, sizeof r->err, "%s", plm_pq_error(x->pq));
+		return rc;
+	}
 	if (x->r) {
 		int rc = plm_reader_next(x->r, row);
 		if (rc == PLM_ERR)
@@ -149,7 +209,7 @@ plm_recin *plm_recin_from(plm_in *in0, int n, char **paths, char *err,
 	r->n = n;
 	r->paths = paths;
 	plm_schema_init(&r->s);
-	if (source_open(&r->src, in0, err, errlen)) {
+	if (source_open(&r->src, in0, n ? paths[0] : NULL, err, errlen)) {
 		plm_recin_close(r);
 		return NULL;
 	}
@@ -170,11 +230,12 @@ static int next_file(plm_recin *r)
 {
 	if (r->cur + 1 >= r->n)
 		return PLM_EOF;
-	r->done_bytes += plm_in_raw_pos(source_in(&r->src));
+	r->done_bytes += source_pos(&r->src);
 	source_close(&r->src);
 	r->open = 0;
 	plm_in *in = plm_in_open(r->paths[++r->cur], r->err, sizeof r->err);
-	if (!in || source_open(&r->src, in, r->err, sizeof r->err))
+	if (!in || source_open(&r->src, in, r->paths[r->cur], r->err,
+			       sizeof r->err))
 		return PLM_ERR;
 	r->open = 1;
 	const plm_schema *ns = source_schema(&r->src);
@@ -245,7 +306,7 @@ void plm_recin_bytes(const plm_recin *r, uint64_t *done, uint64_t *total)
 {
 	uint64_t d = r->done_bytes;
 	if (r->open)
-		d += plm_in_raw_pos(source_in(&r->src));
+		d += source_pos(&r->src);
 	*done = d;
 	*total = r->total;
 }

@@ -328,6 +328,12 @@ static int meta_from_json(plm_schema *s, const char *text, size_t len,
 	return 0;
 }
 
+int plm_schema_meta_json(plm_schema *s, const char *text, size_t len,
+			 char *err, size_t errlen)
+{
+	return meta_from_json(s, text, len, err, errlen);
+}
+
 /* ---- the guard (see the top of the file) ------------------------------- */
 
 typedef struct guard {

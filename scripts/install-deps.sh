@@ -6,7 +6,10 @@ set -e
 need="gcc make pkg-config perl zlib1g-dev libzstd-dev zstd gzip libopenblas-dev
 libhdf5-dev libmsgpack-dev libxxhash-dev libisal-dev hdf5-tools mandoc seqkit python3 python3-numpy
 tmux bsdutils
-python3-msgpack python3-h5py python3-sklearn python3-pandas libxml2-utils $PLM_DEPS_EXTRA"
+python3-msgpack python3-h5py python3-sklearn python3-pandas libxml2-utils libsnappy-dev nodejs $PLM_DEPS_EXTRA"
+# the Parquet tests' oracles (DuckDB, hyparquet) are npm packages; a
+# nodejs that bundles npm (NodeSource's) needs no Debian npm
+command -v npm >/dev/null 2>&1 || need="$need npm"
 missing=""
 for p in $need; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -76,6 +76,10 @@ plm_spool *plm_spool_open(const char *path, char *err, size_t errlen);
  * outlive it.  NULL and err on failure. */
 plm_in *plm_spool_in(const plm_spool *s, char *err, size_t errlen);
 const char *plm_spool_name(const plm_spool *s);
+/* The rest of in (from in->pos to its end, decompressed) in an unlinked
+ * temporary file in $TMPDIR, as plm_spool_open() keeps it: its descriptor
+ * (read it with pread), or -1 and err ("NAME: spooling: why"). */
+int plm_spool_fd_from(plm_in *in, char *err, size_t errlen);
 void plm_spool_close(plm_spool *s);
 
 static inline int plm_in_getc(plm_in *in)

@@ -14,6 +14,13 @@
  * meta.  Malformed FASTA fails with fasta-cat's message ("FILE:LINE:
  * what"); plm_recin_file_recno() counts its records.
  *
+ * A file (or stdin) whose first four bytes after decompression are
+ * "PAR1" is Parquet (parquet.h, man 5 plm-stream "Parquet input"): it
+ * reads as one section, one field per column, with the meta stored under
+ * its "plm.meta" key (none without).  A regular uncompressed file is read
+ * in place; stdin, a pipe or a compressed file is spooled to $TMPDIR
+ * first (the footer is at the end).
+ *
  * Also the --shard helpers every per-record tool shares. */
 #ifndef PLM_RECIN_H
 #define PLM_RECIN_H
@@ -53,6 +60,11 @@ void plm_recin_bytes(const plm_recin *r, uint64_t *done, uint64_t *total);
  * the bytes above and the rows read; a no-op when p is off. */
 void plm_recin_progress(const plm_recin *r, plm_progress *p, int end);
 void plm_recin_close(plm_recin *r);
+/* Column selection, for every recin opened afterwards: a Parquet file
+ * decodes only the columns named in names[0..n) (its fields are those, in
+ * the file's order; names it lacks are ignored), other inputs are not
+ * affected.  n < 0 (the default): every column.  names must stay valid. */
+void plm_recin_want(int n, const char *const *names);
 
 /* --shard K/N support.  plm_shard_field() finds the key field (str or int)
  * or fills err ("no field 'id' in input" / "field 'id' is f32[3]: a shard

@@ -99,6 +99,10 @@ int plm_schema_add_prov(plm_schema *s, const char *tool, const char *version,
  * freed first.  0, or -1 when out of memory. */
 int plm_schema_derive(plm_schema *out, const plm_schema *in, int has_seed,
 		      uint64_t seed);
+/* s->meta from the text of a JSON object (the TSV "#meta" line, a
+ * Parquet file's plm.meta key).  0, or -1 with a message in err. */
+int plm_schema_meta_json(plm_schema *s, const char *text, size_t len,
+			 char *err, size_t errlen);
 /* Add a string key/value to the last prov entry (e.g. a split digest). */
 int plm_schema_prov_set(plm_schema *s, const char *key, const char *value);
 
