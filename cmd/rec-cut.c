@@ -5,6 +5,7 @@
 
 #include "plm/cli.h"
 #include "plm/fields.h"
+#include "plm/recin.h"
 #include "plm/verb.h"
 
 static const char operands[] = "[FILE ...]";
@@ -153,6 +154,16 @@ int main(int argc, char **argv)
 
 	int i = plm_start("rec-cut", argc, argv, opts, operands, summary);
 	x.sel = parse_list(&list, x.complement, &x.nsel);
+	/* A Parquet input decodes only the columns kept (and the shard key) */
+	const char **want = NULL;
+	if (!x.complement) {
+		if (!(want = malloc((x.nsel + 1) * sizeof *want)))
+			plm_die("out of memory");
+		for (size_t k = 0; k < x.nsel; k++)
+			want[k] = x.sel[k].from;
+		want[x.nsel] = key;
+		plm_recin_want((int)x.nsel + (c.shard != NULL), want);
+	}
 	plm_verb v = { .common = &c, .shard_key = key, .ctx = &x,
 		       .section = section, .row = row };
 	plm_verb_run(&v, argc - i, argv + i);
@@ -162,6 +173,7 @@ int main(int argc, char **argv)
 		free(x.sel[k].from);
 	}
 	free(x.sel);
+	free(want);
 	free(list.v);
 	return 0;
 }
