@@ -353,6 +353,8 @@ static int parse_selem(tc *c, selem *e)
 		case 3: e->rep = tc_i32(c); break;
 		case 4: {
 			const uint8_t *s = tc_bin(c, &n);
+			free(e->name);          /* a repeated field */
+			e->name = NULL;
 			if (s && !(e->name = dupn(s, n)))
 				return -1;
 			break;
