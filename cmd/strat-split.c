@@ -1,5 +1,7 @@
 /* strat-split — stratified, grouped, seeded train/val/test split that does
- * not depend on input order; writes or checks a hash-locked manifest. */
+ * not depend on input order, in one or two nested levels, or imported from
+ * a frozen assignment; writes or checks a hash-locked manifest that records
+ * its recipe. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "plm/fields.h"
 #include "plm/hash.h"
 #include "plm/map.h"
+#include "plm/recin.h"
 #include "plm/rng.h"
 #include "plm/split.h"
 #include "plm/stream.h"
@@ -38,9 +41,14 @@ typedef struct ctx {
 	int fid, fseq, fgroup, fby[MAX_BY];
 	size_t icap, scap;
 	/* between the passes and in the second */
-	const plm_ratios *ra;
-	const char *ratios, *manifest, *lock;
-	plm_manifest lk;        /* --lock's manifest */
+	const plm_ratios *ra;   /* the first level */
+	const plm_ratios *ra2;  /* --then: the second level, or NULL */
+	const plm_ratios *fin;  /* the final splits (ratios multiplied) */
+	uint32_t parent;        /* --then: the first-level split divided */
+	uint32_t *map1, *map2;  /* level index → final split index */
+	const char *ratios, *manifest, *lock, *import;
+	plm_manifest lk;        /* --lock's manifest, or --import's table */
+	size_t ndup;            /* --import: ids assigned twice */
 	long long seed;         /* -1: none (a lock without one) */
 	plm_out *mo;            /* --manifest, closed after the records */
 	char hex[33];           /* the split digest, "" for none */
@@ -226,6 +234,33 @@ static const char *item_key(void *keys, uint32_t tag, size_t *len)
 	return plm_strmap_key(keys, tag, len);
 }
 
+static plm_split_item make_item(const ctx *x, plm_strmap *keys,
+				const uint32_t *gst, size_t i, uint64_t seed)
+{
+	size_t kl;
+	const char *k = plm_strmap_key(keys, i, &kl);
+	return (plm_split_item){ plm_split_order(seed, k, kl),
+				 gst ? gst[i] : x->rec_stratum[i], (uint32_t)i };
+}
+
+/* The second level: the items the first gave x->parent are split again by
+ * x->ra2, per stratum, ordered with seed2; split[] becomes final indices. */
+static void nest(ctx *x, plm_split_item *it, size_t ni, const uint32_t *weight,
+		 plm_strmap *keys, const uint32_t *gst, uint64_t seed2,
+		 uint32_t *split)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < ni; i++)
+		if (split[i] == x->parent)
+			it[k++] = make_item(x, keys, gst, i, seed2);
+	uint32_t *s2 = plm_xrealloc(NULL, (ni ? ni : 1) * sizeof *s2);
+	if (plm_split_assign(it, k, weight, item_key, keys, x->ra2, s2))
+		plm_die("out of memory");
+	for (size_t i = 0; i < ni; i++)
+		split[i] = split[i] == x->parent ? x->map2[s2[i]] : x->map1[split[i]];
+	free(s2);
+}
+
 /* Sets x->m.split[] of every record: items are the records, or the
  * groups (weighted by their record counts). */
 static void assign(ctx *x, const plm_ratios *ra, uint64_t seed)
@@ -249,16 +284,13 @@ static void assign(ctx *x, const plm_ratios *ra, uint64_t seed)
 		for (size_t r = 0; r < nrec; r++)
 			weight[x->rec_item[r]]++;
 	}
-	for (size_t i = 0; i < ni; i++) {
-		size_t kl;
-		const char *k = plm_strmap_key(keys, i, &kl);
-		it[i].order = plm_split_order(seed, k, kl);
-		it[i].stratum = gst ? gst[i] : x->rec_stratum[i];
-		it[i].tag = (uint32_t)i;
-	}
-	if (plm_split_assign(it, ni, weight, item_key, keys, ra,
-			     grouped ? gsplit : x->m.split))
+	for (size_t i = 0; i < ni; i++)
+		it[i] = make_item(x, keys, gst, i, seed);
+	uint32_t *out = grouped ? gsplit : x->m.split;
+	if (plm_split_assign(it, ni, weight, item_key, keys, ra, out))
 		plm_die("out of memory");
+	if (x->ra2)
+		nest(x, it, ni, weight, keys, gst, seed + 1, out);
 	free(it);
 	if (grouped)
 		for (size_t r = 0; r < nrec; r++)
@@ -308,8 +340,10 @@ static void report_tiny(ctx *x, const plm_ratios *ra)
 	free(cnt);
 }
 
-/* --lock: the input must be exactly the manifest's records. */
-static void check_lock(ctx *x, const plm_manifest *lk, const char *path)
+/* --lock: the input must be exactly the manifest's records; --import
+ * (imp): every input id assigned once, and no other id. */
+static void check_lock(ctx *x, const plm_manifest *lk, const char *path,
+		       int imp)
 {
 	size_t nnew = 0, nchg = 0, nmiss = 0;
 	unsigned char *seen = calloc(lk->n + 1, 1);
@@ -321,11 +355,13 @@ static void check_lock(ctx *x, const plm_manifest *lk, const char *path)
 		long mi = plm_strmap_index(lk->ids, id, il);
 		if (mi < 0) {
 			if (nnew++ < 20)
-				plm_warn("%s: new id '%.*s' (not in the locked split)", path, (int)il, id);
+				plm_warn(imp ? "%s: input id '%.*s' has no assignment"
+					 : "%s: new id '%.*s' (not in the locked split)",
+					 path, (int)il, id);
 			continue;
 		}
 		seen[mi] = 1;
-		if (lk->hash[mi].hi != x->m.hash[r].hi || lk->hash[mi].lo != x->m.hash[r].lo) {
+		if (!imp && (lk->hash[mi].hi != x->m.hash[r].hi || lk->hash[mi].lo != x->m.hash[r].lo)) {
 			if (nchg++ < 20)
 				plm_warn("%s: changed sequence for id '%.*s'", path, (int)il, id);
 		}
@@ -337,9 +373,15 @@ static void check_lock(ctx *x, const plm_manifest *lk, const char *path)
 		size_t il;
 		const char *id = plm_strmap_key(lk->ids, i, &il);
 		if (nmiss++ < 20)
-			plm_warn("%s: missing id '%.*s' (in the locked split, not in the input)", path, (int)il, id);
+			plm_warn(imp ? "%s: id '%.*s' is not in the input"
+				 : "%s: missing id '%.*s' (in the locked split, not in the input)",
+				 path, (int)il, id);
 	}
 	free(seen);
+	if (imp && (nnew || nmiss || x->ndup))
+		plm_die("%s: assignment refused: %zu input id(s) with no assignment, "
+			"%zu id(s) not in the input, %zu id(s) assigned more than once",
+			path, nnew, nmiss, x->ndup);
 	if (nnew || nchg || nmiss)
 		plm_die("%s: input does not match the locked split: %zu new, %zu missing, %zu changed id(s)",
 			path, nnew, nmiss, nchg);
@@ -350,8 +392,11 @@ static void between(ctx *x)
 {
 	char err[512];
 	x->names = x->m.splits;
-	if (x->lock) {
-		check_lock(x, &x->lk, x->lock);
+	if (x->import) {
+		check_lock(x, &x->lk, x->import, 1);
+		x->names = x->lk.splits;
+	} else if (x->lock) {
+		check_lock(x, &x->lk, x->lock, 0);
 		x->names = x->lk.splits;
 		char *sv = plm_manifest_get_info(&x->lk, "seed");
 		long long ls;
@@ -360,9 +405,22 @@ static void between(ctx *x)
 		else
 			x->seed = -1;
 		free(sv);
-	} else {
+	} else if (!x->import) {
 		assign(x, x->ra, (uint64_t)x->seed);
-		report_tiny(x, x->ra);
+		report_tiny(x, x->fin);
+	}
+	if (!x->lock && x->fseq >= 0) {     /* the input digest: part of the recipe */
+		plm_h128 in;
+		if (plm_manifest_cols_digest(&x->m, PLM_MCOL_HASH, &in) ||
+		    plm_manifest_info(&x->m, "input", plm_h128_hex(in, x->hex)))
+			plm_die("out of memory");
+		x->hex[0] = 0;
+	}
+	if (x->import) {    /* the table's splits, under the input's hashes */
+		plm_strmap_free(x->m.splits);
+		x->m.splits = x->lk.splits;
+		x->lk.splits = NULL;
+		x->names = x->m.splits;
 	}
 	if (x->lock) {
 		plm_h128_hex(x->lk.digest, x->hex);
@@ -377,6 +435,30 @@ static void between(ctx *x)
 			plm_die("out of memory");
 		plm_h128_hex(x->m.digest, x->hex);
 	}
+}
+
+/* The recipe lines of m as "key=value; ..." (malloc'd; NULL if none). */
+static char *recipe_text(const plm_manifest *m)
+{
+	if (!m->info_len)
+		return NULL;
+	char *t = plm_xrealloc(NULL, 2 * m->info_len + 1);
+	size_t k = 0;
+	for (size_t i = 0; i < m->info_len; i++) {
+		char ch = m->info[i];
+		if (ch == '#')
+			continue;
+		if (ch == '\n') {
+			if (i + 1 < m->info_len) {
+				t[k++] = ';';
+				t[k++] = ' ';
+			}
+		} else {
+			t[k++] = ch == '\t' ? '=' : ch;
+		}
+	}
+	t[k] = 0;
+	return t;
 }
 
 /* One set of fields in all the input; the second pass adds split. */
@@ -397,7 +479,10 @@ static int section(void *ctx_, const plm_schema *in, plm_schema *out,
 	if (x->v->pass == 0)
 		return 0;
 	x->fsplit = plm_schema_add(out, "split", PLM_T_STR, 0);
-	if (x->fsplit < 0 ||
+	char *rc = recipe_text(x->lock ? &x->lk : &x->m);
+	int bad = rc && plm_schema_prov_set(out, "split_recipe", rc);
+	free(rc);
+	if (x->fsplit < 0 || bad ||
 	    (x->hex[0] && plm_schema_prov_set(out, "split_digest", x->hex)) ||
 	    (x->lock && plm_schema_prov_set(out, "split_lock", x->lock)))
 		return -1;
@@ -410,7 +495,7 @@ static int row(void *ctx_, const plm_val *in, plm_val *out, char *err,
 	ctx *x = ctx_;
 	const plm_schema *s = x->v->in;
 	if (x->v->pass == 0)
-		return first_pass_row(x, s, in, x->lock != NULL, err, errlen)
+		return first_pass_row(x, s, in, x->lock || x->import, err, errlen)
 			? PLM_VERB_FAIL : PLM_VERB_SKIP;
 	char kb[64];
 	const char *k;
@@ -471,15 +556,198 @@ static void guard_manifest(const char *path, int force)
 	plm_manifest_free(&old);
 }
 
+/* "name=R,..." with every ratio in its shortest exact form (into buf). */
+static void canon_ratios(const plm_ratios *r, char *buf, size_t cap)
+{
+	size_t k = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < r->n && k < cap; i++) {
+		char num[40];
+		int nl = plm_fmt_f64(num, r->r[i]);
+		k += (size_t)snprintf(buf + k, cap - k, "%s%s=%.*s", i ? "," : "",
+				      r->name[i], nl, num);
+	}
+}
+
+/* --then PARENT:NAME=R,...: the second level, the final splits (the first
+ * level's, PARENT replaced in place by the second level's) and the maps. */
+static void parse_then(const char *then, const plm_ratios *ra, plm_ratios *ra2,
+		       plm_ratios *fin, ctx *x)
+{
+	char err[512];
+	const char *colon = strchr(then, ':');
+	if (!colon || colon == then)
+		plm_usage_die("--then: '%s': expected SPLIT:NAME=RATIO,... (SPLIT one of --ratios)", then);
+	size_t pl = (size_t)(colon - then);
+	size_t p = ra->n;
+	for (size_t s = 0; s < ra->n; s++)
+		if (strlen(ra->name[s]) == pl && !memcmp(ra->name[s], then, pl))
+			p = s;
+	if (p == ra->n)
+		plm_usage_die("--then: '%.*s' is not a split of --ratios", (int)pl, then);
+	if (plm_ratios_parse(colon + 1, ra2, err, sizeof err))
+		plm_usage_die("--then: %s", err);
+	for (size_t j = 0; j < ra2->n; j++)
+		for (size_t s = 0; s < ra->n; s++)
+			if (s != p && !strcmp(ra2->name[j], ra->name[s]))
+				plm_usage_die("--then: split '%s' is already a split of --ratios", ra->name[s]);
+	size_t n = ra->n - 1 + ra2->n;
+	fin->name = plm_xrealloc(NULL, n * sizeof *fin->name);
+	fin->r = plm_xrealloc(NULL, n * sizeof *fin->r);
+	x->map1 = plm_xrealloc(NULL, ra->n * sizeof *x->map1);
+	x->map2 = plm_xrealloc(NULL, ra2->n * sizeof *x->map2);
+	for (size_t s = 0; s < ra->n; s++) {
+		if (s != p) {
+			x->map1[s] = (uint32_t)fin->n;
+			fin->name[fin->n] = strdup(ra->name[s]);
+			fin->r[fin->n++] = ra->r[s];
+			continue;
+		}
+		for (size_t j = 0; j < ra2->n; j++) {
+			x->map2[j] = (uint32_t)fin->n;
+			fin->name[fin->n] = strdup(ra2->name[j]);
+			fin->r[fin->n++] = ra->r[s] * ra2->r[j];
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!fin->name[i])
+			plm_die("out of memory");
+	x->parent = (uint32_t)p;
+}
+
+/* The recipe lines of a fresh run, in a fixed order. */
+static int recipe(plm_manifest *m, long long seed, const plm_ratios *ra,
+		  const plm_ratios *ra2, uint32_t parent, const ctx *x)
+{
+	char b[4096], t[4200];
+	snprintf(b, sizeof b, "%lld", seed);
+	if (plm_manifest_info(m, "seed", b))
+		return -1;
+	canon_ratios(ra, b, sizeof b);
+	if (plm_manifest_info(m, "ratios", b))
+		return -1;
+	if (ra2) {
+		canon_ratios(ra2, b, sizeof b);
+		snprintf(t, sizeof t, "%s:%s", ra->name[parent], b);
+		if (plm_manifest_info(m, "then", t))
+			return -1;
+	}
+	size_t k = 0;
+	for (int i = 0; i < x->nby && k < sizeof b; i++)
+		k += (size_t)snprintf(b + k, sizeof b - k, "%s%s", i ? "," : "", x->by[i]);
+	if (x->nby && plm_manifest_info(m, "by", b))
+		return -1;
+	if (x->groupf && plm_manifest_info(m, "group", x->groupf))
+		return -1;
+	return 0;
+}
+
+/* A recorded ratios value in canonical form (manifests of version 1 kept
+ * the text as given); "PARENT:" kept in front for then. */
+static char *canon_recorded(const char *key, char *v)
+{
+	if (!v || (strcmp(key, "ratios") && strcmp(key, "then")))
+		return v;
+	char *r = strchr(v, ':'), err[256], b[4096];
+	char *spec = !strcmp(key, "then") && r ? r + 1 : v;
+	plm_ratios p;
+	if (plm_ratios_parse(spec, &p, err, sizeof err))
+		return v;
+	canon_ratios(&p, b, sizeof b);
+	plm_ratios_free(&p);
+	size_t pre = (size_t)(spec - v);
+	char *o = plm_xrealloc(NULL, pre + strlen(b) + 1);
+	memcpy(o, v, pre);
+	strcpy(o + pre, b);
+	free(v);
+	return o;
+}
+
+/* --lock with recipe options: every element must equal the manifest's
+ * (an element given on one side only differs too). */
+static void check_recipe(const plm_manifest *want, const plm_manifest *lk,
+			 const char *path)
+{
+	static const char *const keys[] = { "seed", "ratios", "then", "by",
+					    "group", "import" };
+	size_t nd = 0;
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		char *a = plm_manifest_get_info(want, keys[i]);
+		char *b = canon_recorded(keys[i], plm_manifest_get_info(lk, keys[i]));
+		if (a || b) {
+			if (!a || !b || strcmp(a, b)) {
+				nd++;
+				plm_warn("%s: recipe differs: %s is %s here, %s in the locked split",
+					 path, keys[i], a ? a : "(none)", b ? b : "(none)");
+			}
+		}
+		free(a);
+		free(b);
+	}
+	if (nd)
+		plm_die("%s: %zu recipe element(s) differ from the locked split; "
+			"the split is never regenerated silently (drop the options "
+			"to reuse it as it is)", path, nd);
+}
+
+/* --import FILE: a stream with the --id field and a str field split into
+ * x->lk (hashes 0); ids given twice are listed and counted. */
+static void read_import(ctx *x, const char *path)
+{
+	char err[512], kb[64];
+	char *paths[1] = { (char *)path };
+	const plm_val *row;
+	plm_recin *r = plm_recin_open(1, paths, err, sizeof err);
+	if (!r)
+		plm_die("%s", err);
+	if (plm_manifest_init(&x->lk))
+		plm_die("out of memory");
+	int rc, fi = -1, fs = -1;
+	const plm_schema *s = plm_recin_schema(r);
+	for (int sec = 1; (rc = plm_recin_next(r, &row)) != PLM_EOF; sec = 0) {
+		if (rc == PLM_ERR)
+			plm_die("%s", plm_recin_error(r));
+		if (sec || rc == PLM_HEADER) {
+			fi = plm_schema_find(s, x->idf);
+			fs = plm_schema_find(s, "split");
+			if (fi < 0 || fs < 0 || s->f[fs].type != PLM_T_STR ||
+			    need_field(s, x->idf, "--id", err, sizeof err) < 0)
+				plm_die("%s: --import needs fields '%s' and 'split' (str)",
+					path, x->idf);
+			if (rc == PLM_HEADER)
+				continue;
+		}
+		const char *k;
+		long kl = key_of(s, row, fi, kb, sizeof kb, &k, 1, err, sizeof err);
+		if (kl < 0 || row[fs].nil || !row[fs].n)
+			plm_die("%s: record %llu: %s", path,
+				(unsigned long long)plm_recin_file_recno(r),
+				kl < 0 ? err : "missing split name");
+		int dup;
+		if (plm_manifest_add(&x->lk, k, (size_t)kl, (plm_h128){ 0, 0 },
+				     row[fs].s, row[fs].n, &dup)) {
+			if (!dup)
+				plm_die("out of memory");
+			if (x->ndup++ < 20)
+				plm_warn("%s: record %llu: id '%.*s' is assigned more than once",
+					 path, (unsigned long long)plm_recin_file_recno(r),
+					 (int)kl, k);
+		}
+	}
+	plm_recin_close(r);
+}
+
 int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
 	const char *ratios = NULL, *by = NULL, *manifest = NULL, *lock = NULL;
+	const char *then = NULL, *import = NULL;
 	long long seed = -1;
 	int force = 0;
 	ctx x = { .idf = "id", .seqf = "seq" };
 	const plm_opt opts[] = {
 		PLM_STR('r', "ratios", &ratios, "NAME=R,...", "split names and ratios, summing to 1 (train=0.8,val=0.1,test=0.1)"),
+		PLM_STR(0, "then", &then, "SPLIT:NAME=R,...", "split SPLIT of --ratios again, per stratum (train:train=0.9,val=0.1)"),
 		PLM_STR('b', "by", &by, "FIELD,...", "stratify by these fields"),
 		PLM_STR('g', "group", &x.groupf, "FIELD", "keep records with the same FIELD value in one split"),
 		PLM_INT('s', "seed", &seed, "N", "seed of the assignment (default 11)", 0, 0x7fffffffffffffffLL),
@@ -487,19 +755,26 @@ int main(int argc, char **argv)
 		PLM_STR(0, "seq", &x.seqf, "FIELD", "sequence hashed into the manifest (default seq)"),
 		PLM_STR(0, "manifest", &manifest, "FILE", "write the split manifest with its digest to FILE"),
 		PLM_FLAG(0, "force", &force, "replace an existing --manifest FILE (a frozen split is otherwise never overwritten)"),
-		PLM_STR(0, "lock", &lock, "FILE", "reproduce the split in manifest FILE; fail if the input differs"),
+		PLM_STR(0, "lock", &lock, "FILE", "reproduce the split in manifest FILE; fail if the input (or a recipe option given) differs"),
+		PLM_STR(0, "import", &import, "FILE", "take the split from FILE's id and split fields; every input id exactly once"),
 		PLM_OPTS_OUTPUT(&c),
 		PLM_OPT_END_,
 	};
 	char err[512];
 	int i = plm_start("strat-split", argc, argv, opts, operands, summary);
-	if (lock && (ratios || by || x.groupf || seed >= 0 || manifest))
-		plm_usage_die("--lock takes the split from its manifest: --ratios, --by, --group, --seed and --manifest do not apply");
-	if (!lock && !ratios)
-		plm_usage_die("--ratios is required (or --lock FILE)");
-	plm_ratios ra = { 0 };
+	if (lock && (manifest || import))
+		plm_usage_die("--lock takes the split from its manifest: --manifest and --import do not apply");
+	if (import && (ratios || then || by || x.groupf || seed >= 0))
+		plm_usage_die("--import takes the split from FILE: --ratios, --then, --by, --group and --seed do not apply");
+	if (!lock && !import && !ratios)
+		plm_usage_die("--ratios is required (or --lock FILE, or --import FILE)");
+	if (then && !ratios)
+		plm_usage_die("--then divides a split of --ratios: give --ratios");
+	plm_ratios ra = { 0 }, ra2 = { 0 }, fin = { 0 };
 	if (ratios && plm_ratios_parse(ratios, &ra, err, sizeof err))
 		plm_usage_die("--ratios: %s", err);
+	if (then)
+		parse_then(then, &ra, &ra2, &fin, &x);
 	char *bycopy = NULL;    /* x.by[] point into it */
 	if (by) {
 		char *b = bycopy = strdup(by), *save = NULL;
@@ -529,29 +804,42 @@ int main(int argc, char **argv)
 	x.gs = plm_strmap_new();
 	if (!x.groups || !x.strata || !x.gs)
 		plm_die("out of memory");
-	for (size_t s = 0; s < ra.n; s++) {   /* split index = ratio index */
+	const plm_ratios *fr = then ? &fin : &ra;
+	for (size_t s = 0; s < fr->n; s++) {   /* split index = ratio index */
 		int added;
-		uint64_t *v = plm_strmap_put(x.m.splits, ra.name[s], strlen(ra.name[s]), &added);
+		uint64_t *v = plm_strmap_put(x.m.splits, fr->name[s], strlen(fr->name[s]), &added);
 		if (!v)
 			plm_die("out of memory");
 		*v = s;
 	}
+	int given = ratios || then || by || x.groupf || seed >= 0;
 	if (seed < 0)
 		seed = PLM_DEFAULT_SEED;
-	if (!lock) {
-		char sb[32];
-		snprintf(sb, sizeof sb, "%lld", seed);
-		plm_manifest_info(&x.m, "seed", sb);
-		plm_manifest_info(&x.m, "ratios", ratios);
-		if (by)
-			plm_manifest_info(&x.m, "by", by);
-		if (x.groupf)
-			plm_manifest_info(&x.m, "group", x.groupf);
+	if (import) {
+		read_import(&x, import);
+		char hex[33];
+		plm_h128 d;
+		if (plm_manifest_cols_digest(&x.lk, PLM_MCOL_SPLIT, &d) ||
+		    plm_manifest_info(&x.m, "import", plm_h128_hex(d, hex)))
+			plm_die("out of memory");
+	} else if (lock && given) {
+		plm_manifest want;
+		if (plm_manifest_init(&want) ||
+		    recipe(&want, seed, &ra, then ? &ra2 : NULL, x.parent, &x))
+			plm_die("out of memory");
+		check_recipe(&want, &x.lk, lock);
+		plm_manifest_free(&want);
+	} else if (!lock) {
+		if (recipe(&x.m, seed, &ra, then ? &ra2 : NULL, x.parent, &x))
+			plm_die("out of memory");
 	}
 	x.ra = &ra;
+	x.ra2 = then ? &ra2 : NULL;
+	x.fin = fr;
+	x.import = import;
 	x.lock = lock;
 	x.manifest = manifest;
-	x.seed = seed;
+	x.seed = import ? -1 : seed;
 
 	/* the first pass reads the ids, the second writes the records */
 	plm_verb v = { .common = &c, .ctx = &x, .section = section,
@@ -561,7 +849,7 @@ int main(int argc, char **argv)
 	if (x.mo && plm_out_close(x.mo, err, sizeof err))
 		plm_die("%s", err);
 	plm_manifest_free(&x.m);
-	if (lock)
+	if (lock || import)
 		plm_manifest_free(&x.lk);
 	plm_strmap_free(x.groups);
 	plm_strmap_free(x.strata);
@@ -569,6 +857,10 @@ int main(int argc, char **argv)
 	free(x.rec_item);
 	free(x.rec_stratum);
 	plm_ratios_free(&ra);
+	plm_ratios_free(&ra2);
+	plm_ratios_free(&fin);
+	free(x.map1);
+	free(x.map2);
 	free(bycopy);
 	return 0;
 }

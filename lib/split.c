@@ -373,8 +373,11 @@ static int id_cmp(const void *pa, const void *pb)
 	return la < lb ? -1 : la > lb;
 }
 
-/* Walks the data lines in sorted order; writes them to o when o != NULL. */
-static int manifest_emit(plm_manifest *m, plm_out *o)
+/* Walks the data lines in sorted order, each with the columns in cols
+ * (PLM_MCOL_*): hashes them into *dg (after prefix, prefixlen bytes) and
+ * writes them to o when o != NULL. */
+static int manifest_emit(plm_manifest *m, unsigned cols, const char *prefix,
+			 size_t prefixlen, plm_out *o, plm_h128 *dg)
 {
 	uint32_t *ord = malloc((m->n ? m->n : 1) * sizeof *ord);
 	XXH3_state_t *st = XXH3_createState();
@@ -388,6 +391,8 @@ static int manifest_emit(plm_manifest *m, plm_out *o)
 	sort_m = m;
 	qsort(ord, m->n, sizeof *ord, id_cmp);
 	XXH3_128bits_reset(st);
+	if (prefixlen)
+		XXH3_128bits_update(st, prefix, prefixlen);
 	for (size_t i = 0; i < m->n; i++) {
 		size_t il, sl;
 		const char *id = plm_strmap_key(m->ids, ord[i], &il);
@@ -402,18 +407,22 @@ static int manifest_emit(plm_manifest *m, plm_out *o)
 		}
 		size_t k = escape(line, id, il);
 		char hex[33];
-		line[k++] = '\t';
-		memcpy(line + k, plm_h128_hex(m->hash[ord[i]], hex), 32);
-		k += 32;
-		line[k++] = '\t';
-		k += escape(line + k, sp, sl);
+		if (cols & PLM_MCOL_HASH) {
+			line[k++] = '\t';
+			memcpy(line + k, plm_h128_hex(m->hash[ord[i]], hex), 32);
+			k += 32;
+		}
+		if (cols & PLM_MCOL_SPLIT) {
+			line[k++] = '\t';
+			k += escape(line + k, sp, sl);
+		}
 		line[k++] = '\n';
 		XXH3_128bits_update(st, line, k);
 		if (o && plm_out_write(o, line, k))
 			goto out;
 	}
 	XXH128_hash_t d = XXH3_128bits_digest(st);
-	m->digest = (plm_h128){ d.high64, d.low64 };
+	*dg = (plm_h128){ d.high64, d.low64 };
 	rc = 0;
 out:
 	free(ord);
@@ -423,18 +432,25 @@ out:
 	return rc;
 }
 
+int plm_manifest_cols_digest(plm_manifest *m, unsigned cols, plm_h128 *out)
+{
+	return manifest_emit(m, cols, NULL, 0, NULL, out);
+}
+
 int plm_manifest_digest(plm_manifest *m)
 {
-	return manifest_emit(m, NULL);
+	return manifest_emit(m, PLM_MCOL_HASH | PLM_MCOL_SPLIT, m->info,
+			     m->info_len, NULL, &m->digest);
 }
 
 int plm_manifest_write(plm_manifest *m, plm_out *o)
 {
 	char hex[33];
-	if (plm_out_puts(o, "#plm-split-manifest\t1\n") ||
+	if (plm_out_puts(o, "#plm-split-manifest\t2\n") ||
 	    (m->info_len && plm_out_write(o, m->info, m->info_len)) ||
 	    plm_out_puts(o, "id\tseq_hash\tsplit\n") ||
-	    manifest_emit(m, o) ||
+	    manifest_emit(m, PLM_MCOL_HASH | PLM_MCOL_SPLIT, m->info,
+			  m->info_len, o, &m->digest) ||
 	    plm_out_printf(o, "#digest\t%s\n", plm_h128_hex(m->digest, hex)) < 0)
 		return -1;
 	return 0;
@@ -502,13 +518,20 @@ int plm_manifest_read(plm_manifest *m, const char *path, char *err,
 		if (!nl)
 			goto trunc;
 		if (state == 0) {
-			if (strcmp(line, "#plm-split-manifest\t1") != 0) {
+			if (strcmp(line, "#plm-split-manifest\t1") == 0) {
+				m->version = 1;
+			} else if (strcmp(line, "#plm-split-manifest\t2") == 0) {
+				m->version = 2;
+			} else {
 				snprintf(err, errlen, "%s: line 1: not a split manifest", path);
 				goto fail;
 			}
 			state = 1;
 		} else if (state == 1) {
 			if (strcmp(line, "id\tseq_hash\tsplit") == 0) {
+				/* version 2: the recipe lines are digested too */
+				if (m->version >= 2 && m->info_len)
+					XXH3_128bits_update(st, m->info, m->info_len);
 				state = 2;
 				continue;
 			}

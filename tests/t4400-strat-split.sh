@@ -103,17 +103,17 @@ test_expect_success 'groups never cross splits; independent of order' '
 
 test_expect_success 'manifest: format, digest, and digest in prov' '
 	strat-split -T -r train=0.6,val=0.2,test=0.2 -b label --manifest m.tsv small.tsv >out &&
-	head -n 5 m.tsv >head &&
-	printf "#plm-split-manifest\t1\n#seed\t11\n#ratios\ttrain=0.6,val=0.2,test=0.2\n#by\tlabel\nid\tseq_hash\tsplit\n" >want &&
+	head -n 6 m.tsv >head &&
+	printf "#plm-split-manifest\t2\n#seed\t11\n#ratios\ttrain=0.6,val=0.2,test=0.2\n#by\tlabel\n#input\t%s\nid\tseq_hash\tsplit\n" "$(sed -n "s/^#input\t//p" m.tsv)" >want &&
 	test_cmp want head &&
-	test $(wc -l <m.tsv) -eq 26 &&
-	sed -n 6p m.tsv >l1 &&
+	test $(wc -l <m.tsv) -eq 27 &&
+	sed -n 7p m.tsv >l1 &&
 	printf "r1\tf38f9c9aa50a79b16e8b5f07272a3cd7\ttest\n" >want &&
 	test_cmp want l1 &&
-	sed -n "6,25p" m.tsv >lines &&
+	sed -n "7,26p" m.tsv >lines &&
 	d=$(tail -n 1 m.tsv | cut -f2) &&
 	grep -q "\"split_digest\":\"$d\"" out &&
-	sed -n "6,25p" m.tsv | cut -f1 >ids && sort ids >sorted && test_cmp sorted ids
+	sed -n "7,26p" m.tsv | cut -f1 >ids && sort ids >sorted && test_cmp sorted ids
 '
 
 test_expect_success 'an existing manifest is never overwritten; --force says what it replaces' '
@@ -184,7 +184,8 @@ test_expect_success 'usage errors' '
 	test_exit 2 strat-split -r train=0.5,train=0.5 small.tsv &&
 	test_exit 2 strat-split -r train small.tsv &&
 	test_exit 2 strat-split small.tsv &&
-	test_exit 2 strat-split --lock m.tsv -r train=1 small.tsv
+	test_exit 2 strat-split --lock m.tsv --manifest n.tsv small.tsv &&
+	test_exit 2 strat-split --import m.tsv -s 3 small.tsv
 '
 
 test_expect_success 'duplicate id is an error, nothing written' '

@@ -11,14 +11,17 @@
  * are within ±1 of ratio × stratum size.
  *
  * Manifest (text, one line per record, sorted by id bytes):
- *   #plm-split-manifest<TAB>1
- *   #<key><TAB><value>          informational (seed, ratios, by, group)
+ *   #plm-split-manifest<TAB>2
+ *   #<key><TAB><value>          the recipe (seed, ratios, then, by, group,
+ *                               import, input), in the digest
  *   id<TAB>seq_hash<TAB>split   column line
  *   <id><TAB><32 hex><TAB><split>   ids escaped as in plm TSV (\t \n \r \\)
- *   #digest<TAB><32 hex>        XXH3-128 (seed 0) of the bytes of all data
- *                               lines, each with its '\n', in file order
- * A manifest without the digest line, or whose digest does not match, is
- * refused. */
+ *   #digest<TAB><32 hex>        XXH3-128 (seed 0) of the bytes of the recipe
+ *                               lines, then of all data lines, each with
+ *                               its '\n', in file order
+ * Version 1 (still read) wrote the same lines, its digest covering the
+ * data lines only.  A manifest without the digest line, or whose digest
+ * does not match, is refused. */
 #ifndef PLM_SPLIT_H
 #define PLM_SPLIT_H
 
@@ -83,6 +86,7 @@ typedef struct plm_manifest {
 	plm_strmap *splits;    /* split name → index (insertion order) */
 	char *info;            /* "#key\tvalue\n" lines (written / read) */
 	size_t info_len;
+	int version;           /* read: 1 or 2 (1: info not digested) */
 	plm_h128 digest;       /* valid after write or read */
 } plm_manifest;
 
@@ -97,6 +101,12 @@ int plm_manifest_add(plm_manifest *m, const char *id, size_t idlen,
 int plm_manifest_info(plm_manifest *m, const char *key, const char *value);
 /* Computes m->digest without writing. */
 int plm_manifest_digest(plm_manifest *m);
+/* XXH3-128 of the sorted data lines holding only the id and the columns
+ * in cols (PLM_MCOL_HASH: the input digest "id\tseq_hash\n"; PLM_MCOL_SPLIT:
+ * an assignment table "id\tsplit\n").  0, or -1 when out of memory. */
+#define PLM_MCOL_HASH 1u
+#define PLM_MCOL_SPLIT 2u
+int plm_manifest_cols_digest(plm_manifest *m, unsigned cols, plm_h128 *out);
 /* Writes the manifest to o (sorted) and sets m->digest.  -1 on a write
  * error or out of memory. */
 int plm_manifest_write(plm_manifest *m, plm_out *o);
