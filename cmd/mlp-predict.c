@@ -6,9 +6,11 @@
  * row's values are copied into a batch arena until the batch is full, and
  * the batch is written when it is (or the input section or the input
  * ends).
- * Records whose id was a training or validation record of the model are
- * refused (counted, then exit 1) unless --allow-seen: scores on data the
- * model has seen are not an evaluation. */
+ * Records whose id was a training or validation record of the model, or
+ * whose sequence was (under any id: the checkpoint keeps the sequence
+ * hashes), are refused (the first listed, all counted, then exit 1)
+ * unless --allow-seen, which scores them and says how many: scores on
+ * data the model has seen are not an evaluation. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +136,10 @@ static void info(const plm_mlpckpt *c)
 	printf("val_digest\t%s\n", plm_h128_hex(c->val_digest, hex));
 	printf("split_digest\t%s\n", c->split_digest[0] ? c->split_digest
 							  : "none");
+	printf("seq_field\t%s\n", !c->has_seqs ? "(not kept)" : c->seq_field
+	       ? c->seq_field : "none");
+	printf("train_seqs\t%zu\nval_seqs\t%zu\n", c->ntrain_seqs,
+	       c->nval_seqs);
 	for (size_t i = 0; i < c->nargs; i++)
 		printf("arg.%s\t%s\n", c->args[2 * i], c->args[2 * i + 1]);
 }
@@ -263,6 +269,57 @@ static void batch_init(struct batch *bt, const plm_mlp *m, size_t nf)
 		plm_die("out of memory");
 }
 
+/* The sequence check: the input's sequence field for this section (-1:
+ * none), records matched only by sequence, and the warnings given. */
+struct seen {
+	int qi, qhex;
+	uint64_t byseq, listed;
+	int warned;
+};
+
+#define SEEN_LIST 5
+
+/* Where the section's sequences are: the checkpoint's sequence field, or
+ * seq_hash; says once what is checked when there is none. */
+static void seen_bind(struct seen *S, const plm_schema *in,
+		      const plm_mlpckpt *c)
+{
+	S->qi = -1;
+	if (c->has_seqs && c->seq_field) {
+		int i = plm_schema_find(in, c->seq_field);
+		S->qhex = i < 0 || in->f[i].type != PLM_T_STR;
+		if (S->qhex)
+			i = plm_schema_find(in, "seq_hash");
+		if (i >= 0 && in->f[i].type == PLM_T_STR)
+			S->qi = i;
+	}
+	if (S->qi >= 0 || S->warned)
+		return;
+	S->warned = 1;
+	if (!c->has_seqs)
+		plm_warn("warning: the checkpoint keeps no sequence hashes (an "
+			 "older mlp-train): only ids are checked against its "
+			 "training and validation records");
+	else if (c->seq_field)
+		plm_warn("warning: the input has no field '%s' (nor seq_hash): "
+			 "only ids are checked against the model's training and "
+			 "validation records", c->seq_field);
+}
+
+/* 1 (train), 2 (val) when the row's sequence is one the model saw. */
+static int seen_seq(struct seen *S, const plm_val *row, const plm_mlpckpt *c)
+{
+	if (S->qi < 0 || row[S->qi].nil)
+		return 0;
+	plm_h128 h;
+	if (!S->qhex)
+		h = plm_seq_hash(row[S->qi].s, row[S->qi].n);
+	else if (plm_h128_parse(row[S->qi].s, row[S->qi].n, &h))
+		return 0;
+	return plm_h128_in(c->train_seqs, c->ntrain_seqs, h) ? 1
+	     : plm_h128_in(c->val_seqs, c->nval_seqs, h) ? 2 : 0;
+}
+
 /* The run: the model, the current section's fields and batch, and the
  * records refused as seen (the first named, the rest counted). */
 struct predict {
@@ -275,6 +332,7 @@ struct predict {
 	plm_verb *v;
 	uint64_t train, val, first;
 	char file[256], seen_id[64];
+	struct seen seen;
 };
 
 static int section(void *ctx, const plm_schema *in, plm_schema *out,
@@ -286,6 +344,7 @@ static int section(void *ctx, const plm_schema *in, plm_schema *out,
 	if (bind(&P->b, in, out, &P->c, P->x, P->id, err, errlen))
 		return -1;
 	batch_init(&P->bt, &P->c.mlp, in->n);
+	seen_bind(&P->seen, in, &P->c);
 	return 0;
 }
 
@@ -311,6 +370,23 @@ static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
 	uint64_t h = plm_key_hash(ip, len);
 	int t = plm_id_in(P->c.train_ids, P->c.ntrain_ids, h);
 	int v = !t && plm_id_in(P->c.val_ids, P->c.nval_ids, h);
+	int q = t || v ? 0 : seen_seq(&P->seen, in, &P->c);
+	if (q) {
+		t = q == 1;
+		v = q == 2;
+		P->seen.byseq++;
+	}
+	if (!P->allow && (t || v) && P->seen.listed++ < SEEN_LIST)
+		plm_warn("%s: record %llu: id '%.*s': %s of a %s record of the "
+			 "model", P->v->file,
+			 (unsigned long long)P->v->file_recno,
+			 (int)(len > 60 ? 60 : len), ip,
+			 q ? "the sequence" : "the id",
+			 t ? "training" : "validation");
+	if (P->allow && (t || v)) {
+		P->train += t;
+		P->val += v;
+	}
 	if (!P->allow && (t || v)) {
 		if (!P->first) {
 			P->first = P->v->file_recno;
@@ -338,11 +414,20 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 	if (P->first)
 		plm_die("%s: record %llu: id '%s' was seen by the model: %llu "
 			"records were in its training data and %llu in its "
-			"validation data; scores on them are not an evaluation "
+			"validation data (%llu of them by sequence under another "
+			"id); scores on them are not an evaluation "
 			"(--allow-seen to score them anyway)", P->file,
 			(unsigned long long)P->first, P->seen_id,
 			(unsigned long long)P->train,
-			(unsigned long long)P->val);
+			(unsigned long long)P->val,
+			(unsigned long long)P->seen.byseq);
+	if (P->train || P->val)
+		plm_warn("warning: --allow-seen: %llu scored records were "
+			 "training and %llu validation records of the model "
+			 "(%llu of them by sequence under another id): not an "
+			 "evaluation", (unsigned long long)P->train,
+			 (unsigned long long)P->val,
+			 (unsigned long long)P->seen.byseq);
 	batch_flush(&P->bt, &P->b, &P->c, P->w, v);
 	return 0;
 }

@@ -27,7 +27,7 @@ static const char summary[] =
 
 /* Options; NAN / -1 / NULL = not given (a preset may then fill it). */
 struct opts {
-	const char *x, *y, *id, *splitf, *train, *val, *pos, *hidden, *act;
+	const char *x, *y, *id, *splitf, *seq, *train, *val, *pos, *hidden, *act;
 	const char *opt, *sched, *cw, *preset, *out, *log, *plot, *monitor;
 	double dropout, lr, momentum, wd, gamma;
 	long long step_size, epochs, bs, patience, seed, threads;
@@ -233,7 +233,7 @@ static char **settings(const struct opts *o, size_t *n)
 int main(int argc, char **argv)
 {
 	struct opts o = {
-		.x = "emb", .y = "label", .id = "id", .splitf = "split",
+		.x = "emb", .y = "label", .id = "id", .splitf = "split", .seq = "seq",
 		.train = "train", .val = "val", .dropout = NAN, .lr = NAN,
 		.momentum = NAN, .wd = NAN, .gamma = NAN, .step_size = -1,
 		.epochs = -1, .bs = -1, .patience = -1,
@@ -256,6 +256,7 @@ int main(int argc, char **argv)
 		PLM_STR('y', "y", &o.y, "FIELD", "label field, int or str (default label)"),
 		PLM_STR(0, "id", &o.id, "FIELD", "record id field (default id)"),
 		PLM_STR(0, "split", &o.splitf, "FIELD", "split field (default split)"),
+		PLM_STR(0, "seq", &o.seq, "FIELD", "sequence field whose hashes the checkpoint keeps (default seq; else a seq_hash field)"),
 		PLM_ALIAS(0, "split-field", "split"),
 		PLM_STR(0, "train", &o.train, "NAME", "split value of training records (default train)"),
 		PLM_STR(0, "val", &o.val, "NAME", "split value of validation records (default val)"),
@@ -307,7 +308,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	plm_mlpdata D;
 	plm_mlpdata_spec spec = {
-		.x = o.x, .y = o.y, .id = o.id, .split = o.splitf,
+		.x = o.x, .y = o.y, .id = o.id, .split = o.splitf, .seq = o.seq,
 		.train = o.train, .val = o.val, .pos = o.pos,
 		.multilabel = o.multilabel,
 		.class_weight = !strcmp(o.cw, "balanced"),
@@ -387,6 +388,11 @@ int main(int argc, char **argv)
 	ck.val_ids = D.ids[1];
 	ck.nval_ids = D.n[1];
 	memcpy(ck.split_digest, D.split_digest, sizeof ck.split_digest);
+	ck.seq_field = (char *)D.seq_field;
+	ck.train_seqs = D.seqs[0];
+	ck.ntrain_seqs = D.nseq[0];
+	ck.val_seqs = D.seqs[1];
+	ck.nval_seqs = D.nseq[1];
 	if (plm_mlpckpt_save(&ck, o.out, err, sizeof err))
 		plm_die("%s", err);
 	if (D.n[1] && fit.best_epoch)

@@ -66,6 +66,24 @@ static void pk_khex(msgpack_packer *pk, const char *key, plm_h128 h)
 	pk_hex(pk, h);
 }
 
+static int h128_lt(plm_h128 a, plm_h128 b)
+{
+	return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo);
+}
+
+/* Sequence hashes: 16 bytes each, hi then lo (host order: little-endian,
+ * as the ids). */
+static void pk_seqs(msgpack_packer *pk, const char *key, const plm_h128 *h,
+		    size_t n)
+{
+	pk_str(pk, key);
+	msgpack_pack_bin(pk, n * 16);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_bin_body(pk, &h[i].hi, 8);
+		msgpack_pack_bin_body(pk, &h[i].lo, 8);
+	}
+}
+
 static void pack(msgpack_packer *pk, const plm_mlpckpt *c)
 {
 	const plm_mlp *m = &c->mlp;
@@ -140,7 +158,7 @@ static void pack(msgpack_packer *pk, const plm_mlpckpt *c)
 		msgpack_pack_double(pk, c->best_val_loss);
 
 	pk_str(pk, "data");
-	msgpack_pack_map(pk, 7);
+	msgpack_pack_map(pk, 10);
 	pk_str(pk, "train_rows");
 	msgpack_pack_uint64(pk, c->train_rows);
 	pk_str(pk, "val_rows");
@@ -154,6 +172,13 @@ static void pack(msgpack_packer *pk, const plm_mlpckpt *c)
 		pk_str(pk, c->split_digest);
 	else
 		msgpack_pack_nil(pk);
+	pk_str(pk, "seq_field");
+	if (c->seq_field)
+		pk_str(pk, c->seq_field);
+	else
+		msgpack_pack_nil(pk);
+	pk_seqs(pk, "train_seqs", c->train_seqs, c->ntrain_seqs);
+	pk_seqs(pk, "val_seqs", c->val_seqs, c->nval_seqs);
 }
 
 int plm_mlpckpt_save(const plm_mlpckpt *c, const char *path, char *err,
@@ -297,6 +322,30 @@ static int id_set(struct ld *L, const msgpack_object *d, const char *key,
 	for (size_t i = 1; i < *n; i++)
 		if ((*ids)[i - 1] > (*ids)[i])
 			return fail(L, "checkpoint '%s' is not sorted", key);
+	return 0;
+}
+
+/* 16 bytes per hash: hi then lo, u64 little-endian (the host's order,
+ * as for the ids), sorted and unique. */
+static int seq_set(struct ld *L, const msgpack_object *d, const char *key,
+		   plm_h128 **hs, size_t *n)
+{
+	const msgpack_object *o = need(L, d, key, MSGPACK_OBJECT_BIN);
+	if (!o)
+		return -1;
+	if (o->via.bin.size % 16)
+		return fail(L, "checkpoint '%s' is not a list of 128-bit "
+			    "hashes", key);
+	*n = o->via.bin.size / 16;
+	*hs = malloc(*n ? *n * sizeof **hs : 1);
+	if (!*hs)
+		return fail(L, "out of memory");
+	for (size_t i = 0; i < *n; i++) {
+		memcpy(&(*hs)[i].hi, o->via.bin.ptr + 16 * i, 8);
+		memcpy(&(*hs)[i].lo, o->via.bin.ptr + 16 * i + 8, 8);
+		if (i && !h128_lt((*hs)[i - 1], (*hs)[i]))
+			return fail(L, "checkpoint '%s' is not sorted", key);
+	}
 	return 0;
 }
 
@@ -486,7 +535,19 @@ static int load_rest(struct ld *L, const msgpack_object *root, plm_mlpckpt *c)
 		return fail(L, "checkpoint key 'split_digest' has the wrong "
 			    "type");
 	}
-	return 0;
+	/* sequence hashes: absent in older checkpoints (ids only) */
+	const msgpack_object *sf = get(d, "seq_field");
+	if (!sf)
+		return 0;
+	c->has_seqs = 1;
+	if (sf->type == MSGPACK_OBJECT_STR) {
+		if (!(c->seq_field = dup_str(sf)))
+			return fail(L, "out of memory");
+	} else if (sf->type != MSGPACK_OBJECT_NIL) {
+		return fail(L, "checkpoint key 'seq_field' has the wrong type");
+	}
+	return seq_set(L, d, "train_seqs", &c->train_seqs, &c->ntrain_seqs) ||
+	       seq_set(L, d, "val_seqs", &c->val_seqs, &c->nval_seqs) ? -1 : 0;
 }
 
 static int read_all(struct ld *L, char **buf, size_t *len)
@@ -578,7 +639,8 @@ void plm_mlpckpt_free(plm_mlpckpt *c)
 	for (size_t i = 0; c->args && i < 2 * c->nargs; i++)
 		free(c->args[i]);
 	PLM_FREE(c->args, c->xfield, c->xtype, c->yfield, c->idfield,
-		 c->splitfield, c->train_ids, c->val_ids);
+		 c->splitfield, c->train_ids, c->val_ids, c->seq_field,
+		 c->train_seqs, c->val_seqs);
 	memset(c, 0, sizeof *c);
 	c->pos = -1;
 }
@@ -608,4 +670,37 @@ void plm_id_sort(uint64_t *ids, size_t n)
 {
 	if (n)
 		qsort(ids, n, sizeof *ids, cmp_u64);
+}
+
+static int cmp_h128(const void *a, const void *b)
+{
+	const plm_h128 *x = a, *y = b;
+	return h128_lt(*x, *y) ? -1 : h128_lt(*y, *x);
+}
+
+size_t plm_h128_sort_unique(plm_h128 *h, size_t n)
+{
+	if (!n)
+		return 0;
+	qsort(h, n, sizeof *h, cmp_h128);
+	size_t k = 1;
+	for (size_t i = 1; i < n; i++)
+		if (h128_lt(h[k - 1], h[i]))
+			h[k++] = h[i];
+	return k;
+}
+
+int plm_h128_in(const plm_h128 *hs, size_t n, plm_h128 h)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h128_lt(hs[mid], h))
+			lo = mid + 1;
+		else if (h128_lt(h, hs[mid]))
+			hi = mid;
+		else
+			return 1;
+	}
+	return 0;
 }

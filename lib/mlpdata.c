@@ -32,7 +32,7 @@ struct lrow {
 };
 
 struct priv {
-	size_t xcap[2], idcap[2], lcap[2];
+	size_t xcap[2], idcap[2], lcap[2], qcap[2];
 	struct lrow *lr[2];
 	uint32_t *mll;
 	size_t nmll, capmll;
@@ -49,7 +49,7 @@ struct ld {
 	const plm_mlpdata_spec *s;
 	char *err;
 	size_t errlen;
-	int xi, yi, ii, si;
+	int xi, yi, ii, si, qi, qhex;   /* qi: sequence (qhex: seq_hash) */
 	enum plm_type yt, it;
 };
 
@@ -149,6 +149,17 @@ static int bind_fields(struct ld *L, const plm_schema *sc, const char *src)
 	if (sc->f[L->si].type != PLM_T_STR)
 		return plm_errf(L->err, L->errlen, "%s: field '%s' (the split) "
 			    "must be str", src, s->split);
+	/* the seen set: the sequence, else its hash */
+	L->qi = plm_schema_find(sc, s->seq ? s->seq : "seq");
+	L->qhex = 0;
+	if (L->qi < 0 || sc->f[L->qi].type != PLM_T_STR) {
+		L->qi = plm_schema_find(sc, "seq_hash");
+		L->qhex = 1;
+		if (L->qi >= 0 && sc->f[L->qi].type != PLM_T_STR)
+			L->qi = -1;
+	}
+	if (L->qi >= 0 && !D->seq_field)
+		D->seq_field = L->qhex ? "seq_hash" : s->seq ? s->seq : "seq";
 	char dg[33];
 	prov_digest(sc, dg);
 	if (dg[0] && D->split_digest[0] && strcmp(dg, D->split_digest))
@@ -259,6 +270,18 @@ static int add_row(struct ld *L, const plm_val *row, uint64_t rec)
 	size_t in = val_text(&row[L->ii], L->it, ib, sizeof ib, &ip);
 	size_t ln = val_text(&row[L->yi], L->yt, lb, sizeof lb, &lp);
 	D->ids[k][i] = plm_key_hash(ip, in);
+	if (L->qi >= 0 && !row[L->qi].nil) {
+		plm_h128 h;
+		if (!L->qhex)
+			h = plm_seq_hash(row[L->qi].s, row[L->qi].n);
+		else if (plm_h128_parse(row[L->qi].s, row[L->qi].n, &h))
+			return plm_errf(L->err, L->errlen, "record %llu: field "
+				    "'seq_hash' is not 32 hex digits",
+				    (unsigned long long)rec);
+		if (PLM_GROW(D->seqs[k], P->qcap[k], D->nseq[k] + 1))
+			return OOM(L);
+		D->seqs[k][D->nseq[k]++] = h;
+	}
 	digest_part(P->dig[k], ip, in);
 	digest_part(P->dig[k], row[L->xi].s, row[L->xi].n);
 	digest_part(P->dig[k], lp, ln);
@@ -515,6 +538,7 @@ int plm_mlpdata_load(plm_mlpdata *D, const plm_mlpdata_spec *s, int nfile,
 	for (int k = 0; k < 2; k++) {
 		D->digest[k] = digest_end(P->dig[k]);
 		plm_id_sort(D->ids[k], D->n[k]);
+		D->nseq[k] = plm_h128_sort_unique(D->seqs[k], D->nseq[k]);
 	}
 	return 0;
 }
@@ -523,7 +547,7 @@ void plm_mlpdata_free(plm_mlpdata *D)
 {
 	struct priv *P = D->priv;
 	for (int k = 0; k < 2; k++) {
-		PLM_FREE(D->x[k], D->t[k], D->w[k], D->ids[k]);
+		PLM_FREE(D->x[k], D->t[k], D->w[k], D->ids[k], D->seqs[k]);
 		if (P) {
 			free(P->lr[k]);
 			if (P->dig[k])

@@ -12,8 +12,12 @@
  *   "fit":    {"epochs": n, "best_epoch": n, "best_val_loss": x}
  *   "data":   {"train_rows", "val_rows", "train_digest", "val_digest",
  *              "train_ids": bin, "val_ids": bin,
- *              "split_digest": str or nil}  (strat-split's manifest
+ *              "split_digest": str or nil,  (strat-split's manifest
  *              digest from the input's meta.prov; nil when none)
+ *              "seq_field": str or nil, "train_seqs": bin, "val_seqs": bin}
+ *              (the sequence hashes of the train and val records, 16
+ *              bytes each: hi then lo, u64 little-endian, sorted, unique;
+ *              absent in checkpoints written before they were kept)
  *
  * Digests: XXH3-128 (32 hex digits, high half first) over the rows of a
  * split in input order, each row contributing u64le(len(id)) id
@@ -44,6 +48,10 @@ typedef struct plm_mlpckpt {
 	uint64_t *train_ids, *val_ids;     /* sorted */
 	size_t ntrain_ids, nval_ids;
 	char split_digest[33];     /* "" when the input carried none */
+	int has_seqs;              /* 0: an older checkpoint, no seq keys */
+	char *seq_field;           /* NULL: the input had no sequence */
+	plm_h128 *train_seqs, *val_seqs;   /* sorted, unique */
+	size_t ntrain_seqs, nval_seqs;
 } plm_mlpckpt;
 
 /* Atomic write (io.h).  0, or -1 with err filled. */
@@ -60,5 +68,9 @@ void plm_mlpckpt_free(plm_mlpckpt *c);
 int plm_id_in(const uint64_t *ids, size_t n, uint64_t h);
 /* Sorts ids ascending (for the sets above). */
 void plm_id_sort(uint64_t *ids, size_t n);
+/* Sorts h ascending (hi, then lo) and drops repeats; the new count. */
+size_t plm_h128_sort_unique(plm_h128 *h, size_t n);
+/* Is h one of the sorted hs[0..n)? */
+int plm_h128_in(const plm_h128 *hs, size_t n, plm_h128 h);
 
 #endif

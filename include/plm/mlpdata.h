@@ -31,6 +31,9 @@
 
 typedef struct plm_mlpdata_spec {
 	const char *x, *y, *id, *split;   /* field names */
+	const char *seq;                  /* sequence field (str) hashed into
+					   * the seen set; a str field
+					   * seq_hash (32 hex) when absent */
 	const char *train, *val;          /* split values */
 	const char *pos;                  /* binary positive class, or NULL */
 	int multilabel;                   /* y = comma-separated names */
@@ -51,6 +54,9 @@ typedef struct plm_mlpdata {
 	float *w[2];                /* balanced row weights, or NULL */
 	uint64_t *ids[2];           /* plm_key_hash of each id, sorted */
 	plm_h128 digest[2];         /* see mlpckpt.h */
+	plm_h128 *seqs[2];          /* sequence hashes, sorted, unique */
+	size_t nseq[2];
+	const char *seq_field;      /* where they came from; NULL: none */
 	char split_digest[33];      /* the input's meta.prov split_digest,
 				     * or "" when it carries none */
 	void *priv;
