@@ -92,6 +92,9 @@ rec-stats.2 out
 strat-split.1 run
 strat-split.2 run
 strat-split.3 run
+strat-split.4 run
+strat-split.5 run
+strat-split.6 run
 tax-kingdom.1 run
 README.1 run
 TABLE
@@ -206,6 +209,8 @@ setup () {
 		cp pred4.rec pred.rec ;;
 	rec-cat.3)
 		for k in 0 1 2 3; do rec-cat --shard $k/4 -o part.$k in.rec; done ;;
+	strat-split.5)
+		strat-split -T -r a=0.5,b=0.5 in.mp | rec-cut -T -f id,split >assigned.tsv ;;
 	esac
 }
 
