@@ -409,18 +409,18 @@ static void between(ctx *x)
 		assign(x, x->ra, (uint64_t)x->seed);
 		report_tiny(x, x->fin);
 	}
+	if (x->import) {    /* the table's splits, under the input's hashes */
+		plm_strmap_free(x->m.splits);
+		x->m.splits = x->lk.splits;
+		x->lk.splits = NULL;
+		x->names = x->m.splits;
+	}
 	if (!x->lock && x->fseq >= 0) {     /* the input digest: part of the recipe */
 		plm_h128 in;
 		if (plm_manifest_cols_digest(&x->m, PLM_MCOL_HASH, &in) ||
 		    plm_manifest_info(&x->m, "input", plm_h128_hex(in, x->hex)))
 			plm_die("out of memory");
 		x->hex[0] = 0;
-	}
-	if (x->import) {    /* the table's splits, under the input's hashes */
-		plm_strmap_free(x->m.splits);
-		x->m.splits = x->lk.splits;
-		x->lk.splits = NULL;
-		x->names = x->m.splits;
 	}
 	if (x->lock) {
 		plm_h128_hex(x->lk.digest, x->hex);

@@ -394,9 +394,10 @@ static int manifest_emit(plm_manifest *m, unsigned cols, const char *prefix,
 	if (prefixlen)
 		XXH3_128bits_update(st, prefix, prefixlen);
 	for (size_t i = 0; i < m->n; i++) {
-		size_t il, sl;
+		size_t il, sl = 0;
 		const char *id = plm_strmap_key(m->ids, ord[i], &il);
-		const char *sp = plm_strmap_key(m->splits, m->split[ord[i]], &sl);
+		const char *sp = cols & PLM_MCOL_SPLIT
+			? plm_strmap_key(m->splits, m->split[ord[i]], &sl) : NULL;
 		size_t need = 2 * il + 2 * sl + 40;
 		if (need > cap) {
 			char *nb = realloc(line, need);
