@@ -726,7 +726,7 @@ int main(int argc, char **argv)
 	g.dim_total = (uint64_t)dim_total;
 	g.S = plm_xcalloc((size_t)n, sizeof *g.S);
 	if (check) {
-		if (c.output || c.tsv || c.msgpack)
+		if (c.output || c.tsv || c.typed || c.msgpack)
 			plm_usage_die("--check writes nothing: -o, -T and -M "
 				      "do not apply");
 		int rc = check_keys();

@@ -50,8 +50,10 @@ static void open_all(struct shards *S, const char *prefix, const char *suffix,
 		size_t len = strlen(prefix) + strlen(suffix) + 24;
 		S->path[k] = plm_xmalloc(len);
 		snprintf(S->path[k], len, "%s.%lld%s", prefix, k, suffix);
-		/* A terminal is never the destination: -1 means MessagePack. */
-		S->w[k] = plm_writer_open(S->path[k], fmt == 1, s, err, sizeof err);
+		/* A terminal is never the destination: AUTO means MessagePack. */
+		S->w[k] = plm_writer_open(S->path[k],
+					  fmt == PLM_FMT_AUTO ? PLM_FMT_MSGPACK : fmt,
+					  s, err, sizeof err);
 		if (!S->w[k])
 			fail(S, 0, err);
 	}
@@ -121,7 +123,9 @@ int main(int argc, char **argv)
 			"hash FIELD (str or int; default id)"),
 		PLM_STR(0, "suffix", &x.suffix, "STR",
 			"append STR to each name (.gz, .zst compress)"),
-		PLM_FLAG('T', "tsv", &c.tsv, "write TSV files"),
+		PLM_FLAG('T', "tsv", &c.tsv, "write plain TSV files"),
+		PLM_FLAG(0, "typed", &c.typed,
+			 "write typed TSV files (exact: types, provenance)"),
 		PLM_FLAG('M', "msgpack", &c.msgpack,
 			 "write MessagePack files (the default)"),
 		PLM_FLAG(0, "progress", &c.progress,

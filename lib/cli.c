@@ -13,6 +13,7 @@
 
 #include "plm/cli.h"
 #include "plm/hash.h"
+#include "plm/stream.h"
 
 #ifndef PLM_VERSION
 #define PLM_VERSION "0"
@@ -577,7 +578,10 @@ int plm_common_format(const plm_common *c)
 {
 	if (c->tsv && c->msgpack)
 		plm_usage_die("-T and -M exclude each other");
-	return c->tsv ? 1 : c->msgpack ? 0 : -1;
+	if (c->typed && c->msgpack)
+		plm_usage_die("--typed and -M exclude each other");
+	return c->typed ? PLM_FMT_TSV_TYPED : c->tsv ? PLM_FMT_TSV :
+	       c->msgpack ? PLM_FMT_MSGPACK : PLM_FMT_AUTO;
 }
 
 /* ---- sharding --------------------------------------------------------- */

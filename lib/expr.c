@@ -917,10 +917,10 @@ static int bind_cmp(struct binder *b, struct node *n)
 			return not_number(b, N, S);
 		}
 		n->how = S->t != PLM_T_FLOAT && N->t != PLM_T_FLOAT ? H_INT : H_DBL;
-	} else if (N->kind == N_LIT) {
-		N->t = PLM_T_STR;       /* "id==5": the text written */
-		n->how = H_STR;
 	} else {
+		/* a str against a number: the str's text read as a number
+		 * (Miller-like; "len>50" on a str column from untyped TSV),
+		 * else not equal for == and !=, an error for the others */
 		n->how = H_DBL;
 		n->conv = sa ? 1 : 2;
 	}
@@ -1223,13 +1223,20 @@ static int eval_cmp(plm_expr *e, const struct node *n, const plm_val *row,
 		c = (x.i > y.i) - (x.i < y.i);
 	} else {
 		double dx = num(A->t, &x), dy = num(B->t, &y);
-		int64_t iv;
-		int is_int;
-		if (n->conv == 1 && str_num(e, &x, &dx, &iv, &is_int))
-			return -1;
-		if (n->conv == 2 && str_num(e, &y, &dy, &iv, &is_int))
-			return -1;
-		c = dx < dy ? -1 : dx > dy ? 1 : dx == dy ? 0 : 2;
+		int64_t ix = x.i, iy = y.i;
+		int sx = A->t != PLM_T_FLOAT, sy = B->t != PLM_T_FLOAT;
+		int eq = n->op == OP_EQ || n->op == OP_NE;
+		if ((n->conv == 1 && str_num(e, &x, &dx, &ix, &sx)) ||
+		    (n->conv == 2 && str_num(e, &y, &dy, &iy, &sy))) {
+			if (!eq)
+				return -1;
+			o->i = cmp_holds(n->op, 2);     /* not a number: unequal */
+			return 0;
+		}
+		if (sx && sy)   /* both integers: exact beyond 2^53 */
+			c = (ix > iy) - (ix < iy);
+		else
+			c = dx < dy ? -1 : dx > dy ? 1 : dx == dy ? 0 : 2;
 	}
 	o->i = cmp_holds(n->op, c);
 	return 0;

@@ -537,6 +537,19 @@ struct plm_reader {
 	/* TSV */
 	buf scratch;            /* parsed vectors */
 	int tsv_line;           /* the error message names the line */
+	uint64_t more_lines;    /* line ends inside the last quoted record */
+	/* Plain TSV (no "#plm" line; bare names): cells may be quoted,
+	 * bare columns have types inferred from a lookahead whose records
+	 * are kept in la (text, la_off[i] .. la_off[i + 1]) and replayed. */
+	int plain;
+	unsigned char *inferred;    /* per field: type was inferred */
+	struct cell { char *s; size_t n; int quoted; } *cells;
+	size_t cellcap;
+	buf la;
+	size_t *la_off;
+	uint64_t *la_line, la_end_line;
+	uint64_t la_end_more;
+	size_t la_n, la_i, la_rows;
 };
 
 static int rfail(plm_reader *r, const char *fmt, ...)
@@ -924,22 +937,65 @@ static int mp_read(plm_reader *r, const plm_val **row)
 
 /* Next line (without \n, and without a final \r): 1, 0 at the end, or
  * PLM_ERR.  The line stays in the plm_in window until the next fill. */
+/* Plain TSV: the length of the record at p[0..n) (up to its '\n', which
+ * may not be inside a quoted cell), or SIZE_MAX when the bytes end first
+ * (at the end of the input, eof: n, or SIZE_MAX - 1 inside a quote).
+ * *nls counts the line ends inside quotes. */
+static size_t plain_rec_len(const unsigned char *p, size_t n, int eof,
+			    uint64_t *nls)
+{
+	int start = 1, inq = 0;
+
+	*nls = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+		if (inq) {
+			if (c == '\n') {
+				++*nls;
+			} else if (c == '"') {
+				if (i + 1 == n && !eof)
+					return SIZE_MAX;
+				if (i + 1 < n && p[i + 1] == '"')
+					i++;
+				else
+					inq = 0;
+			}
+			continue;
+		}
+		if (c == '\n')
+			return i;
+		inq = start && c == '"';
+		start = c == '\t';
+	}
+	return !eof ? SIZE_MAX : inq ? SIZE_MAX - 1 : n;
+}
+
+/* Next line (without \n, and without a final \r): 1, 0 at the end, or
+ * PLM_ERR.  The line stays in the plm_in window until the next fill.  In
+ * plain TSV a line end inside a quoted cell does not end the record. */
 static int tsv_line(plm_reader *r, char **line, size_t *len)
 {
 	plm_in *in = r->in;
 	size_t scanned = 0, n;
 	unsigned char *p;
+	uint64_t nls = 0;
 
+	r->line += r->more_lines;
+	r->more_lines = 0;
 	for (;;) {
 		size_t avail = in->len - in->pos;
 		p = in->buf + in->pos;
 		unsigned char *nl = memchr(p + scanned, '\n', avail - scanned);
+		if (nl && r->plain && memchr(p, '"', (size_t)(nl - p))) {
+			n = plain_rec_len(p, avail, 0, &nls);
+			nl = n == SIZE_MAX ? NULL : p + n;
+		}
 		if (nl) {
 			n = (size_t)(nl - p);
 			in->pos += n + 1;
 			break;
 		}
-		scanned = avail;
+		scanned = r->plain ? 0 : avail;
 		ssize_t k = plm_in_fill(in);
 		if (k < 0) {
 			snprintf(r->err, sizeof r->err, "%s", plm_in_error(in));
@@ -952,6 +1008,12 @@ static int tsv_line(plm_reader *r, char **line, size_t *len)
 			if (n == 0)
 				return 0;
 			p = in->buf + in->pos;
+			if (r->plain &&
+			    plain_rec_len(p, n, 1, &nls) == SIZE_MAX - 1) {
+				r->line++;
+				return tsv_fail(r, "a quoted cell (\"...) "
+						"without its closing quote");
+			}
 			in->pos += n;
 			break;
 		}
@@ -961,6 +1023,7 @@ static int tsv_line(plm_reader *r, char **line, size_t *len)
 	*line = (char *)p;
 	*len = n;
 	r->line++;
+	r->more_lines = nls;
 	return 1;
 }
 
@@ -970,12 +1033,334 @@ static int starts(const char *line, size_t len, const char *p)
 	return len >= n && memcmp(line, p, n) == 0;
 }
 
+static int parse_i64(const char *s, size_t n, int64_t *out);
+static int tsv_value(plm_reader *r, const plm_field *f, char *s, size_t n,
+		     plm_val *v);
+
+/* --- plain TSV reading --- */
+
+#define LA_ROWS 1000            /* lookahead bound: records ... */
+#define LA_BYTES (1u << 20)     /* ... or bytes, whichever first */
+
+enum { C_NIL, C_INT, C_FLOAT, C_BOOL, C_STR, C_N };
+
+/* Splits a plain record into r->cells, unquoting quoted cells in place.
+ * The count, or -1 out of memory, -2 a quote without its end, -3 text
+ * after a closing quote (*bad: the field, from 1). */
+static long plain_split(plm_reader *r, char *s, size_t n, size_t *bad)
+{
+	size_t k = 0, i = 0;
+
+	for (;;) {
+		if (PLM_GROW(r->cells, r->cellcap, k + 1))
+			return -1;
+		struct cell *c = &r->cells[k++];
+		*bad = k;
+		c->s = s + i;
+		c->quoted = i < n && s[i] == '"';
+		if (!c->quoted) {
+			char *tab = memchr(s + i, '\t', n - i);
+			size_t j = tab ? (size_t)(tab - s) : n;
+			c->n = j - i;
+			if (j >= n)
+				return (long)k;
+			i = j + 1;
+			continue;
+		}
+		size_t o = i, j = i + 1;
+		for (;;) {
+			if (j >= n)
+				return -2;
+			if (s[j] == '"') {
+				if (j + 1 < n && s[j + 1] == '"') {
+					s[o++] = '"';
+					j += 2;
+					continue;
+				}
+				j++;
+				break;
+			}
+			s[o++] = s[j++];
+		}
+		c->n = o - i;
+		if (j < n && s[j] != '\t')
+			return -3;
+		if (j >= n)
+			return (long)k;
+		i = j + 1;
+	}
+}
+
+static int split_fail(plm_reader *r, long rc, size_t bad)
+{
+	if (rc == -1)
+		return tsv_fail(r, "out of memory");
+	return tsv_fail(r, "field %zu: %s", bad, rc == -2 ?
+			"a quoted cell (\"...) without its closing quote" :
+			"text after the closing quote of a quoted cell");
+}
+
+/* Decimal integer as pandas and R write it: no '+', no leading zeros
+ * (an id like 007 stays text). */
+static int int_text(const char *s, size_t n)
+{
+	size_t i = n && s[0] == '-';
+	if (i == n || (s[i] == '0' && n - i > 1))
+		return 0;
+	for (; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int ieq(const char *s, size_t n, const char *w)
+{
+	size_t m = strlen(w);
+	if (n != m)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((s[i] | 0x20) != w[i])
+			return 0;
+	return 1;
+}
+
+/* A float as pandas, R and plmkit write it: [-]digits[.digits][e[+-]digits]
+ * with a '.' or an exponent (no leading zeros, no '+', no hex), or nan,
+ * inf, infinity in any case, with an optional '-'. */
+static int float_text(const char *s, size_t n)
+{
+	size_t i = n && s[0] == '-', d0, nd = 0;
+	int dot = 0, ex = 0;
+
+	if (ieq(s + i, n - i, "nan") || ieq(s + i, n - i, "inf") ||
+	    ieq(s + i, n - i, "infinity"))
+		return 1;
+	d0 = i;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	nd = i - d0;
+	if (nd > 1 && s[d0] == '0')
+		return 0;
+	if (i < n && s[i] == '.') {
+		dot = 1;
+		size_t f0 = ++i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		nd += i - f0;
+	}
+	if (!nd)
+		return 0;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		ex = 1;
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		size_t e0 = i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == e0)
+			return 0;
+	}
+	return i == n && (dot || ex);
+}
+
+/* 2 true, 1 false (as pandas, R and plmkit write them), 0 neither. */
+static int bool_text(const char *s, size_t n)
+{
+	static const char *const w[] = { "false", "False", "FALSE", "true",
+					 "True", "TRUE" };
+	for (int i = 0; i < 6; i++)
+		if (n == strlen(w[i]) && !memcmp(s, w[i], n))
+			return 1 + i / 3;
+	return 0;
+}
+
+static int classify(const struct cell *c)
+{
+	int64_t i;
+
+	if (c->quoted)
+		return C_STR;           /* R quotes its strings */
+	if (c->n == 0 || (c->n == 2 && !memcmp(c->s, "NA", 2)))
+		return C_NIL;
+	if (bool_text(c->s, c->n))
+		return C_BOOL;
+	if (int_text(c->s, c->n))
+		return parse_i64(c->s, c->n, &i) ? C_STR : C_INT;
+	return float_text(c->s, c->n) ? C_FLOAT : C_STR;
+}
+
+/* Reads up to LA_ROWS records or LA_BYTES into r->la and types the bare
+ * columns of r->schema from them. */
+static int plain_infer(plm_reader *r)
+{
+	size_t nf = r->schema.n;
+	unsigned (*cnt)[C_N] = calloc(nf ? nf : 1, sizeof *cnt);
+	buf tmp = { 0 };
+	int rc = 0;
+
+	r->la_off = malloc((LA_ROWS + 1) * sizeof *r->la_off);
+	r->la_line = malloc(LA_ROWS * sizeof *r->la_line);
+	if (!cnt || !r->la_off || !r->la_line) {
+		free(cnt);
+		return tsv_fail(r, "out of memory");
+	}
+	r->la_off[0] = 0;
+	while (r->la_n < LA_ROWS && r->la.len < LA_BYTES) {
+		size_t pos = r->in->pos;
+		uint64_t line0 = r->line, more0 = r->more_lines;
+		char *line;
+		size_t len, bad;
+		if ((rc = tsv_line(r, &line, &len)) <= 0)
+			break;
+		if (starts(line, len, "#plm\t")) {
+			r->in->pos = pos;       /* still in the window */
+			r->line = line0;
+			r->more_lines = more0;
+			rc = 0;
+			break;
+		}
+		tmp.len = 0;
+		if (buf_put(&r->la, line, len) || buf_put(&tmp, line, len)) {
+			rc = tsv_fail(r, "out of memory");
+			break;
+		}
+		r->la_line[r->la_n] = r->line;
+		r->la_off[++r->la_n] = r->la.len;
+		long k = plain_split(r, tmp.p, len, &bad);
+		if (k == -1) {
+			rc = tsv_fail(r, "out of memory");
+			break;
+		}
+		if (k != (long)nf)
+			continue;       /* the error comes when it is read */
+		for (size_t f = 0; f < nf; f++)
+			cnt[f][classify(&r->cells[f])]++;
+	}
+	free(tmp.p);
+	r->la_end_line = r->line;
+	r->la_end_more = r->more_lines;
+	r->la_rows = r->la_n;
+	r->more_lines = 0;
+	for (size_t f = 0; rc >= 0 && f < nf; f++) {
+		const unsigned *c = cnt[f];
+		enum plm_type t = PLM_T_STR;
+		if (!r->inferred[f] || c[C_STR])
+			continue;
+		if (c[C_BOOL])
+			t = c[C_INT] || c[C_FLOAT] ? PLM_T_STR : PLM_T_BOOL;
+		else if (c[C_FLOAT])
+			t = PLM_T_FLOAT;
+		else if (c[C_INT])
+			t = PLM_T_INT;
+		r->schema.f[f].type = t;
+	}
+	free(cnt);
+	return rc < 0 ? PLM_ERR : 0;
+}
+
+/* The header of plain TSV at line/len: quoted names are unquoted; a
+ * name:type column has that type, the type of a bare name is inferred. */
+static int plain_header(plm_reader *r, char *line, size_t len, plm_schema *s)
+{
+	char msg[200];
+	size_t bad;
+	int any = 0;
+
+	r->plain = 1;
+	long k = plain_split(r, line, len, &bad);
+	if (k < 0)
+		return split_fail(r, k, bad);
+	free(r->inferred);
+	if (!(r->inferred = calloc((size_t)k, 1)))
+		return tsv_fail(r, "out of memory");
+	for (long f = 0; f < k; f++) {
+		const struct cell *c = &r->cells[f];
+		const char *colon = NULL, *e;
+		enum plm_type t;
+		uint32_t dim;
+		for (const char *q = c->s; q < c->s + c->n; q++)
+			if (*q == ':')
+				colon = q;
+		if (colon && !plm_type_parse(colon + 1,
+					     (size_t)(c->s + c->n - colon - 1),
+					     &t, &dim)) {
+			e = schema_add_checked(s, c->s, (size_t)(colon - c->s),
+					       colon + 1,
+					       (size_t)(c->s + c->n - colon - 1),
+					       msg, sizeof msg);
+		} else {
+			e = schema_add_checked(s, c->s, c->n, "str", 3, msg,
+					       sizeof msg);
+			r->inferred[f] = 1;
+			any = 1;
+		}
+		if (e)
+			return tsv_fail(r, "header: %s", e);
+	}
+	return any ? plain_infer(r) : 0;
+}
+
+/* One cell of plain TSV.  Unquoted "" is nil; "NA" is nil too except in
+ * a str column. */
+static int plain_value(plm_reader *r, size_t fi, struct cell *c, plm_val *v)
+{
+	const plm_field *f = &r->schema.f[fi];
+	char tn[32];
+	int b;
+
+	v->nil = 0;
+	v->rows = 0;
+	if (f->type == PLM_T_STR) {
+		v->nil = !c->quoted && c->n == 0;
+		v->s = c->s;
+		v->n = c->n;
+		return 0;
+	}
+	if (c->n == 0 || (!c->quoted && c->n == 2 && !memcmp(c->s, "NA", 2))) {
+		v->nil = 1;
+		return 0;
+	}
+	if (r->inferred[fi]) {
+		int k = classify(c);
+		if (f->type == PLM_T_INT ? k != C_INT :
+		    f->type == PLM_T_FLOAT ? k != C_INT && k != C_FLOAT :
+		    k != C_BOOL) {
+			int m = memchr(c->s, 0, c->n) ? 0 :
+				c->n > 40 ? 40 : (int)c->n;
+			return tsv_fail(r, "record %llu: field '%s' (%s, "
+					"inferred from the first %zu records): "
+					"bad value '%.*s': give the type in the "
+					"header ('%s:%s' for '%s')",
+					(unsigned long long)r->recno + 1,
+					f->name, plm_type_name(f->type, 0, tn,
+							       sizeof tn),
+					r->la_rows, m, c->s, f->name,
+					f->type == PLM_T_INT && k == C_FLOAT ?
+					"float" : "str", f->name);
+		}
+	}
+	if (f->type == PLM_T_BOOL && (b = bool_text(c->s, c->n))) {
+		v->i = b - 1;
+		return 0;
+	}
+	if (plm_type_elsize(f->type)) {
+		/* "[1,2]" and "[[1,2],[3,4]]": only the numbers count */
+		size_t o = 0;
+		for (size_t i = 0; i < c->n; i++)
+			if (c->s[i] != '[' && c->s[i] != ']' && c->s[i] != ' ')
+				c->s[o++] = c->s[i];
+		c->n = o;
+	}
+	return tsv_value(r, f, c->s, c->n, v);
+}
+
 /* Reads a TSV section header: the "#plm" line (if any) has been read and
  * is at line/len.  Fills s.  0 or PLM_ERR. */
 static int tsv_header(plm_reader *r, char *line, size_t len, plm_schema *s)
 {
 	char msg[200];
-	int rc;
+	int rc, typed = 0;
 
 	for (;;) {
 		/* tsv_line drops the \r of CRLF: one left is a CR-only line
@@ -987,10 +1372,12 @@ static int tsv_header(plm_reader *r, char *line, size_t len, plm_schema *s)
 			if (len != 6 || line[5] != '1')
 				return tsv_fail(r, "unsupported format version "
 						"(#plm line)");
+			typed = 1;
 		} else if (starts(line, len, "#meta\t")) {
 			char e[160];
 			if (meta_from_json(s, line + 6, len - 6, e, sizeof e))
 				return tsv_fail(r, "#meta: %s", e);
+			typed = 1;
 		} else if (!(len && line[0] == '#')) {
 			break;          /* other '#' lines are comments */
 		}
@@ -1000,6 +1387,24 @@ static int tsv_header(plm_reader *r, char *line, size_t len, plm_schema *s)
 		if (rc == 0)
 			return tsv_fail(r, "no header line");
 	}
+	/* Without "#plm", a header with a column that has no ':' is plain
+	 * TSV (written by pandas, R, spreadsheets or plain -T) */
+	if (!typed) {
+		size_t cols = 1, colons = 0, i;
+		int in_col = 0;
+		for (i = 0; i < len; i++) {
+			if (line[i] == '\t') {
+				cols++;
+				in_col = 0;
+			} else if (line[i] == ':' && !in_col) {
+				colons++;
+				in_col = 1;
+			}
+		}
+		if (colons < cols)
+			return plain_header(r, line, len, s);
+	}
+	r->plain = 0;
 	/* name:type columns; a name without ":type" is str */
 	size_t i = 0;
 	for (;;) {
@@ -1218,10 +1623,40 @@ bad:
 			(int)(n > 40 ? 40 : n), s);
 }
 
+static int row_done(plm_reader *r)
+{
+	for (size_t f = 0; f < r->schema.n; f++) {
+		plm_val *v = &r->row[f];
+		if (!v->nil && plm_type_elsize(r->schema.f[f].type))
+			v->s = r->scratch.p + v->i;
+	}
+	r->recno++;
+	r->sec_rows++;
+	return PLM_ROW;
+}
+
+static int plain_row(plm_reader *r, char *line, size_t len)
+{
+	size_t nf = r->schema.n, bad;
+	long k = plain_split(r, line, len, &bad);
+
+	if (k < 0)
+		return split_fail(r, k, bad);
+	if ((size_t)k != nf)
+		return tsv_fail(r, "expected %zu fields, got %ld", nf, k);
+	for (size_t f = 0; f < nf; f++)
+		if (plain_value(r, f, &r->cells[f], &r->row[f]) < 0)
+			return PLM_ERR;
+	return row_done(r);
+}
+
 static int tsv_row(plm_reader *r, char *line, size_t len)
 {
 	size_t nf = r->schema.n, k = 1, i = 0;
 	const char *q = line, *end = line + len;
+
+	if (r->plain)
+		return plain_row(r, line, len);
 
 	/* width first: it is the more basic error */
 	while ((q = memchr(q, '\t', (size_t)(end - q))) != NULL) {
@@ -1238,14 +1673,7 @@ static int tsv_row(plm_reader *r, char *line, size_t len)
 			return PLM_ERR;
 		i = j + 1;
 	}
-	for (size_t f = 0; f < nf; f++) {
-		plm_val *v = &r->row[f];
-		if (!v->nil && plm_type_elsize(r->schema.f[f].type))
-			v->s = r->scratch.p + v->i;
-	}
-	r->recno++;
-	r->sec_rows++;
-	return PLM_ROW;
+	return row_done(r);
 }
 
 static int tsv_read(plm_reader *r, const plm_val **row)
@@ -1254,7 +1682,25 @@ static int tsv_read(plm_reader *r, const plm_val **row)
 	size_t len;
 
 	for (;;) {
-		int rc = tsv_line(r, &line, &len);
+		int rc;
+		if (r->la_i < r->la_n) {
+			/* the records plain_infer read ahead */
+			line = r->la.p + r->la_off[r->la_i];
+			len = r->la_off[r->la_i + 1] - r->la_off[r->la_i];
+			r->line = r->la_line[r->la_i++];
+			r->scratch.len = 0;
+			rc = tsv_row(r, line, len);
+			if (rc == PLM_ROW)
+				*row = r->row;
+			return rc;
+		}
+		if (r->la_n) {
+			r->line = r->la_end_line;
+			r->more_lines = r->la_end_more;
+			r->la_n = r->la_i = 0;
+			r->la.len = 0;
+		}
+		rc = tsv_line(r, &line, &len);
 		if (rc < 0)
 			return rc;
 		if (rc == 0) {
@@ -1413,6 +1859,11 @@ void plm_reader_close(plm_reader *r)
 	plm_schema_free(&r->schema);
 	free(r->row);
 	free(r->scratch.p);
+	free(r->inferred);
+	free(r->cells);
+	free(r->la.p);
+	free(r->la_off);
+	free(r->la_line);
 	free(r);
 }
 
@@ -1423,6 +1874,7 @@ struct plm_writer {
 	int tsv, failed;
 	int fmt;                /* enum plm_fmt, resolved */
 	plm_view *view;         /* PLM_FMT_VIEW */
+	int typed;              /* TSV: the typed form (#plm, name:type) */
 	plm_schema s;
 	uint64_t rows, sec_rows;
 	msgpack_packer pk;
@@ -1464,6 +1916,30 @@ static void pack_cstr(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_body(pk, s, n);
 }
 
+/* Plain TSV (PLM_FMT_TSV): a str is written as it is unless it holds a
+ * tab, a line end or '"', or is empty, or (first column) starts with '#':
+ * then it is quoted the way CSV readers expect ("...", '"' doubled). */
+static int plain_put_str(buf *b, const char *s, size_t n, int first)
+{
+	int q = n == 0 || (first && s[0] == '#');
+	for (size_t i = 0; i < n && !q; i++)
+		q = s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '"';
+	if (!q)
+		return buf_put(b, s, n);
+	if (buf_reserve(b, 2 * n + 2))
+		return -1;
+	char *o = b->p + b->len;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			*o++ = '"';
+		*o++ = s[i];
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+	return 0;
+}
+
 static int write_header(plm_writer *w)
 {
 	const plm_schema *s = &w->s;
@@ -1491,6 +1967,18 @@ static int write_header(plm_writer *w)
 	}
 	buf *b = &w->line;
 	b->len = 0;
+	if (!w->typed) {
+		int rc = 0;
+		for (size_t i = 0; i < s->n; i++) {
+			if (i)
+				rc |= buf_put(b, "\t", 1);
+			rc |= plain_put_str(b, s->f[i].name,
+					    strlen(s->f[i].name), i == 0);
+		}
+		if (rc || buf_put(b, "\n", 1))
+			return wfail(w, "out of memory");
+		return mp_write_cb(w, b->p, b->len);
+	}
 	if (buf_puts(b, "#plm\t1\n#meta\t"))
 		return wfail(w, "out of memory");
 	buf j = { 0 };
@@ -1575,6 +2063,7 @@ plm_writer *plm_writer_open(const char *path, int fmt, const plm_schema *s,
 		return NULL;
 	}
 	w->tsv = w->fmt == PLM_FMT_TSV || w->fmt == PLM_FMT_TSV_TYPED;
+	w->typed = w->fmt == PLM_FMT_TSV_TYPED;
 	msgpack_packer_init(&w->pk, w, mp_write_cb);
 	if (w->fmt == PLM_FMT_VIEW) {
 		if (!(w->view = plm_view_open(w->out, 1, s))) {
@@ -1663,10 +2152,16 @@ static int tsv_put_str(buf *b, const char *s, size_t n, int first)
 	return 0;
 }
 
-static int tsv_put_vec(buf *b, const plm_field *f, const plm_val *v)
+/* Typed TSV: comma-separated numbers.  Plain TSV: a JSON array, and for
+ * a matrix an array of row arrays ("[[1,2],[3,4]]"). */
+static int tsv_put_vec(buf *b, const plm_field *f, const plm_val *v, int plain)
 {
 	const unsigned char *p = (const unsigned char *)v->s;
 	size_t es = plm_type_elsize(f->type), n = v->n / es;
+	size_t rowlen = f->type == PLM_T_F32M ? f->dim : n + 1;
+
+	if (plain && f->type == PLM_T_F32M && buf_puts(b, "["))
+		return -1;
 
 	if (buf_reserve(b, n * 17))
 		return -1;
@@ -1679,12 +2174,21 @@ static int tsv_put_vec(buf *b, const plm_field *f, const plm_val *v)
 			x = f->type == PLM_T_F16 ? plm_f16_to_f32(h) :
 			    plm_bf16_to_f32(h);
 		}
-		if (buf_reserve(b, 33))
+		if (buf_reserve(b, 40))
 			return -1;
-		if (i)
+		if (plain && i % rowlen == 0)
+			buf_puts(b, i ? "],[" : "[");
+		else if (i)
 			b->p[b->len++] = ',';
-		b->len += (size_t)plm_fmt_f32(b->p + b->len, x);
+		if (plain && !isfinite(x))
+			/* what JSON readers (Python's json) take */
+			buf_puts(b, isnan(x) ? "NaN" : x > 0 ? "Infinity" :
+				 "-Infinity");
+		else
+			b->len += (size_t)plm_fmt_f32(b->p + b->len, x);
 	}
+	if (plain && buf_puts(b, f->type == PLM_T_F32M ? "]]" : "]"))
+		return -1;
 	return 0;
 }
 
@@ -1700,7 +2204,7 @@ static int tsv_put_row(plm_writer *w, const plm_val *vals)
 		if (i)
 			rc |= buf_put(b, "\t", 1);
 		if (v->nil) {
-			if (f->type == PLM_T_STR)
+			if (f->type == PLM_T_STR && w->typed)
 				rc |= buf_put(b, "\\N", 2);
 			continue;
 		}
@@ -1708,7 +2212,8 @@ static int tsv_put_row(plm_writer *w, const plm_val *vals)
 			return wfail(w, "out of memory");
 		switch (f->type) {
 		case PLM_T_STR:
-			rc |= tsv_put_str(b, v->s, v->n, i == 0);
+			rc |= w->typed ? tsv_put_str(b, v->s, v->n, i == 0) :
+			      plain_put_str(b, v->s, v->n, i == 0);
 			break;
 		case PLM_T_INT:
 			b->len += i64_fmt(b->p + b->len, v->i);
@@ -1720,7 +2225,7 @@ static int tsv_put_row(plm_writer *w, const plm_val *vals)
 			rc |= buf_puts(b, v->i ? "true" : "false");
 			break;
 		default:
-			rc |= tsv_put_vec(b, f, v);
+			rc |= tsv_put_vec(b, f, v, !w->typed);
 			break;
 		}
 	}
@@ -1810,6 +2315,8 @@ int plm_writer_section(plm_writer *w, const plm_schema *s)
 		return -1;
 	if (check_schema(w, s))
 		return -1;
+	if (w->tsv && !w->typed && plm_schema_equal(s, &w->s))
+		return 0;       /* plain TSV has no meta: nothing to say */
 	if (plm_schema_copy(&c, s))
 		return wfail(w, "out of memory");
 	if (w->fmt == PLM_FMT_VIEW) {
@@ -1819,6 +2326,8 @@ int plm_writer_section(plm_writer *w, const plm_schema *s)
 		       wfail(w, "%s", plm_view_error(w->view)) : 0;
 	}
 	write_trailer(w);
+	/* plain TSV cannot change its columns: the rest is typed TSV */
+	w->typed |= w->tsv;
 	plm_schema_free(&w->s);
 	w->s = c;
 	w->sec_rows = 0;

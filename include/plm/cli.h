@@ -126,14 +126,15 @@ typedef struct plm_opt {
 
 /* Options most stream tools share. */
 typedef struct plm_common {
-	int tsv, msgpack, progress;
+	int tsv, typed, msgpack, progress;
 	const char *output;    /* -o FILE; NULL = stdout */
 	const char *shard;     /* --shard K/N, parse with plm_shard_parse */
 } plm_common;
 
 /* -T, -M, -o FILE, --progress */
 #define PLM_OPTS_OUTPUT(c) \
-	PLM_FLAG('T', "tsv", &(c)->tsv, "write TSV (a terminal otherwise gets a table to read)"), \
+	PLM_FLAG('T', "tsv", &(c)->tsv, "write plain TSV (a terminal otherwise gets a table to read)"), \
+	PLM_FLAG(0, "typed", &(c)->typed, "write typed TSV (exact: types, provenance)"), \
 	PLM_FLAG('M', "msgpack", &(c)->msgpack, "write MessagePack (default otherwise)"), \
 	PLM_STR('o', "output", &(c)->output, "FILE", "write to FILE, atomically; *.gz, *.zst compressed"), \
 	PLM_FLAG(0, "progress", &(c)->progress, "show progress even when stderr is not a terminal")
@@ -154,7 +155,8 @@ typedef struct plm_common {
 	PLM_OPT_END_
 /* The same with --shard-key FIELD (stored in *key) after --shard. */
 #define PLM_OPTS_STREAM_KEY(c, key) \
-	PLM_FLAG('T', "tsv", &(c)->tsv, "write TSV (a terminal otherwise gets a table to read)"), \
+	PLM_FLAG('T', "tsv", &(c)->tsv, "write plain TSV (a terminal otherwise gets a table to read)"), \
+	PLM_FLAG(0, "typed", &(c)->typed, "write typed TSV (exact: types, provenance)"), \
 	PLM_FLAG('M', "msgpack", &(c)->msgpack, "write MessagePack (default otherwise)"), \
 	PLM_STR('o', "output", &(c)->output, "FILE", "write to FILE, atomically; *.gz, *.zst compressed"), \
 	PLM_OPTS_READ_KEY(c, key)
@@ -196,8 +198,9 @@ typedef struct plm_sub {
 int plm_start_sub(const char *tool, int argc, char **argv,
 		  const plm_sub *subs, const char *summary);
 
-/* Output format from -T/-M: 1 = TSV, 0 = MessagePack, -1 = decide (TSV when
- * the destination is a terminal).  Dies (exit 2) when both are given. */
+/* Output format (enum plm_fmt, stream.h) from -T/--typed/-M:
+ * PLM_FMT_TSV, PLM_FMT_TSV_TYPED, PLM_FMT_MSGPACK, or PLM_FMT_AUTO when
+ * none is given.  Dies (exit 2) when -M is given with either TSV flag. */
 int plm_common_format(const plm_common *c);
 
 /* ---- sharding --------------------------------------------------------- */

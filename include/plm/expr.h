@@ -36,10 +36,10 @@
  * run-time error; "." makes text of both sides (floats as the writer
  * prints them, bools as true/false).  Comparisons: numbers numerically,
  * str bytewise; a quoted or bare value compared with a number must read
- * as one (else a bind error), a number written against a str expression
- * compares as the text written ("id==5"), and a str expression against a
- * number expression is read as a number per row (a run-time error if it
- * is not one).  ~ and !~ need a str on the left.  && || ! and the
+ * as one (else a bind error); a str expression against a number (written
+ * or computed) is read as a number per row ("len>50" on a str column of
+ * untyped TSV compares numerically): text that is not a number is unequal
+ * for == and != and a run-time error for < <= > >=.  ~ and !~ need a str on the left.  && || ! and the
  * condition of ?: need bool; the two branches of ?: must have one type
  * (int and float make float).
  *

@@ -157,12 +157,22 @@ void plm_reader_close(plm_reader *r);
 
 typedef struct plm_writer plm_writer;
 
-enum plm_fmt { PLM_FMT_AUTO = -1, PLM_FMT_MSGPACK = 0, PLM_FMT_TSV = 1, PLM_FMT_TSV_TYPED = 2, PLM_FMT_VIEW = 3 };
+/* Output forms.  PLM_FMT_TSV is plain TSV (one line of bare field names,
+ * values that spreadsheets and data frames read as they are; types and
+ * provenance are dropped), PLM_FMT_TSV_TYPED the exact form ("#plm",
+ * "#meta", name:type columns), PLM_FMT_VIEW the table a terminal shows
+ * (view.h: for people, not for reading back). */
+enum plm_fmt {
+	PLM_FMT_AUTO = -1,
+	PLM_FMT_MSGPACK = 0,
+	PLM_FMT_TSV = 1,
+	PLM_FMT_TSV_TYPED = 2,
+	PLM_FMT_VIEW = 3
+};
 
 /* fmt: an enum plm_fmt.  PLM_FMT_AUTO is the format $PLM_FORMAT names
  * (tsv, typed, msgpack; another value is an error), else PLM_FMT_VIEW
- * when the destination is a terminal (view.h: for people, not for
- * reading back), else MessagePack.
+ * when the destination is a terminal, else MessagePack.
  * path NULL or "-" = stdout, else atomic file (io.h).  The header is
  * written at once. */
 plm_writer *plm_writer_open(const char *path, int fmt, const plm_schema *s,
