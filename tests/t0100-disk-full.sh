@@ -128,7 +128,7 @@ trap 'exit 1' INT TERM HUP
 
 test_expect_success 'record tools: the output fails mid-stream' '
 	disk_full rec-cat -o full/o.rec u.rec &&
-	disk_full rec-cat -T -o full/o.tsv u.rec &&
+	disk_full rec-cat --typed -o full/o.tsv u.rec &&
 	disk_full rec-cat -o full/o.rec.gz all.rec &&
 	disk_full rec-cut -f id,seq -o full/o.rec u.rec &&
 	disk_full rec-filter "len>=0" -o full/o.rec u.rec &&

@@ -29,7 +29,7 @@ mkraw () {
 # bad NAME 'objects' 'expected message (grep -F)'
 bad () {
 	mk "$1" "$2" &&
-	test_exit 1 rec-cat -T -o "$1.out" "$1.rec" 2>"$1.err" &&
+	test_exit 1 rec-cat --typed -o "$1.out" "$1.rec" 2>"$1.err" &&
 	grep -F "rec-cat: $1.rec: $3" "$1.err" &&
 	test_path_is_missing "$1.out"
 }
@@ -43,7 +43,7 @@ test_expect_success_if "$HAVE_MSGPACK" 'every legal encoding of each type' '
 		[\"\", 2**63 - 1, 1.5, None, b\"\\x00\\x7c\"],
 		[None, -2**63, float(\"-inf\"), True, b\"\\x01\\x00\"],
 		T(4)]" &&
-	rec-cat -T enc.rec >enc.tsv &&
+	rec-cat --typed enc.rec >enc.tsv &&
 	grep -v "^#" enc.tsv >got &&
 	x40=$(printf "%040d" 0 | tr 0 x) && y300=$(printf "%0300d" 0 | tr 0 y) &&
 	printf "s:str\ti:int\tf:float\tb:bool\th:f16[1]\n" >want &&
@@ -60,7 +60,7 @@ import msgpack
 p = msgpack.Packer(use_single_float=True)
 open(\"f32.rec\", \"wb\").write(p.pack(dict(plm=1, fields=[[\"x\", \"float\"]])) + p.pack([0.1]) + p.pack({\"end\": 1}))
 " &&
-	rec-cat -T f32.rec >f32.tsv &&
+	rec-cat --typed f32.rec >f32.tsv &&
 	tail -n 1 f32.tsv >got && echo 0.10000000149011612 >want && test_cmp want got
 '
 
@@ -80,7 +80,7 @@ assert len(b[1][1]) == 280000
 
 test_expect_success_if "$HAVE_MSGPACK" 'EOF right after a trailer ends cleanly; same header again is absorbed' '
 	mk two "[H($S3), [\"a\", 1, F(1, 2)], T(1), H($S3), [\"b\", 2, None], T(1)]" &&
-	rec-cat -T two.rec >two.tsv &&
+	rec-cat --typed two.rec >two.tsv &&
 	test $(grep -c "^#plm" two.tsv) -eq 1 &&
 	grep -v "^#" two.tsv | sed 1d >got &&
 	printf "a\t1\t1,2\nb\t2\t\n" >want && test_cmp want got
@@ -88,7 +88,7 @@ test_expect_success_if "$HAVE_MSGPACK" 'EOF right after a trailer ends cleanly; 
 
 test_expect_success_if "$HAVE_MSGPACK" 'an empty section is fine' '
 	mk empty2 "[H($S3), T(0), H([(\"x\", \"int\")]), [5], T(1)]" &&
-	rec-cat -T empty2.rec >e.tsv &&
+	rec-cat --typed empty2.rec >e.tsv &&
 	test $(grep -c "^#plm" e.tsv) -eq 2 &&
 	tail -n 1 e.tsv >got && echo 5 >want && test_cmp want got
 '
@@ -183,19 +183,19 @@ test_expect_success_if "$HAVE_MSGPACK" 'a row after a trailer' '
 
 test_expect_success_if "$HAVE_MSGPACK" 'garbage bytes (0xc1) between rows' '
 	mkraw garb "[H($S3), [\"a\", 1, None], [\"b\", 2, None]]" "c1c1c1" &&
-	test_exit 1 rec-cat -T garb.rec >out 2>err &&
+	test_exit 1 rec-cat --typed garb.rec >out 2>err &&
 	grep -F "rec-cat: garb.rec: record 3: not MessagePack" err
 '
 
 test_expect_success_if "$HAVE_MSGPACK" 'an array claiming 2^32-1 elements' '
 	mkraw huge "[H($S3)]" "ddffffffff" &&
-	test_exit 1 rec-cat -T huge.rec >out 2>err &&
+	test_exit 1 rec-cat --typed huge.rec >out 2>err &&
 	grep -F "rec-cat: huge.rec: record 1: MessagePack array or map too large" err
 '
 
 test_expect_success_if "$HAVE_MSGPACK" 'a str claiming 4 GB, then EOF' '
 	mkraw bigstr "[H($S3)]" "93dbffffffff41" &&
-	test_exit 1 rec-cat -T bigstr.rec >out 2>err &&
+	test_exit 1 rec-cat --typed bigstr.rec >out 2>err &&
 	grep -F "rec-cat: bigstr.rec: truncated input in record 1" err
 '
 
@@ -209,7 +209,7 @@ nest () {
 test_expect_success 'TSV #meta nested as deep as MessagePack allows round-trips' '
 	printf "#plm\t1\n#meta\t%s\nid:str\nx\n" "$(nest 23)" >m23.tsv &&
 	rec-cat -M -o m23.rec m23.tsv &&
-	rec-cat -T -o m23.out m23.rec &&
+	rec-cat --typed -o m23.out m23.rec &&
 	grep -F "$(printf "#meta\t%s,\"prov\":" "$(nest 23 | sed "s/}\$//")")" m23.out
 '
 
@@ -227,7 +227,7 @@ m = 1
 for _ in range(24): m = {\"a\": m}
 h = dict(plm=1, fields=[[\"id\", \"str\"]], meta=m)
 sys.stdout.buffer.write(msgpack.packb(h) + msgpack.packb({\"end\": 0}))" >m24mp.rec &&
-	test_exit 1 rec-cat -T -o m24mp.out m24mp.rec 2>err &&
+	test_exit 1 rec-cat --typed -o m24mp.out m24mp.rec 2>err &&
 	echo "rec-cat: m24mp.rec: header: MessagePack nested deeper than 24 levels (meta at most 23)" >expect &&
 	test_cmp expect err &&
 	test_path_is_missing m24mp.out
@@ -235,7 +235,7 @@ sys.stdout.buffer.write(msgpack.packb(h) + msgpack.packb({\"end\": 0}))" >m24mp.
 
 test_expect_success 'TSV: a NUL byte inside an int value is named' '
 	printf "id:str\tn:int\na\t12\0003\n" >nul.tsv &&
-	test_exit 1 rec-cat -T -o nul.out nul.tsv 2>err &&
+	test_exit 1 rec-cat --typed -o nul.out nul.tsv 2>err &&
 	echo "rec-cat: nul.tsv:2: field '"'"'n'"'"' (int): the value contains a NUL byte (at byte 3)" >expect &&
 	test_cmp expect err &&
 	test_path_is_missing nul.out
@@ -244,8 +244,8 @@ test_expect_success 'TSV: a NUL byte inside an int value is named' '
 test_expect_success 'TSV: CRLF line ends are read as LF' '
 	printf "#plm\t1\r\nid:str\tn:int\r\na\t1\r\nb\t2\r\n" >crlf.tsv &&
 	printf "#plm\t1\nid:str\tn:int\na\t1\nb\t2\n" >lf.tsv &&
-	rec-cat -T -o crlf.out crlf.tsv &&
-	rec-cat -T -o lf.out lf.tsv &&
+	rec-cat --typed -o crlf.out crlf.tsv &&
+	rec-cat --typed -o lf.out lf.tsv &&
 	grep -v "^#meta" crlf.out >a && grep -v "^#meta" lf.out >b &&
 	test_cmp b a
 '
@@ -254,7 +254,7 @@ test_expect_success 'TSV: CR-only line ends are named, not a version or field er
 	printf "#plm\t1\rid:str\tn:int\ra\t1\r" >cr1.tsv &&
 	printf "id:str\tn:int\ra\t1\r" >cr2.tsv &&
 	for f in cr1 cr2; do
-		test_exit 1 rec-cat -T -o $f.out $f.tsv 2>err &&
+		test_exit 1 rec-cat --typed -o $f.out $f.tsv 2>err &&
 		echo "rec-cat: $f.tsv:1: CR line endings (a carriage return without a line feed): convert them to LF" >expect &&
 		test_cmp expect err &&
 		test_path_is_missing $f.out || return 1
@@ -263,18 +263,18 @@ test_expect_success 'TSV: CR-only line ends are named, not a version or field er
 
 test_expect_success_if "$HAVE_MSGPACK" 'a MessagePack row before its header is named' '
 	mk rowfirst "[[\"a\", 1, None], H($S3), T(1)]" &&
-	test_exit 1 rec-cat -T -o rowfirst.out rowfirst.rec 2>err &&
+	test_exit 1 rec-cat --typed -o rowfirst.out rowfirst.rec 2>err &&
 	echo "rec-cat: rowfirst.rec: record 1: a MessagePack row (array) before any header: a stream starts with its header map" >expect &&
 	test_cmp expect err &&
 	mk rowfirst16 "[[\"a\"] * 20, H($S3), T(1)]" &&
-	test_exit 1 rec-cat -T -o rowfirst.out rowfirst16.rec 2>err &&
+	test_exit 1 rec-cat --typed -o rowfirst.out rowfirst16.rec 2>err &&
 	grep -F "rec-cat: rowfirst16.rec: record 1: a MessagePack row (array) before any header" err &&
 	test_path_is_missing rowfirst.out
 '
 
 test_expect_success 'TSV: text that is not a stream' '
 	printf "hello world\nsecond\tline\n" >hello.txt &&
-	test_exit 1 rec-cat -T hello.txt >out 2>err &&
+	test_exit 1 rec-cat --typed hello.txt >out 2>err &&
 	grep -F "rec-cat: hello.txt:2: expected 1 fields, got 2" err
 '
 
@@ -291,7 +291,7 @@ test_expect_success 'fuzzer crash inputs no longer crash' '
 		fuzz-safetensors-*|fuzz-esm-load-*)
 			cp "$f" model/model.safetensors &&
 			echo ">a" | esm-embed --model model /dev/null ;;
-		fuzz-fasta-*) fasta-cat -T "$f" ;;
+		fuzz-fasta-*) fasta-cat --typed "$f" ;;
 		fuzz-expr-*)
 			# the target reads the text up to its first NUL; a
 			# syntax error is a usage error (exit 2)
@@ -299,7 +299,7 @@ test_expect_success 'fuzzer crash inputs no longer crash' '
 			printf "id:str\tlen:int\tx:float\tb:bool\tv:f32[1]\na\t1\t0.5\ttrue\t1\n" >e.tsv &&
 			rec-put "$e" e.tsv; test $? -le 2 && rec-filter "$e" e.tsv
 			test $? -le 2 ;;
-		*) rec-cat -T "$f" ;;
+		*) rec-cat --typed "$f" ;;
 		esac >out 2>err
 		code=$?
 		if [ $code -gt 1 ] || grep -q "Sanitizer\|runtime error" err; then

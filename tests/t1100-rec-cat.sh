@@ -26,19 +26,19 @@ test_expect_success 'setup' '
 
 test_expect_success 'TSV → MessagePack → TSV is byte-identical' '
 	rec-cat -M -o in.rec in.tsv &&
-	rec-cat -T -o back.tsv in.rec &&
+	rec-cat --typed -o back.tsv in.rec &&
 	nometa in.tsv >want &&
 	nometa back.tsv >got &&
 	test_cmp want got
 '
 
 test_expect_success 'MessagePack → TSV → MessagePack is byte-identical (rows)' '
-	rec-cat -T in.rec >t1.tsv &&
+	rec-cat --typed in.rec >t1.tsv &&
 	rec-cat -M t1.tsv >r2.rec &&
-	rec-cat -T r2.rec >t2.tsv &&
+	rec-cat --typed r2.rec >t2.tsv &&
 	rec-cat -M t2.tsv >r3.rec &&
 	nometa t1.tsv >w && nometa t2.tsv >g && test_cmp w g &&
-	rec-cat -T r3.rec >t3.tsv && nometa t3.tsv >g3 && test_cmp w g3
+	rec-cat --typed r3.rec >t3.tsv && nometa t3.tsv >g3 && test_cmp w g3
 '
 
 test_expect_success_if "$HAVE_MSGPACK" 'output is MessagePack of the documented shape' '
@@ -68,14 +68,14 @@ test_expect_success_if "$HAVE_MSGPACK" 'output is MessagePack of the documented 
 '
 
 test_expect_success 'stdin, and - as a file' '
-	rec-cat -T <in.rec >s1.tsv &&
-	rec-cat -T - <in.rec >s2.tsv &&
+	rec-cat --typed <in.rec >s1.tsv &&
+	rec-cat --typed - <in.rec >s2.tsv &&
 	nometa s1.tsv >w && nometa s2.tsv >g && test_cmp w g
 '
 
 test_expect_success 'files with the same fields become one section' '
 	rec-cat -M a.tsv >a.rec &&
-	rec-cat -T a.rec b.tsv >ab.tsv &&
+	rec-cat --typed a.rec b.tsv >ab.tsv &&
 	test $(grep -c "^#plm" ab.tsv) -eq 1 &&
 	test $(grep -v "^#" ab.tsv | wc -l) -eq 61 &&
 	grep -v "^#" ab.tsv | sed -n "2p;31p;32p;61p" >got &&
@@ -104,15 +104,15 @@ test_expect_success_if "$HAVE_MSGPACK" 'different fields start a new section' '
 '
 
 test_expect_success 'sections survive TSV and back' '
-	rec-cat -T abc.rec >abc.tsv &&
+	rec-cat --typed abc.rec >abc.tsv &&
 	test $(grep -c "^#plm" abc.tsv) -eq 3 &&
 	rec-cat -M abc.tsv >abc2.rec &&
-	rec-cat -T abc2.rec >abc2.tsv &&
+	rec-cat --typed abc2.rec >abc2.tsv &&
 	nometa abc.tsv >w && nometa abc2.tsv >g && test_cmp w g
 '
 
 test_expect_success 'prov: one entry per run, in order' '
-	rec-cat a.tsv >p1.rec && rec-cat -T p1.rec >p2.tsv &&
+	rec-cat a.tsv >p1.rec && rec-cat --typed p1.rec >p2.tsv &&
 	grep "^#meta" p2.tsv >meta &&
 	test $(grep -o "\"tool\":\"rec-cat\"" meta | wc -l) -eq 2
 '
@@ -120,18 +120,18 @@ test_expect_success 'prov: one entry per run, in order' '
 test_expect_success 'gzip and zstd input, compressed output' '
 	gzip -c in.rec >in.rec.gz &&
 	zstd -q -c in.tsv >in.tsv.zst &&
-	rec-cat -T in.rec.gz >z1.tsv &&
-	rec-cat -T in.tsv.zst >z2.tsv &&
+	rec-cat --typed in.rec.gz >z1.tsv &&
+	rec-cat --typed in.tsv.zst >z2.tsv &&
 	rec-cat -o out.rec.gz in.tsv &&
 	gzip -t out.rec.gz &&
-	rec-cat -T out.rec.gz >z3.tsv &&
+	rec-cat --typed out.rec.gz >z3.tsv &&
 	nometa in.tsv >w &&
 	for f in z1 z2 z3; do nometa $f.tsv >g && test_cmp w g || return 1; done
 '
 
 test_expect_success '--shard K/3 parts are disjoint and cover the input' '
 	rec-cat -M a.tsv b.tsv >ab.rec &&
-	for k in 0 1 2; do rec-cat -T --shard $k/3 ab.rec >sh$k.tsv || return 1; done &&
+	for k in 0 1 2; do rec-cat --typed --shard $k/3 ab.rec >sh$k.tsv || return 1; done &&
 	for k in 0 1 2; do grep -v "^#" sh$k.tsv | sed 1d; done >parts &&
 	grep -v "^#" ab.tsv | sed 1d >whole &&
 	sort parts >p.sorted && sort whole >w.sorted &&
@@ -144,7 +144,7 @@ test_expect_success '--shard K/3 parts are disjoint and cover the input' '
 
 test_expect_success '--shard with -k on an int field; rec-cat joins shards' '
 	for k in 0 1; do rec-cat -M --shard-key n --shard $k/2 ab.rec >n$k.rec || return 1; done &&
-	rec-cat -T n0.rec n1.rec >joined.tsv &&
+	rec-cat --typed n0.rec n1.rec >joined.tsv &&
 	grep -v "^#" joined.tsv | sed 1d | sort >j.sorted &&
 	test_cmp w.sorted j.sorted
 '
@@ -159,7 +159,7 @@ test_expect_success 'bad --shard value: usage error' '
 '
 
 test_expect_success '-T and -M together: usage error' '
-	test_exit 2 rec-cat -T -M a.tsv >out 2>err &&
+	test_exit 2 rec-cat --typed -M a.tsv >out 2>err &&
 	test ! -s out
 '
 
@@ -169,12 +169,12 @@ test_expect_success 'truncated input: exit 1, "truncated input", no -o file' '
 	test_error "^rec-cat: cut.rec: truncated input" rec-cat -o out.rec cut.rec &&
 	test_path_is_missing out.rec &&
 	head -c $((size / 2)) in.rec >half.rec &&
-	test_error "truncated input" rec-cat -T -o out.tsv half.rec &&
+	test_error "truncated input" rec-cat --typed -o out.tsv half.rec &&
 	test_path_is_missing out.tsv
 '
 
 test_expect_success 'truncated input in a pipe fails too' '
-	test_error "^rec-cat: stdin: truncated input" rec-cat -T <cut.rec >out
+	test_error "^rec-cat: stdin: truncated input" rec-cat --typed <cut.rec >out
 '
 
 test_expect_success 'truncated second file: exit 1, no -o file' '
@@ -215,7 +215,7 @@ test_expect_success 'missing file: exit 1' '
 test_expect_success 'header only: an empty but complete stream' '
 	printf "id:str\n" >h.tsv &&
 	rec-cat -o h.rec h.tsv &&
-	rec-cat -T h.rec >h2.tsv &&
+	rec-cat --typed h.rec >h2.tsv &&
 	nometa h2.tsv >g && printf "#plm\t1\nid:str\n" >w && test_cmp w g
 '
 
@@ -223,7 +223,7 @@ test_expect_success '-o to a FIFO writes through it and leaves it a FIFO' '
 	printf "id:str\nq1\n" >f.tsv &&
 	mkfifo fifo &&
 	{ cat fifo >from-fifo & } &&
-	rec-cat -T -o fifo f.tsv &&
+	rec-cat --typed -o fifo f.tsv &&
 	wait &&
 	test -p fifo &&
 	printf "#plm\t1\n" >want && head -n 1 from-fifo >got && test_cmp want got &&
@@ -241,7 +241,7 @@ test_expect_success '-o removes temporaries of dead processes, keeps live ones' 
 	test_path_is_missing out.rec.tmp.$dead.AbC123 &&
 	test -f out.rec.tmp.$$.XyZ789 &&
 	test -f other.rec.tmp.$dead.AbC123 &&
-	rec-cat -T out.rec >got && printf "#plm\t1\nid:str\nq1\n" >want &&
+	rec-cat --typed out.rec >got && printf "#plm\t1\nid:str\nq1\n" >want &&
 	grep -v "^#meta" got >g && test_cmp want g &&
 	ls out.rec.tmp.* >got && echo out.rec.tmp.$$.XyZ789 >want &&
 	test_cmp want got

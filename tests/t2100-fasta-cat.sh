@@ -27,7 +27,7 @@ test_expect_success 'bad --shard is a usage error' '
 '
 
 test_expect_success 'missing file: exit 1, file named' '
-	test_exit 1 fasta-cat -T no-such.fa >out 2>err &&
+	test_exit 1 fasta-cat --typed no-such.fa >out 2>err &&
 	echo "fasta-cat: no-such.fa: No such file or directory" >expect &&
 	test_cmp expect err
 '
@@ -35,7 +35,7 @@ test_expect_success 'missing file: exit 1, file named' '
 # ---- behaviour -------------------------------------------------------------
 
 test_expect_success 'small FASTA: exact records' '
-	fasta-cat -T small.fa >out 2>err &&
+	fasta-cat --typed small.fa >out 2>err &&
 	test ! -s err &&
 	{
 	cat head.tsv &&
@@ -49,12 +49,12 @@ test_expect_success 'small FASTA: exact records' '
 '
 
 test_expect_success 'meta.prov names fasta-cat and its argv' '
-	grep "^#meta	{\"prov\":\[{\"tool\":\"fasta-cat\",\"version\":\"[0-9.]*\",\"argv\":\[\"fasta-cat\",\"-T\",\"small.fa\"\],\"seed\":null}\]}$" out
+	grep "^#meta	{\"prov\":\[{\"tool\":\"fasta-cat\",\"version\":\"[0-9.]*\",\"argv\":\[\"fasta-cat\",\"--typed\",\"small.fa\"\],\"seed\":null}\]}$" out
 '
 
 test_expect_success 'stdin, - and a file give the same records' '
-	fasta-cat -T <small.fa >stdin.out &&
-	fasta-cat -T - <small.fa >dash.out &&
+	fasta-cat --typed <small.fa >stdin.out &&
+	fasta-cat --typed - <small.fa >dash.out &&
 	nometa stdin.out >a && nometa dash.out >b && nometa out >c &&
 	test_cmp c a && test_cmp c b
 '
@@ -62,8 +62,8 @@ test_expect_success 'stdin, - and a file give the same records' '
 test_expect_success 'gzip and zstd input (by content, not name)' '
 	gzip -c small.fa >s.gz && zstd -q -c small.fa >s.zst &&
 	cp s.gz gz-without-suffix &&
-	fasta-cat -T s.gz >gz.out && fasta-cat -T s.zst >zst.out &&
-	fasta-cat -T gz-without-suffix >gz2.out &&
+	fasta-cat --typed s.gz >gz.out && fasta-cat --typed s.zst >zst.out &&
+	fasta-cat --typed gz-without-suffix >gz2.out &&
 	nometa gz.out >a && nometa zst.out >b && nometa gz2.out >d &&
 	test_cmp c a && test_cmp c b && test_cmp c d
 '
@@ -71,23 +71,23 @@ test_expect_success 'gzip and zstd input (by content, not name)' '
 test_expect_success 'concatenated gzip members' '
 	head -n 3 small.fa | gzip -c >cat.gz &&
 	tail -n +4 small.fa | gzip -c >>cat.gz &&
-	fasta-cat -T cat.gz >cat.out && nometa cat.out >a && test_cmp c a
+	fasta-cat --typed cat.gz >cat.out && nometa cat.out >a && test_cmp c a
 '
 
 test_expect_success 'CRLF input' '
-	fasta-cat -T crlf.fa >out &&
+	fasta-cat --typed crlf.fa >out &&
 	{ cat head.tsv && printf "a\tfirst\tACDEFG\t6\nb\t\tKL\t2\n"; } >expect &&
 	nometa out >actual && test_cmp expect actual
 '
 
 test_expect_success 'FASTQ input: multi-line sequence and quality' '
-	fasta-cat -T small.fq >out &&
+	fasta-cat --typed small.fq >out &&
 	{ cat head.tsv && printf "r1\tread one\tACGTACGT\t8\nr2\t\tACGTAC\t6\n"; } >expect &&
 	nometa out >actual && test_cmp expect actual
 '
 
 test_expect_success 'several files and --source' '
-	fasta-cat -T --source crlf.fa s.gz >out &&
+	fasta-cat --typed --source crlf.fa s.gz >out &&
 	{
 	printf "#plm\t1\nid:str\tdesc:str\tseq:str\tlen:int\tsource:str\n" &&
 	printf "a\tfirst\tACDEFG\t6\tcrlf.fa\nb\t\tKL\t2\tcrlf.fa\n" &&
@@ -97,7 +97,7 @@ test_expect_success 'several files and --source' '
 '
 
 test_expect_success '--clean: upper case, stops, X; summary on stderr' '
-	fasta-cat -T --clean small.fa >out 2>err &&
+	fasta-cat --typed --clean small.fa >out 2>err &&
 	{
 	cat head.tsv &&
 	printf "sp|P1|ONE_HUMAN\tFirst protein OS=Homo sapiens OX=9606 GN=ONE PE=1 SV=2\tMKVLAAGIVGLLLAW\t15\n" &&
@@ -111,7 +111,7 @@ test_expect_success '--clean: upper case, stops, X; summary on stderr' '
 '
 
 test_expect_success '--uniprot: organism, taxid, gene, pe (nil when absent)' '
-	fasta-cat -T --uniprot small.fa >out &&
+	fasta-cat --typed --uniprot small.fa >out &&
 	printf "id:str\tdesc:str\tseq:str\tlen:int\torganism:str\ttaxid:int\tgene:str\tpe:int\n" >expect &&
 	printf "Homo sapiens\t9606\tONE\t1\n\\\\N\t\t\\\\N\t\n\\\\N\t\t\\\\N\t\nSaccharomyces cerevisiae (strain ATCC 204508)\t\tJ1\t3\n" >>expect &&
 	nometa out | sed -n "2p" >actual &&
@@ -121,15 +121,15 @@ test_expect_success '--uniprot: organism, taxid, gene, pe (nil when absent)' '
 
 test_expect_success '--uniprot: a bad OX= is an error with file:line' '
 	printf ">a x OS=y OX=12z\nMK\n" >badox.fa &&
-	test_exit 1 fasta-cat -T --uniprot -o o.tsv badox.fa 2>err &&
+	test_exit 1 fasta-cat --typed --uniprot -o o.tsv badox.fa 2>err &&
 	echo "fasta-cat: badox.fa:1: OX= value '\''12z'\'' is not an integer" >expect &&
 	test_cmp expect err && test_path_is_missing o.tsv
 '
 
 test_expect_success '--label: int or str' '
-	fasta-cat -T --label 1 crlf.fa >int.out &&
-	fasta-cat -T --label viral crlf.fa >str.out &&
-	fasta-cat -T --label -7 crlf.fa >neg.out &&
+	fasta-cat --typed --label 1 crlf.fa >int.out &&
+	fasta-cat --typed --label viral crlf.fa >str.out &&
+	fasta-cat --typed --label -7 crlf.fa >neg.out &&
 	nometa int.out | sed -n "2p;3p" >actual &&
 	nometa str.out | sed -n "2p;3p" >>actual &&
 	nometa neg.out | sed -n "3p" >>actual &&
@@ -142,7 +142,7 @@ test_expect_success '--label: int or str' '
 '
 
 test_expect_success '--min-len/--max-len: skipped records counted on stderr' '
-	fasta-cat -T --min-len 7 --max-len 10 small.fa >out 2>err &&
+	fasta-cat --typed --min-len 7 --max-len 10 small.fa >out 2>err &&
 	nometa out | cut -f 1 >actual &&
 	printf "#plm\nid:str\ntr|Q2|Q2_ECOLI\nsp|P3|J_YEAST\n" >expect &&
 	test_cmp expect actual &&
@@ -151,17 +151,17 @@ test_expect_success '--min-len/--max-len: skipped records counted on stderr' '
 '
 
 test_expect_success '--min-len counts the cleaned length' '
-	fasta-cat -T --clean --min-len 16 small.fa >out 2>err &&
+	fasta-cat --typed --clean --min-len 16 small.fa >out 2>err &&
 	test $(nometa out | wc -l) = 2 &&
 	grep "length filter: 4 records shorter than 16" err
 '
 
 test_expect_success '--shard K/N: the shards cover the input exactly once' '
 	gzip -dc "$DATA/uniprot_20k.fasta.gz" | head -n 2000 >some.fa &&
-	fasta-cat -T some.fa >all.out &&
-	fasta-cat -T --shard 0/3 some.fa >s0 &&
-	fasta-cat -T --shard 1/3 some.fa >s1 &&
-	fasta-cat -T --shard 2/3 some.fa >s2 &&
+	fasta-cat --typed some.fa >all.out &&
+	fasta-cat --typed --shard 0/3 some.fa >s0 &&
+	fasta-cat --typed --shard 1/3 some.fa >s1 &&
+	fasta-cat --typed --shard 2/3 some.fa >s2 &&
 	for s in s0 s1 s2; do nometa $s | tail -n +3; done | sort >union &&
 	nometa all.out | tail -n +3 | sort >expect &&
 	test_cmp expect union &&
@@ -169,10 +169,10 @@ test_expect_success '--shard K/N: the shards cover the input exactly once' '
 '
 
 test_expect_success '-o FILE, -o FILE.gz, -o FILE.zst' '
-	fasta-cat -T small.fa >stdout.tsv &&
-	fasta-cat -T -o o.tsv small.fa &&
-	fasta-cat -T -o o.tsv.gz small.fa &&
-	fasta-cat -T -o o.tsv.zst small.fa &&
+	fasta-cat --typed small.fa >stdout.tsv &&
+	fasta-cat --typed -o o.tsv small.fa &&
+	fasta-cat --typed -o o.tsv.gz small.fa &&
+	fasta-cat --typed -o o.tsv.zst small.fa &&
 	gzip -dc o.tsv.gz >gz.tsv && zstd -q -dc o.tsv.zst >zst.tsv &&
 	nometa stdout.tsv >expect &&
 	nometa o.tsv >a && nometa gz.tsv >b && nometa zst.tsv >d &&
@@ -196,13 +196,13 @@ assert rows[1] == [\"tr|Q2|Q2_ECOLI\", \"Second, lower case\", \"mkvl*aa\", 7], 
 
 test_expect_success 'empty input: no records, a warning, exit 0' '
 	: >empty.fa &&
-	fasta-cat -T empty.fa >out 2>err &&
+	fasta-cat --typed empty.fa >out 2>err &&
 	nometa out >actual && test_cmp head.tsv actual &&
 	echo "fasta-cat: empty.fa: no records" >expect && test_cmp expect err
 '
 
 test_expect_success '--progress reports on stderr, output unchanged' '
-	fasta-cat -T --progress small.fa >out 2>err &&
+	fasta-cat --typed --progress small.fa >out 2>err &&
 	grep "4 records" err && nometa out >actual && nometa stdout.tsv >expect &&
 	test_cmp expect actual
 '
@@ -212,7 +212,7 @@ test_expect_success '--progress reports on stderr, output unchanged' '
 bad () { # bad NAME 'printf text' 'expected message'
 	test_expect_success "bad input: $1" "
 		$2 >$1 &&
-		test_exit 1 fasta-cat -T -o out.tsv $1 2>err >stdout &&
+		test_exit 1 fasta-cat --typed -o out.tsv $1 2>err >stdout &&
 		echo \"fasta-cat: $3\" >expect &&
 		test_cmp expect err && test_path_is_missing out.tsv &&
 		test \$(ls | grep -c '\\.tmp\\.') = 0
@@ -247,7 +247,7 @@ bad mixed.fa "printf '>a\nMK\n@r\nAC\n+\nII\n'" \
 # zlib says "invalid block type", ISA-L (used when present) "invalid data".
 test_expect_success 'bad input: binary.gz' '
 	printf "\037\213\010\000\000\000\000\000\000\003garbage" >binary.gz &&
-	test_exit 1 fasta-cat -T -o out.tsv binary.gz 2>err >stdout &&
+	test_exit 1 fasta-cat --typed -o out.tsv binary.gz 2>err >stdout &&
 	grep -Eq "^fasta-cat: binary.gz: gzip: invalid (block type|data)\$" err &&
 	test $(wc -l <err) = 1 && test_path_is_missing out.tsv && test ! -s stdout
 '
@@ -262,7 +262,7 @@ test_expect_success 'truncated gzip: an error, not a short output' '
 '
 
 test_expect_success 'an error in the second file leaves no -o file' '
-	test_exit 1 fasta-cat -T -o out.tsv small.fa junk.fa 2>err &&
+	test_exit 1 fasta-cat --typed -o out.tsv small.fa junk.fa 2>err &&
 	grep "^fasta-cat: junk.fa:1: " err && test_path_is_missing out.tsv
 '
 
@@ -271,7 +271,7 @@ test_expect_success 'an error in the second file leaves no -o file' '
 test_expect_success_if 'command -v rec-head' 'EXAMPLES: --uniprot into rec-head' '
 	cp "$DATA/uniprot_20k.fasta.gz" uniprot.fasta.gz &&
 	fasta-cat --uniprot uniprot.fasta.gz >up.mp &&
-	rec-head -T -n 3 up.mp >out &&
+	rec-head --typed -n 3 up.mp >out &&
 	nometa out | cut -f 1,5- >actual &&
 	{
 	printf "#plm\nid:str\torganism:str\ttaxid:int\tgene:str\tpe:int\n" &&
@@ -291,7 +291,7 @@ test_expect_success 'EXAMPLES: clean, length range, label, .zst output' '
 
 test_expect_success 'EXAMPLES: four shards in parallel cover the input' '
 	cp some.fa big.fa && gzip big.fa &&
-	for k in 0 1 2 3; do fasta-cat -T --shard $k/4 -o part$k.rec big.fa.gz & done; wait &&
+	for k in 0 1 2 3; do fasta-cat --typed --shard $k/4 -o part$k.rec big.fa.gz & done; wait &&
 	cat part0.rec part1.rec part2.rec part3.rec | grep -vc "^#" >n &&
 	echo $((1000 + 4)) >expect && test_cmp expect n
 '
@@ -299,7 +299,7 @@ test_expect_success 'EXAMPLES: four shards in parallel cover the input' '
 # ---- cross-check with seqkit on the real 20k file ------------------------
 
 seqkit_check () { # FILE [SEQKIT_FILE]: fasta-cat (id, seq) == seqkit fx2tab (id, seq)
-	fasta-cat -T "$1" >fc.out &&
+	fasta-cat --typed "$1" >fc.out &&
 	nometa fc.out | tail -n +3 | cut -f 1,3 >fc.tsv &&
 	seqkit fx2tab -i "${2:-$1}" >sk.out &&
 	cut -f 1,2 sk.out >sk.tsv &&

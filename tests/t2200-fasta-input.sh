@@ -42,7 +42,7 @@ test_expect_success 'setup' '
 # ---- the records ------------------------------------------------------------
 
 test_expect_success 'rec-head: the first records of the 20k file, gzip' '
-	rec-head -T -n 3 "$DATA/uniprot_20k.fasta.gz" >out &&
+	rec-head --typed -n 3 "$DATA/uniprot_20k.fasta.gz" >out &&
 	nometa out >body &&
 	head -n 2 body >hdr &&
 	printf "#plm\t1\nid:str\tdesc:str\tseq:str\tlen:int\n" >expect &&
@@ -53,55 +53,55 @@ test_expect_success 'rec-head: the first records of the 20k file, gzip' '
 '
 
 test_expect_success 'meta.prov holds only the reading tool' '
-	grep "^#meta	{\"prov\":\[{\"tool\":\"rec-head\",\"version\":\"[0-9.]*\",\"argv\":\[\"rec-head\",\"-T\",\"-n\",\"3\",\"[^\"]*uniprot_20k.fasta.gz\"\],\"seed\":null}\]}$" out
+	grep "^#meta	{\"prov\":\[{\"tool\":\"rec-head\",\"version\":\"[0-9.]*\",\"argv\":\[\"rec-head\",\"--typed\",\"-n\",\"3\",\"[^\"]*uniprot_20k.fasta.gz\"\],\"seed\":null}\]}$" out
 '
 
 test_expect_success 'rec-cat: every record of the 20k file, as fasta-cat' '
-	fasta-cat -T "$DATA/uniprot_20k.fasta.gz" >fc.out &&
-	rec-cat -T "$DATA/uniprot_20k.fasta.gz" >rc.out &&
+	fasta-cat --typed "$DATA/uniprot_20k.fasta.gz" >fc.out &&
+	rec-cat --typed "$DATA/uniprot_20k.fasta.gz" >rc.out &&
 	test $(nometa rc.out | wc -l) -eq 20002 &&
 	nometa fc.out >a && nometa rc.out >b && test_cmp a b
 '
 
 test_expect_success 'rec-head, plain and gzip' '
-	same sub.fa rec-head -T -n 7 &&
-	same sub.fa.gz rec-head -T -n 7
+	same sub.fa rec-head --typed -n 7 &&
+	same sub.fa.gz rec-head --typed -n 7
 '
 
 test_expect_success 'rec-filter' '
-	same sub.fa rec-filter -T "len>=300" &&
+	same sub.fa rec-filter --typed "len>=300" &&
 	test $(wc -l <direct) -gt 100 &&
-	same sub.fa.gz rec-filter -T "len<300"
+	same sub.fa.gz rec-filter --typed "len<300"
 '
 
 test_expect_success 'strat-split (two passes: stdin is spooled)' '
-	same sub.fa strat-split -T -r train=0.8,val=0.1,test=0.1 &&
-	same sub.fa.gz strat-split -T -r train=0.5,test=0.5 -s 3
+	same sub.fa strat-split --typed -r train=0.8,val=0.1,test=0.1 &&
+	same sub.fa.gz strat-split --typed -r train=0.5,test=0.5 -s 3
 '
 
 test_expect_success 'kmer-feat' '
-	same sub.fa kmer-feat -T --aac --dpc &&
-	same sub.fa.gz kmer-feat -T --kmer 3 --dim 64
+	same sub.fa kmer-feat --typed --aac --dpc &&
+	same sub.fa.gz kmer-feat --typed --kmer 3 --dim 64
 '
 
 test_expect_success 'esm-embed (tiny checkpoint)' '
-	same six.fa esm-embed -T --threads 1 --model "$TINY" &&
+	same six.fa esm-embed --typed --threads 1 --model "$TINY" &&
 	test $(wc -l <direct) -eq 8
 '
 
 test_expect_success 'mlp-predict on kmer-feat features of FASTA' '
-	fasta-cat -T sub.fa >sub.tsv &&
+	fasta-cat --typed sub.fa >sub.tsv &&
 	awk -F"\t" "BEGIN { OFS = FS }
 		/^#/ { next }
 		!h { print \"id:str\", \"seq:str\", \"label:int\", \"split:str\"; h = 1; next }
 		{ print \$1, \$3, (\$4 > 300), (NR % 5 ? \"train\" : \"val\") }" sub.tsv >lab.tsv &&
 	kmer-feat --aac lab.tsv -o lab.rec 2>/dev/null &&
 	mlp-train --hidden 4 --epochs 3 -o m.mlp lab.rec 2>/dev/null &&
-	kmer-feat -T --aac six.fa >feat.out 2>/dev/null &&
+	kmer-feat --typed --aac six.fa >feat.out 2>/dev/null &&
 	fasta-cat six.fa >six.rec &&
-	kmer-feat -T --aac six.rec >feat-piped.out 2>/dev/null &&
-	mlp-predict -T --allow-seen -m m.mlp feat.out >p.out &&
-	mlp-predict -T --allow-seen -m m.mlp feat-piped.out >q.out &&
+	kmer-feat --typed --aac six.rec >feat-piped.out 2>/dev/null &&
+	mlp-predict --typed --allow-seen -m m.mlp feat.out >p.out &&
+	mlp-predict --typed --allow-seen -m m.mlp feat-piped.out >q.out &&
 	nometa p.out >a && nometa q.out >b && test_cmp b a &&
 	test $(wc -l <a) -eq 8
 '
@@ -115,24 +115,24 @@ test_expect_success 'mlp-predict: FASTA has no feature field, named as for a str
 # ---- FASTQ, CRLF, several files ----------------------------------------------
 
 test_expect_success 'FASTQ: id, desc, seq, len; no quality field' '
-	same small.fq rec-head -T &&
+	same small.fq rec-head --typed &&
 	printf "#plm\t1\nid:str\tdesc:str\tseq:str\tlen:int\nr1\tread one\tACGTACGT\t8\nr2\t\tACGTAC\t6\n" >expect &&
 	test_cmp expect direct
 '
 
 test_expect_success 'CRLF FASTA' '
-	same crlf.fa rec-filter -T "len>0"
+	same crlf.fa rec-filter --typed "len>0"
 '
 
 test_expect_success 'two FASTA files: one section, as fasta-cat A B' '
-	fasta-cat -T small.fa crlf.fa >a.out &&
-	rec-cat -T small.fa crlf.fa >b.out &&
+	fasta-cat --typed small.fa crlf.fa >a.out &&
+	rec-cat --typed small.fa crlf.fa >b.out &&
 	nometa a.out >a && nometa b.out >b && test_cmp a b
 '
 
 test_expect_success 'a stream and a FASTA file: two sections' '
 	printf "#plm\t1\nid:str\tx:int\nq\t5\n" >s.tsv &&
-	rec-cat -T s.tsv small.fq >out &&
+	rec-cat --typed s.tsv small.fq >out &&
 	nometa out >got &&
 	printf "#plm\t1\nid:str\tx:int\nq\t5\n#plm\t1\nid:str\tdesc:str\tseq:str\tlen:int\nr1\tread one\tACGTACGT\t8\nr2\t\tACGTAC\t6\n" >expect &&
 	test_cmp expect got
@@ -140,7 +140,7 @@ test_expect_success 'a stream and a FASTA file: two sections' '
 
 test_expect_success 'a fasta-cat stream and a FASTA file: one section' '
 	fasta-cat small.fa >small.rec &&
-	rec-cat -T small.rec small.fq >out &&
+	rec-cat --typed small.rec small.fq >out &&
 	test $(grep -c "^#plm" out) -eq 1 &&
 	test $(nometa out | wc -l) -eq 8
 '
@@ -181,7 +181,7 @@ test_expect_success 'FASTA and FASTQ mixed in one file' '
 
 test_expect_success 'gzip FASTA truncated: an error, not a short stream' '
 	head -c 2000 sub.fa.gz >cut.fa.gz &&
-	test_exit 1 rec-cat -T cut.fa.gz >out 2>err &&
+	test_exit 1 rec-cat --typed cut.fa.gz >out 2>err &&
 	grep "^rec-cat: cut.fa.gz" err
 '
 

@@ -71,8 +71,8 @@ test_expect_success 'FASTA in directly, gzip, stdin: the same text' '
 
 test_expect_success 'FASTA out, fasta-cat back: the same records' '
 	rec-fasta -w 7 u.rec >back.fa &&
-	fasta-cat -T back.fa >a &&
-	rec-cat -T u.rec >b &&
+	fasta-cat --typed back.fa >a &&
+	rec-cat --typed u.rec >b &&
 	grep -v "^#meta" a >a1 && grep -v "^#meta" b >b1 &&
 	test_cmp b1 a1
 '
@@ -101,8 +101,8 @@ test_expect_success_if "$HAVE_SEQKIT" 'FASTQ: as seqkit seq' '
 '
 
 test_expect_success 'FASTQ round trip: fasta-cat reads back the records' '
-	fasta-cat -T small.fq >a &&
-	fasta-cat -T out >b &&
+	fasta-cat --typed small.fq >a &&
+	fasta-cat --typed out >b &&
 	grep -v "^#meta" a >a1 && grep -v "^#meta" b >b1 &&
 	test_cmp a1 b1
 '

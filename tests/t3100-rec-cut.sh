@@ -13,14 +13,14 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'select in the order given, with a rename' '
-	rec-cut -T -f len,id,sequence=seq in.rec >out &&
+	rec-cut --typed -f len,id,sequence=seq in.rec >out &&
 	printf "len:int\tid:str\tsequence:str\n3\tp1\tMKV\n2\tp2\tMA\n\tp3\tMKVLA\n" >expect &&
 	body out >actual &&
 	test_cmp expect actual
 '
 
 test_expect_success 'vector fields and nil pass through; -f repeats' '
-	rec-cut -T -f emb -f desc in.rec >out &&
+	rec-cut --typed -f emb -f desc in.rec >out &&
 	cat >expect <<-\EOT &&
 	emb:f32[2]	desc:str
 	1,-0.5	first
@@ -32,7 +32,7 @@ test_expect_success 'vector fields and nil pass through; -f repeats' '
 '
 
 test_expect_success 'one field twice under two names' '
-	rec-cut -T -f id,copy=id in.tsv >out &&
+	rec-cut --typed -f id,copy=id in.tsv >out &&
 	cat >expect <<-\EOT &&
 	id:str	copy:str
 	p1	p1
@@ -44,7 +44,7 @@ test_expect_success 'one field twice under two names' '
 '
 
 test_expect_success '-x drops the listed fields, keeps the rest in order' '
-	rec-cut -T --complement -f seq,desc in.rec >out &&
+	rec-cut --typed --complement -f seq,desc in.rec >out &&
 	cat >expect <<-\EOT &&
 	id:str	len:int	emb:f32[2]
 	p1	3	1,-0.5
@@ -53,14 +53,14 @@ test_expect_success '-x drops the listed fields, keeps the rest in order' '
 	EOT
 	body out >actual &&
 	test_cmp expect actual &&
-	rec-cut -T --complement -f seq,desc in.rec >out2 &&
+	rec-cut --typed --complement -f seq,desc in.rec >out2 &&
 	body out2 >actual2 &&
 	test_cmp expect actual2
 '
 
 test_expect_success 'meta and prov kept, MessagePack round trip' '
 	rec-cut -f id in.rec >out.rec &&
-	rec-cat -T out.rec >out &&
+	rec-cat --typed out.rec >out &&
 	grep "\"tool\":\"rec-cat\".*\"tool\":\"rec-cut\"" out &&
 	body out >actual &&
 	printf "id:str\np1\np2\np3\n" >expect &&
@@ -81,7 +81,7 @@ test_expect_success 'missing field: exit 1 before any output' '
 
 test_expect_success 'several files; other fields start a new section' '
 	printf "seq:str\tid:str\textra:int\nMQ\tq1\t7\n" >other.tsv &&
-	rec-cut -T -f id,seq in.tsv other.tsv in.rec >out &&
+	rec-cut --typed -f id,seq in.tsv other.tsv in.rec >out &&
 	cat >expect <<-\EOT &&
 	id:str	seq:str
 	p1	MKV
@@ -94,7 +94,7 @@ test_expect_success 'several files; other fields start a new section' '
 	EOT
 	body out >actual &&
 	test_cmp expect actual &&
-	rec-cut -T --complement -f id in.tsv other.tsv >out &&
+	rec-cut --typed --complement -f id in.tsv other.tsv >out &&
 	cat >expect <<-\EOT &&
 	desc:str	seq:str	len:int	emb:f32[2]
 	first	MKV	3	1,-0.5
@@ -113,8 +113,8 @@ test_expect_success 'a later file without the field: error, no output file' '
 '
 
 test_expect_success '--shard keeps what rec-cat --shard keeps' '
-	rec-cut -T --shard 1/2 -f seq in.rec >out &&
-	rec-cat -T --shard 1/2 in.rec >all &&
+	rec-cut --typed --shard 1/2 -f seq in.rec >out &&
+	rec-cat --typed --shard 1/2 in.rec >all &&
 	body all | cut -f 3 >expect &&
 	body out >actual &&
 	test_cmp expect actual

@@ -4,7 +4,7 @@
 
 # check EXPR 'IDS': the ids rec-filter keeps from in.rec, in order.
 check () {
-	rec-filter -T "$1" in.rec >out &&
+	rec-filter --typed "$1" in.rec >out &&
 	body out | sed 1d | cut -f 1 >actual &&
 	for x in $2; do echo $x; done >expect &&
 	test_cmp expect actual
@@ -23,7 +23,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'whole records pass through, vectors included' '
-	rec-filter -T "len>=50" in.rec >out &&
+	rec-filter --typed "len>=50" in.rec >out &&
 	cat >expect <<-\EOT &&
 	id:str	len:int	score:float	ok:bool	organism:str	split:str	emb:f32[2]
 	p1	50	0.5	true	Lambda phage	train	1,2
@@ -109,7 +109,7 @@ test_expect_success '&& || ! and their precedence' '
 '
 
 test_expect_success '-v inverts, --count counts' '
-	rec-filter -T --invert "split==test" in.rec >out &&
+	rec-filter --typed --invert "split==test" in.rec >out &&
 	body out | sed 1d | cut -f 1 >actual &&
 	printf "p1\np4\np5\n" >expect &&
 	test_cmp expect actual &&
@@ -123,7 +123,7 @@ test_expect_success '-v inverts, --count counts' '
 
 test_expect_success 'several files; a section with other fields is re-resolved' '
 	printf "len:str\tid:str\nabc\tq1\n50\tq2\n" >other.tsv &&
-	rec-filter -T "len==50" in.rec other.tsv in.tsv >out &&
+	rec-filter --typed "len==50" in.rec other.tsv in.tsv >out &&
 	cat >expect <<-\EOT &&
 	id:str	len:int	score:float	ok:bool	organism:str	split:str	emb:f32[2]
 	p1	50	0.5	true	Lambda phage	train	1,2
@@ -137,8 +137,8 @@ test_expect_success 'several files; a section with other fields is re-resolved' 
 '
 
 test_expect_success '--shard keeps what rec-cat --shard keeps' '
-	rec-filter -T --shard 0/2 "len>0" in.rec >out &&
-	rec-cat -T --shard 0/2 in.rec >all &&
+	rec-filter --typed --shard 0/2 "len>0" in.rec >out &&
+	rec-cat --typed --shard 0/2 in.rec >all &&
 	body all | grep -v "^p4" >expect &&
 	body out >actual &&
 	test_cmp expect actual
@@ -201,14 +201,14 @@ test_expect_success 'man page examples' '
 	rec-cat -M p.tsv >p.plm &&
 	cp p.plm proteins.plm && cp p.plm data.plm &&
 	rec-filter "len>=50 && organism~virus|phage" proteins.plm >o.plm &&
-	rec-cut -T -f id o.plm >out &&
+	rec-cut --typed -f id o.plm >out &&
 	body out >actual &&
 	printf "id:str\na\ne\n" >expect &&
 	test_cmp expect actual &&
 	rec-filter --count "split==test && label==1" data.plm >actual &&
 	echo 3 >expect &&
 	test_cmp expect actual &&
-	rec-filter "organism==\"Homo sapiens\"" p.plm | rec-head -n 2 | rec-cut -T -f id,len >out &&
+	rec-filter "organism==\"Homo sapiens\"" p.plm | rec-head -n 2 | rec-cut --typed -f id,len >out &&
 	body out >actual &&
 	printf "id:str\tlen:int\nb\t20\nc\t60\n" >expect &&
 	test_cmp expect actual

@@ -13,7 +13,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'new fields appended, types inferred' '
-	rec-put -T n=1 neg=-7 f=0.5 e=1e-3 s=virus nan=nan hex=0x10 empty= in.rec >out &&
+	rec-put --typed n=1 neg=-7 f=0.5 e=1e-3 s=virus nan=nan hex=0x10 empty= in.rec >out &&
 	cat >expect <<-\EOT &&
 	id:str	label:str	emb:f32[2]	n:int	neg:int	f:float	e:float	s:str	nan:str	hex:str	empty:str
 	p1	x	1,-0.5	1	-7	0.5	0.001	virus	nan	0x10	
@@ -25,7 +25,7 @@ test_expect_success 'new fields appended, types inferred' '
 '
 
 test_expect_success 'overwrite keeps the position, takes the new type' '
-	rec-put -T label=1 in.rec >out &&
+	rec-put --typed label=1 in.rec >out &&
 	cat >expect <<-\EOT &&
 	id:str	label:int	emb:f32[2]
 	p1	1	1,-0.5
@@ -36,7 +36,7 @@ test_expect_success 'overwrite keeps the position, takes the new type' '
 '
 
 test_expect_success 'NAME:TYPE forces the type' '
-	rec-put -T a:str=1 b:float=2 c:bool=true d:bool=0 e:int=-3 f:float=inf g:str= in.tsv >out &&
+	rec-put --typed a:str=1 b:float=2 c:bool=true d:bool=0 e:int=-3 f:float=inf g:str= in.tsv >out &&
 	cat >expect <<-\EOT &&
 	id:str	label:str	emb:f32[2]	a:str	b:float	c:bool	d:bool	e:int	f:float	g:str
 	p1	x	1,-0.5	1	2	true	false	-3	inf	
@@ -48,7 +48,7 @@ test_expect_success 'NAME:TYPE forces the type' '
 
 test_expect_success 'values with = and blanks; a path with / is a file' '
 	mkdir d && cp in.rec d/x=1.rec &&
-	rec-put -T "note=a=b c" d/x=1.rec >out &&
+	rec-put --typed "note=a=b c" d/x=1.rec >out &&
 	cat >expect <<-\EOT &&
 	id:str	label:str	emb:f32[2]	note:str
 	p1	x	1,-0.5	a=b c
@@ -60,7 +60,7 @@ test_expect_success 'values with = and blanks; a path with / is a file' '
 
 test_expect_success 'several files; a section with other fields' '
 	printf "id:str\tlabel:int\nq1\t5\n" >other.tsv &&
-	rec-put -T set=all in.rec other.tsv >out &&
+	rec-put --typed set=all in.rec other.tsv >out &&
 	cat >expect <<-\EOT &&
 	id:str	label:str	emb:f32[2]	set:str
 	p1	x	1,-0.5	all
@@ -73,8 +73,8 @@ test_expect_success 'several files; a section with other fields' '
 '
 
 test_expect_success '--shard keeps what rec-cat --shard keeps' '
-	rec-put -T --shard 1/2 label=0 in.rec >out &&
-	rec-cat -T --shard 1/2 in.rec >all &&
+	rec-put --typed --shard 1/2 label=0 in.rec >out &&
+	rec-cat --typed --shard 1/2 in.rec >all &&
 	test $(body out | wc -l) -eq $(body all | wc -l)
 '
 
@@ -103,7 +103,7 @@ test_expect_success 'truncated input: exit 1, no output file' '
 test_expect_success 'man page example' '
 	cp in.rec viral.plm &&
 	rec-put label=1 viral.plm >viral-labelled.plm &&
-	rec-cut -T -f id,label viral-labelled.plm >out &&
+	rec-cut --typed -f id,label viral-labelled.plm >out &&
 	body out >actual &&
 	printf "id:str\tlabel:int\np1\t1\np2\t1\n" >expect &&
 	test_cmp expect actual
@@ -116,7 +116,7 @@ test_expect_success 'expressions: values, types from the expression' '
 	B	3	Homo sapiens	MKV
 	C		\N	MK
 	EOT
-	rec-put -T "label = organism ~ \"[Vv]irus|phage\" ? \"viral\" : \"host\"" \
+	rec-put --typed "label = organism ~ \"[Vv]irus|phage\" ? \"viral\" : \"host\"" \
 		"n = len(seq); half = n / 2" "tag = lower(id) . \"-\" . substr(seq, 1, 2)" \
 		"big = n > 3" "m = len % 2" p.tsv >out &&
 	cat >expect <<-\EOT &&
@@ -130,7 +130,7 @@ test_expect_success 'expressions: values, types from the expression' '
 '
 
 test_expect_success 'expressions: later assignments see earlier ones, overwrite in place' '
-	rec-put -T "len = len * 10; x = len + 1" "id = id . str(x)" p.tsv >out &&
+	rec-put --typed "len = len * 10; x = len + 1" "id = id . str(x)" p.tsv >out &&
 	cat >expect <<-\EOT &&
 	id:str	len:int	organism:str	seq:str	x:int
 	A51	50	Lambda phage	MKVLA	51
@@ -142,7 +142,7 @@ test_expect_success 'expressions: later assignments see earlier ones, overwrite 
 '
 
 test_expect_success 'constants and expressions mix; blanks around = make an expression' '
-	rec-put -T k=len "e = len" f:str=1 "\$g=2" p.tsv >out &&
+	rec-put --typed k=len "e = len" f:str=1 "\$g=2" p.tsv >out &&
 	body out | sed -n 1,2p >actual &&
 	cat >expect <<-\EOT &&
 	id:str	len:int	organism:str	seq:str	k:str	e:int	f:str	g:int
@@ -182,9 +182,9 @@ test_expect_success 'viral/host labelling of the bundled data, one command' '
 	rec-put label=viral v.rec >viral.rec &&
 	rec-filter --invert "organism~$re" all.rec >h.rec &&
 	rec-put label=host h.rec >host.rec &&
-	rec-cut -T -f id,label one.rec >one.tsv &&
+	rec-cut --typed -f id,label one.rec >one.tsv &&
 	body one.tsv | sed 1d | sort >actual &&
-	rec-cut -T -f id,label viral.rec host.rec >two2.tsv &&
+	rec-cut --typed -f id,label viral.rec host.rec >two2.tsv &&
 	body two2.tsv | grep -v "^id:" | sort >expect &&
 	test_cmp expect actual &&
 	test $(wc -l <actual) -eq 20000 &&
@@ -200,7 +200,7 @@ test_expect_success 'man page expression examples' '
 	printf "id:str\tseq:str\torganism:str\nP1\tMKV\tT4 phage\nP2\tMKVLAA\tHomo sapiens\n" >m.tsv &&
 	rec-cat -M m.tsv >proteins.plm &&
 	rec-put "label = organism ~ \"[Vv]irus|phage\" ? \"viral\" : \"host\"" proteins.plm >labelled.plm &&
-	rec-put -T "n = len(seq); kind = n >= 5 ? \"long\" : \"short\"" "key = lower(id) . \":\" . substr(seq, 0, 2)" labelled.plm >out &&
+	rec-put --typed "n = len(seq); kind = n >= 5 ? \"long\" : \"short\"" "key = lower(id) . \":\" . substr(seq, 0, 2)" labelled.plm >out &&
 	cat >expect <<-\EOT &&
 	id:str	seq:str	organism:str	label:str	n:int	kind:str	key:str
 	P1	MKV	T4 phage	viral	3	short	p1:MK

@@ -13,7 +13,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'count, seq length summary, label counts' '
-	rec-stats -T -c label -c n in.rec >out &&
+	rec-stats --typed -c label -c n in.rec >out &&
 	cat >expect <<-\EOF &&
 	stat:str	field:str	value:str	count:int	x:float
 	records	\N	\N	5	
@@ -33,7 +33,7 @@ test_expect_success 'count, seq length summary, label counts' '
 '
 
 test_expect_success '-l takes an int field; nil lengths are left out' '
-	rec-stats -T -l n in.tsv >out &&
+	rec-stats --typed -l n in.tsv >out &&
 	cat >expect <<-\EOF &&
 	stat:str	field:str	value:str	count:int	x:float
 	records	\N	\N	5	
@@ -48,7 +48,7 @@ test_expect_success '-l takes an int field; nil lengths are left out' '
 
 test_expect_success 'an int len field wins over seq; even median' '
 	printf "seq:str\tlen:int\nA\t8\nA\t1\nA\t5\nA\t3\n" >len.tsv &&
-	rec-stats -T len.tsv >out &&
+	rec-stats --typed len.tsv >out &&
 	cat >expect <<-\EOF &&
 	stat:str	field:str	value:str	count:int	x:float
 	records	\N	\N	4	
@@ -63,23 +63,23 @@ test_expect_success 'an int len field wins over seq; even median' '
 
 test_expect_success 'no length field: counts only; zero records' '
 	printf "id:str\n" >none.tsv &&
-	rec-stats -T none.tsv >out &&
+	rec-stats --typed none.tsv >out &&
 	printf "stat:str\tfield:str\tvalue:str\tcount:int\tx:float\nrecords\t\\\\N\t\\\\N\t0\t\n" >expect &&
 	body out >actual &&
 	test_cmp expect actual
 '
 
 test_expect_success 'several files are one stream; prov appended' '
-	rec-stats -T -c label in.rec in.tsv >out &&
+	rec-stats --typed -c label in.rec in.tsv >out &&
 	grep -q "^records	.N	.N	10	$" out &&
 	grep -q "^count	label	host	6	0.6$" out &&
 	grep -q "\"tool\":\"rec-stats\"" out
 '
 
 test_expect_success '--shard splits the count' '
-	rec-stats -T --shard 0/2 in.rec >s0 &&
-	rec-stats -T --shard 1/2 in.rec >s1 &&
-	rec-cat -T --shard 0/2 in.rec >c0 &&
+	rec-stats --typed --shard 0/2 in.rec >s0 &&
+	rec-stats --typed --shard 1/2 in.rec >s1 &&
+	rec-cat --typed --shard 0/2 in.rec >c0 &&
 	n0=$(sed -n "s/^records	.N	.N	//p" s0) &&
 	n1=$(sed -n "s/^records	.N	.N	//p" s1) &&
 	test $((n0 + n1)) -eq 5 &&
@@ -88,15 +88,15 @@ test_expect_success '--shard splits the count' '
 
 test_expect_success 'output is MessagePack off a terminal, -o atomic' '
 	rec-stats -o st.rec in.rec &&
-	rec-cat -T st.rec >st.tsv &&
+	rec-cat --typed st.rec >st.tsv &&
 	grep -q "^records" st.tsv
 '
 
 test_expect_success 'missing field, wrong type' '
-	test_error "rec-stats: no field .nope. in input" rec-stats -T -c nope in.rec >out &&
-	test_error "field .v. is f32\[1\]: -c counts str, int or bool" rec-stats -T -c v in.rec >out &&
-	test_error "field .v. is f32\[1\]: a length comes from" rec-stats -T -l v in.rec >out &&
-	test_exit 1 rec-stats -T -l nope in.rec >out 2>err
+	test_error "rec-stats: no field .nope. in input" rec-stats --typed -c nope in.rec >out &&
+	test_error "field .v. is f32\[1\]: -c counts str, int or bool" rec-stats --typed -c v in.rec >out &&
+	test_error "field .v. is f32\[1\]: a length comes from" rec-stats --typed -l v in.rec >out &&
+	test_exit 1 rec-stats --typed -l nope in.rec >out 2>err
 '
 
 test_expect_success 'empty and truncated input: exit 1, no output file' '
@@ -114,7 +114,7 @@ UNIPROT="$DATA/uniprot_20k.fasta.gz"
 test_expect_success_if 'test_have_python' \
 	'real data: count/min/median/mean/max agree with python' '
 	fasta-cat "$UNIPROT" >u.rec &&
-	rec-stats -T -o u.tsv u.rec &&
+	rec-stats --typed -o u.tsv u.rec &&
 	$PY - "$UNIPROT" u.tsv <<-\EOF
 	import gzip, statistics, sys
 	lens, cur = [], None

@@ -20,8 +20,8 @@ test_expect_success 'setup' '
 test_expect_success 'file K equals rec-cat --shard K/4' '
 	rec-shard -n 4 -k id p in.rec &&
 	for k in 0 1 2 3; do
-		rec-cat -T p.$k >got.$k &&
-		rec-cat -T --shard $k/4 in.rec >want.$k &&
+		rec-cat --typed p.$k >got.$k &&
+		rec-cat --typed --shard $k/4 in.rec >want.$k &&
 		body want.$k >w && body got.$k >g &&
 		test_cmp w g || return 1
 	done
@@ -38,9 +38,9 @@ test_expect_success 'the files partition the input' '
 '
 
 test_expect_success 'int keys shard as their decimal text, like --shard' '
-	rec-shard -T -n 3 q int.tsv &&
+	rec-shard --typed -n 3 q int.tsv &&
 	for k in 0 1 2; do
-		rec-cat -T --shard $k/3 int.tsv >want &&
+		rec-cat --typed --shard $k/3 int.tsv >want &&
 		body want >w && body q.$k >g &&
 		test_cmp w g || return 1
 	done
@@ -50,20 +50,20 @@ test_expect_success 'every file is a complete stream, even an empty one' '
 	printf "id:str\nx\n" >one.tsv &&
 	rec-shard -n 5 e one.tsv &&
 	n=0 && for k in 0 1 2 3 4; do
-		rec-cat -T e.$k >o.$k || return 1
+		rec-cat --typed e.$k >o.$k || return 1
 		n=$((n + $(body o.$k | sed 1d | wc -l)))
 	done &&
 	test $n -eq 1
 '
 
-test_expect_success 'prov appended; -T writes TSV; --suffix .gz compresses' '
-	rec-shard -T -n 2 t in.rec &&
+test_expect_success 'prov appended; --typed writes TSV; --suffix .gz compresses' '
+	rec-shard --typed -n 2 t in.rec &&
 	head -n 1 t.0 | grep -q "^#plm" &&
 	grep -q "\"tool\":\"rec-shard\"" t.0 &&
 	rec-shard -n 2 --suffix .gz z in.rec &&
 	gzip -t z.0.gz && gzip -t z.1.gz &&
-	rec-cat -T z.1.gz >z1 && body z1 >a &&
-	rec-cat -T --shard 1/2 in.rec >b.tsv && body b.tsv >b &&
+	rec-cat --typed z.1.gz >z1 && body z1 >a &&
+	rec-cat --typed --shard 1/2 in.rec >b.tsv && body b.tsv >b &&
 	test_cmp b a
 '
 
@@ -116,7 +116,7 @@ test_expect_success 'an ignored SIGHUP stays ignored (nohup): the run completes'
 	kill -HUP $pid &&
 	printf "k1\t1\nk2\t2\n" >&7 && exec 7>&- &&
 	wait $pid &&
-	rec-cat -T hup/out.0 hup/out.1 hup/out.2 >all.tsv &&
+	rec-cat --typed hup/out.0 hup/out.1 hup/out.2 >all.tsv &&
 	grep -c "^k[12]	" all.tsv >n &&
 	echo 2 >expect && test_cmp expect n
 '

@@ -20,7 +20,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success '-n: exact count, records unchanged, input order' '
-	rec-sample -T -n 10 in.rec >out &&
+	rec-sample --typed -n 10 in.rec >out &&
 	rows out >got &&
 	test $(wc -l <got) -eq 10 &&
 	sed 1d in.tsv >all &&
@@ -31,7 +31,7 @@ test_expect_success '-n: exact count, records unchanged, input order' '
 test_expect_success '-n: pinned output for seed 5 (regression)' '
 	printf "id:str\tn:int\n" >ten.tsv &&
 	for i in 1 2 3 4 5 6 7 8 9 10; do printf "t%d\t%d\n" $i $i >>ten.tsv; done &&
-	rec-sample -T -n 3 -s 5 ten.tsv >out &&
+	rec-sample --typed -n 3 -s 5 ten.tsv >out &&
 	rows out >actual &&
 	# Algorithm R over xoshiro256** seeded 5, checked by a Python model.
 	printf "t1\t1\nt3\t3\nt4\t4\n" >expect &&
@@ -42,12 +42,12 @@ test_expect_success 'same seed, same output; other seeds differ' '
 	rec-sample -n 20 -s 42 -o x.rec in.rec && mv x.rec a.rec &&
 	rec-sample -n 20 -s 42 -o x.rec in.rec &&
 	cmp a.rec x.rec &&
-	rec-sample -T -n 20 -s 42 in.rec >a &&
-	rec-sample -T -n 20 -s 43 in.rec >b &&
+	rec-sample --typed -n 20 -s 42 in.rec >a &&
+	rec-sample --typed -n 20 -s 43 in.rec >b &&
 	rows a >ra && rows b >rb &&
 	! cmp -s ra rb &&
-	rec-sample -T -n 20 in.rec >d &&
-	rec-sample -T -n 20 -s 11 in.rec >e &&
+	rec-sample --typed -n 20 in.rec >d &&
+	rec-sample --typed -n 20 -s 11 in.rec >e &&
 	rows d >rd && rows e >re &&
 	test_cmp rd re
 '
@@ -58,7 +58,7 @@ test_expect_success 'the seed is recorded in meta.prov' '
 '
 
 test_expect_success '-n above the count: all records, a note, exit 0' '
-	rec-sample -T -n 200 in.rec >out 2>err &&
+	rec-sample --typed -n 200 in.rec >out 2>err &&
 	rows out >got && sed 1d in.tsv >all &&
 	test_cmp all got &&
 	grep -q "only 100 records, fewer than -n 200" err &&
@@ -67,25 +67,25 @@ test_expect_success '-n above the count: all records, a note, exit 0' '
 '
 
 test_expect_success '-n 0 writes the header only' '
-	rec-sample -T -n 0 in.rec >out &&
+	rec-sample --typed -n 0 in.rec >out &&
 	test $(rows out | wc -l) -eq 0
 '
 
 test_expect_success '-p: roughly the fraction, deterministic' '
-	rec-sample -T -p 0.3 big.rec >p1 &&
-	rec-sample -T -p 0.3 big.rec >p2 &&
+	rec-sample --typed -p 0.3 big.rec >p1 &&
+	rec-sample --typed -p 0.3 big.rec >p2 &&
 	test_cmp p1 p2 &&
 	n=$(rows p1 | wc -l) &&
 	echo "kept $n of 2000" &&
 	test $n -ge 500 && test $n -le 700 &&
-	rec-sample -T -p 0 in.rec >p0 && test $(rows p0 | wc -l) -eq 0 &&
-	rec-sample -T -p 1 in.rec >pall && rows pall >got &&
+	rec-sample --typed -p 0 in.rec >p0 && test $(rows p0 | wc -l) -eq 0 &&
+	rec-sample --typed -p 1 in.rec >pall && rows pall >got &&
 	sed 1d in.tsv >all && test_cmp all got
 '
 
 test_expect_success '--quota: exact counts per stratum, report the rest' '
 	printf "g:str\tquota:int\nA\t5\nB\t3\nD\t2\n" >q.tsv &&
-	rec-sample -T --quota q.tsv in.rec >out 2>err &&
+	rec-sample --typed --quota q.tsv in.rec >out 2>err &&
 	rows out >got &&
 	test $(grep -c "	A	" got) -eq 5 &&
 	test $(grep -c "	B	" got) -eq 3 &&
@@ -101,7 +101,7 @@ test_expect_success '--quota: exact counts per stratum, report the rest' '
 test_expect_success '--quota on two fields (str and int), MessagePack table' '
 	printf "bin:int\tg:str\tquota:int\n0\tA\t4\n1\tA\t2\n1\tC\t20\n" >q2.tsv &&
 	rec-cat -M q2.tsv >q2.rec &&
-	rec-sample -T -s 3 --quota q2.rec in.rec >out 2>err &&
+	rec-sample --typed -s 3 --quota q2.rec in.rec >out 2>err &&
 	rows out >got &&
 	test $(grep -c "	A	0	" got) -eq 4 &&
 	test $(grep -c "	A	1	" got) -eq 2 &&
@@ -133,8 +133,8 @@ test_expect_success 'bad quota tables' '
 '
 
 test_expect_success '--shard samples from a share' '
-	rec-sample -T -p 1 --shard 1/3 in.rec >out &&
-	rec-cat -T --shard 1/3 in.rec >want &&
+	rec-sample --typed -p 1 --shard 1/3 in.rec >out &&
+	rec-cat --typed --shard 1/3 in.rec >want &&
 	rows out >g && rows want >w && test_cmp w g
 '
 

@@ -11,7 +11,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'first wins, order kept, other fields passed through' '
-	hash-dedup -T in.rec >out 2>err &&
+	hash-dedup --typed in.rec >out 2>err &&
 	rows out >actual &&
 	printf "a\tMKV\t1\nb\tMKL\t2\nd\tmkv\t4\ne\t\t5\n" >expect &&
 	test_cmp expect actual &&
@@ -29,7 +29,7 @@ test_expect_success 'meta.prov names hash-dedup' '
 '
 
 test_expect_success '-i compares upper-cased sequences' '
-	hash-dedup -T -i in.tsv >out 2>/dev/null &&
+	hash-dedup --typed -i in.tsv >out 2>/dev/null &&
 	rows out | cut -f1 >actual &&
 	printf "a\nb\ne\n" >expect &&
 	test_cmp expect actual
@@ -37,7 +37,7 @@ test_expect_success '-i compares upper-cased sequences' '
 
 test_expect_success '-k dedups on another str field' '
 	printf "id:str\tp:str\nx\tA\ny\tA\nz\tB\n" >k.tsv &&
-	hash-dedup -T -k p k.tsv >out 2>/dev/null &&
+	hash-dedup --typed -k p k.tsv >out 2>/dev/null &&
 	rows out | cut -f1 >actual &&
 	printf "x\nz\n" >expect &&
 	test_cmp expect actual
@@ -59,7 +59,7 @@ test_expect_success '--write-hashes: header, one 32-hex XXH3-128 per kept record
 
 test_expect_success '--exclude a hash list drops everything in it' '
 	printf "id:str\tseq:str\tn:int\nq\tMKV\t1\nr\tWWW\t2\nr2\tWWW\t3\ns\t\t4\n" >b.tsv &&
-	hash-dedup -T --exclude h.txt b.tsv >out 2>err &&
+	hash-dedup --typed --exclude h.txt b.tsv >out 2>err &&
 	rows out >actual &&
 	printf "r\tWWW\t2\n" >expect &&
 	test_cmp expect actual &&
@@ -67,11 +67,11 @@ test_expect_success '--exclude a hash list drops everything in it' '
 '
 
 test_expect_success '--exclude a stream, a FASTA file, gzip compressed' '
-	hash-dedup -T --exclude in.rec b.tsv >out1 2>/dev/null &&
+	hash-dedup --typed --exclude in.rec b.tsv >out1 2>/dev/null &&
 	rows out1 >actual &&
 	test_cmp expect actual &&
 	printf ">p1 x\nMK\nV\n>p2\n\n>p3\nQQ\n" >ex.fa && gzip -c ex.fa >ex.fa.gz &&
-	hash-dedup -T --exclude ex.fa.gz b.tsv >out2 2>/dev/null &&
+	hash-dedup --typed --exclude ex.fa.gz b.tsv >out2 2>/dev/null &&
 	rows out2 | cut -f1 >actual2 &&
 	printf "r\n" >expect2 &&
 	test_cmp expect2 actual2
@@ -79,9 +79,9 @@ test_expect_success '--exclude a stream, a FASTA file, gzip compressed' '
 
 test_expect_success '--exclude makes sets disjoint' '
 	hash-dedup -q -o a.rec --write-hashes ha.txt in.rec &&
-	hash-dedup -q -T --exclude ha.txt b.tsv in.tsv >out &&
+	hash-dedup -q --typed --exclude ha.txt b.tsv in.tsv >out &&
 	rows out | cut -f2 | sort >bseqs &&
-	hash-dedup -q -T in.rec >aout && rows aout | cut -f2 | sort >aseqs &&
+	hash-dedup -q --typed in.rec >aout && rows aout | cut -f2 | sort >aseqs &&
 	comm -12 aseqs bseqs >common &&
 	test ! -s common
 '
@@ -91,21 +91,21 @@ test_expect_success 'a hash list with no hashes excludes nothing' '
 	hash-dedup -q -o none.rec --write-hashes empty.txt none.tsv &&
 	printf "#plm-hashes\t1\n#end\t0\n" >expect &&
 	test_cmp expect empty.txt &&
-	hash-dedup -q -T --exclude empty.txt in.rec >out &&
+	hash-dedup -q --typed --exclude empty.txt in.rec >out &&
 	test $(rows out | wc -l) -eq 4
 '
 
 test_expect_success 'concatenated hash lists are one list' '
 	hash-dedup -q -k p -o x.rec --write-hashes hk.txt k.tsv &&
 	cat h.txt hk.txt empty.txt >cat.txt &&
-	hash-dedup -T -k p --exclude cat.txt k.tsv >out 2>err &&
+	hash-dedup --typed -k p --exclude cat.txt k.tsv >out 2>err &&
 	grep -q "3 in, 0 kept, 0 duplicates, 3 excluded (exclude set: 6 entries, 6 distinct)" err &&
-	hash-dedup -T --exclude cat.txt in.rec >out 2>err &&
+	hash-dedup --typed --exclude cat.txt in.rec >out 2>err &&
 	grep -q "7 in, 0 kept, 0 duplicates, 7 excluded (exclude set: 6 entries, 6 distinct)" err
 '
 
 test_expect_success 'duplicates across files and sections count once' '
-	hash-dedup -T in.rec in.tsv >out 2>err &&
+	hash-dedup --typed in.rec in.tsv >out 2>err &&
 	test $(rows out | wc -l) -eq 4 &&
 	grep -q "14 in, 4 kept, 10 duplicates" err
 '
@@ -207,7 +207,7 @@ test_expect_success_if 'test -f "$DATA/uniprot_20k.fasta.gz"' 'real data with kn
 	hash-dedup -o d.rec all.rec 2>err &&
 	# the sample itself holds 1,199 duplicate sequences
 	grep -q "22000 in, 18801 kept, 3199 duplicates" err &&
-	rec-cut -T -f id d.rec >ids && ! grep -q "^dup_" ids
+	rec-cut --typed -f id d.rec >ids && ! grep -q "^dup_" ids
 '
 
 test_expect_success_if 'command -v seqkit && test -f all.fa' 'same surviving ids as seqkit rmdup -s' '
@@ -220,42 +220,42 @@ test_expect_success_if 'command -v seqkit && test -f all.fa' 'same surviving ids
 
 test_expect_success 'FASTA input gives what fasta-cat | hash-dedup gives' '
 	printf ">a one\nMKV\n>b\nMK\nL\n>c three\nMKV\n>d\nmkv\n" >s.fa &&
-	hash-dedup -T s.fa >out 2>err &&
+	hash-dedup --typed s.fa >out 2>err &&
 	rows out >actual &&
 	printf "a\tone\tMKV\t3\nb\t\tMKL\t3\nd\t\tmkv\t3\n" >expect &&
 	test_cmp expect actual &&
 	grep -q "^id:str	desc:str	seq:str	len:int$" out &&
 	grep -q "^hash-dedup: 4 in, 3 kept, 1 duplicates" err &&
 	fasta-cat -o s.rec s.fa &&
-	hash-dedup -q -T s.rec >out2 &&
+	hash-dedup -q --typed s.rec >out2 &&
 	rows out2 >actual2 &&
 	test_cmp expect actual2
 '
 
 test_expect_success 'FASTA: several files, gzip, -i, -k id, --write-hashes' '
 	printf ">e\nMKL\n>f\nWWW\n" | gzip >t.fa.gz &&
-	hash-dedup -q -i -T --write-hashes fh.txt s.fa t.fa.gz >out &&
+	hash-dedup -q -i --typed --write-hashes fh.txt s.fa t.fa.gz >out &&
 	rows out | cut -f1 >actual &&
 	printf "a\nb\nf\n" >expect &&
 	test_cmp expect actual &&
 	test $(wc -l <fh.txt) -eq 5 &&
 	test $(grep -c "^[0-9a-f]\{32\}$" fh.txt) -eq 3 &&
-	hash-dedup -q -T -k id s.fa s.fa >out &&
+	hash-dedup -q --typed -k id s.fa s.fa >out &&
 	test $(rows out | wc -l) -eq 4
 '
 
 test_expect_success 'FASTA on stdin, FASTQ files, an empty FASTA file: the records fasta-cat makes' '
 	printf "@q1 x\nMKV\n+\nIII\n@q2\nWW\n+\nII\n" >q.fq &&
 	: >empty.fa &&
-	hash-dedup -q -T - q.fq <s.fa >out &&
+	hash-dedup -q --typed - q.fq <s.fa >out &&
 	rows out >actual &&
 	printf "a\tone\tMKV\t3\nb\t\tMKL\t3\nd\t\tmkv\t3\nq2\t\tWW\t2\n" >expect &&
 	test_cmp expect actual &&
 	fasta-cat -o sq.rec s.fa q.fq &&
-	hash-dedup -q -T sq.rec >out2 &&
+	hash-dedup -q --typed sq.rec >out2 &&
 	rows out2 >actual2 &&
 	test_cmp expect actual2 &&
-	hash-dedup -q -T q.fq empty.fa s.fa >out3 &&
+	hash-dedup -q --typed q.fq empty.fa s.fa >out3 &&
 	rows out3 | cut -f1 >actual3 &&
 	printf "q1\nq2\nb\nd\n" >expect3 &&
 	test_cmp expect3 actual3

@@ -18,7 +18,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success '--edges: [lo, hi) bins from the length of seq' '
-	len-bin -T --edges 0,10,20,30 s.rec >out &&
+	len-bin --typed --edges 0,10,20,30 s.rec >out &&
 	rows out | cut -f1,3- >actual &&
 	cat >expect <<-\EOT &&
 	s1	0	0	10
@@ -40,7 +40,7 @@ test_expect_success 'the edges are recorded in meta.prov' '
 
 test_expect_success 'a len field wins over seq' '
 	printf "id:str\tseq:str\tlen:int\na\tMM\t25\n" >w.tsv &&
-	len-bin -T --edges 0,10,20,30 w.tsv >out &&
+	len-bin --typed --edges 0,10,20,30 w.tsv >out &&
 	rows out >actual &&
 	printf "a\tMM\t25\t2\t20\t30\n" >expect &&
 	test_cmp expect actual
@@ -49,19 +49,19 @@ test_expect_success 'a len field wins over seq' '
 test_expect_success 'outside the edges: error by default, --clamp to end bins' '
 	test_error "^len-bin: record 1: length 1 is outside the bins \[5, 20) (use --clamp)" len-bin --edges 5,10,20 -o o.rec s.rec &&
 	test_path_is_missing o.rec &&
-	len-bin -T --clamp --edges 5,10,20 s.rec >out &&
+	len-bin --typed --clamp --edges 5,10,20 s.rec >out &&
 	rows out | cut -f1,3 >actual &&
 	printf "s1\t0\ns5\t0\ns9\t0\ns10\t1\ns11\t1\ns19\t1\ns20\t1\ns29\t1\n" >expect &&
 	test_cmp expect actual
 '
 
 test_expect_success '--quantiles from --ref: edges at ranks floor(k n / N)' '
-	len-bin -T --quantiles 4 --ref l.rec s.rec >out &&
+	len-bin --typed --quantiles 4 --ref l.rec s.rec >out &&
 	grep "^#meta" out | grep -q "\"edges\":\"0,25,50,75,100\""
 '
 
 test_expect_success '--targets: quotas sum to N (largest remainder, low bin wins ties)' '
-	len-bin -T --edges 0,10,20,100 --ref l.rec --targets 7 >out &&
+	len-bin --typed --edges 0,10,20,100 --ref l.rec --targets 7 >out &&
 	rows out >actual &&
 	# ref counts 10, 10, 80: 0.7, 0.7, 5.6 -> 0, 0, 5 + remainders .7 .7 .6
 	printf "0\t0\t10\t1\n1\t10\t20\t1\n2\t20\t100\t5\n" >expect &&
@@ -71,7 +71,7 @@ test_expect_success '--targets: quotas sum to N (largest remainder, low bin wins
 
 test_expect_success '--targets-out writes exactly bin, quota and bins the input' '
 	len-bin --quantiles 4 --ref l.rec --targets 10 --targets-out t.rec -o b.rec l.rec &&
-	rec-cat -T t.rec >t &&
+	rec-cat --typed t.rec >t &&
 	rows t >actual &&
 	# 25 lengths per quartile, 10/4 = 2.5 each: equal remainders, so
 	# bins 0 and 1 (lower index first) get the extra one
@@ -81,22 +81,22 @@ test_expect_success '--targets-out writes exactly bin, quota and bins the input'
 '
 
 test_expect_success_if 'test -x "$PLM_BIN/rec-sample"' 'len-bin | rec-sample --quota: the sample matches the quotas' '
-	rec-sample -T --quota t.rec b.rec >smp 2>/dev/null &&
+	rec-sample --typed --quota t.rec b.rec >smp 2>/dev/null &&
 	rows smp | cut -f4 | sort | uniq -c | awk "{print \$2, \$1}" >actual &&
 	printf "0 3\n1 3\n2 2\n3 2\n" >expect &&
 	test_cmp expect actual &&
 	len-bin --quantiles 4 --ref l.rec --targets 10 -o t4.rec &&
-	rec-sample -T --quota t4.rec b.rec >smp2 2>/dev/null &&
+	rec-sample --typed --quota t4.rec b.rec >smp2 2>/dev/null &&
 	rows smp2 | cut -f4 | sort | uniq -c | awk "{print \$2, \$1}" >actual &&
 	test_cmp expect actual
 '
 
 test_expect_success '--shard K/N covers the input exactly once' '
-	len-bin -T --edges 0,50,100 --shard 0/2 l.rec >o0 &&
-	len-bin -T --edges 0,50,100 --shard 1/2 l.rec >o1 &&
+	len-bin --typed --edges 0,50,100 --shard 0/2 l.rec >o0 &&
+	len-bin --typed --edges 0,50,100 --shard 1/2 l.rec >o1 &&
 	rows o0 >all && rows o1 >>all &&
 	sort all >actual &&
-	len-bin -T --edges 0,50,100 l.rec >o && rows o | sort >expect &&
+	len-bin --typed --edges 0,50,100 l.rec >o && rows o | sort >expect &&
 	test_cmp expect actual &&
 	test $(rows o0 | wc -l) -gt 20 && test $(rows o1 | wc -l) -gt 20
 '
@@ -143,7 +143,7 @@ test_expect_success '--quantiles: a reference length of 2^63-1 has no last edge:
 	test_cmp expect err &&
 	test_path_is_missing o.rec &&
 	printf "id:str\tlen:int\na\t5\nb\t9223372036854775806\n" >max.tsv &&
-	len-bin -T --quantiles 2 --ref max.tsv -o o.tsv max.tsv 2>err &&
+	len-bin --typed --quantiles 2 --ref max.tsv -o o.tsv max.tsv 2>err &&
 	test_cmp /dev/null err &&
 	grep "^b	" o.tsv >actual &&
 	printf "b\t9223372036854775806\t1\t9223372036854775806\t9223372036854775807\n" >expect &&

@@ -10,7 +10,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'table: cluster, count, weight in first-seen order' '
-	clust-weight -T in.rec >out &&
+	clust-weight --typed in.rec >out &&
 	rows out >actual &&
 	printf "C1\t3\t0.3333333333333333\nC2\t2\t0.5\nC3\t1\t1\n" >expect &&
 	test_cmp expect actual &&
@@ -18,13 +18,13 @@ test_expect_success 'table: cluster, count, weight in first-seen order' '
 '
 
 test_expect_success 'the table keeps the input provenance and adds its own' '
-	clust-weight -T in.rec >out &&
+	clust-weight --typed in.rec >out &&
 	grep "^#meta" out | grep -q "\"tool\":\"rec-cat\".*\"tool\":\"clust-weight\""
 '
 
 test_expect_success 'several files count together; -k picks the field' '
 	printf "id:str\tg:int\nx\t7\ny\t-3\nz\t7\n" >g.tsv &&
-	clust-weight -T -k g g.tsv g.tsv >out &&
+	clust-weight --typed -k g g.tsv g.tsv >out &&
 	rows out >actual &&
 	printf "7\t4\t0.25\n-3\t2\t0.5\n" >expect &&
 	test_cmp expect actual &&
@@ -32,7 +32,7 @@ test_expect_success 'several files count together; -k picks the field' '
 '
 
 test_expect_success '--annotate: records with cluster_size and weight' '
-	clust-weight -T --annotate in.rec >out &&
+	clust-weight --typed --annotate in.rec >out &&
 	rows out | cut -f1,4,5 >actual &&
 	printf "a\t3\t0.3333333333333333\nb\t2\t0.5\nc\t3\t0.3333333333333333\nd\t1\t1\ne\t3\t0.3333333333333333\nf\t2\t0.5\n" >expect &&
 	test_cmp expect actual &&
@@ -40,7 +40,7 @@ test_expect_success '--annotate: records with cluster_size and weight' '
 '
 
 test_expect_success 'weights of a cluster sum to 1' '
-	clust-weight -T --annotate in.tsv >out &&
+	clust-weight --typed --annotate in.tsv >out &&
 	rows out | awk -F "\t" "{s[\$2] += \$5} END {for (k in s) printf \"%s %.12f\\n\", k, s[k]}" | sort >actual &&
 	printf "C1 1.000000000000\nC2 1.000000000000\nC3 1.000000000000\n" >expect &&
 	test_cmp expect actual
@@ -52,13 +52,13 @@ test_expect_success 'usage: --annotate takes no operands' '
 '
 
 test_expect_success '--annotate - reads stdin twice (spooled), as a file' '
-	clust-weight -T --annotate in.rec >out &&
+	clust-weight --typed --annotate in.rec >out &&
 	rows out >want &&
-	clust-weight -T --annotate - <in.rec >out &&
+	clust-weight --typed --annotate - <in.rec >out &&
 	rows out >got &&
 	test_cmp want got &&
 	gzip -c in.rec >in.rec.gz &&
-	clust-weight -T --annotate - <in.rec.gz >out &&
+	clust-weight --typed --annotate - <in.rec.gz >out &&
 	rows out >got &&
 	test_cmp want got &&
 	: >empty0 &&

@@ -27,7 +27,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'superkingdom and kingdom by walking to the root' '
-	tax-kingdom -T --taxdump "$TD" in.rec >out 2>err &&
+	tax-kingdom --typed --taxdump "$TD" in.rec >out 2>err &&
 	rows out >actual &&
 	test_cmp expect.known actual &&
 	test ! -s err &&
@@ -43,14 +43,14 @@ test_expect_success '2025 ranks: domain, acellular root, cellular root' '
 	    "$TD/nodes.dmp" >new/nodes.dmp &&
 	grep -q "acellular root" new/nodes.dmp &&
 	cp "$TD/names.dmp" new/ &&
-	tax-kingdom -T --taxdump new in.rec >out &&
+	tax-kingdom --typed --taxdump new in.rec >out &&
 	rows out >actual &&
 	test_cmp expect.known actual
 '
 
 test_expect_success 'merged ids are followed; unknown, deleted, nil reported' '
 	printf "id:str\ttaxid:int\nm\t12\nn\t1005566\nu\t77777\nv\t88888\nd\t4\nz\t\n" >odd.tsv &&
-	tax-kingdom -T --taxdump "$TD" odd.tsv >out 2>err &&
+	tax-kingdom --typed --taxdump "$TD" odd.tsv >out 2>err &&
 	rows out >actual &&
 	printf "m\t12\tBacteria\t\\\\N\nn\t1005566\tEukaryota\tMetazoa\nu\t77777\t\\\\N\t\\\\N\nv\t88888\t\\\\N\t\\\\N\nd\t4\t\\\\N\t\\\\N\nz\t\t\\\\N\t\\\\N\n" >expect &&
 	test_cmp expect actual &&
@@ -62,19 +62,19 @@ test_expect_success 'merged ids are followed; unknown, deleted, nil reported' '
 
 test_expect_success 'without merged.dmp and delnodes.dmp those ids are unknown' '
 	mkdir bare && cp "$TD/nodes.dmp" "$TD/names.dmp" bare/ &&
-	tax-kingdom -T --taxdump bare odd.tsv >out 2>err &&
+	tax-kingdom --typed --taxdump bare odd.tsv >out 2>err &&
 	grep -q "^tax-kingdom: 5 records with unknown taxids (fields nil): 12, 1005566, 77777, 88888, 4$" err
 '
 
 test_expect_success 'gzip-compressed dump files are read' '
 	mkdir gz && gzip -c "$TD/nodes.dmp" >gz/nodes.dmp && gzip -c "$TD/names.dmp" >gz/names.dmp &&
-	tax-kingdom -T --taxdump gz in.rec >out &&
+	tax-kingdom --typed --taxdump gz in.rec >out &&
 	rows out >actual && test_cmp expect.known actual
 '
 
 test_expect_success '--shard K/N covers the input exactly once' '
-	tax-kingdom -T --taxdump "$TD" --shard 0/2 in.rec >o0 &&
-	tax-kingdom -T --taxdump "$TD" --shard 1/2 in.rec >o1 &&
+	tax-kingdom --typed --taxdump "$TD" --shard 0/2 in.rec >o0 &&
+	tax-kingdom --typed --taxdump "$TD" --shard 1/2 in.rec >o1 &&
 	{ rows o0; rows o1; } | sort >actual &&
 	sort expect.known >expect &&
 	test_cmp expect actual
@@ -119,7 +119,7 @@ test_expect_success 'missing field, wrong type: exit 1, no output file' '
 	printf "id:str\ttaxid:str\na\t562\n" >wt.tsv &&
 	test_error "field .taxid. is str: a taxid must be int" tax-kingdom --taxdump "$TD" -o o.rec wt.tsv &&
 	test_path_is_missing o.rec &&
-	tax-kingdom -T -k tx --taxdump "$TD" nf.tsv >out &&
+	tax-kingdom --typed -k tx --taxdump "$TD" nf.tsv >out &&
 	rows out >actual && printf "a\t1\t\\\\N\t\\\\N\n" >expect && test_cmp expect actual
 '
 

@@ -35,7 +35,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'exact split of a small input' '
-	strat-split -T -r train=0.6,val=0.2,test=0.2 -b label small.tsv >out &&
+	strat-split --typed -r train=0.6,val=0.2,test=0.2 -b label small.tsv >out &&
 	{ sed -n "4,\$p" out | cut -f1,4 | tr "\n" " "; echo; } >got &&
 	echo "r1	test r2	train r3	train r4	train r5	train r6	train r7	val r8	val r9	test r10	train r11	train r12	val r13	test r14	train r15	train r16	train r17	train r18	train r19	val r20	test " >want &&
 	test_cmp want got
@@ -62,8 +62,8 @@ test_expect_success 'largest remainder: per-stratum counts exact' '
 '
 
 test_expect_success 'shuffled input gives the same assignment' '
-	strat-split -T -r train=0.7,val=0.2,test=0.1 -b label big.tsv >a.out &&
-	strat-split -T -r train=0.7,val=0.2,test=0.1 -b label shuf.tsv >b.out &&
+	strat-split --typed -r train=0.7,val=0.2,test=0.1 -b label big.tsv >a.out &&
+	strat-split --typed -r train=0.7,val=0.2,test=0.1 -b label shuf.tsv >b.out &&
 	sed -n "4,\$p" a.out | sort >a.s &&
 	sed -n "4,\$p" b.out | sort >b.s &&
 	test_cmp a.s b.s &&
@@ -71,7 +71,7 @@ test_expect_success 'shuffled input gives the same assignment' '
 '
 
 test_expect_success 'another seed gives another split' '
-	strat-split -T -r train=0.7,val=0.2,test=0.1 -b label -s 12 big.tsv >c.out &&
+	strat-split --typed -r train=0.7,val=0.2,test=0.1 -b label -s 12 big.tsv >c.out &&
 	sed -n "4,\$p" c.out | sort >c.s &&
 	! cmp -s a.s c.s
 '
@@ -90,8 +90,8 @@ test_expect_success 'each stratum within 1 of ratio x size' '
 '
 
 test_expect_success 'groups never cross splits; independent of order' '
-	strat-split -T -r train=0.7,val=0.2,test=0.1 -b label -g iso big.tsv >g1.out &&
-	strat-split -T -r train=0.7,val=0.2,test=0.1 -b label -g iso shuf.tsv >g2.out &&
+	strat-split --typed -r train=0.7,val=0.2,test=0.1 -b label -g iso big.tsv >g1.out &&
+	strat-split --typed -r train=0.7,val=0.2,test=0.1 -b label -g iso shuf.tsv >g2.out &&
 	sed -n "4,\$p" g1.out | sort >g1.s &&
 	sed -n "4,\$p" g2.out | sort >g2.s &&
 	test_cmp g1.s g2.s &&
@@ -102,7 +102,7 @@ test_expect_success 'groups never cross splits; independent of order' '
 '
 
 test_expect_success 'manifest: format, digest, and digest in prov' '
-	strat-split -T -r train=0.6,val=0.2,test=0.2 -b label --manifest m.tsv small.tsv >out &&
+	strat-split --typed -r train=0.6,val=0.2,test=0.2 -b label --manifest m.tsv small.tsv >out &&
 	head -n 6 m.tsv >head &&
 	printf "#plm-split-manifest\t2\n#seed\t11\n#ratios\ttrain=0.6,val=0.2,test=0.2\n#by\tlabel\n#input\t%s\nid\tseq_hash\tsplit\n" "$(sed -n "s/^#input\t//p" m.tsv)" >want &&
 	test_cmp want head &&
@@ -118,13 +118,13 @@ test_expect_success 'manifest: format, digest, and digest in prov' '
 
 test_expect_success 'an existing manifest is never overwritten; --force says what it replaces' '
 	cp m.tsv keep.m &&
-	test_exit 1 strat-split -T -r train=0.6,val=0.2,test=0.2 -s 43 --manifest m.tsv -o o43.tsv small.tsv 2>err &&
+	test_exit 1 strat-split --typed -r train=0.6,val=0.2,test=0.2 -s 43 --manifest m.tsv -o o43.tsv small.tsv 2>err &&
 	echo "strat-split: m.tsv: manifest exists; a frozen split is never overwritten: reuse it with --lock m.tsv, write a new path, or give --force to replace it" >expect &&
 	test_cmp expect err &&
 	cmp keep.m m.tsv && test_path_is_missing o43.tsv &&
 	d=$(tail -n 1 m.tsv | cut -f2) &&
-	strat-split -T -r train=0.6,val=0.2,test=0.2 -s 43 --manifest m43.tsv small.tsv >o43 &&
-	strat-split -T -r train=0.6,val=0.2,test=0.2 -s 43 --force --manifest m.tsv -o o43.tsv small.tsv 2>err &&
+	strat-split --typed -r train=0.6,val=0.2,test=0.2 -s 43 --manifest m43.tsv small.tsv >o43 &&
+	strat-split --typed -r train=0.6,val=0.2,test=0.2 -s 43 --force --manifest m.tsv -o o43.tsv small.tsv 2>err &&
 	echo "strat-split: --force: replacing manifest m.tsv (20 records, seed 11, ratios train=0.6,val=0.2,test=0.2, digest $d)" >expect &&
 	test_cmp expect err &&
 	cmp m43.tsv m.tsv &&
@@ -139,8 +139,8 @@ test_expect_success_if 'test_have_python xxhash' 'digest is XXH3-128 of the data
 '
 
 test_expect_success 'lock reproduces the split from shuffled input' '
-	strat-split -T -r train=0.7,val=0.2,test=0.1 -b label -g iso --manifest big.m big.tsv >x.out &&
-	strat-split -T --lock big.m shuf.tsv >y.out &&
+	strat-split --typed -r train=0.7,val=0.2,test=0.1 -b label -g iso --manifest big.m big.tsv >x.out &&
+	strat-split --typed --lock big.m shuf.tsv >y.out &&
 	sed -n "4,\$p" x.out | sort >x.s &&
 	sed -n "4,\$p" y.out | sort >y.s &&
 	test_cmp x.s y.s &&
@@ -150,7 +150,7 @@ test_expect_success 'lock reproduces the split from shuffled input' '
 
 test_expect_success 'lock lists new, missing and changed ids and fails' '
 	{ head -n 1 small.tsv; sed -n "3,\$p" small.tsv | sed "s/MKV5AAA/MKV5AAC/"; printf "new1\tMMM\tpos\n"; } >changed.tsv &&
-	test_exit 1 strat-split -T --lock m.tsv -o o.tsv changed.tsv 2>err &&
+	test_exit 1 strat-split --typed --lock m.tsv -o o.tsv changed.tsv 2>err &&
 	test_path_is_missing o.tsv &&
 	grep -q "new id .new1." err &&
 	grep -q "missing id .r1." err &&
@@ -160,21 +160,21 @@ test_expect_success 'lock lists new, missing and changed ids and fails' '
 
 test_expect_success 'an edited or truncated manifest is refused' '
 	sed "s/	test\$/	train/" m.tsv >edited.tsv &&
-	test_exit 1 strat-split -T --lock edited.tsv small.tsv >o 2>err &&
+	test_exit 1 strat-split --typed --lock edited.tsv small.tsv >o 2>err &&
 	grep -q "digest mismatch" err && test ! -s o &&
 	sed "\$d" m.tsv >trunc.m &&
-	test_error "truncated manifest" strat-split -T --lock trunc.m small.tsv >o
+	test_error "truncated manifest" strat-split --typed --lock trunc.m small.tsv >o
 '
 
 test_expect_success 'a one-member stratum is noted, not fatal' '
 	{ cat small.tsv; printf "lonely\tMQQ\trare\n"; } >tiny.tsv &&
-	strat-split -T -r train=0.8,val=0.1,test=0.1 -b label tiny.tsv >o 2>err &&
+	strat-split --typed -r train=0.8,val=0.1,test=0.1 -b label tiny.tsv >o 2>err &&
 	grep -q "note: stratum .rare. has 1 record(s): none in val, test" err &&
 	grep -q "^lonely	MQQ	rare	train\$" o
 '
 
 test_expect_success 'any names and any number of splits' '
-	strat-split -T -r a=0.25,b=0.25,c=0.25,d=0.25 small.tsv >o &&
+	strat-split --typed -r a=0.25,b=0.25,c=0.25,d=0.25 small.tsv >o &&
 	{ sed -n "4,\$p" o | cut -f4 | sort | uniq -c | awk "{print \$1}" | tr "\n" " "; echo; } >got &&
 	echo "5 5 5 5 " >want && test_cmp want got
 '
@@ -215,8 +215,8 @@ test_expect_success 'empty and truncated input: exit 1, no output or manifest' '
 '
 
 test_expect_success 'stdin is read (spooled) like a file' '
-	strat-split -T -r train=0.6,val=0.2,test=0.2 -b label <small.tsv >o1 &&
-	strat-split -T -r train=0.6,val=0.2,test=0.2 -b label small.tsv >o2 &&
+	strat-split --typed -r train=0.6,val=0.2,test=0.2 -b label <small.tsv >o1 &&
+	strat-split --typed -r train=0.6,val=0.2,test=0.2 -b label small.tsv >o2 &&
 	sed -n "4,\$p" o1 >r1 && sed -n "4,\$p" o2 >r2 && test_cmp r1 r2
 '
 
@@ -246,8 +246,8 @@ test_expect_success 'SIGKILL while spooling stdin leaves nothing in TMPDIR' '
 '
 
 test_expect_success '--by with an empty name in the list: the same as without it' '
-	strat-split -T -r train=0.6,val=0.2,test=0.2 -b label small.tsv >expect &&
-	strat-split -T -r train=0.6,val=0.2,test=0.2 -b ,label small.tsv >actual &&
+	strat-split --typed -r train=0.6,val=0.2,test=0.2 -b label small.tsv >expect &&
+	strat-split --typed -r train=0.6,val=0.2,test=0.2 -b ,label small.tsv >actual &&
 	grep -v "^#meta" expect >e && grep -v "^#meta" actual >a &&
 	test_cmp e a
 '

@@ -65,7 +65,7 @@ levels () {
 }
 
 test_expect_success 'recall at identity levels, length 300, -s 0.5' '
-	test_exit 1 leak-check -T g300.tsv >r.tsv 2>err &&
+	test_exit 1 leak-check --typed g300.tsv >r.tsv 2>err &&
 	levels r.tsv >got &&
 	echo "m99=200 m90=200 m70=0 m30=0 u=0" >want &&
 	test_cmp want got &&
@@ -73,18 +73,18 @@ test_expect_success 'recall at identity levels, length 300, -s 0.5' '
 '
 
 test_expect_success 'recall at identity levels, length 300, -s 0.1' '
-	test_exit 1 leak-check -T --min-sim 0.1 g300.tsv >r.tsv 2>err &&
+	test_exit 1 leak-check --typed --min-sim 0.1 g300.tsv >r.tsv 2>err &&
 	levels r.tsv >got &&
 	echo "m99=200 m90=200 m70=198 m30=0 u=0" >want &&
 	test_cmp want got
 '
 
 test_expect_success 'recall at identity levels, length 60' '
-	test_exit 1 leak-check -T g60.tsv >r.tsv 2>err &&
+	test_exit 1 leak-check --typed g60.tsv >r.tsv 2>err &&
 	levels r.tsv >got &&
 	echo "m99=200 m90=189 m70=0 m30=0 u=0" >want &&
 	test_cmp want got &&
-	test_exit 1 leak-check -T --min-sim 0.1 g60.tsv >r.tsv 2>err &&
+	test_exit 1 leak-check --typed --min-sim 0.1 g60.tsv >r.tsv 2>err &&
 	levels r.tsv >got &&
 	echo "m99=200 m90=200 m70=164 m30=0 u=0" >want &&
 	test_cmp want got
@@ -93,7 +93,7 @@ test_expect_success 'recall at identity levels, length 60' '
 for args in "g60.tsv 0.5" "g150.tsv 0.1" "g150.tsv 0.3"; do
 	set -- $args
 	test_expect_success "the index finds exactly the all-pairs answer ($1, -s $2)" "
-		test_exit 1 leak-check -T --min-sim $2 $1 >r.tsv &&
+		test_exit 1 leak-check --typed --min-sim $2 $1 >r.tsv &&
 		sed -n '4,\$p' r.tsv | awk -F'\t' '{printf \"%s\t%s\t%.6f\n\", \$1, \$2, \$5}' | sort >mine &&
 		$PY brute.py $1 5 $2 | sort >oracle &&
 		test_cmp oracle mine
@@ -105,7 +105,7 @@ done
 # pairs inside it are met from both sides and must be reported once.
 test_expect_success 'three splits, all pairs forbidden: the all-pairs answer, once each' '
 	awk -F"\t" -v OFS="\t" "NR > 1 && \$3 == \"test\" && NR % 2 { \$3 = \"val\" } { print }" g150.tsv >g3.tsv &&
-	test_exit 1 leak-check -T --min-sim 0.5 --forbid train:val,train:test,val:test g3.tsv >r.tsv &&
+	test_exit 1 leak-check --typed --min-sim 0.5 --forbid train:val,train:test,val:test g3.tsv >r.tsv &&
 	sed -n "4,\$p" r.tsv | awk -F"\t" "{ if (\$1 > \$2) { t = \$1; \$1 = \$2; \$2 = t }
 		printf \"%s\t%s\t%.6f\n\", \$1, \$2, \$5 }" | sort >mine &&
 	$PY - g3.tsv <<-\PY | sort >oracle &&
@@ -124,19 +124,19 @@ test_expect_success 'three splits, all pairs forbidden: the all-pairs answer, on
 	PY
 	test $(wc -l <oracle) -gt 60 &&
 	test_cmp oracle mine &&
-	test_exit 1 leak-check -T --min-sim 0.5 --threads 1 --forbid train:val,train:test,val:test g3.tsv >r1.tsv &&
+	test_exit 1 leak-check --typed --min-sim 0.5 --threads 1 --forbid train:val,train:test,val:test g3.tsv >r1.tsv &&
 	sed -n "4,\$p" r.tsv >a && sed -n "4,\$p" r1.tsv >b && test_cmp a b
 '
 
 test_expect_success 'every k-mer indexed (--scale 1) gives the same pairs' '
-	test_exit 1 leak-check -T --min-sim 0.1 g150.tsv >a.tsv &&
-	test_exit 1 leak-check -T --min-sim 0.1 --scale 1 g150.tsv >b.tsv &&
+	test_exit 1 leak-check --typed --min-sim 0.1 g150.tsv >a.tsv &&
+	test_exit 1 leak-check --typed --min-sim 0.1 --scale 1 g150.tsv >b.tsv &&
 	sed -n "4,\$p" a.tsv >a && sed -n "4,\$p" b.tsv >b && test_cmp a b
 '
 
 test_expect_success 'threads do not change the report' '
-	test_exit 1 leak-check -T --threads 1 g300.tsv >a.tsv &&
-	test_exit 1 leak-check -T --threads 3 g300.tsv >b.tsv &&
+	test_exit 1 leak-check --typed --threads 1 g300.tsv >a.tsv &&
+	test_exit 1 leak-check --typed --threads 3 g300.tsv >b.tsv &&
 	sed -n "4,\$p" a.tsv >a && sed -n "4,\$p" b.tsv >b && test_cmp a b
 '
 
@@ -149,7 +149,7 @@ test_expect_success 'exact report on a small input' '
 	  printf "b2\t%s\ttest\t4\n" $Bmut &&
 	  printf "c1\tMKV\ttest\t5\n" &&
 	  printf "a3\t%s\ttrain\t6\n" $(echo $A | tr A-Z a-z); } >small.tsv &&
-	test_exit 1 leak-check -T small.tsv >r.tsv 2>err &&
+	test_exit 1 leak-check --typed small.tsv >r.tsv 2>err &&
 	sed -n 3p r.tsv >hdr &&
 	printf "a:str\tb:str\tsplit_a:str\tsplit_b:str\tsim:float\texact:bool\n" >want &&
 	test_cmp want hdr &&
@@ -162,20 +162,20 @@ test_expect_success 'exact report on a small input' '
 
 test_expect_success 'no leak: exit 0, empty report, prov appended' '
 	sed "/^b2/d; /^a2/d" small.tsv >clean.tsv &&
-	leak-check -T clean.tsv >r.tsv 2>err &&
+	leak-check --typed clean.tsv >r.tsv 2>err &&
 	test $(wc -l <r.tsv) -eq 3 &&
 	! grep -v "note: 1 sequence(s) have no 5-mer" err &&
 	grep -q "\"tool\":\"leak-check\"" r.tsv
 '
 
 test_expect_success '--forbid chooses the boundaries and the orientation' '
-	leak-check -T --forbid train:val small.tsv >r.tsv &&
+	leak-check --typed --forbid train:val small.tsv >r.tsv &&
 	test $(wc -l <r.tsv) -eq 3 &&
-	test_exit 1 leak-check -T --forbid test:train -o r.tsv small.tsv &&
+	test_exit 1 leak-check --typed --forbid test:train -o r.tsv small.tsv &&
 	sed -n "4,\$p" r.tsv | cut -f1-4 >got &&
 	printf "a2\ta1\ttest\ttrain\na2\ta3\ttest\ttrain\n" >want &&
 	test_cmp want got &&
-	leak-check -T --forbid train:nosuch small.tsv >r.tsv 2>err &&
+	leak-check --typed --forbid train:nosuch small.tsv >r.tsv 2>err &&
 	grep -q "no record in split .nosuch." err
 '
 
@@ -210,21 +210,21 @@ test_expect_success 'empty and truncated input: exit 1, no report file' '
 # and merges them in several passes; the report (all but the meta line,
 # whose prov names the options) must not change.
 test_expect_success '--mem: pairs sorted on disk give the same report, byte for byte' '
-	test_exit 1 env PLM_LEAK_STATS=1 leak-check -T --min-sim 0.1 g150.tsv >r.tsv 2>err &&
+	test_exit 1 env PLM_LEAK_STATS=1 leak-check --typed --min-sim 0.1 g150.tsv >r.tsv 2>err &&
 	grep -q " 0 pair run(s) on disk" err &&
 	sed -n "3,\$p" r.tsv >mem &&
 	test $(wc -l <mem) -eq 179 &&
-	test_exit 1 env PLM_LEAK_STATS=1 leak-check -T --min-sim 0.1 --mem 1k g150.tsv >r.tsv 2>err &&
+	test_exit 1 env PLM_LEAK_STATS=1 leak-check --typed --min-sim 0.1 --mem 1k g150.tsv >r.tsv 2>err &&
 	grep -q " 5 pair run(s) on disk" err &&
 	sed -n "3,\$p" r.tsv >disk &&
 	test_cmp mem disk &&
-	test_exit 1 env PLM_LEAK_STATS=1 leak-check -T --min-sim 0.1 --mem 100 --threads 1 g150.tsv >r.tsv 2>err &&
+	test_exit 1 env PLM_LEAK_STATS=1 leak-check --typed --min-sim 0.1 --mem 100 --threads 1 g150.tsv >r.tsv 2>err &&
 	grep -q " 45 pair run(s) on disk" err &&
 	sed -n "3,\$p" r.tsv >disk &&
 	test_cmp mem disk &&
-	test_exit 1 leak-check -T --min-sim 0.5 --forbid train:val,train:test,val:test g3.tsv >r.tsv &&
+	test_exit 1 leak-check --typed --min-sim 0.5 --forbid train:val,train:test,val:test g3.tsv >r.tsv &&
 	sed -n "3,\$p" r.tsv >mem &&
-	test_exit 1 leak-check -T --min-sim 0.5 --forbid train:val,train:test,val:test --mem 1k -o r.tsv g3.tsv &&
+	test_exit 1 leak-check --typed --min-sim 0.5 --forbid train:val,train:test,val:test --mem 1k -o r.tsv g3.tsv &&
 	sed -n "3,\$p" r.tsv >disk &&
 	test_cmp mem disk
 '
@@ -238,23 +238,23 @@ test_expect_success '--max-pairs-per-record: the first N pairs of each record a,
 	  printf "t2\t%s\ttrain\n" $B &&
 	  printf "x2\t%s\ttest\n" $A &&
 	  printf "x4\t%s\ttest\n" $B; } >cap.tsv &&
-	test_exit 1 leak-check -T cap.tsv >r.tsv 2>err &&
+	test_exit 1 leak-check --typed cap.tsv >r.tsv 2>err &&
 	sed -n "4,\$p" r.tsv | cut -f1,2,6 >got &&
 	printf "t1\tx3\tfalse\nt1\tx1\ttrue\nt1\tx2\ttrue\nt2\tx4\ttrue\n" >want &&
 	test_cmp want got &&
 	! grep -q "written" err &&
-	test_exit 1 leak-check -T --max-pairs-per-record 2 cap.tsv >r.tsv 2>err &&
+	test_exit 1 leak-check --typed --max-pairs-per-record 2 cap.tsv >r.tsv 2>err &&
 	sed -n "4,\$p" r.tsv | cut -f1,2,6 >got &&
 	printf "t1\tx3\tfalse\nt1\tx1\ttrue\nt2\tx4\ttrue\n" >want &&
 	test_cmp want got &&
 	grep -q "4 pair(s) cross forbidden split boundaries (3 exact, 1 near" err &&
 	grep -q "3 of them written: at most 2 per record" err &&
-	test_exit 1 leak-check -T --max-pairs-per-record 1 --mem 100 cap.tsv >r.tsv 2>err &&
+	test_exit 1 leak-check --typed --max-pairs-per-record 1 --mem 100 cap.tsv >r.tsv 2>err &&
 	sed -n "4,\$p" r.tsv | cut -f1,2 >got &&
 	printf "t1\tx3\nt2\tx4\n" >want &&
 	test_cmp want got &&
 	grep -q "2 of them written: at most 1 per record" err &&
-	test_exit 1 leak-check -T --max-pairs-per-record 3 cap.tsv >r.tsv 2>err &&
+	test_exit 1 leak-check --typed --max-pairs-per-record 3 cap.tsv >r.tsv 2>err &&
 	test $(wc -l <r.tsv) -eq 7 &&
 	! grep -q "written" err
 '

@@ -29,7 +29,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'exact pairs on a small input' '
-	pair-make -T -g iso -t seg segs.tsv >out &&
+	pair-make --typed -g iso -t seg segs.tsv >out &&
 	sed -n 3p out >hdr &&
 	printf "a:str\tb:str\tlabel:int\tsplit:str\n" >want &&
 	test_cmp want hdr &&
@@ -54,12 +54,12 @@ test_expect_success 'exact pairs on a small input' '
 
 test_expect_success 'input order does not matter' '
 	{ head -n 1 segs.tsv; sed 1d segs.tsv | sort -r; } >rev.tsv &&
-	pair-make -T -g iso -t seg rev.tsv >out2 &&
+	pair-make --typed -g iso -t seg rev.tsv >out2 &&
 	sed -n "4,\$p" out2 >got2 && test_cmp got got2
 '
 
 test_expect_success 'without --type: every within-group pair' '
-	pair-make -T -g iso -n 0 segs.tsv >out &&
+	pair-make --typed -g iso -n 0 segs.tsv >out &&
 	sed -n "4,\$p" out | cut -f1,2 | tr "\t\n" ": " >got &&
 	echo >>got &&
 	echo "c1:c2 d1:d2 a1:a2 a1:a3 a2:a3 b1:b2 " >want &&
@@ -67,7 +67,7 @@ test_expect_success 'without --type: every within-group pair' '
 '
 
 test_expect_success 'large: no duplicates, no cross-split pairs, ratio, labels right' '
-	pair-make -T -g iso -t seg -n 2 -s 5 many.tsv >p.tsv &&
+	pair-make --typed -g iso -t seg -n 2 -s 5 many.tsv >p.tsv &&
 	$PY - many.tsv p.tsv <<-\PY
 	import sys
 	rec = {}
@@ -103,14 +103,14 @@ test_expect_success 'large: no duplicates, no cross-split pairs, ratio, labels r
 '
 
 test_expect_success 'seed changes negatives only' '
-	pair-make -T -g iso -t seg -s 6 many.tsv >q.tsv &&
-	pair-make -T -g iso -t seg -s 5 many.tsv >p1.tsv &&
+	pair-make --typed -g iso -t seg -s 6 many.tsv >q.tsv &&
+	pair-make --typed -g iso -t seg -s 5 many.tsv >p1.tsv &&
 	grep "	1	" p1.tsv >pp && grep "	1	" q.tsv >qp && test_cmp pp qp &&
 	grep "	0	" p1.tsv >pn && grep "	0	" q.tsv >qn && ! cmp -s pn qn
 '
 
 test_expect_success 'too few negatives: all of them, with a note' '
-	pair-make -T -g iso -t seg -n 10 segs.tsv >out 2>err &&
+	pair-make --typed -g iso -t seg -n 10 segs.tsv >out 2>err &&
 	grep -q "note: split .test.: 20 negative pair(s) asked for, 2 exist" err &&
 	test $(grep -c "	0	test" out) -eq 2
 '
@@ -151,13 +151,13 @@ test_expect_success 'empty and truncated input: exit 1, no output file' '
 test_expect_success 'pipeline from strat-split --group' '
 	cut -f1-3 many.tsv >nos.tsv &&
 	strat-split -M -r train=0.8,val=0.1,test=0.1 -g iso nos.tsv >s.mp &&
-	pair-make -T -g iso -t seg s.mp >p.tsv &&
+	pair-make --typed -g iso -t seg s.mp >p.tsv &&
 	test $(sed -n "4,\$p" p.tsv | cut -f4 | sort -u | wc -l) -eq 3
 '
 
 test_expect_success 'a header and no records: a header-only stream, exit 0' '
 	printf "id:str\tiso:str\tsplit:str\n" >hdr.tsv &&
-	pair-make -T -g iso -o o.tsv hdr.tsv 2>err &&
+	pair-make --typed -g iso -o o.tsv hdr.tsv 2>err &&
 	test_cmp /dev/null err &&
 	grep -v "^#" o.tsv >actual &&
 	printf "a:str\tb:str\tlabel:int\tsplit:str\n" >expect &&

@@ -34,10 +34,10 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'each mode, by hand' '
-	pair-feat -T --mode concat -e e.tsv -o c.tsv p.tsv &&
-	pair-feat -T -e e.tsv -o s.tsv p.tsv &&
-	pair-feat -T --mode prod -e e.tsv -o p.out p.tsv &&
-	pair-feat -T --mode sym-prod -e e.tsv -o sp.tsv p.tsv &&
+	pair-feat --typed --mode concat -e e.tsv -o c.tsv p.tsv &&
+	pair-feat --typed -e e.tsv -o s.tsv p.tsv &&
+	pair-feat --typed --mode prod -e e.tsv -o p.out p.tsv &&
+	pair-feat --typed --mode sym-prod -e e.tsv -o sp.tsv p.tsv &&
 	test_columns c.tsv "a:str\tb:str\tlabel:int\tsplit:str\tx:f32[6]" &&
 	test_columns s.tsv "a:str\tb:str\tlabel:int\tsplit:str\tx:f32[6]" &&
 	test_columns p.out "a:str\tb:str\tlabel:int\tsplit:str\tx:f32[3]" &&
@@ -81,9 +81,9 @@ PY
 
 for mode in concat sym prod sym-prod; do
 	test_expect_success_if 'test_have_python numpy' "$mode: equal to numpy float32, f32 and f16 input" "
-		pair-feat -T --mode $mode -e emb.tsv -o out.$mode pairs.tsv &&
+		pair-feat --typed --mode $mode -e emb.tsv -o out.$mode pairs.tsv &&
 		\$PY check.py emb.tsv float32 pairs.tsv out.$mode $mode &&
-		pair-feat -T --mode $mode -e emb16.tsv -o out16.$mode pairs.tsv &&
+		pair-feat --typed --mode $mode -e emb16.tsv -o out16.$mode pairs.tsv &&
 		\$PY check.py emb16.tsv float16 pairs.tsv out16.$mode $mode
 	"
 done
@@ -92,28 +92,28 @@ test_expect_success 'sym, prod, sym-prod: swapping a and b gives the same bits' 
 	for m in sym prod sym-prod; do
 		pair-feat -M --mode $m -e emb.tsv -o f.$m pairs.tsv &&
 		pair-feat -M --mode $m -e emb.tsv -o g.$m swap.tsv &&
-		rec-cut -T -f x -o fx f.$m && rows fx >fr &&
-		rec-cut -T -f x -o gx g.$m && rows gx >gr &&
+		rec-cut --typed -f x -o fx f.$m && rows fx >fr &&
+		rec-cut --typed -f x -o gx g.$m && rows gx >gr &&
 		test $(wc -l <fr) -eq 40 && test_cmp fr gr || return 1
 	done &&
-	pair-feat -T --mode concat -e emb.tsv -o f.c pairs.tsv &&
-	pair-feat -T --mode concat -e emb.tsv -o g.c swap.tsv &&
-	rec-cut -T -f x -o fx f.c && rows fx >fr &&
-	rec-cut -T -f x -o gx g.c && rows gx >gr &&
+	pair-feat --typed --mode concat -e emb.tsv -o f.c pairs.tsv &&
+	pair-feat --typed --mode concat -e emb.tsv -o g.c swap.tsv &&
+	rec-cut --typed -f x -o fx f.c && rows fx >fr &&
+	rec-cut --typed -f x -o gx g.c && rows gx >gr &&
 	! cmp -s fr gr
 '
 
 test_expect_success 'MessagePack in, the same vectors as TSV in' '
 	rec-cat -M -o emb.mp emb16.tsv && rec-cat -M -o pairs.mp pairs.tsv &&
-	pair-feat -T -e emb.mp -o a.tsv pairs.mp &&
-	pair-feat -T -e emb16.tsv -o b.tsv pairs.tsv &&
+	pair-feat --typed -e emb.mp -o a.tsv pairs.mp &&
+	pair-feat --typed -e emb16.tsv -o b.tsv pairs.tsv &&
 	nometa a.tsv >a && nometa b.tsv >b && test_cmp a b
 '
 
 test_expect_success 'other field names: -a, -b, -x, --id, --field' '
 	printf "name:str\tv:f32[3]\np1\t1,2,3\np2\t0.5,-1,4\n" >e2.tsv &&
 	printf "l:str\tr:str\np2\tp1\n" >p2.tsv &&
-	pair-feat -T -a l -b r -x v --id name --field feat -e e2.tsv -o o.tsv p2.tsv &&
+	pair-feat --typed -a l -b r -x v --id name --field feat -e e2.tsv -o o.tsv p2.tsv &&
 	test_columns o.tsv "l:str\tr:str\tfeat:f32[6]" &&
 	printf "p2\tp1\t1.5,1,7,0.5,3,1\n" >want && rows o.tsv >got && test_cmp want got
 '
@@ -130,7 +130,7 @@ test_expect_success 'a pair without an embedding is an error naming the record' 
 
 test_expect_success '--missing drop: dropped, counted, reported' '
 	printf "zz\tp3\t1\ttest\n" >>p.tsv &&
-	pair-feat -T --missing drop -e e.tsv -o d.tsv p.tsv 2>err &&
+	pair-feat --typed --missing drop -e e.tsv -o d.tsv p.tsv 2>err &&
 	grep -q "2 of 4 pairs dropped: an id had no embedding (first: record 3: no embedding for b=.zz. in e.tsv)" err &&
 	rows d.tsv >got && rows s.tsv >want && test_cmp want got
 '

@@ -13,9 +13,9 @@ run_pipe () {
 	make -s -C "$PIPE" OUT="$TRASH/$d" BIN="$PLM_BIN" "$@"
 }
 
-# cut_rows ARGS...: the data rows of rec-cut -T ARGS
+# cut_rows ARGS...: the data rows of rec-cut --typed ARGS
 cut_rows () {
-	rec-cut -T "$@" | rows
+	rec-cut --typed "$@" | rows
 }
 
 test_expect_success 'pipeline runs and checks pass' '

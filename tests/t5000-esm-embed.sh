@@ -67,11 +67,11 @@ test_expect_success_if "$NEED_8M" '8M-shaped hub checkpoint: layers 0, 3, 6, mea
 '
 
 test_expect_success 'output order is input order; fields added' '
-	emb --model "$TINY" --batch-tokens 200 -T -o out.tsv seqs.rec &&
+	emb --model "$TINY" --batch-tokens 200 --typed -o out.tsv seqs.rec &&
 	body out.tsv | head -n 1 >head &&
 	printf "id:str\tseq:str\temb:f32[64]\ttruncated:int\n" >expect &&
 	test_cmp expect head &&
-	rec-cut -T -f id out.tsv >o &&
+	rec-cut --typed -f id out.tsv >o &&
 	body o | tail -n +2 >actual &&
 	test_cmp ids actual
 '
@@ -79,8 +79,8 @@ test_expect_success 'output order is input order; fields added' '
 test_expect_success 'a later section with other fields: its own header, values kept' '
 	printf "id:str\tseq:str\na\tMKV\n" >s1.tsv &&
 	printf "id:int\tn:int\tv:f32[2]\tseq:str\n7\t5\t1,-2\tMKVL\n8\t\t0.5,3\tMK\n" >s2.tsv &&
-	emb --model "$TINY" -T -o out.tsv s1.tsv s2.tsv &&
-	rec-cut -T --complement -f emb out.tsv >cut.tsv &&
+	emb --model "$TINY" --typed -o out.tsv s1.tsv s2.tsv &&
+	rec-cut --typed --complement -f emb out.tsv >cut.tsv &&
 	body cut.tsv >actual &&
 	cat >expect <<-\EOT &&
 	id:str	seq:str	truncated:int
@@ -95,7 +95,7 @@ test_expect_success 'a later section with other fields: its own header, values k
 '
 
 test_expect_success 'meta.prov names the model signature, layer and pool' '
-	emb --model "$TINY" --layer -2 --pool max -T -o out.tsv seqs.rec &&
+	emb --model "$TINY" --layer -2 --pool max --typed -o out.tsv seqs.rec &&
 	grep "^#meta" out.tsv >meta &&
 	grep "\"tool\":\"esm-embed\"" meta &&
 	grep "\"model\":\"[0-9a-f]\{16\}\",\"layer\":\"1\",\"pool\":\"max\"" meta
@@ -251,20 +251,20 @@ test_expect_success_if "$NEED_PY" '--dtype f16 is the f32 output rounded' '
 	emb --model "$TINY" -o f32.rec seqs.rec 2>/dev/null &&
 	emb --model "$TINY" --dtype f16 -o f16.rec seqs.rec 2>/dev/null &&
 	golden_check f16 f32.rec f16.rec &&
-	emb --model "$TINY" --dtype f16 -T seqs.rec 2>/dev/null >f16.tsv &&
+	emb --model "$TINY" --dtype f16 --typed seqs.rec 2>/dev/null >f16.tsv &&
 	body f16.tsv | head -n 1 | grep "	emb:f16\[64\]	"
 '
 
 test_expect_success 'empty and missing sequences: reported, --failed has them' '
 	printf "id:str\tseq:str\na\tMKV\nb\t\nc\t\\\\N\nd\tMK\n" >e.tsv &&
-	emb --model "$TINY" --failed f.tsv -T -o out.tsv e.tsv 2>err &&
+	emb --model "$TINY" --failed f.tsv --typed -o out.tsv e.tsv 2>err &&
 	cat >expect <<-\EOT &&
 	esm-embed: record 2: id '\''b'\'': empty sequence
 	esm-embed: record 3: id '\''c'\'': missing sequence
 	esm-embed: 2 records not embedded (written to the --failed file)
 	EOT
 	test_cmp expect err &&
-	rec-cut -T -f id out.tsv >o && body o >actual &&
+	rec-cut --typed -f id out.tsv >o && body o >actual &&
 	printf "id:str\na\nd\n" >expect && test_cmp expect actual &&
 	body f.tsv >actual &&
 	printf "id:str\tseq:str\treason:str\nb\t\tempty sequence\nc\t\\\\N\tmissing sequence\n" >expect &&
@@ -293,13 +293,13 @@ test_expect_success 'the first five records not embedded are named, then a count
 	tail -n 1 err >actual && test_cmp expect actual &&
 	test $(grep -c "empty sequence\$" err) -eq 7 &&
 	test_path_is_missing out.rec &&
-	emb --model "$TINY" --failed f7.rec -T -o out.tsv seven.tsv 2>/dev/null &&
-	rec-cut -T -f id out.tsv >o && body o >actual &&
+	emb --model "$TINY" --failed f7.rec --typed -o out.tsv seven.tsv 2>/dev/null &&
+	rec-cut --typed -f id out.tsv >o && body o >actual &&
 	printf "id:str\nok\n" >expect && test_cmp expect actual
 '
 
 test_expect_success '--max-len 0: a sequence over the budget gets its own workspace' '
-	emb --model "$TINY" --max-len 0 --batch-tokens 16 -v -T -o out.tsv seqs.rec 2>err &&
+	emb --model "$TINY" --max-len 0 --batch-tokens 16 -v --typed -o out.tsv seqs.rec 2>err &&
 	grep "9 records, 3287 residues in [0-9]* batches" err &&
 	grep "; 6 alone in a larger workspace" err &&
 	test $(body out.tsv | wc -l) -eq 10
@@ -377,8 +377,8 @@ test_expect_success 'usage errors exit 2' '
 
 test_expect_success '--shard K/N partitions the records' '
 	for k in 0 1 2; do
-		emb --model "$TINY" --shard $k/3 -T -o s$k.tsv seqs.rec 2>/dev/null &&
-		rec-cut -T -f id s$k.tsv >c$k && body c$k | tail -n +2 >i$k ||
+		emb --model "$TINY" --shard $k/3 --typed -o s$k.tsv seqs.rec 2>/dev/null &&
+		rec-cut --typed -f id s$k.tsv >c$k && body c$k | tail -n +2 >i$k ||
 		return 1
 	done &&
 	test -s i0 && test -s i1 && test -s i2 &&

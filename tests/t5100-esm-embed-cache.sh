@@ -11,13 +11,13 @@ TINY=$DATA/esm2/esm2_tiny
 # One thread, as beside other tests.  --max-len 200 keeps it fast.
 emb () { esm-embed --threads 1 --model "$TINY" --max-len 200 "$@"; }
 # keys and vectors of a cache, sorted by key (float text is bit-exact)
-sorted () { emb-cache export -T "$1" >"$1.tsv" && body "$1.tsv" | sort -t "	" -k2,2; }
+sorted () { emb-cache export --typed "$1" >"$1.tsv" && body "$1.tsv" | sort -t "	" -k2,2; }
 
 test_expect_success 'setup: 600 UniProt sequences; a small set with repeats and an empty one' '
 	fasta-cat --clean "$DATA/uniprot_20k.fasta.gz" -o all.rec &&
 	rec-head -n 600 all.rec >u.rec &&
 	rec-head -n 40 all.rec >h.rec &&
-	rec-cut -T -f id,seq h.rec >h.tsv &&
+	rec-cut --typed -f id,seq h.rec >h.tsv &&
 	{ body h.tsv &&
 	  body h.tsv | sed -n "3p;7p" | sed "s/^[^	]*/again_&/" &&
 	  body h.tsv | sed -n "3p" | sed "s/^[^	]*/third/" &&
@@ -27,9 +27,9 @@ test_expect_success 'setup: 600 UniProt sequences; a small set with repeats and 
 '
 
 test_expect_success 'no cache, new cache, all hits: the same rows and messages' '
-	emb --failed dropped.rec -T -o ref.tsv s.tsv 2>ref.err &&
-	emb --cache s.h5 --failed dropped.rec -v -T -o c1.tsv s.tsv 2>c1.err &&
-	emb --cache s.h5 --failed dropped.rec -v -T -o c2.tsv s.tsv 2>c2.err &&
+	emb --failed dropped.rec --typed -o ref.tsv s.tsv 2>ref.err &&
+	emb --cache s.h5 --failed dropped.rec -v --typed -o c1.tsv s.tsv 2>c1.err &&
+	emb --cache s.h5 --failed dropped.rec -v --typed -o c2.tsv s.tsv 2>c2.err &&
 	body ref.tsv >expect &&
 	test $(wc -l <expect) -eq 44 &&
 	body c1.tsv >actual && test_cmp expect actual &&
@@ -49,7 +49,7 @@ test_expect_success 'the cache: one row per distinct sequence, the failure with 
 	emb-cache ls s.h5 >ls &&
 	grep "^rows	40$" ls && grep "^failed	1$" ls &&
 	grep "^max_len	200$" ls && grep "^layer	2$" ls && grep "^pool	mean$" ls &&
-	emb-cache export -T --failed s.h5 >f.tsv &&
+	emb-cache export --typed --failed s.h5 >f.tsv &&
 	body f.tsv | cut -f1,3 >actual &&
 	printf "id:str\treason:str\nvoid\tempty sequence\n" >expect &&
 	test_cmp expect actual &&
@@ -66,9 +66,9 @@ test_expect_success 'a later run adds only what is new' '
 '
 
 test_expect_success '--dtype f16: the same rows with and without the cache' '
-	emb --dtype f16 --failed dropped.rec -T -o r16.tsv s.tsv 2>/dev/null &&
-	emb --dtype f16 --cache s16.h5 --failed dropped.rec -T -o a16.tsv s.tsv 2>/dev/null &&
-	emb --dtype f16 --cache s16.h5 --failed dropped.rec -T -o b16.tsv s.tsv 2>/dev/null &&
+	emb --dtype f16 --failed dropped.rec --typed -o r16.tsv s.tsv 2>/dev/null &&
+	emb --dtype f16 --cache s16.h5 --failed dropped.rec --typed -o a16.tsv s.tsv 2>/dev/null &&
+	emb --dtype f16 --cache s16.h5 --failed dropped.rec --typed -o b16.tsv s.tsv 2>/dev/null &&
 	body r16.tsv >expect &&
 	body a16.tsv >actual && test_cmp expect actual &&
 	body b16.tsv >actual && test_cmp expect actual
@@ -89,10 +89,10 @@ test_expect_success 'other settings or another model: a clear error, exit 1, not
 '
 
 test_expect_success '--cache-only: no model needed, the same rows' '
-	esm-embed --cache s.h5 --cache-only --failed dropped.rec -T -o co.tsv s.tsv 2>err &&
+	esm-embed --cache s.h5 --cache-only --failed dropped.rec --typed -o co.tsv s.tsv 2>err &&
 	body co.tsv >actual && body ref.tsv >expect && test_cmp expect actual &&
 	test_cmp ref.err err &&
-	emb --cache s.h5 --cache-only --failed dropped.rec -T -o co2.tsv s.tsv 2>/dev/null &&
+	emb --cache s.h5 --cache-only --failed dropped.rec --typed -o co2.tsv s.tsv 2>/dev/null &&
 	body co2.tsv >actual && test_cmp expect actual &&
 	esm-embed --cache s.h5 --cache-only --failed dropped.rec --layer 2 --pool mean --max-len 200 -o /dev/null s.tsv 2>/dev/null
 '
@@ -100,7 +100,7 @@ test_expect_success '--cache-only: no model needed, the same rows' '
 test_expect_success '--cache-only: sequences not in the cache are an error listing them' '
 	rec-head -n 60 all.rec >h60.rec &&
 	test_exit 1 esm-embed --cache s.h5 --cache-only -o o.rec h60.rec 2>err &&
-	rec-cut -T -f id h60.rec >ids && body ids | sed -n "52,56p" |
+	rec-cut --typed -f id h60.rec >ids && body ids | sed -n "52,56p" |
 		sed "s/.*/id '"'"'&'"'"'/" | paste -s -d, - | sed "s/,/, /g" >list &&
 	echo "esm-embed: s.h5: 10 of 60 records have a sequence that is not in the cache: $(cat list), ..." >expect &&
 	test_cmp expect err &&
@@ -126,7 +126,7 @@ test_expect_success 'usage errors exit 2' '
 # seed): mid-batch, mid-write or between batches, wherever that lands.
 test_expect_success 'SIGKILL at random moments, rerun until done: the cache of one run' '
 	t0=$(date +%s%N) &&
-	emb --cache one.h5 -T -o one.tsv u.rec 2>/dev/null &&
+	emb --cache one.h5 --typed -o one.tsv u.rec 2>/dev/null &&
 	t1=$(date +%s%N) &&
 	awk -v ns=$((t1 - t0)) "BEGIN { srand(5100);
 		for (i = 0; i < 8; i++) printf \"%.3f\n\", ns * 0.05 * rand() / 1e9 }" >delays &&
@@ -136,7 +136,7 @@ test_expect_success 'SIGKILL at random moments, rerun until done: the cache of o
 		runs=$((runs + 1))
 		d=$(sed -n "${runs}p" delays)
 		esm-embed --threads 1 --model "$TINY" --max-len 200 --cache k.h5 \
-			-T -o k.tsv u.rec </dev/null 2>>k.err &
+			--typed -o k.tsv u.rec </dev/null 2>>k.err &
 		pid=$!
 		if test -n "$d"; then
 			j0=$(jsize) polls=0

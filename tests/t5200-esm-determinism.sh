@@ -20,7 +20,7 @@ sorted_rows () { body "$1" | head -n 1; body "$1" | tail -n +2 | LC_ALL=C sort; 
 test_expect_success "setup: $N UniProt sequences, shuffled copy" '
 	fasta-cat --clean "$DATA/uniprot_20k.fasta.gz" -o all.rec &&
 	rec-head -n $N all.rec -o s.rec &&
-	rec-cut -T -f id,seq s.rec >s.tsv &&
+	rec-cut --typed -f id,seq s.rec >s.tsv &&
 	test $(body s.tsv | wc -l) -eq $((N + 1)) &&
 	{ body s.tsv | head -n 1 &&
 	  body s.tsv | tail -n +2 |
@@ -35,7 +35,7 @@ test_expect_success "setup: $N UniProt sequences, shuffled copy" '
 same_everywhere () {
 	name=$1 model=$2
 	shift 2
-	e () { esm-embed --model "$model" -T "$@"; }
+	e () { esm-embed --model "$model" --typed "$@"; }
 	e --threads 1 "$@" -o $name.ref.tsv s.tsv &&
 	sorted_rows $name.ref.tsv >$name.expect &&
 	test $(wc -l <$name.expect) -eq $((N + 1)) &&
@@ -104,8 +104,8 @@ test_expect_success_if 'test -s "$M8/model.safetensors"' 'three shard caches mer
 			--cache part$k.h5 -o /dev/null shuf.tsv || return 1
 	done &&
 	emb-cache merge merged.h5 part0.h5 part1.h5 part2.h5 &&
-	emb-cache export -T one.h5 >one.tsv &&
-	emb-cache export -T merged.h5 >merged.tsv &&
+	emb-cache export --typed one.h5 >one.tsv &&
+	emb-cache export --typed merged.h5 >merged.tsv &&
 	# a sequence under two ids is stored once, under either id: compare
 	# the sequence keys and the vectors
 	sorted_rows one.tsv | cut -f 2- | LC_ALL=C sort >expect &&

@@ -46,13 +46,13 @@ test_expect_success 'check' '
 '
 
 test_expect_success 'export: id, seq_hash, emb; --failed' '
-	emb-cache export -T a.h5 >out &&
+	emb-cache export --typed a.h5 >out &&
 	printf "id:str\tseq_hash:str\temb:f32[3]\n" >expect &&
 	printf "p1\tf9dce822332e65405ad705de14d9e6f7\t1,2,3\n" >>expect &&
 	printf "p2\t97bb6c74e4df1ab80138d8d932731c46\t0.5,-1,2.25\n" >>expect &&
 	body out >actual &&
 	test_cmp expect actual &&
-	emb-cache export -T --failed a.h5 >out &&
+	emb-cache export --typed --failed a.h5 >out &&
 	printf "id:str\tseq_hash:str\treason:str\n" >expect &&
 	printf "p4\t99aa06d3014798d86001c324468d497f\tnil vector on import\n" >>expect &&
 	body out >actual &&
@@ -61,7 +61,7 @@ test_expect_success 'export: id, seq_hash, emb; --failed' '
 
 test_expect_success 'export --ids; an absent id is an error' '
 	printf "p2\n" >ids &&
-	emb-cache export -T --ids ids a.h5 >out &&
+	emb-cache export --typed --ids ids a.h5 >out &&
 	body out >actual &&
 	printf "id:str\tseq_hash:str\temb:f32[3]\n" >expect &&
 	printf "p2\t97bb6c74e4df1ab80138d8d932731c46\t0.5,-1,2.25\n" >>expect &&
@@ -75,7 +75,7 @@ test_expect_success 'export --ids; an absent id is an error' '
 
 test_expect_success 'get: records with seq get their emb' '
 	printf "id:str\tseq:str\tx:int\nq1\tMKL\t1\nq2\tMKV\t2\n" >q.tsv &&
-	emb-cache get -T a.h5 q.tsv >out &&
+	emb-cache get --typed a.h5 q.tsv >out &&
 	printf "id:str\tseq:str\tx:int\temb:f32[3]\n" >expect &&
 	printf "q1\tMKL\t1\t0.5,-1,2.25\nq2\tMKV\t2\t1,2,3\n" >>expect &&
 	body out >actual &&
@@ -91,11 +91,11 @@ test_expect_success 'get: a missing embedding fails the run, listing it' '
 '
 
 test_expect_success 'get --missing FILE writes them aside' '
-	emb-cache get -T --missing miss.rec a.h5 q2.tsv >out 2>err &&
+	emb-cache get --typed --missing miss.rec a.h5 q2.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\tseq:str\temb:f32[3]\nq1\tMKL\t0.5,-1,2.25\n" >expect &&
 	test_cmp expect actual &&
-	rec-cat -T miss.rec >m.tsv &&
+	rec-cat --typed miss.rec >m.tsv &&
 	body m.tsv >actual &&
 	printf "id:str\tseq:str\nq3\tAAA\nq4\t\n" >expect &&
 	test_cmp expect actual &&
@@ -106,7 +106,7 @@ test_expect_success 'merge: union, duplicates collapsed, first wins' '
 	emb-cache merge m.h5 a.h5 b.h5 2>err &&
 	echo "emb-cache: m.h5: 3 rows from 2 caches (1 duplicates collapsed), 1 failed" >expect &&
 	test_cmp expect err &&
-	emb-cache export -T m.h5 >out &&
+	emb-cache export --typed m.h5 >out &&
 	body out >actual &&
 	printf "id:str\tseq_hash:str\temb:f32[3]\n" >expect &&
 	printf "p1\tf9dce822332e65405ad705de14d9e6f7\t1,2,3\n" >>expect &&
@@ -207,7 +207,7 @@ print(f[\"emb\"].dtype, list(f[\"emb\"][0]))
 " >out &&
 	echo "float16 [1.5, -2.0]" >expect &&
 	test_cmp expect out &&
-	emb-cache export -T h.h5 >out &&
+	emb-cache export --typed h.h5 >out &&
 	tail -n 1 out | cut -f3 >actual &&
 	echo "1.5,-2" >expect &&
 	test_cmp expect actual
@@ -240,8 +240,8 @@ test_expect_success 'get: bad input is an error, no output file' '
 '
 
 test_expect_success 'get --shard: the shards cover the input once' '
-	emb-cache get -T --shard 0/2 a.h5 q.tsv >s0 &&
-	emb-cache get -T --shard 1/2 a.h5 q.tsv >s1 &&
+	emb-cache get --typed --shard 0/2 a.h5 q.tsv >s0 &&
+	emb-cache get --typed --shard 1/2 a.h5 q.tsv >s1 &&
 	body s0 >b0 && body s1 >b1 &&
 	test $(cat b0 b1 | grep -c "^q") = 2
 '

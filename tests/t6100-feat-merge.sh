@@ -12,7 +12,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'A B C: concat in argument order, dims on stderr; the largest (B.rec) streams, its order' '
-	feat-merge A.tsv B.rec C.tsv -k id -x emb --field emb -T -v >out 2>err &&
+	feat-merge A.tsv B.rec C.tsv -k id -x emb --field emb --typed -v >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[6]\tx:int\n" >expect &&
 	printf "c\t5,6,0.5,0.25,1,0.099975586\t7\na\t1,2,7,8,9,1.5\t5\nb\t3,4,1,1,1,-2\t6\n" >>expect &&
@@ -27,7 +27,7 @@ test_expect_success 'A B C: concat in argument order, dims on stderr; the larges
 '
 
 test_expect_success 'stdin as A streams: A order; the same records' '
-	feat-merge -T -v - B.rec C.tsv <A.tsv >out 2>err &&
+	feat-merge --typed -v - B.rec C.tsv <A.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[6]\tx:int\n" >expect &&
 	printf "a\t1,2,7,8,9,1.5\t5\nb\t3,4,1,1,1,-2\t6\nc\t5,6,0.5,0.25,1,0.099975586\t7\n" >>expect &&
@@ -38,7 +38,7 @@ test_expect_success 'stdin as A streams: A order; the same records' '
 
 test_expect_success 'order of the inputs is the order of the parts' '
 	printf "id:str\temb:f32[2]\na\t1,2\nb\t3,4\nc\t5,6\n" >A2.tsv &&
-	feat-merge -T C.tsv A2.tsv >out 2>err &&
+	feat-merge --typed C.tsv A2.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[3]\nb\t-2,3,4\na\t1.5,1,2\nc\t0.099975586,5,6\n" >expect &&
 	test_cmp expect actual
@@ -47,7 +47,7 @@ test_expect_success 'order of the inputs is the order of the parts' '
 test_expect_success '--field adds a field, keeps A.emb; -k, -x' '
 	printf "name:str\tv:f32[1]\nb\t9\na\t8\nc\t7\n" >D.tsv &&
 	printf "name:str\tv:f32[1]\na\t1\nb\t2\nc\t3\n" >E.tsv &&
-	feat-merge -T -k name -x v --field both - D.tsv <E.tsv >out 2>/dev/null &&
+	feat-merge --typed -k name -x v --field both - D.tsv <E.tsv >out 2>/dev/null &&
 	body out >actual &&
 	printf "name:str\tv:f32[1]\tboth:f32[2]\na\t1\t1,8\nb\t2\t2,9\nc\t3\t3,7\n" >expect &&
 	test_cmp expect actual
@@ -73,24 +73,24 @@ test_expect_success 'a key missing from any input is an error listing it; no out
 '
 
 test_expect_success '--allow-missing drop|zero (and nil), counted on stderr' '
-	feat-merge -T --allow-missing drop A.tsv F.tsv >out 2>err &&
+	feat-merge --typed --allow-missing drop A.tsv F.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\n" >expect &&
 	test_cmp expect actual &&
 	grep -q "^feat-merge: 2 of 3 keys lacked a vector (first: .b. (not in F.tsv)): dropped" err &&
-	feat-merge -T --allow-missing zero A.tsv F.tsv >out 2>err &&
+	feat-merge --typed --allow-missing zero A.tsv F.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\nb\t3,4,0\t6\nc\t5,6,0\t7\n" >expect &&
 	test_cmp expect actual &&
 	grep -q "2 of 3 keys lacked a vector .*: zero-filled" err &&
-	feat-merge -T --allow-missing nil A.tsv F.tsv >out 2>err &&
+	feat-merge --typed --allow-missing nil A.tsv F.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\nb\t\t6\nc\t\t7\n" >expect &&
 	test_cmp expect actual
 '
 
 test_expect_success '--missing is kept as the older spelling' '
-	feat-merge -T --missing zero A.tsv F.tsv >out 2>err &&
+	feat-merge --typed --missing zero A.tsv F.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\nb\t3,4,0\t6\nc\t5,6,0\t7\n" >expect &&
 	test_cmp expect actual &&
@@ -99,13 +99,13 @@ test_expect_success '--missing is kept as the older spelling' '
 '
 
 test_expect_success 'keys the streamed input lacks come last (zero: first input fields nil)' '
-	feat-merge -T --allow-missing zero A.tsv G.tsv >out 2>err &&
+	feat-merge --typed --allow-missing zero A.tsv G.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[3]\tx:int\n" >expect &&
 	printf "a\t1,2,1\t5\nb\t3,4,2\t6\nc\t5,6,3\t7\nz\t0,0,4\t\ny\t0,0,5\t\n" >>expect &&
 	test_cmp expect actual &&
 	grep -q "2 of 5 keys lacked a vector (first: .z. (not in A.tsv)): zero-filled" err &&
-	feat-merge -T --allow-missing drop A.tsv G.tsv >out 2>/dev/null &&
+	feat-merge --typed --allow-missing drop A.tsv G.tsv >out 2>/dev/null &&
 	body out >actual &&
 	printf "id:str\temb:f32[3]\tx:int\na\t1,2,1\t5\nb\t3,4,2\t6\nc\t5,6,3\t7\n" >expect &&
 	test_cmp expect actual
@@ -113,10 +113,10 @@ test_expect_success 'keys the streamed input lacks come last (zero: first input 
 
 test_expect_success 'a held first input keeps its fields; the result does not depend on which streams' '
 	printf "id:str\temb:f32[1]\tpad:str\nb\t20\t%0300d\nq\t30\tx\na\t10\tx\n" 0 >H.tsv &&
-	feat-merge -T -v --allow-missing zero A.tsv H.tsv >out 2>err &&
+	feat-merge --typed -v --allow-missing zero A.tsv H.tsv >out 2>err &&
 	grep -q "^feat-merge: streaming H.tsv" err &&
 	body out | sort >actual &&
-	feat-merge -T --allow-missing zero - H.tsv <A.tsv >out2 2>/dev/null &&
+	feat-merge --typed --allow-missing zero - H.tsv <A.tsv >out2 2>/dev/null &&
 	body out2 | sort >expect &&
 	test_cmp expect actual &&
 	body out >actual &&
@@ -178,18 +178,18 @@ test_expect_success 'usage errors' '
 '
 
 test_expect_success '--shard K/N: shards cover A once' '
-	feat-merge -T --shard 0/2 A.tsv B.rec >s0 2>/dev/null &&
-	feat-merge -T --shard 1/2 A.tsv B.rec >s1 2>/dev/null &&
+	feat-merge --typed --shard 0/2 A.tsv B.rec >s0 2>/dev/null &&
+	feat-merge --typed --shard 1/2 A.tsv B.rec >s1 2>/dev/null &&
 	body s0 | tail -n +2 >r0 && body s1 | tail -n +2 >r1 &&
 	cat r0 r1 | sort >actual &&
-	feat-merge -T A.tsv B.rec 2>/dev/null >all &&
+	feat-merge --typed A.tsv B.rec 2>/dev/null >all &&
 	body all | tail -n +2 | sort >expect &&
 	test_cmp expect actual
 '
 
 test_expect_success 'prov is appended' '
 	feat-merge -o o.rec A.tsv B.rec 2>/dev/null &&
-	rec-cat -T o.rec >o.tsv &&
+	rec-cat --typed o.rec >o.tsv &&
 	grep -q "\"tool\":\"feat-merge\"" o.tsv
 '
 
@@ -197,7 +197,7 @@ test_expect_success 'prov is appended' '
 # keys) kept in memory, so they are sorted on disk to find a repeat.
 test_expect_success 'many keys missing from the held inputs: repeats found, in stream order' '
 	awk "BEGIN { print \"id:str\temb:f32[1]\"; for (i = 0; i < 20000; i++) printf \"k%d\t%d\n\", i, i }" >many.tsv &&
-	feat-merge -T --allow-missing zero - A.tsv <many.tsv >out 2>err &&
+	feat-merge --typed --allow-missing zero - A.tsv <many.tsv >out 2>err &&
 	body out | tail -n +2 >actual &&
 	awk "BEGIN { for (i = 0; i < 20000; i++) printf \"k%d\t%d,0,0\n\", i, i;
 		printf \"a\t0,1,2\nb\t0,3,4\nc\t0,5,6\n\" }" >expect &&
@@ -228,7 +228,7 @@ test_expect_success '--dims: a header that disagrees fails before any row, namin
 	echo "feat-merge: A.tsv: field '"'"'emb'"'"' has dimension 2; --dims declares 1280 for input 1" >expect &&
 	test_cmp expect err &&
 	test_path_is_missing out.rec &&
-	feat-merge -T --dims 2,3,1 --dim-total 6 A.tsv B.rec C.tsv >out 2>err &&
+	feat-merge --typed --dims 2,3,1 --dim-total 6 A.tsv B.rec C.tsv >out 2>err &&
 	body out >actual &&
 	printf "id:str\temb:f32[6]\tx:int\n" >expect &&
 	printf "c\t5,6,0.5,0.25,1,0.099975586\t7\na\t1,2,7,8,9,1.5\t5\nb\t3,4,1,1,1,-2\t6\n" >>expect &&

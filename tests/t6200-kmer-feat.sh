@@ -8,7 +8,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success '--aac by hand; lower case counts, X and * skipped' '
-	kmer-feat -T --aac in.tsv >out 2>err &&
+	kmer-feat --typed --aac in.tsv >out 2>err &&
 	body out >actual &&
 	z="0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0" &&
 	printf "id:str\tseq:str\temb:f32[20]\n" >expect &&
@@ -25,7 +25,7 @@ test_expect_success '--aac by hand; lower case counts, X and * skipped' '
 '
 
 test_expect_success 'default is --aac --dpc: 420 values, dipeptides at 20a+b' '
-	kmer-feat -T in.tsv >out 2>err &&
+	kmer-feat --typed in.tsv >out 2>err &&
 	head -n 3 out | tail -n 1 | cut -f3 >hdr &&
 	echo "emb:f32[420]" >expect &&
 	test_cmp expect hdr &&
@@ -38,8 +38,8 @@ test_expect_success 'default is --aac --dpc: 420 values, dipeptides at 20a+b' '
 '
 
 test_expect_success 'flags combine in a fixed order' '
-	kmer-feat -T --dpc --aac --kmer 1 in.tsv >o1 2>/dev/null &&
-	kmer-feat -T --aac --dpc --kmer 1 in.tsv >o2 2>/dev/null &&
+	kmer-feat --typed --dpc --aac --kmer 1 in.tsv >o1 2>/dev/null &&
+	kmer-feat --typed --aac --dpc --kmer 1 in.tsv >o2 2>/dev/null &&
 	body o1 >b1 && body o2 >b2 &&
 	test_cmp b1 b2 &&
 	grep "^a" o1 | cut -f3 | cut -d, -f1-20 >aac &&
@@ -49,7 +49,7 @@ test_expect_success 'flags combine in a fixed order' '
 
 test_expect_success 'hashed k-mers: documented bucket function' '
 	printf "id:str\tseq:str\nx\tACDE\n" >x.tsv &&
-	kmer-feat -T --kmer 3 --dim 7 --field km x.tsv >out &&
+	kmer-feat --typed --kmer 3 --dim 7 --field km x.tsv >out &&
 	body out | cut -f3 >actual &&
 	echo "km:f32[7]" >expect &&
 	# ACD = 0*400 + 1*20 + 2 = 22 -> bucket 6; CDE = 443 -> bucket 1
@@ -60,8 +60,8 @@ test_expect_success 'hashed k-mers: documented bucket function' '
 test_expect_success_if 'test_have_python numpy' 'agrees bitwise with Python on 300 UniProt sequences' '
 	fasta-cat "$DATA"/uniprot_20k.fasta.gz >all.rec &&
 	rec-head -n 300 all.rec >u.rec &&
-	kmer-feat -T --aac --dpc --kmer 3 --dim 97 -o feat.tsv u.rec 2>/dev/null &&
-	kmer-feat -T --kmer 3 -o k3.tsv u.rec 2>/dev/null &&
+	kmer-feat --typed --aac --dpc --kmer 3 --dim 97 -o feat.tsv u.rec 2>/dev/null &&
+	kmer-feat --typed --kmer 3 -o k3.tsv u.rec 2>/dev/null &&
 	cat >oracle.py <<-\EOF &&
 	import sys, numpy as np
 	AA = "ACDEFGHIKLMNPQRSTVWY"
@@ -123,8 +123,8 @@ test_expect_success 'usage errors' '
 '
 
 test_expect_success '--shard K/N covers the input once' '
-	kmer-feat -T --shard 0/2 in.tsv >s0 2>/dev/null &&
-	kmer-feat -T --shard 1/2 in.tsv >s1 2>/dev/null &&
+	kmer-feat --typed --shard 0/2 in.tsv >s0 2>/dev/null &&
+	kmer-feat --typed --shard 1/2 in.tsv >s1 2>/dev/null &&
 	body s0 >b0 && body s1 >b1 &&
 	tail -n +2 b0 >r0 && tail -n +2 b1 >r1 &&
 	test $(cat r0 r1 | wc -l) = 4

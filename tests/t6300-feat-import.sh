@@ -45,7 +45,7 @@ np.save(\"one.npy\", a[0])
 for t in f2 f4 f8; do
 	for o in c f; do
 		test_expect_success_if "$NP" "$o$t.npy ($o order) equals numpy bit for bit" "
-			feat-import --ids ids -T -o out.tsv $o$t.npy &&
+			feat-import --ids ids --typed -o out.tsv $o$t.npy &&
 			\$PY cmp.py out.tsv $o$t.npy ids >actual &&
 			echo same >expect &&
 			test_cmp expect actual
@@ -54,7 +54,7 @@ for t in f2 f4 f8; do
 done
 
 test_expect_success_if "$NP" '.npz stored, <U ids: values and ids equal numpy' '
-	feat-import --array emb --ids-array id -T -o out.tsv s.npz &&
+	feat-import --array emb --ids-array id --typed -o out.tsv s.npz &&
 	$PY cmp.py out.tsv cf4.npy ids >actual &&
 	echo same >expect &&
 	test_cmp expect actual
@@ -66,7 +66,7 @@ import numpy as np
 print(np.load(\"z.npz\")[\"id\"].dtype)" >actual &&
 	echo "|S2" >expect &&
 	test_cmp expect actual &&
-	feat-import --array emb --ids-array id -T -o out.tsv z.npz &&
+	feat-import --array emb --ids-array id --typed -o out.tsv z.npz &&
 	$PY cmp.py out.tsv cf8.npy ids-ascii >actual &&
 	echo same >expect &&
 	test_cmp expect actual
@@ -74,7 +74,7 @@ print(np.load(\"z.npz\")[\"id\"].dtype)" >actual &&
 
 test_expect_success_if "$NP" '--dtype f16 from float16 keeps the bits; --field names the vector' '
 	feat-import --ids ids --dtype f16 --field nt -o h.rec cf2.npy &&
-	rec-cat -T h.rec >out.tsv &&
+	rec-cat --typed h.rec >out.tsv &&
 	body out.tsv | head -n 1 >actual &&
 	printf "id:str\tnt:f16[3]\n" >expect &&
 	test_cmp expect actual &&
@@ -85,12 +85,12 @@ test_expect_success_if "$NP" '--dtype f16 from float16 keeps the bits; --field n
 
 test_expect_success_if "$NP" '--1d row and --1d column' '
 	echo s1 >id1 &&
-	feat-import --1d row --ids id1 -T -o out.tsv one.npy &&
+	feat-import --1d row --ids id1 --typed -o out.tsv one.npy &&
 	body out.tsv | head -n 1 >actual &&
 	printf "id:str\temb:f32[3]\n" >expect &&
 	test_cmp expect actual &&
 	printf "a\nb\nc\n" >id3 &&
-	feat-import --1d column --ids id3 -T -o out.tsv one.npy &&
+	feat-import --1d column --ids id3 --typed -o out.tsv one.npy &&
 	test $(rows out.tsv | wc -l) = 3 &&
 	body out.tsv | head -n 1 >actual &&
 	printf "id:str\temb:f32[1]\n" >expect &&
@@ -108,11 +108,11 @@ with h5py.File(\"e.h5\", \"w\") as f:
     f[\"cube\"] = np.zeros((2, 2, 2), np.float32)
     f[\"ints\"] = np.zeros((2, 2), np.int32)
 " &&
-	feat-import --dataset emb --ids-dataset id -T -o out.tsv e.h5 &&
+	feat-import --dataset emb --ids-dataset id --typed -o out.tsv e.h5 &&
 	$PY cmp.py out.tsv cf2.npy ids >actual &&
 	echo same >expect &&
 	test_cmp expect actual &&
-	feat-import --dataset emb --ids-dataset fid -T -o out.tsv e.h5 &&
+	feat-import --dataset emb --ids-dataset fid --typed -o out.tsv e.h5 &&
 	rows out.tsv | cut -f 1 | tr "\n" " " >actual &&
 	printf "s1 s2 s3 s4 s5 " >expect &&
 	test_cmp expect actual
@@ -127,7 +127,7 @@ np.save(\"nt.npy\", np.random.default_rng(1).standard_normal((40, 768)).astype(n
 " &&
 	feat-import --ids eids -o nt.rec nt.npy &&
 	feat-merge -x emb --field emb esm.tsv nt.rec -o m.rec &&
-	rec-cat -T m.rec >m.tsv &&
+	rec-cat --typed m.rec >m.tsv &&
 	body m.tsv | head -n 1 | tr "\t" "\n" | grep "^emb:" >actual &&
 	echo "emb:f32[2048]" >expect &&
 	test_cmp expect actual &&
@@ -175,7 +175,7 @@ np.save(\"big.npy\", np.array([[1.0, 1e300]]))
 	refuse "^feat-import: nan.npy: row 1 (id b), column 1: non-finite value" --ids ab nan.npy &&
 	echo a >a1 &&
 	refuse "^feat-import: big.npy: row 0 (id a), column 1: non-finite value in float32" --ids a1 big.npy &&
-	feat-import --allow-nonfinite --ids ab -T -o out.tsv nan.npy &&
+	feat-import --allow-nonfinite --ids ab --typed -o out.tsv nan.npy &&
 	rows out.tsv >actual &&
 	printf "a\t1,1\nb\t1,nan\n" >expect &&
 	test_cmp expect actual

@@ -87,14 +87,14 @@ np.save(\"r.npy\", np.random.default_rng(3).standard_normal((50, 768)).astype(np
 	cmp r.npy r2.npy &&
 	test_cmp rid rid2 &&
 	feat-import --ids rid2 -o r3.rec r2.npy &&
-	rec-cat -T r1.rec >t1 && rec-cat -T r3.rec >t3 &&
+	rec-cat --typed r1.rec >t1 && rec-cat --typed r3.rec >t3 &&
 	body t1 >b1 && body t3 >b3 &&
 	test_cmp b1 b3
 '
 
 test_expect_success_if "$H5" 'round trip through HDF5' '
 	feat-export -o r.h5 r1.rec &&
-	feat-import --dataset emb --ids-dataset id -T -o t5 r.h5 &&
+	feat-import --dataset emb --ids-dataset id --typed -o t5 r.h5 &&
 	body t5 >b5 &&
 	test_cmp b1 b5
 '

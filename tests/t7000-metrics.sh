@@ -19,28 +19,28 @@ test_expect_success 'setup' '
 # ---- exact output on small, hand-checked inputs ----------------------------
 
 test_expect_success 'binary panel, hand-computed values (TSV input)' '
-	metrics -T --bins 2 bin.tsv >out 2>err &&
+	metrics --typed --bins 2 bin.tsv >out 2>err &&
 	body out >actual &&
 	test_cmp "$DATA/metrics/binary.expect" actual &&
 	test ! -s err
 '
 
 test_expect_success 'MessagePack input gives the same panel' '
-	metrics -T --bins 2 bin.rec >out &&
+	metrics --typed --bins 2 bin.rec >out &&
 	body out >actual &&
 	test_cmp "$DATA/metrics/binary.expect" actual
 '
 
 test_expect_success 'output is MessagePack when not a terminal; prov recorded' '
 	metrics --bins 2 -o out.rec bin.rec &&
-	rec-cat -T out.rec >out &&
+	rec-cat --typed out.rec >out &&
 	body out >actual &&
 	test_cmp "$DATA/metrics/binary.expect" actual &&
 	grep -q "\"tool\":\"metrics\"" out
 '
 
 test_expect_success 'multi-class with predicted classes: panels, confusion' '
-	metrics -T --by split multi.tsv >out 2>err &&
+	metrics --typed --by split multi.tsv >out 2>err &&
 	body out >actual &&
 	test_cmp "$DATA/metrics/multi.expect" actual &&
 	grep -q "group split=test: precision_macro is undefined: a class was never predicted" err
@@ -49,7 +49,7 @@ test_expect_success 'multi-class with predicted classes: panels, confusion' '
 test_expect_success '--by gives per-value panels after overall, sorted' '
 	printf "label:int\tscore:float\tbin:int\n" >by.tsv &&
 	printf "1\t0.9\t10\n0\t0.2\t9\n1\t0.4\t10\n0\t0.6\t9\n1\t0.7\t2\n" >>by.tsv &&
-	metrics -T --by bin by.tsv >out 2>err &&
+	metrics --typed --by bin by.tsv >out 2>err &&
 	body out | cut -f1 | uniq >actual &&
 	printf "group:str\noverall\nbin=2\nbin=9\nbin=10\n" >expect &&
 	test_cmp expect actual &&
@@ -59,7 +59,7 @@ test_expect_success '--by gives per-value panels after overall, sorted' '
 
 test_expect_success '--pos with str labels; --threshold' '
 	printf "label:str\tscore:float\nvirus\t0.9\nhost\t0.35\nvirus\t0.3\nhost\t0.1\n" >s.tsv &&
-	metrics -T --pos virus --threshold 0.3 s.tsv >out &&
+	metrics --typed --pos virus --threshold 0.3 s.tsv >out &&
 	grep "^overall	tp	" out >actual &&
 	grep "^overall	fp	" out >>actual &&
 	grep "^overall	auroc	" out >>actual &&
@@ -72,8 +72,8 @@ test_expect_success '--pos with str labels; --threshold' '
 test_expect_success 'edge cases: all correct, all wrong' '
 	printf "label:int\tscore:float\n1\t0.8\n0\t0.1\n1\t0.6\n" >good.tsv &&
 	printf "label:int\tscore:float\n1\t0.2\n0\t0.9\n1\t0.4\n" >bad.tsv &&
-	metrics -T good.tsv >g &&
-	metrics -T bad.tsv >b 2>err &&
+	metrics --typed good.tsv >g &&
+	metrics --typed bad.tsv >b 2>err &&
 	grep -q "^overall	mcc	1	" g &&
 	grep -q "^overall	auroc	1	" g &&
 	grep -q "^overall	accuracy	1	" g &&
@@ -85,7 +85,7 @@ test_expect_success 'edge cases: all correct, all wrong' '
 
 test_expect_success 'one class only: undefined metrics are nil and noted' '
 	printf "label:int\tscore:float\n1\t0.8\n1\t0.3\n" >one.tsv &&
-	metrics -T one.tsv >out 2>err &&
+	metrics --typed one.tsv >out 2>err &&
 	grep -q "^overall	auroc				2	only one class present\$" out &&
 	grep -q "^overall	mcc				2	a class marginal is constant (0/0)\$" out &&
 	grep -q "^overall	auprc	1			2	\\\\N\$" out &&
@@ -96,9 +96,9 @@ test_expect_success 'one class only: undefined metrics are nil and noted' '
 
 test_expect_success '--y/--score, -y and --y=/--score= are the same options' '
 	printf "truth:int\tp:float\n1\t0.9\n0\t0.6\n1\t0.4\n0\t0.1\n" >sp.tsv &&
-	metrics -T --y truth --score p sp.tsv >a1 &&
-	metrics -T -y truth --score p sp.tsv >a2 &&
-	metrics -T --y=truth --score=p sp.tsv >a3 &&
+	metrics --typed --y truth --score p sp.tsv >a1 &&
+	metrics --typed -y truth --score p sp.tsv >a2 &&
+	metrics --typed --y=truth --score=p sp.tsv >a3 &&
 	body a1 >b1 && body a2 >b2 && body a3 >b3 &&
 	test_cmp b1 b2 && test_cmp b1 b3 &&
 	grep -q "^overall	auroc	0.75	" b1
@@ -111,14 +111,14 @@ test_expect_success 'output fields: group metric value lo hi n reason' '
 '
 
 test_expect_success '--threshold youden --tune-on-scored: J = TPR - FPR, ties to the highest' '
-	metrics -T --threshold youden --tune-on-scored bin.tsv >out &&
+	metrics --typed --threshold youden --tune-on-scored bin.tsv >out &&
 	body out | grep -E "	(threshold|tp|fp|fn|tn|accuracy|precision|recall)	" | cut -f2,3 >actual &&
 	printf "accuracy\t0.75\nprecision\t1\nrecall\t0.5\ntp\t2\nfp\t0\nfn\t2\ntn\t4\nthreshold\t0.8\n" >expect &&
 	test_cmp expect actual
 '
 
 test_expect_success '--threshold f1 --tune-on-scored: the threshold with the largest F1' '
-	metrics -T --threshold f1 --tune-on-scored bin.tsv >out &&
+	metrics --typed --threshold f1 --tune-on-scored bin.tsv >out &&
 	grep "^overall	threshold	" out | cut -f3 >actual &&
 	echo 0.5 >expect &&
 	test_cmp expect actual &&
@@ -126,7 +126,7 @@ test_expect_success '--threshold f1 --tune-on-scored: the threshold with the lar
 '
 
 test_expect_success '--threshold youden --tune-on-scored with one class: nil threshold and predictions' '
-	metrics -T --threshold youden --tune-on-scored one.tsv >out 2>err &&
+	metrics --typed --threshold youden --tune-on-scored one.tsv >out 2>err &&
 	grep -q "^overall	threshold				2	no youden threshold: only one class present\$" out &&
 	grep -q "^overall	accuracy				2	no youden threshold: only one class present\$" out &&
 	grep -q "^overall	tp				2	no youden threshold" out &&
@@ -137,12 +137,12 @@ test_expect_success '--threshold youden --tune-on-scored with one class: nil thr
 
 test_expect_success '--threshold f1 --tune-on-scored without positives: nil' '
 	printf "label:int\tscore:float\n0\t0.8\n0\t0.3\n" >neg.tsv &&
-	metrics -T --threshold f1 --tune-on-scored neg.tsv >out 2>err &&
+	metrics --typed --threshold f1 --tune-on-scored neg.tsv >out 2>err &&
 	grep -q "^overall	threshold				2	no f1 threshold: no positive rows\$" out
 '
 
 test_expect_success 'a chosen threshold is re-chosen in every bootstrap replicate' '
-	metrics -T --threshold youden --tune-on-scored --bootstrap 200 bin.tsv >out 2>/dev/null &&
+	metrics --typed --threshold youden --tune-on-scored --bootstrap 200 bin.tsv >out 2>/dev/null &&
 	grep "^overall	threshold	" out | cut -f3-5 >actual &&
 	printf "0.8\t0.5\t0.9\n" >expect &&
 	test_cmp expect actual
@@ -150,7 +150,7 @@ test_expect_success 'a chosen threshold is re-chosen in every bootstrap replicat
 
 test_expect_success 'binary --pred: predictions from a field, no threshold row' '
 	printf "label:str\tscore:float\tpred:str\nvirus\t0.9\tvirus\nhost\t0.35\tvirus\nvirus\t0.3\thost\nhost\t0.1\thost\n" >bp.tsv &&
-	metrics -T --y label --score score --pred pred --pos virus bp.tsv >out &&
+	metrics --typed --y label --score score --pred pred --pos virus bp.tsv >out &&
 	body out | grep -E "	(tp|fp|fn|tn|auroc)	" | cut -f2,3 >actual &&
 	printf "auroc\t0.75\ntp\t1\nfp\t1\nfn\t1\ntn\t1\n" >expect &&
 	test_cmp expect actual &&
@@ -214,7 +214,7 @@ test_expect_success '--threshold on multi-class input is an error' '
 
 test_expect_success 'multi-class: per-class rows with reasons' '
 	grep "^split=val	[a-z]*\[class=bird\]" "$DATA/metrics/multi.expect" >expect &&
-	metrics -T --by split multi.tsv >out 2>err &&
+	metrics --typed --by split multi.tsv >out 2>err &&
 	grep "^split=val	[a-z]*\[class=bird\]" out >actual &&
 	test_cmp expect actual &&
 	grep -q "^split=val	recall\[class=bird\]				2	the class has no true rows\$" out &&
@@ -223,7 +223,7 @@ test_expect_success 'multi-class: per-class rows with reasons' '
 
 test_expect_success 'multi-class with probabilities: per-class auroc, ovr macro' '
 	printf "label:int\tscore:f32[3]\n0\t0.7,0.2,0.1\n1\t0.2,0.5,0.3\n2\t0.1,0.3,0.6\n1\t0.4,0.4,0.2\n0\t0.3,0.4,0.3\n" >m3.tsv &&
-	metrics -T m3.tsv >out &&
+	metrics --typed m3.tsv >out &&
 	grep -q "^overall	auroc\[class=0\]	0.833333333333333[0-9]*	" out &&
 	grep -q "^overall	auroc\[class=2\]	1	" out &&
 	grep -q "^overall	auroc_ovr_macro	" out &&
@@ -262,9 +262,9 @@ test_expect_success '--require: metric of the other kind of input' '
 # ---- bootstrap -----------------------------------------------------------
 
 test_expect_success 'bootstrap: deterministic, seed recorded, lo <= value <= hi' '
-	metrics -T --bootstrap 300 --seed 5 bin.tsv >b1 2>/dev/null &&
-	metrics -T --bootstrap 300 --seed 5 bin.tsv >b2 2>/dev/null &&
-	metrics -T --bootstrap 300 --seed 6 bin.tsv >b3 2>/dev/null &&
+	metrics --typed --bootstrap 300 --seed 5 bin.tsv >b1 2>/dev/null &&
+	metrics --typed --bootstrap 300 --seed 5 bin.tsv >b2 2>/dev/null &&
+	metrics --typed --bootstrap 300 --seed 6 bin.tsv >b3 2>/dev/null &&
 	test_cmp b1 b2 &&
 	! cmp -s b1 b3 &&
 	grep -q "\"seed\":5" b1 &&
@@ -275,8 +275,8 @@ test_expect_success 'bootstrap: deterministic, seed recorded, lo <= value <= hi'
 test_expect_success 'bootstrap of a panel does not depend on other panels' '
 	printf "id:str\tlabel:int\tscore:float\tg:str\n" >g.tsv &&
 	grep -v "^id" bin.tsv | sed "s/\$/	x/" >>g.tsv &&
-	metrics -T --bootstrap 50 --by g g.tsv >gb 2>/dev/null &&
-	metrics -T --bootstrap 50 bin.tsv >ob 2>/dev/null &&
+	metrics --typed --bootstrap 50 --by g g.tsv >gb 2>/dev/null &&
+	metrics --typed --bootstrap 50 bin.tsv >ob 2>/dev/null &&
 	body gb | grep "^g=x" | cut -f2- >a &&
 	body ob | grep "^overall" | cut -f2- >b &&
 	test_cmp b a
@@ -362,7 +362,7 @@ test_expect_success 'binary: a third label value is an error naming the values' 
 	test_error "takes 4 values (-1, 0, 1, 2): binary metrics count --pos 2 as positive" metrics --pos 2 -o bad.rec l4.tsv &&
 	test_path_is_missing bad.rec &&
 	rec-filter "label==1 || label==0" l4.tsv -o f.rec &&
-	metrics -T f.rec >out &&
+	metrics --typed f.rec >out &&
 	grep -q "^overall	tp	2			4	" out &&
 	grep -q "^overall	tn	2			4	" out
 '
@@ -397,7 +397,7 @@ test_expect_success 'binary --pred: a third predicted value is an error too' '
 test_expect_success 'missing label: error, or skipped and counted' '
 	printf "label:int\tscore:float\n1\t0.5\n\t0.3\n0\t0.2\n" >nil.tsv &&
 	test_error "record 2: label is missing" metrics nil.tsv >out &&
-	metrics -T --skip-missing nil.tsv >out 2>err &&
+	metrics --typed --skip-missing nil.tsv >out 2>err &&
 	grep -q "skipped 1 record with a missing value" err &&
 	grep -q "^overall	accuracy	1			2	" out
 '
@@ -425,7 +425,7 @@ test_expect_success 'class probability outside the classes; str labels need --cl
 	test_error "record 1: label 2 is not a class of f32\[2\]" metrics k.tsv >out &&
 	printf "label:str\tscore:f32[2]\na\t0.5,0.5\n" >k2.tsv &&
 	test_error "need --classes" metrics k2.tsv >out &&
-	metrics -T --classes a,b k2.tsv >out &&
+	metrics --typed --classes a,b k2.tsv >out &&
 	grep -q "^overall	confusion\[true=a,pred=a\]	1	" out
 '
 
@@ -443,7 +443,7 @@ test_expect_success_if "$HAVE_SK" 'sklearn agreement to 1e-9 on 223 random data 
 	mkdir sk &&
 	$PY "$SK" gen sk >sk.log &&
 	while read name args; do
-		(cd sk && metrics -T --by case $args >$name.out 2>$name.err) || exit 1
+		(cd sk && metrics --typed --by case $args >$name.out 2>$name.err) || exit 1
 	done <sk/runs &&
 	$PY "$SK" cmp sk >sk.cmp &&
 	cat sk.cmp &&
@@ -460,7 +460,7 @@ with open(\"boot.tsv\", \"w\") as f:
     f.write(\"label:int\tscore:float\n\")
     for a, b in zip(y, s): f.write(\"%d\t%r\n\" % (a, float(b)))
 " &&
-	metrics -T --bootstrap 200 --seed 42 --ci 0.9 boot.tsv >boot.out 2>/dev/null &&
+	metrics --typed --bootstrap 200 --seed 42 --ci 0.9 boot.tsv >boot.out 2>/dev/null &&
 	$PY "$SK" boot boot.tsv boot.out 200 42 0.9
 '
 

@@ -9,7 +9,7 @@
 
 # With msgpack, for two checkpoint checks below (passed over without it).
 PY=$(plm_python msgpack) || PY=
-# metric VALUE of a metrics -T panel file
+# metric VALUE of a metrics --typed panel file
 metric () { awk -F'\t' -v m="$1" '$2 == m { print $3 }' "$2"; }
 # at_least X Y: X >= Y
 at_least () { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x != "" && x >= y) }'; }
@@ -34,21 +34,21 @@ test_expect_success 'binary, linearly separable: test accuracy >= 0.95' '
 	mlp-train --hidden 16 --lr 0.01 --epochs 40 --out lin.mlp lin.tsv 2>err &&
 	grep -q "300 train, 100 val records" err &&
 	mlp-predict --model lin.mlp -o p.rec lin-all-test.rec &&
-	metrics -T p.rec >m &&
+	metrics --typed p.rec >m &&
 	at_least "$(metric accuracy m)" 0.95
 '
 
 test_expect_success 'binary, XOR (needs the hidden layer): test accuracy >= 0.9' '
 	mlp-train --hidden 32 --lr 0.01 --epochs 80 --out xor.mlp xor-tv.rec 2>err &&
 	mlp-predict --model xor.mlp -o p.rec xor-test.rec &&
-	metrics -T p.rec >m &&
+	metrics --typed p.rec >m &&
 	at_least "$(metric accuracy m)" 0.9
 '
 
 test_expect_success 'no hidden layer cannot learn XOR (sanity of the above)' '
 	mlp-train --hidden none --lr 0.01 --epochs 30 -o xor0.mlp xor-tv.rec 2>err &&
 	mlp-predict --model xor0.mlp -o p.rec xor-test.rec &&
-	metrics -T p.rec >m &&
+	metrics --typed p.rec >m &&
 	! at_least "$(metric accuracy m)" 0.7
 '
 
@@ -58,7 +58,7 @@ test_expect_success 'multi-class with str labels: softmax head, accuracy >= 0.9'
 	grep -q "^head	multi$" info &&
 	grep -q "^classes	a,b,c$" info &&
 	mlp-predict --model multi.mlp -o p.rec multi-test.rec &&
-	metrics -T --score prob --classes a,b,c p.rec >m &&
+	metrics --typed --score prob --classes a,b,c p.rec >m &&
 	at_least "$(metric accuracy m)" 0.9
 '
 
@@ -68,7 +68,7 @@ test_expect_success 'multi-label (comma-separated names): exact-set accuracy >= 
 	mlp-predict --model ml.mlp --info >info &&
 	grep -q "^head	multilabel$" info &&
 	grep -q "^classes	p,q$" info &&
-	mlp-predict -T --model ml.mlp -o p.tsv ml-test.rec &&
+	mlp-predict --typed --model ml.mlp -o p.tsv ml-test.rec &&
 	body p.tsv | awk -F"\t" "NR > 1 { n++; ok += \$3 == \$5 } END { print ok / n }" >acc &&
 	at_least "$(cat acc)" 0.85
 '
@@ -230,7 +230,7 @@ test_expect_success 'a real strat-split output: its digest travels into the chec
 	awk -F"\t" -v OFS="\t" "NR == 1 { print \$0, \"seq:str\"; next } { print \$0, \"M\" NR }" lin-all.tsv >withseq.tsv &&
 	rec-cut -f id,label,emb,seq withseq.tsv -o ws.rec &&
 	strat-split --by label --ratios train=0.8,val=0.2 --seed 1 -o ss.rec ws.rec 2>/dev/null &&
-	rec-cat -T ss.rec >ss.tsv &&
+	rec-cat --typed ss.rec >ss.tsv &&
 	digest=$(sed -n "s/.*\"split_digest\":\"\([0-9a-f]*\)\".*/\1/p" ss.tsv) &&
 	test -n "$digest" &&
 	mlp-train --hidden 4 --epochs 2 -o ss.mlp ss.rec 2>/dev/null &&
@@ -241,7 +241,7 @@ test_expect_success 'a real strat-split output: its digest travels into the chec
 test_expect_success 'the restored weights give the best val loss' '
 	rec-filter "split==val" noisy.tsv -o noisy-val.rec &&
 	mlp-predict --allow-seen --model es.mlp -o p.rec noisy-val.rec &&
-	metrics -T p.rec >m &&
+	metrics --typed p.rec >m &&
 	mlp-predict --model es.mlp --info >info &&
 	best=$(sed -n "s/^best_val_loss\t//p" info) &&
 	awk -v a="$(metric log_loss m)" -v b="$best" "BEGIN { d = a - b; exit !(d < 1e-5 && d > -1e-5) }"

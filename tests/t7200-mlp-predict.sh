@@ -20,7 +20,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'binary: adds score:float and pred, passes the rest through' '
-	mlp-predict -T --model lin.mlp -o p.tsv test.rec 2>err &&
+	mlp-predict --typed --model lin.mlp -o p.tsv test.rec 2>err &&
 	test ! -s err &&
 	body p.tsv >b &&
 	head -n 1 b >hdr &&
@@ -29,27 +29,27 @@ test_expect_success 'binary: adds score:float and pred, passes the rest through'
 	test $(wc -l <b) -eq 61 &&
 	awk -F"\t" "NR > 1 && !(\$5 >= 0 && \$5 <= 1) { bad = 1 } END { exit bad }" b &&
 	awk -F"\t" "NR > 1 && \$6 != (\$5 >= 0.5) { bad = 1 } END { exit bad }" b &&
-	rec-cat -T test.rec >in.tsv &&
+	rec-cat --typed test.rec >in.tsv &&
 	body in.tsv | cut -f 1-4 >in4 &&
 	cut -f 1-4 b >out4 &&
 	test_cmp in4 out4
 '
 
 test_expect_success 'same scores as the model computed: deterministic' '
-	mlp-predict -T --model lin.mlp -o p2.tsv test.rec &&
+	mlp-predict --typed --model lin.mlp -o p2.tsv test.rec &&
 	body p.tsv >a && body p2.tsv >b &&
 	test_cmp a b
 '
 
 test_expect_success 'the output feeds metrics directly' '
 	mlp-predict --model lin.mlp -o p.rec test.rec &&
-	metrics -T p.rec >m &&
+	metrics --typed p.rec >m &&
 	grep -q "^overall	auroc	" m &&
 	grep -q "\"tool\":\"mlp-predict\"" m
 '
 
 test_expect_success 'multi-class: prob f32[K] summing to 1, pred, score = P(pred)' '
-	mlp-predict -T --model multi.mlp -o p.tsv mtest.rec &&
+	mlp-predict --typed --model multi.mlp -o p.tsv mtest.rec &&
 	body p.tsv >b &&
 	head -n 1 b >hdr &&
 	printf "id:str\tsplit:str\tlabel:str\temb:f32[6]\tscore:float\tpred:str\tprob:f32[3]\n" >expect &&
@@ -59,7 +59,7 @@ test_expect_success 'multi-class: prob f32[K] summing to 1, pred, score = P(pred
 		mx = p[1] > p[2] ? p[1] : p[2]; mx = mx > p[3] ? mx : p[3]; d = mx - \$5; if (d > 1e-6 || d < -1e-6) bad = 1 }
 		END { exit bad }" b &&
 	mlp-predict --model multi.mlp -o p.rec mtest.rec &&
-	metrics -T --score prob --classes a,b,c p.rec >m &&
+	metrics --typed --score prob --classes a,b,c p.rec >m &&
 	grep -q "^overall	auroc_ovr_macro	" m
 '
 
@@ -69,7 +69,7 @@ test_expect_success 'int multi-class labels give an int pred' '
 	rec-filter "split!=test" mi.tsv -o mi-tv.rec &&
 	mlp-train --hidden 4 --epochs 3 -o mi.mlp mi-tv.rec 2>/dev/null &&
 	rec-filter "split==test" mi.tsv -o mitest.rec &&
-	mlp-predict -T --model mi.mlp -o p.tsv mitest.rec &&
+	mlp-predict --typed --model mi.mlp -o p.tsv mitest.rec &&
 	body p.tsv | head -n 1 | grep -q "score:float	pred:int	prob:f32\[3\]$" &&
 	body p.tsv | awk -F"\t" "NR > 1 && \$6 != 10 && \$6 != 20 && \$6 != 30 { bad = 1 } END { exit bad }"
 '
@@ -88,8 +88,8 @@ test_expect_success 'refuses the model validation records too' '
 '
 
 test_expect_success 'one training record among test records is found' '
-	rec-cat -T test.rec >t.tsv &&
-	rec-cat -T train.rec >tr.tsv &&
+	rec-cat --typed test.rec >t.tsv &&
+	rec-cat --typed train.rec >tr.tsv &&
 	body tr.tsv | sed -n 5p >row &&
 	cat t.tsv row >mixed.tsv &&
 	test_error "record 61: id .r5. was seen by the model: 1 records were in its training data" mlp-predict --model lin.mlp -o x.rec mixed.tsv &&
@@ -98,9 +98,9 @@ test_expect_success 'one training record among test records is found' '
 
 test_expect_success '--allow-seen (and its old name --allow-train) scores them anyway' '
 	mlp-predict --allow-seen --model lin.mlp -o at.rec train.rec val.rec &&
-	rec-cat -T at.rec >at.tsv &&
+	rec-cat --typed at.rec >at.tsv &&
 	test $(body at.tsv | wc -l) -eq 241 &&
-	mlp-predict -T --allow-train --model lin.mlp -o at2.tsv train.rec val.rec &&
+	mlp-predict --typed --allow-train --model lin.mlp -o at2.tsv train.rec val.rec &&
 	body at.tsv >a && body at2.tsv >b &&
 	test_cmp a b
 '
@@ -109,7 +109,7 @@ test_expect_success_if 'test_have_python msgpack numpy' \
 	'batched scores (several batches, two sections) equal the model maths (1e-6)' '
 	gen lin 1500 6 4 | awk -F"\t" "NR == 1 || \$2 == \"test\"" | sed "s/^r/q/" >big.tsv &&
 	rec-cut -f id,emb,label big.tsv -o big2.rec &&
-	mlp-predict -T --model lin.mlp -o bp.tsv big.tsv big2.rec &&
+	mlp-predict --typed --model lin.mlp -o bp.tsv big.tsv big2.rec &&
 	$PY - lin.mlp bp.tsv <<-\EOF
 	import sys, msgpack, numpy as np
 	ck = msgpack.unpackb(open(sys.argv[1], "rb").read())
@@ -133,8 +133,8 @@ test_expect_success_if 'test_have_python msgpack numpy' \
 '
 
 test_expect_success '--shard K/N: the shards cover the input once' '
-	mlp-predict -T --model lin.mlp --shard 0/2 -o s0.tsv test.rec &&
-	mlp-predict -T --model lin.mlp --shard 1/2 -o s1.tsv test.rec &&
+	mlp-predict --typed --model lin.mlp --shard 0/2 -o s0.tsv test.rec &&
+	mlp-predict --typed --model lin.mlp --shard 1/2 -o s1.tsv test.rec &&
 	body s0.tsv | tail -n +2 >a && body s1.tsv | tail -n +2 >>a &&
 	sort a >sa && body p2.tsv | tail -n +2 | sort >sb &&
 	test_cmp sb sa
@@ -223,10 +223,10 @@ test_expect_success 'scores are the same bits for --threads 1, 2 and 3 and any k
 	rec-filter "split==test" wide.tsv -o wide-test.rec &&
 	mlp-train --hidden 600,40 --epochs 2 -o wide.mlp wide-tv.rec 2>/dev/null &&
 	for t in 1 2 3; do
-		mlp-predict -T --threads $t --model wide.mlp -o w$t.tsv wide-test.rec ||
+		mlp-predict --typed --threads $t --model wide.mlp -o w$t.tsv wide-test.rec ||
 		return 1
 	done &&
-	PLM_ISA=base mlp-predict -T --threads 2 --model wide.mlp -o wbase.tsv wide-test.rec &&
+	PLM_ISA=base mlp-predict --typed --threads 2 --model wide.mlp -o wbase.tsv wide-test.rec &&
 	body w1.tsv >expect && test $(wc -l <expect) -gt 50 &&
 	for f in w2 w3 wbase; do
 		body $f.tsv >actual && test_cmp expect actual || return 1

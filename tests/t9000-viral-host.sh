@@ -92,7 +92,7 @@ test_expect_success 'pre-flight of arrays: a missing ids file, a wrong count, a 
 test_expect_success 'pre-flight lists a missing file, a missing id and a wrong dimension at once' '
 	cp -r data bdata && cp -r second bsecond &&
 	rm bsecond/v0.rec &&
-	id=$(rec-cut -T -f id data/viral/v1.fa | rows | head -n 1) &&
+	id=$(rec-cut --typed -f id data/viral/v1.fa | rows | head -n 1) &&
 	rec-filter --invert "id==\"$id\"" second/v1.rec -o bsecond/v1.rec &&
 	kmer-feat --dpc data/viral/v2.fa 2>/dev/null | rec-cut -f id,emb -o bsecond/v2.rec &&
 	test_must_fail run_pipe bad bdata bsecond 2>err &&

@@ -43,12 +43,12 @@ test_expect_success 'the panel: an AUROC with its interval for every split' '
 '
 
 test_expect_success 'no isolate in two splits; pairs labelled by isolate' '
-	rec-cut -T -f isolate,split -o is.tsv a/split.rec &&
+	rec-cut --typed -f isolate,split -o is.tsv a/split.rec &&
 	rows is.tsv | sort -u | cut -f1 | uniq -d >dup &&
 	test_cmp /dev/null dup &&
 	test $(rows is.tsv | cut -f1 | sort -u | wc -l) -eq 60 &&
-	rec-cut -T -f id,isolate -o ids.tsv a/split.rec &&
-	rec-cut -T -f a,b,label,split -o pairs.tsv a/pairs.rec &&
+	rec-cut --typed -f id,isolate -o ids.tsv a/split.rec &&
+	rec-cut --typed -f a,b,label,split -o pairs.tsv a/pairs.rec &&
 	rows ids.tsv >ids && rows pairs.tsv >pairs &&
 	awk -F"\t" "NR == FNR { iso[\$1] = \$2; next } \
 		{ n++; if ((iso[\$1] == iso[\$2]) != (\$3 == 1)) bad++ } \
@@ -66,13 +66,13 @@ test_expect_success 'a second run builds nothing; a new MODE redoes only feature
 
 test_expect_success 'the isolate list is reused: ISOLATES= gives the same split' '
 	run b ISOLATES="$TRASH/a/isolates.rec" SEED=11 >out 2>err &&
-	rec-cut -T -f id,split -o sa a/split.rec && rec-cut -T -f id,split -o sb b/split.rec &&
+	rec-cut --typed -f id,split -o sa a/split.rec && rec-cut --typed -f id,split -o sb b/split.rec &&
 	rows sa >ra && rows sb >rb && test_cmp ra rb
 '
 
 test_expect_success 'the check fails on an isolate in two splits' '
 	cp -p a/split.rec keep.rec &&
-	rec-cat -T a/split.rec | awk -F"\t" -v OFS="\t" "/^#/ || /:str/ { print; next } \
+	rec-cat --typed a/split.rec | awk -F"\t" -v OFS="\t" "/^#/ || /:str/ { print; next } \
 		\$3 == \"iso0\" && !done { \$5 = (\$5 == \"test\" ? \"train\" : \"test\"); done = 1 } { print }" >bad.tsv &&
 	rec-cat -M -o a/split.rec bad.tsv && touch -r keep.rec a/split.rec &&
 	test_must_fail make -s -C "$PIPE" OUT="$TRASH/a" BIN="$PLM_BIN" INPUT="$TRASH/segs.tsv" \

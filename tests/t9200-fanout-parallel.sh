@@ -39,13 +39,13 @@ test_expect_success "pipeline: $N sequences in 3 shards, merged, checked" '
 
 test_expect_success 'one run of the whole input, with a cache' '
 	esm-embed --model "$TINY" --threads 2 --max-len $LEN --cache one.h5 \
-		-T -o one.tsv out/input.rec &&
+		--typed -o one.tsv out/input.rec &&
 	test $(rows one.tsv | wc -l) -eq $N
 '
 
 test_expect_success 'merged cache: the rows of the one run cache' '
-	emb-cache export -T one.h5 >one.exp &&
-	emb-cache export -T out/cache.h5 >merged.exp &&
+	emb-cache export --typed one.h5 >one.exp &&
+	emb-cache export --typed out/cache.h5 >merged.exp &&
 	# a sequence under two ids is stored once, under either id: compare
 	# the sequence keys and the vectors
 	sorted_rows one.exp | cut -f 2- | LC_ALL=C sort >expect &&
@@ -59,7 +59,7 @@ test_expect_success 'merged cache: the rows of the one run cache' '
 '
 
 test_expect_success 'shards concatenated: one run, byte for byte after sorting' '
-	rec-cat -T out/shards.rec >shards.tsv &&
+	rec-cat --typed out/shards.rec >shards.tsv &&
 	sorted_rows one.tsv >expect &&
 	sorted_rows shards.tsv >actual &&
 	test_cmp expect actual &&
@@ -68,7 +68,7 @@ test_expect_success 'shards concatenated: one run, byte for byte after sorting' 
 '
 
 test_expect_success 'emb.rec: one run, byte for byte, in input order' '
-	rec-cat -T out/emb.rec >emb.tsv &&
+	rec-cat --typed out/emb.rec >emb.tsv &&
 	nometa one.tsv >expect &&
 	nometa emb.tsv >actual &&
 	test_cmp expect actual
@@ -87,10 +87,10 @@ test_expect_success 'a lost shard: only it runs again, same results' '
 	rm out/shard-1.rec out/shards.done &&
 	run_pipe out >log3 2>&1 &&
 	grep -q "^shards to run: 1 (of 3" log3 &&
-	rec-cat -T out/emb.rec >emb2.tsv &&
+	rec-cat --typed out/emb.rec >emb2.tsv &&
 	nometa one.tsv >expect && nometa emb2.tsv >actual &&
 	test_cmp expect actual &&
-	emb-cache export -T out/cache.h5 >merged2.exp &&
+	emb-cache export --typed out/cache.h5 >merged2.exp &&
 	sorted_rows merged2.exp | cut -f 2- | LC_ALL=C sort >actual &&
 	sorted_rows one.exp | cut -f 2- | LC_ALL=C sort >expect &&
 	test_cmp expect actual

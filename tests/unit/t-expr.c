@@ -296,7 +296,7 @@ int main(void)
 	is_str(val("len == len", 0), "BIND", "a bare word after == is text");
 	is_str(err, "field 'len' is int: 'len' is not a number", "and says so");
 	/* a str expression against a number expression: read per row */
-	is_str(val("substr(id, 0, 1) == $len", 0), "RUN", "text against a number at run time");
+	is_str(val("substr(id, 0, 1) < $len", 0), "RUN", "text against a number at run time");
 	is_str(err, "'a' is not a number", "the run-time message");
 	{
 		plm_expr *e = plm_expr_parse("str(len) == $len", err, sizeof err, NULL);
@@ -304,6 +304,10 @@ int main(void)
 		is_int(plm_expr_eval(e, rows[0]), 1, "and compares numerically");
 		plm_expr_free(e);
 		e = plm_expr_parse("id == $len", err, sizeof err, NULL);
+		plm_expr_bind(e, &S, err, sizeof err);
+		is_int(plm_expr_eval(e, rows[0]), 0, "text that is no number: not ==");
+		plm_expr_free(e);
+		e = plm_expr_parse("id > $len", err, sizeof err, NULL);
 		plm_expr_bind(e, &S, err, sizeof err);
 		is_int(plm_expr_eval(e, rows[0]), -1, "eval is -1 on a run-time error");
 		is_str(plm_expr_error(e), "'a' is not a number", "plm_expr_error");

@@ -264,7 +264,8 @@ static int write_file(const char *p, int tsv, int sections)
 
 	make_schema(&s);
 	plm_schema_add_prov(&s, "t-stream", "0", 1, (char *[]){ "t" }, 1, 7);
-	plm_writer *w = plm_writer_open(p, tsv, &s, err, sizeof err);
+	plm_writer *w = plm_writer_open(p, tsv ? PLM_FMT_TSV_TYPED : 0, &s, err,
+					 sizeof err);
 	if (!w) {
 		diag("%s", err);
 		return -1;
@@ -376,7 +377,8 @@ static void test_roundtrip(void)
 	plm_reader_close(r);
 	plm_writer_close(w, err, sizeof err);
 	r = plm_reader_open(tu_path("b.mp"), err, sizeof err);
-	w = plm_writer_open(tu_path("c.tsv"), 1, plm_reader_schema(r), err,
+	w = plm_writer_open(tu_path("c.tsv"), PLM_FMT_TSV_TYPED,
+			    plm_reader_schema(r), err,
 			    sizeof err);
 	while (plm_reader_next(r, &row) == PLM_ROW)
 		plm_writer_row(w, row);
@@ -433,7 +435,8 @@ static void test_sections(void)
 	plm_schema_add(&s2, "id", PLM_T_STR, 0);
 	plm_schema_add(&s2, "len", PLM_T_INT, 0);
 	for (int tsv = 0; tsv < 2; tsv++) {
-		plm_writer *w = plm_writer_open(tu_path("sec"), tsv, &s1, err,
+		plm_writer *w = plm_writer_open(tu_path("sec"),
+						tsv ? PLM_FMT_TSV_TYPED : 0, &s1, err,
 						sizeof err);
 		v[0] = plm_v_str("a", 1);
 		plm_writer_row(w, v);
@@ -832,7 +835,7 @@ static void test_errors(void)
 
 static void test_tsv_details(void)
 {
-	const char *t = "# a comment\nid\tn:int\tx:float\tb:bool\th:f16[2]\n"
+	const char *t = "#plm\t1\n# a comment\nid\tn:int\tx:float\tb:bool\th:f16[2]\n"
 			"\\#x\t-5\t1e-310\t1\t0.1,-inf\r\n"
 			"\\N\t\t\t0\t\n"
 			"\tq\\z\t";     /* last line: no newline; bad int */
@@ -856,7 +859,7 @@ static void test_tsv_details(void)
 	ok(row[0].nil && row[1].nil && row[2].nil && !row[3].nil && row[3].i == 0
 	   && row[4].nil, "\\N and empty are nil, bool 0");
 	is_int(plm_reader_next(r, &row), PLM_ERR, "row 3: bad int, no newline");
-	is_str(plm_reader_error(r), "t:5: expected 5 fields, got 3",
+	is_str(plm_reader_error(r), "t:6: expected 5 fields, got 3",
 	       "last line without newline is still read");
 	plm_reader_close(r);
 
@@ -933,7 +936,8 @@ static void test_prov(void)
 
 	/* meta survives TSV (JSON) and back, byte for byte */
 	char err[512];
-	plm_writer *w = plm_writer_open(tu_path("p.tsv"), 1, &s, err, sizeof err);
+	plm_writer *w = plm_writer_open(tu_path("p.tsv"), PLM_FMT_TSV_TYPED, &s,
+					 err, sizeof err);
 	plm_writer_close(w, err, sizeof err);
 	plm_reader *r = plm_reader_open(tu_path("p.tsv"), err, sizeof err);
 	const plm_schema *rs2 = plm_reader_schema(r);
