@@ -63,8 +63,9 @@ pair-feat.1 run
 pair-feat.2 run
 pair-make.1 run
 plmkit.1 out
-plm-stream.1 skip a picture of the TSV form, not a command
-plm-stream.2 skip a picture of the MessagePack form, not a command
+plm-stream.1 skip a picture of the typed TSV form, not a command
+plm-stream.2 skip a picture of the plain TSV form, not a command
+plm-stream.3 skip a picture of the MessagePack form, not a command
 rec-cat.1 skip interactive: pages through less(1)
 rec-cat.2 run
 rec-cat.3 run

@@ -226,7 +226,7 @@ test_expect_success 'the shared expression grammar: functions, arithmetic, ?:' '
 
 test_expect_success 'a filter must be a condition; run-time type errors name the record' '
 	test_usage_error "EXPR is int, not a condition" rec-filter "len + 1" in.rec &&
-	test_error "^rec-filter: in.rec: record 1: .Lambda phage. is not a number" rec-filter "organism == \$len" in.rec
+	test_error "^rec-filter: in.rec: record 1: .Lambda phage. is not a number" rec-filter "organism < \$len" in.rec
 '
 
 test_done

@@ -7,14 +7,21 @@
  * Types: str int float bool f32[N] f16[N] bf16[N] f32[*,N]; vectors are a
  * MessagePack bin of little-endian values, a matrix is rows × N in one bin.
  *
- * TSV form: optional comment lines "#plm\t1" and "#meta\t<JSON of meta>",
- * then one line of "name:type" columns, then tab-separated rows; "" is
- * missing (nil) except for str, where the empty string is "" and nil is
- * "\N"; vectors are comma-separated numbers; floats are printed so that they
- * parse back to the same bits ("nan", "inf", "-inf"); str values escape
- * \t \n \r \\ as two-character sequences.  TSV has no trailer: the end of
- * the text is the end; a new "#plm" line starts a new section.
+ * Typed TSV form (PLM_FMT_TSV_TYPED, exact): optional comment lines
+ * "#plm\t1" and "#meta\t<JSON of meta>", then one line of "name:type"
+ * columns, then tab-separated rows; "" is missing (nil) except for str,
+ * where the empty string is "" and nil is "\N"; vectors are
+ * comma-separated numbers; floats are printed so that they parse back to
+ * the same bits ("nan", "inf", "-inf"); str values escape \t \n \r \\ as
+ * two-character sequences.  TSV has no trailer: the end of the text is the
+ * end; a new "#plm" line starts a new section.
  *
+ * Plain TSV (PLM_FMT_TSV, what pandas and R read): one line of bare
+ * names, nil empty, str quoted the CSV way when needed, vectors as JSON
+ * arrays.  Read without "#plm" and with a bare name in the header, the
+ * bare columns' types are inferred from a bounded lookahead (man 5
+ * plm-stream).
+
  * Nesting: a MessagePack reader opens at most PLM_MP_DEPTH containers at
  * once; the header map holds meta, so meta (itself one level) may nest at
  * most PLM_META_DEPTH levels, in either form.  Readers check this on input
