@@ -17,7 +17,7 @@ np=0
 problem () { np=$((np + 1)); printf 'preflight: %s\n' "$*" >>"$tmp/problems"; }
 
 # ids FILE: the id column of a record stream or FASTA file, one per line
-ids () { "$bin/rec-cut" -T -f id "$1" 2>"$tmp/err" | awk '/^#/ { next } !h { h = 1; next } { print }'; }
+ids () { "$bin/rec-cut" --typed -f id "$1" 2>"$tmp/err" | awk '/^#/ { next } !h { h = 1; next } { print }'; }
 
 # second FILE: FILE as a record stream in $tmp/s.rec, its vector checked
 # (field, dimension, unique ids) and its ids, sorted, in $tmp/s.ids; 1 (the

@@ -23,7 +23,7 @@ echo "category, then n_viral in all; the sample is \`sample.tsv\`), and proteins
 echo
 echo "| category | label | files found | files used | proteins |"
 echo "|---|---|---:|---:|---:|"
-"$bin/rec-cut" -T -f category "$O/features.rec" | rows | sort | uniq -c | awk '{ print $2 "\t" $1 }' >"$O/report.counts"
+"$bin/rec-cut" --typed -f category "$O/features.rec" | rows | sort | uniq -c | awk '{ print $2 "\t" $1 }' >"$O/report.counts"
 awk -F'\t' '
 	FILENAME ~ /files.tsv$/ { found[$1]++; next }
 	FILENAME ~ /sample.tsv$/ { used[$1]++; next }
@@ -45,7 +45,7 @@ echo "(\`val.manifest.tsv\`), both seed $(sed -n 's/^#seed\t//p' "$O/test.manife
 echo
 echo "| split | viral | host | all |"
 echo "|---|---:|---:|---:|"
-{ "$bin/rec-cut" -T -f split,label "$O/trainval.rec" | rows; "$bin/rec-cut" -T -f split,label "$O/test.rec" | rows; } |
+{ "$bin/rec-cut" --typed -f split,label "$O/trainval.rec" | rows; "$bin/rec-cut" --typed -f split,label "$O/test.rec" | rows; } |
 	awk -F'\t' '{ n[$1, $2]++; t[$1]++ }
 	END { split("train val test", s, " ")
 		for (i = 1; i <= 3; i++) printf "| %s | %d | %d | %d |\n", s[i], n[s[i], "viral"], n[s[i], "host"], t[s[i]] }'

@@ -29,7 +29,7 @@ per=$(( (nv + 6) / 7 ))
   for c in $hosts; do printf '%s\t%d\n' "$c" "$per"; done; } >"$tmp/quota.tsv"
 
 "$bin/rec-sample" --quota "$tmp/quota.tsv" -s "$seed" "$tmp/host.tsv" 2>"$tmp/err" |
-	"$bin/rec-sample" -T -n "$nv" -s "$seed" 2>>"$tmp/err" |
+	"$bin/rec-sample" --typed -n "$nv" -s "$seed" 2>>"$tmp/err" |
 	awk -F'\t' '/^#/ { next } !h { h = 1; next } { print $2 "\t" $1 }' >"$tmp/hosts"
 
 awk -F'\t' '$1 == "viral"' "$files" | sort -k2 | cat - "$tmp/hosts" |
