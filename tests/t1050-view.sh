@@ -63,32 +63,32 @@ test_expect_success 'outside UTF-8: ... and NA; control bytes shown as ?' '
 	test_cmp expect out
 '
 
-test_expect_success '-T on a terminal is TSV, exact; a pipe gets MessagePack' '
-	term "COLUMNS=60 rec-cat -T in.rec" &&
+test_expect_success '--typed on a terminal is the exact TSV; a pipe gets MessagePack' '
+	term "COLUMNS=60 rec-cat --typed in.rec" &&
 	body in.tsv >expect &&
 	body out >actual &&
 	test_cmp expect actual &&
 	grep -q "^#meta	{\"prov\"" out &&
 	rec-cat in.tsv >pipe.out &&
-	rec-cat -T pipe.out >actual &&
+	rec-cat --typed pipe.out >actual &&
 	body actual >actual.body &&
 	test_cmp expect actual.body
 '
 
-test_expect_success 'PLM_FORMAT: the default in pipes and on terminals; -M/-T still win' '
+test_expect_success 'PLM_FORMAT: the default in pipes and on terminals; -M/--typed still win' '
 	body in.tsv >expect &&
-	PLM_FORMAT=tsv rec-cat in.rec >out &&
+	PLM_FORMAT=typed rec-cat in.rec >out &&
 	body out >actual && test_cmp expect actual &&
-	term "PLM_FORMAT=tsv rec-cat in.rec" &&
+	term "PLM_FORMAT=typed rec-cat in.rec" &&
 	body out >actual && test_cmp expect actual &&
 	PLM_FORMAT=msgpack term "rec-cat in.tsv" &&
 	test "$(head -c 1 out | od -An -tx1 | tr -d " ")" = 83 &&
-	for f in "PLM_FORMAT=tsv rec-cat -M" "PLM_FORMAT=msgpack rec-cat" "PLM_FORMAT= rec-cat"; do
+	for f in "PLM_FORMAT=typed rec-cat -M" "PLM_FORMAT=msgpack rec-cat" "PLM_FORMAT= rec-cat"; do
 		eval "$f in.tsv" >out &&
-		rec-cat -T out >actual && body actual >actual.body &&
+		rec-cat --typed out >actual && body actual >actual.body &&
 		test_cmp expect actual.body || return 1
 	done &&
-	PLM_FORMAT=msgpack rec-cat -T in.rec >out &&
+	PLM_FORMAT=msgpack rec-cat --typed in.rec >out &&
 	body out >actual && test_cmp expect actual &&
 	PLM_FORMAT=csv test_error "^rec-cat: PLM_FORMAT: .csv. is not tsv, typed or msgpack\$" rec-cat in.rec
 '
