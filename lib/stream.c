@@ -37,6 +37,7 @@
 #include "plm/alloc.h"
 #include "plm/float.h"
 #include "plm/json.h"
+#include "plm/pqwrite.h"
 #include "plm/stream.h"
 #include "plm/view.h"
 
@@ -1879,6 +1880,7 @@ struct plm_writer {
 	uint64_t rows, sec_rows;
 	msgpack_packer pk;
 	buf line;               /* TSV row text, meta JSON */
+	plm_pqw *pq;            /* Parquet output, else NULL */
 	char err[512];
 };
 
@@ -2037,6 +2039,30 @@ static int auto_fmt(const plm_out *out, char *err, size_t errlen)
 	return plm_out_isatty(out) ? PLM_FMT_VIEW : PLM_FMT_MSGPACK;
 }
 
+static int is_parquet_name(const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+	return n > 8 && !strcmp(path + n - 8, ".parquet");
+}
+
+static plm_writer *parquet_open(plm_writer *w, char *err, size_t errlen)
+{
+	buf j = { 0 };
+
+	if (plm_out_isatty(w->out))
+		snprintf(err, errlen, "Parquet is not written to a terminal");
+	else if (meta_to_json(&w->s, &j))
+		snprintf(err, errlen, "out of memory");
+	else
+		w->pq = plm_pqw_open(w->out, &w->s, j.p, err, errlen);
+	free(j.p);
+	if (!w->pq) {
+		plm_writer_abort(w);
+		return NULL;
+	}
+	return w;
+}
+
 plm_writer *plm_writer_open(const char *path, int fmt, const plm_schema *s,
 			    char *err, size_t errlen)
 {
@@ -2057,6 +2083,8 @@ plm_writer *plm_writer_open(const char *path, int fmt, const plm_schema *s,
 		free(w);
 		return NULL;
 	}
+	if (fmt == PLM_FMT_PARQUET || is_parquet_name(path))
+		return parquet_open(w, err, errlen);
 	w->fmt = fmt == PLM_FMT_AUTO ? auto_fmt(w->out, err, errlen) : fmt;
 	if (w->fmt < 0) {
 		plm_writer_abort(w);
@@ -2284,13 +2312,17 @@ int plm_writer_row(plm_writer *w, const plm_val *vals)
 				     plm_type_name(f->type, f->dim, tn,
 						   sizeof tn), e);
 	}
-	if (w->fmt == PLM_FMT_VIEW) {
+	if (w->pq) {
+		if (plm_pqw_row(w->pq, vals))
+			wfail(w, "%s", plm_pqw_error(w->pq));
+	} else if (w->fmt == PLM_FMT_VIEW) {
 		if (plm_view_row(w->view, vals))
 			return wfail(w, "%s", plm_view_error(w->view));
-	} else if (w->tsv)
+	} else if (w->tsv) {
 		tsv_put_row(w, vals);
-	else
+	} else {
 		mp_put_row(w, vals);
+	}
 	if (w->failed)
 		return -1;
 	w->rows++;
@@ -2315,6 +2347,10 @@ int plm_writer_section(plm_writer *w, const plm_schema *s)
 		return -1;
 	if (check_schema(w, s))
 		return -1;
+	if (w->pq)
+		return plm_schema_equal(&w->s, s) ? 0 :
+		       wfail(w, "Parquet holds one schema: a section with "
+			     "other fields cannot follow");
 	if (w->tsv && !w->typed && plm_schema_equal(s, &w->s))
 		return 0;       /* plain TSV has no meta: nothing to say */
 	if (plm_schema_copy(&c, s))
@@ -2336,9 +2372,11 @@ int plm_writer_section(plm_writer *w, const plm_schema *s)
 
 int plm_writer_close(plm_writer *w, char *err, size_t errlen)
 {
+	if (!w->failed && w->pq && plm_pqw_finish(w->pq))
+		wfail(w, "%s", plm_pqw_error(w->pq));
 	if (!w->failed && w->fmt == PLM_FMT_VIEW && plm_view_finish(w->view))
 		wfail(w, "%s", plm_view_error(w->view));
-	if (!w->failed && w->fmt != PLM_FMT_VIEW)
+	if (!w->failed && !w->pq && w->fmt != PLM_FMT_VIEW)
 		write_trailer(w);
 	if (w->failed) {
 		snprintf(err, errlen, "%s", w->err);
@@ -2348,6 +2386,7 @@ int plm_writer_close(plm_writer *w, char *err, size_t errlen)
 	int rc = plm_out_close(w->out, err, errlen);
 	w->out = NULL;
 	plm_view_free(w->view);
+	plm_pqw_free(w->pq);
 	plm_schema_free(&w->s);
 	free(w->line.p);
 	free(w);
@@ -2361,6 +2400,7 @@ void plm_writer_abort(plm_writer *w)
 	if (w->out)
 		plm_out_abort(w->out);
 	plm_view_free(w->view);
+	plm_pqw_free(w->pq);
 	plm_schema_free(&w->s);
 	free(w->line.p);
 	free(w);

@@ -177,7 +177,12 @@ enum plm_fmt {
 	PLM_FMT_VIEW = 3
 };
 
-/* fmt: an enum plm_fmt.  PLM_FMT_AUTO is the format $PLM_FORMAT names
+/* Apache Parquet (pqwrite.h): also whenever the path ends in ".parquet",
+ * whatever the format asked for.  One section only: a later section with
+ * other fields is an error (with the same fields it continues the file). */
+enum { PLM_FMT_PARQUET = 4 };
+
+/* fmt: an enum plm_fmt or PLM_FMT_PARQUET.  PLM_FMT_AUTO is the format $PLM_FORMAT names
  * (tsv, typed, msgpack; another value is an error), else PLM_FMT_VIEW
  * when the destination is a terminal, else MessagePack.
  * path NULL or "-" = stdout, else atomic file (io.h).  The header is
