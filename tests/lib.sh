@@ -112,6 +112,22 @@ test_have_python () {
 	return 1
 }
 
+# test_have_duckdb, test_have_polars: prerequisites; the npm packages
+# @duckdb/node-api and nodejs-polars are in build/node (make deps puts them
+# there).  They set NODE_PATH and PQ_ORACLE, the command of
+# tests/parquet-oracle.js: $PQ_ORACLE sql|duckdb|polars ...
+test_have_node_module () {
+	test_skip_why="needs: npm $1 in build/node (make deps)"
+	command -v node >/dev/null 2>&1 &&
+	[ -d "$PLM_TOP/build/node/node_modules/$1" ] || return 1
+	NODE_PATH=$PLM_TOP/build/node/node_modules
+	PQ_ORACLE="node $PLM_TOP/tests/parquet-oracle.js"
+	export NODE_PATH
+}
+
+test_have_duckdb () { test_have_node_module @duckdb/node-api; }
+test_have_polars () { test_have_node_module nodejs-polars-linux-x64-gnu; }
+
 # test_opt_in VAR REASON: prerequisite; VAR is set and not empty, else the
 # test is skipped with REASON.
 test_opt_in () {
