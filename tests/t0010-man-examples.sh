@@ -66,6 +66,7 @@ plmkit.1 out
 plm-stream.1 skip a picture of the typed TSV form, not a command
 plm-stream.2 skip a picture of the plain TSV form, not a command
 plm-stream.3 skip a picture of the MessagePack form, not a command
+plm-stream.4 run
 rec-cat.1 skip interactive: pages through less(1)
 rec-cat.2 run
 rec-cat.3 run
