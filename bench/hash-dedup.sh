@@ -72,40 +72,19 @@ rec=$dir/dedup-$copies.rec
 [ -s "$rec" ] || "$bin/fasta-cat" -o "$rec" "$fa"
 echo "bench: $fa: $total records, $uniq unique sequences, $(wc -c <"$fa") bytes"
 
-# run LABEL CMD: the run with the best CPU time (user + sys, over all
-# processes of CMD) of $BENCH_REPS; prints its wall time, CPU time and peak
-# RSS and leaves them in $wall, $cpu, $rss.  CPU time is reported beside
-# wall time: it does not count the time a process waits for a core.
-run () {
-	label=$1; shift
-	cpu=; i=0
-	while [ $i -lt "$reps" ]; do
-		/usr/bin/time -v -o "$dir/time.txt" sh -c "$*" 2>"$dir/err.txt" >/dev/null
-		w=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0;
-			for (k = 1; k <= n; k++) s = s * 60 + t[k]; print s }' "$dir/time.txt")
-		c=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$dir/time.txt")
-		m=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time.txt")
-		if [ -z "$cpu" ] || awk "BEGIN { exit !($c < $cpu) }"; then
-			cpu=$c; wall=$w; rss=$m
-		fi
-		i=$((i + 1))
-	done
-	printf "%-40s %8.2f s %8.2f s %9d KB\n" "$label" "$wall" "$cpu" "$rss"
-}
-
 printf "%-40s %10s %10s %12s\n" "command" "wall" "cpu" "peak RSS"
-run "hash-dedup big.rec" "'$bin/hash-dedup' -q '$rec'"
+bench_run "hash-dedup big.rec" "'$bin/hash-dedup' -q '$rec'"
 t_hd=$cpu; w_hd=$wall; m_hd=$rss
-run "hash-dedup big.fa" "'$bin/hash-dedup' -q '$fa'"
+bench_run "hash-dedup big.fa" "'$bin/hash-dedup' -q '$fa'"
 t_hfa=$cpu; w_hfa=$wall
-run "fasta-cat big.fa | hash-dedup" "'$bin/fasta-cat' '$fa' | '$bin/hash-dedup' -q"
+bench_run "fasta-cat big.fa | hash-dedup" "'$bin/fasta-cat' '$fa' | '$bin/hash-dedup' -q"
 t_fhd=$cpu; w_fhd=$wall
-run "hash-dedup --expect $uniq big.rec" "'$bin/hash-dedup' -q --expect $uniq '$rec'"
+bench_run "hash-dedup --expect $uniq big.rec" "'$bin/hash-dedup' -q --expect $uniq '$rec'"
 m_exp=$rss
-run "seqkit rmdup -s -P big.fa" "seqkit rmdup -s -P -j 2 '$fa'"
+bench_run "seqkit rmdup -s -P big.fa" "seqkit rmdup -s -P -j 2 '$fa'"
 t_sk=$cpu; w_sk=$wall; m_sk=$rss
 # The same records through rec-cat: reader and writer without the set.
-run "rec-cat big.rec (baseline)" "'$bin/rec-cat' '$rec'"
+bench_run "rec-cat big.rec (baseline)" "'$bin/rec-cat' '$rec'"
 m_base=$rss
 
 # Correctness: exactly the expected survivors, and the same ids as seqkit.

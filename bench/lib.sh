@@ -10,6 +10,11 @@
 #                       without BENCH_DIR a temporary removed at exit
 #   bench_python NAME MOD...  sets py to a python3 that imports every MOD
 #                       (scripts/plm-python.sh), else exits naming them
+#   bench_run LABEL CMD the run of CMD (sh -c) with the best CPU time (user +
+#                       sys, over all its processes) of $reps, under
+#                       /usr/bin/time -v in $dir; prints LABEL, its wall
+#                       time, CPU time and peak RSS and leaves them in $wall,
+#                       $cpu, $rss.  A failing CMD ends the bench.
 
 . "$top/scripts/plm-python.sh"
 
@@ -52,3 +57,24 @@ bench_python () {
 
 bin=${PLM_BIN:-$top/bin}
 bench_machine
+
+bench_run () {
+	_br_label=$1; shift
+	cpu=; _br_i=0
+	while [ $_br_i -lt "$reps" ]; do
+		/usr/bin/time -v -o "$dir/time.txt" sh -c "$*" 2>"$dir/err.txt" >/dev/null || {
+			echo "bench: $_br_label failed:" >&2
+			cat "$dir/err.txt" >&2
+			exit 1
+		}
+		_br_w=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0;
+			for (k = 1; k <= n; k++) s = s * 60 + t[k]; print s }' "$dir/time.txt")
+		_br_c=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$dir/time.txt")
+		_br_m=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time.txt")
+		if [ -z "$cpu" ] || awk "BEGIN { exit !($_br_c < $cpu) }"; then
+			cpu=$_br_c; wall=$_br_w; rss=$_br_m
+		fi
+		_br_i=$((_br_i + 1))
+	done
+	printf "%-40s %8.2f s %8.2f s %9d KB\n" "$_br_label" "$wall" "$cpu" "$rss"
+}

@@ -55,46 +55,25 @@ if [ ! -s "$db" ]; then
 fi
 echo "bench: $tsv: $rows rows, $(wc -c <"$tsv") bytes"
 
-# run LABEL CMD: the run with the best CPU time (user + sys) of
-# $BENCH_REPS; prints wall time, CPU time and peak RSS, leaves them in
-# $wall, $cpu, $rss.
-run () {
-	label=$1; shift
-	cpu=; i=0
-	while [ $i -lt "$reps" ]; do
-		/usr/bin/time -v -o "$dir/time.txt" sh -c "$*" 2>"$dir/err.txt" >/dev/null ||
-			{ cat "$dir/err.txt" >&2; exit 1; }
-		w=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0;
-			for (k = 1; k <= n; k++) s = s * 60 + t[k]; print s }' "$dir/time.txt")
-		c=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$dir/time.txt")
-		m=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time.txt")
-		if [ -z "$cpu" ] || awk "BEGIN { exit !($c < $cpu) }"; then
-			cpu=$c; wall=$w; rss=$m
-		fi
-		i=$((i + 1))
-	done
-	printf "%-44s %8.2f s %8.2f s %9d KB\n" "$label" "$wall" "$cpu" "$rss"
-}
-
 out=$dir/out
 copy="COPY %s TO '$out.duck.parquet' (FORMAT parquet, COMPRESSION snappy)"
-printf "%-44s %10s %10s %12s\n" "command" "wall" "cpu" "peak RSS"
-run "rec-cat -o x.parquet mem.rec (snappy)" \
+printf "%-40s %10s %10s %12s\n" "command" "wall" "cpu" "peak RSS"
+bench_run "rec-cat -o x.parquet mem.rec (snappy)" \
 	"PLM_PARQUET=codec=snappy '$bin/rec-cat' -o '$out.plm.parquet' '$rec'"
 w_rec=$wall; c_rec=$cpu
-run "rec-cat -o x.parquet mem.tsv (snappy)" \
+bench_run "rec-cat -o x.parquet mem.tsv (snappy)" \
 	"PLM_PARQUET=codec=snappy '$bin/rec-cat' -o '$out.plm.parquet' '$tsv'"
 w_tsv=$wall; c_tsv=$cpu
 # shellcheck disable=SC2059 # copy is the format
-run "DuckDB COPY table, threads=1" \
+bench_run "DuckDB COPY table, threads=1" \
 	"$duck \"ATTACH '$db' AS m (READ_ONLY)\" \"SET threads=1\" \"$(printf "$copy" m.t)\""
 w_d1=$wall; c_d1=$cpu
 # shellcheck disable=SC2059
-run "DuckDB COPY table, threads=$(nproc)" \
+bench_run "DuckDB COPY table, threads=$(nproc)" \
 	"$duck \"ATTACH '$db' AS m (READ_ONLY)\" \"$(printf "$copy" m.t)\""
 w_dn=$wall
 # shellcheck disable=SC2059
-run "DuckDB COPY read_csv(mem.tsv), threads=1" \
+bench_run "DuckDB COPY read_csv(mem.tsv), threads=1" \
 	"$duck \"SET threads=1\" \"$(printf "$copy" "(SELECT * FROM read_csv('$tsv', delim='\t', header=true, quote='', escape='', columns={'ur50_id': 'VARCHAR', 'ur90_id': 'VARCHAR', 'sequence': 'VARCHAR'}))")\""
 w_dc=$wall; c_dc=$cpu
 

@@ -57,29 +57,31 @@ typedef struct bytes {
 
 static int b_reserve(bytes *b, size_t more)
 {
-	if (more > SIZE_MAX - b->len)
-		return -1;
-	return PLM_GROW(b->p, b->cap, b->len + more);
+	return more > SIZE_MAX - b->len ? -1 :
+	       PLM_GROW(b->p, b->cap, b->len + more);
+}
+
+/* Appends n bytes: p's, or c's when p is NULL. */
+static int b_add(bytes *b, const void *p, int c, size_t n)
+{
+	if (!n || b_reserve(b, n))
+		return n ? -1 : 0;
+	if (p)
+		memcpy(b->p + b->len, p, n);
+	else
+		memset(b->p + b->len, c, n);
+	b->len += n;
+	return 0;
 }
 
 static int b_put(bytes *b, const void *p, size_t n)
 {
-	if (!n)
-		return 0;
-	if (b_reserve(b, n))
-		return -1;
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	return 0;
+	return b_add(b, p, 0, n);
 }
 
 static int b_fill(bytes *b, int c, size_t n)
 {
-	if (b_reserve(b, n))
-		return -1;
-	memset(b->p + b->len, c, n);
-	b->len += n;
-	return 0;
+	return b_add(b, NULL, c, n);
 }
 
 static int b_u32(bytes *b, uint32_t v)
@@ -634,7 +636,7 @@ static int64_t dict_id(col *c, const char *s, size_t n)
 	for (; c->ht[j]; j = (j + 1) & (c->htcap - 1)) {
 		const dent *e = &c->dent[c->ht[j] - 1];
 		if (e->h == h && e->len == n &&
-		    !memcmp(c->dict.p + e->off + 4, s, n))
+		    (!n || !memcmp(c->dict.p + e->off + 4, s, n)))
 			return c->ht[j] - 1;
 	}
 	if (PLM_GROW(c->dent, c->dentcap, c->ndict + 1))
@@ -664,6 +666,14 @@ static int dict_check(plm_pqw *p, col *c)
 
 /* ---- statistics ----------------------------------------------------------- */
 
+/* s[0..n) against b, as unsigned bytes (Parquet's order for strings). */
+static int bytes_cmp(const char *s, size_t n, const bytes *b)
+{
+	size_t k = n < b->len ? n : b->len;
+	int d = k ? memcmp(s, b->p, k) : 0;
+	return d ? d : (n > b->len) - (n < b->len);
+}
+
 static int str_stat(col *c, const char *s, size_t n)
 {
 	if (c->mm_drop)
@@ -679,15 +689,11 @@ static int str_stat(col *c, const char *s, size_t n)
 		c->m.has_mm = 1;
 		return rc;
 	}
-	size_t k = n < c->smin.len ? n : c->smin.len;
-	int d = memcmp(s, c->smin.p, k);
-	if (d < 0 || (d == 0 && n < c->smin.len)) {
+	if (bytes_cmp(s, n, &c->smin) < 0) {
 		c->smin.len = 0;
 		rc |= b_put(&c->smin, s, n);
 	}
-	k = n < c->smax.len ? n : c->smax.len;
-	d = memcmp(s, c->smax.p, k);
-	if (d > 0 || (d == 0 && n > c->smax.len)) {
+	if (bytes_cmp(s, n, &c->smax) > 0) {
 		c->smax.len = 0;
 		rc |= b_put(&c->smax, s, n);
 	}
@@ -697,27 +703,17 @@ static int str_stat(col *c, const char *s, size_t n)
 static void dbl_stat(col *c, double x)
 {
 	if (isnan(x))
-		return;
-	if (!c->m.has_mm) {
-		c->dmin = c->dmax = x;
-		c->m.has_mm = 1;
-	} else if (x < c->dmin) {
-		c->dmin = x;
-	} else if (x > c->dmax) {
-		c->dmax = x;
-	}
+		return;         /* NaN is no bound */
+	c->dmin = c->m.has_mm && c->dmin <= x ? c->dmin : x;
+	c->dmax = c->m.has_mm && c->dmax >= x ? c->dmax : x;
+	c->m.has_mm = 1;
 }
 
 static void int_stat(col *c, int64_t x)
 {
-	if (!c->m.has_mm) {
-		c->imin = c->imax = x;
-		c->m.has_mm = 1;
-	} else if (x < c->imin) {
-		c->imin = x;
-	} else if (x > c->imax) {
-		c->imax = x;
-	}
+	c->imin = c->m.has_mm && c->imin <= x ? c->imin : x;
+	c->imax = c->m.has_mm && c->imax >= x ? c->imax : x;
+	c->m.has_mm = 1;
 }
 
 /* The chunk's min and max, encoded as its PLAIN values, into c->m. */
