@@ -32,7 +32,7 @@ const { DuckDBInstance } = require('@duckdb/node-api');
 EOF
 
 # cmp.js FILE.parquet PLM.tsv ...: every value DuckDB reads from FILE
-# equals the one in PLM.tsv (rec-cat -T of FILE): ints exactly, floats to
+# equals the one in PLM.tsv (rec-cat --typed of FILE): ints exactly, floats to
 # the bit (f32 vectors as float32), strings byte for byte, nulls as nil.
 cat >cmp.js <<'EOF'
 const fs = require('fs');
@@ -119,7 +119,7 @@ test_expect_success 'setup: DuckDB writes every codec, v1 and v2 pages, 1 and ma
 test_expect_success 'every file reads as DuckDB reads it, value for value' '
 	set -- &&
 	for f in $(cat files); do
-		rec-cat -T -o "$f.tsv" "$f" &&
+		rec-cat --typed -o "$f.tsv" "$f" &&
 		set -- "$@" "$f" "$f.tsv" || return 1
 	done &&
 	node cmp.js "$@" >out &&
@@ -143,13 +143,13 @@ test_expect_success 'every codec and version gives the same rows' '
 
 test_expect_success 'stdin, a pipe and a compressed file read the same' '
 	f=t-snappy-V1-700.parquet &&
-	rec-cat -T <$f >a.tsv && rows a.tsv >got && test_cmp want got &&
+	rec-cat --typed <$f >a.tsv && rows a.tsv >got && test_cmp want got &&
 	gzip -c $f >z.parquet.gz &&
-	rec-cat -T z.parquet.gz >b.tsv && rows b.tsv >got && test_cmp want got
+	rec-cat --typed z.parquet.gz >b.tsv && rows b.tsv >got && test_cmp want got
 '
 
 test_expect_success 'rec-cut -f decodes only the named columns' '
-	rec-cut -f s,n -T t-gzip-V2-700.parquet >c.tsv &&
+	rec-cut -f s,n --typed t-gzip-V2-700.parquet >c.tsv &&
 	test_columns c.tsv "s:str\tn:int" &&
 	rows c.tsv >got &&
 	cut -f 8,1 want | awk -F "\t" "{ print \$2 \"\t\" \$1 }" >w2 &&
@@ -158,7 +158,7 @@ test_expect_success 'rec-cut -f decodes only the named columns' '
 
 test_expect_success 'an unsupported column costs nothing when not selected' '
 	duck "COPY (SELECT i AS id, {'\''a'\'': i} AS st, i::DECIMAL(9,2) AS d FROM range(5) t(i)) TO '\''u.parquet'\'' (FORMAT parquet)" "SELECT 1" &&
-	rec-cut -f id -T u.parquet >u.tsv &&
+	rec-cut -f id --typed u.parquet >u.tsv &&
 	rows u.tsv >got && printf "0\n1\n2\n3\n4\n" >w && test_cmp w got &&
 	test_error "u.parquet: column .st.: a nested group (struct) is not supported" rec-cat u.parquet &&
 	test_error "u.parquet: column .d.: INT32 (DECIMAL) is not supported" rec-cut -f d u.parquet
@@ -167,7 +167,7 @@ test_expect_success 'an unsupported column costs nothing when not selected' '
 test_expect_success '--shard K/N: the shards of a file partition its rows' '
 	f=t-zstd-V1-700.parquet &&
 	for k in 0 1 2; do
-		rec-cut -f id,n --shard $k/3 -T $f >s$k.tsv || return 1
+		rec-cut -f id,n --shard $k/3 --typed $f >s$k.tsv || return 1
 	done &&
 	{ rows s0.tsv; rows s1.tsv; rows s2.tsv; } | sort >got &&
 	cut -f 3,1 want | awk -F "\t" "{ print \$2 \"\t\" \$1 }" | sort >w3 &&
@@ -176,7 +176,7 @@ test_expect_success '--shard K/N: the shards of a file partition its rows' '
 
 test_expect_success 'the plm.meta key is the stream meta' '
 	duck "COPY (SELECT 1 AS id) TO '\''m.parquet'\'' (FORMAT parquet, KV_METADATA {'\''plm.meta'\'': '\''{\"note\":\"x\",\"k\":[1,2]}'\''})" "SELECT 1" &&
-	rec-cat -T m.parquet >m.tsv &&
+	rec-cat --typed m.parquet >m.tsv &&
 	grep "^#meta" m.tsv | grep -q "\"note\":\"x\",\"k\":\[1,2\],\"prov\"" &&
 	duck "COPY (SELECT 1 AS id) TO '\''m2.parquet'\'' (FORMAT parquet, KV_METADATA {'\''plm.meta'\'': '\''[1'\''})" "SELECT 1" &&
 	test_error "m2.parquet: key plm.meta: " rec-cat m2.parquet
@@ -186,11 +186,11 @@ test_expect_success 'vectors: a list of another length fails naming the record a
 	duck "COPY (SELECT i AS id, CASE WHEN i = 0 THEN NULL WHEN i = 3 THEN [1.0::FLOAT] ELSE [1.5::FLOAT, i::FLOAT] END AS v FROM range(5) t(i)) TO '\''v.parquet'\'' (FORMAT parquet)" "SELECT 1" &&
 	test_error "v.parquet: record 4: column .v.: a list of 1 values, the file.s vectors have 2" rec-cat -o v.out v.parquet &&
 	test_path_is_missing v.out &&
-	rec-head -n 3 -T v.parquet >h.tsv &&
+	rec-head -n 3 --typed v.parquet >h.tsv &&
 	test_columns h.tsv "id:int\tv:f32[2]" &&
 	rows h.tsv >got && printf "0\t\n1\t1.5,1\n2\t1.5,2\n" >w && test_cmp w got &&
 	duck "COPY (SELECT i AS id, [i::DOUBLE, 0.1::DOUBLE] AS v FROM range(2) t(i)) TO '\''d.parquet'\'' (FORMAT parquet)" "SELECT 1" &&
-	rec-cat -T d.parquet >d.tsv &&
+	rec-cat --typed d.parquet >d.tsv &&
 	rows d.tsv >got && printf "0\t0,0.1\n1\t1,0.1\n" >w && test_cmp w got
 '
 
@@ -213,14 +213,14 @@ test_expect_success 'bad files fail with a message, never a crash' '
 # (bench/parquet.sh reads one of that size).
 ROWS=${PLM_PARQUET_ROWS:-100000}
 test_expect_success "a UniRef-shaped shard of $ROWS rows round-trips exactly" '
-	fasta-cat -T "$DATA/uniprot_20k.fasta.gz" | rec-cut -f id,seq -T >seqs.tsv &&
+	fasta-cat --typed "$DATA/uniprot_20k.fasta.gz" | rec-cut -f id,seq --typed >seqs.tsv &&
 	rows seqs.tsv >seqs.txt &&
 	duck "CREATE TABLE s AS SELECT row_number() OVER () - 1 AS k, * FROM read_csv('\''seqs.txt'\'', delim = '\''\t'\'', header = false, quote = '\'''\'', columns = {'\''id'\'': '\''VARCHAR'\'', '\''seq'\'': '\''VARCHAR'\''})" \
 		"COPY (SELECT '\''UniRef50_'\'' || (i % 7919) AS ur50_id, '\''UniRef90_'\'' || s.id AS ur90_id, s.seq AS sequence FROM range($ROWS) t(i) JOIN s ON s.k = i % (SELECT count(*) FROM s) ORDER BY i) TO '\''uniref.parquet'\'' (FORMAT parquet, COMPRESSION snappy)" \
 		"SELECT md5(string_agg(ur50_id || chr(9) || ur90_id || chr(9) || sequence || chr(10), '\'''\'' ORDER BY file_row_number)) FROM read_parquet('\''uniref.parquet'\'', file_row_number = true)" >want.md5 &&
-	rec-cat -T uniref.parquet | rows | md5sum | cut -d " " -f 1 >got.md5 &&
+	rec-cat --typed uniref.parquet | rows | md5sum | cut -d " " -f 1 >got.md5 &&
 	test_cmp want.md5 got.md5 &&
-	rec-cut -f sequence uniref.parquet | rec-stats -T >st.tsv &&
+	rec-cut -f sequence uniref.parquet | rec-stats --typed >st.tsv &&
 	grep -q "\b$ROWS\b" st.tsv
 '
 
