@@ -1,5 +1,4 @@
 /* leak-check — exact and near-duplicate sequences across splits. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,11 +264,8 @@ static int find_near(struct search *x, char *err, size_t errlen)
 		cls[r] = involved[sp] ? sp : 0xff;
 		seq[r] = d->arena + d->it[r].seq_off;
 	}
-	/* fully index a sequence while a pair at min_sim would share fewer
-	 * than 8 sampled k-mers: below that, sampling loses pairs */
-	double smax = ceil(8.0 * (double)x->scale / x->min_sim);
 	plm_kmer_opts ko = { (int)x->k, (uint32_t)x->scale,
-			     smax > 4e9 ? 4000000000U : (uint32_t)smax,
+			     plm_kmer_short_max((uint32_t)x->scale, x->min_sim),
 			     (uint32_t)x->max_occ, x->min_sim, (int)x->threads };
 	int rc = plm_kmer_pairs_fn(seq, d->seq_len, d->n, cls, x->want, ns,
 				   &ko, near_pairs, x, &x->st, err, errlen);

@@ -20,6 +20,7 @@
  *           reliably from sampled k-mers, so the long side asks).
  * A pair with both records in S is met from both sides and kept once (the
  * larger index asks, or the long one when lengths differ in class). */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,12 @@ static size_t sorted_set(const char *s, size_t n, int k, uint32_t **out)
 			v[u++] = v[i];
 	*out = v;
 	return u;
+}
+
+uint32_t plm_kmer_short_max(uint32_t scale, double min_sim)
+{
+	double s = ceil(8.0 * (double)scale / min_sim);
+	return s > 4e9 ? 4000000000U : (uint32_t)s;
 }
 
 double plm_kmer_sim(const char *a, size_t la, const char *b, size_t lb, int k)

@@ -63,6 +63,13 @@ typedef struct plm_kmer_stats {
 	size_t bytes;          /* index memory */
 } plm_kmer_stats;
 
+/* The short_max of leak-check and seq-cluster: a sequence is fully
+ * indexed while a pair at min_sim would share fewer than 8 sampled k-mers
+ * with it (below that, sampling loses pairs): ceil(8 scale / min_sim),
+ * at most 4e9.  The pairs found depend on it: tools whose results must
+ * agree use this one value. */
+uint32_t plm_kmer_short_max(uint32_t scale, double min_sim);
+
 /* Exact sim of two sequences (for tests and checks); -1 when undefined. */
 double plm_kmer_sim(const char *a, size_t la, const char *b, size_t lb, int k);
 
