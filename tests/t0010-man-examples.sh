@@ -91,6 +91,8 @@ rec-sample.2 run
 rec-shard.1 ifcmd parallel
 rec-stats.1 out
 rec-stats.2 out
+seq-cluster.1 run
+seq-cluster.2 run
 strat-split.1 run
 strat-split.2 run
 strat-split.3 run
