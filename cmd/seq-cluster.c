@@ -444,7 +444,8 @@ static void report(const ctx *x)
 			 x->removed ? x->removed : "");
 	size_t kept = x->n - x->nremoved;
 	plm_warn("%zu records, %zu distinct sequences, %llu pairs at sim >= %g: %llu clusters; the largest holds %llu records (%.2f%%)",
-		 kept, x->nu, (unsigned long long)x->npairs, x->min_sim,
+		 kept, x->nu - (size_t)x->nremoved_u,
+		 (unsigned long long)x->npairs, x->min_sim,
 		 (unsigned long long)x->nclusters,
 		 (unsigned long long)x->largest,
 		 kept ? 100.0 * (double)x->largest / (double)kept : 0.0);

@@ -94,7 +94,7 @@ test_expect_success '--max-cluster removes the fewest it finds, into --removed' 
 	printf "c2\t%s\t\n" "$S1$S2$S3" >want &&
 	test_cmp want got &&
 	grep -q "1 record(s) (1 distinct sequences) removed so that no cluster exceeds 3 records (--max-cluster 0.3 of 10): written to rm.tsv" err &&
-	grep -q "9 records, .* 7 clusters; the largest holds 3 records (33.33%)" err &&
+	grep -q "9 records, 9 distinct sequences, 4 pairs at sim >= 0.5: 7 clusters; the largest holds 3 records (33.33%)" err &&
 	grep -q "\"removed\":\"1\"" out.tsv
 '
 
