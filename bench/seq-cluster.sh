@@ -55,7 +55,7 @@ numbered() {
 make_sets() {
 	[ -s set.20k.mp ] || {
 		"$BIN/fasta-cat" "$top/tests/data/uniprot_20k.fasta.gz" |
-			"$BIN/rec-cut" -T -f seq | grep -v '^#' | sed 1d |
+			"$BIN/rec-cut" --typed -f seq | grep -v '^#' | sed 1d |
 			numbered | "$BIN/rec-cat" -M -o set.20k.mp
 	}
 	[ -s mfo.seq ] || blastdbcmd -db "$MFO" -entry all -outfmt '%s' >mfo.seq
@@ -114,7 +114,7 @@ for n in $SIZES; do
 	"$BIN/strat-split" -r train=0.8,val=0.1,test=0.1 -s 11 -g cluster \
 		-o split.sc.$n.mp cl.$n.mp 2>/dev/null
 	rc=0
-	/usr/bin/time -v -o time.lc.$n "$BIN/leak-check" -T --threads "$T" \
+	/usr/bin/time -v -o time.lc.$n "$BIN/leak-check" --typed --threads "$T" \
 		--min-sim "$MINSIM" -o leak.$n.tsv split.sc.$n.mp 2>err.lc.$n || rc=$?
 	echo "  leak-check on the grouped split: exit $rc ($(tv time.lc.$n))"
 	case " $MMSEQS_SIZES " in *" $n "*) ;; *) continue ;; esac
@@ -125,7 +125,7 @@ for n in $SIZES; do
 	t1=$(date +%s.%N)
 	rm -rf tmp.mm.$n
 	echo "  mmseqs easy-cluster --min-seq-id 0.5: $(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}') s wall, $(cut -f1 mm.${n}_cluster.tsv | sort -u | wc -l) clusters"
-	"$BIN/rec-cat" -T "$in" | grep -v '^#' >in.$n.tsv
+	"$BIN/rec-cat" --typed "$in" | grep -v '^#' >in.$n.tsv
 	awk -F'\t' 'NR == FNR { c[$2] = $1; next }
 		FNR == 1 { print $0 "\tcluster:str"; next }
 		{ print $0 "\t" c[$1] }' mm.${n}_cluster.tsv in.$n.tsv |

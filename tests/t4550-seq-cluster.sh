@@ -44,7 +44,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'a chain A~B~C is one cluster though A and C are not similar' '
-	seq-cluster -T chain.tsv >out.tsv 2>err &&
+	seq-cluster --typed chain.tsv >out.tsv 2>err &&
 	rows out.tsv | cut -f1,3 >got &&
 	printf "A\t0\nD\t1\nB\t0\nC\t0\nE\t1\nF\t2\nG\t2\nH\t3\nI\t4\n" >want &&
 	test_cmp want got &&
@@ -56,14 +56,14 @@ test_expect_success 'a chain A~B~C is one cluster though A and C are not similar
 test_expect_success 'leak-check agrees: A~B and B~C leak, A and C do not' '
 	rows chain.tsv | awk -F"\t" "BEGIN { print \"id:str\tseq:str\tsplit:str\" }
 		\$1 == \"A\" { print \$0 \"\ttrain\" } \$1 == \"C\" { print \$0 \"\ttest\" }" >ac.tsv &&
-	leak-check -T ac.tsv >/dev/null &&
+	leak-check --typed ac.tsv >/dev/null &&
 	rows chain.tsv | awk -F"\t" "BEGIN { print \"id:str\tseq:str\tsplit:str\" }
 		\$1 == \"A\" { print \$0 \"\ttrain\" } \$1 == \"B\" { print \$0 \"\ttest\" }" >ab.tsv &&
-	test_exit 1 leak-check -T ab.tsv >/dev/null 2>&1
+	test_exit 1 leak-check --typed ab.tsv >/dev/null 2>&1
 '
 
 test_expect_success 'a higher --min-sim splits the chain; --field names the field' '
-	seq-cluster -T --min-sim 0.7 --field fam chain.tsv >out.tsv 2>err &&
+	seq-cluster --typed --min-sim 0.7 --field fam chain.tsv >out.tsv 2>err &&
 	rows out.tsv | cut -f1,3 >got &&
 	printf "A\t0\nD\t1\nB\t2\nC\t3\nE\t1\nF\t4\nG\t4\nH\t5\nI\t6\n" >want &&
 	test_cmp want got &&
@@ -74,7 +74,7 @@ test_expect_success 'a higher --min-sim splits the chain; --field names the fiel
 
 test_expect_success 'an existing cluster field is replaced' '
 	rec-put "cluster = \"x\"" chain.tsv >in.mp &&
-	seq-cluster -T in.mp >out.tsv &&
+	seq-cluster --typed in.mp >out.tsv &&
 	sed -n 3p out.tsv >got &&
 	printf "id:str\tseq:str\tcluster:int\n" >want &&
 	test_cmp want got &&
@@ -84,9 +84,9 @@ test_expect_success 'an existing cluster field is replaced' '
 '
 
 test_expect_success '--max-cluster removes the fewest it finds, into --removed' '
-	seq-cluster -T five.tsv >out.tsv 2>err &&
+	seq-cluster --typed five.tsv >out.tsv 2>err &&
 	grep -q "the largest holds 5 records (50.00%)" err &&
-	seq-cluster -T --max-cluster 0.3 --removed rm.tsv five.tsv >out.tsv 2>err &&
+	seq-cluster --typed --max-cluster 0.3 --removed rm.tsv five.tsv >out.tsv 2>err &&
 	rows out.tsv | cut -f1,3 >got &&
 	printf "c1\t0\nc3\t1\nc4\t1\nc5\t1\nu1\t2\nu2\t3\nu3\t4\nu4\t5\nu5\t6\n" >want &&
 	test_cmp want got &&
@@ -108,7 +108,7 @@ test_expect_success '--max-cluster: a clique keeps as many as fit' '
 			printf "u%d\t%s\n" $i "$(echo $S5$S6 | cut -c$((i * 10))-)" || return 1
 		done
 	} >clique.tsv &&
-	seq-cluster -T --max-cluster 0.4 --removed rm.tsv clique.tsv >out.tsv 2>err &&
+	seq-cluster --typed --max-cluster 0.4 --removed rm.tsv clique.tsv >out.tsv 2>err &&
 	rows out.tsv | cut -f1 | tr "\n" " " >got &&
 	printf "k3 k4 k5 k6 u1 u2 u3 u4 " >want &&
 	test_cmp want got &&
@@ -119,10 +119,10 @@ test_expect_success '--max-cluster: a clique keeps as many as fit' '
 
 test_expect_success '--max-cluster without --removed: exit 1, nothing written' '
 	test_error "nothing written: give --removed FILE" \
-		seq-cluster -T --max-cluster 0.3 -o none.tsv five.tsv &&
+		seq-cluster --typed --max-cluster 0.3 -o none.tsv five.tsv &&
 	grep -q "1 record(s) (1 distinct sequences) would be removed" err &&
 	test_path_is_missing none.tsv &&
-	seq-cluster -T --max-cluster 0.5 five.tsv >out.tsv &&
+	seq-cluster --typed --max-cluster 0.5 five.tsv >out.tsv &&
 	test $(rows out.tsv | wc -l) -eq 10
 '
 
@@ -149,27 +149,27 @@ test_expect_success 'real data: a split grouped by cluster does not leak, a rand
 	seq-cluster --threads 2 u.mp >c2.mp 2>err &&
 	grep -q "20000 records, 18801 distinct sequences" err &&
 	strat-split -r train=0.8,val=0.1,test=0.1 -g cluster c2.mp >g.mp 2>/dev/null &&
-	leak-check -T g.mp >r.tsv &&
+	leak-check --typed g.mp >r.tsv &&
 	test $(rows r.tsv | wc -l) -eq 0 &&
-	leak-check -T --forbid train:val,train:test,val:test g.mp >/dev/null &&
+	leak-check --typed --forbid train:val,train:test,val:test g.mp >/dev/null &&
 	strat-split -r train=0.8,val=0.1,test=0.1 u.mp >s.mp 2>/dev/null &&
-	test_exit 1 leak-check -T s.mp >r.tsv 2>/dev/null &&
+	test_exit 1 leak-check --typed s.mp >r.tsv 2>/dev/null &&
 	test $(rows r.tsv | wc -l) -gt 1000
 '
 
 test_expect_success 'real data: the same clusters with 1 and 2 threads' '
-	seq-cluster --threads 1 -T u.mp >c1.tsv 2>/dev/null &&
-	rec-cat -T c2.mp | nometa >want &&
+	seq-cluster --threads 1 --typed u.mp >c1.tsv 2>/dev/null &&
+	rec-cat --typed c2.mp | nometa >want &&
 	nometa c1.tsv >got &&
 	test_cmp want got
 '
 
 test_expect_success 'real data: --max-cluster at 0.05%: 10 records per cluster at most' '
 	seq-cluster --max-cluster 0.0005 --removed rm.mp u.mp >m.mp 2>err &&
-	rec-cat -T m.mp >m.tsv &&
+	rec-cat --typed m.mp >m.tsv &&
 	rows m.tsv | cut -f5 | sort | uniq -c | sort -rn | head -n 1 >top &&
 	test $(awk "{print \$1}" top) -le 10 &&
-	rec-cat -T rm.mp >rm.tsv &&
+	rec-cat --typed rm.mp >rm.tsv &&
 	kept=$(rows m.tsv | wc -l) &&
 	gone=$(rows rm.tsv | wc -l) &&
 	test $((kept + gone)) -eq 20000 &&
