@@ -49,8 +49,53 @@ test_expect_success 'pipeline runs: report with an AUROC and its interval' '
 	test $(wc -l <run/sample.tsv) -eq 14 &&
 	test $(grep -c "^plant" run/sample.tsv) -eq 1 &&
 	test -s run/plots/overall.roc.svg && test -s run/plots/training.svg &&
-	grep -q "digest \`[0-9a-f]\{32\}\`" run/report.md &&
+	grep -q "digest \`[0-9a-f]\{32\}\` (the model.s split digest is the same)" run/report.md &&
 	cp run/model.mlp model.a && cp run/metrics.tsv metrics.a
+'
+
+# One nested strat-split run: one manifest with the recipe; test and
+# validation shares per label as asked; no sequence in two splits.
+test_expect_success 'one split run: train, val, test in one manifest with its recipe' '
+	test ! -e run/test.manifest.tsv && test ! -e run/val.manifest.tsv &&
+	printf "#plm-split-manifest\t2\n#seed\t42\n#ratios\ttrain=0.9,test=0.1\n#then\ttrain:train=0.9,val=0.1\n#by\tlabel\n#group\tseq\n" >recipe.want &&
+	head -n 6 run/split.manifest.tsv >recipe.got && test_cmp recipe.want recipe.got &&
+	rec-cut --typed -f split,label,seq run/split.rec | rows >sl &&
+	cut -f1,2 sl | sort | uniq -c | awk "{ print \$2, \$3, \$1 }" >counts &&
+	printf "test host 17\ntest viral 17\ntrain host 136\ntrain viral 142\nval host 15\nval viral 16\n" >counts.want &&
+	test_cmp counts.want counts &&
+	cut -f1,3 sl | sort -u | cut -f2 | sort | uniq -d >seq2 && test_cmp /dev/null seq2 &&
+	test $(grep -vc "^#" run/split.manifest.tsv) -eq 344
+'
+
+# The threshold and the calibrator come from the validation split only.
+test_expect_success 'threshold and calibrator from the validation split' '
+	metric () { rows "$2" | awk -F"\t" -v m="$1" "\$1 == \"overall\" && \$2 == m { print \$3 }"; } &&
+	test "$(metric threshold_tuned_on_scored run/val.metrics.tsv)" = 1 &&
+	test "$(metric threshold run/val.metrics.tsv)" = "$(metric threshold run/metrics.tsv)" &&
+	test -z "$(metric threshold_tuned_on_scored run/metrics.tsv)" &&
+	test $(rows run/val.metrics.tsv | awk -F"\t" "\$2 == \"auroc\" { print \$6 }") -eq 31 &&
+	grep -q "\"method\":\"platt\".*\"rows\":31,.*\"split\":\"val\"" run/val.cal &&
+	for m in ece_calibrated brier_calibrated log_loss_calibrated; do
+		metric $m run/metrics.tsv | grep -Eq "^0\.[0-9]+" || return 1
+	done &&
+	rec-cut --typed -f score_cal run/pred.rec | rows | grep -c . >n && test $(cat n) -eq 34 &&
+	grep -q "warning: --allow-seen: 0 scored records were training and 31 validation records" run/val-predict.log &&
+	t=$(printf %.4f "$(metric threshold run/metrics.tsv)") &&
+	grep -q "^34 test proteins, positive class viral, threshold $t\$" run/report.md &&
+	grep -q "^from the validation split (\`metrics --threshold-from val.metrics.tsv\`)" run/report.md &&
+	grep -Eq "^\| ece_calibrated \| 0\.[0-9]{4} \| \|\$" run/report.md &&
+	grep -q "^  threshold          $t  chosen on the validation split (Youden.s J, 31 proteins)\$" log &&
+	grep -Eq "^  ece_calibrated     0\.[0-9]{4}\$" log &&
+	! grep -q "threshold 0\.5;" run/report.md
+'
+
+# --allow-seen is for the validation split only: a "validation" file that
+# holds training records of the model is refused, and nothing is left.
+test_expect_success 'validation predictions refuse training records of the model' '
+	cp -rp run seen && cp -p seen/trainval.rec seen/val.rec && rm seen/val.pred.rec &&
+	test_must_fail run_pipe seen data second "$TRASH/seen/val.pred.rec" 2>err &&
+	grep -q "viral-host: .*/seen/val.rec: 278 record(s) scored with --allow-seen were not validation records of the model" err &&
+	test ! -e seen/val.pred.rec && test ! -e seen/val.pred.rec.tmp
 '
 
 test_expect_success 'a second make does nothing' '
