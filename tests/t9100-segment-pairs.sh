@@ -42,6 +42,23 @@ test_expect_success 'the panel: an AUROC with its interval for every split' '
 		exit !(lo <= \$4 && \$4 <= hi && lo < hi) }" a/panel.txt
 '
 
+# The threshold and the calibrator are chosen on the val pairs only; no
+# panel of the output is tuned on its own records.
+test_expect_success 'threshold and calibrator from the val split' '
+	metric () { rows "$3" | awk -F"\t" -v g="$1" -v m="$2" "\$1 == g && \$2 == m { print \$3 }"; } &&
+	test "$(metric overall threshold_tuned_on_scored a/val.metrics.tsv)" = 1 &&
+	t=$(metric overall threshold a/val.metrics.tsv) &&
+	for g in overall split=test split=train split=val; do
+		test "$(metric $g threshold a/metrics.tsv)" = "$t" &&
+		metric $g ece_calibrated a/metrics.tsv | grep -Eq "^0\.[0-9]+" || return 1
+	done &&
+	! grep -q threshold_tuned_on_scored a/metrics.tsv &&
+	grep -q "\"method\":\"platt\".*\"split\":\"val\"" a/val.cal &&
+	grep -Eq "^threshold $(printf %.4f "$t"): Youden.s J on the [0-9]+ val pairs; test at it: F1 0\.[0-9]{4}, MCC -?[01]\.[0-9]{4}\$" a/panel.txt &&
+	grep -Eq "^calibration: Platt on the val pairs; test ECE 0\.[0-9]{4} -> 0\.[0-9]{4}, Brier 0\.[0-9]{4} -> 0\.[0-9]{4}\$" a/panel.txt &&
+	grep -q "^  4 splits\$" out
+'
+
 test_expect_success 'no isolate in two splits; pairs labelled by isolate' '
 	rec-cut --typed -f isolate,split -o is.tsv a/split.rec &&
 	rows is.tsv | sort -u | cut -f1 | uniq -d >dup &&
