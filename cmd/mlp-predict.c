@@ -326,7 +326,7 @@ struct predict {
 	plm_mlpckpt c;
 	plm_mlp_work *w;
 	const char *x, *id;
-	int allow;
+	int allow, allow_val;
 	struct bind b;
 	struct batch bt;
 	plm_verb *v;
@@ -370,24 +370,30 @@ static int row(void *ctx, const plm_val *in, plm_val *out, char *err,
 	uint64_t h = plm_key_hash(ip, len);
 	int t = plm_id_in(P->c.train_ids, P->c.ntrain_ids, h);
 	int v = !t && plm_id_in(P->c.val_ids, P->c.nval_ids, h);
-	int q = t || v ? 0 : seen_seq(&P->seen, in, &P->c);
-	if (q) {
-		t = q == 1;
-		v = q == 2;
-		P->seen.byseq++;
+	/* a validation id is still checked by sequence: under --allow-val
+	 * it must not be a training sequence */
+	int q = t ? 0 : seen_seq(&P->seen, in, &P->c);
+	int byseq = q && !v;
+	if (q == 1) {
+		t = 1;
+		v = 0;
+	} else if (q == 2) {
+		v = 1;
 	}
-	if (!P->allow && (t || v) && P->seen.listed++ < SEEN_LIST)
+	P->seen.byseq += (uint64_t)byseq;
+	int refuse = (t && !P->allow) || (v && !P->allow && !P->allow_val);
+	if (refuse && P->seen.listed++ < SEEN_LIST)
 		plm_warn("%s: record %llu: id '%.*s': %s of a %s record of the "
 			 "model", P->v->file,
 			 (unsigned long long)P->v->file_recno,
 			 (int)(len > 60 ? 60 : len), ip,
 			 q ? "the sequence" : "the id",
 			 t ? "training" : "validation");
-	if (P->allow && (t || v)) {
+	if (!refuse && (t || v)) {
 		P->train += t;
 		P->val += v;
 	}
-	if (!P->allow && (t || v)) {
+	if (refuse) {
 		if (!P->first) {
 			P->first = P->v->file_recno;
 			snprintf(P->file, sizeof P->file, "%s", P->v->file);
@@ -416,12 +422,18 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 			"records were in its training data and %llu in its "
 			"validation data (%llu of them by sequence under another "
 			"id); scores on them are not an evaluation "
-			"(--allow-seen to score them anyway)", P->file,
+			"(--allow-val to score validation records, --allow-seen "
+			"to score them all)", P->file,
 			(unsigned long long)P->first, P->seen_id,
 			(unsigned long long)P->train,
 			(unsigned long long)P->val,
 			(unsigned long long)P->seen.byseq);
-	if (P->train || P->val)
+	if (!P->allow && P->val)
+		plm_warn("--allow-val: %llu validation records of the model "
+			 "scored (%llu of them by sequence under another id): "
+			 "not an evaluation", (unsigned long long)P->val,
+			 (unsigned long long)P->seen.byseq);
+	else if (P->train || P->val)
 		plm_warn("warning: --allow-seen: %llu scored records were "
 			 "training and %llu validation records of the model "
 			 "(%llu of them by sequence under another id): not an "
@@ -444,6 +456,7 @@ int main(int argc, char **argv)
 		PLM_STR_REQ('m', "model", &model, "MODEL", "the checkpoint written by mlp-train"),
 		PLM_FLAG(0, "allow-seen", &P.allow, "score the model's own training and validation records too"),
 		PLM_ALIAS(0, "allow-train", "allow-seen"),
+		PLM_FLAG(0, "allow-val", &P.allow_val, "score the model's validation records (for choices made on them), still refusing training records"),
 		PLM_FLAG(0, "info", &want_info, "print what the checkpoint holds and exit"),
 		PLM_STR('x', "x", &P.x, "FIELD", "feature field (default: the model's)"),
 		PLM_ALIAS(0, "features", "x"),

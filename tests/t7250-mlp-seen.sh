@@ -45,8 +45,8 @@ test_expect_success 'unseen records: scored, nothing said' '
 
 # r0 r1 (train) and r3 (val) under new ids, with r4 (test) as it is
 test_expect_success 'a known sequence under a new id is refused, listed with what it matched' '
-	{ printf "#plm\t1\n"; rec-cat -T lin.tsv | body | head -n 1;
-	  rec-cat -T lin.tsv | rows | awk -F"\t" -v OFS="\t" "\$1 == \"r0\" || \$1 == \"r1\" || \$1 == \"r3\" { \$1 = \"new\" substr(\$1, 2) } \$1 ~ /^new|^r4$/"; } >renamed.tsv &&
+	{ printf "#plm\t1\n"; rec-cat --typed lin.tsv | body | head -n 1;
+	  rec-cat --typed lin.tsv | rows | awk -F"\t" -v OFS="\t" "\$1 == \"r0\" || \$1 == \"r1\" || \$1 == \"r3\" { \$1 = \"new\" substr(\$1, 2) } \$1 ~ /^new|^r4$/"; } >renamed.tsv &&
 	test $(rows renamed.tsv | wc -l) -eq 4 &&
 	test_error "record 1: id .new0. was seen by the model: 2 records were in its training data and 1 in its validation data (3 of them by sequence under another id)" \
 		mlp-predict --model s.mlp -o x.rec renamed.tsv &&
@@ -68,6 +68,24 @@ test_expect_success '--allow-seen scores them and says how many it let through' 
 	mlp-predict -T --allow-seen --model s.mlp -o a.tsv renamed.tsv 2>err &&
 	test $(rows a.tsv | wc -l) -eq 4 &&
 	grep -q "allow-seen: 2 scored records were training and 1 validation records of the model (3 of them by sequence under another id)" err
+'
+
+# --allow-val: the model's validation records (where a threshold or a
+# calibrator is chosen) are scored; training records stay refused, also a
+# validation id that carries a training sequence.
+test_expect_success '--allow-val scores validation records only' '
+	rec-filter "split==val" lin.tsv -o val.rec &&
+	mlp-predict -T --allow-val --model s.mlp -o v.tsv val.rec 2>err &&
+	test $(rows v.tsv | wc -l) -eq 60 &&
+	grep -q "^mlp-predict: --allow-val: 60 validation records of the model scored (0 of them by sequence under another id): not an evaluation$" err &&
+	test_error "record 1: id .new0. was seen by the model: 2 records were in its training data" \
+		mlp-predict --allow-val --model s.mlp -o x.rec renamed.tsv &&
+	test_path_is_missing x.rec &&
+	rec-put "seq = id == \"r3\" ? \"MKV0W\" : seq" val.rec -o val2.rec &&
+	test_error "id .r3. was seen by the model: 1 records were in its training data" \
+		mlp-predict --allow-val --model s.mlp -o x.rec val2.rec &&
+	grep -q "id .r3.: the sequence of a training record of the model" err &&
+	test_path_is_missing x.rec
 '
 
 test_expect_success 'input without the sequence field: ids only, with a warning' '

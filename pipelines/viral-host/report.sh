@@ -59,7 +59,7 @@ cal () { sed -n "s/.*\"$1\":\\([^,}]*\\).*/\\1/p" "$O/val.cal"; }
 echo "## Decisions from the validation split"
 echo
 echo "The validation records chose the early-stopping epoch; they are scored with"
-echo "\`mlp-predict --allow-seen\` (\`val.pred.rec\`, none of them a training record) and"
+echo "\`mlp-predict --allow-val\` (\`val.pred.rec\`, none of them a training record) and"
 echo "decide what the test split only applies:"
 echo
 printf -- '- threshold %.4f: Youden'"'"'s J on the %s validation proteins (`metrics --threshold youden\n' \
