@@ -79,7 +79,7 @@ test_expect_success 'threshold and calibrator from the validation split' '
 		metric $m run/metrics.tsv | grep -Eq "^0\.[0-9]+" || return 1
 	done &&
 	rec-cut --typed -f score_cal run/pred.rec | rows | grep -c . >n && test $(cat n) -eq 34 &&
-	grep -q "warning: --allow-seen: 0 scored records were training and 31 validation records" run/val-predict.log &&
+	grep -q "^mlp-predict: --allow-val: 31 validation records of the model scored" run/val-predict.log &&
 	t=$(printf %.4f "$(metric threshold run/metrics.tsv)") &&
 	grep -q "^34 test proteins, positive class viral, threshold $t\$" run/report.md &&
 	grep -q "^from the validation split (\`metrics --threshold-from val.metrics.tsv\`)" run/report.md &&
