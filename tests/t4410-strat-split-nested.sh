@@ -21,7 +21,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'nested split in one run: train, val, test from one manifest' '
-	strat-split -T $NEST --manifest m.tsv big.tsv >n.out &&
+	strat-split --typed $NEST --manifest m.tsv big.tsv >n.out &&
 	rows n.out | cut -f5 | sort | uniq -c | awk "{print \$1, \$2}" >got &&
 	printf "100 test\n810 train\n90 val\n" >want &&
 	test_cmp want got &&
@@ -36,7 +36,7 @@ test_expect_success 'nested split in one run: train, val, test from one manifest
 '
 
 test_expect_success 'nested: test equals the one-level run; val is 10% of the rest per stratum' '
-	strat-split -T -r train=0.9,test=0.1 -s 42 -b label big.tsv >one.out &&
+	strat-split --typed -r train=0.9,test=0.1 -s 42 -b label big.tsv >one.out &&
 	rows one.out | awk -F "\t" "\$5 == \"test\" {print \$1}" | sort >t1 &&
 	rows n.out | awk -F "\t" "\$5 == \"test\" {print \$1}" | sort >t2 &&
 	test_cmp t1 t2 &&
@@ -53,7 +53,7 @@ test_expect_success 'nested: test equals the one-level run; val is 10% of the re
 '
 
 test_expect_success 'nested with groups: no group crosses a split' '
-	strat-split -T -r train=0.8,test=0.2 --then train:train=0.75,val=0.25 -g iso big.tsv >g.out &&
+	strat-split --typed -r train=0.8,test=0.2 --then train:train=0.75,val=0.25 -g iso big.tsv >g.out &&
 	rows g.out | cut -f4,5 | sort -u | cut -f1 | uniq -d >crossing &&
 	test ! -s crossing &&
 	rows g.out | cut -f5 | sort -u >names &&
@@ -66,39 +66,39 @@ import random, sys
 l = open(\"big.tsv\").read().splitlines()
 b = l[1:]; random.Random(3).shuffle(b)
 print(\"\n\".join([l[0]] + b))" >shuf.tsv &&
-	strat-split -T $NEST --manifest m2.tsv shuf.tsv >/dev/null &&
+	strat-split --typed $NEST --manifest m2.tsv shuf.tsv >/dev/null &&
 	cmp m.tsv m2.tsv &&
-	strat-split -T -r train=0.90,test=0.10 --then train:train=0.9,val=0.1 -s 42 -b label --manifest m3.tsv big.tsv >/dev/null &&
+	strat-split --typed -r train=0.90,test=0.10 --then train:train=0.9,val=0.1 -s 42 -b label --manifest m3.tsv big.tsv >/dev/null &&
 	cmp m.tsv m3.tsv
 '
 
 test_expect_success 'lock with the same recipe reproduces the split' '
-	strat-split -T --lock m.tsv big.tsv >l.out &&
+	strat-split --typed --lock m.tsv big.tsv >l.out &&
 	rows l.out >a && rows n.out >b && test_cmp b a &&
-	strat-split -T $NEST --lock m.tsv shuf.tsv >l2.out &&
+	strat-split --typed $NEST --lock m.tsv shuf.tsv >l2.out &&
 	rows l2.out | sort >a && sort b >bs && test_cmp bs a &&
 	grep -q "\"split_recipe\":\"seed=42; ratios=train=0.9,test=0.1; then=train:train=0.9,val=0.1" l.out
 '
 
 test_expect_success 'lock: every recipe element that differs is named and fails' '
-	test_error "seed is 43 here, 42 in the locked split" strat-split -T -r train=0.9,test=0.1 --then train:train=0.9,val=0.1 -s 43 -b label --lock m.tsv -o o.out big.tsv &&
+	test_error "seed is 43 here, 42 in the locked split" strat-split --typed -r train=0.9,test=0.1 --then train:train=0.9,val=0.1 -s 43 -b label --lock m.tsv -o o.out big.tsv &&
 	test_path_is_missing o.out &&
-	test_error "then is train:train=0.8,val=0.2 here" strat-split -T -r train=0.9,test=0.1 --then train:train=0.8,val=0.2 -s 42 -b label --lock m.tsv big.tsv &&
-	test_error "then is (none) here" strat-split -T -r train=0.9,test=0.1 -s 42 -b label --lock m.tsv big.tsv &&
-	test_error "by is (none) here, label in the locked split" strat-split -T -r train=0.9,test=0.1 --then train:train=0.9,val=0.1 -s 42 --lock m.tsv big.tsv &&
-	test_error "group is iso here, (none)" strat-split -T $NEST -g iso --lock m.tsv big.tsv &&
-	test_error "seed is 11 here" strat-split -T -r train=0.9,test=0.1 --then train:train=0.9,val=0.1 -b label --lock m.tsv big.tsv &&
-	test_error "3 recipe element(s) differ" strat-split -T -r train=0.8,test=0.2 -s 1 -b label --lock m.tsv big.tsv
+	test_error "then is train:train=0.8,val=0.2 here" strat-split --typed -r train=0.9,test=0.1 --then train:train=0.8,val=0.2 -s 42 -b label --lock m.tsv big.tsv &&
+	test_error "then is (none) here" strat-split --typed -r train=0.9,test=0.1 -s 42 -b label --lock m.tsv big.tsv &&
+	test_error "by is (none) here, label in the locked split" strat-split --typed -r train=0.9,test=0.1 --then train:train=0.9,val=0.1 -s 42 --lock m.tsv big.tsv &&
+	test_error "group is iso here, (none)" strat-split --typed $NEST -g iso --lock m.tsv big.tsv &&
+	test_error "seed is 11 here" strat-split --typed -r train=0.9,test=0.1 --then train:train=0.9,val=0.1 -b label --lock m.tsv big.tsv &&
+	test_error "3 recipe element(s) differ" strat-split --typed -r train=0.8,test=0.2 -s 1 -b label --lock m.tsv big.tsv
 '
 
 test_expect_success 're-run with another seed cannot silently change a locked manifest' '
 	cp m.tsv keep.m &&
-	test_error "manifest exists" strat-split -T $NEST -s 43 --manifest m.tsv big.tsv &&
+	test_error "manifest exists" strat-split --typed $NEST -s 43 --manifest m.tsv big.tsv &&
 	cmp keep.m m.tsv &&
 	sed "s/^#seed	42$/#seed	43/" m.tsv >edited.m &&
-	test_error "digest mismatch" strat-split -T --lock edited.m big.tsv &&
+	test_error "digest mismatch" strat-split --typed --lock edited.m big.tsv &&
 	sed "s/^#then	train:train=0.9,val=0.1$/#then	train:train=0.8,val=0.2/" m.tsv >edited2.m &&
-	test_error "digest mismatch" strat-split -T --lock edited2.m big.tsv
+	test_error "digest mismatch" strat-split --typed --lock edited2.m big.tsv
 '
 
 # tests/data/split/v1-small.manifest: written by the version 1 writer (its
@@ -110,12 +110,12 @@ test_expect_success 'a version 1 manifest still locks, and its recipe is compare
 		l=neg; [ $((i % 3)) -eq 0 ] && l=pos
 		printf "r%d\tMKV%dAAA\t%s\n" $i $i $l
 	  done; } >small.tsv &&
-	strat-split -T --lock "$DATA/split/v1-small.manifest" small.tsv >v1.out &&
+	strat-split --typed --lock "$DATA/split/v1-small.manifest" small.tsv >v1.out &&
 	{ rows v1.out | cut -f1,4 | tr "\n" " "; echo; } >got &&
 	echo "r1	test r2	train r3	train r4	train r5	train r6	train r7	val r8	val r9	test r10	train r11	train r12	val r13	test r14	train r15	train r16	train r17	train r18	train r19	val r20	test " >want &&
 	test_cmp want got &&
-	strat-split -T -r train=0.6,val=0.2,test=0.2 -b label --lock "$DATA/split/v1-small.manifest" small.tsv >/dev/null &&
-	test_error "seed is 12 here, 11 in the locked split" strat-split -T -r train=0.6,val=0.2,test=0.2 -b label -s 12 --lock "$DATA/split/v1-small.manifest" small.tsv
+	strat-split --typed -r train=0.6,val=0.2,test=0.2 -b label --lock "$DATA/split/v1-small.manifest" small.tsv >/dev/null &&
+	test_error "seed is 12 here, 11 in the locked split" strat-split --typed -r train=0.6,val=0.2,test=0.2 -b label -s 12 --lock "$DATA/split/v1-small.manifest" small.tsv
 '
 
 test_expect_success '--then usage errors' '
@@ -128,24 +128,24 @@ test_expect_success '--then usage errors' '
 
 test_expect_success 'import: a frozen assignment becomes a lockable manifest' '
 	{ printf "id\tsplit\n"; rows n.out | cut -f1,5; } >assign.tsv &&
-	strat-split -T --import assign.tsv --manifest im.m shuf.tsv >i.out &&
+	strat-split --typed --import assign.tsv --manifest im.m shuf.tsv >i.out &&
 	rows i.out | sort >a && test_cmp bs a &&
 	head -n 4 im.m | cut -f1 >keys &&
 	printf "#plm-split-manifest\n#import\n#input\nid\n" >want &&
 	test_cmp want keys &&
 	sed 1,3d im.m >x && sed 1,6d m.tsv >y &&
 	sed "\$d" x >x2 && sed "\$d" y >y2 && test_cmp y2 x2 &&
-	strat-split -T --lock im.m big.tsv >il.out &&
+	strat-split --typed --lock im.m big.tsv >il.out &&
 	rows il.out >a && test_cmp b a &&
-	strat-split -T --import assign.tsv --manifest im2.m big.tsv >/dev/null &&
+	strat-split --typed --import assign.tsv --manifest im2.m big.tsv >/dev/null &&
 	cmp im.m im2.m &&
-	test_error "seed is 42 here, (none)" strat-split -T $NEST --lock im.m big.tsv
+	test_error "seed is 42 here, (none)" strat-split --typed $NEST --lock im.m big.tsv
 '
 
 test_expect_success 'import refuses missing, unknown and duplicated ids, listing them' '
 	{ sed -n 1,4p assign.tsv; echo "s1	test"; echo "zz	train"; echo "yy	val"; sed -n "7,\$p" assign.tsv; } >bad.tsv &&
 	test_error "assignment refused: 2 input id(s) with no assignment, 2 id(s) not in the input, 1 id(s) assigned more than once" \
-		strat-split -T --import bad.tsv --manifest bad.m -o bad.out big.tsv &&
+		strat-split --typed --import bad.tsv --manifest bad.m -o bad.out big.tsv &&
 	grep -q "bad.tsv: record 4: id .s1. is assigned more than once" err &&
 	grep -q "bad.tsv: input id .s3. has no assignment" err &&
 	grep -q "bad.tsv: input id .s4. has no assignment" err &&

@@ -14,7 +14,7 @@ PY=$(plm_python numpy) || PY=python3
 test_expect_success 'setup: 60 UniProt sequences' '
 	fasta-cat --clean "$DATA/uniprot_20k.fasta.gz" -o all.rec &&
 	rec-head -n 60 all.rec -o s.rec &&
-	rec-cut -T -f id,seq s.rec >s.tsv
+	rec-cut --typed -f id,seq s.rec >s.tsv
 '
 
 test_expect_success 'bad --precision is a usage error' '
@@ -37,8 +37,8 @@ cosines () {
 }
 
 test_expect_success_if 'test_have_python numpy' 'tiny model: bf16 close to fp32, not equal' '
-	esm-embed --model "$TINY" -T -o f32.tsv s.tsv &&
-	esm-embed --model "$TINY" --precision bf16 -T -o bf16.tsv s.tsv &&
+	esm-embed --model "$TINY" --typed -o f32.tsv s.tsv &&
+	esm-embed --model "$TINY" --precision bf16 --typed -o bf16.tsv s.tsv &&
 	cosines f32.tsv bf16.tsv >cos &&
 	cat cos &&
 	read min mean same <cos &&
@@ -47,12 +47,12 @@ test_expect_success_if 'test_have_python numpy' 'tiny model: bf16 close to fp32,
 '
 
 test_expect_success 'bf16: another signature, batch- and thread-invariant' '
-	esm-embed --model "$TINY" --precision bf16 --threads 1 -T -o a.tsv s.tsv &&
+	esm-embed --model "$TINY" --precision bf16 --threads 1 --typed -o a.tsv s.tsv &&
 	esm-embed --model "$TINY" --precision bf16 --threads 3 \
-		--batch-tokens 300 -T -o b.tsv s.tsv &&
+		--batch-tokens 300 --typed -o b.tsv s.tsv &&
 	body a.tsv >expect && body b.tsv >actual && test_cmp expect actual &&
 	body s.tsv | sed -n "1p;7p" >one.tsv &&
-	esm-embed --model "$TINY" --precision bf16 --threads 2 -T -o c.tsv one.tsv &&
+	esm-embed --model "$TINY" --precision bf16 --threads 2 --typed -o c.tsv one.tsv &&
 	body c.tsv | tail -n 1 >got && grep -F -x -f got expect >/dev/null &&
 	grep -o "\"model\":\"[0-9a-f]*\"" a.tsv >s16 &&
 	grep -o "\"model\":\"[0-9a-f]*\"" f32.tsv >s32 &&
@@ -65,8 +65,8 @@ test_expect_success_if 'test_have_python numpy' 'setup: an 8M-shaped checkpoint'
 '
 
 test_expect_success_if 'test -s m8/model.safetensors' '8M shape: bf16 cosine to fp32 above 0.9999' '
-	esm-embed --model m8 --max-len 200 -T -o f32.tsv s.tsv &&
-	esm-embed --model m8 --max-len 200 --precision bf16 -T -o bf16.tsv s.tsv &&
+	esm-embed --model m8 --max-len 200 --typed -o f32.tsv s.tsv &&
+	esm-embed --model m8 --max-len 200 --precision bf16 --typed -o bf16.tsv s.tsv &&
 	cosines f32.tsv bf16.tsv >cos &&
 	cat cos &&
 	read min mean same <cos &&

@@ -166,7 +166,7 @@ test_expect_success '--threshold youden|f1 without --tune-on-scored: usage error
 '
 
 test_expect_success '--tune-on-scored: every group says so in a row, and on stderr' '
-	metrics -T --threshold youden --tune-on-scored --by bin by.tsv >out 2>err &&
+	metrics --typed --threshold youden --tune-on-scored --by bin by.tsv >out 2>err &&
 	grep "	threshold_tuned_on_scored	" out >actual &&
 	printf "overall\tthreshold_tuned_on_scored\t1\t\t\t5\t\\\\N\n" >expect &&
 	printf "bin=2\tthreshold_tuned_on_scored\t1\t\t\t1\t\\\\N\n" >>expect &&

@@ -45,7 +45,7 @@ test_expect_success 'ECE on held-out data drops: metrics --calibrator, platt and
 	mlp-calibrate --method isotonic -o iso.json val.tsv &&
 	grep -q "\"method\":\"isotonic\",\"on\":\"logit\",\"x\":\[" iso.json &&
 	for c in platt iso; do
-		metrics -T --calibrator $c.json test.tsv >m.$c || exit 1
+		metrics --typed --calibrator $c.json test.tsv >m.$c || exit 1
 		ece=$(awk -F"\t" "\$1 == \"overall\" && \$2 == \"ece\" { print \$3 }" m.$c) &&
 		cal=$(awk -F"\t" "\$1 == \"overall\" && \$2 == \"ece_calibrated\" { print \$3 }" m.$c) &&
 		echo "$c: ece $ece calibrated $cal" &&
@@ -57,11 +57,11 @@ test_expect_success 'ECE on held-out data drops: metrics --calibrator, platt and
 
 test_expect_success '--apply adds score_cal; metrics on it agrees with --calibrator' '
 	mlp-calibrate --apply platt.json -o cal.rec test.tsv &&
-	rec-cat -T cal.rec >cal.tsv &&
+	rec-cat --typed cal.rec >cal.tsv &&
 	body cal.tsv | head -n 1 >hdr &&
 	printf "label:int\tscore:float\tsplit:str\tscore_cal:float\n" >expect &&
 	test_cmp expect hdr &&
-	metrics -T --score score_cal cal.rec >m2 &&
+	metrics --typed --score score_cal cal.rec >m2 &&
 	a=$(awk -F"\t" "\$1 == \"overall\" && \$2 == \"ece\" { print \$3 }" m2) &&
 	b=$(awk -F"\t" "\$1 == \"overall\" && \$2 == \"ece_calibrated\" { print \$3 }" m.platt) &&
 	test "$a" = "$b"
@@ -75,12 +75,12 @@ test_expect_success 'mlp-predict --calibrator adds score_cal, the same as --appl
 	rec-filter "split==test" lin.tsv -o ltest.rec &&
 	mlp-predict --model lin.mlp --allow-seen -o pval.rec lval.rec &&
 	mlp-calibrate -o lin.cal pval.rec &&
-	mlp-predict -T --model lin.mlp --calibrator lin.cal ltest.rec >p.tsv &&
+	mlp-predict --typed --model lin.mlp --calibrator lin.cal ltest.rec >p.tsv &&
 	body p.tsv | head -n 1 | cut -f5- >hdr &&
 	printf "score:float\tpred:int\tscore_cal:float\n" >expect &&
 	test_cmp expect hdr &&
 	mlp-predict --model lin.mlp -o p0.rec ltest.rec &&
-	mlp-calibrate -T --apply lin.cal p0.rec >q.tsv &&
+	mlp-calibrate --typed --apply lin.cal p0.rec >q.tsv &&
 	body p.tsv | cut -f7 >a &&
 	body q.tsv | cut -f7 >b &&
 	test_cmp a b &&
@@ -132,7 +132,7 @@ test_expect_success_if "$HAVE_SK" 'sklearn 1.2 agreement: platt to 1e-5 (1e-9 at
 		for m in platt isotonic; do
 			for on in logit score; do
 				mlp-calibrate --method $m --on $on -o sk/c.json sk/fit-$k.tsv &&
-				mlp-calibrate -T --apply sk/c.json sk/grid.tsv >sk/$k.$m.$on.tsv || exit 1
+				mlp-calibrate --typed --apply sk/c.json sk/grid.tsv >sk/$k.$m.$on.tsv || exit 1
 			done
 		done
 	done &&
