@@ -4,6 +4,7 @@
 . "${PLM_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 PIPE="$PLM_TOP/pipelines/membership"
+q="'"    # SQL string quotes inside the test bodies
 
 command -v make >/dev/null 2>&1 || skip_all 'make not installed'
 
@@ -167,6 +168,54 @@ test_expect_success 'a sample the pool cannot fill stops the pipeline' '
 	test -s out3/S1.rec &&
 	test_path_is_missing out3/S2.rec &&
 	test_path_is_missing out3/report.txt
+'
+
+# The same sequences as FASTA and as Parquet shards shaped like ESM-2's
+# pretraining data (ur50_id, ur90_id, sequence; several row groups; snappy
+# and zstd), with the organisms in a separate id table: the pipeline gives
+# the same sets, bins, quotas, splits and report.
+test_expect_success 'Parquet shards (snappy, zstd, row groups) give the FASTA result' '
+	gzip -dc "$DATA/uniprot_20k.fasta.gz" |
+		awk "/^>/ { split(\$1, a, \"|\"); \$1 = \">UniRef90_\" a[2] } { print }" >ur.fasta &&
+	fasta-cat ur.fasta | rec-cut -T -f id,seq |
+		awk -F"	" "BEGIN { OFS = \"\t\" } NR == 1 { print \"ur50_id\", \"ur90_id\", \"sequence\"; next }
+			{ c = \$1; sub(/90_/, \"50_\", c); print c, \$1, \$2 }" >ur.tsv &&
+	test $(wc -l <ur.tsv) -eq 20001 &&
+	head -n 12001 ur.tsv >a.tsv && { head -n 1 ur.tsv && tail -n +12002 ur.tsv; } >b.tsv &&
+	PLM_PARQUET=codec=snappy,row_group=1000 rec-cat -o a.parquet a.tsv &&
+	PLM_PARQUET=codec=zstd,row_group=3000 rec-cat -o b.parquet b.tsv &&
+	fasta-cat --uniprot ur.fasta | rec-cut -f id,organism -o taxa.parquet &&
+	run_pipe fa DATA="$TRASH/ur.fasta" >log7 2>&1 &&
+	run_pipe pq DATA="$TRASH/a.parquet $TRASH/b.parquet" TAXA="$TRASH/taxa.parquet" >log8 2>&1 &&
+	grep -q "^check: all passed" log8 &&
+	sed 1d fa/report.txt >want && sed 1d pq/report.txt >got && test_cmp want got &&
+	grep -q "^pool: 20000 in, 18801 kept, 1199 duplicates" got &&
+	for s in N S1 S2 S3; do
+		test_cmp fa/$s.manifest.tsv pq/$s.manifest.tsv &&
+		cut_rows -f id,seq,len,organism,kingdom,bin,split fa/$s.split.rec >want.$s &&
+		cut_rows -f id,seq,len,organism,kingdom,bin,split pq/$s.split.rec >got.$s &&
+		test $(wc -l <got.$s) -eq $(rec-filter --count "len>=0" fa/$s.rec) &&
+		test_cmp want.$s got.$s || return 1
+	done &&
+	head -n 1 got.N | grep -q "^UniRef90_" &&
+	body fa/N.bins.tsv | sed 1d >want && body pq/N.bins.tsv | sed 1d >got && test_cmp want got &&
+	cut_rows -f kingdom,bin,quota fa/quota.rec >want && cut_rows -f kingdom,bin,quota pq/quota.rec >got &&
+	test_cmp want got
+'
+
+test_expect_success_if 'test_have_duckdb' 'the shards have several row groups of each codec' '
+	$PQ_ORACLE sql "select count(distinct row_group_id), string_agg(distinct compression, $q,$q), sum(row_group_num_rows) / 3 from parquet_metadata($q$TRASH/a.parquet$q)" >got &&
+	$PQ_ORACLE sql "select count(distinct row_group_id), string_agg(distinct compression, $q,$q), sum(row_group_num_rows) / 3 from parquet_metadata($q$TRASH/b.parquet$q)" >>got &&
+	printf "%s\n" "[\"12\",\"SNAPPY\",12000]" "[\"3\",\"ZSTD\",8000]" >want &&
+	test_cmp want got
+'
+
+test_expect_success 'Parquet input: a missing TAXA or column is an error, no pool' '
+	test_must_fail run_pipe pq2 DATA="$TRASH/a.parquet" >log9 2>&1 &&
+	grep -q "TAXA=FILE" log9 &&
+	test_must_fail run_pipe pq2 DATA="$TRASH/a.parquet" TAXA="$TRASH/taxa.parquet" IDCOL=uniref90 >log10 2>&1 &&
+	grep -q "uniref90" log10 &&
+	test_path_is_missing pq2/uniq.rec
 '
 
 test_done
