@@ -7,14 +7,17 @@
 # MD5 over all of them from both), then times, best of $BENCH_REPS runs:
 #   rec-cat FILE > /dev/null                    (every column, MessagePack out)
 #   DuckDB COPY (SELECT * FROM FILE) TO '/dev/null' (FORMAT csv)
-# and prints the seconds, rec-cat's maximum RSS and the ratio DuckDB /
-# plmkit (> 1: plmkit faster).  Goal: >= 1.
+#   rec-cut -f ur50_id,ur90_id,sequence FILE > /dev/null
+#   DuckDB SELECT count(*), sum(length(...)) of the three columns, with
+#        threads=1 and threads=2 (decodes every value, writes nothing)
+# and prints the seconds, rec-cat's maximum RSS, the load average and the
+# ratios DuckDB / plmkit (> 1: plmkit faster), node's start-up subtracted
+# from DuckDB's aggregate times.  Goal: >= 1.
 #
 # DuckDB is npm @duckdb/node-api under node, installed into build/node.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
-bench_machine
 reps=${BENCH_REPS:-3}
 rows=${BENCH_ROWS:-1000000}
 bin=${PLM_BIN:-$top/bin}
@@ -58,9 +61,21 @@ best () {   # best wall seconds of $reps runs of "$@"
 	done
 	echo "$b"
 }
+echo "load: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 tp=$(best "$bin/rec-cat" "$f")
+tc=$(best "$bin/rec-cut" -f ur50_id,ur90_id,sequence "$f")
 td=$(best duck "COPY (SELECT * FROM read_parquet('$f')) TO '/dev/null' (FORMAT csv)" "SELECT 1")
 t0=$(best duck "SELECT 1")
 rss=$( { /usr/bin/time -v "$bin/rec-cat" "$f" >/dev/null; } 2>&1 | sed -n 's/.*Maximum resident set size (kbytes): //p')
-echo "parquet: rec-cat ${tp}s (max RSS ${rss} kB), DuckDB ${td}s (node start ${t0}s)"
-echo "parquet: ratio DuckDB/plmkit $(echo "$td $tp" | awk '{ printf "%.2f", $1 / $2 }')"
+echo "parquet: rec-cat ${tp}s (max RSS ${rss} kB), rec-cut -f (3 columns) ${tc}s, DuckDB CSV to /dev/null ${td}s (node start ${t0}s)"
+echo "parquet: ratio DuckDB CSV/rec-cat $(echo "$td $tp" | awk '{ printf "%.2f", $1 / $2 }')"
+# Fair: DuckDB decodes all three columns without writing anything, with
+# one and two threads; node's start-up is subtracted.
+agg="SELECT count(*), sum(length(ur50_id)), sum(length(ur90_id)), sum(length(sequence)) FROM read_parquet('$f')"
+for th in 1 2; do
+	ta=$(best duck "SET threads = $th" "$agg")
+	echo "parquet: DuckDB $agg, threads=$th: ${ta}s, less node start $(echo "$ta $t0" | awk '{ printf "%.3f", $1 - $2 }')s;" \
+		"ratio DuckDB/rec-cat $(echo "$ta $t0 $tp" | awk '{ printf "%.2f", ($1 - $2) / $3 }')," \
+		"DuckDB/rec-cut $(echo "$ta $t0 $tc" | awk '{ printf "%.2f", ($1 - $2) / $3 }')"
+done
+echo "load: $(cut -d ' ' -f 1-3 /proc/loadavg)"
