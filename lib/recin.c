@@ -1,6 +1,7 @@
 /* recin.c — FILE operands read in sequence as one record stream; a
  * FASTA or FASTQ file reads as the records fasta-cat makes of it, a
- * Parquet file as its columns. */
+ * Parquet file as its columns, a split manifest (split.h; its digest
+ * verified first) as id, seq_hash, split with its recipe in the meta. */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "plm/fasta.h"
 #include "plm/hash.h"
 #include "plm/parquet.h"
+#include "plm/split.h"
 
 /* plm_recin_want(): the fields a Parquet file is asked for (-1: all). */
 static int want_n = -1;
@@ -31,8 +33,10 @@ typedef struct source {
 	plm_pq *pq;             /* Parquet (in kept for its name) */
 	plm_in *in;
 	plm_fasta *fa;
-	plm_schema fs;          /* id, desc, seq, len; no meta */
-	uint64_t recno;         /* FASTA records read */
+	plm_manifest *man;      /* a split manifest, read whole */
+	char hex[33];           /* its current row's seq_hash */
+	plm_schema fs;          /* id, desc, seq, len; no meta (FASTA) */
+	uint64_t recno;         /* FASTA or manifest records read */
 } source;
 
 struct plm_recin {
@@ -74,6 +78,10 @@ static void source_close(source *x)
 		plm_reader_close(x->r);
 	plm_pq_close(x->pq);
 	plm_fasta_close(x->fa);
+	if (x->man) {
+		plm_manifest_free(x->man);
+		free(x->man);
+	}
 	if (x->in)
 		plm_in_close(x->in);
 	plm_schema_free(&x->fs);
@@ -108,6 +116,25 @@ static int source_open(source *x, plm_in *in, const char *path, char *err,
 	int k = plm_pq_sniff(in);
 	if (k > 0) {
 		if (pq_open(x, in, path, err, errlen)) {
+			source_close(x);
+			return -1;
+		}
+		return 0;
+	}
+	if (k == 0 && (k = plm_manifest_sniff(in)) > 0) {
+		x->in = in;
+		if (!(x->man = malloc(sizeof *x->man))) {
+			snprintf(err, errlen, "out of memory");
+			source_close(x);
+			return -1;
+		}
+		if (plm_manifest_read_in(x->man, in, err, errlen)) {
+			free(x->man);
+			x->man = NULL;
+			source_close(x);
+			return -1;
+		}
+		if (plm_manifest_schema(x->man, &x->fs, err, errlen)) {
 			source_close(x);
 			return -1;
 		}
@@ -174,6 +201,13 @@ static int source_next(plm_recin *r, const plm_val **row)
 			snprintf(r->err, sizeof r->err, "%s",
 				 plm_reader_error(x->r));
 		return rc;
+	}
+	if (x->man) {
+		if (x->recno == x->man->n)
+			return PLM_EOF;
+		plm_manifest_row(x->man, x->recno++, x->hex, r->vals);
+		*row = r->vals;
+		return PLM_ROW;
 	}
 	int rc = plm_fasta_next(x->fa, &r->rec);
 	if (rc < 0) {

@@ -5,7 +5,9 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "plm/alloc.h"
 #include "plm/cli.h"
+#include "plm/json.h"
 #include "plm/split.h"
 
 /* ---- ratios ----------------------------------------------------------- */
@@ -500,8 +502,26 @@ int plm_manifest_read(plm_manifest *m, const char *path, char *err,
 	plm_in *in = plm_in_open(path, err, errlen);
 	if (!in)
 		return -1;
+	int rc = plm_manifest_read_in(m, in, err, errlen);
+	plm_in_close(in);
+	return rc;
+}
+
+int plm_manifest_sniff(plm_in *in)
+{
+	static const char magic[] = "#plm-split-manifest\t";
+	size_t n = sizeof magic - 1;
+	ssize_t k = plm_in_peek(in, n);
+	if (k < 0)
+		return -1;
+	return (size_t)k >= n && memcmp(in->buf + in->pos, magic, n) == 0;
+}
+
+int plm_manifest_read_in(plm_manifest *m, plm_in *in, char *err,
+			 size_t errlen)
+{
+	const char *path = plm_in_name(in);
 	if (plm_manifest_init(m)) {
-		plm_in_close(in);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -592,7 +612,6 @@ int plm_manifest_read(plm_manifest *m, const char *path, char *err,
 	}
 	free(line);
 	XXH3_freeState(st);
-	plm_in_close(in);
 	return 0;
 trunc:
 	snprintf(err, errlen, "%s: truncated manifest (no digest line)", path);
@@ -606,7 +625,82 @@ fail:
 	free(line);
 	if (st)
 		XXH3_freeState(st);
-	plm_in_close(in);
 	plm_manifest_free(m);
 	return -1;
+}
+
+static int put_raw(char **buf, size_t *len, size_t *cap, const char *s,
+		   size_t n)
+{
+	if (PLM_GROW(*buf, *cap, *len + n))
+		return -1;
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	return 0;
+}
+
+/* The recipe lines as {"version": V, "digest": HEX, "recipe": {KEY: VALUE,
+ * ...}} (values as text, in file order). */
+static int manifest_meta(const plm_manifest *m, plm_schema *s, char *err,
+			 size_t errlen)
+{
+	char *buf = NULL, hex[33], head[96];
+	size_t len = 0, cap = 0;
+	int rc = -1, first = 1;
+	snprintf(head, sizeof head,
+		 "{\"split_manifest\":{\"version\":%d,\"digest\":\"%s\",\"recipe\":{",
+		 m->version, plm_h128_hex(m->digest, hex));
+	if (put_raw(&buf, &len, &cap, head, strlen(head)))
+		goto out;
+	const char *p = m->info, *end = m->info + m->info_len;
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *tab = nl ? memchr(p, '\t', (size_t)(nl - p)) : NULL;
+		if (!tab)
+			break;
+		char *key = strndup(p + 1, (size_t)(tab - p - 1));
+		char *v = key ? plm_manifest_get_info(m, key) : NULL;
+		int bad = !key || !v ||
+			  (!first && put_raw(&buf, &len, &cap, ",", 1)) ||
+			  plm_json_put_str(&buf, &len, &cap, key, strlen(key)) ||
+			  put_raw(&buf, &len, &cap, ":", 1) ||
+			  plm_json_put_str(&buf, &len, &cap, v, strlen(v));
+		free(key);
+		free(v);
+		if (bad)
+			goto out;
+		first = 0;
+		p = nl + 1;
+	}
+	if (put_raw(&buf, &len, &cap, "}}}", 3))
+		goto out;
+	rc = plm_schema_meta_json(s, buf, len, err, errlen);
+out:
+	if (rc && !buf)
+		snprintf(err, errlen, "out of memory");
+	free(buf);
+	return rc;
+}
+
+int plm_manifest_schema(const plm_manifest *m, plm_schema *s, char *err,
+			size_t errlen)
+{
+	static const char *const names[] = { "id", "seq_hash", "split" };
+	for (size_t i = 0; i < 3; i++)
+		if (plm_schema_add(s, names[i], PLM_T_STR, 0) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	return manifest_meta(m, s, err, errlen);
+}
+
+void plm_manifest_row(const plm_manifest *m, size_t i, char hex[33],
+		      plm_val row[3])
+{
+	size_t il, sl;
+	const char *id = plm_strmap_key(m->ids, (uint32_t)i, &il);
+	const char *sp = plm_strmap_key(m->splits, m->split[i], &sl);
+	row[0] = plm_v_str(id, il);
+	row[1] = plm_v_str(plm_h128_hex(m->hash[i], hex), 32);
+	row[2] = plm_v_str(sp, sl);
 }

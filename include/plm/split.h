@@ -113,6 +113,20 @@ int plm_manifest_write(plm_manifest *m, plm_out *o);
 /* Reads and verifies a manifest.  0, or -1 + err ("path: line N: what"). */
 int plm_manifest_read(plm_manifest *m, const char *path, char *err,
 		      size_t errlen);
+/* The same from in (not closed), named by plm_in_name(in). */
+int plm_manifest_read_in(plm_manifest *m, plm_in *in, char *err,
+			 size_t errlen);
+/* Does in start with "#plm-split-manifest<TAB>" (nothing consumed)?  1, 0,
+ * or -1 on a read error. */
+int plm_manifest_sniff(plm_in *in);
+/* A manifest read as a record stream (recin.c): the fields id, seq_hash,
+ * split (all str) and the meta {"split_manifest": {"version", "digest",
+ * "recipe": {key: value, ...}}} added to s.  0, or -1 + err. */
+int plm_manifest_schema(const plm_manifest *m, plm_schema *s, char *err,
+			size_t errlen);
+/* Row i (file order) of a manifest read; hex holds the hash text. */
+void plm_manifest_row(const plm_manifest *m, size_t i, char hex[33],
+		      plm_val row[3]);
 /* Value of an informational key read from a manifest (malloc'd, or NULL). */
 char *plm_manifest_get_info(const plm_manifest *m, const char *key);
 
