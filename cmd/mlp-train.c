@@ -31,7 +31,7 @@ struct opts {
 	const char *opt, *sched, *cw, *preset, *out, *log, *plot, *monitor;
 	double dropout, lr, momentum, wd, gamma;
 	long long step_size, epochs, bs, patience, seed, threads;
-	int multilabel, nesterov, no_std, no_shuffle, verbose;
+	int multilabel, nesterov, no_std, no_shuffle, verbose, log_typed;
 };
 
 /* ---- the per-epoch log and the plot ------------------------------------ */
@@ -48,7 +48,9 @@ struct hist {
 	double *ep, *tl, *vl, *met;
 };
 
-static plm_writer *log_open(const char *path, uint64_t seed)
+/* Plain TSV (pandas reads it as it is), or with typed the exact form whose
+ * "#meta" line keeps the provenance (argv, seed). */
+static plm_writer *log_open(const char *path, int typed, uint64_t seed)
 {
 	char err[512];
 	plm_schema s;
@@ -57,7 +59,8 @@ static plm_writer *log_open(const char *path, uint64_t seed)
 		plm_schema_add(&s, log_cols[i], i ? PLM_T_FLOAT : PLM_T_INT, 0);
 	plm_schema_add_prov(&s, plm_tool(), PLM_VERSION, plm_argc(),
 			    plm_argv(), 1, seed);
-	plm_writer *w = plm_writer_open(path, 1, &s, err, sizeof err);
+	plm_writer *w = plm_writer_open(path, typed ? PLM_FMT_TSV_TYPED : PLM_FMT_TSV,
+					 &s, err, sizeof err);
 	plm_schema_free(&s);
 	if (!w)
 		plm_die("%s", err);
@@ -278,7 +281,8 @@ int main(int argc, char **argv)
 		PLM_CHOICE_V(0, "class-weight", &ch[5], "NAME", "none or balanced (default none)", cws),
 		PLM_INT(0, "seed", &o.seed, "N", "random seed (default 11)", 0, INT64_MAX),
 		PLM_INT(0, "threads", &o.threads, "N", "compute threads (default 1)", 1, 256),
-		PLM_STR(0, "log", &o.log, "FILE", "per-epoch log (TSV record stream)"),
+		PLM_STR(0, "log", &o.log, "FILE", "per-epoch log (plain TSV)"),
+		PLM_FLAG(0, "log-typed", &o.log_typed, "write the --log file in the exact typed form, with its provenance and seed"),
 		PLM_STR(0, "plot", &o.plot, "FILE", "SVG of the training curves"),
 		PLM_STR_REQ('o', "output", &o.out, "FILE", "write the checkpoint to FILE"),
 		PLM_ALIAS(0, "out", "output"),
@@ -293,6 +297,8 @@ int main(int argc, char **argv)
 	defaults(&o);
 	if (!o.out)
 		plm_usage_die("no checkpoint file: give --out FILE");
+	if (o.log_typed && !o.log)
+		plm_usage_die("--log-typed: no log file: give --log FILE");
 	int act = plm_act_parse(o.act), alg = plm_opt_alg_parse(o.opt);
 	int sk = plm_sched_parse(o.sched), mon = plm_monitor_parse(o.monitor);
 	if (!strcmp(o.cw, "balanced") && o.multilabel)
@@ -340,7 +346,7 @@ int main(int argc, char **argv)
 	if (!o.no_std && plm_mlpdata_standardize(&D, m))
 		plm_die("out of memory");
 	struct hist h = { .o = &o };
-	h.lw = o.log ? log_open(o.log, (uint64_t)o.seed) : NULL;
+	h.lw = o.log ? log_open(o.log, o.log_typed, (uint64_t)o.seed) : NULL;
 	plm_fit_opts fo = {
 		.epochs = (int)o.epochs, .patience = (int)o.patience,
 		.batch = (size_t)o.bs, .shuffle = !o.no_shuffle,
