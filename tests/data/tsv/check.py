@@ -1,8 +1,12 @@
 """check.py PLAIN TYPED: pandas reads the plain TSV (-T) with
 pd.read_csv(PLAIN, sep='\t') and nothing else, and every value equals the
 exact typed form (--typed) of the same records: bit for bit when read with
-float_precision='round_trip', to the last bit or so with pandas' default
-(fast, not correctly rounded) float parser.  Prints the row count."""
+float_precision='round_trip', and within 1e-12 (relative) with pandas'
+default float parser, which is not correctly rounded: pandas 1.5 reads the
+shortest round-trip text of a double up to thousands of units in the last
+place off when it has many digits after leading zeros ('0.000123...'; 8
+ulp for 0.045454545454545456), so no text makes it exact.  Prints the row
+count."""
 import json
 import math
 import sys
@@ -53,7 +57,7 @@ def typed(path):
 def same_float(a, b):
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
-    return a == b if EXACT else math.isclose(a, b, rel_tol=1e-15)
+    return a == b if EXACT else math.isclose(a, b, rel_tol=1e-12)
 
 
 plain, ref = sys.argv[1], sys.argv[2]
