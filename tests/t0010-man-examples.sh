@@ -99,6 +99,7 @@ strat-split.3 run
 strat-split.4 run
 strat-split.5 run
 strat-split.6 run
+strat-split.7 run
 tax-kingdom.1 run
 README.1 run
 TABLE
