@@ -100,7 +100,7 @@ void plm_seqrec_free(plm_seqrec *r)
 
 int plm_fasta_sniff(plm_in *in)
 {
-	size_t want = 64, seen = 0;
+	size_t want = 1, seen = 0;   /* grows: a slow pipe is not waited on */
 
 	for (;;) {
 		ssize_t k = plm_in_peek(in, want);

@@ -1056,6 +1056,13 @@ int plm_out_printf(plm_out *o, const char *fmt, ...)
 	return k;
 }
 
+int plm_out_flush(plm_out *o)
+{
+	if (o->failed)
+		return -1;
+	return o->len ? out_flush(o) : 0;
+}
+
 int plm_out_isatty(const plm_out *o)
 {
 	return o->tmp == NULL && isatty(o->fd);

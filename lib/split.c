@@ -511,7 +511,9 @@ int plm_manifest_sniff(plm_in *in)
 {
 	static const char magic[] = "#plm-split-manifest\t";
 	size_t n = sizeof magic - 1;
-	ssize_t k = plm_in_peek(in, n);
+	ssize_t k = plm_in_peek(in, 1);    /* not '#': no wait for more */
+	if (k > 0 && in->buf[in->pos] == '#')
+		k = plm_in_peek(in, n);
 	if (k < 0)
 		return -1;
 	return (size_t)k >= n && memcmp(in->buf + in->pos, magic, n) == 0;

@@ -4,7 +4,9 @@
  * screen wide); cells of the window are kept in one text buffer with an
  * offset table, so the window costs one allocation that only grows.
  * After the window, a row is rendered into the same buffer and written
- * at once: a line is built whole and cut at the screen width. */
+ * at once: a line is built whole and cut at the screen width.  On a
+ * terminal the output is flushed after the window and after each later
+ * row, so a slow stream shows its rows as they come. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,7 @@ struct plm_view {
 	size_t offcap;
 	int rows;               /* rows held */
 	int shown;              /* widths fixed, header written */
+	int tty;                /* flush after the window and each later row */
 	double t0;              /* when the first held row came */
 	int *w;                 /* column widths */
 	char *line;             /* one output line */
@@ -352,6 +355,15 @@ static int render(plm_view *v, const plm_val *vals, size_t at)
 	return 0;
 }
 
+/* On a terminal, the lines written so far reach it now. */
+static int flush(plm_view *v)
+{
+	if (!v->tty || plm_out_flush(v->out) == 0)
+		return 0;
+	snprintf(v->err, sizeof v->err, "%s", plm_out_error(v->out));
+	return -1;
+}
+
 /* Fix the widths, write the header and the held rows. */
 static int show(plm_view *v)
 {
@@ -375,7 +387,7 @@ static int show(plm_view *v)
 	v->shown = 1;
 	v->rows = 0;
 	v->len = 0;
-	return rc;
+	return rc ? rc : flush(v);
 }
 
 /* ---- interface ---------------------------------------------------------- */
@@ -403,6 +415,7 @@ plm_view *plm_view_open(plm_out *out, int fd, const plm_schema *s)
 	if (!v)
 		return NULL;
 	v->out = out;
+	v->tty = plm_out_isatty(out);
 	v->cols = plm_term_cols(fd);
 	v->window = plm_term_rows(fd) - 2;
 	if (v->window > WINDOW_MAX)
@@ -424,7 +437,8 @@ int plm_view_row(plm_view *v, const plm_val *vals)
 {
 	if (v->shown) {
 		v->len = 0;
-		return render(v, vals, 0) || emit(v, v->text, v->off) ? -1 : 0;
+		return render(v, vals, 0) || emit(v, v->text, v->off) ||
+		       flush(v) ? -1 : 0;
 	}
 	if (render(v, vals, (size_t)v->rows * v->s.n))
 		return -1;

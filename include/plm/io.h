@@ -98,6 +98,9 @@ int plm_out_puts(plm_out *o, const char *s);
 int plm_out_putc(plm_out *o, int c);
 int plm_out_printf(plm_out *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Writes the buffered bytes now (to the compressor when compressing), so
+ * that a reader (a terminal) sees the lines written so far.  0 or -1. */
+int plm_out_flush(plm_out *o);
 /* Is the destination a terminal? (decides TSV vs MessagePack) */
 int plm_out_isatty(const plm_out *o);
 /* Flush, finish compression, fsync-free close and rename into place.
