@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <xxhash.h>
 
 typedef struct {
@@ -477,11 +478,10 @@ static const float *load(loader *ld, const char *const *names, int nnames,
 		return NULL;
 	}
 	float *dst = ld->next;
-	char e[300];
-	if (plm_st_to_f32(t, dst, e, sizeof e)) {
-		plm_errf(ld->err, ld->errlen, "%s: %s", ld->shard_path[sh], e);
+	/* read, not copied from the mapping: the file's pages do not join
+	 * the arena in the resident set */
+	if (plm_st_read_f32(ld->shard[sh], t, dst, ld->err, ld->errlen))
 		return NULL;
-	}
 	/* One Inf turns every activation it reaches into NaN, one NaN
 	 * poisons whole rows; neither is a usable weight.  The converted
 	 * floats are still in cache for all but the largest tensors. */
@@ -665,6 +665,23 @@ static int check_config(loader *ld, const plm_esm_config *c)
 	return 0;
 }
 
+/* n bytes for the weights, in transparent huge pages where the kernel
+ * offers them on request: filling 2.6 GB page by page costs 650,000 page
+ * faults, several seconds on a virtual machine. */
+static void *big_alloc(size_t n)
+{
+	enum { HUGE = 2u << 20 };
+	void *p = NULL;
+	if (n < HUGE)
+		return malloc(n ? n : 1);
+	if (posix_memalign(&p, HUGE, (n + HUGE - 1) / HUGE * HUGE))
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, (n + HUGE - 1) / HUGE * HUGE, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
 /* Upper bound of the floats load_weights writes. */
 static size_t arena_floats(const plm_esm_config *c)
 {
@@ -698,7 +715,7 @@ plm_esm *plm_esm_load(const char *dir, char *err, size_t errlen)
 	if (check_config(&ld, &m->cfg))
 		goto fail;
 	m->arena_n = arena_floats(&m->cfg);
-	m->arena = malloc(m->arena_n * sizeof *m->arena);
+	m->arena = big_alloc(m->arena_n * sizeof *m->arena);
 	m->layer = calloc((size_t)m->cfg.layers, sizeof *m->layer);
 	if (!m->arena || !m->layer) {
 		plm_errf(ld.err, ld.errlen, "out of memory (%zu MB of weights)",
@@ -747,15 +764,32 @@ static const float *keep(float **next, const float *p, size_t n)
 	return d;
 }
 
+/* Converts n floats at p to bfloat16 at *next, where *next <= p in bytes:
+ * the arena is compacted in place, the bfloat16 copy growing behind the
+ * floats still to be read.  Through a block of the stack, so that no
+ * store can reach a float before it is read, whatever the compiler
+ * reorders. */
 static const plm_bf16 *to_bf16(plm_bf16 **next, const float *p, size_t n)
 {
+	enum { BLK = 256 };
 	plm_bf16 *d = *next;
-	for (size_t i = 0; i < n; i++)
-		d[i] = plm_to_bf16(p[i]);
+	float f[BLK];
+	plm_bf16 h[BLK];
+	for (size_t i = 0; i < n; i += BLK) {
+		size_t k = n - i < BLK ? n - i : BLK;
+		memcpy(f, p + i, k * sizeof *f);
+		for (size_t j = 0; j < k; j++)
+			h[j] = plm_to_bf16(f[j]);
+		memcpy(d + i, h, k * sizeof *h);
+	}
 	*next += n;
 	return d;
 }
 
+/* The float32 arena becomes the bfloat16 one in place (no second copy of
+ * the weights: the peak is the float32 weights), after the small float32
+ * tensors (embeddings, LayerNorms, biases, LM head) are copied out into an
+ * arena of their own. */
 int plm_esm_set_bf16(plm_esm *m, char *err, size_t errlen)
 {
 	if (m->arena16)
@@ -764,15 +798,10 @@ int plm_esm_set_bf16(plm_esm *m, char *err, size_t errlen)
 	const size_t H = (size_t)c->hidden, F = (size_t)c->ffn,
 		     V = (size_t)c->vocab, N = (size_t)c->layers;
 	const size_t lin = 4 * H * H + 2 * H * F;
-	plm_bf16 *w16 = malloc(N * lin * sizeof *w16);
 	float *na = malloc((m->arena_n - N * lin) * sizeof *na);
-	if (!w16 || !na) {
-		free(w16);
-		free(na);
-		return plm_errf(err, errlen, "out of memory (%zu MB of bf16 "
-				"weights)", N * lin * 2 >> 20);
-	}
-	plm_bf16 *n16 = w16;
+	if (!na)
+		return plm_errf(err, errlen, "out of memory (%zu MB)",
+				(m->arena_n - N * lin) * 4 >> 20);
 	float *nx = na;
 	const int tied = m->lm_dec == m->embed;
 	m->embed = keep(&nx, m->embed, V * H);
@@ -780,11 +809,6 @@ int plm_esm_set_bf16(plm_esm *m, char *err, size_t errlen)
 	m->emb_ln_b = keep(&nx, m->emb_ln_b, H);
 	for (size_t i = 0; i < N; i++) {
 		esm_layer *l = &m->layer[i];
-		l->wqkv16 = to_bf16(&n16, l->wqkv, 3 * H * H);
-		l->wo16 = to_bf16(&n16, l->wo, H * H);
-		l->w116 = to_bf16(&n16, l->w1, F * H);
-		l->w216 = to_bf16(&n16, l->w2, H * F);
-		l->wqkv = l->wo = l->w1 = l->w2 = NULL;
 		l->ln1_w = keep(&nx, l->ln1_w, H);
 		l->ln1_b = keep(&nx, l->ln1_b, H);
 		l->bqkv = keep(&nx, l->bqkv, 3 * H);
@@ -803,10 +827,32 @@ int plm_esm_set_bf16(plm_esm *m, char *err, size_t errlen)
 	m->lm_ln_b = keep(&nx, m->lm_ln_b, H);
 	m->lm_dec = tied ? m->embed : keep(&nx, m->lm_dec, V * H);
 	m->lm_bias = keep(&nx, m->lm_bias, V);
-	free(m->arena);
+	/* Layer by layer in arena order (load order): the write position,
+	 * 2 bytes per linear weight so far, never passes the read position,
+	 * 4 bytes per float before it. */
+	plm_bf16 *w16 = (plm_bf16 *)(void *)m->arena, *n16 = w16;
+	for (size_t i = 0; i < N; i++) {
+		esm_layer *l = &m->layer[i];
+		l->wqkv16 = to_bf16(&n16, l->wqkv, 3 * H * H);
+		l->wo16 = to_bf16(&n16, l->wo, H * H);
+		l->w116 = to_bf16(&n16, l->w1, F * H);
+		l->w216 = to_bf16(&n16, l->w2, H * F);
+		l->wqkv = l->wo = l->w1 = l->w2 = NULL;
+	}
+	/* Shrinking keeps the block where it is (glibc: in place, or
+	 * mremap for a mapped block, which moves no data); the layers are
+	 * pointed at it again in case it moved. */
+	plm_bf16 *sh = realloc(w16, (N * lin > 0 ? N * lin : 1) * sizeof *sh);
+	m->arena16 = sh ? sh : w16;
+	for (size_t i = 0; i < N; i++) {
+		esm_layer *l = &m->layer[i];
+		l->wqkv16 = m->arena16 + i * lin;
+		l->wo16 = l->wqkv16 + 3 * H * H;
+		l->w116 = l->wo16 + H * H;
+		l->w216 = l->w116 + F * H;
+	}
 	m->arena = na;
 	m->arena_n = (size_t)(nx - na);
-	m->arena16 = w16;
 	/* Other numbers, another signature (caches keep them apart). */
 	char tag[32];
 	snprintf(tag, sizeof tag, "%s bf16", m->sig);

@@ -1,4 +1,10 @@
-/* safetensors.c — mmap a .safetensors file and validate its header. */
+/* safetensors.c — mmap a .safetensors file and validate its header.
+ *
+ * The tensors' data are read without keeping them resident: float32 data
+ * is pread into the caller's buffer (the mapping is never touched), other
+ * dtypes are converted from the mapping and their pages released after,
+ * so loading a model costs the converted copy, not the copy plus the
+ * file. */
 #include "plm/safetensors.h"
 #include "plm/err.h"
 #include "plm/float.h"
@@ -18,6 +24,8 @@
 #define MAX_HEADER (256u << 20)
 
 struct plm_st {
+	char *path;
+	int fd;                      /* for plm_st_read_f32; -1 when closed */
 	void *map;
 	size_t map_len;
 	plm_json_doc *doc;
@@ -242,10 +250,12 @@ plm_st *plm_st_open(const char *path, char *err, size_t errlen)
 	plm_st *st = calloc(1, sizeof *st);
 	int fd = -1;
 	struct stat sb;
-	if (!st) {
+	if (!st || !(st->path = strdup(path))) {
 		plm_errf(err, errlen, "%s: out of memory", path);
+		free(st);
 		return NULL;
 	}
+	st->fd = -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb)) {
 		snprintf(e, sizeof e, "%s", strerror(errno));
@@ -267,7 +277,7 @@ plm_st *plm_st_open(const char *path, char *err, size_t errlen)
 		snprintf(e, sizeof e, "mmap: %s", strerror(errno));
 		goto fail;
 	}
-	close(fd);
+	st->fd = fd;
 	fd = -1;
 	const unsigned char *p = st->map;
 	uint64_t hlen = 0;
@@ -297,6 +307,9 @@ void plm_st_close(plm_st *st)
 		return;
 	if (st->map)
 		munmap(st->map, st->map_len);
+	if (st->fd >= 0)
+		close(st->fd);
+	free(st->path);
 	plm_json_free(st->doc);
 	free(st->t);
 	free(st->by_name);
@@ -368,4 +381,57 @@ int plm_st_to_f32(const plm_st_tensor *t, float *out, char *err,
 			 "F16 or BF16", t->name, plm_st_dtype_name(t->dtype));
 		return -1;
 	}
+}
+
+void plm_st_release(plm_st *st, const plm_st_tensor *t)
+{
+	static size_t page;
+	if (!page) {
+		long ps = sysconf(_SC_PAGESIZE);
+		page = ps > 0 ? (size_t)ps : 4096;
+	}
+	uintptr_t base = (uintptr_t)st->map, lim = base + st->map_len;
+	uintptr_t b = (uintptr_t)t->data & ~(uintptr_t)(page - 1);
+	uintptr_t e = ((uintptr_t)t->data + t->nbytes + page - 1) &
+		      ~(uintptr_t)(page - 1);
+	if (b < base)
+		b = base;
+	if (e > lim)
+		e = (lim + page - 1) & ~(uintptr_t)(page - 1);
+	/* A private read-only file mapping that was never written: dropping
+	 * pages loses nothing, a later access faults them in from the file
+	 * again (the pages shared with a neighbour included). */
+	if (e > b)
+		(void)madvise((void *)b, e - b, MADV_DONTNEED);
+}
+
+int plm_st_read_f32(plm_st *st, const plm_st_tensor *t, float *out,
+		    char *err, size_t errlen)
+{
+	if (t->dtype != PLM_ST_F32 || st->fd < 0) {
+		char e[300];
+		int rc = plm_st_to_f32(t, out, e, sizeof e);
+		plm_st_release(st, t);
+		if (rc)
+			plm_errf(err, errlen, "%s: %s", st->path, e);
+		return rc;
+	}
+	off_t off = (off_t)((const char *)t->data - (const char *)st->map);
+	char *dst = (char *)out;
+	size_t left = t->nbytes;
+	while (left) {
+		size_t chunk = left < (1u << 30) ? left : (1u << 30);
+		ssize_t r = pread(st->fd, dst, chunk, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return plm_errf(err, errlen, "%s: tensor '%s': %s", st->path,
+					t->name, r < 0 ? strerror(errno) :
+					"unexpected end of file (truncated "
+					"since it was opened?)");
+		dst += r;
+		off += r;
+		left -= (size_t)r;
+	}
+	return 0;
 }

@@ -27,7 +27,7 @@ cosines () {
 	import sys, numpy as np
 	def vecs(p):
 	    rows = [l.rstrip("\n").split("\t") for l in open(p) if l.strip() and not l.startswith("#")]
-	    return {r[0]: np.array(r[2].split(","), float) for r in rows[1:]}
+	    return {r[0]: np.array(r[2].strip("[]").split(","), float) for r in rows[1:]}
 	a, b = vecs(sys.argv[1]), vecs(sys.argv[2])
 	assert a.keys() == b.keys() and len(a) == 60
 	c = [a[k] @ b[k] / np.linalg.norm(a[k]) / np.linalg.norm(b[k]) for k in a]

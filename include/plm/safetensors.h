@@ -10,7 +10,8 @@
  * dtype, a shape of non-negative integers, offsets inside the data region
  * with begin <= end, (end - begin) == numel * dtype size (no overflow), no
  * two tensors overlap, and no name appears twice.  Tensor data pointers
- * point into the mapping and live until plm_st_close. */
+ * point into the mapping and live until plm_st_close; the pages a reader
+ * touches stay resident until plm_st_release or plm_st_close. */
 #ifndef PLM_SAFETENSORS_H
 #define PLM_SAFETENSORS_H
 
@@ -59,6 +60,18 @@ size_t plm_st_dtype_size(enum plm_st_dtype t);
  * 0, or -1 with "tensor 'X' has dtype D; expected F32, F16 or BF16". */
 int plm_st_to_f32(const plm_st_tensor *t, float *out, char *err,
 		  size_t errlen);
+
+/* Converts t (a tensor of st) like plm_st_to_f32 without leaving its data
+ * resident: F32 data is read with pread (the mapping is not touched), other
+ * dtypes are converted from the mapping, whose pages are released after.
+ * 0, or -1 with "PATH: what" in err. */
+int plm_st_read_f32(plm_st *st, const plm_st_tensor *t, float *out,
+		    char *err, size_t errlen);
+
+/* Releases the mapped pages of t's data (they count in the resident set
+ * once touched); t->data stays valid, a later access reads the file
+ * again. */
+void plm_st_release(plm_st *st, const plm_st_tensor *t);
 
 /* Formats a shape as "[a,b]" into buf; returns buf. */
 char *plm_st_shape_str(const int64_t *shape, int ndim, char *buf,
