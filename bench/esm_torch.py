@@ -4,7 +4,7 @@ a plain PyTorch forward pass, batched as fair-esm's scripts/extract.py
 batches.
 
   esm_torch.py --model DIR --input SEQS.tsv [--threads N] [--toks 4096]
-               [--max-len 1022] [--check ESM.rec] [--out OUT.npy]
+               [--max-len 1022] [--bf16] [--check ESM.rec] [--out OUT.npy]
 
 SEQS.tsv: id<TAB>sequence per line.  The forward pass is written here
 (fair-esm and transformers are not installed): embedding, token-dropout
@@ -14,6 +14,10 @@ emb_layer_norm_after; mean over the residue rows.  Batches: sequences
 sorted by length, grown while (longest + 1) * count <= --toks (fair-esm's
 FastaBatchedDataset.get_batch_indices with extra_toks_per_seq=1, on the
 lengths before truncation), padded with <pad>, truncated to --max-len.
+
+--bf16: the forward pass under torch.autocast("cpu", dtype=torch.bfloat16)
+(Linear layers and matmuls in bfloat16 through oneDNN, LayerNorm and
+softmax in float32), PyTorch's own mixed precision on CPU.
 
 Prints "torch: N sequences, R residues, S s, X residues/s" (forward passes
 only, loading excluded).  --check: compare with esm-embed's MessagePack
@@ -180,6 +184,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--toks", type=int, default=4096)
     ap.add_argument("--max-len", type=int, default=1022)
+    ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--check")
     ap.add_argument("--out")
     a = ap.parse_args()
@@ -194,18 +199,20 @@ def main():
     embs = [None] * len(seqs)
     res = 0
     t0 = time.monotonic()
-    with torch.inference_mode():
+    amp = torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16)
+    with torch.inference_mode(), amp:
         for b in batches(seqs, a.toks):
             cut = [seqs[i][:a.max_len] if a.max_len else seqs[i] for i in b]
-            x = m.forward(m.tokens(cut))
+            x = m.forward(m.tokens(cut)).float()
             for j, i in enumerate(b):
                 n = len(cut[j])
                 embs[i] = x[j, 1:n + 1].mean(0).numpy()
                 res += n
     dt = time.monotonic() - t0
     print("torch: %d sequences, %d residues, %.2f s, %.1f residues/s, "
-          "%d threads" % (len(seqs), res, dt, res / dt,
-                          torch.get_num_threads()))
+          "%d threads%s" % (len(seqs), res, dt, res / dt,
+                            torch.get_num_threads(),
+                            ", autocast bf16" if a.bf16 else ""))
     if a.out:
         np.save(a.out, np.stack(embs))
     if a.check:
