@@ -76,7 +76,7 @@ test_expect_success 'int multi-class labels give an int pred' '
 
 test_expect_success 'refuses the model training records (exit 1, count, no output)' '
 	test_error "record 1: id .r0. was seen by the model: 180 records were in its training data and 0 in its validation data" mlp-predict --model lin.mlp -o x.rec train.rec &&
-	grep -q "(--allow-seen to score them anyway)" err &&
+	grep -q "(--allow-val to score validation records, --allow-seen to score them all)" err &&
 	test_path_is_missing x.rec &&
 	test_error "180 records were in its training data and 60 in its validation data" mlp-predict --model lin.mlp -o x.rec lin.tsv &&
 	test_path_is_missing x.rec
