@@ -169,6 +169,10 @@ static int build_graph(ctx *x, graph *g)
 	free(cw);
 	if (!g->nb) {
 		free(big);
+		free(g->node);
+		g->node = NULL;
+		free(x->edge);
+		x->edge = NULL;
 		return 0;
 	}
 	/* both ends of a pair are in one component */
