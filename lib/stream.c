@@ -77,6 +77,8 @@ static int buf_reserve(buf *b, size_t more)
 
 static int buf_put(buf *b, const void *p, size_t n)
 {
+	if (!n)
+		return 0;
 	if (buf_reserve(b, n))
 		return -1;
 	memcpy(b->p + b->len, p, n);
@@ -1208,14 +1210,15 @@ static int plain_infer(plm_reader *r)
 	}
 	r->la_off[0] = 0;
 	while (r->la_n < LA_ROWS && r->la.len < LA_BYTES) {
-		size_t pos = r->in->pos;
 		uint64_t line0 = r->line, more0 = r->more_lines;
 		char *line;
 		size_t len, bad;
 		if ((rc = tsv_line(r, &line, &len)) <= 0)
 			break;
 		if (starts(line, len, "#plm\t")) {
-			r->in->pos = pos;       /* still in the window */
+			/* the line is still in the window, but a fill may have
+			 * moved it: its start, not the position before */
+			r->in->pos = (size_t)((unsigned char *)line - r->in->buf);
 			r->line = line0;
 			r->more_lines = more0;
 			rc = 0;
