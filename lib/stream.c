@@ -77,11 +77,12 @@ static int buf_reserve(buf *b, size_t more)
 
 static int buf_put(buf *b, const void *p, size_t n)
 {
-	if (!n)
-		return 0;
-	if (buf_reserve(b, n))
+	/* room for one more byte at least: b->p is never NULL after a put,
+	 * even of nothing (readers point into it) */
+	if (buf_reserve(b, n ? n : 1))
 		return -1;
-	memcpy(b->p + b->len, p, n);
+	if (n)
+		memcpy(b->p + b->len, p, n);
 	b->len += n;
 	return 0;
 }
@@ -1053,7 +1054,10 @@ enum { C_NIL, C_INT, C_FLOAT, C_BOOL, C_STR, C_N };
 static long plain_split(plm_reader *r, char *s, size_t n, size_t *bad)
 {
 	size_t k = 0, i = 0;
+	static char empty[1];
 
+	if (!s)                 /* an empty line held in an empty buffer */
+		s = empty;
 	for (;;) {
 		if (PLM_GROW(r->cells, r->cellcap, k + 1))
 			return -1;
