@@ -9,6 +9,7 @@
  * model matches transformers' float64 outputs to ~1e-7 (t-esm). */
 #include "esm_impl.h"
 #include "plm/gemm.h"
+#include "plm/isa.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -70,34 +71,31 @@ typedef float vh __attribute__((vector_size(W / 2 * 4)));
 #pragma GCC pop_options
 #endif
 
-static struct {
+typedef struct {
+	const char *name;
 	void (*layernorm)(float *, const float *, const float *,
 			  const float *, size_t, int, float);
 	void (*bias_gelu)(float *, const float *, size_t, int);
 	void (*attention)(const plm_esmk_attn *, int, size_t, size_t, float *);
-} kern;
-static pthread_once_t kern_once = PTHREAD_ONCE_INIT;
+} kernset;
 
-#define PICK(isa) do { \
-	kern.layernorm = layernorm_##isa; \
-	kern.bias_gelu = bias_gelu_##isa; \
-	kern.attention = attention_##isa; \
-} while (0)
+#define KERNSET(isa) { #isa, layernorm_##isa, bias_gelu_##isa, attention_##isa }
+static const kernset kernsets[] = {
+	KERNSET(base),
+#ifdef HAVE_ISA
+	KERNSET(avx2),
+	KERNSET(avx512),
+#endif
+};
+#undef KERNSET
+
+static kernset kern;
+static pthread_once_t kern_once = PTHREAD_ONCE_INIT;
+static atomic_long sel = -1;
 
 static void kern_init(void)
 {
-	PICK(base);
-#ifdef HAVE_ISA
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-	    plm_isa_allowed("avx2"))
-		PICK(avx2);
-	if (plm_isa_allowed("avx512") && __builtin_cpu_supports("avx512f") &&
-	    __builtin_cpu_supports("avx512dq") &&
-	    __builtin_cpu_supports("avx512bw") &&
-	    __builtin_cpu_supports("avx512vl"))
-		PICK(avx512);
-#endif
+	kern = kernsets[PLM_ISA_CURRENT(&sel, kernsets)];
 }
 
 void plm_esmk_init(void)
@@ -108,25 +106,10 @@ void plm_esmk_init(void)
 int plm_esmk_select(const char *isa)
 {
 	plm_esmk_init();
-	if (!strcmp(isa, "base")) {
-		PICK(base);
-		return 0;
-	}
-#ifdef HAVE_ISA
-	if (!strcmp(isa, "avx2") && __builtin_cpu_supports("avx2") &&
-	    __builtin_cpu_supports("fma")) {
-		PICK(avx2);
-		return 0;
-	}
-	if (!strcmp(isa, "avx512") && __builtin_cpu_supports("avx512f") &&
-	    __builtin_cpu_supports("avx512dq") &&
-	    __builtin_cpu_supports("avx512bw") &&
-	    __builtin_cpu_supports("avx512vl")) {
-		PICK(avx512);
-		return 0;
-	}
-#endif
-	return -1;
+	if (PLM_ISA_FORCE(&sel, kernsets, isa))
+		return -1;
+	kern = kernsets[atomic_load(&sel)];
+	return 0;
 }
 
 void plm_esmk_layernorm(float *out, const float *in, const float *w,

@@ -10,6 +10,7 @@
  * where, never how.  Partial tiles (the edges of C) run through a padded
  * copy with the same kernel; zero padding touches only padding lanes. */
 #include "plm/gemm.h"
+#include "plm/isa.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -124,62 +125,16 @@ static const kernel kernels[] = {
 #endif
 };
 
-static const kernel *cur;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-static int cpu_has(const char *name)
-{
-#ifdef HAVE_X86
-	__builtin_cpu_init();
-	if (!strcmp(name, "avx2"))
-		return __builtin_cpu_supports("avx2") &&
-		       __builtin_cpu_supports("fma");
-	if (!strcmp(name, "avx512"))
-		return __builtin_cpu_supports("avx512f") &&
-		       __builtin_cpu_supports("avx2") &&
-		       __builtin_cpu_supports("fma");
-#endif
-	return !strcmp(name, "base");
-}
-
-int plm_isa_allowed(const char *isa)
-{
-	static const char *const order[] = { "base", "avx2", "avx512" };
-	const char *cap = getenv("PLM_ISA");
-	int ci = 2, ii = -1;
-	for (int i = 0; i < 3; i++) {
-		if (cap && !strcmp(cap, order[i]))
-			ci = i;
-		if (!strcmp(isa, order[i]))
-			ii = i;
-	}
-	return ii >= 0 && ii <= ci;
-}
-
-static void pick(void)
-{
-	cur = &kernels[0];
-	for (size_t i = 1; i < sizeof kernels / sizeof *kernels; i++)
-		if (cpu_has(kernels[i].name) &&
-		    plm_isa_allowed(kernels[i].name))
-			cur = &kernels[i];
-}
+static atomic_long sel = -1;
 
 const char *plm_gemm_isa(void)
 {
-	pthread_once(&once, pick);
-	return cur->name;
+	return kernels[PLM_ISA_CURRENT(&sel, kernels)].name;
 }
 
 int plm_gemm_select(const char *isa)
 {
-	pthread_once(&once, pick);
-	for (size_t i = 0; i < sizeof kernels / sizeof *kernels; i++)
-		if (!strcmp(kernels[i].name, isa) && cpu_has(isa)) {
-			cur = &kernels[i];
-			return 0;
-		}
-	return -1;
+	return PLM_ISA_FORCE(&sel, kernels, isa);
 }
 
 /* ---- packing ---- */
@@ -306,7 +261,7 @@ void plm_gemm(plm_pool *pool, size_t M, size_t N, size_t K,
 	      const float *B, size_t b_rs, size_t b_cs,
 	      float *C, size_t ldc)
 {
-	pthread_once(&once, pick);
+	const kernel *cur = &kernels[PLM_ISA_CURRENT(&sel, kernels)];
 	if (M == 0 || N == 0)
 		return;
 	if (K == 0) {

@@ -11,6 +11,7 @@
  * so an element stays one chain over the pairs in order.  The portable
  * kernel runs the same tiles through plm_bf16_dot2. */
 #include "plm/gemm.h"
+#include "plm/isa.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -110,43 +111,16 @@ static const kernel kernels[] = {
 #endif
 };
 
-static const kernel *cur;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-static int cpu_has(const char *name)
-{
-#ifdef HAVE_X86
-	__builtin_cpu_init();
-	if (!strcmp(name, "avx512bf16"))
-		return __builtin_cpu_supports("avx512f") &&
-		       __builtin_cpu_supports("avx512bf16");
-#endif
-	return !strcmp(name, "base");
-}
-
-static void pick(void)
-{
-	cur = &kernels[0];
-	if (sizeof kernels / sizeof *kernels > 1 && cpu_has(kernels[1].name) &&
-	    plm_isa_allowed("avx512"))
-		cur = &kernels[1];
-}
+static atomic_long sel = -1;
 
 const char *plm_gemm_bf16_isa(void)
 {
-	pthread_once(&once, pick);
-	return cur->name;
+	return kernels[PLM_ISA_CURRENT(&sel, kernels)].name;
 }
 
 int plm_gemm_bf16_select(const char *isa)
 {
-	pthread_once(&once, pick);
-	for (size_t i = 0; i < sizeof kernels / sizeof *kernels; i++)
-		if (!strcmp(kernels[i].name, isa) && cpu_has(isa)) {
-			cur = &kernels[i];
-			return 0;
-		}
-	return -1;
+	return PLM_ISA_FORCE(&sel, kernels, isa);
 }
 
 /* ---- packing: pair p of element x is bf16(x(2p)) | bf16(x(2p+1)) << 16,
@@ -269,7 +243,7 @@ void plm_gemm_bf16(plm_pool *pool, size_t M, size_t N, size_t K,
 		   const float *A, size_t lda, const plm_bf16 *B, size_t ldb,
 		   float *C, size_t ldc)
 {
-	pthread_once(&once, pick);
+	const kernel *cur = &kernels[PLM_ISA_CURRENT(&sel, kernels)];
 	if (M == 0 || N == 0)
 		return;
 	if (K == 0) {

@@ -35,10 +35,6 @@ const char *plm_gemm_isa(void);
  * it.  Not thread-safe against running products. */
 int plm_gemm_select(const char *isa);
 
-/* Whether plmkit's own kernels may use instruction set isa ("base",
- * "avx2", "avx512"): all of them unless the environment variable PLM_ISA
- * names a narrower one (PLM_ISA=avx2 keeps AVX-512 kernels off). */
-int plm_isa_allowed(const char *isa);
 
 /* ---- bfloat16 inputs, float32 accumulation (gemm_bf16.c) ----
  *
