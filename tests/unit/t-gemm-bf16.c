@@ -4,6 +4,7 @@
  * count. */
 #include "plm/gemm.h"
 #include "plm/pool.h"
+#include "gemmtest.h"
 #include "tap.h"
 
 #include <math.h>
@@ -85,6 +86,21 @@ static void ref(size_t M, size_t N, size_t K, const float *A, size_t lda,
 
 static const char *const isas[] = { "base", "avx512bf16" };
 
+typedef struct {
+	size_t N, K, lda, ldb, ldc;
+	const float *A;
+	const plm_bf16 *B;
+} prod;
+
+static void run(void *ctx, plm_pool *pool, int v, size_t row0, size_t m,
+		float *C)
+{
+	const prod *p = ctx;
+	(void)v;
+	plm_gemm_bf16(pool, m, p->N, p->K, p->A + row0 * p->lda, p->lda, p->B,
+		      p->ldb, C, p->ldc);
+}
+
 int main(void)
 {
 	/* rounding to bfloat16 */
@@ -148,8 +164,7 @@ int main(void)
 	ok(1, "# SKIP not x86-64");
 #endif
 
-	plm_pool *pools[4] = { NULL, plm_pool_new(1), plm_pool_new(2),
-			       plm_pool_new(3) };
+	gt_init();
 	printf("# default bf16 kernel: %s\n", plm_gemm_bf16_isa());
 	const char *def = plm_gemm_bf16_isa();
 	static const size_t shapes[][3] = {
@@ -170,29 +185,9 @@ int main(void)
 		for (size_t i = 0; i < N * ldb; i++)
 			B[i] = plm_to_bf16(rnd());
 		ref(M, N, K, A, lda, B, ldb, R, ldc);
-		for (size_t x = 0; x < 2; x++) {
-			if (plm_gemm_bf16_select(isas[x])) {
-				ok(1, "# SKIP no %s kernel here", isas[x]);
-				continue;
-			}
-			int same = 1, gap = 1;
-			for (int p = 0; p < 4; p++) {
-				for (size_t i = 0; i < M * ldc; i++)
-					C[i] = -7.0f;
-				plm_gemm_bf16(pools[p], M, N, K, A, lda, B, ldb,
-					      C, ldc);
-				for (size_t i = 0; i < M; i++) {
-					same &= !memcmp(C + i * ldc, R + i * ldc,
-							N * sizeof *C);
-					gap &= C[i * ldc + N] == -7.0f &&
-					       C[i * ldc + N + 1] == -7.0f;
-				}
-			}
-			ok(same, "%s %zux%zux%zu: bitwise the reference chain, "
-			   "0-3 threads", isas[x], M, N, K);
-			ok(gap, "%s %zux%zux%zu: nothing written past N",
-			   isas[x], M, N, K);
-		}
+		prod p = { N, K, lda, ldb, ldc, A, B };
+		gt_kernels(isas, 2, plm_gemm_bf16_select, run, &p, 1, M, N, K,
+			   ldc, R, C, "the reference chain");
 		plm_gemm_bf16_select(def);
 		free(A);
 		free(B);
@@ -203,24 +198,16 @@ int main(void)
 	/* One row anywhere in a batch gives the same bits. */
 	{
 		size_t K = 640, N = 97, M = 61;
-		float *A = malloc(M * K * sizeof *A), *C = malloc(M * N * sizeof *C);
-		float *one = malloc(N * sizeof *one);
+		float *A = malloc(M * K * sizeof *A);
 		plm_bf16 *B = malloc(N * K * sizeof *B);
 		for (size_t i = 0; i < M * K; i++)
 			A[i] = rnd();
 		for (size_t i = 0; i < N * K; i++)
 			B[i] = plm_to_bf16(rnd());
-		plm_gemm_bf16(NULL, 1, N, K, A + 37 * K, K, B, K, one, N);
-		int same = 1;
-		for (size_t m = 38; m <= M; m++) {
-			plm_gemm_bf16(pools[2], m, N, K, A, K, B, K, C, N);
-			same &= !memcmp(C + 37 * N, one, N * sizeof *C);
-		}
-		ok(same, "row 37 alone and in batches of 38..61 rows: same bits");
+		prod p = { N, K, K, K, N, A, B };
+		gt_row_alone(run, &p, M, N);
 		free(A);
 		free(B);
-		free(C);
-		free(one);
 	}
 	{
 		float C[6] = { 1, 2, 3, 4, 5, 6 }, z[6] = { 0 };
@@ -228,7 +215,6 @@ int main(void)
 		ok(!memcmp(C, z, sizeof C), "K = 0 gives zeros");
 	}
 	ok(plm_gemm_bf16_select("nonesuch") == -1, "unknown kernel refused");
-	for (int p = 1; p < 4; p++)
-		plm_pool_free(pools[p]);
+	gt_fini();
 	return done_testing();
 }

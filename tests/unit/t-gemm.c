@@ -2,6 +2,7 @@
  * bit for bit, for every kernel, shape, stride, position and thread count. */
 #include "plm/gemm.h"
 #include "plm/pool.h"
+#include "gemmtest.h"
 #include "tap.h"
 
 #include <math.h>
@@ -44,10 +45,28 @@ static void ref(size_t M, size_t N, size_t K, const float *A, size_t ars,
 
 static const char *const isas[] = { "base", "avx2", "avx512" };
 
+/* The operands of one product: A and B with a gap in their rows, and
+ * transposed copies (variant 1). */
+typedef struct {
+	size_t M, N, K, lda, ldb, ldc;
+	float *A, *B, *At, *Bt;
+} prod;
+
+static void run(void *ctx, plm_pool *pool, int v, size_t row0, size_t m,
+		float *C)
+{
+	const prod *p = ctx;
+	if (v == 0)
+		plm_gemm(pool, m, p->N, p->K, p->A + row0 * p->lda, p->lda, 1,
+			 p->B, p->ldb, 1, C, p->ldc);
+	else
+		plm_gemm(pool, m, p->N, p->K, p->At + row0, 1, p->M, p->Bt, 1,
+			 p->N, C, p->ldc);
+}
+
 int main(void)
 {
-	plm_pool *pools[4] = { NULL, plm_pool_new(1), plm_pool_new(2),
-			       plm_pool_new(3) };
+	gt_init();
 	printf("# default kernel: %s\n", plm_gemm_isa());
 	const char *def = plm_gemm_isa();
 	static const size_t shapes[][3] = {
@@ -57,58 +76,29 @@ int main(void)
 	};
 	for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
 		size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-		/* A and B with a gap in their rows, and transposed copies */
-		size_t lda = K + 3, ldb = K + 1, ldc = N + 2;
-		float *A = malloc(M * lda * sizeof *A);
-		float *B = malloc(N * ldb * sizeof *B);
-		float *At = malloc(K * M * sizeof *At);
-		float *Bt = malloc(K * N * sizeof *Bt);
-		float *R = calloc(M * ldc, sizeof *R);
-		float *C = calloc(M * ldc, sizeof *C);
-		fill(A, M * lda);
-		fill(B, N * ldb);
+		prod p = { M, N, K, K + 3, K + 1, N + 2, NULL, NULL, NULL, NULL };
+		p.A = malloc(M * p.lda * sizeof *p.A);
+		p.B = malloc(N * p.ldb * sizeof *p.B);
+		p.At = malloc(K * M * sizeof *p.At);
+		p.Bt = malloc(K * N * sizeof *p.Bt);
+		float *R = calloc(M * p.ldc, sizeof *R);
+		float *C = calloc(M * p.ldc, sizeof *C);
+		fill(p.A, M * p.lda);
+		fill(p.B, N * p.ldb);
 		for (size_t i = 0; i < M; i++)
 			for (size_t k = 0; k < K; k++)
-				At[k * M + i] = A[i * lda + k];
+				p.At[k * M + i] = p.A[i * p.lda + k];
 		for (size_t n = 0; n < N; n++)
 			for (size_t k = 0; k < K; k++)
-				Bt[k * N + n] = B[n * ldb + k];
-		ref(M, N, K, A, lda, 1, B, ldb, 1, R, ldc);
-		for (size_t x = 0; x < 3; x++) {
-			if (plm_gemm_select(isas[x])) {
-				ok(1, "# SKIP no %s kernel here", isas[x]);
-				continue;
-			}
-			int same = 1, gap = 1;
-			for (int p = 0; p < 4; p++) {
-				for (size_t i = 0; i < M * ldc; i++)
-					C[i] = -7.0f;
-				plm_gemm(pools[p], M, N, K, A, lda, 1, B, ldb, 1,
-					 C, ldc);
-				for (size_t i = 0; i < M; i++) {
-					same &= !memcmp(C + i * ldc, R + i * ldc,
-							N * sizeof *C);
-					gap &= C[i * ldc + N] == -7.0f &&
-					       C[i * ldc + N + 1] == -7.0f;
-				}
-				/* transposed operands: same bits */
-				memset(C, 0, M * ldc * sizeof *C);
-				plm_gemm(pools[p], M, N, K, At, 1, M, Bt, 1, N, C,
-					 ldc);
-				for (size_t i = 0; i < M; i++)
-					same &= !memcmp(C + i * ldc, R + i * ldc,
-							N * sizeof *C);
-			}
-			ok(same, "%s %zux%zux%zu: bitwise the FMA chain, plain "
-			   "and transposed, 0-3 threads", isas[x], M, N, K);
-			ok(gap, "%s %zux%zux%zu: nothing written past N",
-			   isas[x], M, N, K);
-		}
+				p.Bt[k * N + n] = p.B[n * p.ldb + k];
+		ref(M, N, K, p.A, p.lda, 1, p.B, p.ldb, 1, R, p.ldc);
+		gt_kernels(isas, 3, plm_gemm_select, run, &p, 2, M, N, K, p.ldc,
+			   R, C, "the FMA chain, plain and transposed");
 		plm_gemm_select(def);
-		free(A);
-		free(B);
-		free(At);
-		free(Bt);
+		free(p.A);
+		free(p.B);
+		free(p.At);
+		free(p.Bt);
 		free(R);
 		free(C);
 	}
@@ -116,21 +106,14 @@ int main(void)
 	/* One row anywhere in a batch gives the same bits. */
 	{
 		size_t K = 320, N = 97, M = 61;
-		float *A = malloc(M * K * sizeof *A), *B = malloc(N * K * sizeof *B);
-		float *C = malloc(M * N * sizeof *C), *one = malloc(N * sizeof *one);
-		fill(A, M * K);
-		fill(B, N * K);
-		plm_gemm(NULL, 1, N, K, A + 37 * K, K, 1, B, K, 1, one, N);
-		int same = 1;
-		for (size_t m = 38; m <= M; m++) {
-			plm_gemm(pools[2], m, N, K, A, K, 1, B, K, 1, C, N);
-			same &= !memcmp(C + 37 * N, one, N * sizeof *C);
-		}
-		ok(same, "row 37 alone and in batches of 38..61 rows: same bits");
-		free(A);
-		free(B);
-		free(C);
-		free(one);
+		prod p = { M, N, K, K, K, N, NULL, NULL, NULL, NULL };
+		p.A = malloc(M * K * sizeof *p.A);
+		p.B = malloc(N * K * sizeof *p.B);
+		fill(p.A, M * K);
+		fill(p.B, N * K);
+		gt_row_alone(run, &p, M, N);
+		free(p.A);
+		free(p.B);
 	}
 
 	/* K = 0: C is zeroed; M or N = 0: nothing is touched. */
@@ -143,7 +126,6 @@ int main(void)
 		ok(C[0] == 9, "M = 0 writes nothing");
 	}
 	ok(plm_gemm_select("nonesuch") == -1, "unknown kernel refused");
-	for (int p = 1; p < 4; p++)
-		plm_pool_free(pools[p]);
+	gt_fini();
 	return done_testing();
 }
