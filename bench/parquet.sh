@@ -27,17 +27,7 @@ command -v node >/dev/null 2>&1 || { echo "bench: parquet: needs node" >&2; exit
 	npm install --prefix "$nd" --no-audit --no-fund @duckdb/node-api >&2
 export NODE_PATH=$nd/node_modules
 bench_dir parquet
-cat >"$dir/duck.js" <<'JS'
-const { DuckDBInstance } = require('@duckdb/node-api');
-(async () => {
-	const con = await (await DuckDBInstance.create(':memory:')).connect();
-	const sql = process.argv.slice(2);
-	for (const s of sql.slice(0, -1)) await con.run(s);
-	const r = await con.runAndReadAll(sql[sql.length - 1]);
-	for (const row of r.getRows()) console.log(row.map(String).join('\t'));
-})().catch(e => { console.error(e.message); process.exit(1); });
-JS
-duck () { node "$dir/duck.js" "$@"; }
+duck () { node "$top/tests/parquet-oracle.js" sql-tsv "$@"; }
 f=$dir/uniref-$rows.parquet
 if [ ! -s "$f" ]; then
 	echo "bench: writing $f" >&2

@@ -3,6 +3,9 @@
 //
 //   node parquet-oracle.js sql SQL...    DuckDB: runs each statement, prints
 //                                        the rows of the last
+//   node parquet-oracle.js sql-tsv SQL...  the same, each row as its values'
+//                                        text (DuckDB's String()) joined
+//                                        by tabs (scripts and benchmarks)
 //   node parquet-oracle.js duckdb FILE   DuckDB: every row of FILE
 //   node parquet-oracle.js polars FILE   polars: the schema ({name: dtype}),
 //                                        then every row of FILE
@@ -30,14 +33,18 @@ function print(rows) {
 	process.stdout.write(out.length ? out.join('\n') + '\n' : '');
 }
 
-async function duckdb(stmts) {
+async function duckdb(stmts, tsv) {
 	const { DuckDBInstance } = require('@duckdb/node-api');
 	const db = await DuckDBInstance.create(':memory:');
 	const con = await db.connect();
 	let r;
 	for (const sql of stmts)
 		r = await con.runAndReadAll(sql);
-	print(r.getRowsJS());
+	if (tsv)
+		for (const row of r.getRows())
+			console.log(row.map(String).join('\t'));
+	else
+		print(r.getRowsJS());
 }
 
 function polars(file) {
@@ -56,14 +63,14 @@ function polars(file) {
 
 (async () => {
 	const [mode, ...args] = process.argv.slice(2);
-	if (mode === 'sql')
-		await duckdb(args);
+	if (mode === 'sql' || mode === 'sql-tsv')
+		await duckdb(args, mode === 'sql-tsv');
 	else if (mode === 'duckdb')
 		await duckdb([`select * from read_parquet('${args[0]}')`]);
 	else if (mode === 'polars')
 		polars(args[0]);
 	else
-		throw new Error('usage: parquet-oracle.js sql|duckdb|polars ...');
+		throw new Error('usage: parquet-oracle.js sql|sql-tsv|duckdb|polars ...');
 })().catch((e) => {
 	process.stderr.write('parquet-oracle: ' + e.message + '\n');
 	process.exit(1);

@@ -20,16 +20,7 @@ export NODE_PATH="$NODE_DIR/node_modules"
 
 # duck SQL...: runs each statement in one in-memory DuckDB; the rows of
 # the last one are printed tab-separated.
-cat >duck.js <<'EOF'
-const { DuckDBInstance } = require('@duckdb/node-api');
-(async () => {
-	const con = await (await DuckDBInstance.create(':memory:')).connect();
-	const sql = process.argv.slice(2);
-	for (const s of sql.slice(0, -1)) await con.run(s);
-	const r = await con.runAndReadAll(sql[sql.length - 1]);
-	for (const row of r.getRows()) console.log(row.map(String).join('\t'));
-})().catch(e => { console.error(e.message); process.exit(1); });
-EOF
+duck () { node "$PLM_TOP/tests/parquet-oracle.js" sql-tsv "$@"; }
 
 # cmp.js FILE.parquet PLM.tsv ...: every value DuckDB reads from FILE
 # equals the one in PLM.tsv (rec-cat --typed of FILE): ints exactly, floats to
@@ -87,7 +78,6 @@ function same(a, b) { return Object.is(a, b) || (a !== a && b !== b); }
 })().catch(e => { console.error(e.message); process.exit(1); });
 EOF
 
-duck () { node duck.js "$@"; }
 
 # The table every codec × version × row-group size writes: nullable and
 # required columns, dictionary-friendly and unique strings, a vector.
