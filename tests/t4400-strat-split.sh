@@ -13,17 +13,11 @@ small () {
 	done
 }
 
+# strata-1000.tsv: 1000 random 30-residue records, label a, b, c about
+# 3:2:1, 150 groups in iso.
 test_expect_success 'setup' '
 	small >small.tsv &&
-	$PY - >big.tsv <<-\PY
-	import random
-	r = random.Random(5)
-	print("id:str\tseq:str\tlabel:str\tiso:str")
-	for i in range(1000):
-	    lab = r.choice(["a", "a", "a", "b", "b", "c"])
-	    seq = "".join(r.choice("ACDEFGHIKLMNPQRSTVWY") for _ in range(30))
-	    print(f"s{i}\t{seq}\t{lab}\tg{r.randrange(150)}")
-	PY
+	cp "$PLM_TOP/tests/data/split/strata-1000.tsv" big.tsv &&
 	$PY - big.tsv >shuf.tsv <<-\PY
 	import random, sys
 	lines = open(sys.argv[1]).read().splitlines()
