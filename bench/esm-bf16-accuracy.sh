@@ -61,16 +61,7 @@ cmp () {
 echo "bench: bf16 against fp32; $nl sequences (<= 256 residues) per layer," \
 	"$np_ sequences (<= 1022 residues) pooled; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for shape in $shapes; do
-	case $shape in
-	8M) N=6 ;; 35M) N=12 ;; 150M) N=30 ;; 650M) N=33 ;;
-	*) echo "bench: unknown shape $shape" >&2; exit 2 ;;
-	esac
-	m=$dir/esm2_${shape}_random
-	[ -n "${BENCH_ESM_CKPT:-}" ] && m=$BENCH_ESM_CKPT/$shape
-	if [ ! -s "$m/model.safetensors" ]; then
-		echo "bench: writing $m (random weights)" >&2
-		$py "$top/bench/make_esm_ckpt.py" "$m" "$shape"
-	fi
+	bench_esm "$shape"
 	step=$(( (N + 5) / 6 ))
 	ks=$(awk -v n=$N -v s=$step 'BEGIN { for (k = 1; k < n; k += s) printf "%d ", k; print n }')
 	line=

@@ -90,19 +90,7 @@ la() { cut -d' ' -f1 /proc/loadavg; }
 echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
 for shape in $shapes; do
-	case $shape in
-	35M) N=12 H=480 F=1920 ;;
-	150M) N=30 H=640 F=2560 ;;
-	8M) N=6 H=320 F=1280 ;;
-	650M) N=33 H=1280 F=5120 ;;
-	*) echo "bench: unknown shape $shape" >&2; exit 2 ;;
-	esac
-	m=$dir/esm2_${shape}_random
-	[ -n "${BENCH_ESM_CKPT:-}" ] && m=$BENCH_ESM_CKPT/$shape
-	if [ ! -s "$m/model.safetensors" ]; then
-		echo "bench: writing $m (random weights)" >&2
-		$py "$top/bench/make_esm_ckpt.py" "$m" "$shape"
-	fi
+	bench_esm "$shape"
 	# model GFLOP of the run (truncated lengths, no padding)
 	gflop=$(awk -F'\t' -v N=$N -v H=$H -v F=$F '{
 		l = length($2); if (l > 1022) l = 1022; t = l + 2

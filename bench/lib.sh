@@ -15,6 +15,10 @@
 #                       /usr/bin/time -v in $dir; prints LABEL, its wall
 #                       time, CPU time and peak RSS and leaves them in $wall,
 #                       $cpu, $rss.  A failing CMD ends the bench.
+#   bench_esm SHAPE     sets N (layers), H (hidden), F (FFN) of ESM-2
+#                       SHAPE (8M, 35M, 150M, 650M) and m, its checkpoint:
+#                       $BENCH_ESM_CKPT/SHAPE, else random weights written
+#                       once into $dir by bench/make_esm_ckpt.py ($py)
 
 . "$top/scripts/plm-python.sh"
 
@@ -53,6 +57,22 @@ bench_python () {
 	_bp_mods=$(echo "$*" | sed -e 's/ /, /g')
 	echo "bench: $_bp_name needs python3${_bp_mods:+ with $_bp_mods}" >&2
 	exit 1
+}
+
+bench_esm () {
+	case $1 in
+	8M) N=6 H=320 F=1280 ;;
+	35M) N=12 H=480 F=1920 ;;
+	150M) N=30 H=640 F=2560 ;;
+	650M) N=33 H=1280 F=5120 ;;
+	*) echo "bench: unknown shape $1" >&2; exit 2 ;;
+	esac
+	m=$dir/esm2_${1}_random
+	[ -n "${BENCH_ESM_CKPT:-}" ] && m=$BENCH_ESM_CKPT/$1
+	if [ ! -s "$m/model.safetensors" ]; then
+		echo "bench: writing $m (random weights)" >&2
+		$py "$top/bench/make_esm_ckpt.py" "$m" "$1"
+	fi
 }
 
 bin=${PLM_BIN:-$top/bin}
