@@ -10,6 +10,10 @@
 #
 #   FUZZ_SECONDS=300 make fuzz          longer runs
 #   FUZZ_TARGETS="fuzz-tsv" make fuzz   only some targets
+#   FUZZ_JOBS=1 make fuzz               one target at a time (default: as
+#                                       many as there are cores)
+#
+# The last lines name what failed, with each sanitizer report.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -43,31 +47,67 @@ for c in lib/*.c; do
 	objs="$objs $o"
 done
 
-status=0
+# Build every target, then run them FUZZ_JOBS (default: the number of
+# cores) at a time; each still runs SECS on its own core.
+targets=""
 for src in fuzz/fuzz-*.c; do
 	name=$(basename "$src" .c)
 	if [ -n "${FUZZ_TARGETS:-}" ]; then
 		case " $FUZZ_TARGETS " in *" $name "*) ;; *) continue ;; esac
 	fi
-	bin="$OUT/$name"
+	targets="$targets $name"
+done
+
+status=0
+built=""
+for name in $targets; do
 	echo "fuzz: building $name"
-	$CC $CFLAGS -fsanitize=fuzzer,address,undefined -o "$bin" "$src" $objs $LIBS || { status=1; continue; }
-	corpus="$OUT/corpus/$name"
-	art="$OUT/artifacts/$name/"
+	if $CC $CFLAGS -fsanitize=fuzzer,address,undefined -o "$OUT/$name" \
+		"fuzz/$name.c" $objs $LIBS; then
+		built="$built $name"
+	else
+		echo "fuzz: $name FAILED (does not build)" >&2
+		failed="${failed:-}$name "
+		status=1
+	fi
+done
+
+# run_one NAME: fuzzes NAME for SECS; leaves its verdict in $OUT/NAME.rc.
+run_one () {
+	bin="$OUT/$1"
+	corpus="$OUT/corpus/$1"
+	art="$OUT/artifacts/$1/"
 	rm -rf "$art"
 	mkdir -p "$corpus" "$art"
-	[ -d "fuzz/corpus/$name" ] && cp -f fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null
+	[ -d "fuzz/corpus/$1" ] && cp -f fuzz/corpus/"$1"/* "$corpus"/ 2>/dev/null
 	# Earlier crash inputs first: they must pass now.
-	for f in tests/data/fuzz/"$name"-*; do
+	for f in tests/data/fuzz/"$1"-*; do
 		[ -f "$f" ] && cp -f "$f" "$corpus"/
 	done
-	echo "fuzz: running $name for ${SECS}s"
 	ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}" \
 	UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
 	"$bin" -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix="$art" "$corpus" \
-		>"$OUT/$name.log" 2>&1
-	rc=$?
+		>"$OUT/$1.log" 2>&1
+	echo $? >"$OUT/$1.rc"
+}
+
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+n=0
+for name in $built; do
+	echo "fuzz: running $name for ${SECS}s"
+	run_one "$name" &
+	n=$((n + 1))
+	if [ "$n" -ge "$jobs" ]; then
+		wait
+		n=0
+	fi
+done
+wait
+
+for name in $built; do
+	art="$OUT/artifacts/$name/"
+	rc=$(cat "$OUT/$name.rc" 2>/dev/null || echo 1)
 	tail -n 12 "$OUT/$name.log"
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/$name.log")
 	echo "fuzz: $name: ${execs:-0} executions in ${SECS}s"
@@ -82,11 +122,26 @@ for src in fuzz/fuzz-*.c; do
 		cp -f "$f" "tests/data/fuzz/$name-$(basename "$f")"
 		echo "fuzz: $name: $(basename "$f") saved to tests/data/fuzz/" >&2
 	done
-	if [ $rc -ne 0 ] || [ $found -eq 1 ]; then
+	if [ "$rc" -ne 0 ] || [ $found -eq 1 ]; then
 		echo "fuzz: $name FAILED (exit $rc; log in $OUT/$name.log)" >&2
+		failed="${failed:-}$name "
 		status=1
 	else
 		echo "fuzz: $name ok"
 	fi
 done
+
+# What failed, last, where a log's tail shows it: each report, its frames
+# in this tree and the input (Base64), enough to replay it elsewhere.
+for name in ${failed:-}; do
+	[ -f "$OUT/$name.log" ] || continue
+	echo "fuzz: $name: the report"
+	grep -E '==ERROR|^SUMMARY|runtime error:|ERROR: libFuzzer|deadly signal|^Base64:| in [^ ]+ [^ ]*(lib|fuzz|cmd)/[^ ]+\.[ch]:' \
+		"$OUT/$name.log" | head -n 30
+done
+if [ $status -ne 0 ]; then
+	echo "fuzz: FAILED: ${failed:-}"
+else
+	echo "fuzz: all$(echo "$built" | wc -w | sed 's/^/ /') targets ok"
+fi
 exit $status
