@@ -180,6 +180,7 @@ enum { C_NONE, C_SNAPPY, C_GZIP, C_LZO, C_BROTLI, C_LZ4, C_ZSTD, C_LZ4_RAW };
 typedef struct selem {
 	int type;               /* -1: a group */
 	int32_t tlen, rep, nkids, conv, logical, scale;
+	int uns;                /* an unsigned INTEGER logical type */
 	char *name;
 } selem;
 
@@ -211,6 +212,7 @@ typedef struct pqcol {
 	size_t leaf;            /* index among the leaves (column chunks) */
 	int ptype;
 	int32_t tlen;
+	int uns;                /* UINT_8..UINT_64: zero-extend or range-check */
 	char unsup[160];        /* why it cannot be read; "" if it can */
 	int list;
 	int maxdef, maxrep;
@@ -336,7 +338,18 @@ static void parse_logical(tc *c, selem *e)
 	int id = 0, t;
 	while ((t = tc_field(c, &id))) {
 		e->logical = id;
-		tc_skip(c, t, 1);
+		if (id != 10 || t != T_STRUCT) {
+			tc_skip(c, t, 1);
+			continue;
+		}
+		/* IntType: 1 bitWidth, 2 isSigned (a bool: the type is its value) */
+		int k = 0, u;
+		while ((u = tc_field(c, &k))) {
+			if (k == 2 && (u == T_TRUE || u == T_FALSE))
+				e->uns = u == T_FALSE;
+			else
+				tc_skip(c, u, 2);
+		}
 	}
 }
 
@@ -545,7 +558,10 @@ static void leaf_type(pqcol *c, const selem *e)
 	}
 	switch (e->type) {
 	case P_BOOLEAN: c->out = PLM_T_BOOL; break;
-	case P_INT32: case P_INT64: c->out = PLM_T_INT; break;
+	case P_INT32: case P_INT64:
+		c->out = PLM_T_INT;
+		c->uns = e->uns || (e->conv >= 11 && e->conv <= 14);
+		break;
 	case P_FLOAT: case P_DOUBLE: c->out = PLM_T_FLOAT; break;
 	case P_BYTE_ARRAY: c->out = PLM_T_STR; break;
 	case P_FLBA:
@@ -1597,6 +1613,19 @@ int plm_pq_next(plm_pq *q, const plm_val **row)
 		switch (c->out) {
 		case PLM_T_FLOAT: *o = plm_v_float(v->u.f); break;
 		case PLM_T_STR: *o = plm_v_str(v->u.s, v->n); break;
+		case PLM_T_INT:
+			if (c->uns && c->ptype == P_INT32) {
+				*o = plm_v_int((int64_t)(uint32_t)v->u.i);
+				break;
+			}
+			if (c->uns && v->u.i < 0) {
+				fail(q, "column '%s': UINT_64 value %" PRIu64
+				     " is past the int range", c->name,
+				     (uint64_t)v->u.i);
+				return PLM_ERR;
+			}
+			*o = plm_v_int(v->u.i);
+			break;
 		default: *o = plm_v_int(v->u.i); break;
 		}
 	}

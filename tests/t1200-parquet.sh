@@ -164,6 +164,18 @@ test_expect_success '--shard K/N: the shards of a file partition its rows' '
 	test_cmp w3 got
 '
 
+test_expect_success 'unsigned columns read as their values; a UINT_64 past the int range fails' '
+	duck "COPY (SELECT (4000000000 - i)::UINTEGER AS u, 200::UTINYINT AS ut, 60000::USMALLINT AS us, (9223372036854775807 - i)::UBIGINT AS ub FROM range(2) t(i)) TO '\''uns.parquet'\'' (FORMAT parquet)" "SELECT 1" &&
+	rec-cat --typed uns.parquet >uns.tsv &&
+	test_columns uns.tsv "u:int\tut:int\tus:int\tub:int" &&
+	rows uns.tsv >got &&
+	printf "4000000000\t200\t60000\t9223372036854775807\n3999999999\t200\t60000\t9223372036854775806\n" >w &&
+	test_cmp w got &&
+	duck "COPY (SELECT i AS id, 9223372036854775807::UBIGINT + i::UBIGINT AS ub FROM range(3) t(i)) TO '\''ubig.parquet'\'' (FORMAT parquet)" "SELECT 1" &&
+	test_error "ubig.parquet: record 2: column .ub.: UINT_64 value 9223372036854775808 is past the int range" rec-cat -o ubig.out ubig.parquet &&
+	test_path_is_missing ubig.out
+'
+
 test_expect_success 'the plm.meta key is the stream meta' '
 	duck "COPY (SELECT 1 AS id) TO '\''m.parquet'\'' (FORMAT parquet, KV_METADATA {'\''plm.meta'\'': '\''{\"note\":\"x\",\"k\":[1,2]}'\''})" "SELECT 1" &&
 	rec-cat --typed m.parquet >m.tsv &&

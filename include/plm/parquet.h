@@ -7,7 +7,8 @@
  * pipe, a compressed file) into an unlinked temporary file first.
  *
  * Every top-level column becomes a field: BOOLEAN → bool, INT32/INT64 →
- * int, FLOAT/DOUBLE → float, BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY → str,
+ * int (an unsigned one by its value: a UINT_64 past INT64_MAX is an error
+ * naming the record), FLOAT/DOUBLE → float, BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY → str,
  * and a LIST of FLOAT or DOUBLE (the 3-level list<element> pyarrow and
  * DuckDB write, or a legacy 2-level list) → f32[D], D taken from the first
  * non-null list of the file; a list of another length is an error naming
