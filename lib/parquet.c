@@ -818,6 +818,10 @@ static int rle_decode(const uint8_t *p, const uint8_t *end, int bw,
 			size_t len = groups > avail ? avail : (size_t)groups * (size_t)bw;
 			if (len > avail)
 				len = avail;
+			/* the last run may stop short of its groups, never of
+			 * the values read from it */
+			if ((uint64_t)cnt * (uint64_t)bw > (uint64_t)len * 8)
+				return -1;
 			for (size_t j = 0; j < cnt; j++)
 				out[k + j] = (uint32_t)bits_at(p, len, (uint64_t)j * (uint64_t)bw, bw);
 			p += len;

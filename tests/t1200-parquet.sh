@@ -211,6 +211,23 @@ test_expect_success 'bad files fail with a message, never a crash' '
 	test_error "enc.parquet: encrypted files are not supported" rec-cat enc.parquet
 '
 
+test_expect_success 'levels cut short of their values fail, not read as nulls' '
+	duck "COPY (SELECT CASE WHEN i % 2 = 0 THEN NULL ELSE i::INTEGER END AS v FROM range(16) t(i)) TO '\''lv.parquet'\'' (FORMAT parquet, COMPRESSION uncompressed, PARQUET_VERSION V1)" "SELECT 1" &&
+	rec-cat --typed lv.parquet >lv.tsv &&
+	test $(rows lv.tsv | grep -c .) -eq 8 &&
+	# the definition levels: a 4-byte length, then one bit-packed run;
+	# the length made 2 (the run header and 8 of the 16 levels)
+	at=$(od -An -v -tx1 lv.parquet | tr -s " \n" "\n\n" | grep . |
+		awk "{ b[NR] = \$1 } END { for (i = 1; i + 5 <= NR; i++)
+			if (b[i + 1] == \"00\" && b[i + 2] == \"00\" && b[i + 3] == \"00\" &&
+			    b[i + 4] == \"41\" && b[i + 5] == \"aa\") { print i - 1; exit } }") &&
+	test -n "$at" &&
+	cp lv.parquet lv2.parquet &&
+	printf "\002" | dd of=lv2.parquet bs=1 seek=$at conv=notrunc 2>/dev/null &&
+	test_error "lv2.parquet: record 1: column .v.: corrupt levels" rec-cat -o lv2.out lv2.parquet &&
+	test_path_is_missing lv2.out
+'
+
 # 100,000 rows here; PLM_PARQUET_ROWS=1000000 for the full shard
 # (bench/parquet.sh reads one of that size).
 ROWS=${PLM_PARQUET_ROWS:-100000}
