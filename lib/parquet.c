@@ -14,6 +14,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "plm/alloc.h"
 #include "plm/parquet.h"
 
 /* ---- Thrift compact protocol ------------------------------------------ */
@@ -308,31 +309,6 @@ static int read_at(plm_pq *q, uint64_t off, size_t n, void *dst)
 	return 0;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elsize)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 64;
-	while (c < need)
-		c *= 2;
-	void *np = realloc(*p, c * elsize);
-	if (!np)
-		return -1;
-	*p = np;
-	*cap = c;
-	return 0;
-}
-
-static char *dupn(const uint8_t *s, size_t n)
-{
-	char *d = malloc(n + 1);
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = 0;
-	}
-	return d;
-}
-
 static void parse_logical(tc *c, selem *e)
 {
 	int id = 0, t;
@@ -368,7 +344,7 @@ static int parse_selem(tc *c, selem *e)
 			const uint8_t *s = tc_bin(c, &n);
 			free(e->name);          /* a repeated field */
 			e->name = NULL;
-			if (s && !(e->name = dupn(s, n)))
+			if (s && !(e->name = strndup((const char *)s, n)))
 				return -1;
 			break;
 		}
@@ -1082,7 +1058,7 @@ static int delta_bytes(plm_pq *q, pqcol *c, const uint8_t *p,
 			goto out;
 		}
 	}
-	if (pre && grow((void **)&c->strbuf, &c->strcap, total + 1, 1)) {
+	if (pre && PLM_GROW(c->strbuf, c->strcap, total + 1)) {
 		fail(q, "out of memory");
 		goto out;
 	}
@@ -1133,7 +1109,7 @@ static int decode_values(plm_pq *q, pqcol *c, int enc, const uint8_t *p,
 			return fail(q, "column '%s': dictionary-encoded page "
 				    "without a dictionary", c->name);
 		if (n && (p >= end || *p > 32 ||
-			  grow((void **)&c->idx, &c->idxcap, n, sizeof *c->idx)))
+			  PLM_GROW(c->idx, c->idxcap, n)))
 			return fail(q, "column '%s': corrupt dictionary indices", c->name);
 		if (!n)
 			return 0;
@@ -1150,7 +1126,7 @@ static int decode_values(plm_pq *q, pqcol *c, int enc, const uint8_t *p,
 	case E_RLE:
 		if (c->ptype != P_BOOLEAN)
 			break;
-		if (end - p < 4 || grow((void **)&c->idx, &c->idxcap, n, sizeof *c->idx))
+		if (end - p < 4 || PLM_GROW(c->idx, c->idxcap, n))
 			return fail(q, "column '%s': corrupt RLE booleans", c->name);
 		if (rle_decode(p + 4, end, 1, c->idx, n))
 			return fail(q, "column '%s': corrupt RLE booleans", c->name);
@@ -1305,7 +1281,7 @@ static int load_page(plm_pq *q, pqcol *c)
 			size_t room = (size_t)(c->end - c->off);
 			if (want > room)
 				want = room;
-			if (grow((void **)&c->raw, &c->rawcap, want, 1))
+			if (PLM_GROW(c->raw, c->rawcap, want))
 				return fail(q, "out of memory");
 			if (read_at(q, (uint64_t)c->off, want, c->raw))
 				return -1;
@@ -1323,7 +1299,7 @@ static int load_page(plm_pq *q, pqcol *c)
 		if (h.type != 0 && h.type != 2 && h.type != 3)
 			continue;       /* an index page */
 		size_t cs = (size_t)h.csize, us = (size_t)h.usize;
-		if (grow((void **)&c->raw, &c->rawcap, cs ? cs : 1, 1))
+		if (PLM_GROW(c->raw, c->rawcap, cs ? cs : 1))
 			return fail(q, "out of memory");
 		if (read_at(q, (uint64_t)at, cs, c->raw))
 			return -1;
@@ -1346,7 +1322,7 @@ static int load_page(plm_pq *q, pqcol *c)
 		if (comp && !size_ok(c, c->raw + lv, cs - lv, us - lv))
 			return fail(q, "column '%s': corrupt %s page", c->name,
 				    codec_name(c->codec));
-		if (grow((void **)&c->pg, &c->pgcap, us ? us : 1, 1))
+		if (PLM_GROW(c->pg, c->pgcap, us ? us : 1))
 			return fail(q, "out of memory");
 		memcpy(c->pg, c->raw, lv);
 		if (comp) {
@@ -1373,8 +1349,8 @@ static int load_page(plm_pq *q, pqcol *c)
 			c->pgcap = 0;
 			continue;
 		}
-		if (grow((void **)&c->rep, &c->repcap, nv ? nv : 1, sizeof *c->rep) ||
-		    grow((void **)&c->def, &c->defcap, nv ? nv : 1, sizeof *c->def))
+		if (PLM_GROW(c->rep, c->repcap, nv ? nv : 1) ||
+		    PLM_GROW(c->def, c->defcap, nv ? nv : 1))
 			return fail(q, "out of memory");
 		if (levels(q, c, &p, end, c->maxrep, c->rep, nv, h.v2, h.rl_len, h.rl_enc) ||
 		    levels(q, c, &p, end, c->maxdef, c->def, nv, h.v2, h.dl_len, h.dl_enc))
@@ -1389,7 +1365,7 @@ static int load_page(plm_pq *q, pqcol *c)
 		}
 		if (!c->maxrep)
 			memset(c->rep, 0, nv * sizeof *c->rep);
-		if (grow((void **)&c->vals, &c->valcap, nn ? nn : 1, sizeof *c->vals))
+		if (PLM_GROW(c->vals, c->valcap, nn ? nn : 1))
 			return fail(q, "out of memory");
 		if (decode_values(q, c, h.enc, p, end, c->vals, nn))
 			return -1;
@@ -1478,7 +1454,7 @@ static int64_t list_row(plm_pq *q, pqcol *c)
 			if (!v)
 				return fail(q, "column '%s': a null element in a list",
 					    c->name);
-			if (grow((void **)&c->vec, &c->veccap, len + 1, sizeof *c->vec))
+			if (PLM_GROW(c->vec, c->veccap, len + 1))
 				return fail(q, "out of memory");
 			c->vec[len++] = (float)v->u.f;
 		}
