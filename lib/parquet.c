@@ -17,6 +17,10 @@
 #include "plm/alloc.h"
 #include "plm/parquet.h"
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "parquet.c loads Parquet's little-endian values with memcpy and assumes such a host"
+#endif
+
 /* ---- Thrift compact protocol ------------------------------------------ */
 
 enum { T_STOP, T_TRUE, T_FALSE, T_BYTE, T_I16, T_I32, T_I64, T_DOUBLE,
