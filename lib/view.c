@@ -228,16 +228,16 @@ static int numeric(const plm_field *f)
 	return f->type == PLM_T_INT || f->type == PLM_T_FLOAT;
 }
 
-/* Widths from the header and the held rows, narrowed (widest first,
- * not below MIN_COL) until the line fits the screen. */
-static void fit(plm_view *v)
+/* Widths from the header's cells (offsets ho) and the held rows,
+ * narrowed (widest first, not below MIN_COL) until the line fits the
+ * screen. */
+static void fit(plm_view *v, const size_t *ho)
 {
 	size_t n = v->s.n;
 	int total = n ? (int)(SEP * (n - 1)) : 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *name = v->s.f[i].name;
-		v->w[i] = width(name, strlen(name));
+		v->w[i] = width(v->text + ho[i], ho[i + 1] - ho[i]);
 		for (int r = 0; r < v->rows; r++) {
 			size_t *o = v->off + (size_t)r * n + i;
 			int k = width(v->text + o[0], o[1] - o[0]);
@@ -370,17 +370,17 @@ static int show(plm_view *v)
 	size_t n = v->s.n;
 	int rc;
 
-	fit(v);
 	/* the header's cells after the rows' */
 	if (PLM_GROW(v->off, v->offcap, (size_t)(v->rows + 1) * n + 1))
 		return snprintf(v->err, sizeof v->err, "out of memory"), -1;
 	size_t *ho = v->off + (size_t)v->rows * n;
 	for (size_t i = 0; i < n; i++) {
 		ho[i] = v->len;
-		if (put(v, v->s.f[i].name, strlen(v->s.f[i].name)))
+		if (put_str(v, v->s.f[i].name, strlen(v->s.f[i].name)))
 			return -1;
 	}
 	ho[n] = v->len;
+	fit(v, ho);
 	rc = emit(v, v->text, ho);
 	for (int r = 0; r < v->rows && !rc; r++)
 		rc = emit(v, v->text, v->off + (size_t)r * n);

@@ -63,6 +63,13 @@ test_expect_success 'outside UTF-8: ... and NA; control bytes shown as ?' '
 	test_cmp expect out
 '
 
+test_expect_success 'field names too: control bytes and invalid UTF-8 shown as ?' '
+	printf "i\033[2Jd:str\tn\303:int\nx\t1\n" >ctlname.tsv &&
+	term "COLUMNS=40 LC_ALL=C.UTF-8 rec-cat ctlname.tsv" &&
+	printf "i?[2Jd  n?\nx        1\n" >expect &&
+	test_cmp expect out
+'
+
 test_expect_success '--typed on a terminal is the exact TSV; a pipe gets MessagePack' '
 	term "COLUMNS=60 rec-cat --typed in.rec" &&
 	body in.tsv >expect &&
