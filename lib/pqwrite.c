@@ -415,7 +415,9 @@ static int settings(plm_pqw *p, const char *s, char *err, size_t errlen)
 			else
 				bad = 1;
 		} else if (is_kv(s, kn, "level")) {
-			bad = parse_size(v, vn, &x) || x > 22;
+			x = 0;          /* gzip's "stored", zstd's default */
+			bad = !is_kv(v, vn, "0") &&
+			      (parse_size(v, vn, &x) || x > 22);
 			if (!bad)
 				p->level = (int)x;
 		} else if (is_kv(s, kn, "row_group")) {

@@ -285,6 +285,16 @@ test_expect_success 'PLM_PARQUET: bad settings are errors, no file' '
 	test_path_is_missing bad.parquet
 '
 
+test_expect_success 'PLM_PARQUET: level=0 is a level (gzip stored, zstd its default)' '
+	printf "id:str\tn:int\na\t1\nb\t\n" >a.tsv &&
+	rec-cat --typed a.tsv | body >want &&
+	for c in gzip zstd; do
+		PLM_PARQUET=codec=$c,level=0 rec-cat -o l0.parquet a.tsv &&
+		rec-cat --typed l0.parquet | body >got &&
+		test_cmp want got || return 1
+	done
+'
+
 test_expect_success 'a record that does not fit its type: error, no file' '
 	printf "v:f32[2]\n1,2\n1,2,3\n" >bad.tsv &&
 	test_must_fail rec-cat -o bad.parquet bad.tsv &&
