@@ -286,8 +286,10 @@ static void seen_bind(struct seen *S, const plm_schema *in,
 {
 	S->qi = -1;
 	if (c->has_seqs && c->seq_field) {
+		/* a model trained on seq_hash alone kept the hashes it read */
 		int i = plm_schema_find(in, c->seq_field);
-		S->qhex = i < 0 || in->f[i].type != PLM_T_STR;
+		S->qhex = i < 0 || in->f[i].type != PLM_T_STR ||
+			  !strcmp(c->seq_field, "seq_hash");
 		if (S->qhex)
 			i = plm_schema_find(in, "seq_hash");
 		if (i >= 0 && in->f[i].type == PLM_T_STR)

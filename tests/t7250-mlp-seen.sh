@@ -102,6 +102,19 @@ test_expect_success 'a seq_hash field is checked like the sequence' '
 	test_error "(3 of them by sequence under another id)" mlp-predict --model s.mlp -o x.rec hashed.rec
 '
 
+test_expect_success 'a model trained on seq_hash alone checks the seq_hash field' '
+	strat-split -r a=1 --manifest tv.m tv.rec -o /dev/null &&
+	{ printf "id\tseq_hash\n"; sed -n "/^id\tseq_hash/,\$p" tv.m | sed "1d;\$d" | cut -f1,2; } >tvh.tsv &&
+	rec-cut -f id,split,label,emb tv.rec -o tv-cut.rec &&
+	rec-join -k id tv-cut.rec tvh.tsv -o tv-hashed.rec &&
+	mlp-train --hidden 8 --lr 0.01 --epochs 2 -o hs.mlp tv-hashed.rec 2>/dev/null &&
+	mlp-predict --model hs.mlp --info >info &&
+	grep -q "^seq_field	seq_hash$" info &&
+	grep -q "^train_seqs	180$" info &&
+	test_error "(3 of them by sequence under another id)" mlp-predict --model hs.mlp -o x.rec hashed.rec &&
+	test_path_is_missing x.rec
+'
+
 test_expect_success 'a model trained without sequences checks ids, silently' '
 	rec-cut -f id,split,label,emb tv.rec -o tv-noseq.rec &&
 	mlp-train --hidden 8 --lr 0.01 --epochs 2 -o ns.mlp tv-noseq.rec 2>/dev/null &&
