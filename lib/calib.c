@@ -413,48 +413,12 @@ static char *str_dup(const plm_json *o, const char *key)
 	return s;
 }
 
-static int read_all(const char *path, char **text, size_t *len, char *err,
-		    size_t errlen)
-{
-	plm_in *in = plm_in_open(path, err, errlen);
-	if (!in)
-		return -1;
-	size_t cap = 4096, n = 0;
-	char *p = malloc(cap);
-	for (;;) {
-		if (!p) {
-			plm_in_close(in);
-			return fail(err, errlen, "%s: out of memory", path);
-		}
-		ssize_t k = plm_in_read(in, p + n, cap - n);
-		if (k < 0) {
-			fail(err, errlen, "%s: %s", path, plm_in_error(in));
-			free(p);
-			plm_in_close(in);
-			return -1;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-		if (n == cap) {
-			char *q = realloc(p, cap *= 2);
-			if (!q)
-				free(p);
-			p = q;
-		}
-	}
-	plm_in_close(in);
-	*text = p;
-	*len = n;
-	return 0;
-}
-
 int plm_calib_load(plm_calib *c, const char *path, char *err, size_t errlen)
 {
 	char *text = NULL, jerr[200];
 	size_t len = 0;
 	memset(c, 0, sizeof *c);
-	if (read_all(path, &text, &len, err, errlen))
+	if (plm_in_slurp(path, &text, &len, err, errlen))
 		return -1;
 	plm_json_doc *d = plm_json_parse(text, len, jerr, sizeof jerr);
 	free(text);

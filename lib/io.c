@@ -577,6 +577,43 @@ uint64_t plm_in_raw_size(const plm_in *in) { return in->impl->raw_size; }
 
 void plm_in_close(plm_in *in) { in_free(in); }
 
+int plm_in_slurp(const char *path, char **buf, size_t *len, char *err,
+		 size_t errlen)
+{
+	plm_in *in = plm_in_open(path, err, errlen);
+	if (!in)
+		return -1;
+	size_t cap = 1 << 12, n = 0;
+	char *b = malloc(cap);
+	for (;;) {
+		if (!b) {
+			snprintf(err, errlen, "%s: out of memory", plm_in_name(in));
+			plm_in_close(in);
+			return -1;
+		}
+		ssize_t r = plm_in_read(in, b + n, cap - n);
+		if (r < 0) {
+			snprintf(err, errlen, "%s", plm_in_error(in));
+			free(b);
+			plm_in_close(in);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == cap) {
+			char *nb = cap <= SIZE_MAX / 2 ? realloc(b, cap *= 2) : NULL;
+			if (!nb)
+				free(b);
+			b = nb;
+		}
+	}
+	plm_in_close(in);
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
 /* ---- spools ------------------------------------------------------------ */
 
 /* The spooled bytes are read back through the file, never mapped: pages

@@ -550,44 +550,6 @@ static int load_rest(struct ld *L, const msgpack_object *root, plm_mlpckpt *c)
 	       seq_set(L, d, "val_seqs", &c->val_seqs, &c->nval_seqs) ? -1 : 0;
 }
 
-static int read_all(struct ld *L, char **buf, size_t *len)
-{
-	char e[512];
-	plm_in *in = plm_in_open(L->path, e, sizeof e);
-	if (!in) {
-		snprintf(L->err, L->errlen, "%s", e);
-		return -1;
-	}
-	size_t cap = 1 << 16, n = 0;
-	char *b = malloc(cap);
-	for (;;) {
-		if (!b) {
-			plm_in_close(in);
-			return fail(L, "out of memory");
-		}
-		ssize_t r = plm_in_read(in, b + n, cap - n);
-		if (r < 0) {
-			snprintf(L->err, L->errlen, "%s", plm_in_error(in));
-			free(b);
-			plm_in_close(in);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n == cap) {
-			char *nb = realloc(b, cap *= 2);
-			if (!nb)
-				free(b);
-			b = nb;
-		}
-	}
-	plm_in_close(in);
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 int plm_mlpckpt_load(plm_mlpckpt *c, const char *path, char *err,
 		     size_t errlen)
 {
@@ -596,7 +558,7 @@ int plm_mlpckpt_load(plm_mlpckpt *c, const char *path, char *err,
 	c->pos = -1;
 	char *buf = NULL;
 	size_t len = 0, off = 0;
-	if (read_all(&L, &buf, &len))
+	if (plm_in_slurp(path, &buf, &len, err, errlen))
 		return -1;
 	msgpack_unpacked u;
 	msgpack_unpacked_init(&u);

@@ -122,7 +122,10 @@ test_expect_success 'bad calibrator files' '
 	test_error "bad2.json: the breakpoints are not increasing" metrics --calibrator bad2.json test.tsv >out &&
 	echo "not json" >bad3.json &&
 	test_error "bad3.json: not a calibrator" mlp-predict --model lin.mlp --calibrator bad3.json ltest.rec >out &&
-	test_error "calibrator applies to binary input" metrics --calibrator platt.json "$DATA/metrics/multi.tsv" >out
+	test_error "calibrator applies to binary input" metrics --calibrator platt.json "$DATA/metrics/multi.tsv" >out &&
+	for k in 1 2 3 4 5 6 7 8; do cat platt.json; done | gzip >long.json.gz &&
+	head -c 40 long.json.gz >cut.json.gz &&
+	test_error "^mlp-calibrate: cut.json.gz: truncated gzip input$" mlp-calibrate --apply cut.json.gz test.tsv >out
 '
 
 test_expect_success_if "$HAVE_SK" 'sklearn 1.2 agreement: platt to 1e-5 (1e-9 at the optimum), isotonic to 1e-9' '

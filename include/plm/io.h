@@ -57,6 +57,10 @@ enum plm_codec plm_in_codec(const plm_in *in);
 uint64_t plm_in_raw_pos(const plm_in *in);
 uint64_t plm_in_raw_size(const plm_in *in);
 void plm_in_close(plm_in *in);
+/* The whole of path (as plm_in_open: "-" stdin, decompressed) in *buf
+ * (malloc'd, *len bytes).  0, or -1 with err "PATH: what". */
+int plm_in_slurp(const char *path, char **buf, size_t *len, char *err,
+		 size_t errlen);
 
 /* An input read more than once (two-pass tools).  A regular file is opened
  * again by its path for each reading; anything else (stdin, a pipe, a
