@@ -446,8 +446,8 @@ static char *recipe_text(const plm_manifest *m)
 	size_t k = 0;
 	for (size_t i = 0; i < m->info_len; i++) {
 		char ch = m->info[i];
-		if (ch == '#')
-			continue;
+		if (ch == '#' && (i == 0 || m->info[i - 1] == '\n'))
+			continue;       /* the line's mark, not a '#' in it */
 		if (ch == '\n') {
 			if (i + 1 < m->info_len) {
 				t[k++] = ';';

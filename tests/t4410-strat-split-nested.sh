@@ -29,6 +29,11 @@ test_expect_success 'nested split in one run: train, val, test from one manifest
 	grep -q "\"split_recipe\":\"seed=42; ratios=train=0.9,test=0.1; then=train:train=0.9,val=0.1; by=label; input=[0-9a-f]\{32\}\"" n.out
 '
 
+test_expect_success 'split_recipe keeps a # inside a name or value' '
+	strat-split --typed -r "tr#1=0.9,test=0.1" -g "iso" big.tsv >h.out &&
+	grep -q "\"split_recipe\":\"seed=11; ratios=tr#1=0.9,test=0.1; group=iso; input=[0-9a-f]\{32\}\"" h.out
+'
+
 test_expect_success 'nested: test equals the one-level run; val is 10% of the rest per stratum' '
 	strat-split --typed -r train=0.9,test=0.1 -s 42 -b label big.tsv >one.out &&
 	rows one.out | awk -F "\t" "\$5 == \"test\" {print \$1}" | sort >t1 &&
