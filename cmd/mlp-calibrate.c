@@ -29,7 +29,8 @@ struct ctx {
 	size_t n, cap;
 	double *s;
 	unsigned char *y;
-	char neg[128];                  /* the other label value seen */
+	char *neg;                      /* the other label value seen */
+	size_t negn;
 	int have_neg;
 	char *split;                    /* the split value of every record */
 	const plm_verb *v;
@@ -79,13 +80,35 @@ static int section(void *vx, const plm_schema *in, plm_schema *out,
 	return 0;
 }
 
-static int is_pos(const char *text, enum plm_type t, const char *pos)
+/* The bytes of a value as text (a str whole, not cut to buf). */
+static const char *val_bytes(const plm_val *v, enum plm_type t, char *buf,
+			     size_t cap, size_t *n)
+{
+	if (t == PLM_T_STR) {
+		*n = v->n;
+		return v->s;
+	}
+	plm_val_text(v, t, buf, cap);
+	*n = strlen(buf);
+	return buf;
+}
+
+static char *dup_bytes(const char *p, size_t n)
+{
+	char *d = plm_xrealloc(NULL, n + 1);
+	memcpy(d, p, n);
+	d[n] = 0;
+	return d;
+}
+
+static int is_pos(const char *text, size_t n, enum plm_type t,
+		  const char *pos)
 {
 	if (t == PLM_T_BOOL && !strcmp(pos, "1"))
 		pos = "true";
 	if (t == PLM_T_BOOL && !strcmp(pos, "0"))
 		pos = "false";
-	return !strcmp(text, pos);
+	return n == strlen(pos) && !memcmp(text, pos, n);
 }
 
 /* --apply: the input's fields plus score_cal. */
@@ -146,30 +169,32 @@ static int row(void *vx, const plm_val *in, plm_val *out, char *err,
 		snprintf(err, errlen, "%s is NaN", x->score);
 		return PLM_VERB_FAIL;
 	}
+	size_t n;
 	if (x->pi >= 0 && !in[x->pi].nil) {
-		const char *sp = plm_val_text(&in[x->pi], s->f[x->pi].type,
-					      text, sizeof text);
+		const char *sp = val_bytes(&in[x->pi], s->f[x->pi].type, text,
+					   sizeof text, &n);
 		if (!x->split) {
-			x->split = plm_xstrdup(sp);
-		} else if (strcmp(sp, x->split)) {
-			snprintf(err, errlen, "%s is '%s' but earlier records "
+			x->split = dup_bytes(sp, n);
+		} else if (n != strlen(x->split) || memcmp(sp, x->split, n)) {
+			snprintf(err, errlen, "%s is '%.*s' but earlier records "
 				 "are '%s': fit on one split (e.g. rec-filter "
-				 "'%s==\"val\"')", x->splitf, sp, x->split,
+				 "'%s==\"val\"')", x->splitf, (int)n, sp, x->split,
 				 x->splitf);
 			return PLM_VERB_FAIL;
 		}
 	}
 	enum plm_type yt = s->f[x->yi].type;
-	const char *lt = plm_val_text(&in[x->yi], yt, text, sizeof text);
-	int pos = is_pos(lt, yt, x->pos);
+	const char *lt = val_bytes(&in[x->yi], yt, text, sizeof text, &n);
+	int pos = is_pos(lt, n, yt, x->pos);
 	if (!pos) {
 		if (!x->have_neg) {
-			snprintf(x->neg, sizeof x->neg, "%s", lt);
+			x->neg = dup_bytes(lt, n);
+			x->negn = n;
 			x->have_neg = 1;
-		} else if (strcmp(x->neg, lt)) {
-			snprintf(err, errlen, "%s takes a third value '%s' "
+		} else if (n != x->negn || memcmp(x->neg, lt, n)) {
+			snprintf(err, errlen, "%s takes a third value '%.*s' "
 				 "(besides --pos %s and '%s'): calibration is "
-				 "binary", x->label, lt, x->pos, x->neg);
+				 "binary", x->label, (int)n, lt, x->pos, x->neg);
 			return PLM_VERB_FAIL;
 		}
 	}
@@ -278,6 +303,7 @@ int main(int argc, char **argv)
 	cal.split = cal.pos = NULL;
 	plm_calib_free(&cal);
 	free(x.split);
+	free(x.neg);
 	free(x.s);
 	free(x.y);
 	return 0;

@@ -96,6 +96,17 @@ test_expect_success 'refuses the test or train split unless --any-split' '
 	test_path_is_missing t2.json
 '
 
+# labels of 130 bytes and more, alike in their first 124
+test_expect_success 'long str labels compare whole' '
+	L=$(printf "%0130d" 0 | tr 0 h) &&
+	printf "label:str\tscore:float\n${L}1\t0.9\n${L}2\t0.2\n${L}2\t0.4\n${L}1\t0.7\n" >long.tsv &&
+	mlp-calibrate --pos "${L}1" -o long.json long.tsv 2>err &&
+	test ! -s err &&
+	grep -q "\"rows\":4,\"positives\":2," long.json &&
+	printf "label:str\tscore:float\n${L}1\t0.9\n${L}2\t0.2\n${L}3\t0.4\n" >long3.tsv &&
+	test_error "label takes a third value .${L}3." mlp-calibrate --pos "${L}1" long3.tsv >out
+'
+
 test_expect_success 'bad input: fields, types, labels, scores' '
 	printf "y:int\tscore:float\n1\t0.5\n" >nolab.tsv &&
 	test_error "no field .label. in input" mlp-calibrate nolab.tsv >out &&
