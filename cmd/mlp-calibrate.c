@@ -278,7 +278,7 @@ int main(int argc, char **argv)
 			"validation predictions (a calibrator fitted on %s "
 			"data makes its evaluation optimistic); --any-split "
 			"fits anyway", x.split, x.split);
-	if (!x.have_neg || x.n == count_pos(&x))
+	if (!x.have_neg || !count_pos(&x))
 		plm_warn("only one class in %zu records: the calibrator maps "
 			 "every score near its smoothed rate", x.n);
 	plm_calib cal = { .method = method ? PLM_CAL_ISOTONIC : PLM_CAL_PLATT,

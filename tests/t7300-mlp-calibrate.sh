@@ -96,6 +96,16 @@ test_expect_success 'refuses the test or train split unless --any-split' '
 	test_path_is_missing t2.json
 '
 
+test_expect_success 'one class (all positive or all negative): fitted, with a warning' '
+	printf "label:int\tscore:float\n1\t0.9\n1\t0.2\n" >allpos.tsv &&
+	mlp-calibrate -o ap.json allpos.tsv 2>err &&
+	grep -q "^mlp-calibrate: only one class in 2 records" err &&
+	printf "label:int\tscore:float\n0\t0.9\n0\t0.2\n0\t0.5\n" >allneg.tsv &&
+	mlp-calibrate -o an.json allneg.tsv 2>err &&
+	grep -q "^mlp-calibrate: only one class in 3 records" err &&
+	grep -q "\"rows\":3,\"positives\":0," an.json
+'
+
 # labels of 130 bytes and more, alike in their first 124
 test_expect_success 'long str labels compare whole' '
 	L=$(printf "%0130d" 0 | tr 0 h) &&
