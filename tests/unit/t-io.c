@@ -135,6 +135,21 @@ static void test_codecs(void)
 		   "truncated gzip reported: %s", plm_in_error(in));
 		plm_in_close(in);
 
+		/* plm_in_slurp: the whole, or "PATH: what" said once */
+		char *sb = NULL;
+		size_t sn = 0;
+		ok(plm_in_slurp(tu_path("cat.gz"), &sb, &sn, err, sizeof err) == 0 &&
+		   sn == n && memcmp(sb, b, n) == 0, "slurp reads it all");
+		free(sb);
+		char want[512];
+		snprintf(want, sizeof want, "%s: truncated gzip input",
+			 tu_path("trunc.gz"));
+		is_int(plm_in_slurp(tu_path("trunc.gz"), &sb, &sn, err, sizeof err),
+		       -1, "slurp of a truncated file fails");
+		is_str(err, want, "slurp names the file once");
+		is_int(plm_in_slurp(tu_path("none"), &sb, &sn, err, sizeof err),
+		       -1, "slurp of a missing file fails");
+
 		memcpy(z + z1 + z2, "junk", 4);
 		put_file("junk.gz", z, z1 + z2 + 4);
 		in = plm_in_open(tu_path("junk.gz"), err, sizeof err);
