@@ -624,7 +624,7 @@ static int recipe(plm_manifest *m, long long seed, const plm_ratios *ra,
 	if (plm_manifest_info(m, "seed", b))
 		return -1;
 	canon_ratios(ra, b, sizeof b);
-	if (plm_manifest_info(m, "ratios", b))
+	if (ra->n && plm_manifest_info(m, "ratios", b))
 		return -1;
 	if (ra2) {
 		canon_ratios(ra2, b, sizeof b);

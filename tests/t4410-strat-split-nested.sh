@@ -87,7 +87,8 @@ test_expect_success 'lock: every recipe element that differs is named and fails'
 	test_error "by is (none) here, label in the locked split" strat-split --typed -r train=0.9,test=0.1 --then train:train=0.9,val=0.1 -s 42 --lock m.tsv big.tsv &&
 	test_error "group is iso here, (none)" strat-split --typed $NEST -g iso --lock m.tsv big.tsv &&
 	test_error "seed is 11 here" strat-split --typed -r train=0.9,test=0.1 --then train:train=0.9,val=0.1 -b label --lock m.tsv big.tsv &&
-	test_error "3 recipe element(s) differ" strat-split --typed -r train=0.8,test=0.2 -s 1 -b label --lock m.tsv big.tsv
+	test_error "3 recipe element(s) differ" strat-split --typed -r train=0.8,test=0.2 -s 1 -b label --lock m.tsv big.tsv &&
+	test_error "ratios is (none) here, train=0.9,test=0.1 in the locked split" strat-split --typed -s 42 -b label --lock m.tsv big.tsv
 '
 
 test_expect_success 're-run with another seed cannot silently change a locked manifest' '
