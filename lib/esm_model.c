@@ -779,7 +779,7 @@ static const plm_bf16 *to_bf16(plm_bf16 **next, const float *p, size_t n)
 		size_t k = n - i < BLK ? n - i : BLK;
 		memcpy(f, p + i, k * sizeof *f);
 		for (size_t j = 0; j < k; j++)
-			h[j] = plm_to_bf16(f[j]);
+			h[j] = plm_f32_to_bf16(f[j]);
 		memcpy(d + i, h, k * sizeof *h);
 	}
 	*next += n;

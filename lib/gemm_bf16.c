@@ -43,8 +43,10 @@ float plm_bf16_dot2(float c, plm_bf16 a0, plm_bf16 a1, plm_bf16 b0,
 		    plm_bf16 b1)
 {
 	c = flush(c);
-	c = flush(fmaf(flush(plm_from_bf16(a1)), flush(plm_from_bf16(b1)), c));
-	return flush(fmaf(flush(plm_from_bf16(a0)), flush(plm_from_bf16(b0)), c));
+	c = flush(fmaf(flush(plm_bf16_to_f32(a1)), flush(plm_bf16_to_f32(b1)),
+		       c));
+	return flush(fmaf(flush(plm_bf16_to_f32(a0)),
+			  flush(plm_bf16_to_f32(b0)), c));
 }
 
 typedef void (*kern_fn)(size_t kp, const uint32_t *a, const uint32_t *b,
@@ -137,8 +139,8 @@ static void pack_a(uint32_t *dst, const float *A, size_t lda, size_t K,
 				size_t k = 2 * (p0 + p);
 				uint32_t lo = 0, hi = 0;
 				if (s) {
-					lo = plm_to_bf16(s[k]);
-					hi = k + 1 < K ? plm_to_bf16(s[k + 1]) : 0;
+					lo = plm_f32_to_bf16(s[k]);
+					hi = k + 1 < K ? plm_f32_to_bf16(s[k + 1]) : 0;
 				}
 				dst[p * MR + r] = lo | hi << 16;
 			}
@@ -272,8 +274,8 @@ void plm_gemm_bf16(plm_pool *pool, size_t M, size_t N, size_t K,
 				const plm_bf16 *b = B + n * ldb;
 				float c = 0.0f;
 				for (size_t k = 0; k < K; k += 2)
-					c = plm_bf16_dot2(c, plm_to_bf16(a[k]),
-							  k + 1 < K ? plm_to_bf16(a[k + 1]) : 0,
+					c = plm_bf16_dot2(c, plm_f32_to_bf16(a[k]),
+							  k + 1 < K ? plm_f32_to_bf16(a[k + 1]) : 0,
 							  b[k], k + 1 < K ? b[k + 1] : 0);
 				C[i * ldc + n] = c;
 			}

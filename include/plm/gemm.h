@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plm/float.h"
 #include "plm/pool.h"
 
 void plm_gemm(plm_pool *pool, size_t M, size_t N, size_t K,
@@ -51,22 +52,7 @@ int plm_gemm_select(const char *isa);
  * portable kernel computes the same chain with fmaf and gives identical
  * bits.  As for plm_gemm, an element's bits depend only on row i of A and
  * row n of B: not on M, N, blocking, threads or kernel. */
-typedef uint16_t plm_bf16;
-
-/* float32 -> bfloat16, round to nearest even (NaN stays a quiet NaN). */
-static inline plm_bf16 plm_to_bf16(float x)
-{
-	union { float f; uint32_t u; } v = { x };
-	if ((v.u & 0x7fffffffu) > 0x7f800000u)
-		return (plm_bf16)(v.u >> 16 | 0x40);
-	return (plm_bf16)((v.u + 0x7fffu + (v.u >> 16 & 1)) >> 16);
-}
-
-static inline float plm_from_bf16(plm_bf16 h)
-{
-	union { uint32_t u; float f; } v = { (uint32_t)h << 16 };
-	return v.f;
-}
+typedef uint16_t plm_bf16;      /* plm_f32_to_bf16, plm_bf16_to_f32: float.h */
 
 void plm_gemm_bf16(plm_pool *pool, size_t M, size_t N, size_t K,
 		   const float *A, size_t lda, const plm_bf16 *B, size_t ldb,

@@ -75,9 +75,9 @@ static void ref(size_t M, size_t N, size_t K, const float *A, size_t lda,
 		for (size_t n = 0; n < N; n++) {
 			float c = 0.0f;
 			for (size_t k = 0; k < K; k += 2) {
-				plm_bf16 a1 = k + 1 < K ? plm_to_bf16(A[i * lda + k + 1]) : 0;
+				plm_bf16 a1 = k + 1 < K ? plm_f32_to_bf16(A[i * lda + k + 1]) : 0;
 				plm_bf16 b1 = k + 1 < K ? B[n * ldb + k + 1] : 0;
-				c = plm_bf16_dot2(c, plm_to_bf16(A[i * lda + k]), a1,
+				c = plm_bf16_dot2(c, plm_f32_to_bf16(A[i * lda + k]), a1,
 						  B[n * ldb + k], b1);
 			}
 			C[i * ldc + n] = c;
@@ -104,16 +104,16 @@ static void run(void *ctx, plm_pool *pool, int v, size_t row0, size_t m,
 int main(void)
 {
 	/* rounding to bfloat16 */
-	ok(plm_to_bf16(1.0f) == 0x3f80 && plm_to_bf16(-2.0f) == 0xc000,
+	ok(plm_f32_to_bf16(1.0f) == 0x3f80 && plm_f32_to_bf16(-2.0f) == 0xc000,
 	   "bf16 of 1 and -2");
-	ok(plm_to_bf16(fbits(0x3f808000u)) == 0x3f80 &&
-	   plm_to_bf16(fbits(0x3f818000u)) == 0x3f82 &&
-	   plm_to_bf16(fbits(0x3f808001u)) == 0x3f81,
+	ok(plm_f32_to_bf16(fbits(0x3f808000u)) == 0x3f80 &&
+	   plm_f32_to_bf16(fbits(0x3f818000u)) == 0x3f82 &&
+	   plm_f32_to_bf16(fbits(0x3f808001u)) == 0x3f81,
 	   "bf16 rounds to nearest, ties to even");
-	ok(plm_to_bf16(fbits(0x7f7fffffu)) == 0x7f80 &&
-	   (plm_to_bf16(NAN) & 0x7fc0) == 0x7fc0,
+	ok(plm_f32_to_bf16(fbits(0x7f7fffffu)) == 0x7f80 &&
+	   (plm_f32_to_bf16(NAN) & 0x7fc0) == 0x7fc0,
 	   "bf16: overflow to inf, NaN stays NaN");
-	ok(plm_from_bf16(plm_to_bf16(0.15625f)) == 0.15625f,
+	ok(plm_bf16_to_f32(plm_f32_to_bf16(0.15625f)) == 0.15625f,
 	   "bf16 round trip of an exact value");
 	/* the step: DAZ, FTZ, odd element first */
 	ok(plm_bf16_dot2(1.0f, 0x0001, 0, 0x3f80, 0) == 1.0f,
@@ -183,7 +183,7 @@ int main(void)
 		for (size_t i = 0; i < M * lda; i++)
 			A[i] = rnd();
 		for (size_t i = 0; i < N * ldb; i++)
-			B[i] = plm_to_bf16(rnd());
+			B[i] = plm_f32_to_bf16(rnd());
 		ref(M, N, K, A, lda, B, ldb, R, ldc);
 		prod p = { N, K, lda, ldb, ldc, A, B };
 		gt_kernels(isas, 2, plm_gemm_bf16_select, run, &p, 1, M, N, K,
@@ -203,7 +203,7 @@ int main(void)
 		for (size_t i = 0; i < M * K; i++)
 			A[i] = rnd();
 		for (size_t i = 0; i < N * K; i++)
-			B[i] = plm_to_bf16(rnd());
+			B[i] = plm_f32_to_bf16(rnd());
 		prod p = { N, K, K, K, N, A, B };
 		gt_row_alone(run, &p, M, N);
 		free(A);
