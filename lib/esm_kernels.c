@@ -12,7 +12,6 @@
 #include "plm/isa.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <string.h>
 
 /* The helpers take 64-byte vectors by value; they are static inline, so
@@ -89,38 +88,32 @@ static const kernset kernsets[] = {
 };
 #undef KERNSET
 
-static kernset kern;
-static pthread_once_t kern_once = PTHREAD_ONCE_INIT;
 static atomic_long sel = -1;
 
-static void kern_init(void)
+static const kernset *cur(void)
 {
-	kern = kernsets[PLM_ISA_CURRENT(&sel, kernsets)];
+	return &kernsets[PLM_ISA_CURRENT(&sel, kernsets)];
 }
 
 void plm_esmk_init(void)
 {
-	pthread_once(&kern_once, kern_init);
+	(void)cur();
 }
 
 int plm_esmk_select(const char *isa)
 {
-	plm_esmk_init();
-	if (PLM_ISA_FORCE(&sel, kernsets, isa))
-		return -1;
-	kern = kernsets[atomic_load(&sel)];
-	return 0;
+	return PLM_ISA_FORCE(&sel, kernsets, isa);
 }
 
 void plm_esmk_layernorm(float *out, const float *in, const float *w,
 			const float *b, size_t rows, int H, float eps)
 {
-	kern.layernorm(out, in, w, b, rows, H, eps);
+	cur()->layernorm(out, in, w, b, rows, H, eps);
 }
 
 void plm_esmk_bias_gelu(float *x, const float *b, size_t rows, int n)
 {
-	kern.bias_gelu(x, b, rows, n);
+	cur()->bias_gelu(x, b, rows, n);
 }
 
 /* The largest tile (AT_R 2: 32 query rows) of every instruction set:
@@ -135,5 +128,5 @@ size_t plm_esmk_attn_scratch(size_t L, int hd)
 void plm_esmk_attention(const plm_esmk_attn *a, int h, size_t i0, size_t i1,
 			float *scratch)
 {
-	kern.attention(a, h, i0, i1, scratch);
+	cur()->attention(a, h, i0, i1, scratch);
 }

@@ -63,7 +63,7 @@ static const char *name_at(const char *const *first, size_t i, size_t stride)
 	return *(const char *const *)((const char *)first + i * stride);
 }
 
-size_t plm_isa_best(const char *const *first, size_t n, size_t stride)
+static size_t best(const char *const *first, size_t n, size_t stride)
 {
 	size_t best = 0;
 	for (size_t i = 1; i < n; i++) {
@@ -74,8 +74,8 @@ size_t plm_isa_best(const char *const *first, size_t n, size_t stride)
 	return best;
 }
 
-long plm_isa_find(const char *const *first, size_t n, size_t stride,
-		  const char *isa)
+static long find(const char *const *first, size_t n, size_t stride,
+		const char *isa)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(name_at(first, i, stride), isa))
@@ -89,7 +89,7 @@ size_t plm_isa_current(atomic_long *sel, const char *const *first, size_t n,
 	long i = atomic_load(sel);
 	if (i < 0) {
 		/* a race picks the same entry twice */
-		i = (long)plm_isa_best(first, n, stride);
+		i = (long)best(first, n, stride);
 		atomic_store(sel, i);
 	}
 	return (size_t)i;
@@ -98,7 +98,7 @@ size_t plm_isa_current(atomic_long *sel, const char *const *first, size_t n,
 int plm_isa_force(atomic_long *sel, const char *const *first, size_t n,
 		  size_t stride, const char *isa)
 {
-	long i = plm_isa_find(first, n, stride, isa);
+	long i = find(first, n, stride, isa);
 	if (i < 0)
 		return -1;
 	atomic_store(sel, i);

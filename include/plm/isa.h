@@ -9,14 +9,11 @@
  * variable PLM_ISA (base, avx2 or avx512) caps the level plmkit uses.
  *
  * Kernel tables are arrays of structs, ascending, "base" first, whose
- * member `name` is the set: PLM_ISA_BEST picks the last entry the build,
- * the CPU and PLM_ISA allow; PLM_ISA_FIND the entry named isa if the build
- * and the CPU have it (PLM_ISA does not apply: a forced choice), or -1.
- *
- * The entry in use is kept in an atomic_long starting at -1:
- * PLM_ISA_CURRENT gives its index, picking the best on first use;
- * PLM_ISA_FORCE sets it to the entry named isa (0), or leaves it and
- * returns -1 where PLM_ISA_FIND finds none. */
+ * member `name` is the set.  The entry in use is kept in an atomic_long
+ * starting at -1: PLM_ISA_CURRENT gives its index, on first use the last
+ * entry the build, the CPU and PLM_ISA allow; PLM_ISA_FORCE sets it to
+ * the entry named isa if the build and the CPU have it (PLM_ISA does not
+ * apply: a forced choice) and returns 0, else leaves it and returns -1. */
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -27,20 +24,11 @@ int plm_cpu_has(const char *isa);
 int plm_isa_allowed(const char *isa);
 
 /* Over n names at stride bytes apart from *first. */
-size_t plm_isa_best(const char *const *first, size_t n, size_t stride);
-long plm_isa_find(const char *const *first, size_t n, size_t stride,
-		  const char *isa);
-
 size_t plm_isa_current(atomic_long *sel, const char *const *first, size_t n,
 		       size_t stride);
 int plm_isa_force(atomic_long *sel, const char *const *first, size_t n,
 		  size_t stride, const char *isa);
 
-#define PLM_ISA_BEST(tab) \
-	plm_isa_best(&(tab)[0].name, sizeof(tab) / sizeof *(tab), sizeof *(tab))
-#define PLM_ISA_FIND(tab, isa) \
-	plm_isa_find(&(tab)[0].name, sizeof(tab) / sizeof *(tab), \
-		     sizeof *(tab), (isa))
 #define PLM_ISA_CURRENT(sel, tab) \
 	plm_isa_current((sel), &(tab)[0].name, sizeof(tab) / sizeof *(tab), \
 			sizeof *(tab))
