@@ -186,7 +186,8 @@ int plm_npy_parse(const void *vp, size_t n, plm_npy *h, char *err,
 		if (qstr(&s, key, sizeof key) || !eat(&s, ':'))
 			goto bad;
 		if (strcmp(key, "descr") == 0) {
-			if (s.p < s.end && (ws(&s), *s.p == '[')) {
+			ws(&s);
+			if (s.p < s.end && *s.p == '[') {
 				snprintf(err, errlen, "structured dtypes are "
 					 "not supported");
 				return -1;

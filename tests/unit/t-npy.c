@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -64,6 +65,16 @@ static void test_header(void)
 			  "'shape': (2, 2), }");
 	ok(plm_npy_parse(b, n - 5, &h, err, sizeof err) < 0 &&
 	   strstr(err, "truncated"), "truncated header: %s", err);
+
+	/* The header ends in blanks right after 'descr': — nothing may be
+	 * read past it (a heap copy of exactly that size, for ASan). */
+	static const char cut[] = "\x93NUMPY\x01\x00\x11\x00{'descr':"
+				  "        ";
+	char *c = malloc(sizeof cut - 1);
+	memcpy(c, cut, sizeof cut - 1);
+	ok(plm_npy_parse(c, sizeof cut - 1, &h, err, sizeof err) < 0 &&
+	   strstr(err, "malformed"), "header ending after 'descr': %s", err);
+	free(c);
 }
 
 static void test_rows(void)
