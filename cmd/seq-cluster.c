@@ -7,11 +7,15 @@
  * Nodes are distinct sequences (copies are one node weighing their record
  * count); the k-mer search (kmer_index.h) runs once over them, every pair
  * joining two nodes in a union-find whose root is the node seen first. */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "plm/align.h"
 #include "plm/alloc.h"
 #include "plm/cli.h"
 #include "plm/h128set.h"
@@ -25,6 +29,12 @@ static const char summary[] =
 	"add a cluster id so that no near-duplicate pair (as leak-check finds them) spans two clusters";
 
 #define NONE UINT32_MAX
+
+/* A pair for the alignment to confirm. */
+typedef struct cand_pair {
+	uint32_t a, b;
+	float sim;
+} cand_pair;
 
 typedef struct ctx {
 	const char *seqf, *field, *removed;
@@ -52,6 +62,12 @@ typedef struct ctx {
 	uint8_t *gone;
 	uint64_t nclusters, largest, cap, nremoved, nremoved_u;
 	plm_kmer_stats st;
+	/* --min-id: pairs at cand_sim <= sim < min_sim, confirmed by
+	 * alignment */
+	double min_id, evalue, cand_sim;
+	cand_pair *cand;
+	size_t ncand, ccap;
+	uint64_t residues, aligned, confirmed, ncand_all;
 	/* second pass */
 	plm_writer *wr;         /* --removed */
 	size_t rec;
@@ -87,21 +103,144 @@ static uint32_t unite(uint32_t *p, uint64_t *w, uint32_t a, uint32_t b)
 	return a;
 }
 
-/* The pairs as the search finds them (one thread at a time). */
+static void add_edge(ctx *x, uint32_t a, uint32_t b)
+{
+	PLM_XGROW(x->edge, x->ecap, x->ne + 2);
+	x->edge[x->ne++] = a;
+	x->edge[x->ne++] = b;
+}
+
+/* The pairs as the search finds them (one thread at a time): at min_sim
+ * and above joined at once, below that (--min-id) kept for the
+ * alignment. */
 static int take_pairs(void *arg, const plm_kmer_pair *p, size_t n)
 {
 	ctx *x = arg;
-	for (size_t i = 0; i < n; i++)
-		unite(x->parent, NULL, p[i].a, p[i].b);
-	if (x->max_frac > 0) {
-		PLM_XGROW(x->edge, x->ecap, x->ne + 2 * n);
-		for (size_t i = 0; i < n; i++) {
-			x->edge[x->ne++] = p[i].a;
-			x->edge[x->ne++] = p[i].b;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].sim < x->min_sim) {
+			PLM_XGROW(x->cand, x->ccap, x->ncand + 1);
+			x->cand[x->ncand++] = (cand_pair){ p[i].a, p[i].b,
+							   (float)p[i].sim };
+			continue;
 		}
+		unite(x->parent, NULL, p[i].a, p[i].b);
+		if (x->max_frac > 0)
+			add_edge(x, p[i].a, p[i].b);
+		x->npairs++;
 	}
-	x->npairs += n;
 	return 0;
+}
+
+/* ---- --min-id: candidates confirmed by local alignment ---------------- */
+
+static int cand_cmp_sim(const void *pa, const void *pb)
+{
+	const cand_pair *a = pa, *b = pb;
+	if (a->sim != b->sim)
+		return a->sim > b->sim ? -1 : 1;   /* the likeliest first */
+	if (a->a != b->a)
+		return a->a < b->a ? -1 : 1;
+	return a->b < b->b ? -1 : a->b > b->b;
+}
+
+typedef struct worker {
+	ctx *x;
+	pthread_mutex_t *mu;
+	atomic_size_t *next;
+	uint64_t aligned, confirmed;
+	int oom;
+} worker;
+
+#define CHUNK 64
+
+/* Takes candidates CHUNK at a time; a pair whose ends are already in one
+ * cluster is not aligned unless every edge is wanted (--max-cluster): the
+ * clusters are the same either way, only the work differs. */
+static void *confirm_worker(void *arg)
+{
+	worker *w = arg;
+	ctx *x = w->x;
+	plm_align_ws ws = { 0 };
+	for (;;) {
+		size_t i0 = atomic_fetch_add(w->next, CHUNK);
+		if (i0 >= x->ncand)
+			break;
+		size_t i1 = i0 + CHUNK < x->ncand ? i0 + CHUNK : x->ncand;
+		for (size_t i = i0; i < i1; i++) {
+			uint32_t a = x->cand[i].a, b = x->cand[i].b;
+			if (x->max_frac <= 0) {
+				pthread_mutex_lock(w->mu);
+				int same = find(x->parent, a) == find(x->parent, b);
+				pthread_mutex_unlock(w->mu);
+				if (same)
+					continue;
+			}
+			const char *sa = x->arena + x->off[a];
+			const char *sb = x->arena + x->off[b];
+			long lo, hi;
+			plm_aln r;
+			if (plm_align_diag(sa, x->len[a], sb, x->len[b],
+					   (int)x->k, &ws, &lo, &hi) < 0 ||
+			    plm_align_band(sa, x->len[a], sb, x->len[b], lo, hi,
+					   11, 1, &ws, &r)) {
+				w->oom = 1;
+				break;
+			}
+			w->aligned++;
+			/* E = m n 2^-bits: the shorter sequence against every
+			 * residue of the input */
+			double m = x->len[a] < x->len[b] ? x->len[a] : x->len[b];
+			double e = m * (double)x->residues * exp2(-r.bits);
+			if (!r.cols || (double)r.ident < x->min_id * r.cols ||
+			    e > x->evalue)
+				continue;
+			pthread_mutex_lock(w->mu);
+			unite(x->parent, NULL, a, b);
+			if (x->max_frac > 0)
+				add_edge(x, a, b);
+			pthread_mutex_unlock(w->mu);
+			w->confirmed++;
+		}
+		if (w->oom)
+			break;
+	}
+	plm_align_ws_free(&ws);
+	return NULL;
+}
+
+static void confirm(ctx *x)
+{
+	if (!x->ncand)
+		return;
+	x->ncand_all = x->ncand;
+	qsort(x->cand, x->ncand, sizeof *x->cand, cand_cmp_sim);
+	for (size_t u = 0; u < x->nu; u++)
+		x->residues += x->len[u];
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	atomic_size_t next = 0;
+	int nt = (int)x->threads;
+	worker *w = plm_xcalloc((size_t)nt, sizeof *w);
+	pthread_t *t = plm_xcalloc((size_t)nt, sizeof *t);
+	int started = 0;
+	for (int i = 0; i < nt; i++) {
+		w[i] = (worker){ x, &mu, &next, 0, 0, 0 };
+		if (i && pthread_create(&t[i], NULL, confirm_worker, &w[i]))
+			break;
+		started = i + 1;
+	}
+	confirm_worker(&w[0]);
+	for (int i = 1; i < started; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < started; i++) {
+		if (w[i].oom)
+			plm_oom();
+		x->aligned += w[i].aligned;
+		x->confirmed += w[i].confirmed;
+	}
+	free(w);
+	free(t);
+	free(x->cand);
+	x->cand = NULL;
 }
 
 static void search(ctx *x)
@@ -115,14 +254,17 @@ static void search(ctx *x)
 	x->parent = plm_xmalloc((x->nu + 1) * sizeof *x->parent);
 	for (size_t u = 0; u < x->nu; u++)
 		x->parent[u] = (uint32_t)u;
+	double lo = x->min_id > 0 && x->cand_sim < x->min_sim ? x->cand_sim :
+		    x->min_sim;
 	plm_kmer_opts ko = { (int)x->k, (uint32_t)x->scale,
-			     plm_kmer_short_max((uint32_t)x->scale, x->min_sim),
-			     (uint32_t)x->max_occ, x->min_sim, (int)x->threads };
+			     plm_kmer_short_max((uint32_t)x->scale, lo),
+			     (uint32_t)x->max_occ, lo, (int)x->threads };
 	if (plm_kmer_pairs_fn(seq, x->len, x->nu, cls, want, 1, &ko,
 			      take_pairs, x, &x->st, err, sizeof err))
 		plm_die("%s", err);
 	free(seq);
 	free(cls);
+	confirm(x);
 	free(x->arena);
 	x->arena = NULL;
 }
@@ -447,6 +589,12 @@ static void report(const ctx *x)
 			 x->removed ? ": written to " : "",
 			 x->removed ? x->removed : "");
 	size_t kept = x->n - x->nremoved;
+	if (x->min_id > 0)
+		plm_warn("%llu candidate pair(s) at %g <= sim < %g: %llu aligned (the others already in one cluster), %llu at identity >= %g with E <= %g",
+			 (unsigned long long)x->ncand_all, x->cand_sim,
+			 x->min_sim, (unsigned long long)x->aligned,
+			 (unsigned long long)x->confirmed, x->min_id,
+			 x->evalue);
 	plm_warn("%zu records, %zu distinct sequences, %llu pairs at sim >= %g: %llu clusters; the largest holds %llu records (%.2f%%)",
 		 kept, x->nu - (size_t)x->nremoved_u,
 		 (unsigned long long)x->npairs, x->min_sim,
@@ -491,9 +639,12 @@ int main(int argc, char **argv)
 {
 	plm_common c = { 0 };
 	ctx x = { .seqf = "seq", .field = "cluster", .min_sim = 0.5, .k = 5,
-		  .scale = 8 };
+		  .scale = 8, .evalue = -1, .cand_sim = -1 };
 	const plm_opt opts[] = {
 		PLM_DBL(0, "min-sim", &x.min_sim, "SIM", "join records with k-mer containment >= SIM, as leak-check --min-sim (default 0.5)", 1e-9, 1),
+		PLM_DBL(0, "min-id", &x.min_id, "ID", "also join records whose local alignment (BLOSUM62, gaps 11/1) has identity >= ID, among pairs at k-mer containment >= --cand-sim", 1e-9, 1),
+		PLM_DBL(0, "cand-sim", &x.cand_sim, "SIM", "with --min-id: the pairs aligned have k-mer containment >= SIM (default 0.05)", 1e-9, 1),
+		PLM_DBL(0, "evalue", &x.evalue, "E", "with --min-id: the alignment's E-value against the whole input is at most E (default 0.001)", 0, 1e300),
 		PLM_INT(0, "kmer", &x.k, "K", "k-mer length, 3..6, as leak-check --kmer (default 5)", 3, 6),
 		PLM_INT(0, "scale", &x.scale, "S", "index 1 in S k-mers of long sequences, as leak-check --scale (default 8)", 1, 1 << 20),
 		PLM_INT(0, "max-occ", &x.max_occ, "N", "skip k-mers held by more than N sequences when finding candidates (default 0: none)", 0, 0xffffffffLL),
@@ -508,6 +659,12 @@ int main(int argc, char **argv)
 	int i = plm_start("seq-cluster", argc, argv, opts, operands, summary);
 	if (x.removed && x.max_frac <= 0)
 		plm_usage_die("--removed FILE takes the records --max-cluster removes: give --max-cluster");
+	if ((x.cand_sim >= 0 || x.evalue >= 0) && x.min_id <= 0)
+		plm_usage_die("--cand-sim and --evalue go with --min-id");
+	if (x.cand_sim < 0)
+		x.cand_sim = 0.05;
+	if (x.evalue < 0)
+		x.evalue = 1e-3;
 	if (!x.threads) {
 		long nc = sysconf(_SC_NPROCESSORS_ONLN);
 		x.threads = nc < 1 ? 1 : nc > 8 ? 8 : nc;

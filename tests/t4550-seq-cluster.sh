@@ -131,7 +131,11 @@ test_expect_success 'usage errors' '
 	test_usage_error "max-cluster" seq-cluster --max-cluster 0 five.tsv &&
 	test_usage_error "max-cluster" seq-cluster --max-cluster 1.5 five.tsv &&
 	test_usage_error "min-sim" seq-cluster --min-sim 0 five.tsv &&
-	test_usage_error "kmer" seq-cluster --kmer 7 five.tsv
+	test_usage_error "kmer" seq-cluster --kmer 7 five.tsv &&
+	test_usage_error "go with --min-id" seq-cluster --cand-sim 0.1 five.tsv &&
+	test_usage_error "go with --min-id" seq-cluster --evalue 1 five.tsv &&
+	test_usage_error "min-id" seq-cluster --min-id 0 five.tsv &&
+	test_usage_error "min-id" seq-cluster --min-id 1.5 five.tsv
 '
 
 test_expect_success 'bad input: no field, wrong type, missing value' '
@@ -140,6 +144,60 @@ test_expect_success 'bad input: no field, wrong type, missing value' '
 	test_error "must be str" seq-cluster int.tsv &&
 	printf "id:str\tseq:str\nx\t\\\\N\n" >nil.tsv &&
 	test_error "record 1: missing value in field .seq." seq-cluster nil.tsv
+'
+
+# mut SEQ: positions 0-3 of every 10 changed (each letter to the one 7
+# further in ACDEFGHIKLMNPQRSTVWY): identity 60%, and only the 5-mers in
+# positions 4-9 kept (k-mer containment about 0.2)
+mut() {
+	echo "$1" | awk '{ A = "ACDEFGHIKLMNPQRSTVWY"; o = ""
+		for (i = 1; i <= length($0); i++) { c = substr($0, i, 1)
+			if ((i - 1) % 10 < 4) c = substr(A, (index(A, c) + 6) % 20 + 1, 1)
+			o = o c }
+		print o }'
+}
+
+test_expect_success '--min-id: pairs below --min-sim joined by alignment identity' '
+	P=$S0$S1$S2$S3 && R=$S5$S6$S7$S8 &&
+	{
+		printf "id:str\tseq:str\n" &&
+		printf "P\t%s\nR\t%s\n" "$P" "$R" &&
+		printf "Q\t%s\nR2\t%s\n" "$(mut $P)" "$(mut $R)"
+	} >fam.tsv &&
+	seq-cluster --typed fam.tsv >out.tsv 2>err &&
+	rows out.tsv | cut -f1,3 >got &&
+	printf "P\t0\nR\t1\nQ\t2\nR2\t3\n" >want &&
+	test_cmp want got &&
+	seq-cluster --typed --min-id 0.5 fam.tsv >out.tsv 2>err &&
+	rows out.tsv | cut -f1,3 >got &&
+	printf "P\t0\nR\t1\nQ\t0\nR2\t1\n" >want &&
+	test_cmp want got &&
+	grep -q "^seq-cluster: 2 candidate pair(s) at 0.05 <= sim < 0.5: 2 aligned (the others already in one cluster), 2 at identity >= 0.5 with E <= 0.001$" err &&
+	grep -q "4 records, 4 distinct sequences, 0 pairs at sim >= 0.5: 2 clusters" err
+'
+
+test_expect_success '--min-id above the identity, --cand-sim above the sim, a tight --evalue: not joined' '
+	printf "P\t0\nR\t1\nQ\t2\nR2\t3\n" >want &&
+	seq-cluster --typed --min-id 0.65 fam.tsv >out.tsv 2>err &&
+	rows out.tsv | cut -f1,3 >got &&
+	test_cmp want got &&
+	grep -q "2 candidate pair(s) at 0.05 <= sim < 0.5: 2 aligned (the others already in one cluster), 0 at identity >= 0.65" err &&
+	seq-cluster --typed --min-id 0.5 --cand-sim 0.3 fam.tsv >out.tsv 2>err &&
+	rows out.tsv | cut -f1,3 >got &&
+	test_cmp want got &&
+	grep -q "0 candidate pair(s) at 0.3 <= sim < 0.5: 0 aligned" err &&
+	seq-cluster --typed --min-id 0.5 --evalue 1e-100 fam.tsv >out.tsv 2>err &&
+	rows out.tsv | cut -f1,3 >got &&
+	test_cmp want got &&
+	grep -q "2 aligned (the others already in one cluster), 0 at identity >= 0.5 with E <= 1e-100" err
+'
+
+test_expect_success '--min-id: a pair at --min-sim or above needs no alignment' '
+	seq-cluster --typed --min-id 0.99 chain.tsv >out.tsv 2>err &&
+	rows out.tsv | cut -f1,3 >got &&
+	printf "A\t0\nD\t1\nB\t0\nC\t0\nE\t1\nF\t2\nG\t2\nH\t3\nI\t4\n" >want &&
+	test_cmp want got &&
+	grep -q "1 candidate pair(s) at 0.05 <= sim < 0.5: 0 aligned (the others already in one cluster), 0 at identity" err
 '
 
 U=$DATA/uniprot_20k.fasta.gz
@@ -162,6 +220,23 @@ test_expect_success 'real data: the same clusters with 1 and 2 threads' '
 	rec-cat --typed c2.mp | nometa >want &&
 	nometa c1.tsv >got &&
 	test_cmp want got
+'
+
+test_expect_success 'real data, --min-id 0.5: fewer clusters, the same with 1 and 2 threads, no leak at sim 0.5' '
+	rec-head -n 4000 u.mp >u4.mp &&
+	seq-cluster --threads 1 --typed u4.mp >k1.tsv 2>err1 &&
+	seq-cluster --threads 1 --typed --min-id 0.5 u4.mp >i1.tsv 2>err1 &&
+	seq-cluster --threads 2 --typed --min-id 0.5 u4.mp >i2.tsv 2>err2 &&
+	nometa i1.tsv >want &&
+	nometa i2.tsv >got &&
+	test_cmp want got &&
+	k=$(rows k1.tsv | cut -f5 | sort -u | wc -l) &&
+	i=$(rows i1.tsv | cut -f5 | sort -u | wc -l) &&
+	test $i -lt $k &&
+	grep -q "$i clusters" err2 &&
+	strat-split -r train=0.8,val=0.1,test=0.1 -g cluster i1.tsv >g.mp 2>/dev/null &&
+	leak-check --typed g.mp >r.tsv &&
+	test $(rows r.tsv | wc -l) -eq 0
 '
 
 test_expect_success 'real data: --max-cluster at 0.05%: 10 records per cluster at most' '
