@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "plm/aa.h"
 
@@ -44,13 +45,16 @@ int plm_blosum62(int x, int y)
 	return B62[code(x)][code(y)];
 }
 
-/* A path's score and what it has aligned. */
+/* A path's score, and what it has aligned: identical columns << 32 |
+ * columns. */
 typedef struct {
 	int32_t s;
-	uint32_t id, n;
+	uint64_t t;
 } cell;
 
 #define NEG (INT32_MIN / 2)
+#define COL 1ull
+#define IDCOL ((1ull << 32) | 1ull)
 
 int plm_align_local(const char *a, size_t la, const char *b, size_t lb,
 		    int open, int extend, plm_align_ws *ws, plm_aln *out)
@@ -82,11 +86,11 @@ int plm_align_band(const char *a, size_t la, const char *b, size_t lb,
 	for (size_t j = 0; j < lb; j++)
 		bc[j] = (unsigned char)code(b[j]);
 	for (size_t j = 0; j <= lb; j++) {
-		h[j] = (cell){ 0, 0, 0 };
-		e[j] = (cell){ NEG, 0, 0 };
+		h[j] = (cell){ 0, 0 };
+		e[j] = (cell){ NEG, 0 };
 	}
 	const int32_t go = open + extend, ge = extend;
-	cell best = { 0, 0, 0 };
+	cell best = { 0, 0 };
 	for (size_t i = 0; i < la; i++) {
 		/* columns j (1-based) with dlo <= (j - 1) - i <= dhi */
 		long jlo = (long)i + dlo + 1, jhi = (long)i + dhi + 1;
@@ -101,48 +105,57 @@ int plm_align_band(const char *a, size_t la, const char *b, size_t lb,
 		}
 		int ai = code(a[i]);
 		const signed char *row = B62[ai];
+		/* identical: a standard residue equal to a's */
+		int same = ai < 20 ? ai : -1;
 		/* the cell up-left of the first; the one to its left */
-		cell diag = h[jlo - 1], left = { 0, 0, 0 }, f = { NEG, 0, 0 };
+		int32_t ds = h[jlo - 1].s, ls = 0, fs = NEG;
+		uint64_t dt = h[jlo - 1].t, lt = 0, ft = 0;
 		for (long j = jlo; j <= jhi; j++) {
-			cell up = h[j];
-			/* gap in b: from the cell above */
-			cell eo = { up.s - go, up.id, up.n + 1 };
-			cell ee = { e[j].s - ge, e[j].id, e[j].n + 1 };
-			e[j] = ee.s > eo.s ? ee : eo;
-			/* gap in a: from the cell to the left */
-			cell fo = { left.s - go, left.id, left.n + 1 };
-			cell fe = { f.s - ge, f.id, f.n + 1 };
-			f = fe.s > fo.s ? fe : fo;
+			int32_t us = h[j].s;
+			uint64_t ut = h[j].t;
+			/* gap in b: from the cell above, or extended */
+			int32_t es = e[j].s - ge, eo = us - go;
+			uint64_t et = e[j].t;
+			if (eo >= es)
+				es = eo, et = ut;
+			et += COL;
+			e[j].s = es, e[j].t = et;
+			/* gap in a: from the cell to the left, or extended */
+			int32_t fo = ls - go;
+			fs -= ge;
+			if (fo >= fs)
+				fs = fo, ft = lt;
+			ft += COL;
 			int bj = bc[j - 1];
-			cell m = { diag.s + row[bj],
-				   diag.id + (ai == bj && ai < 20), diag.n + 1 };
-			cell c = m;
-			if (e[j].s > c.s)
-				c = e[j];
-			if (f.s > c.s)
-				c = f;
-			if (c.s <= 0)
-				c = (cell){ 0, 0, 0 };
-			diag = up;
-			h[j] = left = c;
-			if (c.s > best.s)
-				best = c;
+			int32_t cs = ds + row[bj];
+			uint64_t ct = dt + (bj == same ? IDCOL : COL);
+			if (es > cs)
+				cs = es, ct = et;
+			if (fs > cs)
+				cs = fs, ct = ft;
+			if (cs <= 0)
+				cs = 0, ct = 0;
+			ds = us, dt = ut;
+			h[j].s = ls = cs;
+			h[j].t = lt = ct;
+			if (cs > best.s)
+				best.s = cs, best.t = ct;
 		}
 		/* the cell right of the band was never in it: it stays empty,
 		 * its e unreachable, for the next row */
 	}
 	out->score = best.s;
-	out->cols = best.n;
-	out->ident = best.id;
+	out->cols = (uint32_t)best.t;
+	out->ident = (uint32_t)(best.t >> 32);
 	out->bits = best.s > 0 ?
 		(0.267 * best.s - log(0.041)) / log(2.0) : 0.0;
 	return 0;
 }
 
-/* k-mer occurrences as (code << 32 | position), sorted */
-static size_t kmer_pos(const char *s, size_t l, int k, uint64_t *out)
+/* The code of each k-mer of s starting at 0..l-k (UINT32_MAX where it
+ * holds a letter outside the 20). */
+static void kmer_codes(const char *s, size_t l, int k, uint32_t *out)
 {
-	size_t n = 0;
 	uint32_t code = 0, run = 0, mod = 1;
 	for (int i = 0; i < k; i++)
 		mod *= 20;
@@ -150,25 +163,13 @@ static size_t kmer_pos(const char *s, size_t l, int k, uint64_t *out)
 		int c = plm_aa_code[(unsigned char)s[i]];
 		if (c < 0) {
 			run = 0, code = 0;
-			continue;
+		} else {
+			code = (code * 20 + (uint32_t)c) % mod;
+			run++;
 		}
-		code = (code * 20 + (uint32_t)c) % mod;
-		if (++run >= (uint32_t)k)
-			out[n++] = (uint64_t)code << 32 | (uint64_t)(i + 1 - k);
+		if (i + 1 >= (size_t)k)
+			out[i + 1 - k] = run >= (uint32_t)k ? code : UINT32_MAX;
 	}
-	return n;
-}
-
-static int u64_cmp(const void *pa, const void *pb)
-{
-	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
-	return a < b ? -1 : a > b;
-}
-
-static int long_cmp(const void *pa, const void *pb)
-{
-	long a = *(const long *)pa, b = *(const long *)pb;
-	return a < b ? -1 : a > b;
 }
 
 long plm_align_diag(const char *a, size_t la, const char *b, size_t lb, int k,
@@ -177,8 +178,13 @@ long plm_align_diag(const char *a, size_t la, const char *b, size_t lb, int k,
 	*dlo = -(long)la, *dhi = (long)lb;
 	if (k < 1 || k > 6 || la < (size_t)k || lb < (size_t)k)
 		return 0;
-	size_t need = (la + lb) * sizeof(uint64_t) + 2 * PLM_ALIGN_MAXHITS *
-		      sizeof(long);
+	size_t na = la - k + 1, nb = lb - k + 1, slots = 16;
+	while (slots < 2 * na)
+		slots *= 2;
+	/* a's k-mers in an open-addressing table (code, first position),
+	 * repeats chained through nxt; then the hits per diagonal */
+	size_t need = (na + nb + 2 * slots + na + la + lb + 1) *
+		      sizeof(uint32_t);
 	if (ws->dcap < need) {
 		void *p = realloc(ws->diag, need);
 		if (!p)
@@ -186,48 +192,67 @@ long plm_align_diag(const char *a, size_t la, const char *b, size_t lb, int k,
 		ws->diag = p;
 		ws->dcap = need;
 	}
-	uint64_t *pa = ws->diag, *pb = pa + la;
-	long *d = (long *)(pb + lb);
-	size_t na = kmer_pos(a, la, k, pa), nb = kmer_pos(b, lb, k, pb);
-	qsort(pa, na, sizeof *pa, u64_cmp);
-	qsort(pb, nb, sizeof *pb, u64_cmp);
-	size_t nd = 0;
-	for (size_t i = 0, j = 0; i < na && j < nb;) {
-		uint64_t ca = pa[i] >> 32, cb = pb[j] >> 32;
-		if (ca != cb) {
-			ca < cb ? i++ : j++;
+	uint32_t *ca = ws->diag, *cb = ca + na, *tcode = cb + nb;
+	uint32_t *tpos = tcode + slots, *nxt = tpos + slots;
+	uint32_t *hist = nxt + na;
+	kmer_codes(a, la, k, ca);
+	kmer_codes(b, lb, k, cb);
+	memset(tcode, 0xff, slots * sizeof *tcode);
+	memset(hist, 0, (la + lb + 1) * sizeof *hist);
+	size_t mask = slots - 1;
+	for (size_t i = na; i-- > 0;) {
+		if (ca[i] == UINT32_MAX)
 			continue;
-		}
-		size_t i2 = i, j2 = j;
-		while (i2 < na && pa[i2] >> 32 == ca)
-			i2++;
-		while (j2 < nb && pb[j2] >> 32 == ca)
-			j2++;
-		/* a k-mer repeated in both (a low-complexity run) says little
+		size_t h = (ca[i] * 2654435761u) & mask;
+		while (tcode[h] != UINT32_MAX && tcode[h] != ca[i])
+			h = (h + 1) & mask;
+		nxt[i] = tcode[h] == ca[i] ? tpos[h] : UINT32_MAX;
+		tcode[h] = ca[i];
+		tpos[h] = (uint32_t)i;
+	}
+	long nd = 0;
+	for (size_t j = 0; j < nb; j++) {
+		if (cb[j] == UINT32_MAX)
+			continue;
+		size_t h = (cb[j] * 2654435761u) & mask;
+		while (tcode[h] != UINT32_MAX && tcode[h] != cb[j])
+			h = (h + 1) & mask;
+		if (tcode[h] == UINT32_MAX)
+			continue;
+		/* a k-mer repeated in a (a low-complexity run) says little
 		 * about the diagonal */
-		if ((i2 - i) * (j2 - j) <= 16)
-			for (size_t x = i; x < i2; x++)
-				for (size_t y = j; y < j2; y++)
-					if (nd < PLM_ALIGN_MAXHITS)
-						d[nd++] = (long)(uint32_t)pb[y] -
-							  (long)(uint32_t)pa[x];
-		i = i2, j = j2;
+		uint32_t n = 0;
+		for (uint32_t i = tpos[h]; i != UINT32_MAX && n <= PLM_ALIGN_MAXREP;
+		     i = nxt[i])
+			n++;
+		if (n > PLM_ALIGN_MAXREP)
+			continue;
+		for (uint32_t i = tpos[h]; i != UINT32_MAX; i = nxt[i]) {
+			hist[(long)j - (long)i + (long)la]++;
+			nd++;
+		}
 	}
 	if (!nd)
 		return 0;
-	qsort(d, nd, sizeof *d, long_cmp);
-	/* the window of diagonals holding the most hits */
-	long w = 48 + (long)((la < lb ? la : lb) / 10);
-	size_t bi = 0, bn = 0;
-	for (size_t i = 0, j = 0; i < nd; i++) {
-		while (d[i] - d[j] > w)
-			j++;
-		if (i - j + 1 > bn)
-			bn = i - j + 1, bi = j;
+	/* the window of diagonals holding the most hits: the first of the
+	 * densest, then its outermost hits */
+	long w = 48 + (long)((la < lb ? la : lb) / 10), nh = (long)(la + lb + 1);
+	long best = -1, at = 0, sum = 0;
+	for (long d = 0; d < nh; d++) {
+		sum += hist[d];
+		if (d - w - 1 >= 0)
+			sum -= hist[d - w - 1];
+		if (sum > best)
+			best = sum, at = d;
 	}
-	*dlo = d[bi] - PLM_ALIGN_SLACK;
-	*dhi = d[bi + bn - 1] + PLM_ALIGN_SLACK;
-	return (long)bn;
+	long lo = at - w < 0 ? 0 : at - w, hi = at;
+	while (!hist[lo])
+		lo++;
+	while (!hist[hi])
+		hi--;
+	*dlo = lo - (long)la - PLM_ALIGN_SLACK;
+	*dhi = hi - (long)la + PLM_ALIGN_SLACK;
+	return best;
 }
 
 void plm_align_ws_free(plm_align_ws *ws)

@@ -29,8 +29,9 @@ typedef struct plm_align_ws {
 	size_t cap, dcap;
 } plm_align_ws;
 
-/* plm_align_diag: diagonal hits kept at most; margin added to the band */
-#define PLM_ALIGN_MAXHITS 4096
+/* plm_align_diag: a k-mer held more often by a is left out; the margin
+ * added to the band */
+#define PLM_ALIGN_MAXREP 4
 #define PLM_ALIGN_SLACK 16
 
 /* BLOSUM62 score of residues x and y (any bytes). */
@@ -48,12 +49,13 @@ int plm_align_band(const char *a, size_t la, const char *b, size_t lb,
 		   plm_aln *out);
 
 /* The band where a and b's shared k-mers (20 standard letters; a k-mer
- * repeated in both so that it makes more than 16 hits is left out) lie
- * densest: the window of diagonals j - i at most 48 + min(la, lb) / 10
- * wide holding the most hits, widened by PLM_ALIGN_SLACK on each side.
- * Returns the hits in it (at most PLM_ALIGN_MAXHITS are looked at); 0
- * when there is none, the band then being every diagonal; -1 when out of
- * memory. */
+ * held more than PLM_ALIGN_MAXREP times by a, a low-complexity run, is
+ * left out) lie densest: of the windows of diagonals j - i at most
+ * 48 + min(la, lb) / 10 wide, the first (lowest) holding the most hits,
+ * cut to its outermost hits and widened by PLM_ALIGN_SLACK on each side.
+ * Returns the hits in it; 0 when there is none, the band then being every
+ * diagonal; -1 when out of memory.  Cost: la + lb, memory 20 bytes per
+ * residue of the two. */
 long plm_align_diag(const char *a, size_t la, const char *b, size_t lb, int k,
 		    plm_align_ws *ws, long *dlo, long *dhi);
 
