@@ -1,0 +1,120 @@
+#!/bin/sh
+# bench/gemm-shapes.sh — plmkit's own GEMM kernels next to OpenBLAS and
+# oneDNN on the ESM-2 150M and 650M linear-layer shapes, one product at a
+# time: Y[T,N] = X[T,K] W[N,K]^T for (N,K) in 640x640 2560x640 640x2560
+# (150M) and 1280x1280 5120x1280 1280x5120 (650M), weights N x K as the
+# engine stores them, the fastest of REPS calls after one to warm up.
+#
+# Columns, per shape (GFLOP/s = 2 T N K / 1e9 / seconds):
+#   sgemm       cblas_sgemm, OPENBLAS_CORETYPE as the environment has it
+#               (set or unset; plm_blas_tune picks the core as esm-embed)
+#   sgemm CPL   cblas_sgemm with OPENBLAS_CORETYPE=Cooperlake: the AVX-512
+#               reference rate (bench/sgemm_shapes.c run a second time
+#               with that variable; only this column is taken from it)
+#   plm_gemm    the engine's fp32 kernel (plm/gemm.h)
+#   plm_bf16    plm_gemm_bf16: bf16 weights, fp32 activations
+#   dnnl f32    oneDNN matmul, f32 (bench/dnnl_shapes.c)
+#   dnnl bf16   oneDNN matmul, bf16 source and weights, f32 destination
+# and the ratios plm_gemm / sgemm CPL (goal >= 0.80), plm_bf16 / plm_gemm,
+# plm_bf16 / dnnl bf16 and plm_gemm / dnnl f32; then per model the
+# FLOP-weighted figure of each column (sum of FLOPs / sum of times).
+# oneDNN is Debian's libdnnl-dev; without it (or if dnnl_shapes does not
+# build) its columns read "-".  Needs build/libplm.a (make).
+#
+# Environment: T rows (default 4096), THREADS (2), REPS (5); BENCH_DIR
+# keeps the two programs between runs.  The load average is printed before
+# and after: on a shared machine the fastest call is the figure to read.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
+T=${T:-4096}
+THREADS=${THREADS:-2}
+REPS=${REPS:-5}
+bench_dir gemm-shapes
+lib=$top/build/libplm.a
+[ -f "$lib" ] || { echo "bench: $lib missing: run make" >&2; exit 1; }
+
+sg=$dir/sgemm_shapes
+if [ ! -x "$sg" ] || [ "$top/bench/sgemm_shapes.c" -nt "$sg" ] || [ "$lib" -nt "$sg" ]; then
+	pk="zlib libzstd openblas hdf5 msgpack libxxhash"
+	# shellcheck disable=SC2046,SC2086 # pkg-config prints several words
+	${CC:-cc} -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -I"$top/include" \
+		$(pkg-config --cflags $pk) -o "$sg" "$top/bench/sgemm_shapes.c" \
+		"$lib" $(pkg-config --libs $pk) -lm -pthread
+fi
+# oneDNN: Debian ships no pkg-config file for libdnnl; -ldnnl otherwise.
+dn=$dir/dnnl_shapes
+dnnl=1
+if [ ! -x "$dn" ] || [ "$top/bench/dnnl_shapes.c" -nt "$dn" ]; then
+	dflags=-ldnnl
+	pkg-config --exists dnnl 2>/dev/null && dflags=$(pkg-config --cflags --libs dnnl)
+	# shellcheck disable=SC2086 # pkg-config prints several words
+	${CC:-cc} -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -fopenmp -I"$top/include" \
+		-o "$dn" "$top/bench/dnnl_shapes.c" $dflags -lm 2>"$dir/dnnl.err" || {
+		echo "bench: oneDNN (libdnnl-dev) missing or unusable: dnnl columns skipped" \
+			"($(head -n 1 "$dir/dnnl.err"))"
+		rm -f "$dn"
+		dnnl=0
+	}
+fi
+
+echo "bench: T $T, $THREADS threads, fastest of $REPS calls"
+echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$sg" -s "$T" "$THREADS" "$REPS" >"$dir/env.txt"
+OPENBLAS_CORETYPE=Cooperlake "$sg" -s "$T" "$THREADS" "$REPS" >"$dir/cpl.txt"
+: >"$dir/dnnl.txt"
+[ $dnnl = 1 ] && "$dn" "$T" "$THREADS" "$REPS" >"$dir/dnnl.txt"
+echo "bench: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+sed -n 's/^# /bench: /p' "$dir/env.txt"
+sed -n 's/^# sgemm core \([^,]*\),.*/bench: sgemm CPL: OpenBLAS core \1 (OPENBLAS_CORETYPE=Cooperlake)/p' "$dir/cpl.txt"
+sed -n 's/^# /bench: /p' "$dir/dnnl.txt"
+
+awk -v envf="$dir/env.txt" -v cplf="$dir/cpl.txt" '
+function val(name,   i) {
+	for (i = 5; i < NF; i++) if ($i == name) return $(i + 1)
+	return "-"
+}
+function div(a, b) { return a == "-" || b == "-" || b <= 0 ? "-" : sprintf("%.2f", a / b) }
+function row(label, c) {
+	printf "%-18s %8s %9s %9s %9s %9s %9s %8s %9s %10s %9s\n", label,
+		c[1], c[2], c[3], c[4], c[5], c[6], div(c[3], c[2]),
+		div(c[4], c[3]), div(c[4], c[6]), div(c[3], c[5])
+}
+/^shape / {
+	key = $2 " " $3 " " ($4 + 0)
+	if (FILENAME == envf) {
+		keys[++n] = key; flop[key] = 2 * $2 * $3 * $4
+		v[key, 1] = val("sgemm"); v[key, 3] = val("plm_gemm")
+		v[key, 4] = val("plm_gemm_bf16")
+	} else if (FILENAME == cplf)
+		v[key, 2] = val("sgemm")
+	else {
+		v[key, 5] = val("dnnl_f32"); v[key, 6] = val("dnnl_bf16")
+		f32 = $(NF - 1); sub(/,$/, "", f32); bf = $NF; sub(/\)$/, "", bf)
+		impls[f32 " " bf] = 1
+	}
+}
+END {
+	printf "%-18s %8s %9s %9s %9s %9s %9s %8s %9s %10s %9s\n", "T N K (GFLOP/s)",
+		"sgemm", "sgemm CPL", "plm_gemm", "plm_bf16", "dnnl f32", "dnnl bf16",
+		"plm/CPL", "bf16/plm", "bf16/dnnl", "plm/dnnl"
+	for (i = 1; i <= n; i++) {
+		k = keys[i]; split(k, d, " ")
+		m = (d[2] < d[3] ? d[2] : d[3]) == 640 ? "150M" : "650M"
+		for (c = 1; c <= 6; c++) {
+			x[c] = (k, c) in v ? v[k, c] : "-"
+			if (x[c] == "-" || x[c] <= 0) miss[m, c] = 1
+			else { F[m, c] += flop[k]; S[m, c] += flop[k] / x[c] }
+		}
+		row(k, x)
+	}
+	split("150M 650M", ms, " ")
+	for (j = 1; j <= 2; j++) {
+		m = ms[j]
+		for (c = 1; c <= 6; c++)
+			x[c] = (m, c) in miss || !S[m, c] ? "-" : sprintf("%.1f", F[m, c] / S[m, c])
+		row(m " weighted", x)
+	}
+	for (s in impls) { split(s, p, " "); printf "dnnl implementations: f32 %s, bf16 %s\n", p[1], p[2] }
+	print "goal: plm/CPL >= 0.80"
+}' "$dir/env.txt" "$dir/cpl.txt" "$dir/dnnl.txt"
