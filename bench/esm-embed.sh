@@ -39,6 +39,8 @@
 #
 # The load average is printed with every figure: wall times count waiting
 # for a core on a shared machine.
+# Per kernel and shape (OpenBLAS, plm_gemm, plm_gemm_bf16, oneDNN):
+# bench/gemm-shapes.sh.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
