@@ -1,15 +1,22 @@
 #!/bin/sh
 # bench/seq-cluster.sh — seq-cluster's time, peak memory and largest
-# cluster at 20k, 200k and 1M real sequences; the split grouped by its
-# clusters checked by leak-check; beside it mmseqs2 easy-cluster
-# --min-seq-id 0.5 and the same grouped split, and for both splits the
-# cross-split pairs at >= 50% identity that mmseqs easy-search finds.
+# cluster at 20k, 200k and 1M real sequences, in both modes:
+#   k-mer    seq-cluster --min-sim 0.5 (near-duplicates by 5-mer
+#            containment, leak-check's measure)
+#   aligned  seq-cluster --min-id 0.5 (also candidates down to 5-mer
+#            containment 0.05 joined when a local alignment has >= 50%
+#            identity and E <= 0.001)
+# with the split grouped by each mode's clusters checked by leak-check
+# (--min-sim 0.5: exit 0 expected for both); beside them mmseqs2
+# easy-cluster --min-seq-id 0.5 and the same grouped split, and for every
+# split the cross-split pairs at >= 50% identity.
 #
 #   sh bench/seq-cluster.sh [OUTDIR]
 #
-# Environment: SIZES (default "20k 200k 1M"), THREADS (2), MINSIM (0.5),
-# MMSEQS_SIZES (the sizes that get the mmseqs2 comparison; default
-# "20k 200k").
+# Environment: SIZES (default "20k 200k 1M"), THREADS (2), MMSEQS_SIZES
+# (the sizes that get mmseqs2 easy-cluster; default "20k 200k"),
+# SEARCH_SIZES (the sizes whose pairs are counted; default "20k"), SEEDS
+# (the strat-split seeds the pairs are counted over; default 11 to 20).
 #
 # Sets (ids s0, s1, ... in input order):
 #   20k   the bundled UniProt sample (tests/data/uniprot_20k.fasta.gz);
@@ -19,10 +26,13 @@
 #   1M    all 459,503, then mutated copies (numpy, seed 11) of the first
 #         540,497 of them in turn: each copy has a share of its residues,
 #         drawn uniformly in [0.02, 0.5], substituted at random.
-# Splits are train/val/test = 0.8/0.1/0.1 (strat-split, seed 11) grouped
-# by cluster.  A "pair at >= 50% identity" is an mmseqs easy-search hit
-# (test against train+val) with pident >= 50; "cov80" counts those whose
-# alignment also covers >= 80% of the shorter sequence.
+# Splits are train/val/test = 0.8/0.1/0.1 (strat-split) grouped by
+# cluster.  A "pair at >= 50% identity" is a hit of mmseqs easy-search of
+# the whole set against itself (run once per size, kept in OUTDIR) with
+# pident >= 50 whose query is in test and target in train or val; "cov80"
+# counts those whose alignment also covers >= 80% of the shorter
+# sequence.  A split's count depends on which clusters its seed puts in
+# test, so each method's is given as the mean (min-max) over SEEDS.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
@@ -36,8 +46,9 @@ cd "$dir"
 BIN=$bin
 SIZES=${SIZES:-20k 200k 1M}
 MMSEQS_SIZES=${MMSEQS_SIZES:-20k 200k}
+SEARCH_SIZES=${SEARCH_SIZES:-20k}
+SEEDS=${SEEDS:-11 12 13 14 15 16 17 18 19 20}
 T=${THREADS:-2}
-MINSIM=${MINSIM:-0.5}
 MFO=/usr/share/metastudent-data/dataset_201401/MFO/goasp.fasta
 for c in mmseqs blastdbcmd; do
 	command -v $c >/dev/null 2>&1 ||
@@ -88,54 +99,88 @@ tv() {
 		END { printf "%.1f s wall, %.1f s CPU, %.0f MB peak", w, c, m / 1024 }' "$1"
 }
 
-# pairs SPLIT.mp LABEL: mmseqs easy-search of test against train+val
+# split CL.mp SEED OUT.mp: train/val/test grouped by cluster
+split() {
+	"$BIN/strat-split" -r train=0.8,val=0.1,test=0.1 -s "$2" -g cluster \
+		-o "$3" "$1" 2>/dev/null
+}
+
+# pairs CL.mp M8: over SEEDS, the test -> train+val hits at >= 50%
+# identity of M8 (all against all): "mean (min-max) pairs, cov80 mean"
 pairs() {
-	"$BIN/rec-filter" 'split=="test"' "$1" | "$BIN/rec-fasta" -w 0 >q.$2.fa
-	"$BIN/rec-filter" 'split!="test"' "$1" | "$BIN/rec-fasta" -w 0 >t.$2.fa
-	mmseqs easy-search q.$2.fa t.$2.fa m8.$2 tmp.$2 --threads "$T" -v 1 \
-		--format-output query,target,pident,qstart,qend,qlen,tstart,tend,tlen >/dev/null
-	rm -rf tmp.$2
-	awk -F'\t' '$3 >= 50 { p[$1 "\t" $2] = 1
-			sh = $6 < $9 ? $6 : $9
-			cov = ($6 < $9 ? $5 - $4 + 1 : $8 - $7 + 1) / sh
-			if (cov >= 0.8) c[$1 "\t" $2] = 1 }
-		END { np = 0; nc = 0; for (k in p) np++; for (k in c) nc++
-			printf "%d pairs at >= 50%% identity (%d with cov80)", np, nc }' m8.$2
+	for s in $SEEDS; do
+		split "$1" "$s" sp.mp
+		"$BIN/rec-cut" --typed -f id,split sp.mp | grep -v '^#' | sed 1d >sp.tsv
+		awk -F'\t' 'NR == FNR { s[$1] = $2; next }
+			$1 != $2 && $3 >= 50 && s[$1] == "test" && s[$2] != "test" {
+				p[$1 "\t" $2] = 1
+				sh = $6 < $9 ? $6 : $9
+				cov = ($6 < $9 ? $5 - $4 + 1 : $8 - $7 + 1) / sh
+				if (cov >= 0.8) c[$1 "\t" $2] = 1 }
+			END { np = 0; nc = 0; for (k in p) np++; for (k in c) nc++
+				print np, nc }' sp.tsv "$2"
+	done | awk '{ n++; s += $1; c += $2; if (n == 1 || $1 < lo) lo = $1
+			if ($1 > hi) hi = $1 }
+		END { printf "%.0f (%d-%d) pairs at >= 50%% identity, %.0f with cov80, over %d seeds", s / n, lo, hi, c / n, n }'
+	rm -f sp.mp sp.tsv
+}
+
+# cluster N MODE ARGS...: seq-cluster on set N, clusters in cl.MODE.N.mp
+cluster() {
+	n=$1 mode=$2
+	shift 2
+	/usr/bin/time -v -o time.$mode.$n "$BIN/seq-cluster" --threads "$T" \
+		"$@" -o cl.$mode.$n.mp set.$n.mp 2>err.$mode.$n
+	echo "$n: seq-cluster $* ($mode): $(tv time.$mode.$n)"
+	sed 's/^/  /' err.$mode.$n
+	split cl.$mode.$n.mp 11 split.$mode.$n.mp
+	rc=0
+	"$BIN/leak-check" --typed --threads "$T" --min-sim 0.5 -o /dev/null \
+		split.$mode.$n.mp 2>err.lc.$mode.$n || rc=$?
+	echo "  leak-check --min-sim 0.5 on the grouped split: exit $rc"
 }
 
 make_sets
-echo "seq-cluster --min-sim $MINSIM --threads $T on $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "seq-cluster --threads $T on $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $SIZES; do
-	in=set.$n.mp
-	/usr/bin/time -v -o time.sc.$n "$BIN/seq-cluster" --threads "$T" \
-		--min-sim "$MINSIM" -o cl.$n.mp "$in" 2>err.sc.$n
-	echo "$n: seq-cluster $(tv time.sc.$n)"
-	sed 's/^/  /' err.sc.$n
-	"$BIN/strat-split" -r train=0.8,val=0.1,test=0.1 -s 11 -g cluster \
-		-o split.sc.$n.mp cl.$n.mp 2>/dev/null
-	rc=0
-	/usr/bin/time -v -o time.lc.$n "$BIN/leak-check" --typed --threads "$T" \
-		--min-sim "$MINSIM" -o leak.$n.tsv split.sc.$n.mp 2>err.lc.$n || rc=$?
-	echo "  leak-check on the grouped split: exit $rc ($(tv time.lc.$n))"
-	case " $MMSEQS_SIZES " in *" $n "*) ;; *) continue ;; esac
-	"$BIN/rec-fasta" -w 0 "$in" >in.$n.fa
-	t0=$(date +%s.%N)
-	mmseqs easy-cluster in.$n.fa mm.$n tmp.mm.$n --min-seq-id 0.5 \
-		--threads "$T" -v 1 >/dev/null
-	t1=$(date +%s.%N)
-	rm -rf tmp.mm.$n
-	echo "  mmseqs easy-cluster --min-seq-id 0.5: $(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}') s wall, $(cut -f1 mm.${n}_cluster.tsv | sort -u | wc -l) clusters"
-	"$BIN/rec-cat" --typed "$in" | grep -v '^#' >in.$n.tsv
-	awk -F'\t' 'NR == FNR { c[$2] = $1; next }
-		FNR == 1 { print $0 "\tcluster:str"; next }
-		{ print $0 "\t" c[$1] }' mm.${n}_cluster.tsv in.$n.tsv |
-		"$BIN/strat-split" -r train=0.8,val=0.1,test=0.1 -s 11 -g cluster \
-		-o split.mm.$n.mp 2>/dev/null
-	rc=0
-	"$BIN/leak-check" --threads "$T" --min-sim "$MINSIM" -o /dev/null \
-		split.mm.$n.mp 2>err.lcmm.$n || rc=$?
-	echo "  leak-check on the mmseqs2-grouped split: exit $rc: $(tail -n 1 err.lcmm.$n)"
-	echo "  left across the seq-cluster split: $(pairs split.sc.$n.mp sc$n)"
-	echo "  left across the mmseqs2 split:     $(pairs split.mm.$n.mp mm$n)"
+	cluster $n kmer --min-sim 0.5
+	cluster $n aligned --min-id 0.5
+	mm=0
+	case " $MMSEQS_SIZES " in *" $n "*) mm=1 ;; esac
+	if [ $mm = 1 ]; then
+		"$BIN/rec-fasta" -w 0 set.$n.mp >in.$n.fa
+		t0=$(date +%s.%N)
+		mmseqs easy-cluster in.$n.fa mm.$n tmp.mm.$n --min-seq-id 0.5 \
+			--threads "$T" -v 1 >/dev/null
+		t1=$(date +%s.%N)
+		rm -rf tmp.mm.$n
+		echo "$n: mmseqs easy-cluster --min-seq-id 0.5: $(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}') s wall, $(cut -f1 mm.${n}_cluster.tsv | sort -u | wc -l) clusters"
+		"$BIN/rec-cat" --typed set.$n.mp | grep -v '^#' >in.$n.tsv
+		awk -F'\t' 'NR == FNR { c[$2] = $1; next }
+			FNR == 1 { print $0 "\tcluster:str"; next }
+			{ print $0 "\t" c[$1] }' mm.${n}_cluster.tsv in.$n.tsv |
+			"$BIN/rec-cat" -M -o cl.mm.$n.mp
+		split cl.mm.$n.mp 11 split.mm.$n.mp
+		rc=0
+		"$BIN/leak-check" --threads "$T" --min-sim 0.5 -o /dev/null \
+			split.mm.$n.mp 2>err.lc.mm.$n || rc=$?
+		echo "  leak-check --min-sim 0.5 on the mmseqs2-grouped split: exit $rc: $(tail -n 1 err.lc.mm.$n)"
+	fi
+	case " $SEARCH_SIZES " in *" $n "*) ;; *) continue ;; esac
+	[ -s in.$n.fa ] || "$BIN/rec-fasta" -w 0 set.$n.mp >in.$n.fa
+	if [ ! -s allvsall.$n.m8 ]; then
+		t0=$(date +%s.%N)
+		mmseqs easy-search in.$n.fa in.$n.fa allvsall.$n.m8 tmp.s.$n \
+			--threads "$T" -v 1 \
+			--format-output query,target,pident,qstart,qend,qlen,tstart,tend,tlen >/dev/null
+		t1=$(date +%s.%N)
+		rm -rf tmp.s.$n
+		echo "$n: mmseqs easy-search, all against all: $(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}') s wall"
+	fi
+	echo "  left across the k-mer split:   $(pairs cl.kmer.$n.mp allvsall.$n.m8)"
+	echo "  left across the aligned split: $(pairs cl.aligned.$n.mp allvsall.$n.m8)"
+	if [ $mm = 1 ]; then
+		echo "  left across the mmseqs2 split: $(pairs cl.mm.$n.mp allvsall.$n.m8)"
+	fi
 done
 echo "load at the end $(cut -d' ' -f1-3 /proc/loadavg); files in $dir"
