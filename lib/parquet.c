@@ -1554,8 +1554,22 @@ int plm_pq_next(plm_pq *q, const plm_val **row)
 	if (!q->started)
 		return PLM_ERR;
 	while (!q->in_rg || q->rg_row >= q->rg[q->cur].nrows) {
-		if (q->in_rg)
+		if (q->in_rg) {
+			/* nothing past the rows the footer counts */
+			for (size_t k = 0; k < ns; k++) {
+				int rc = col_peek(q, q->sel[k]);
+				if (rc < 0)
+					return PLM_ERR;
+				if (rc > 0) {
+					fail(q, "column '%s': more values than the "
+					     "%" PRId64 " rows of row group %zu",
+					     q->sel[k]->name, q->rg[q->cur].nrows,
+					     q->cur + 1);
+					return PLM_ERR;
+				}
+			}
 			q->cur++;
+		}
 		if (q->cur >= q->nrg)
 			return PLM_EOF;
 		for (size_t k = 0; k < ns; k++)

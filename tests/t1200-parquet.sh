@@ -228,6 +228,23 @@ test_expect_success 'levels cut short of their values fail, not read as nulls' '
 	test_path_is_missing lv2.out
 '
 
+test_expect_success 'values past the rows the footer counts fail, not dropped' '
+	{ printf "id:int\tx:str\n" && for i in $(seq 0 16); do printf "%d\tv%d\n" $i $i; done; } >r17.tsv &&
+	rec-cat -o r17.parquet r17.tsv &&
+	test $(rec-cat -T r17.parquet | rows | wc -l) -eq 17 &&
+	# the num_rows of the row group (an i64 field, zigzag 17 = 0x22), the
+	# last of its kind in the footer, made 16
+	at=$(od -An -v -tx1 r17.parquet | tr -s " \n" "\n\n" | grep . |
+		awk "{ b[NR] = \$1 } END { for (i = 1; i < NR; i++)
+			if (b[i] == \"16\" && b[i + 1] == \"22\") at = i; print at }") &&
+	test -n "$at" &&
+	cp r17.parquet r16.parquet &&
+	printf "\040" | dd of=r16.parquet bs=1 seek=$at conv=notrunc 2>/dev/null &&
+	test_error "r16.parquet: record 17: column .id.: more values than the 16 rows of row group 1" \
+		rec-cat -o r16.out r16.parquet &&
+	test_path_is_missing r16.out
+'
+
 # 100,000 rows here; PLM_PARQUET_ROWS=1000000 for the full shard
 # (bench/parquet.sh reads one of that size).
 ROWS=${PLM_PARQUET_ROWS:-100000}
