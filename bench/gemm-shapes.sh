@@ -13,23 +13,36 @@
 #               with that variable; only this column is taken from it)
 #   plm_gemm    the engine's fp32 kernel (plm/gemm.h)
 #   plm_bf16    plm_gemm_bf16: bf16 weights, fp32 activations
-#   dnnl f32    oneDNN matmul, f32 (bench/dnnl_shapes.c)
-#   dnnl bf16   oneDNN matmul, bf16 source and weights, f32 destination
+#   dnnl f32    oneDNN matmul, f32, weights read as stored
+#               (bench/dnnl_shapes.c)
+#   dnnl bf16   the same, bf16 source and weights, f32 destination
+#   f32 pack    oneDNN f32 with the weights reordered once into the
+#               layout it prefers (dnnl_format_tag_any), outside the timing
+#   bf16 pack   the same for bf16
 # and the ratios plm_gemm / sgemm CPL (goal >= 0.80), plm_bf16 / plm_gemm,
-# plm_bf16 / dnnl bf16 and plm_gemm / dnnl f32; then per model the
-# FLOP-weighted figure of each column (sum of FLOPs / sum of times).
+# plm_bf16 / dnnl* bf16 and plm_gemm / dnnl* f32, where dnnl* is, per
+# shape, the faster of oneDNN's as-stored and packed setups; then per
+# model the FLOP-weighted figure of each column (sum of FLOPs / sum of
+# times; for dnnl* the faster setup's time per shape).
+# At the end, dnnl_shapes -i: for oneDNN (packed) and plm_gemm /
+# plm_gemm_bf16, how many of 64 rows' outputs change bitwise when they are
+# computed T=1, 7 or 64 rows a call instead of in one call of 4096 rows,
+# or on one thread instead of INV_THREADS (plmkit's kernels promise 0).
 # oneDNN is Debian's libdnnl-dev; without it (or if dnnl_shapes does not
-# build) its columns read "-".  Needs build/libplm.a (make).
+# build) its columns read "-" and the invariance check is skipped.  Needs
+# build/libplm.a (make).
 #
-# Environment: T rows (default 4096), THREADS (2), REPS (5); BENCH_DIR
-# keeps the two programs between runs.  The load average is printed before
-# and after: on a shared machine the fastest call is the figure to read.
+# Environment: T rows (default 4096), THREADS (2), REPS (5), INV_THREADS
+# (THREADS; the invariance check's threads); BENCH_DIR keeps the two
+# programs between runs.  The load average is printed before and after:
+# on a shared machine the fastest call is the figure to read.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
 T=${T:-4096}
 THREADS=${THREADS:-2}
 REPS=${REPS:-5}
+INV_THREADS=${INV_THREADS:-$THREADS}
 bench_dir gemm-shapes
 lib=$top/build/libplm.a
 [ -f "$lib" ] || { echo "bench: $lib missing: run make" >&2; exit 1; }
@@ -45,12 +58,13 @@ fi
 # oneDNN: Debian ships no pkg-config file for libdnnl; -ldnnl otherwise.
 dn=$dir/dnnl_shapes
 dnnl=1
-if [ ! -x "$dn" ] || [ "$top/bench/dnnl_shapes.c" -nt "$dn" ]; then
+if [ ! -x "$dn" ] || [ "$top/bench/dnnl_shapes.c" -nt "$dn" ] || [ "$lib" -nt "$dn" ]; then
 	dflags=-ldnnl
 	pkg-config --exists dnnl 2>/dev/null && dflags=$(pkg-config --cflags --libs dnnl)
 	# shellcheck disable=SC2086 # pkg-config prints several words
 	${CC:-cc} -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -fopenmp -I"$top/include" \
-		-o "$dn" "$top/bench/dnnl_shapes.c" $dflags -lm 2>"$dir/dnnl.err" || {
+		-o "$dn" "$top/bench/dnnl_shapes.c" "$lib" $dflags -lm -pthread \
+		2>"$dir/dnnl.err" || {
 		echo "bench: oneDNN (libdnnl-dev) missing or unusable: dnnl columns skipped" \
 			"($(head -n 1 "$dir/dnnl.err"))"
 		rm -f "$dn"
@@ -75,10 +89,10 @@ function val(name,   i) {
 	return "-"
 }
 function div(a, b) { return a == "-" || b == "-" || b <= 0 ? "-" : sprintf("%.2f", a / b) }
+function faster(a, b) { return a == "-" ? b : b == "-" ? a : a + 0 >= b + 0 ? a : b }
 function row(label, c) {
-	printf "%-18s %8s %9s %9s %9s %9s %9s %8s %9s %10s %9s\n", label,
-		c[1], c[2], c[3], c[4], c[5], c[6], div(c[3], c[2]),
-		div(c[4], c[3]), div(c[4], c[6]), div(c[3], c[5])
+	printf fmt, label, c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8],
+		div(c[3], c[2]), div(c[4], c[3]), div(c[4], c[10]), div(c[3], c[9])
 }
 /^shape / {
 	key = $2 " " $3 " " ($4 + 0)
@@ -90,18 +104,24 @@ function row(label, c) {
 		v[key, 2] = val("sgemm")
 	else {
 		v[key, 5] = val("dnnl_f32"); v[key, 6] = val("dnnl_bf16")
-		f32 = $(NF - 1); sub(/,$/, "", f32); bf = $NF; sub(/\)$/, "", bf)
-		impls[f32 " " bf] = 1
+		v[key, 7] = val("dnnl_f32_packed"); v[key, 8] = val("dnnl_bf16_packed")
+		v[key, 9] = faster(v[key, 5], v[key, 7])
+		v[key, 10] = faster(v[key, 6], v[key, 8])
+		im = $0; sub(/.*\(impl /, "", im); sub(/\)$/, "", im)
+		impls[im] = 1
 	}
 }
 END {
-	printf "%-18s %8s %9s %9s %9s %9s %9s %8s %9s %10s %9s\n", "T N K (GFLOP/s)",
-		"sgemm", "sgemm CPL", "plm_gemm", "plm_bf16", "dnnl f32", "dnnl bf16",
-		"plm/CPL", "bf16/plm", "bf16/dnnl", "plm/dnnl"
+	fmt = "%-16s %7s %7s %8s %8s %7s %7s %7s %7s %7s %8s %9s %8s\n"
+	printf fmt, "T N K (GFLOP/s)", "sgemm", "sgm CPL", "plm_gemm", "plm_bf16",
+		"dnnl", "dnnl", "dnnl", "dnnl", "plm/CPL", "bf16/plm", "bf16/dnnl*",
+		"plm/dnnl*"
+	h = sprintf(fmt, "", "", "", "", "", "f32", "bf16", "f32 pk", "bf16 pk", "", "", "", "")
+	sub(/ +\n$/, "", h); print h
 	for (i = 1; i <= n; i++) {
 		k = keys[i]; split(k, d, " ")
 		m = (d[2] < d[3] ? d[2] : d[3]) == 640 ? "150M" : "650M"
-		for (c = 1; c <= 6; c++) {
+		for (c = 1; c <= 10; c++) {
 			x[c] = (k, c) in v ? v[k, c] : "-"
 			if (x[c] == "-" || x[c] <= 0) miss[m, c] = 1
 			else { F[m, c] += flop[k]; S[m, c] += flop[k] / x[c] }
@@ -111,10 +131,20 @@ END {
 	split("150M 650M", ms, " ")
 	for (j = 1; j <= 2; j++) {
 		m = ms[j]
-		for (c = 1; c <= 6; c++)
+		for (c = 1; c <= 10; c++)
 			x[c] = (m, c) in miss || !S[m, c] ? "-" : sprintf("%.1f", F[m, c] / S[m, c])
 		row(m " weighted", x)
 	}
-	for (s in impls) { split(s, p, " "); printf "dnnl implementations: f32 %s, bf16 %s\n", p[1], p[2] }
+	print "dnnl* = per shape the faster of oneDNN as stored and packed (pk)"
+	for (s in impls) {
+		split(s, p, /, /)
+		printf "dnnl implementations: f32 %s, bf16 %s; packed f32 %s, bf16 %s\n",
+			p[1], p[2], p[3], p[4]
+	}
 	print "goal: plm/CPL >= 0.80"
 }' "$dir/env.txt" "$dir/cpl.txt" "$dir/dnnl.txt"
+
+if [ $dnnl = 1 ]; then
+	echo "bench: invariance (dnnl_shapes -i $INV_THREADS):"
+	"$dn" -i "$INV_THREADS" | sed -n 's/^# /bench: /p; /^invariance /p'
+fi
