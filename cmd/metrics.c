@@ -970,6 +970,11 @@ static int finish(void *ctx, plm_verb *v, char *err, size_t errlen)
 				"score); this input is multi-class");
 		if (plm_calib_load(&cal, o->calibrator, cerr, sizeof cerr))
 			plm_die("--calibrator: %s", cerr);
+		/* its probabilities are of its positive label */
+		if (cal.pos && strcmp(cal.pos, o->pos))
+			plm_die("--calibrator: %s was fitted with positive label "
+				"'%s', the scores here are of '%s' (--pos)",
+				o->calibrator, cal.pos, o->pos);
 	}
 	if (o->tune_on_scored)
 		plm_warn("the threshold is chosen on the records scored "

@@ -55,6 +55,11 @@ test_expect_success 'ECE on held-out data drops: metrics --calibrator, platt and
 	grep -q "^overall	log_loss_calibrated	0\.[0-9]*			3000	\\\\N$" m.platt
 '
 
+test_expect_success 'metrics --calibrator fitted for another positive label: exit 1' '
+	test_error "platt.json was fitted with positive label .1., the scores here are of .0. (--pos)" \
+		metrics --pos 0 --calibrator platt.json test.tsv
+'
+
 test_expect_success '--apply adds score_cal; metrics on it agrees with --calibrator' '
 	mlp-calibrate --apply platt.json -o cal.rec test.tsv &&
 	rec-cat --typed cal.rec >cal.tsv &&
