@@ -1011,7 +1011,11 @@ int main(void)
 	const char *top = getenv("PLM_TOP");
 	snprintf(datadir, sizeof datadir, "%s/tests/data/esm2", top ? top : "..");
 	read_seqs();
-	ok(nseqs == 9, "read %zu sequences from %s", nseqs, datadir);
+	if (!ok(nseqs == 9, "read %zu sequences from %s", nseqs, datadir)) {
+		printf("Bail out! no test data (run from tests/, or set "
+		       "PLM_TOP)\n");
+		return 1;
+	}
 	if (tu_mkdir("t-esm"))
 		return 1;
 	check_model("tiny F32", pathf("%s/esm2_tiny", datadir));
