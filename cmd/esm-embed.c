@@ -827,7 +827,7 @@ int main(int argc, char **argv)
 	int long_i = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	long long threads = cpus > 0 ? cpus : 1;
-	int pool_i = -1, dtype_i = -1, precision_i = 0;
+	int pool_i = -1, dtype_i = -1, precision_i = -1;
 	const plm_opt opts[] = {
 		PLM_STR(0, "model", &model, "DIR", "checkpoint directory (config.json, vocab.txt, model.safetensors)"),
 		PLM_INT(0, "layer", &layer, "K", "layer to output: 0 = embeddings, negative from the end (default -1, the last)", -100000, 100000),
@@ -854,6 +854,12 @@ int main(int argc, char **argv)
 		plm_usage_die("--cache-only needs --cache FILE");
 	if (!model && !g.cache_only)
 		plm_usage_die("--model DIR is required");
+	if (precision_i >= 0 && !model)
+		plm_usage_die("--precision: --cache-only without --model takes "
+			      "the cache's vectors as they are; give --model to "
+			      "check which precision made them");
+	if (precision_i < 0)
+		precision_i = 0;
 	pool = pool_i >= 0 ? pool_names[pool_i] : NULL;
 	dtype = dtype_i >= 0 ? dtype_names[dtype_i] : NULL;
 	g.o.pool = pool_i >= 0 ? pool_i : PLM_ESM_POOL_MEAN;

@@ -94,7 +94,10 @@ test_expect_success '--cache-only: no model needed, the same rows' '
 	test_cmp ref.err err &&
 	emb --cache s.h5 --cache-only --failed dropped.rec --typed -o co2.tsv s.tsv 2>/dev/null &&
 	body co2.tsv >actual && test_cmp expect actual &&
-	esm-embed --cache s.h5 --cache-only --failed dropped.rec --layer 2 --pool mean --max-len 200 -o /dev/null s.tsv 2>/dev/null
+	esm-embed --cache s.h5 --cache-only --failed dropped.rec --layer 2 --pool mean --max-len 200 -o /dev/null s.tsv 2>/dev/null &&
+	test_usage_error "precision: --cache-only without --model takes the cache" \
+		esm-embed --cache s.h5 --cache-only --precision bf16 -o no.rec s.tsv &&
+	test_path_is_missing no.rec
 '
 
 test_expect_success '--cache-only: sequences not in the cache are an error listing them' '
