@@ -47,6 +47,28 @@
  * on stderr).  The exit status is 0 either way (a measurement); 1 only
  * for a failing oneDNN call or check.
  *
+ *   dnnl_shapes -x [DIR]
+ *
+ * Instruction-set invariance: Y of the first 64 rows of -i's X (one call
+ * of T=64 rows, one thread) on (N,K) = (1280,1280) and (1280,5120), with
+ * oneDNN f32 and bf16 (packed weights) at the ISA it dispatches to, and
+ * with plm_gemm under each kernel plm_gemm_select can force here
+ * (avx512, avx2, base) and plm_gemm_bf16 under each of its own
+ * (avx512bf16, base); per product
+ *   "bits KIND N K isa ISA: HASH (impl I)"
+ * with HASH the FNV-1a 64 of Y's 64 N floats' bytes (as stored, little
+ * endian on x86) and I oneDNN's implementation ("plm" for plmkit's);
+ * "none (impl unimplemented)" where oneDNN has none at that ISA.
+ * oneDNN's ISA is capped only by the environment (ONEDNN_MAX_CPU_ISA,
+ * read at its first call): bench/gemm-shapes.sh runs -x once per cap and
+ * compares.  With DIR each Y is also written to DIR/KIND-N-K-ISA.f32
+ * (raw floats), for
+ *
+ *   dnnl_shapes -c FILE1 FILE2
+ *
+ * which prints "D of M differ, max |d| E" for two such files (exit 1 if
+ * they cannot be read or their sizes differ).
+ *
  * Threads: Debian's libdnnl (2.6) is built with the OpenMP runtime
  * (libgomp).  libgomp reads OMP_NUM_THREADS when it is loaded, before
  * main, so setting the variable here would be too late: this program is
@@ -181,15 +203,17 @@ static void layout(const dnnl_memory_desc_t *md, char *buf, size_t size)
  * an f32 Y, X and Y row major.  W is read from w, N x K as the engine
  * stores it; with packed, the primitive is created with the weights'
  * layout left to oneDNN (dnnl_format_tag_any) and w is reordered once
- * into the layout it chose, here, before any call is timed. */
+ * into the layout it chose, here, before any call is timed.  Returns -1
+ * (nothing to free) where oneDNN has no implementation (with a capped
+ * ISA: bf16 below AVX-512), 0 otherwise. */
 struct mm {
 	dnnl_primitive_t prim;
 	dnnl_memory_t x, w, y;
 	char impl[128], wfmt[64];   /* implementation, weights' layout */
 };
 
-static void mm_init(struct mm *m, int T, int n, int k, dnnl_data_type_t dt,
-		    int packed, void *x, void *w, float *y)
+static int mm_init(struct mm *m, int T, int n, int k, dnnl_data_type_t dt,
+		   int packed, void *x, void *w, float *y)
 {
 	dnnl_memory_desc_t xd, wd, yd, anyd;
 	dnnl_dims_t wdims = { k, n };
@@ -203,7 +227,15 @@ static void mm_init(struct mm *m, int T, int n, int k, dnnl_data_type_t dt,
 		CHECK(dnnl_memory_desc_init_by_tag(&anyd, 2, wdims, dt,
 						   dnnl_format_tag_any));
 	CHECK(dnnl_matmul_desc_init(&desc, &xd, packed ? &anyd : &wd, NULL, &yd));
-	CHECK(dnnl_primitive_desc_create(&pd, &desc, NULL, eng, NULL));
+	dnnl_status_t st = dnnl_primitive_desc_create(&pd, &desc, NULL, eng,
+						      NULL);
+	if (st == dnnl_unimplemented) {
+		CHECK(dnnl_memory_destroy(m->x));
+		CHECK(dnnl_memory_destroy(m->w));
+		CHECK(dnnl_memory_destroy(m->y));
+		return -1;
+	}
+	check(st, "dnnl_primitive_desc_create");
 	CHECK(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name));
 	snprintf(m->impl, sizeof m->impl, "%s", name ? name : "?");
 	const dnnl_memory_desc_t *chosen =
@@ -230,6 +262,7 @@ static void mm_init(struct mm *m, int T, int n, int k, dnnl_data_type_t dt,
 	}
 	CHECK(dnnl_primitive_create(&m->prim, pd));
 	CHECK(dnnl_primitive_desc_destroy(pd));
+	return 0;
 }
 
 /* One call on the T rows at x into the rows at y (NULL: those of
@@ -262,7 +295,8 @@ static double run(int T, int n, int k, dnnl_data_type_t dt, int packed,
 		  size_t impl_size)
 {
 	struct mm m;
-	mm_init(&m, T, n, k, dt, packed, x, w, y);
+	if (mm_init(&m, T, n, k, dt, packed, x, w, y))
+		check(dnnl_unimplemented, "dnnl_primitive_desc_create");
 	snprintf(impl, impl_size, "%s%s%s", m.impl, packed ? " " : "",
 		 packed ? m.wfmt : "");
 	double best = INFINITY;
@@ -321,10 +355,31 @@ struct operands {
 	uint16_t *x16, *w16;    /* the same rounded to bf16 */
 };
 
+/* X, W of -i (X's first rows rows) and their bf16 roundings. */
+static void operands_init(struct operands *o, int n, int k, int rows)
+{
+	o->n = n;
+	o->k = k;
+	o->x = values((size_t)rows * k, 1);
+	o->w = values((size_t)n * k, 2);
+	o->x16 = to_bf16(o->x, (size_t)rows * k);
+	o->w16 = to_bf16(o->w, (size_t)n * k);
+}
+
+static void operands_free(struct operands *o)
+{
+	free(o->x);
+	free(o->w);
+	free(o->x16);
+	free(o->w16);
+}
+
 /* Y of the first rows rows of X (a multiple of T), T rows a call (one
- * primitive for all, oneDNN's with packed weights), on threads threads. */
-static void product(enum kind kd, const struct operands *o, int T, int rows,
-		    int threads, float *y)
+ * primitive for all, oneDNN's with packed weights), on threads threads;
+ * the implementation's name into impl[128] unless NULL.  -1 where oneDNN
+ * has no implementation. */
+static int product(enum kind kd, const struct operands *o, int T, int rows,
+		    int threads, float *y, char *impl)
 {
 	size_t n = (size_t)o->n, k = (size_t)o->k;
 	if (kd == PLM_F32 || kd == PLM_BF16) {
@@ -342,18 +397,42 @@ static void product(enum kind kd, const struct operands *o, int T, int rows,
 					      k, o->w16, k, y + r * n, n);
 		}
 		plm_pool_free(p);
-		return;
+		if (impl)
+			snprintf(impl, 128, "plm");
+		return 0;
 	}
 	int bf = kd == DNNL_BF16;
 	struct mm m;
 	omp_set_num_threads(threads);   /* before the primitive is created */
-	mm_init(&m, T, o->n, o->k, bf ? dnnl_bf16 : dnnl_f32, 1,
-		bf ? (void *)o->x16 : (void *)o->x,
-		bf ? (void *)o->w16 : (void *)o->w, y);
+	if (mm_init(&m, T, o->n, o->k, bf ? dnnl_bf16 : dnnl_f32, 1,
+		    bf ? (void *)o->x16 : (void *)o->x,
+		    bf ? (void *)o->w16 : (void *)o->w, y))
+		return -1;
 	for (size_t r = 0; r < (size_t)rows; r += (size_t)T)
 		mm_exec(&m, bf ? (void *)(o->x16 + r * k) : (void *)(o->x + r * k),
 			y + r * n);
+	if (impl)
+		snprintf(impl, 128, "%s", m.impl);
 	mm_free(&m);
+	return 0;
+}
+
+/* How many of the len values of y differ bitwise from ref; the largest
+ * difference into *maxd. */
+static size_t differ(const float *y, const float *ref, size_t len,
+		     double *maxd)
+{
+	size_t diff = 0;
+	*maxd = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (plm_f32_bits(y[i]) == plm_f32_bits(ref[i]))
+			continue;
+		diff++;
+		double d = fabs((double)y[i] - ref[i]);
+		if (!(d <= *maxd))
+			*maxd = d;
+	}
+	return diff;
 }
 
 /* Prints how many of the len values of y differ bitwise from ref and the
@@ -362,16 +441,8 @@ static size_t compare(const char *kind, const struct operands *o,
 		      const char *variant, const float *y, const float *ref,
 		      size_t len)
 {
-	size_t diff = 0;
-	double maxd = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (plm_f32_bits(y[i]) == plm_f32_bits(ref[i]))
-			continue;
-		diff++;
-		double d = fabs((double)y[i] - ref[i]);
-		if (!(d <= maxd))
-			maxd = d;
-	}
+	double maxd;
+	size_t diff = differ(y, ref, len, &maxd);
 	printf("invariance %s %d %d %s: %zu of %zu differ, max |d| %.2g\n",
 	       kind, o->n, o->k, variant, diff, len, maxd);
 	fflush(stdout);
@@ -396,23 +467,22 @@ static int invariance(int th)
 	       plm_gemm_isa(), plm_gemm_bf16_isa());
 	fflush(stdout);
 	for (size_t s = 0; s < sizeof nk / sizeof *nk; s++) {
-		struct operands o = { nk[s][0], nk[s][1], NULL, NULL, NULL, NULL };
-		size_t n = (size_t)o.n, k = (size_t)o.k;
-		o.x = values(T0 * k, 1);
-		o.w = values(n * k, 2);
-		o.x16 = to_bf16(o.x, T0 * k);
-		o.w16 = to_bf16(o.w, n * k);
+		struct operands o;
+		operands_init(&o, nk[s][0], nk[s][1], T0);
+		size_t n = (size_t)o.n;
 		float *ref = xmalloc(T0 * n * sizeof *ref);
 		float *y = xmalloc(T0 * n * sizeof *y);
 		float *dn = xmalloc(R * n * sizeof *dn);
 		for (int kd = DNNL_F32; kd <= PLM_BF16; kd++) {
 			int bf = kd == DNNL_BF16 || kd == PLM_BF16;
-			product(kd, &o, T0, T0, th, ref);
+			if (product(kd, &o, T0, T0, th, ref, NULL))
+				check(dnnl_unimplemented, kind_name[kd]);
 			verify(T0, o.n, o.k, o.x, o.w, ref, bf ? 2e-2 : 1e-4,
 			       kind_name[kd]);
 			for (size_t v = 0; v < sizeof var / sizeof *var; v++) {
-				product(kd, &o, var[v].T, var[v].rows,
-					var[v].one ? 1 : th, y);
+				if (product(kd, &o, var[v].T, var[v].rows,
+					    var[v].one ? 1 : th, y, NULL))
+					check(dnnl_unimplemented, kind_name[kd]);
 				if (compare(kind_name[kd], &o, var[v].name, y, ref,
 					    R * n) &&
 				    (kd == PLM_F32 || kd == PLM_BF16))
@@ -429,10 +499,7 @@ static int invariance(int th)
 			omp_set_num_threads(th);
 		}
 		free(dn);
-		free(o.x);
-		free(o.w);
-		free(o.x16);
-		free(o.w16);
+		operands_free(&o);
 		free(ref);
 		free(y);
 	}
@@ -446,10 +513,144 @@ static int invariance(int th)
 	return 0;
 }
 
+/* ---- -x: instruction-set invariance; -c: two of its outputs ---- */
+
+static uint64_t fnv1a64(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3u;
+	return h;
+}
+
+/* One product of -x: the bits line, and the file in dir unless NULL. */
+static void isa_product(enum kind kd, const struct operands *o,
+			const char *isa, const char *dir, float *y)
+{
+	enum { R = 64 };
+	char impl[128];
+	size_t len = (size_t)R * o->n;
+	if (product(kd, o, R, R, 1, y, impl)) {
+		printf("bits %s %d %d isa %s: none (impl unimplemented)\n",
+		       kind_name[kd], o->n, o->k, isa);
+		fflush(stdout);
+		return;
+	}
+	verify(R, o->n, o->k, o->x, o->w, y,
+	       kd == DNNL_BF16 || kd == PLM_BF16 ? 2e-2 : 1e-4, kind_name[kd]);
+	printf("bits %s %d %d isa %s: %016llx (impl %s)\n", kind_name[kd],
+	       o->n, o->k, isa, (unsigned long long)fnv1a64(y, len * sizeof *y),
+	       impl);
+	fflush(stdout);
+	if (!dir)
+		return;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s-%d-%d-%s.f32", dir, kind_name[kd],
+		 o->n, o->k, isa);
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(y, sizeof *y, len, f) != len || fclose(f)) {
+		fprintf(stderr, "dnnl_shapes: %s: cannot write\n", path);
+		exit(1);
+	}
+}
+
+static int isa_bits(const char *isa, const char *dir)
+{
+	static const int nk[][2] = { { 1280, 1280 }, { 1280, 5120 } };
+	/* plmkit's kernels, each under every kernel it has */
+	static const struct {
+		enum kind kd;
+		int (*select)(const char *isa);
+		const char *(*current)(void);
+		const char *kernel[3];
+	} own[] = {
+		{ PLM_F32, plm_gemm_select, plm_gemm_isa,
+		  { "avx512", "avx2", "base" } },
+		{ PLM_BF16, plm_gemm_bf16_select, plm_gemm_bf16_isa,
+		  { "avx512bf16", "base", NULL } } };
+	char def[2][32];
+	for (int j = 0; j < 2; j++)
+		snprintf(def[j], sizeof def[j], "%s", own[j].current());
+	printf("# isa: Y of 64 rows, one call, one thread; oneDNN (packed) at "
+	       "ISA %s; plm_gemm kernels by default %s, plm_gemm_bf16 %s\n",
+	       isa, def[0], def[1]);
+	for (size_t s = 0; s < sizeof nk / sizeof *nk; s++) {
+		struct operands o;
+		operands_init(&o, nk[s][0], nk[s][1], 64);
+		float *y = xmalloc((size_t)64 * o.n * sizeof *y);
+		isa_product(DNNL_F32, &o, isa, dir, y);
+		isa_product(DNNL_BF16, &o, isa, dir, y);
+		for (int j = 0; j < 2; j++) {
+			for (int i = 0; i < 3 && own[j].kernel[i]; i++)
+				if (own[j].select(own[j].kernel[i]) == 0)
+					isa_product(own[j].kd, &o,
+						    own[j].kernel[i], dir, y);
+				else if (s == 0)
+					printf("# %s kernel %s: not on this CPU "
+					       "or build\n", kind_name[own[j].kd],
+					       own[j].kernel[i]);
+			own[j].select(def[j]);
+		}
+		free(y);
+		operands_free(&o);
+	}
+	return 0;
+}
+
+/* The floats of file path into *len. */
+static float *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 0, n = 0;
+	float *p = NULL;
+	if (!f) {
+		fprintf(stderr, "dnnl_shapes: %s: cannot open\n", path);
+		exit(1);
+	}
+	for (;;) {
+		if (n == cap)
+			p = realloc(p, (cap = cap ? 2 * cap : 65536) * sizeof *p);
+		if (!p) {
+			fprintf(stderr, "dnnl_shapes: out of memory\n");
+			exit(1);
+		}
+		size_t got = fread(p + n, sizeof *p, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f) || fclose(f)) {
+		fprintf(stderr, "dnnl_shapes: %s: cannot read\n", path);
+		exit(1);
+	}
+	*len = n;
+	return p;
+}
+
+static int compare_files(const char *a, const char *b)
+{
+	size_t na, nb;
+	float *ya = slurp(a, &na), *yb = slurp(b, &nb);
+	if (na != nb) {
+		fprintf(stderr, "dnnl_shapes: %s, %s: %zu and %zu values\n", a, b,
+			na, nb);
+		return 1;
+	}
+	double maxd;
+	size_t diff = differ(ya, yb, na, &maxd);
+	printf("%zu of %zu differ, max |d| %.2g\n", diff, na, maxd);
+	free(ya);
+	free(yb);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: dnnl_shapes T THREADS [REPS]\n"
-		"       dnnl_shapes -i THREADS\n");
+		"       dnnl_shapes -i THREADS\n"
+		"       dnnl_shapes -x [DIR]\n"
+		"       dnnl_shapes -c FILE1 FILE2\n");
 	exit(2);
 }
 
@@ -459,8 +660,18 @@ int main(int argc, char **argv)
 				     { 640, 2560 }, { 1280, 1280 },
 				     { 5120, 1280 }, { 1280, 5120 } };
 	int inv = argc > 1 && !strcmp(argv[1], "-i");
+	int xisa = argc > 1 && !strcmp(argv[1], "-x");
 	int T = 0, th = 0, reps = 5;
-	if (inv) {
+	if (argc > 1 && !strcmp(argv[1], "-c")) {
+		if (argc != 4)
+			usage();
+		return compare_files(argv[2], argv[3]);
+	}
+	if (xisa) {
+		if (argc > 3)
+			usage();
+		th = 1;
+	} else if (inv) {
 		th = argc == 3 ? atoi(argv[2]) : 0;
 		if (th < 1)
 			usage();
@@ -485,6 +696,8 @@ int main(int argc, char **argv)
 	CHECK(dnnl_stream_create(&str, eng, dnnl_stream_default_flags));
 	if (inv)
 		return invariance(th);
+	if (xisa)
+		return isa_bits(isa, argc == 3 ? argv[2] : NULL);
 	for (size_t s = 0; s < sizeof nk / sizeof *nk; s++) {
 		int n = nk[s][0], k = nk[s][1];
 		double flop = 2.0 * T * n * k;

@@ -28,15 +28,32 @@
 # plm_gemm_bf16, how many of 64 rows' outputs change bitwise when they are
 # computed T=1, 7 or 64 rows a call instead of in one call of 4096 rows,
 # or on one thread instead of INV_THREADS (plmkit's kernels promise 0).
+# Then dnnl_shapes -x, once per instruction set oneDNN may dispatch to
+# (ONEDNN_MAX_CPU_ISA unset, AVX512_CORE, AVX2; a cap above the CPU's
+# changes nothing): Y of 64 rows (one call, one thread) on 1280x1280 and
+# 1280x5120, oneDNN f32 and bf16 (packed), plm_gemm under each of its
+# kernels (avx512, avx2, base) and plm_gemm_bf16 under each of its own
+# (avx512bf16, base), as far as the CPU has them; per product the ISA,
+# oneDNN's implementation and a hash of Y's bits, per kind and shape how
+# many of the 64 N values differ from the first ISA's and the verdict
+# "same bits across ISAs" or "differ" (over the ISAs where oneDNN has an
+# implementation: its bf16 matmul needs AVX-512).
+#
+#   bench/gemm-shapes.sh isa    only that part (oneDNN needed; seconds)
+#
 # oneDNN is Debian's libdnnl-dev; without it (or if dnnl_shapes does not
-# build) its columns read "-" and the invariance check is skipped.  Needs
-# build/libplm.a (make).
+# build) its columns read "-" and the invariance and ISA checks are
+# skipped.  Needs build/libplm.a (make).
 #
 # Environment: T rows (default 4096), THREADS (2), REPS (5), INV_THREADS
 # (THREADS; the invariance check's threads); BENCH_DIR keeps the two
 # programs between runs.  The load average is printed before and after:
 # on a shared machine the fastest call is the figure to read.
 set -eu
+case ${1-} in
+"" | isa) mode=${1:-all} ;;
+*) echo "usage: bench/gemm-shapes.sh [isa]" >&2; exit 2 ;;
+esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
 T=${T:-4096}
@@ -47,14 +64,6 @@ bench_dir gemm-shapes
 lib=$top/build/libplm.a
 [ -f "$lib" ] || { echo "bench: $lib missing: run make" >&2; exit 1; }
 
-sg=$dir/sgemm_shapes
-if [ ! -x "$sg" ] || [ "$top/bench/sgemm_shapes.c" -nt "$sg" ] || [ "$lib" -nt "$sg" ]; then
-	pk="zlib libzstd openblas hdf5 msgpack libxxhash"
-	# shellcheck disable=SC2046,SC2086 # pkg-config prints several words
-	${CC:-cc} -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -I"$top/include" \
-		$(pkg-config --cflags $pk) -o "$sg" "$top/bench/sgemm_shapes.c" \
-		"$lib" $(pkg-config --libs $pk) -lm -pthread
-fi
 # oneDNN: Debian ships no pkg-config file for libdnnl; -ldnnl otherwise.
 dn=$dir/dnnl_shapes
 dnnl=1
@@ -72,6 +81,82 @@ if [ ! -x "$dn" ] || [ "$top/bench/dnnl_shapes.c" -nt "$dn" ] || [ "$lib" -nt "$
 	}
 fi
 
+# dnnl_shapes -x once per oneDNN ISA cap, then the table (see above).
+isa_check () {
+	echo "bench: instruction sets (dnnl_shapes -x: Y of 64 rows, one call," \
+		"one thread; oneDNN capped by ONEDNN_MAX_CPU_ISA, plmkit's kernels" \
+		"forced by plm_gemm_select):"
+	for cap in default AVX512_CORE AVX2; do
+		rm -rf "$dir/isa-$cap"
+		mkdir "$dir/isa-$cap"
+		if [ $cap = default ]; then
+			env -u ONEDNN_MAX_CPU_ISA -u DNNL_MAX_CPU_ISA \
+				"$dn" -x "$dir/isa-$cap" >"$dir/isa-$cap.txt"
+		else
+			ONEDNN_MAX_CPU_ISA=$cap DNNL_MAX_CPU_ISA=$cap \
+				"$dn" -x "$dir/isa-$cap" >"$dir/isa-$cap.txt"
+		fi
+	done
+	# oneDNN's lines from every run, plmkit's (whose kernels the cap does
+	# not touch) from the first
+	awk -v dn="$dn" -v dir="$dir" '
+function q(s) { gsub(/\047/, "\047\\\047\047", s); return "\047" s "\047" }
+/^bits / {
+	cap = FILENAME; sub(/.*\/isa-/, "", cap); sub(/\.txt$/, "", cap)
+	plm = $2 ~ /^plm/
+	if (plm && cap != "default") next
+	key = $2 " " $3 " " $4; isa = $6; sub(/:$/, "", isa)
+	impl = $0; sub(/.*\(impl /, "", impl); sub(/\)$/, "", impl)
+	if (!(key in n)) keys[++nk] = key
+	i = ++n[key]
+	label[key, i] = plm ? isa : isa " (" cap ")"
+	hash[key, i] = $7; im[key, i] = impl
+	file[key, i] = dir "/isa-" cap "/" $2 "-" $3 "-" $4 "-" isa ".f32"
+}
+END {
+	fmt = "%-14s %5s %5s  %-30s %-16s  %-24s %s\n"
+	printf fmt, "kind", "N", "K", "ISA (oneDNN: cap)", "hash (FNV-1a)",
+		"impl", "vs first"
+	for (j = 1; j <= nk; j++) {
+		key = keys[j]; split(key, d, " "); same = 1; have = 0; none = ""
+		for (i = 1; i <= n[key]; i++) {
+			vs = "-"
+			if (hash[key, i] == "none") {
+				none = none (none == "" ? "" : ", ") label[key, i]
+				vs = "(oneDNN has no implementation)"
+			} else if (++have > 1) {
+				cmd = q(dn) " -c " q(file[key, 1]) " " q(file[key, i])
+				if ((cmd | getline vs) <= 0) vs = "? (compare failed)"
+				close(cmd)
+				if (hash[key, i] != hash[key, 1]) same = 0
+			}
+			printf fmt, d[1], d[2], d[3], label[key, i], hash[key, i],
+				im[key, i], vs
+		}
+		printf "  => %s %s %s: %s%s\n", d[1], d[2], d[3],
+			have < 2 ? "one ISA only" : same ? "same bits across ISAs" : "differ",
+			none == "" ? "" : " (none at " none ")"
+	}
+}' "$dir/isa-default.txt" "$dir/isa-AVX512_CORE.txt" "$dir/isa-AVX2.txt"
+	for cap in default AVX512_CORE AVX2; do
+		sed -n "1s/^# /bench: $cap: /p" "$dir/isa-$cap.txt"
+	done
+}
+
+if [ "$mode" = isa ]; then
+	[ $dnnl = 1 ] || { echo "bench: oneDNN missing: no ISA check" >&2; exit 1; }
+	isa_check
+	exit 0
+fi
+
+sg=$dir/sgemm_shapes
+if [ ! -x "$sg" ] || [ "$top/bench/sgemm_shapes.c" -nt "$sg" ] || [ "$lib" -nt "$sg" ]; then
+	pk="zlib libzstd openblas hdf5 msgpack libxxhash"
+	# shellcheck disable=SC2046,SC2086 # pkg-config prints several words
+	${CC:-cc} -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -I"$top/include" \
+		$(pkg-config --cflags $pk) -o "$sg" "$top/bench/sgemm_shapes.c" \
+		"$lib" $(pkg-config --libs $pk) -lm -pthread
+fi
 echo "bench: T $T, $THREADS threads, fastest of $REPS calls"
 echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$sg" -s "$T" "$THREADS" "$REPS" >"$dir/env.txt"
@@ -147,4 +232,5 @@ END {
 if [ $dnnl = 1 ]; then
 	echo "bench: invariance (dnnl_shapes -i $INV_THREADS):"
 	"$dn" -i "$INV_THREADS" | sed -n 's/^# /bench: /p; /^invariance /p'
+	isa_check
 fi
