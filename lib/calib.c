@@ -480,11 +480,23 @@ int plm_calib_load(plm_calib *c, const char *path, char *err, size_t errlen)
 			}
 		}
 	}
+	/* counts, when present: whole numbers, positives <= rows */
 	double v;
-	if (!num(o, "rows", &v))
+	if (!num(o, "rows", &v)) {
+		if (!(v >= 0 && v <= 9007199254740992.0 && v == floor(v))) {
+			what = "\"rows\" is not a count";
+			goto bad;
+		}
 		c->n = (size_t)v;
-	if (!num(o, "positives", &v))
+	}
+	if (!num(o, "positives", &v)) {
+		if (!(v >= 0 && v <= 9007199254740992.0 && v == floor(v)) ||
+		    (c->n && (size_t)v > c->n)) {
+			what = "\"positives\" is not a count of at most \"rows\"";
+			goto bad;
+		}
 		c->npos = (size_t)v;
+	}
 	c->split = str_dup(o, "split");
 	c->pos = str_dup(o, "pos");
 	j = plm_json_get(o, "digest");

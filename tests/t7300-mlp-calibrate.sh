@@ -149,6 +149,12 @@ test_expect_success 'bad calibrator files' '
 	echo "not json" >bad3.json &&
 	test_error "bad3.json: not a calibrator" mlp-predict --model lin.mlp --calibrator bad3.json ltest.rec >out &&
 	test_error "calibrator applies to binary input" metrics --calibrator platt.json "$DATA/metrics/multi.tsv" >out &&
+	sed "s/\"rows\":3000/\"rows\":-1/" platt.json >bad4.json &&
+	test_error "bad4.json: \"rows\" is not a count" metrics --calibrator bad4.json test.tsv >out &&
+	sed "s/\"rows\":3000/\"rows\":1e300/" platt.json >bad5.json &&
+	test_error "bad5.json: \"rows\" is not a count" mlp-calibrate --apply bad5.json test.tsv >out &&
+	sed "s/\"positives\":[0-9]*/\"positives\":3001/" platt.json >bad6.json &&
+	test_error "bad6.json: \"positives\" is not a count of at most \"rows\"" metrics --calibrator bad6.json test.tsv >out &&
 	for k in 1 2 3 4 5 6 7 8; do cat platt.json; done | gzip >long.json.gz &&
 	head -c 40 long.json.gz >cut.json.gz &&
 	test_error "^mlp-calibrate: cut.json.gz: truncated gzip input$" mlp-calibrate --apply cut.json.gz test.tsv >out
