@@ -211,11 +211,14 @@ static void rect(const job *j, size_t i0, size_t i1, size_t n0, size_t n1,
 								 j->ldc, first);
 							continue;
 						}
-						if (!first)
+						if (!first) {
+							/* lanes outside C: zeros */
+							memset(tile, 0, sizeof tile);
 							for (size_t r = 0; r < mv; r++)
 								memcpy(tile + r * nr,
 								       c + r * j->ldc,
 								       nv * sizeof *c);
+						}
 						kn->kern(kc, a, b, tile, nr, first);
 						for (size_t r = 0; r < mv; r++)
 							memcpy(c + r * j->ldc,

@@ -188,9 +188,13 @@ static void tile(const job *j, const uint32_t *a, const uint32_t *b,
 		j->kern(kp, a, b, c, j->ldc, first);
 		return;
 	}
-	if (!first)
+	if (!first) {
+		/* the lanes outside C are computed and dropped: zeros, not
+		 * whatever the stack held */
+		memset(t, 0, sizeof t);
 		for (size_t r = 0; r < mv; r++)
 			memcpy(t + r * NR, c + r * j->ldc, nv * sizeof *c);
+	}
 	j->kern(kp, a, b, t, NR, first);
 	for (size_t r = 0; r < mv; r++)
 		memcpy(c + r * j->ldc, t + r * NR, nv * sizeof *c);
