@@ -408,6 +408,8 @@ static void run_batch(size_t b)
 	if (rc == PLM_ESM_NO_ROOM) {
 		/* longer than the budget, and no workspace of its own size */
 		g.todo[ord[0]]->reason = "too long for the memory available";
+		g.pdone += g.todo[ord[0]]->len;     /* finished, as failed */
+		progress(0);
 		return;
 	}
 	if (rc)
