@@ -1245,8 +1245,13 @@ static int levels(plm_pq *q, pqcol *c, const uint8_t **pp, const uint8_t *end,
 {
 	const uint8_t *p = *pp;
 	uint32_t len;
-	if (!max)
+	if (!max) {
+		/* no levels: a v2 page that says it has some is corrupt (its
+		 * values would be read from the level bytes) */
+		if (v2 && v2len != 0)
+			goto bad;
 		return 0;
+	}
 	if (v2) {
 		if (v2len < 0 || (size_t)(end - p) < (size_t)v2len)
 			goto bad;
