@@ -64,7 +64,7 @@ typedef struct ctx {
 	plm_kmer_stats st;
 	/* --min-id: pairs at cand_sim <= sim < min_sim, confirmed by
 	 * alignment */
-	double min_id, evalue, cand_sim;
+	double min_id, evalue, cand_sim, min_cov;
 	cand_pair *cand;
 	size_t ncand, ccap;
 	uint64_t residues, aligned, confirmed, ncand_all;
@@ -193,6 +193,12 @@ static void *confirm_worker(void *arg)
 			double e = m * (double)x->residues * exp2(-r.bits);
 			if (!r.cols || (double)r.ident < x->min_id * r.cols ||
 			    e > x->evalue)
+				continue;
+			/* --min-cov: the share of the shorter sequence aligned */
+			if (x->min_cov > 0 &&
+			    (x->len[a] <= x->len[b] ?
+			     (double)r.alen_a < x->min_cov * x->len[a] :
+			     (double)r.alen_b < x->min_cov * x->len[b]))
 				continue;
 			pthread_mutex_lock(w->mu);
 			unite(x->parent, NULL, a, b);
@@ -589,12 +595,16 @@ static void report(const ctx *x)
 			 x->removed ? ": written to " : "",
 			 x->removed ? x->removed : "");
 	size_t kept = x->n - x->nremoved;
+	char cov[64] = "";
+	if (x->min_cov > 0)
+		snprintf(cov, sizeof cov, " covering >= %g of the shorter",
+			 x->min_cov);
 	if (x->min_id > 0)
-		plm_warn("%llu candidate pair(s) at %g <= sim < %g: %llu aligned (the others already in one cluster), %llu at identity >= %g with E <= %g",
+		plm_warn("%llu candidate pair(s) at %g <= sim < %g: %llu aligned (the others already in one cluster), %llu at identity >= %g with E <= %g%s",
 			 (unsigned long long)x->ncand_all, x->cand_sim,
 			 x->min_sim, (unsigned long long)x->aligned,
 			 (unsigned long long)x->confirmed, x->min_id,
-			 x->evalue);
+			 x->evalue, cov);
 	plm_warn("%zu records, %zu distinct sequences, %llu pairs at sim >= %g: %llu clusters; the largest holds %llu records (%.2f%%)",
 		 kept, x->nu - (size_t)x->nremoved_u,
 		 (unsigned long long)x->npairs, x->min_sim,
@@ -644,6 +654,7 @@ int main(int argc, char **argv)
 		PLM_DBL(0, "min-sim", &x.min_sim, "SIM", "join records with k-mer containment >= SIM, as leak-check --min-sim (default 0.5)", 1e-9, 1),
 		PLM_DBL(0, "min-id", &x.min_id, "ID", "also join records whose local alignment (BLOSUM62, gaps 11/1) has identity >= ID, among pairs at k-mer containment >= --cand-sim", 1e-9, 1),
 		PLM_DBL(0, "cand-sim", &x.cand_sim, "SIM", "with --min-id: the pairs aligned have k-mer containment >= SIM (default 0.05)", 1e-9, 1),
+		PLM_DBL(0, "min-cov", &x.min_cov, "COV", "with --min-id: the alignment covers at least COV of the shorter sequence (default 0: any local alignment)", 1e-9, 1),
 		PLM_DBL(0, "evalue", &x.evalue, "E", "with --min-id: the alignment's E-value against the whole input is at most E (default 0.001)", 0, 1e300),
 		PLM_INT(0, "kmer", &x.k, "K", "k-mer length, 3..6, as leak-check --kmer (default 5)", 3, 6),
 		PLM_INT(0, "scale", &x.scale, "S", "index 1 in S k-mers of long sequences, as leak-check --scale (default 8)", 1, 1 << 20),
@@ -659,8 +670,8 @@ int main(int argc, char **argv)
 	int i = plm_start("seq-cluster", argc, argv, opts, operands, summary);
 	if (x.removed && x.max_frac <= 0)
 		plm_usage_die("--removed FILE takes the records --max-cluster removes: give --max-cluster");
-	if ((x.cand_sim >= 0 || x.evalue >= 0) && x.min_id <= 0)
-		plm_usage_die("--cand-sim and --evalue go with --min-id");
+	if ((x.cand_sim >= 0 || x.evalue >= 0 || x.min_cov > 0) && x.min_id <= 0)
+		plm_usage_die("--cand-sim, --min-cov and --evalue go with --min-id");
 	if (x.cand_sim < 0)
 		x.cand_sim = 0.05;
 	if (x.evalue < 0)

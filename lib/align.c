@@ -49,12 +49,14 @@ int plm_blosum62(int x, int y)
  * columns. */
 typedef struct {
 	int32_t s;
-	uint64_t t;
+	uint64_t t, u;          /* u: residues of a << 32 | residues of b */
 } cell;
 
 #define NEG (INT32_MIN / 2)
 #define COL 1ull
 #define IDCOL ((1ull << 32) | 1ull)
+#define RA (1ull << 32)
+#define RB 1ull
 
 int plm_align_local(const char *a, size_t la, const char *b, size_t lb,
 		    int open, int extend, plm_align_ws *ws, plm_aln *out)
@@ -67,7 +69,7 @@ int plm_align_band(const char *a, size_t la, const char *b, size_t lb,
 		   long dlo, long dhi, int open, int extend, plm_align_ws *ws,
 		   plm_aln *out)
 {
-	*out = (plm_aln){ 0, 0, 0, 0.0 };
+	*out = (plm_aln){ 0, 0, 0, 0, 0, 0.0 };
 	if (!la || !lb || dlo > dhi)
 		return 0;
 	if (ws->cap < lb + 1) {
@@ -86,11 +88,11 @@ int plm_align_band(const char *a, size_t la, const char *b, size_t lb,
 	for (size_t j = 0; j < lb; j++)
 		bc[j] = (unsigned char)code(b[j]);
 	for (size_t j = 0; j <= lb; j++) {
-		h[j] = (cell){ 0, 0 };
-		e[j] = (cell){ NEG, 0 };
+		h[j] = (cell){ 0, 0, 0 };
+		e[j] = (cell){ NEG, 0, 0 };
 	}
 	const int32_t go = open + extend, ge = extend;
-	cell best = { 0, 0 };
+	cell best = { 0, 0, 0 };
 	for (size_t i = 0; i < la; i++) {
 		/* columns j (1-based) with dlo <= (j - 1) - i <= dhi */
 		long jlo = (long)i + dlo + 1, jhi = (long)i + dhi + 1;
@@ -110,42 +112,49 @@ int plm_align_band(const char *a, size_t la, const char *b, size_t lb,
 		/* the cell up-left of the first; the one to its left */
 		int32_t ds = h[jlo - 1].s, ls = 0, fs = NEG;
 		uint64_t dt = h[jlo - 1].t, lt = 0, ft = 0;
+		uint64_t du = h[jlo - 1].u, lu = 0, fu = 0;
 		for (long j = jlo; j <= jhi; j++) {
 			int32_t us = h[j].s;
-			uint64_t ut = h[j].t;
+			uint64_t ut = h[j].t, uu = h[j].u;
 			/* gap in b: from the cell above, or extended */
 			int32_t es = e[j].s - ge, eo = us - go;
-			uint64_t et = e[j].t;
+			uint64_t et = e[j].t, eu = e[j].u;
 			if (eo >= es)
-				es = eo, et = ut;
+				es = eo, et = ut, eu = uu;
 			et += COL;
-			e[j].s = es, e[j].t = et;
+			eu += RA;
+			e[j].s = es, e[j].t = et, e[j].u = eu;
 			/* gap in a: from the cell to the left, or extended */
 			int32_t fo = ls - go;
 			fs -= ge;
 			if (fo >= fs)
-				fs = fo, ft = lt;
+				fs = fo, ft = lt, fu = lu;
 			ft += COL;
+			fu += RB;
 			int bj = bc[j - 1];
 			int32_t cs = ds + row[bj];
 			uint64_t ct = dt + (bj == same ? IDCOL : COL);
+			uint64_t cu = du + (RA | RB);
 			if (es > cs)
-				cs = es, ct = et;
+				cs = es, ct = et, cu = eu;
 			if (fs > cs)
-				cs = fs, ct = ft;
+				cs = fs, ct = ft, cu = fu;
 			if (cs <= 0)
-				cs = 0, ct = 0;
-			ds = us, dt = ut;
+				cs = 0, ct = 0, cu = 0;
+			ds = us, dt = ut, du = uu;
 			h[j].s = ls = cs;
 			h[j].t = lt = ct;
+			h[j].u = lu = cu;
 			if (cs > best.s)
-				best.s = cs, best.t = ct;
+				best.s = cs, best.t = ct, best.u = cu;
 		}
 		/* the cell right of the band was never in it: it stays empty,
 		 * its e unreachable, for the next row */
 	}
 	out->score = best.s;
 	out->cols = (uint32_t)best.t;
+	out->alen_a = (uint32_t)(best.u >> 32);
+	out->alen_b = (uint32_t)best.u;
 	out->ident = (uint32_t)(best.t >> 32);
 	out->bits = best.s > 0 ?
 		(0.267 * best.s - log(0.041)) / log(2.0) : 0.0;

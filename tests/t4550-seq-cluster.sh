@@ -133,6 +133,7 @@ test_expect_success 'usage errors' '
 	test_usage_error "min-sim" seq-cluster --min-sim 0 five.tsv &&
 	test_usage_error "kmer" seq-cluster --kmer 7 five.tsv &&
 	test_usage_error "go with --min-id" seq-cluster --cand-sim 0.1 five.tsv &&
+	test_usage_error "go with --min-id" seq-cluster --min-cov 0.8 five.tsv &&
 	test_usage_error "go with --min-id" seq-cluster --evalue 1 five.tsv &&
 	test_usage_error "min-id" seq-cluster --min-id 0 five.tsv &&
 	test_usage_error "min-id" seq-cluster --min-id 1.5 five.tsv
@@ -190,6 +191,31 @@ test_expect_success '--min-id above the identity, --cand-sim above the sim, a ti
 	rows out.tsv | cut -f1,3 >got &&
 	test_cmp want got &&
 	grep -q "2 aligned (the others already in one cluster), 0 at identity >= 0.5 with E <= 1e-100" err
+'
+
+test_expect_success '--min-cov: a homologous half (a shared domain) joins only without it' '
+	D1=$S0$S1$S2$S3 &&
+	{
+		printf "id:str\tseq:str\n" &&
+		printf "D1\t%s\nD2\t%s%s\n" "$D1" "$(mut $S0$S1)" "$S7$S8$S9"
+	} >dom.tsv &&
+	seq-cluster --typed --min-id 0.5 dom.tsv >out.tsv 2>err &&
+	rows out.tsv | cut -f1,3 >got &&
+	printf "D1\t0\nD2\t0\n" >want &&
+	test_cmp want got &&
+	seq-cluster --typed --min-id 0.5 --min-cov 0.8 dom.tsv >out.tsv 2>err &&
+	rows out.tsv | cut -f1,3 >got &&
+	printf "D1\t0\nD2\t1\n" >want &&
+	test_cmp want got &&
+	grep -q "1 aligned (the others already in one cluster), 0 at identity >= 0.5 with E <= 0.001 covering >= 0.8 of the shorter" err &&
+	seq-cluster --typed --min-id 0.5 --min-cov 0.45 dom.tsv >out.tsv &&
+	rows out.tsv | cut -f1,3 >got &&
+	printf "D1\t0\nD2\t0\n" >want &&
+	test_cmp want got &&
+	seq-cluster --typed --min-id 0.5 --min-cov 0.8 fam.tsv >out.tsv &&
+	rows out.tsv | cut -f1,3 >got &&
+	printf "P\t0\nR\t1\nQ\t0\nR2\t1\n" >want &&
+	test_cmp want got
 '
 
 test_expect_success '--min-id: a pair at --min-sim or above needs no alignment' '

@@ -9,7 +9,7 @@
  * gap in b, then the gap in a.  Identity = identical columns / columns
  * (gaps included), as MMseqs2's pident.  Bit score = (lambda S - ln K) /
  * ln 2 with BLAST's gapped BLOSUM62 11/1 parameters (lambda 0.267, K
- * 0.041).  Cost: la * lb cells; memory 25 bytes * (lb + 1) in ws. */
+ * 0.041).  Cost: la * lb cells; memory 49 bytes * (lb + 1) in ws. */
 #ifndef PLM_ALIGN_H
 #define PLM_ALIGN_H
 
@@ -19,6 +19,7 @@
 typedef struct plm_aln {
 	int32_t score;          /* raw, >= 0 */
 	uint32_t cols, ident;   /* 0, 0 when score is 0 */
+	uint32_t alen_a, alen_b;        /* residues of a, of b, aligned */
 	double bits;
 } plm_aln;
 

@@ -83,6 +83,8 @@ static void test_identity(void)
 	is_int(r.score, self(X50) + self(Y50) - 14, "gap of 3 costs 14");
 	ok(r.ident == 100 && r.cols == 103, "gap columns count: %u of %u",
 	   r.ident, r.cols);
+	ok(r.alen_a == 100 && r.alen_b == 103, "residues aligned: %u of a, "
+	   "%u of b", r.alen_a, r.alen_b);
 	/* the order of the arguments does not matter */
 	plm_aln r2;
 	plm_align_local(b, 103, a, 100, 11, 1, &ws, &r2);
@@ -97,8 +99,14 @@ static void test_identity(void)
 	plm_align_local(Y50, 50, b, 50, 11, 1, &ws, &r);
 	ok(r.ident == 37 && r.cols == 49, "substituted: %u of %u identical",
 	   r.ident, r.cols);
+	ok(r.alen_a == 49 && r.alen_b == 49, "49 residues of each aligned");
 	ok(r.bits > 78.9 && r.bits < 79.1, "bits (0.267 S - ln 0.041) / ln 2: %.2f (S %d)",
 	   r.bits, r.score);
+	/* X50 inside a longer sequence: all of a, 50 of b */
+	snprintf(a, sizeof a, "%s%s", Y50, X50);
+	plm_align_local(X50, 50, a, 100, 11, 1, &ws, &r);
+	ok(r.alen_a == 50 && r.alen_b == 50 && r.cols == 50,
+	   "contained: 50 and 50 residues (%u, %u)", r.alen_a, r.alen_b);
 
 	/* case and X: lower case is the same residue; X matches nothing */
 	plm_align_local("acdefghik", 9, "ACDEFGHIK", 9, 11, 1, &ws, &r);
