@@ -93,6 +93,7 @@ rec-stats.1 out
 rec-stats.2 out
 seq-cluster.1 run
 seq-cluster.2 run
+seq-cluster.3 run
 strat-split.1 run
 strat-split.2 run
 strat-split.3 run
