@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 export PLM_TOP="$top" PATH="$top/bin:$PATH"
 export BENCH_DIR="${BENCH_DIR:-${TMPDIR:-/tmp}/plmkit-bench}"
 mkdir -p "$BENCH_DIR"
-PLM_DEPS_EXTRA="seqtk hyperfine time python3-torch mmseqs2 ncbi-blast+ metastudent-data" sh "$top/scripts/install-deps.sh"
+PLM_DEPS_EXTRA="seqtk hyperfine time python3-torch mmseqs2 ncbi-blast+ metastudent-data libdnnl-dev" sh "$top/scripts/install-deps.sh"
 status=0
 for b in "$top"/bench/*.sh; do
 	case $(basename "$b") in run.sh|lib.sh) continue ;; esac
