@@ -1287,7 +1287,8 @@ static int plain_header(plm_reader *r, char *line, size_t len, plm_schema *s)
 		const char *colon = NULL, *e;
 		enum plm_type t;
 		uint32_t dim;
-		for (const char *q = c->s; q < c->s + c->n; q++)
+		/* a quoted name is taken as it is, ':' and all */
+		for (const char *q = c->s; q < c->s + c->n && !c->quoted; q++)
 			if (*q == ':')
 				colon = q;
 		if (colon && !plm_type_parse(colon + 1,
@@ -1395,21 +1396,23 @@ static int tsv_header(plm_reader *r, char *line, size_t len, plm_schema *s)
 		if (rc == 0)
 			return tsv_fail(r, "no header line");
 	}
-	/* Without "#plm", a header with a column that has no ':' is plain
-	 * TSV (written by pandas, R, spreadsheets or plain -T) */
+	/* Without "#plm", a header with a column that has no ':', or with a
+	 * quoted column, is plain TSV (written by pandas, R, spreadsheets or
+	 * plain -T, which quotes a name holding ':') */
 	if (!typed) {
 		size_t cols = 1, colons = 0, i;
-		int in_col = 0;
+		int in_col = 0, quoted = len > 0 && line[0] == '"';
 		for (i = 0; i < len; i++) {
 			if (line[i] == '\t') {
 				cols++;
 				in_col = 0;
+				quoted |= i + 1 < len && line[i + 1] == '"';
 			} else if (line[i] == ':' && !in_col) {
 				colons++;
 				in_col = 1;
 			}
 		}
-		if (colons < cols)
+		if (colons < cols || quoted)
 			return plain_header(r, line, len, s);
 	}
 	r->plain = 0;
@@ -1930,7 +1933,10 @@ static void pack_cstr(msgpack_packer *pk, const char *s)
  * then it is quoted the way CSV readers expect ("...", '"' doubled). */
 static int plain_put_str(buf *b, const char *s, size_t n, int first)
 {
-	int q = n == 0 || (first && s[0] == '#');
+	/* first: bit 0 the first column, bit 1 a field name, quoted when it
+	 * holds ':' so that it is not read back as name:type */
+	int q = n == 0 || ((first & 1) && s[0] == '#') ||
+		((first & 2) && memchr(s, ':', n));
 	for (size_t i = 0; i < n && !q; i++)
 		q = s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '"';
 	if (!q)
@@ -1982,7 +1988,7 @@ static int write_header(plm_writer *w)
 			if (i)
 				rc |= buf_put(b, "\t", 1);
 			rc |= plain_put_str(b, s->f[i].name,
-					    strlen(s->f[i].name), i == 0);
+					    strlen(s->f[i].name), i == 0 ? 3 : 2);
 		}
 		if (rc || buf_put(b, "\n", 1))
 			return wfail(w, "out of memory");

@@ -51,6 +51,25 @@ test_expect_success 'quoting: tab, line ends and quotes; nil empty, "" quoted' '
 	rec-cat --typed q.tsv | nometa >orig && test_cmp orig back
 '
 
+test_expect_success 'a name holding ":" is quoted by -T and read back as it is' '
+	printf "#plm\t1\nid:str\tratio:float:float\tk:int:int\na\t0.5\t2\n" >c.tsv &&
+	rec-cat -T c.tsv >out &&
+	printf "id\t\"ratio:float\"\t\"k:int\"\na\t0.5\t2\n" >expect &&
+	test_cmp expect out &&
+	rec-cat --typed out | nometa >back &&
+	rec-cat --typed c.tsv | nometa >orig && test_cmp orig back &&
+	printf "\"a:int\"\t\"b:str\"\n1\tx\n" >allq.tsv &&
+	rec-cat --typed allq.tsv | nometa >got &&
+	printf "#plm\t1\na:int:int\tb:str:str\n1\tx\n" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success_if "$PD" 'pandas reads a quoted ":" name as the name' '
+	$PY -c "import pandas as pd; print(\",\".join(pd.read_csv(\"out\", sep=\"\t\").columns))" >got &&
+	echo "id,ratio:float,k:int" >expect &&
+	test_cmp expect got
+'
+
 test_expect_success_if "$PD" 'pandas reads -T of the 55 records with # in the organism' '
 	rec-cat -T hash.rec >h.tsv && test $(sed 1d h.tsv | wc -l) -eq 55 &&
 	both hash rec-cat hash.rec && test $(cat hash.count) -eq 55
