@@ -21,6 +21,7 @@
 #include "plm/h128set.h"
 #include "plm/hash.h"
 #include "plm/kmer_index.h"
+#include "plm/pool.h"
 #include "plm/stream.h"
 #include "plm/verb.h"
 
@@ -67,7 +68,7 @@ typedef struct ctx {
 	double min_id, evalue, cand_sim, min_cov;
 	cand_pair *cand;
 	size_t ncand, ccap;
-	uint64_t residues, aligned, confirmed, ncand_all;
+	uint64_t residues, aligned, confirmed;
 	/* second pass */
 	plm_writer *wr;         /* --removed */
 	size_t rec;
@@ -156,9 +157,8 @@ typedef struct worker {
 /* Takes candidates CHUNK at a time; a pair whose ends are already in one
  * cluster is not aligned unless every edge is wanted (--max-cluster): the
  * clusters are the same either way, only the work differs. */
-static void *confirm_worker(void *arg)
+static void confirm_worker(worker *w)
 {
-	worker *w = arg;
 	ctx *x = w->x;
 	plm_align_ws ws = { 0 };
 	for (;;) {
@@ -211,14 +211,20 @@ static void *confirm_worker(void *arg)
 			break;
 	}
 	plm_align_ws_free(&ws);
-	return NULL;
+}
+
+/* plm_pool_run_idx's part: worker idx, which takes candidates from the
+ * shared counter. */
+static void confirm_part(void *arg, size_t lo, size_t hi, int idx)
+{
+	(void)lo, (void)hi;
+	confirm_worker((worker *)arg + idx);
 }
 
 static void confirm(ctx *x)
 {
 	if (!x->ncand)
 		return;
-	x->ncand_all = x->ncand;
 	qsort(x->cand, x->ncand, sizeof *x->cand, cand_cmp_sim);
 	for (size_t u = 0; u < x->nu; u++)
 		x->residues += x->len[u];
@@ -226,25 +232,20 @@ static void confirm(ctx *x)
 	atomic_size_t next = 0;
 	int nt = (int)x->threads;
 	worker *w = plm_xcalloc((size_t)nt, sizeof *w);
-	pthread_t *t = plm_xcalloc((size_t)nt, sizeof *t);
-	int started = 0;
-	for (int i = 0; i < nt; i++) {
+	for (int i = 0; i < nt; i++)
 		w[i] = (worker){ x, &mu, &next, 0, 0, 0 };
-		if (i && pthread_create(&t[i], NULL, confirm_worker, &w[i]))
-			break;
-		started = i + 1;
-	}
-	confirm_worker(&w[0]);
-	for (int i = 1; i < started; i++)
-		pthread_join(t[i], NULL);
-	for (int i = 0; i < started; i++) {
+	plm_pool *pool = plm_pool_new(nt);
+	if (!pool)
+		plm_oom();
+	plm_pool_run_idx(pool, nt, confirm_part, w, (size_t)nt);
+	plm_pool_free(pool);
+	for (int i = 0; i < nt; i++) {
 		if (w[i].oom)
 			plm_oom();
 		x->aligned += w[i].aligned;
 		x->confirmed += w[i].confirmed;
 	}
 	free(w);
-	free(t);
 	free(x->cand);
 	x->cand = NULL;
 }
@@ -601,7 +602,7 @@ static void report(const ctx *x)
 			 x->min_cov);
 	if (x->min_id > 0)
 		plm_warn("%llu candidate pair(s) at %g <= sim < %g: %llu aligned (the others already in one cluster), %llu at identity >= %g with E <= %g%s",
-			 (unsigned long long)x->ncand_all, x->cand_sim,
+			 (unsigned long long)x->ncand, x->cand_sim,
 			 x->min_sim, (unsigned long long)x->aligned,
 			 (unsigned long long)x->confirmed, x->min_id,
 			 x->evalue, cov);
