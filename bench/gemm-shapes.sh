@@ -11,8 +11,9 @@
 #   sgemm CPL   cblas_sgemm with OPENBLAS_CORETYPE=Cooperlake: the AVX-512
 #               reference rate (bench/sgemm_shapes.c run a second time
 #               with that variable; only this column is taken from it)
-#   plm_gemm    the engine's fp32 kernel (plm/gemm.h)
-#   plm_bf16    plm_gemm_bf16: bf16 weights, fp32 activations
+#   plm_gemm    the engine's fp32 kernel (plm/gemm.h), the weight pre-packed
+#               once outside the timing, as the engine runs it (plm_gemm_pw)
+#   plm_bf16    plm_gemm_bf16: bf16 weights, fp32 activations (pre-packed)
 #   dnnl f32    oneDNN matmul, f32, weights read as stored
 #               (bench/dnnl_shapes.c)
 #   dnnl bf16   the same, bf16 source and weights, f32 destination

@@ -8,7 +8,9 @@
  * feed-forward pair, one layer's worth, and prints
  *   "sgemm: core NAME, T T, THREADS threads, G GFLOP/s"
  * with G = the FLOPs of the four products over their summed median times,
- * then the same for plm_gemm (the engine's own kernel, plm/gemm.h):
+ * then the same for plm_gemm (the engine's own kernel, plm/gemm.h, as the
+ * engine runs it: the weight pre-packed once, outside the timing,
+ * plm_gemm_pw; plm_gemm_bf16 likewise, plm_gemm_bf16_pw):
  *   "plm_gemm: kernel NAME, T T, THREADS threads, G GFLOP/s"
  * plm_blas_tune() runs first, so the OpenBLAS core is the one esm-embed
  * gets.
@@ -62,14 +64,26 @@ static double median(int T, int n, int k, int reps)
 	double ts[64];
 	if (reps > 64)
 		reps = 64;
+	/* the weights pre-packed, as the engine keeps them */
+	float *bp = aligned_alloc(64, (plm_gemm_pw_size((size_t)n, (size_t)k) *
+				       sizeof *bp + 63) / 64 * 64);
+	uint32_t *bp16 = aligned_alloc(64, (plm_gemm_bf16_pw_size((size_t)n,
+			 (size_t)k) * 4 + 63) / 64 * 64);
+	if (!bp || !bp16) {
+		fprintf(stderr, "sgemm_shapes: out of memory\n");
+		exit(1);
+	}
+	plm_gemm_pw_pack(bp, b, (size_t)k, (size_t)n, (size_t)k);
+	if (w16)
+		plm_gemm_bf16_pw_pack(bp16, w16, (size_t)k, (size_t)n, (size_t)k);
 	for (int r = -1; r < reps; r++) {
 		double t0 = plm_now();
 		if (w16)
-			plm_gemm_bf16(pool, (size_t)T, (size_t)n, (size_t)k, a,
-				      (size_t)k, w16, (size_t)k, c, (size_t)n);
+			plm_gemm_bf16_pw(pool, (size_t)T, (size_t)n, (size_t)k, a,
+					 (size_t)k, bp16, c, (size_t)n, NULL);
 		else if (pool)
-			plm_gemm(pool, (size_t)T, (size_t)n, (size_t)k, a,
-				 (size_t)k, 1, b, (size_t)k, 1, c, (size_t)n);
+			plm_gemm_pw(pool, (size_t)T, (size_t)n, (size_t)k, a,
+				    (size_t)k, bp, c, (size_t)n, NULL);
 		else
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T,
 				    n, k, 1.0f, a, k, b, k, 0.0f, c, n);
@@ -79,6 +93,8 @@ static double median(int T, int n, int k, int reps)
 	free(a);
 	free(b);
 	free(c);
+	free(bp);
+	free(bp16);
 	qsort(ts, (size_t)reps, sizeof *ts, cmp);
 	return ts[best ? 0 : reps / 2];
 }

@@ -61,7 +61,8 @@ static void job_layernorm(void *v, size_t lo, size_t hi)
 static void job_bias_gelu(void *v, size_t lo, size_t hi)
 {
 	job *j = v;
-	plm_esmk_bias_gelu(j->x + lo * (size_t)j->n, j->b, hi - lo, j->n);
+	plm_esmk_bias_gelu(j->x + lo * (size_t)j->n, (size_t)j->n, j->b, hi - lo,
+			   j->n);
 }
 
 /* Rows per thread below which a step runs on the caller alone. */
@@ -95,37 +96,79 @@ static void linear(plm_esm_ctx *c, float *C, const float *A, const float *B,
 		 (size_t)k, 1, C, (size_t)n);
 }
 
-/* The same for an encoder weight: bfloat16 (plm_gemm_bf16, the same
- * per-element promise) once plm_esm_set_bf16 made it so. */
-static void linear_w(plm_esm_ctx *c, float *C, const float *A, const float *B,
-		     const plm_bf16 *B16, size_t rows, int n, int k)
+/* Epilogues of the encoder's products (plm_gemm_epi): bias and GELU in
+ * place, or x += c + b into the residual stream x [rows, ldx]. */
+typedef struct {
+	const float *b;
+	float *x;
+	size_t ldx;
+	int bf16;               /* epi_gelu: plm_esmk_bias_gelu16 */
+} epi_arg;
+
+static void epi_gelu(void *v, float *c, size_t ldc, size_t row0, size_t m,
+		     size_t col0, size_t n)
 {
+	const epi_arg *e = v;
+	(void)row0;
+	if (e->bf16)
+		plm_esmk_bias_gelu16(c, ldc, e->b + col0, m, (int)n);
+	else
+		plm_esmk_bias_gelu(c, ldc, e->b + col0, m, (int)n);
+}
+
+static void epi_residual(void *v, float *c, size_t ldc, size_t row0,
+			 size_t m, size_t col0, size_t n)
+{
+	const epi_arg *e = v;
+	plm_esmk_residual(e->x + row0 * e->ldx + col0, e->ldx, c, ldc,
+			  e->b + col0, m, (int)n);
+}
+
+/* An epilogue over whole rows of C [rows, n], row-parallel: for the
+ * products that take none. */
+typedef struct {
+	const plm_gemm_epi *epi;
+	float *C;
+	size_t n;
+} epi_job;
+
+static void job_epi(void *v, size_t lo, size_t hi)
+{
+	const epi_job *j = v;
+	j->epi->fn(j->epi->arg, j->C + lo * j->n, j->n, lo, hi - lo, 0, j->n);
+}
+
+/* The same for an encoder weight of layer l: bfloat16 (plm_gemm_bf16, the
+ * same per-element promise) once plm_esm_set_bf16 made it so, pre-packed
+ * when l->packed (the same bits as the unpacked product), and then epi
+ * (NULL: none) on C: inside the product for a packed weight, after it
+ * otherwise. */
+static void linear_w(plm_esm_ctx *c, const esm_layer *l, float *C,
+		     const float *A, const float *B, const plm_bf16 *B16,
+		     size_t rows, int n, int k, const plm_gemm_epi *epi)
+{
+	if (B16 && l->packed) {
+		plm_gemm_bf16_pw(c->pool, rows, (size_t)n, (size_t)k, A,
+				 (size_t)k, (const uint32_t *)(const void *)B16,
+				 C, (size_t)n, epi);
+		return;
+	}
+	if (l->packed) {
+		plm_gemm_pw(c->pool, rows, (size_t)n, (size_t)k, A, (size_t)k,
+			    B, C, (size_t)n, epi);
+		return;
+	}
 	if (B16)
 		plm_gemm_bf16(c->pool, rows, (size_t)n, (size_t)k, A, (size_t)k,
 			      B16, (size_t)k, C, (size_t)n);
 	else
 		linear(c, C, A, B, rows, n, k);
-}
-
-/* x += y + b, rows of n */
-static void job_residual(void *v, size_t lo, size_t hi)
-{
-	job *j = v;
-	const size_t n = (size_t)j->n;
-	for (size_t r = lo; r < hi; r++) {
-		float *x = j->x + r * n;
-		const float *y = j->in + r * n;
-		for (size_t i = 0; i < n; i++)
-			x[i] += y[i] + j->b[i];
+	if (epi) {
+		epi_job j = { epi, C, (size_t)n };
+		plm_esmp_run(c->pool, job_epi, &j, rows, grain(n));
 	}
 }
 
-static void residual(plm_esm_ctx *c, float *x, const float *y, const float *b,
-		     size_t rows, int n)
-{
-	job j = { .x = x, .in = y, .b = b, .n = n };
-	plm_esmp_run(c->pool, job_residual, &j, rows, grain(n) * 4);
-}
 
 /* ---- workspace ---- */
 
@@ -296,7 +339,11 @@ static void job_attention(void *v, size_t lo, size_t hi, int part)
 			for (size_t f = f0; f < f1;) {
 				size_t h = f / L, i0 = f % L;
 				size_t i1 = f1 - h * L < L ? f1 - h * L : L;
-				plm_esmk_attention(&a, (int)h, i0, i1, ws);
+				if (c->m->arena16)
+					plm_esmk_attention16(&a, (int)h, i0, i1,
+							     ws);
+				else
+					plm_esmk_attention(&a, (int)h, i0, i1, ws);
 				f = (h + 1) * L;
 			}
 		}
@@ -325,17 +372,22 @@ static void layer_forward(plm_esm_ctx *c, size_t n, int l)
 	const int H = cf->hidden, F = cf->ffn;
 	const float *cs = c->rope + (size_t)c->rope_of[l] * 2 * c->max_tokens * h2;
 
+	const int bf16 = c->m->arena16 != NULL;
+	epi_arg ao = { w->bo, c->x, (size_t)H, 0 },
+		a1 = { w->b1, NULL, 0, bf16 }, a2 = { w->b2, c->x, (size_t)H, 0 };
+	const plm_gemm_epi eo = { epi_residual, &ao }, e1 = { epi_gelu, &a1 },
+			   e2 = { epi_residual, &a2 };
+
 	layernorm(c, c->xn, c->x, w->ln1_w, w->ln1_b, T);
-	linear_w(c, c->qkv, c->xn, w->wqkv, w->wqkv16, T, 3 * H, H);
+	linear_w(c, w, c->qkv, c->xn, w->wqkv, w->wqkv16, T, 3 * H, H, NULL);
 	attention(c, n, w->bqkv, cs, cs + c->max_tokens * h2);
-	linear_w(c, c->xn, c->att, w->wo, w->wo16, T, H, H);
-	residual(c, c->x, c->xn, w->bo, T, H);
+	/* x += att Wo^T + bo */
+	linear_w(c, w, c->xn, c->att, w->wo, w->wo16, T, H, H, &eo);
 
 	layernorm(c, c->xn, c->x, w->ln2_w, w->ln2_b, T);
-	linear_w(c, c->ffn, c->xn, w->w1, w->w116, T, F, H);
-	bias_gelu(c, c->ffn, w->b1, T, F);
-	linear_w(c, c->xn, c->ffn, w->w2, w->w216, T, H, F);
-	residual(c, c->x, c->xn, w->b2, T, H);
+	/* ffn = gelu(xn W1^T + b1); x += ffn W2^T + b2 */
+	linear_w(c, w, c->ffn, c->xn, w->w1, w->w116, T, F, H, &e1);
+	linear_w(c, w, c->xn, c->ffn, w->w2, w->w216, T, H, F, &e2);
 }
 
 /* Masked-LM head over all rows of x (after emb_layer_norm_after). */

@@ -23,6 +23,11 @@ typedef struct esm_layer {
 	/* --precision bf16 (plm_esm_set_bf16): the four Linear weights as
 	 * bfloat16, in the model's arena16; wqkv .. w2 are then NULL. */
 	const plm_bf16 *wqkv16, *wo16, *w116, *w216;
+	/* The four Linear weights are pre-packed (plm_gemm_pw_pack, or
+	 * plm_gemm_bf16_pw_pack for the bf16 ones, the words in the same
+	 * place): done at load when every N is a multiple of PLM_GEMM_PW_NR,
+	 * so that packing takes no more memory. */
+	int packed;
 } esm_layer;
 
 struct plm_esm {
@@ -81,8 +86,13 @@ void plm_esmk_init(void);
 int plm_esmk_select(const char *isa);
 void plm_esmk_layernorm(float *out, const float *in, const float *w,
 			const float *b, size_t rows, int H, float eps);
-/* x = gelu(x + b), gelu(v) = v/2 (1 + erf(v / sqrt 2)) */
-void plm_esmk_bias_gelu(float *x, const float *b, size_t rows, int n);
+/* x = gelu(x + b), gelu(v) = v/2 (1 + erf(v / sqrt 2)), rows of n at a
+ * stride of ldx */
+void plm_esmk_bias_gelu(float *x, size_t ldx, const float *b, size_t rows,
+			int n);
+/* x += y + b (the sum y + b first), rows of n at strides ldx, ldy */
+void plm_esmk_residual(float *x, size_t ldx, const float *y, size_t ldy,
+		       const float *b, size_t rows, int n);
 
 /* Fused attention of one sequence (flash-attention style): for query rows
  * [i0, i1) of head h, softmax(q k^T) v with q, k, v taken from the raw
@@ -106,6 +116,19 @@ typedef struct plm_esmk_attn {
 size_t plm_esmk_attn_scratch(size_t L, int hd);
 void plm_esmk_attention(const plm_esmk_attn *a, int h, size_t i0, size_t i1,
 			float *scratch);
+/* The same for --precision bf16 (esm_attn16.h): q, k, v and the softmax
+ * weights rounded to bfloat16, both products in vdpbf16ps's pair chains
+ * with float32 sums.  "base" and "avx512bf16" give the same bits;
+ * plm_esmk_select16 forces one (-1 if the build or CPU lacks it). */
+void plm_esmk_attention16(const plm_esmk_attn *a, int h, size_t i0,
+			  size_t i1, float *scratch);
+int plm_esmk_select16(const char *isa);
+/* x = gelu(x + b) for --precision bf16 (the product after it rounds x to
+ * bfloat16): exp and erfc to about 3e-6 relative, the same bits from both
+ * kernels of plm_esmk_select16. */
+void plm_esmk_bias_gelu16(float *x, size_t ldx, const float *b, size_t rows,
+			  int n);
+const char *plm_esmk_isa16(void);
 
 /* Fork-join over rows for the element-wise steps (plm/pool.h): one part
  * per thread, the caller running part 0; n < 2 * grain runs on the caller

@@ -33,20 +33,26 @@ static inline vf K(vgelu)(vf v)
 	return 0.5f * v * K(sel)(v >= 0.0f, 2.0f - e, e);
 }
 
-static void K(bias_gelu)(float *x, const float *b, size_t rows, int n)
+/* x = gelu(x + b), rows of n at a stride of ldx floats. */
+static void K(bias_gelu)(float *x, size_t ldx, const float *b, size_t rows,
+			 int n)
+{
+	K(map_bias)(x, ldx, b, rows, n, K(vgelu));
+}
+
+/* x += y + b (y + b first), rows of n at strides ldx, ldy. */
+static void K(residual)(float *x, size_t ldx, const float *y, size_t ldy,
+			const float *b, size_t rows, int n)
 {
 	for (size_t r = 0; r < rows; r++) {
-		float *y = x + r * (size_t)n;
+		float *o = x + r * ldx;
+		const float *a = y + r * ldy;
 		int i = 0;
 		for (; i + W <= n; i += W)
-			K(store)(y + i, K(vgelu)(K(load)(y + i) + K(load)(b + i)));
-		if (i < n) {
-			float t[W] = { 0 }, u[W] = { 0 };
-			memcpy(t, y + i, (size_t)(n - i) * 4);
-			memcpy(u, b + i, (size_t)(n - i) * 4);
-			K(store)(t, K(vgelu)(K(load)(t) + K(load)(u)));
-			memcpy(y + i, t, (size_t)(n - i) * 4);
-		}
+			K(store)(o + i, K(load)(o + i) +
+				 (K(load)(a + i) + K(load)(b + i)));
+		for (; i < n; i++)
+			o[i] += a[i] + b[i];
 	}
 }
 

@@ -692,6 +692,50 @@ static size_t arena_floats(const plm_esm_config *c)
 	       H * H + 3 * H + V * H + V;
 }
 
+/* Whether the four Linear weights of a layer can be pre-packed in their
+ * own place: every N a multiple of PLM_GEMM_PW_NR (the packed weight is
+ * then exactly as large) and K even (the same for the bf16 pairs). */
+static int packable(const plm_esm_config *c)
+{
+	return c->hidden % PLM_GEMM_PW_NR == 0 && c->ffn % PLM_GEMM_PW_NR == 0;
+}
+
+/* Floats of the largest Linear weight of a layer. */
+static size_t max_linear(const plm_esm_config *c)
+{
+	size_t H = (size_t)c->hidden, F = (size_t)c->ffn;
+	return 3 * H * H > F * H ? 3 * H * H : F * H;
+}
+
+/* Pre-packs the Linear weights in place (plm_gemm_pw), through one
+ * buffer of the largest; without room for it they stay as they are (the
+ * same bits, more work per product). */
+static void pack_layers(plm_esm *m)
+{
+	const plm_esm_config *c = &m->cfg;
+	const size_t H = (size_t)c->hidden, F = (size_t)c->ffn;
+	if (!packable(c) || !c->layers)
+		return;
+	float *tmp = malloc(max_linear(c) * sizeof *tmp);
+	if (!tmp)
+		return;
+	for (int i = 0; i < c->layers; i++) {
+		esm_layer *l = &m->layer[i];
+		struct { const float *w; size_t n, k; } lin[4] = {
+			{ l->wqkv, 3 * H, H }, { l->wo, H, H },
+			{ l->w1, F, H }, { l->w2, H, F },
+		};
+		for (int j = 0; j < 4; j++) {
+			plm_gemm_pw_pack(tmp, lin[j].w, lin[j].k, lin[j].n,
+					 lin[j].k);
+			memcpy((float *)lin[j].w, tmp,
+			       lin[j].n * lin[j].k * sizeof *tmp);
+		}
+		l->packed = 1;
+	}
+	free(tmp);
+}
+
 plm_esm *plm_esm_load(const char *dir, char *err, size_t errlen)
 {
 	plm_esm *m = calloc(1, sizeof *m);
@@ -738,6 +782,7 @@ plm_esm *plm_esm_load(const char *dir, char *err, size_t errlen)
 	snprintf(m->sig, sizeof m->sig, "%016llx",
 		 (unsigned long long)XXH3_64bits_digest(hs));
 	XXH3_freeState(hs);
+	pack_layers(m);
 	goto done;
 fail:
 	plm_errf(err, errlen, "%s", ld.msg);
@@ -786,6 +831,16 @@ static const plm_bf16 *to_bf16(plm_bf16 **next, const float *p, size_t n)
 	return d;
 }
 
+/* The rows of a Linear weight [n, k]: w itself, or unpacked into tmp
+ * when tmp is given (the layers are packed). */
+static const float *rows(float *tmp, const float *w, size_t n, size_t k)
+{
+	if (!tmp)
+		return w;
+	plm_gemm_pw_unpack(tmp, k, w, n, k);
+	return tmp;
+}
+
 /* The float32 arena becomes the bfloat16 one in place (no second copy of
  * the weights: the peak is the float32 weights), after the small float32
  * tensors (embeddings, LayerNorms, biases, LM head) are copied out into an
@@ -799,9 +854,14 @@ int plm_esm_set_bf16(plm_esm *m, char *err, size_t errlen)
 		     V = (size_t)c->vocab, N = (size_t)c->layers;
 	const size_t lin = 4 * H * H + 2 * H * F;
 	float *na = malloc((m->arena_n - N * lin) * sizeof *na);
-	if (!na)
+	const int packed = N && m->layer[0].packed;
+	float *tmp = packed ? malloc(max_linear(c) * sizeof *tmp) : NULL;
+	if (!na || (packed && !tmp)) {
+		free(na);
+		free(tmp);
 		return plm_errf(err, errlen, "out of memory (%zu MB)",
 				(m->arena_n - N * lin) * 4 >> 20);
+	}
 	float *nx = na;
 	const int tied = m->lm_dec == m->embed;
 	m->embed = keep(&nx, m->embed, V * H);
@@ -833,10 +893,10 @@ int plm_esm_set_bf16(plm_esm *m, char *err, size_t errlen)
 	plm_bf16 *w16 = (plm_bf16 *)(void *)m->arena, *n16 = w16;
 	for (size_t i = 0; i < N; i++) {
 		esm_layer *l = &m->layer[i];
-		l->wqkv16 = to_bf16(&n16, l->wqkv, 3 * H * H);
-		l->wo16 = to_bf16(&n16, l->wo, H * H);
-		l->w116 = to_bf16(&n16, l->w1, F * H);
-		l->w216 = to_bf16(&n16, l->w2, H * F);
+		l->wqkv16 = to_bf16(&n16, rows(tmp, l->wqkv, 3 * H, H), 3 * H * H);
+		l->wo16 = to_bf16(&n16, rows(tmp, l->wo, H, H), H * H);
+		l->w116 = to_bf16(&n16, rows(tmp, l->w1, F, H), F * H);
+		l->w216 = to_bf16(&n16, rows(tmp, l->w2, H, F), H * F);
 		l->wqkv = l->wo = l->w1 = l->w2 = NULL;
 	}
 	/* Shrinking keeps the block where it is (glibc: in place, or
@@ -850,7 +910,22 @@ int plm_esm_set_bf16(plm_esm *m, char *err, size_t errlen)
 		l->wo16 = l->wqkv16 + 3 * H * H;
 		l->w116 = l->wo16 + H * H;
 		l->w216 = l->w116 + F * H;
+		if (!packed)
+			continue;
+		/* and packed again, now as pairs, in place */
+		struct { const plm_bf16 *w; size_t n, k; } ws[4] = {
+			{ l->wqkv16, 3 * H, H }, { l->wo16, H, H },
+			{ l->w116, F, H }, { l->w216, H, F },
+		};
+		for (int j = 0; j < 4; j++) {
+			uint32_t *t = (uint32_t *)(void *)tmp;
+			plm_gemm_bf16_pw_pack(t, ws[j].w, ws[j].k, ws[j].n,
+					      ws[j].k);
+			memcpy((plm_bf16 *)ws[j].w, t,
+			       ws[j].n * ws[j].k * sizeof *ws[j].w);
+		}
 	}
+	free(tmp);
 	m->arena = na;
 	m->arena_n = (size_t)(nx - na);
 	/* Other numbers, another signature (caches keep them apart). */

@@ -56,3 +56,24 @@ static inline vf V(exp)(vf x)
 	vi e = (__builtin_convertvector(n, vi) + 127) << 23;
 	return p * (vf)e;
 }
+
+/* x = f(x + b) elementwise, rows of n at a stride of ldx (f is inlined:
+ * a helper of the same copy). */
+static inline __attribute__((always_inline)) void
+V(map_bias)(float *x, size_t ldx, const float *b, size_t rows, int n,
+	    vf (*f)(vf))
+{
+	for (size_t r = 0; r < rows; r++) {
+		float *y = x + r * ldx;
+		int i = 0;
+		for (; i + W <= n; i += W)
+			V(store)(y + i, f(V(load)(y + i) + V(load)(b + i)));
+		if (i < n) {
+			float t[W] = { 0 }, u[W] = { 0 };
+			memcpy(t, y + i, (size_t)(n - i) * 4);
+			memcpy(u, b + i, (size_t)(n - i) * 4);
+			V(store)(t, f(V(load)(t) + V(load)(u)));
+			memcpy(y + i, t, (size_t)(n - i) * 4);
+		}
+	}
+}

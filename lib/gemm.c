@@ -9,6 +9,7 @@
  * order: blocking, tiling and threading change which element is computed
  * where, never how.  Partial tiles (the edges of C) run through a padded
  * copy with the same kernel; zero padding touches only padding lanes. */
+#include "gemm_impl.h"
 #include "plm/gemm.h"
 #include "plm/isa.h"
 
@@ -28,8 +29,11 @@
  * at KC 384 it did not, and products with K >= 2560 ran at half speed. */
 #define KC 256
 
-typedef void (*kern_fn)(size_t kc, const float *a, const float *b, float *c,
-			size_t ldc, int first);
+/* c[MR x NR] (+)= a-panel * b-panel over kc: the a panel holds MR floats
+ * per k, the b panel NR floats per k at a stride of bs floats (NR for a
+ * panel packed per call, PLM_GEMM_PW_NR for a pre-packed weight). */
+typedef void (*kern_fn)(size_t kc, const float *a, const float *b, size_t bs,
+			float *c, size_t ldc, int first);
 
 typedef struct {
 	const char *name;
@@ -42,14 +46,14 @@ typedef struct {
 
 #define MR_B 4
 #define NR_B 4
-static void kern_base(size_t kc, const float *a, const float *b, float *c,
-		      size_t ldc, int first)
+static void kern_base(size_t kc, const float *a, const float *b, size_t bs,
+		      float *c, size_t ldc, int first)
 {
 	float acc[MR_B][NR_B];
 	for (int r = 0; r < MR_B; r++)
 		for (int j = 0; j < NR_B; j++)
 			acc[r][j] = first ? 0.0f : c[r * ldc + j];
-	for (size_t k = 0; k < kc; k++, a += MR_B, b += NR_B)
+	for (size_t k = 0; k < kc; k++, a += MR_B, b += bs)
 		for (int r = 0; r < MR_B; r++)
 			for (int j = 0; j < NR_B; j++)
 				acc[r][j] = fmaf(a[r], b[j], acc[r][j]);
@@ -79,8 +83,8 @@ static void kern_base(size_t kc, const float *a, const float *b, float *c,
 	} else {							\
 		ROWS(KL)						\
 	}								\
-	for (size_t k = 0; k < kc; k++, a += MR, b += 2 * W) {		\
-		V b0 = PS(load_ps)(b), b1 = PS(load_ps)(b + W);		\
+	for (size_t k = 0; k < kc; k++, a += MR, b += bs) {		\
+		V b0 = PS(loadu_ps)(b), b1 = PS(loadu_ps)(b + W);		\
 		ROWS(KF)						\
 	}								\
 	ROWS(KS)
@@ -91,8 +95,8 @@ static void kern_base(size_t kc, const float *a, const float *b, float *c,
 #define W 8
 #define PS(op) _mm256_##op
 __attribute__((target("avx2,fma")))
-static void kern_avx2(size_t kc, const float *a, const float *b, float *c,
-		      size_t ldc, int first)
+static void kern_avx2(size_t kc, const float *a, const float *b, size_t bs,
+		      float *c, size_t ldc, int first)
 {
 	KERNEL(ROWS6, 6)
 }
@@ -107,8 +111,8 @@ static void kern_avx2(size_t kc, const float *a, const float *b, float *c,
 #define W 16
 #define PS(op) _mm512_##op
 __attribute__((target("avx512f,avx2,fma")))
-static void kern_avx512(size_t kc, const float *a, const float *b, float *c,
-			size_t ldc, int first)
+static void kern_avx512(size_t kc, const float *a, const float *b,
+			size_t bs, float *c, size_t ldc, int first)
 {
 	KERNEL(ROWS12, 12)
 }
@@ -207,7 +211,7 @@ static void rect(const job *j, size_t i0, size_t i1, size_t n0, size_t n1,
 						float *c = j->C + (ic + ir) *
 							   j->ldc + jc + jr;
 						if (mv == mr && nv == nr) {
-							kn->kern(kc, a, b, c,
+							kn->kern(kc, a, b, nr, c,
 								 j->ldc, first);
 							continue;
 						}
@@ -219,7 +223,8 @@ static void rect(const job *j, size_t i0, size_t i1, size_t n0, size_t n1,
 								       c + r * j->ldc,
 								       nv * sizeof *c);
 						}
-						kn->kern(kc, a, b, tile, nr, first);
+						kn->kern(kc, a, b, nr, tile, nr,
+							 first);
 						for (size_t r = 0; r < mv; r++)
 							memcpy(c + r * j->ldc,
 							       tile + r * nr,
@@ -268,28 +273,13 @@ void plm_gemm(plm_pool *pool, size_t M, size_t N, size_t K,
 	if (M == 0 || N == 0)
 		return;
 	if (K == 0) {
-		for (size_t i = 0; i < M; i++)
-			memset(C + i * ldc, 0, N * sizeof *C);
+		plm_gemm_empty(M, N, C, ldc, NULL);
 		return;
 	}
 	job j = { cur, M, N, K, A, B, a_rs, a_cs, b_rs, b_cs, C, ldc, 0, 0 };
 	size_t mp = (M + (size_t)cur->mr - 1) / (size_t)cur->mr;
 	size_t np = (N + (size_t)cur->nr - 1) / (size_t)cur->nr;
-	int t = pool ? plm_pool_threads(pool) : 1;
-	/* Work below ~1 MFLOP per thread is not worth a fork. */
-	size_t fl = M * N * K;
-	if ((size_t)t > fl / 500000 + 1)
-		t = (int)(fl / 500000 + 1);
-	if (t <= 1) {
-		part(&j, 0, mp);
-	} else {
-		/* Rows when there are enough of them (each thread packs all
-		 * of B, which is cheap next to its share of the product),
-		 * else column panels. */
-		j.split_n = mp < 4 * (size_t)t && np > mp;
-		size_t len = j.split_n ? np : mp;
-		plm_pool_run(pool, t < (int)len ? t : (int)len, part, &j, len);
-	}
+	plm_gemm_fork(pool, M, N, K, mp, np, part, &j, &j.split_n);
 	if (j.oom) {
 		/* Out of memory for the packing buffers (a few hundred KiB):
 		 * the portable path needs none. */
@@ -301,5 +291,182 @@ void plm_gemm(plm_pool *pool, size_t M, size_t N, size_t K,
 						 B[n * b_rs + k * b_cs], c);
 				C[i * ldc + n] = c;
 			}
+	}
+}
+
+/* ---- pre-packed weights (plm_gemm_pw) ----
+ *
+ * Layout: for each k slice [k0, k0 + kc) of KC (the last one shorter), at
+ * offset k0 * Npad, the column panels of PLM_GEMM_PW_NR columns, panel q
+ * at q * PLM_GEMM_PW_NR * kc, holding for each k the panel's columns
+ * (zero past N).  Every kernel reads it: its NR divides PLM_GEMM_PW_NR, and
+ * it reads its NR columns at a stride of PLM_GEMM_PW_NR per k. */
+
+size_t plm_gemm_pw_size(size_t N, size_t K)
+{
+	return (N + PLM_GEMM_PW_NR - 1) / PLM_GEMM_PW_NR * PLM_GEMM_PW_NR * K;
+}
+
+void plm_gemm_pw_pack(float *dst, const float *B, size_t ldb, size_t N,
+		      size_t K)
+{
+	const size_t np = (N + PLM_GEMM_PW_NR - 1) / PLM_GEMM_PW_NR;
+	for (size_t k0 = 0; k0 < K; k0 += KC) {
+		size_t kc = K - k0 < KC ? K - k0 : KC;
+		for (size_t q = 0; q < np; q++, dst += kc * PLM_GEMM_PW_NR)
+			for (size_t c = 0; c < PLM_GEMM_PW_NR; c++) {
+				size_t n = q * PLM_GEMM_PW_NR + c;
+				const float *s = B + n * ldb + k0;
+				for (size_t k = 0; k < kc; k++)
+					dst[k * PLM_GEMM_PW_NR + c] =
+						n < N ? s[k] : 0.0f;
+			}
+	}
+}
+
+void plm_gemm_pw_unpack(float *B, size_t ldb, const float *src, size_t N,
+			size_t K)
+{
+	const size_t np = (N + PLM_GEMM_PW_NR - 1) / PLM_GEMM_PW_NR;
+	for (size_t k0 = 0; k0 < K; k0 += KC) {
+		size_t kc = K - k0 < KC ? K - k0 : KC;
+		for (size_t q = 0; q < np; q++, src += kc * PLM_GEMM_PW_NR)
+			for (size_t c = 0; c < PLM_GEMM_PW_NR; c++) {
+				size_t n = q * PLM_GEMM_PW_NR + c;
+				if (n >= N)
+					break;
+				for (size_t k = 0; k < kc; k++)
+					B[n * ldb + k0 + k] =
+						src[k * PLM_GEMM_PW_NR + c];
+			}
+	}
+}
+
+typedef struct {
+	const kernel *kn;
+	size_t M, N, K, np;
+	const float *A, *Bp;
+	size_t lda, ldc;
+	float *C;
+	const plm_gemm_epi *epi;
+	int split_n;            /* parts are PLM_GEMM_PW_NR column panels */
+	_Atomic int oom;
+} pwjob;
+
+/* Rows [i0, i1) by columns [n0, n1) (n0 a multiple of PLM_GEMM_PW_NR):
+ * per block of mc rows and k slice, A is packed once and every column
+ * panel of the slice streams past it. */
+static void pw_rect(const pwjob *j, size_t i0, size_t i1, size_t n0,
+		    size_t n1, float *ap)
+{
+	const kernel *kn = j->kn;
+	const size_t mr = (size_t)kn->mr, nr = (size_t)kn->nr;
+	const size_t Npad = j->np * PLM_GEMM_PW_NR;
+	float tile[12 * 32];
+	for (size_t ic = i0; ic < i1; ic += (size_t)kn->mc) {
+		size_t mc = i1 - ic < (size_t)kn->mc ? i1 - ic : (size_t)kn->mc;
+		for (size_t pc = 0; pc < j->K; pc += KC) {
+			size_t kc = j->K - pc < KC ? j->K - pc : KC;
+			int first = pc == 0;
+			const float *slice = j->Bp + pc * Npad;
+			pack(ap, j->A, j->lda, 1, ic, mc, pc, kc, kn->mr);
+			for (size_t jr = n0; jr < n1; jr += nr) {
+				const float *b = slice + jr / PLM_GEMM_PW_NR *
+						 PLM_GEMM_PW_NR * kc +
+						 jr % PLM_GEMM_PW_NR;
+				size_t nv = n1 - jr < nr ? n1 - jr : nr;
+				for (size_t ir = 0; ir < mc; ir += mr) {
+					const float *a = ap + ir * kc;
+					size_t mv = mc - ir < mr ? mc - ir : mr;
+					float *c = j->C + (ic + ir) * j->ldc + jr;
+					if (mv == mr && nv == nr) {
+						kn->kern(kc, a, b, PLM_GEMM_PW_NR,
+							 c, j->ldc, first);
+						if (j->epi && pc + kc == j->K)
+							j->epi->fn(j->epi->arg, c,
+								   j->ldc, ic + ir,
+								   mv, jr, nv);
+						continue;
+					}
+					if (!first) {
+						memset(tile, 0, sizeof tile);
+						for (size_t r = 0; r < mv; r++)
+							memcpy(tile + r * nr,
+							       c + r * j->ldc,
+							       nv * sizeof *c);
+					}
+					kn->kern(kc, a, b, PLM_GEMM_PW_NR, tile,
+						 nr, first);
+					for (size_t r = 0; r < mv; r++)
+						memcpy(c + r * j->ldc,
+						       tile + r * nr,
+						       nv * sizeof *c);
+					if (j->epi && pc + kc == j->K)
+						j->epi->fn(j->epi->arg, c, j->ldc,
+							   ic + ir, mv, jr, nv);
+				}
+			}
+		}
+	}
+}
+
+static void pw_part(void *v, size_t lo, size_t hi)
+{
+	pwjob *j = v;
+	const kernel *kn = j->kn;
+	size_t i0 = 0, i1 = j->M, n0 = 0, n1 = j->N;
+	if (j->split_n) {
+		n0 = lo * PLM_GEMM_PW_NR;
+		n1 = hi * PLM_GEMM_PW_NR < j->N ? hi * PLM_GEMM_PW_NR : j->N;
+	} else {
+		i0 = lo * (size_t)kn->mr;
+		i1 = hi * (size_t)kn->mr < j->M ? hi * (size_t)kn->mr : j->M;
+	}
+	if (i0 >= i1 || n0 >= n1)
+		return;
+	size_t kc = j->K < KC ? j->K : KC;
+	size_t mcap = (size_t)kn->mc < i1 - i0 ? (size_t)kn->mc : i1 - i0;
+	mcap = (mcap + (size_t)kn->mr - 1) / (size_t)kn->mr * (size_t)kn->mr;
+	float *ap = xalloc(mcap * kc);
+	if (!ap)
+		j->oom = 1;
+	else
+		pw_rect(j, i0, i1, n0, n1, ap);
+	free(ap);
+}
+
+void plm_gemm_pw(plm_pool *pool, size_t M, size_t N, size_t K,
+		 const float *A, size_t lda, const float *Bp, float *C,
+		 size_t ldc, const plm_gemm_epi *epi)
+{
+	const kernel *cur = &kernels[PLM_ISA_CURRENT(&sel, kernels)];
+	if (M == 0 || N == 0)
+		return;
+	if (K == 0) {
+		plm_gemm_empty(M, N, C, ldc, epi);
+		return;
+	}
+	const size_t np = (N + PLM_GEMM_PW_NR - 1) / PLM_GEMM_PW_NR;
+	pwjob j = { cur, M, N, K, np, A, Bp, lda, ldc, C, epi, 0, 0 };
+	size_t mp = (M + (size_t)cur->mr - 1) / (size_t)cur->mr;
+	plm_gemm_fork(pool, M, N, K, mp, np, pw_part, &j, &j.split_n);
+	if (j.oom) {
+		const size_t Npad = np * PLM_GEMM_PW_NR;
+		for (size_t i = 0; i < M; i++)
+			for (size_t n = 0; n < N; n++) {
+				float c = 0.0f;
+				for (size_t k = 0; k < K; k++) {
+					size_t k0 = k / KC * KC;
+					size_t kc = K - k0 < KC ? K - k0 : KC;
+					c = fmaf(A[i * lda + k],
+						 Bp[k0 * Npad + n / PLM_GEMM_PW_NR *
+						    PLM_GEMM_PW_NR * kc +
+						    (k - k0) * PLM_GEMM_PW_NR +
+						    n % PLM_GEMM_PW_NR], c);
+				}
+				C[i * ldc + n] = c;
+			}
+		if (epi)
+			epi->fn(epi->arg, C, ldc, 0, M, 0, N);
 	}
 }

@@ -10,6 +10,7 @@
  * the slice, from zero on the first slice and from the stored tile after,
  * so an element stays one chain over the pairs in order.  The portable
  * kernel runs the same tiles through plm_bf16_dot2. */
+#include "gemm_impl.h"
 #include "plm/gemm.h"
 #include "plm/isa.h"
 
@@ -93,23 +94,56 @@ static void kern_avx512bf16(size_t kp, const uint32_t *a, const uint32_t *b,
 		ROWS(KL)
 	}
 	for (size_t p = 0; p < kp; p++, a += MR, b += NR) {
-		__m512bh b0 = (__m512bh)_mm512_load_si512(b);
-		__m512bh b1 = (__m512bh)_mm512_load_si512(b + 16);
+		__m512bh b0 = (__m512bh)_mm512_loadu_si512(b);
+		__m512bh b1 = (__m512bh)_mm512_loadu_si512(b + 16);
 		ROWS(KF)
 	}
 	ROWS(KS)
 }
 #endif
 
+/* Row segment conversion: w[p] = bf16(s[2p]) | bf16(s[2p+1]) << 16 for
+ * the n floats at s, zero from float n on, kp words in all. */
+typedef void (*cvt_fn)(uint32_t *w, const float *s, size_t n, size_t kp);
+
+static void cvt_base(uint32_t *w, const float *s, size_t n, size_t kp)
+{
+	for (size_t p = 0; p < kp; p++) {
+		size_t k = 2 * p;
+		uint32_t lo = k < n ? plm_f32_to_bf16(s[k]) : 0;
+		uint32_t hi = k + 1 < n ? plm_f32_to_bf16(s[k + 1]) : 0;
+		w[p] = lo | hi << 16;
+	}
+}
+
+#ifdef HAVE_X86
+/* vcvtne2ps2bf16 rounds to nearest even and quiets a NaN as
+ * plm_f32_to_bf16 does; a subnormal float becomes a zero where
+ * plm_f32_to_bf16 gives a subnormal bfloat16, which vdpbf16ps reads as
+ * zero: the products are the same. */
+__attribute__((target("avx512f,avx512bf16")))
+static void cvt_avx512bf16(uint32_t *w, const float *s, size_t n, size_t kp)
+{
+	size_t p = 0;
+	for (; 2 * p + 32 <= n && p + 16 <= kp; p += 16) {
+		__m512 lo = _mm512_loadu_ps(s + 2 * p);
+		__m512 hi = _mm512_loadu_ps(s + 2 * p + 16);
+		_mm512_storeu_si512(w + p, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+	}
+	cvt_base(w + p, s + 2 * p, n > 2 * p ? n - 2 * p : 0, kp - p);
+}
+#endif
+
 typedef struct {
 	const char *name;
 	kern_fn kern;
+	cvt_fn cvt;
 } kernel;
 
 static const kernel kernels[] = {
-	{ "base", kern_base },
+	{ "base", kern_base, cvt_base },
 #ifdef HAVE_X86
-	{ "avx512bf16", kern_avx512bf16 },
+	{ "avx512bf16", kern_avx512bf16, cvt_avx512bf16 },
 #endif
 };
 
@@ -128,23 +162,24 @@ int plm_gemm_bf16_select(const char *isa)
 /* ---- packing: pair p of element x is bf16(x(2p)) | bf16(x(2p+1)) << 16,
  * zero past K and past the last row ---- */
 
-static void pack_a(uint32_t *dst, const float *A, size_t lda, size_t K,
-		   size_t i0, size_t m, size_t p0, size_t kp)
+/* Rows i0 .. i0+m of A, pairs p0 .. p0+kp, into panels of MR rows, each
+ * row converted on its own (tmp: MR * kp words) and then interleaved. */
+static void pack_a(cvt_fn cvt, uint32_t *dst, uint32_t *tmp, const float *A,
+		   size_t lda, size_t K, size_t i0, size_t m, size_t p0,
+		   size_t kp)
 {
+	const size_t k0 = 2 * p0, n = K - k0;
 	for (size_t q = 0; q < m; q += MR, dst += kp * MR) {
 		size_t rows = m - q < MR ? m - q : MR;
-		for (size_t r = 0; r < MR; r++) {
-			const float *s = r < rows ? A + (i0 + q + r) * lda : NULL;
-			for (size_t p = 0; p < kp; p++) {
-				size_t k = 2 * (p0 + p);
-				uint32_t lo = 0, hi = 0;
-				if (s) {
-					lo = plm_f32_to_bf16(s[k]);
-					hi = k + 1 < K ? plm_f32_to_bf16(s[k + 1]) : 0;
-				}
-				dst[p * MR + r] = lo | hi << 16;
-			}
-		}
+		for (size_t r = 0; r < MR; r++)
+			if (r < rows)
+				cvt(tmp + r * kp, A + (i0 + q + r) * lda + k0, n,
+				    kp);
+			else
+				memset(tmp + r * kp, 0, kp * sizeof *tmp);
+		for (size_t p = 0; p < kp; p++)
+			for (size_t r = 0; r < MR; r++)
+				dst[p * MR + r] = tmp[r * kp + p];
 	}
 }
 
@@ -170,6 +205,7 @@ static void pack_b(uint32_t *dst, const plm_bf16 *B, size_t ldb, size_t K,
 
 typedef struct {
 	kern_fn kern;
+	cvt_fn cvt;
 	size_t M, N, K;
 	const float *A;
 	const plm_bf16 *B;
@@ -219,7 +255,8 @@ static void part(void *v, size_t lo, size_t hi)
 	const size_t P = (j->K + 1) / 2, kpmax = min(P, KP);
 	uint32_t *ap = aligned_alloc(64, MC * kpmax * 4);
 	uint32_t *bp = aligned_alloc(64, NC * kpmax * 4);
-	if (!ap || !bp) {
+	uint32_t *tmp = malloc(MR * kpmax * 4);
+	if (!ap || !bp || !tmp) {
 		j->oom = 1;
 		goto out;
 	}
@@ -230,7 +267,8 @@ static void part(void *v, size_t lo, size_t hi)
 			pack_b(bp, j->B, j->ldb, j->K, jc, nc, pc, kp);
 			for (size_t ic = i0; ic < i1; ic += MC) {
 				size_t mc = min(i1 - ic, MC);
-				pack_a(ap, j->A, j->lda, j->K, ic, mc, pc, kp);
+				pack_a(j->cvt, ap, tmp, j->A, j->lda, j->K, ic,
+				       mc, pc, kp);
 				for (size_t jr = 0; jr < nc; jr += NR)
 					for (size_t ir = 0; ir < mc; ir += MR)
 						tile(j, ap + ir * kp, bp + jr * kp,
@@ -243,6 +281,7 @@ static void part(void *v, size_t lo, size_t hi)
 out:
 	free(ap);
 	free(bp);
+	free(tmp);
 }
 
 void plm_gemm_bf16(plm_pool *pool, size_t M, size_t N, size_t K,
@@ -253,23 +292,12 @@ void plm_gemm_bf16(plm_pool *pool, size_t M, size_t N, size_t K,
 	if (M == 0 || N == 0)
 		return;
 	if (K == 0) {
-		for (size_t i = 0; i < M; i++)
-			memset(C + i * ldc, 0, N * sizeof *C);
+		plm_gemm_empty(M, N, C, ldc, NULL);
 		return;
 	}
-	job j = { cur->kern, M, N, K, A, B, lda, ldb, ldc, C, 0, 0 };
+	job j = { cur->kern, cur->cvt, M, N, K, A, B, lda, ldb, ldc, C, 0, 0 };
 	size_t mp = (M + MR - 1) / MR, np = (N + NR - 1) / NR;
-	int t = pool ? plm_pool_threads(pool) : 1;
-	size_t fl = M * N * K;
-	if ((size_t)t > fl / 500000 + 1)
-		t = (int)(fl / 500000 + 1);
-	if (t <= 1) {
-		part(&j, 0, mp);
-	} else {
-		j.split_n = mp < 4 * (size_t)t && np > mp;
-		size_t len = j.split_n ? np : mp;
-		plm_pool_run(pool, t < (int)len ? t : (int)len, part, &j, len);
-	}
+	plm_gemm_fork(pool, M, N, K, mp, np, part, &j, &j.split_n);
 	if (j.oom)
 		/* No room for the packing blocks: the definition, directly. */
 		for (size_t i = 0; i < M; i++)
@@ -283,4 +311,115 @@ void plm_gemm_bf16(plm_pool *pool, size_t M, size_t N, size_t K,
 							  b[k], k + 1 < K ? b[k + 1] : 0);
 				C[i * ldc + n] = c;
 			}
+}
+
+/* ---- pre-packed weights: the slice of KP pairs at pair pc lies at
+ * pc * Npad words, as pack_b lays out the whole of N ---- */
+
+size_t plm_gemm_bf16_pw_size(size_t N, size_t K)
+{
+	return (N + NR - 1) / NR * NR * ((K + 1) / 2);
+}
+
+void plm_gemm_bf16_pw_pack(uint32_t *dst, const plm_bf16 *B, size_t ldb,
+			   size_t N, size_t K)
+{
+	const size_t P = (K + 1) / 2, Npad = (N + NR - 1) / NR * NR;
+	for (size_t pc = 0; pc < P; pc += KP)
+		pack_b(dst + pc * Npad, B, ldb, K, 0, N, pc, min(P - pc, KP));
+}
+
+typedef struct {
+	const kernel *kn;
+	size_t M, N, K;
+	const float *A;
+	const uint32_t *Bp;
+	size_t lda, ldc;
+	float *C;
+	const plm_gemm_epi *epi;
+	int split_n;
+	_Atomic int oom;
+} pwjob;
+
+static void pw_part(void *v, size_t lo, size_t hi)
+{
+	pwjob *j = v;
+	size_t i0 = 0, i1 = j->M, n0 = 0, n1 = j->N;
+	if (j->split_n) {
+		n0 = lo * NR;
+		n1 = min(hi * NR, j->N);
+	} else {
+		i0 = lo * MR;
+		i1 = min(hi * MR, j->M);
+	}
+	if (i0 >= i1 || n0 >= n1)
+		return;
+	const size_t P = (j->K + 1) / 2, kpmax = min(P, KP);
+	const size_t Npad = (j->N + NR - 1) / NR * NR;
+	job t = { .kern = j->kn->kern, .C = j->C, .ldc = j->ldc };
+	uint32_t *ap = aligned_alloc(64, MC * kpmax * 4);
+	uint32_t *tmp = malloc(MR * kpmax * 4);
+	if (!ap || !tmp) {
+		j->oom = 1;
+		goto out;
+	}
+	for (size_t ic = i0; ic < i1; ic += MC) {
+		size_t mc = min(i1 - ic, MC);
+		for (size_t pc = 0; pc < P; pc += KP) {
+			size_t kp = min(P - pc, KP);
+			const uint32_t *slice = j->Bp + pc * Npad;
+			pack_a(j->kn->cvt, ap, tmp, j->A, j->lda, j->K, ic, mc,
+			       pc, kp);
+			for (size_t jr = n0; jr < n1; jr += NR)
+				for (size_t ir = 0; ir < mc; ir += MR) {
+					size_t mv = min(mc - ir, MR);
+					size_t nv = min(n1 - jr, NR);
+					tile(&t, ap + ir * kp, slice + jr * kp,
+					     kp, ic + ir, jr, mv, nv, pc == 0);
+					if (j->epi && pc + kp == P)
+						j->epi->fn(j->epi->arg,
+							   j->C + (ic + ir) * j->ldc + jr,
+							   j->ldc, ic + ir, mv, jr, nv);
+				}
+		}
+	}
+out:
+	free(ap);
+	free(tmp);
+}
+
+void plm_gemm_bf16_pw(plm_pool *pool, size_t M, size_t N, size_t K,
+		      const float *A, size_t lda, const uint32_t *Bp,
+		      float *C, size_t ldc, const plm_gemm_epi *epi)
+{
+	const kernel *cur = &kernels[PLM_ISA_CURRENT(&sel, kernels)];
+	if (M == 0 || N == 0)
+		return;
+	if (K == 0) {
+		plm_gemm_empty(M, N, C, ldc, epi);
+		return;
+	}
+	pwjob j = { cur, M, N, K, A, Bp, lda, ldc, C, epi, 0, 0 };
+	size_t mp = (M + MR - 1) / MR, np = (N + NR - 1) / NR;
+	plm_gemm_fork(pool, M, N, K, mp, np, pw_part, &j, &j.split_n);
+	if (j.oom) {
+		const size_t P = (K + 1) / 2, Npad = np * NR;
+		for (size_t i = 0; i < M; i++)
+			for (size_t n = 0; n < N; n++) {
+				const float *a = A + i * lda;
+				float c = 0.0f;
+				for (size_t p = 0; p < P; p++) {
+					size_t p0 = p / KP * KP, kp = min(P - p0, KP);
+					uint32_t w = Bp[p0 * Npad + n / NR * NR * kp +
+							(p - p0) * NR + n % NR];
+					size_t k = 2 * p;
+					c = plm_bf16_dot2(c, plm_f32_to_bf16(a[k]),
+							  k + 1 < K ? plm_f32_to_bf16(a[k + 1]) : 0,
+							  (plm_bf16)w, (plm_bf16)(w >> 16));
+				}
+				C[i * ldc + n] = c;
+			}
+		if (epi)
+			epi->fn(epi->arg, C, ldc, 0, M, 0, N);
+	}
 }

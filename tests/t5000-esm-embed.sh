@@ -237,7 +237,7 @@ test_expect_success '--long window: usage errors' '
 # residues, redrawn as batches and layers go, the fraction never goes down,
 # and 100% appears once, in the last line that has one.
 test_expect_success_if 'command -v script >/dev/null' 'progress on a terminal: residues, monotone, 100% only at the end' '
-	rec-head -n 600 -o p.rec.gz "$DATA/uniprot_20k.fasta.gz" &&
+	rec-head -n 2500 -o p.rec.gz "$DATA/uniprot_20k.fasta.gz" &&
 	script -qfec "\"$PLM_BIN/esm-embed\" --threads 1 --batch-tokens 1024 --model \"$TINY\" -o p.out p.rec.gz" pty.log >/dev/null &&
 	test -s p.out &&
 	tr "\r" "\n" <pty.log | sed -n "s/^esm-embed: .* residues, .*(\([0-9.]*\)%, ETA .*/\1/p" >pct &&

@@ -59,6 +59,13 @@ test_expect_success 'bf16: another signature, batch- and thread-invariant' '
 	! cmp -s s16 s32
 '
 
+test_expect_success 'bf16: the portable kernels give the same bits (PLM_ISA=avx2)' '
+	esm-embed --model "$TINY" --precision bf16 --typed -o a.tsv s.tsv &&
+	PLM_ISA=avx2 esm-embed --model "$TINY" --precision bf16 --typed \
+		-o p.tsv s.tsv &&
+	body a.tsv >expect && body p.tsv >actual && test_cmp expect actual
+'
+
 test_expect_success_if 'test_have_python numpy' 'setup: an 8M-shaped checkpoint' '
 	"$PY" "$PLM_TOP/bench/make_esm_ckpt.py" m8 8M >/dev/null &&
 	test -s m8/model.safetensors

@@ -30,6 +30,34 @@ void plm_gemm(plm_pool *pool, size_t M, size_t N, size_t K,
 	      const float *B, size_t b_rs, size_t b_cs,
 	      float *C, size_t ldc);
 
+/* The same product with B pre-packed once (a model's weight), B [N, K]
+ * row-major: plm_gemm_pw_pack writes it into plm_gemm_pw_size(N, K)
+ * floats at dst (64-byte aligned for speed), in a layout every kernel
+ * reads, so plm_gemm_select may change the kernel after packing;
+ * plm_gemm_pw_unpack writes the rows back.  plm_gemm_pw gives the same
+ * bits as plm_gemm on the unpacked B: only the packing work differs (none
+ * for B, A packed once per call).  dst and B must not overlap. */
+#define PLM_GEMM_PW_NR 32
+size_t plm_gemm_pw_size(size_t N, size_t K);
+/* An epilogue, given to the pre-packed products: fn is called once for
+ * each finished block of C (rows row0 .. row0+m, columns col0 .. col0+n,
+ * at c = &C[row0, col0]) right after its last k slice, while it is still
+ * in cache, on the thread that computed it; blocks are disjoint and
+ * cover C.  (A bias and activation, a residual add: elementwise steps
+ * give the same bits as a pass over C afterwards.) */
+typedef struct {
+	void (*fn)(void *arg, float *c, size_t ldc, size_t row0, size_t m,
+		   size_t col0, size_t n);
+	void *arg;
+} plm_gemm_epi;
+void plm_gemm_pw_pack(float *dst, const float *B, size_t ldb, size_t N,
+		      size_t K);
+void plm_gemm_pw_unpack(float *B, size_t ldb, const float *src, size_t N,
+			size_t K);
+void plm_gemm_pw(plm_pool *pool, size_t M, size_t N, size_t K,
+		 const float *A, size_t lda, const float *Bp, float *C,
+		 size_t ldc, const plm_gemm_epi *epi);
+
 /* The kernel in use: "avx512", "avx2" or "base". */
 const char *plm_gemm_isa(void);
 /* Forces a kernel (tests, benchmarks); -1 if the build or the CPU lacks
@@ -57,6 +85,16 @@ typedef uint16_t plm_bf16;      /* plm_f32_to_bf16, plm_bf16_to_f32: float.h */
 void plm_gemm_bf16(plm_pool *pool, size_t M, size_t N, size_t K,
 		   const float *A, size_t lda, const plm_bf16 *B, size_t ldb,
 		   float *C, size_t ldc);
+
+/* B pre-packed, as plm_gemm_pw (epilogue included):
+ * plm_gemm_bf16_pw_size(N, K) 32-bit words (pairs of bfloat16) at dst,
+ * 64-byte aligned for speed. */
+size_t plm_gemm_bf16_pw_size(size_t N, size_t K);
+void plm_gemm_bf16_pw_pack(uint32_t *dst, const plm_bf16 *B, size_t ldb,
+			   size_t N, size_t K);
+void plm_gemm_bf16_pw(plm_pool *pool, size_t M, size_t N, size_t K,
+		      const float *A, size_t lda, const uint32_t *Bp,
+		      float *C, size_t ldc, const plm_gemm_epi *epi);
 
 /* One step of the chain above (the reference the kernels are tested
  * against): returns c after the pair (a0, b0), (a1, b1). */

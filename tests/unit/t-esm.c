@@ -10,7 +10,8 @@
 #include "plm/safetensors.h"
 #include "tap.h"
 #include "testutil.h"
-#include "../../lib/esm_impl.h"   /* plm_esmk_select */
+#include "../../lib/esm_impl.h"
+#include "plm/isa.h"   /* plm_esmk_select */
 
 #include <dirent.h>
 #include <math.h>
@@ -885,6 +886,12 @@ static double aunif(void)
 	return (double)(arng >> 11) / 9007199254740992.0 - 0.5;
 }
 
+/* The kernel attn_case runs (plm_esmk_attention16 for bf16), and a copy of
+ * its last output (attn_keep, L * H floats) when asked. */
+static void (*attn_fn)(const plm_esmk_attn *, int, size_t, size_t, float *) =
+	plm_esmk_attention;
+static float *attn_keep;
+
 static double attn_case(int heads, int hd, size_t L, float amp, int *same)
 {
 	const int H = heads * hd, h2 = hd / 2;
@@ -907,16 +914,22 @@ static double attn_case(int heads, int hd, size_t L, float amp, int *same)
 	plm_esmk_attn at = { .qkv = qkv, .bqkv = b, .cs = cs, .sn = sn,
 			     .out = out, .L = L, .H = H, .hd = hd };
 	for (int h = 0; h < heads; h++)
-		plm_esmk_attention(&at, h, 0, L, ws);
+		attn_fn(&at, h, 0, L, ws);
 	/* the same rows in three uneven pieces */
 	at.out = out2;
 	for (int h = 0; h < heads; h++) {
 		size_t c1 = L / 3, c2 = L - L / 5;
-		plm_esmk_attention(&at, h, 0, c1, ws);
-		plm_esmk_attention(&at, h, c1, c2, ws);
-		plm_esmk_attention(&at, h, c2, L, ws);
+		attn_fn(&at, h, 0, c1, ws);
+		attn_fn(&at, h, c1, c2, ws);
+		attn_fn(&at, h, c2, L, ws);
 	}
 	*same = !memcmp(out, out2, L * H * sizeof *out);
+	if (attn_keep) {
+		free(attn_keep);
+		attn_keep = NULL;
+	}
+	attn_keep = malloc(L * H * sizeof *out);
+	memcpy(attn_keep, out, L * H * sizeof *out);
 	/* float64 reference */
 	double *q = malloc(L * hd * sizeof *q), *k = malloc(L * hd * sizeof *k);
 	double *v = malloc(L * hd * sizeof *v), *p = malloc(L * sizeof *p);
@@ -984,6 +997,91 @@ static void check_attention_kernel(const char *isa)
 	ok(same, "attention kernel, %s: rows in pieces == rows at once", isa);
 }
 
+/* The --precision bf16 attention: q, k, v and the weights in bfloat16,
+ * so against float64 it is as close as bf16 rounding allows; both of its
+ * kernels give the same bits; rows in pieces equal rows at once. */
+static void check_attention16(void)
+{
+	static const struct { int heads, hd; size_t L; float amp; } cs[] = {
+		{ 2, 16, 1, 1 }, { 3, 24, 3, 1 }, { 2, 32, 17, 1 },
+		{ 2, 24, 345, 2 }, { 1, 32, 513, 4 }, { 1, 24, 1100, 4 },
+		{ 1, 10, 700, 3 }, { 1, 32, 1024, 1 }, { 2, 64, 300, 2 },
+	};
+	enum { NC = sizeof cs / sizeof *cs };
+	static const char *isa[] = { "base", "avx512bf16" };
+	float *first[NC] = { 0 };
+	attn_fn = plm_esmk_attention16;
+	for (int x = 0; x < 2; x++) {
+		if (plm_esmk_select16(isa[x])) {
+			for (int k = 0; k < 3; k++)
+				ok(1, "# SKIP no %s kernel here", isa[x]);
+			continue;
+		}
+		double worst = 0;
+		int same = 1, bits = 1;
+		arng = 0x51ed270b27a4f3c1ull;   /* the same inputs for each */
+		for (size_t i = 0; i < NC; i++) {
+			int s;
+			double e = attn_case(cs[i].heads, cs[i].hd, cs[i].L + 2,
+					     cs[i].amp, &s);
+			if (e > worst || isnan(e))
+				worst = isnan(e) ? INFINITY : e;
+			same &= s;
+			size_t n = (cs[i].L + 2) * (size_t)(cs[i].heads * cs[i].hd);
+			if (!first[i]) {
+				first[i] = attn_keep;
+				attn_keep = NULL;
+			} else {
+				bits &= !memcmp(first[i], attn_keep,
+						n * sizeof *attn_keep);
+			}
+		}
+		ok(worst <= 1e-2, "bf16 attention, %s: float64 reference "
+		   "(worst %.2g)", isa[x], worst);
+		ok(same, "bf16 attention, %s: rows in pieces == rows at once",
+		   isa[x]);
+		ok(x == 0 || (first[0] && bits),
+		   "bf16 attention, %s: the same bits as the first kernel",
+		   isa[x]);
+	}
+	for (size_t i = 0; i < NC; i++)
+		free(first[i]);
+	free(attn_keep);
+	attn_keep = NULL;
+	attn_fn = plm_esmk_attention;
+
+	/* gelu16 against float64 erf; the same bits from both kernels */
+	enum { NG = 4001 };
+	float *g[2] = { malloc(NG * sizeof(float)), malloc(NG * sizeof(float)) };
+	float zero[NG] = { 0 };
+	double gw = 0;
+	int got = 0;
+	for (int x = 0; x < 2; x++) {
+		if (plm_esmk_select16(isa[x]))
+			continue;
+		for (int i = 0; i < NG; i++)
+			g[got][i] = (float)(-10.0 + 20.0 * i / (NG - 1));
+		plm_esmk_bias_gelu16(g[got], NG, zero, 1, NG);
+		for (int i = 0; i < NG; i++) {
+			double v = (float)(-10.0 + 20.0 * i / (NG - 1));
+			double r = 0.5 * v * (1 + erf(v / sqrt(2.0)));
+			if (v < -3)     /* |gelu| < 0.004: absolute */
+				r = fabs(g[got][i] - r);
+			else
+				r = fabs(g[got][i] - r) / fabs(r > 0 ? r : -r);
+			if (v != 0 && (r > gw || isnan(r)))
+				gw = isnan(r) ? INFINITY : r;
+		}
+		got++;
+	}
+	ok(gw <= 1e-5, "bf16 GELU: relative error %.2g (absolute below -3)", gw);
+	ok(got < 2 || !memcmp(g[0], g[1], NG * sizeof(float)),
+	   "bf16 GELU: the same bits from both kernels");
+	free(g[0]);
+	free(g[1]);
+	plm_esmk_select16(plm_cpu_has("avx512bf16") ? "avx512bf16" : "base");
+}
+
 static void rmtree(const char *dir)
 {
 	DIR *dp = opendir(dir);
@@ -1035,6 +1133,7 @@ int main(void)
 	}
 	if (plm_esmk_select("avx512"))
 		plm_esmk_select("avx2");
+	check_attention16();
 	check_model("tiny F16", pathf("%s/esm2_tiny_f16", datadir));
 	check_batch_invariance(pathf("%s/esm2_tiny", datadir));
 	check_checkpoints();

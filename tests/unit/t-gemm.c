@@ -45,11 +45,26 @@ static void ref(size_t M, size_t N, size_t K, const float *A, size_t ars,
 
 static const char *const isas[] = { "base", "avx2", "avx512" };
 
-/* The operands of one product: A and B with a gap in their rows, and
- * transposed copies (variant 1). */
+/* An epilogue: c = 2c + column, counting the visits (threads write
+ * disjoint elements). */
+static unsigned char *epi_seen;
+static size_t epi_n;
+static void epi_test(void *arg, float *c, size_t ldc, size_t row0, size_t m,
+		     size_t col0, size_t n)
+{
+	(void)arg;
+	for (size_t r = 0; r < m; r++)
+		for (size_t j = 0; j < n; j++) {
+			c[r * ldc + j] = c[r * ldc + j] * 2.0f + (float)(col0 + j);
+			epi_seen[(row0 + r) * epi_n + col0 + j]++;
+		}
+}
+
+/* The operands of one product: A and B with a gap in their rows,
+ * transposed copies (variant 1) and B pre-packed (variant 2). */
 typedef struct {
 	size_t M, N, K, lda, ldb, ldc;
-	float *A, *B, *At, *Bt;
+	float *A, *B, *At, *Bt, *Bp;
 } prod;
 
 static void run(void *ctx, plm_pool *pool, int v, size_t row0, size_t m,
@@ -59,6 +74,9 @@ static void run(void *ctx, plm_pool *pool, int v, size_t row0, size_t m,
 	if (v == 0)
 		plm_gemm(pool, m, p->N, p->K, p->A + row0 * p->lda, p->lda, 1,
 			 p->B, p->ldb, 1, C, p->ldc);
+	else if (v == 2)
+		plm_gemm_pw(pool, m, p->N, p->K, p->A + row0 * p->lda, p->lda,
+			    p->Bp, C, p->ldc, NULL);
 	else
 		plm_gemm(pool, m, p->N, p->K, p->At + row0, 1, p->M, p->Bt, 1,
 			 p->N, C, p->ldc);
@@ -76,7 +94,8 @@ int main(void)
 	};
 	for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
 		size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-		prod p = { M, N, K, K + 3, K + 1, N + 2, NULL, NULL, NULL, NULL };
+		prod p = { M, N, K, K + 3, K + 1, N + 2, NULL, NULL, NULL, NULL,
+			   NULL };
 		p.A = malloc(M * p.lda * sizeof *p.A);
 		p.B = malloc(N * p.ldb * sizeof *p.B);
 		p.At = malloc(K * M * sizeof *p.At);
@@ -92,13 +111,25 @@ int main(void)
 			for (size_t k = 0; k < K; k++)
 				p.Bt[k * N + n] = p.B[n * p.ldb + k];
 		ref(M, N, K, p.A, p.lda, 1, p.B, p.ldb, 1, R, p.ldc);
-		gt_kernels(isas, 3, plm_gemm_select, run, &p, 2, M, N, K, p.ldc,
-			   R, C, "the FMA chain, plain and transposed");
+		p.Bp = aligned_alloc(64, (plm_gemm_pw_size(N, K) + 16) / 16 * 64);
+		plm_gemm_pw_pack(p.Bp, p.B, p.ldb, N, K);
+		float *U = calloc(N * p.ldb, sizeof *U);
+		plm_gemm_pw_unpack(U, p.ldb, p.Bp, N, K);
+		int back = 1;
+		for (size_t n = 0; n < N; n++)
+			back &= !memcmp(U + n * p.ldb, p.B + n * p.ldb,
+					K * sizeof *U);
+		ok(back, "%zux%zu weight packed and unpacked: the same rows", N,
+		   K);
+		free(U);
+		gt_kernels(isas, 3, plm_gemm_select, run, &p, 3, M, N, K, p.ldc,
+			   R, C, "the FMA chain, plain, transposed and pre-packed");
 		plm_gemm_select(def);
 		free(p.A);
 		free(p.B);
 		free(p.At);
 		free(p.Bt);
+		free(p.Bp);
 		free(R);
 		free(C);
 	}
@@ -106,7 +137,7 @@ int main(void)
 	/* One row anywhere in a batch gives the same bits. */
 	{
 		size_t K = 320, N = 97, M = 61;
-		prod p = { M, N, K, K, K, N, NULL, NULL, NULL, NULL };
+		prod p = { M, N, K, K, K, N, NULL, NULL, NULL, NULL, NULL };
 		p.A = malloc(M * K * sizeof *p.A);
 		p.B = malloc(N * K * sizeof *p.B);
 		fill(p.A, M * K);
@@ -114,6 +145,34 @@ int main(void)
 		gt_row_alone(run, &p, M, N);
 		free(p.A);
 		free(p.B);
+	}
+
+	/* An epilogue sees every element once, after its last k slice. */
+	{
+		size_t K = 600, N = 97, M = 61;
+		float *A = malloc(M * K * sizeof *A), *B = malloc(N * K * sizeof *B);
+		float *R = malloc(M * N * sizeof *R), *C = malloc(M * N * sizeof *C);
+		float *Bp = aligned_alloc(64, plm_gemm_pw_size(N, K) * sizeof *Bp);
+		fill(A, M * K);
+		fill(B, N * K);
+		ref(M, N, K, A, K, 1, B, K, 1, R, N);
+		for (size_t i = 0; i < M * N; i++)
+			R[i] = R[i] * 2.0f + (float)(i % N);
+		plm_gemm_pw_pack(Bp, B, K, N, K);
+		int same = 1, once = 1;
+		for (int t = 0; t < 4; t++) {
+			epi_seen = calloc(M * N, 1);
+			epi_n = N;
+			plm_gemm_epi e = { epi_test, NULL };
+			plm_gemm_pw(gt_pools[t], M, N, K, A, K, Bp, C, N, &e);
+			same &= !memcmp(C, R, M * N * sizeof *C);
+			for (size_t i = 0; i < M * N; i++)
+				once &= epi_seen[i] == 1;
+			free(epi_seen);
+		}
+		ok(same, "epilogue applied to the finished product, 0-3 threads");
+		ok(once, "epilogue: every element exactly once");
+		free(A), free(B), free(R), free(C), free(Bp);
 	}
 
 	/* K = 0: C is zeroed; M or N = 0: nothing is touched. */
