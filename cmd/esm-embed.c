@@ -835,7 +835,7 @@ int main(int argc, char **argv)
 		PLM_INT(0, "layer", &layer, "K", "layer to output: 0 = embeddings, negative from the end (default -1, the last)", -100000, 100000),
 		PLM_CHOICE_V(0, "pool", &pool_i, "MODE", "mean (default), max, cls or none (every residue)", pool_names),
 		PLM_CHOICE_V(0, "dtype", &dtype_i, "TYPE", "f32 (default) or f16 vectors", dtype_names),
-		PLM_CHOICE_V(0, "precision", &precision_i, "P", "fp32 (default; transformers' numbers) or bf16 (Linear layers in bfloat16, float32 sums)", precision_names),
+		PLM_CHOICE_V(0, "precision", &precision_i, "P", "fp32 (default; transformers' numbers) or bf16 (Linear layers and attention in bfloat16, float32 sums)", precision_names),
 		PLM_INT(0, "max-len", &max_len, "N", "keep the first N residues (default: the model's, 1022 for ESM-2, 2046 for FastESM2; 0 = all)", 0, 1 << 28),
 		PLM_CHOICE_V(0, "long", &long_i, "HOW", "a sequence over --max-len: truncate (default) or window (overlapping windows, averaged)", long_names),
 		PLM_INT(0, "stride", &stride, "N", "--long window: residues between window starts (default --max-len / 2)", 1, 1 << 28),

@@ -102,6 +102,30 @@ static void test_identity(void)
 	ok(r.alen_a == 49 && r.alen_b == 49, "49 residues of each aligned");
 	ok(r.bits > 78.9 && r.bits < 79.1, "bits (0.267 S - ln 0.041) / ln 2: %.2f (S %d)",
 	   r.bits, r.score);
+	/* a long sequence (past 2^16 residues, beyond 16-bit counts): a
+	 * gapped copy of X + Y at the start of 70,000 residues gives what it
+	 * gives alone (the rest, repeats of a 7-residue word, aligns worse) */
+	{
+		size_t L = 70000;
+		char *big = malloc(L + 1);
+		for (size_t i = 0; i < L; i++)
+			big[i] = "GPGSGNS"[i % 7];
+		memcpy(big, b, 103);
+		snprintf(b, sizeof b, "%sWWW%s", X50, Y50);
+		memcpy(big, b, 103);
+		plm_align_local(a, 100, b, 103, 11, 1, &ws, &r);
+		plm_align_local(a, 100, big, L, 11, 1, &ws, &r2);
+		ok(r2.score == r.score && r2.ident == r.ident &&
+		   r2.cols == r.cols && r2.alen_a == r.alen_a &&
+		   r2.alen_b == r.alen_b, "70,000 residues: "
+		   "%u of %u, %u + %u residues, as short (%u of %u)", r2.ident,
+		   r2.cols, r2.alen_a, r2.alen_b, r.ident, r.cols);
+		plm_align_local(big, L, a, 100, 11, 1, &ws, &r2);
+		ok(r2.score == r.score && r2.ident == r.ident &&
+		   r2.cols == r.cols, "and as the first sequence");
+		free(big);
+		snprintf(a, sizeof a, "%s%s", X50, Y50);
+	}
 	/* X50 inside a longer sequence: all of a, 50 of b */
 	snprintf(a, sizeof a, "%s%s", Y50, X50);
 	plm_align_local(X50, 50, a, 100, 11, 1, &ws, &r);
