@@ -15,8 +15,12 @@
 #
 # Environment: SIZES (default "20k 200k 1M"), THREADS (2), MMSEQS_SIZES
 # (the sizes that get mmseqs2 easy-cluster; default "20k 200k"),
-# SEARCH_SIZES (the sizes whose pairs are counted; default "20k"), SEEDS
-# (the strat-split seeds the pairs are counted over; default 11 to 20).
+# SEARCH_SIZES (the sizes whose pairs are counted; default "20k"),
+# SAMPLE_SIZES (the sizes whose pairs are estimated from a sample of
+# queries; default "200k 1M"), SAMPLE_Q (the sample's size; 5000), SEEDS
+# (the strat-split seeds the pairs are counted over; default 11 to 20),
+# REUSE=1 (take the clusters an earlier run left in OUTDIR instead of
+# clustering again: for the pair counts alone).
 #
 # Sets (ids s0, s1, ... in input order):
 #   20k   the bundled UniProt sample (tests/data/uniprot_20k.fasta.gz);
@@ -33,6 +37,13 @@
 # counts those whose alignment also covers >= 80% of the shorter
 # sequence.  A split's count depends on which clusters its seed puts in
 # test, so each method's is given as the mean (min-max) over SEEDS.
+# Where the all-against-all search is too costly (SAMPLE_SIZES), SAMPLE_Q
+# sequences drawn at random (awk srand(11)) are searched against the
+# whole set once (easy-search --max-seqs 1000), and a split's count is
+# estimated as the pairs of the sampled queries that fall in test times
+# (test size / sampled queries in test); printed with the number of
+# sampled test queries behind it (the estimate's relative error is
+# about 1 / sqrt of the queries that have any pair).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
@@ -47,6 +58,7 @@ BIN=$bin
 SIZES=${SIZES:-20k 200k 1M}
 MMSEQS_SIZES=${MMSEQS_SIZES:-20k 200k}
 SEARCH_SIZES=${SEARCH_SIZES:-20k}
+SAMPLE_SIZES=${SAMPLE_SIZES:-200k 1M}
 SEEDS=${SEEDS:-11 12 13 14 15 16 17 18 19 20}
 T=${THREADS:-2}
 MFO=/usr/share/metastudent-data/dataset_201401/MFO/goasp.fasta
@@ -125,10 +137,36 @@ pairs() {
 	rm -f sp.mp sp.tsv
 }
 
+# pairs_sampled CL.mp M8 IDS: the same estimated from the sampled queries
+# IDS (one id a line) and their hits M8 against the whole set
+pairs_sampled() {
+	for s in $SEEDS; do
+		split "$1" "$s" sp.mp
+		"$BIN/rec-cut" --typed -f id,split sp.mp | grep -v '^#' | sed 1d >sp.tsv
+		awk -F'\t' 'FILENAME == ARGV[1] { s[$1] = $2; nt += $2 == "test"; next }
+			FILENAME == ARGV[2] { if (s[$1] == "test") nq++; next }
+			$1 != $2 && $3 >= 50 && s[$1] == "test" && s[$2] != "test" {
+				p[$1 "\t" $2] = 1
+				sh = $6 < $9 ? $6 : $9
+				cov = ($6 < $9 ? $5 - $4 + 1 : $8 - $7 + 1) / sh
+				if (cov >= 0.8) c[$1 "\t" $2] = 1 }
+			END { np = 0; nc = 0; for (k in p) np++; for (k in c) nc++
+				f = nq ? nt / nq : 0
+				print np * f, nc * f, nq }' sp.tsv "$3" "$2"
+	done | awk '{ n++; s += $1; c += $2; q += $3
+			if (n == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+		END { printf "%.0f (%.0f-%.0f) pairs at >= 50%% identity (estimated from %.0f sampled test queries a split), %.0f with cov80, over %d seeds", s / n, lo, hi, q / n, c / n, n }'
+	rm -f sp.mp sp.tsv
+}
+
 # cluster N MODE ARGS...: seq-cluster on set N, clusters in cl.MODE.N.mp
 cluster() {
 	n=$1 mode=$2
 	shift 2
+	if [ "${REUSE:-0}" = 1 ] && [ -s cl.$mode.$n.mp ]; then
+		echo "$n: seq-cluster $* ($mode): cl.$mode.$n.mp of an earlier run"
+		return
+	fi
 	/usr/bin/time -v -o time.$mode.$n "$BIN/seq-cluster" --threads "$T" \
 		"$@" -o cl.$mode.$n.mp set.$n.mp 2>err.$mode.$n
 	echo "$n: seq-cluster $* ($mode): $(tv time.$mode.$n)"
@@ -147,6 +185,10 @@ for n in $SIZES; do
 	cluster $n aligned --min-id 0.5
 	mm=0
 	case " $MMSEQS_SIZES " in *" $n "*) mm=1 ;; esac
+	[ "${REUSE:-0}" = 1 ] && [ -s cl.mm.$n.mp ] && {
+		echo "$n: mmseqs easy-cluster: cl.mm.$n.mp of an earlier run"
+		mm=0
+	}
 	if [ $mm = 1 ]; then
 		"$BIN/rec-fasta" -w 0 set.$n.mp >in.$n.fa
 		t0=$(date +%s.%N)
@@ -166,6 +208,31 @@ for n in $SIZES; do
 			split.mm.$n.mp 2>err.lc.mm.$n || rc=$?
 		echo "  leak-check --min-sim 0.5 on the mmseqs2-grouped split: exit $rc: $(tail -n 1 err.lc.mm.$n)"
 	fi
+	case " $SAMPLE_SIZES " in *" $n "*)
+		[ -s in.$n.fa ] || "$BIN/rec-fasta" -w 0 set.$n.mp >in.$n.fa
+		if [ ! -s sample.$n.m8 ]; then
+			awk -v q="${SAMPLE_Q:-5000}" '/^>/ { n++ } END { srand(11)
+				for (i = 0; i < n; i++) a[i] = i
+				for (i = 0; i < q && i < n; i++) { j = i + int(rand() * (n - i))
+					t = a[i]; a[i] = a[j]; a[j] = t; print "s" a[i] } }' \
+				in.$n.fa | sort >sample.$n.ids
+			awk 'NR == FNR { w[">" $1] = 1; next } /^>/ { k = $1 in w } k' \
+				sample.$n.ids in.$n.fa >sample.$n.fa
+			t0=$(date +%s.%N)
+			mmseqs easy-search sample.$n.fa in.$n.fa sample.$n.m8 tmp.q.$n \
+				--threads "$T" -v 1 --max-seqs 1000 \
+				--format-output query,target,pident,qstart,qend,qlen,tstart,tend,tlen >/dev/null
+			t1=$(date +%s.%N)
+			rm -rf tmp.q.$n
+			echo "$n: mmseqs easy-search, $(wc -l <sample.$n.ids) sampled queries against all: $(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}') s wall"
+		fi
+		echo "  left across the k-mer split:   $(pairs_sampled cl.kmer.$n.mp sample.$n.m8 sample.$n.ids)"
+		echo "  left across the aligned split: $(pairs_sampled cl.aligned.$n.mp sample.$n.m8 sample.$n.ids)"
+		if [ -s cl.mm.$n.mp ]; then
+			echo "  left across the mmseqs2 split: $(pairs_sampled cl.mm.$n.mp sample.$n.m8 sample.$n.ids)"
+		fi
+		;;
+	esac
 	case " $SEARCH_SIZES " in *" $n "*) ;; *) continue ;; esac
 	[ -s in.$n.fa ] || "$BIN/rec-fasta" -w 0 set.$n.mp >in.$n.fa
 	if [ ! -s allvsall.$n.m8 ]; then
@@ -179,7 +246,7 @@ for n in $SIZES; do
 	fi
 	echo "  left across the k-mer split:   $(pairs cl.kmer.$n.mp allvsall.$n.m8)"
 	echo "  left across the aligned split: $(pairs cl.aligned.$n.mp allvsall.$n.m8)"
-	if [ $mm = 1 ]; then
+	if [ -s cl.mm.$n.mp ]; then
 		echo "  left across the mmseqs2 split: $(pairs cl.mm.$n.mp allvsall.$n.m8)"
 	fi
 done
