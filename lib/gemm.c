@@ -240,14 +240,9 @@ static void part(void *v, size_t lo, size_t hi)
 {
 	job *j = v;
 	const kernel *kn = j->kn;
-	size_t i0 = 0, i1 = j->M, n0 = 0, n1 = j->N;
-	if (j->split_n) {
-		n0 = lo * (size_t)kn->nr;
-		n1 = hi * (size_t)kn->nr < j->N ? hi * (size_t)kn->nr : j->N;
-	} else {
-		i0 = lo * (size_t)kn->mr;
-		i1 = hi * (size_t)kn->mr < j->M ? hi * (size_t)kn->mr : j->M;
-	}
+	size_t i0, i1, n0, n1;
+	plm_gemm_range(j->split_n, lo, hi, (size_t)kn->mr, (size_t)kn->nr, j->M,
+		       j->N, &i0, &i1, &n0, &n1);
 	if (i0 >= i1 || n0 >= n1)
 		return;
 	size_t kc = j->K < KC ? j->K : KC;
@@ -414,14 +409,9 @@ static void pw_part(void *v, size_t lo, size_t hi)
 {
 	pwjob *j = v;
 	const kernel *kn = j->kn;
-	size_t i0 = 0, i1 = j->M, n0 = 0, n1 = j->N;
-	if (j->split_n) {
-		n0 = lo * PLM_GEMM_PW_NR;
-		n1 = hi * PLM_GEMM_PW_NR < j->N ? hi * PLM_GEMM_PW_NR : j->N;
-	} else {
-		i0 = lo * (size_t)kn->mr;
-		i1 = hi * (size_t)kn->mr < j->M ? hi * (size_t)kn->mr : j->M;
-	}
+	size_t i0, i1, n0, n1;
+	plm_gemm_range(j->split_n, lo, hi, (size_t)kn->mr, PLM_GEMM_PW_NR, j->M,
+		       j->N, &i0, &i1, &n0, &n1);
 	if (i0 >= i1 || n0 >= n1)
 		return;
 	size_t kc = j->K < KC ? j->K : KC;

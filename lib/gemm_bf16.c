@@ -244,14 +244,9 @@ static size_t min(size_t a, size_t b)
 static void part(void *v, size_t lo, size_t hi)
 {
 	job *j = v;
-	size_t i0 = 0, i1 = j->M, n0 = 0, n1 = j->N;
-	if (j->split_n) {
-		n0 = lo * NR;
-		n1 = min(hi * NR, j->N);
-	} else {
-		i0 = lo * MR;
-		i1 = min(hi * MR, j->M);
-	}
+	size_t i0, i1, n0, n1;
+	plm_gemm_range(j->split_n, lo, hi, MR, NR, j->M, j->N, &i0, &i1, &n0,
+		       &n1);
 	const size_t P = (j->K + 1) / 2, kpmax = min(P, KP);
 	uint32_t *ap = aligned_alloc(64, MC * kpmax * 4);
 	uint32_t *bp = aligned_alloc(64, NC * kpmax * 4);
@@ -344,14 +339,9 @@ typedef struct {
 static void pw_part(void *v, size_t lo, size_t hi)
 {
 	pwjob *j = v;
-	size_t i0 = 0, i1 = j->M, n0 = 0, n1 = j->N;
-	if (j->split_n) {
-		n0 = lo * NR;
-		n1 = min(hi * NR, j->N);
-	} else {
-		i0 = lo * MR;
-		i1 = min(hi * MR, j->M);
-	}
+	size_t i0, i1, n0, n1;
+	plm_gemm_range(j->split_n, lo, hi, MR, NR, j->M, j->N, &i0, &i1, &n0,
+		       &n1);
 	if (i0 >= i1 || n0 >= n1)
 		return;
 	const size_t P = (j->K + 1) / 2, kpmax = min(P, KP);

@@ -31,6 +31,22 @@ static inline void plm_gemm_fork(plm_pool *pool, size_t M, size_t N, size_t K,
 	plm_pool_run(pool, t < (int)len ? t : (int)len, part, job, len);
 }
 
+/* The rows [i0, i1) and columns [n0, n1) of part [lo, hi) of a product
+ * cut by plm_gemm_fork: panels of mr rows, or of nr columns when split_n. */
+static inline void plm_gemm_range(int split_n, size_t lo, size_t hi,
+				  size_t mr, size_t nr, size_t M, size_t N,
+				  size_t *i0, size_t *i1, size_t *n0, size_t *n1)
+{
+	*i0 = 0, *i1 = M, *n0 = 0, *n1 = N;
+	if (split_n) {
+		*n0 = lo * nr;
+		*n1 = hi * nr < N ? hi * nr : N;
+	} else {
+		*i0 = lo * mr;
+		*i1 = hi * mr < M ? hi * mr : M;
+	}
+}
+
 /* K = 0: C is zeros (and the epilogue, if any, sees it). */
 static inline void plm_gemm_empty(size_t M, size_t N, float *C, size_t ldc,
 				  const plm_gemm_epi *epi)

@@ -62,6 +62,21 @@ static void gt_kernels(const char *const *isas, size_t nisa,
 	}
 }
 
+/* An epilogue: c = 2c + column, counting the visits in epi_seen
+ * (epi_n columns; threads write disjoint elements). */
+static unsigned char *epi_seen;
+static size_t epi_n;
+static void epi_test(void *arg, float *c, size_t ldc, size_t row0, size_t m,
+		     size_t col0, size_t n)
+{
+	(void)arg;
+	for (size_t r = 0; r < m; r++)
+		for (size_t j = 0; j < n; j++) {
+			c[r * ldc + j] = c[r * ldc + j] * 2.0f + (float)(col0 + j);
+			epi_seen[(row0 + r) * epi_n + col0 + j]++;
+		}
+}
+
 /* Row 37 of an M-row A (M >= 38, ldc = N) alone and in batches of
  * 38 .. M rows on 2 threads. */
 static void gt_row_alone(gt_product run, void *ctx, size_t M, size_t N)

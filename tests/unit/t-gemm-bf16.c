@@ -86,20 +86,6 @@ static void ref(size_t M, size_t N, size_t K, const float *A, size_t lda,
 
 static const char *const isas[] = { "base", "avx512bf16" };
 
-/* An epilogue: c = 2c + column, counting the visits. */
-static unsigned char *epi_seen;
-static size_t epi_n;
-static void epi_test(void *arg, float *c, size_t ldc, size_t row0, size_t m,
-		     size_t col0, size_t n)
-{
-	(void)arg;
-	for (size_t r = 0; r < m; r++)
-		for (size_t j = 0; j < n; j++) {
-			c[r * ldc + j] = c[r * ldc + j] * 2.0f + (float)(col0 + j);
-			epi_seen[(row0 + r) * epi_n + col0 + j]++;
-		}
-}
-
 typedef struct {
 	size_t N, K, lda, ldb, ldc;
 	const float *A;

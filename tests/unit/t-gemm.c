@@ -45,21 +45,6 @@ static void ref(size_t M, size_t N, size_t K, const float *A, size_t ars,
 
 static const char *const isas[] = { "base", "avx2", "avx512" };
 
-/* An epilogue: c = 2c + column, counting the visits (threads write
- * disjoint elements). */
-static unsigned char *epi_seen;
-static size_t epi_n;
-static void epi_test(void *arg, float *c, size_t ldc, size_t row0, size_t m,
-		     size_t col0, size_t n)
-{
-	(void)arg;
-	for (size_t r = 0; r < m; r++)
-		for (size_t j = 0; j < n; j++) {
-			c[r * ldc + j] = c[r * ldc + j] * 2.0f + (float)(col0 + j);
-			epi_seen[(row0 + r) * epi_n + col0 + j]++;
-		}
-}
-
 /* The operands of one product: A and B with a gap in their rows,
  * transposed copies (variant 1) and B pre-packed (variant 2). */
 typedef struct {
