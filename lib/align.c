@@ -65,21 +65,43 @@ int plm_align_local(const char *a, size_t la, const char *b, size_t lb,
 			      ws, out);
 }
 
-int plm_align_band(const char *a, size_t la, const char *b, size_t lb,
-		   long dlo, long dhi, int open, int extend, plm_align_ws *ws,
-		   plm_aln *out)
+/* *buf holds at least need bytes (*cap: what it holds); -1 when out of
+ * memory. */
+static int grow(void **buf, size_t *cap, size_t need)
 {
-	*out = (plm_aln){ 0, 0, 0, 0, 0, 0.0 };
-	if (!la || !lb || dlo > dhi)
+	if (*cap >= need)
 		return 0;
-	if (ws->cap < lb + 1) {
-		size_t sz = (lb + 1) * (2 * sizeof(cell) + 1);
-		void *p = realloc(ws->cells, sz);
-		if (!p)
-			return -1;
-		ws->cells = p;
-		ws->cap = lb + 1;
-	}
+	void *p = realloc(*buf, need);
+	if (!p)
+		return -1;
+	*buf = p;
+	*cap = need;
+	return 0;
+}
+
+/* Row i's columns j (1-based) in the band, dlo <= (j - 1) - i <= dhi,
+ * as jlo..jhi: 1; 0 when the row has none; -1 when no later row has any
+ * either. */
+static inline int band_row(size_t i, long dlo, long dhi, size_t lb, long *jlo,
+			   long *jhi)
+{
+	long lo = (long)i + dlo + 1, hi = (long)i + dhi + 1;
+	if (lo < 1)
+		lo = 1;
+	if (hi > (long)lb)
+		hi = (long)lb;
+	*jlo = lo, *jhi = hi;
+	if (lo <= hi)
+		return 1;
+	return lo > (long)lb ? -1 : 0;
+}
+
+static int band_carry(const char *a, size_t la, const char *b, size_t lb,
+		      long dlo, long dhi, int open, int extend,
+		      plm_align_ws *ws, plm_aln *out)
+{
+	if (grow(&ws->cells, &ws->cap, (lb + 1) * (2 * sizeof(cell) + 1)))
+		return -1;
 	/* h: row i-1 (then i) of the best path into each cell; e: the best
 	 * ending in a gap in b (a residue of a against nothing).  Cells out
 	 * of the band are the empty path (h) and unreachable (e). */
@@ -94,17 +116,12 @@ int plm_align_band(const char *a, size_t la, const char *b, size_t lb,
 	const int32_t go = open + extend, ge = extend;
 	cell best = { 0, 0, 0 };
 	for (size_t i = 0; i < la; i++) {
-		/* columns j (1-based) with dlo <= (j - 1) - i <= dhi */
-		long jlo = (long)i + dlo + 1, jhi = (long)i + dhi + 1;
-		if (jlo < 1)
-			jlo = 1;
-		if (jhi > (long)lb)
-			jhi = (long)lb;
-		if (jlo > jhi) {
-			if (jlo > (long)lb)
-				break;
+		long jlo, jhi;
+		int in = band_row(i, dlo, dhi, lb, &jlo, &jhi);
+		if (in < 0)
+			break;
+		if (!in)
 			continue;
-		}
 		int ai = code(a[i]);
 		const signed char *row = B62[ai];
 		/* identical: a standard residue equal to a's */
@@ -156,9 +173,154 @@ int plm_align_band(const char *a, size_t la, const char *b, size_t lb,
 	out->alen_a = (uint32_t)(best.u >> 32);
 	out->alen_b = (uint32_t)best.u;
 	out->ident = (uint32_t)(best.t >> 32);
-	out->bits = best.s > 0 ?
-		(0.267 * best.s - log(0.041)) / log(2.0) : 0.0;
 	return 0;
+}
+
+/* The direction of each cell, in one byte: how the best path into it
+ * arrives (H_ZERO: the empty path; H_DIAG: a column of a[i] against b[j];
+ * H_E, H_F: the gap in b, in a, ending there), then whether that gap in
+ * b (E_OPEN) and that gap in a (F_OPEN) open here rather than extend. */
+enum { H_ZERO = 0, H_DIAG = 1, H_E = 2, H_F = 3, E_OPEN = 4, F_OPEN = 8 };
+
+/* The band's cells row by row, the scores alone (h, e: 4 bytes each per
+ * column of b) and a direction byte per cell; then the path followed back
+ * from the best cell.  The same choices as band_carry's, so the same
+ * path: a diagonal first, then a gap in b, then a gap in a, each only
+ * when strictly better; a gap opens rather than extends on a tie. */
+__attribute__((noinline))
+static int band_trace(const char *a, size_t la, const char *b, size_t lb,
+		      long dlo, long dhi, size_t ncell, int open, int extend,
+		      plm_align_ws *ws, plm_aln *out)
+{
+	size_t need = (lb + 1) * (2 * sizeof(int32_t) + 1) +
+		      (la + 1) * sizeof(size_t) + ncell;
+	if (grow(&ws->trace, &ws->tcap, need))
+		return -1;
+	size_t *roff = ws->trace;       /* row i's first cell in dir */
+	int32_t *h = (int32_t *)(roff + la + 1), *e = h + (lb + 1);
+	unsigned char *bc = (unsigned char *)(e + (lb + 1));
+	unsigned char *dir = bc + (lb + 1);
+	for (size_t j = 0; j < lb; j++)
+		bc[j] = (unsigned char)code(b[j]);
+	for (size_t j = 0; j <= lb; j++)
+		h[j] = 0, e[j] = NEG;
+	const int32_t go = open + extend, ge = extend;
+	int32_t best = 0;
+	size_t bi = 0, bj = 0, nc = 0;
+	for (size_t i = 0; i < la; i++) {
+		roff[i] = nc;
+		long jlo, jhi;
+		int in = band_row(i, dlo, dhi, lb, &jlo, &jhi);
+		if (in < 0)
+			break;
+		if (!in)
+			continue;
+		const signed char *row = B62[code(a[i])];
+		unsigned char *d = dir + nc - jlo;
+		int32_t ds = h[jlo - 1], ls = 0, fs = NEG;
+		int32_t rbest = 0;
+		for (long j = jlo; j <= jhi; j++) {
+			int32_t us = h[j];
+			int32_t es = e[j] - ge, eo = us - go;
+			int eopen = eo >= es;
+			es = eopen ? eo : es;
+			e[j] = es;
+			int32_t fo = ls - go;
+			fs -= ge;
+			int fopen = fo >= fs;
+			fs = fopen ? fo : fs;
+			int32_t cs = ds + row[bc[j - 1]];
+			int t1 = es > cs;
+			cs = t1 ? es : cs;
+			int t2 = fs > cs;
+			cs = t2 ? fs : cs;
+			int t3 = cs > 0;
+			cs = t3 ? cs : 0;
+			int src = ((1 + t1) | 3 * t2) & -t3;
+			d[j] = (unsigned char)(src | eopen << 2 | fopen << 3);
+			ds = us;
+			h[j] = ls = cs;
+			rbest = cs > rbest ? cs : rbest;
+		}
+		nc += (size_t)(jhi - jlo + 1);
+		if (rbest > best) {
+			/* its first cell of the row's best */
+			long rj = jlo;
+			while (h[rj] != rbest)
+				rj++;
+			best = rbest, bi = i, bj = (size_t)rj;
+		}
+	}
+	out->score = best;
+	if (!best)
+		return 0;
+	/* back from the best cell: state 0 the best path into (i, j), 1 the
+	 * gap in b ending there, 2 the gap in a */
+	uint32_t cols = 0, ident = 0, ra = 0, rb = 0;
+	size_t i = bi, j = bj;
+	int st = 0;
+	for (;;) {
+		long jlo = (long)i + dlo + 1 < 1 ? 1 : (long)i + dlo + 1;
+		unsigned d = dir[roff[i] + (j - (size_t)jlo)];
+		if (st == 0) {
+			int src = d & 3;
+			if (src == H_E) {
+				st = 1;
+				continue;
+			}
+			if (src == H_F) {
+				st = 2;
+				continue;
+			}
+			int ai = code(a[i]);
+			cols++, ra++, rb++;
+			ident += ai < 20 && ai == bc[j - 1];
+			if (!i || j == 1)
+				break;
+			long plo = (long)i + dlo < 1 ? 1 : (long)i + dlo;
+			if (!(dir[roff[i - 1] + (j - 1 - (size_t)plo)] & 3))
+				break;
+			i--, j--;
+		} else if (st == 1) {
+			cols++, ra++;
+			if (d & E_OPEN)
+				st = 0;
+			i--;
+		} else {
+			cols++, rb++;
+			if (d & F_OPEN)
+				st = 0;
+			j--;
+		}
+	}
+	out->cols = cols;
+	out->ident = ident;
+	out->alen_a = ra;
+	out->alen_b = rb;
+	return 0;
+}
+
+int plm_align_band(const char *a, size_t la, const char *b, size_t lb,
+		   long dlo, long dhi, int open, int extend, plm_align_ws *ws,
+		   plm_aln *out)
+{
+	*out = (plm_aln){ 0, 0, 0, 0, 0, 0.0 };
+	if (!la || !lb || dlo > dhi)
+		return 0;
+	/* the band's cells, at most */
+	long lo = dlo < -(long)la ? -(long)la : dlo;
+	long hi = dhi > (long)lb ? (long)lb : dhi;
+	size_t w = lo <= hi ? (size_t)(hi - lo + 1) : 0;
+	if (w > lb)
+		w = lb;
+	size_t max = ws->trace_max ? ws->trace_max : PLM_ALIGN_TRACE_MAX;
+	int rc = w && la <= max / w ?
+		 band_trace(a, la, b, lb, dlo, dhi, la * w, open, extend, ws,
+			    out) :
+		 band_carry(a, la, b, lb, dlo, dhi, open, extend, ws, out);
+	if (!rc && out->score > 0)
+		out->bits = (0.267 * out->score - log(0.041)) / log(2.0);
+	return rc;
 }
 
 /* The code of each k-mer of s starting at 0..l-k (UINT32_MAX where it
@@ -194,13 +356,8 @@ long plm_align_diag(const char *a, size_t la, const char *b, size_t lb, int k,
 	 * repeats chained through nxt; then the hits per diagonal */
 	size_t need = (na + nb + 2 * slots + na + la + lb + 1) *
 		      sizeof(uint32_t);
-	if (ws->dcap < need) {
-		void *p = realloc(ws->diag, need);
-		if (!p)
-			return -1;
-		ws->diag = p;
-		ws->dcap = need;
-	}
+	if (grow(&ws->diag, &ws->dcap, need))
+		return -1;
 	uint32_t *ca = ws->diag, *cb = ca + na, *tcode = cb + nb;
 	uint32_t *tpos = tcode + slots, *nxt = tpos + slots;
 	uint32_t *hist = nxt + na;
@@ -266,6 +423,9 @@ long plm_align_diag(const char *a, size_t la, const char *b, size_t lb, int k,
 
 void plm_align_ws_free(plm_align_ws *ws)
 {
+	free(ws->trace);
+	ws->trace = NULL;
+	ws->tcap = 0;
 	free(ws->diag);
 	ws->diag = NULL;
 	ws->dcap = 0;

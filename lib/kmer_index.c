@@ -409,6 +409,23 @@ static int walk(worker *w, int which, uint32_t q, const uint32_t *codes, size_t 
 			pc[nr++] = codes[j];
 	for (size_t j = 0; j < nr; j++)
 		__builtin_prefetch(&off[pc[j]]);
+	int qs = in_s(c, q), qf = is_full(c, q);
+	/* both in S: a pair is kept from the side of its larger record (see
+	 * below), so a target the query follows is not counted; postings
+	 * are in record order: each list is cut to those after the query */
+	int half = qs && (which == SLONG || (which == SSHORT && qf));
+	uint32_t after = 0;
+	if (half) {
+		size_t l = 0, h = ix->nt;       /* first target after q */
+		while (l < h) {
+			size_t m = l + (h - l) / 2;
+			if (ix->gid[m] <= q)
+				l = m + 1;
+			else
+				h = m;
+		}
+		after = (uint32_t)l;
+	}
 	size_t nn = 0;
 	for (size_t j = 0; j < nr; j++) {
 		uint32_t b = off[pc[j]], e = off[pc[j] + 1];
@@ -416,6 +433,18 @@ static int walk(worker *w, int which, uint32_t q, const uint32_t *codes, size_t 
 			skipped = 1;
 			w->st.frequent++;
 			continue;
+		}
+		if (half) {
+			uint32_t h = e;
+			while (b < h) {
+				uint32_t m = b + (h - b) / 2;
+				if (post[m] < after)
+					b = m + 1;
+				else
+					h = m;
+			}
+			if (b == e)
+				continue;
 		}
 		rg[2 * nn] = b;
 		rg[2 * nn + 1] = e;
@@ -432,7 +461,6 @@ static int walk(worker *w, int which, uint32_t q, const uint32_t *codes, size_t 
 				w->touched[nt++] = t;
 		}
 	}
-	int qs = in_s(c, q), qf = is_full(c, q);
 	int exact = ix->full && !skipped;
 	uint32_t nkq = c->nk[q];
 	/* the least count any target needs (the threshold grows with mn):

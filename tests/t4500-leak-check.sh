@@ -100,33 +100,41 @@ for args in "g60.tsv 0.5" "g150.tsv 0.1" "g150.tsv 0.3"; do
 	"
 done
 
-# Three splits, every pair forbidden (-s 0.5: the 150-residue sequences are
-# "long", sampled): the indexed side is two of them, so
-# pairs inside it are met from both sides and must be reported once.
-test_expect_success 'three splits, all pairs forbidden: the all-pairs answer, once each' '
+# Three splits, every pair forbidden: the indexed side is two of them, so
+# pairs inside it are met from both sides and must be reported once.  At
+# -s 0.5 the 150-residue sequences are "long" (sampled index), at -s 0.1
+# "short" (every k-mer indexed).
+test_expect_success 'setup: three splits, all-pairs oracle' '
 	awk -F"\t" -v OFS="\t" "NR > 1 && \$3 == \"test\" && NR % 2 { \$3 = \"val\" } { print }" g150.tsv >g3.tsv &&
-	test_exit 1 leak-check --typed --min-sim 0.5 --forbid train:val,train:test,val:test g3.tsv >r.tsv &&
-	sed -n "4,\$p" r.tsv | awk -F"\t" "{ if (\$1 > \$2) { t = \$1; \$1 = \$2; \$2 = t }
-		printf \"%s\t%s\t%.6f\n\", \$1, \$2, \$5 }" | sort >mine &&
-	$PY - g3.tsv <<-\PY | sort >oracle &&
+	cat >brute3.py <<-\PY
 	import sys
 	AA = set("ACDEFGHIKLMNPQRSTVWY")
 	def ks(s):
 	    return {s[i:i + 5] for i in range(len(s) - 4) if set(s[i:i + 5]) <= AA}
 	r = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
 	r = [(i, ks(s), sp) for i, s, sp in r]
+	t = float(sys.argv[2])
 	for x in range(len(r)):
 	    for y in range(x + 1, len(r)):
 	        (a, A, p), (b, B, q) = r[x], r[y]
 	        m = min(len(A), len(B))
-	        if p != q and m and len(A & B) / m >= 0.5:
+	        if p != q and m and len(A & B) / m >= t:
 	            print("%s\t%s\t%.6f" % (min(a, b), max(a, b), len(A & B) / m))
 	PY
-	test $(wc -l <oracle) -gt 60 &&
-	test_cmp oracle mine &&
-	test_exit 1 leak-check --typed --min-sim 0.5 --threads 1 --forbid train:val,train:test,val:test g3.tsv >r1.tsv &&
-	sed -n "4,\$p" r.tsv >a && sed -n "4,\$p" r1.tsv >b && test_cmp a b
 '
+
+for s in 0.5 0.1; do
+	test_expect_success "three splits, all pairs forbidden, -s $s: the all-pairs answer, once each" "
+		test_exit 1 leak-check --typed --min-sim $s --forbid train:val,train:test,val:test g3.tsv >r.tsv &&
+		sed -n '4,\$p' r.tsv | awk -F'\t' '{ if (\$1 > \$2) { t = \$1; \$1 = \$2; \$2 = t }
+			printf \"%s\t%s\t%.6f\n\", \$1, \$2, \$5 }' | sort >mine &&
+		$PY brute3.py g3.tsv $s | sort >oracle &&
+		test \$(wc -l <oracle) -gt 60 &&
+		test_cmp oracle mine &&
+		test_exit 1 leak-check --typed --min-sim $s --threads 1 --forbid train:val,train:test,val:test g3.tsv >r1.tsv &&
+		sed -n '4,\$p' r.tsv >a && sed -n '4,\$p' r1.tsv >b && test_cmp a b
+	"
+done
 
 test_expect_success 'every k-mer indexed (--scale 1) gives the same pairs' '
 	test_exit 1 leak-check --typed --min-sim 0.1 g150.tsv >a.tsv &&

@@ -26,9 +26,15 @@ typedef struct plm_aln {
 /* Scratch space, reused between calls; zero-initialise, free with
  * plm_align_ws_free. */
 typedef struct plm_align_ws {
-	void *cells, *diag;
-	size_t cap, dcap;
+	void *cells, *diag, *trace;
+	size_t cap, dcap, tcap;
+	size_t trace_max;       /* 0: PLM_ALIGN_TRACE_MAX */
 } plm_align_ws;
+
+/* The most cells an alignment keeps a direction byte for; a larger one
+ * carries what its paths have aligned through the matrix instead (the
+ * same result, slower). */
+#define PLM_ALIGN_TRACE_MAX ((size_t)1 << 24)
 
 /* plm_align_diag: a k-mer held more often by a is left out; the margin
  * added to the band */

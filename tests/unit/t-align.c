@@ -1,10 +1,13 @@
 /* t-align.c — Smith-Waterman-Gotoh scores against Biopython's
  * PairwiseAligner (tests/data/align/pairs.tsv, made by make-pairs.py),
  * identities of constructed alignments, the band (whole band = unbanded,
- * a narrow band never scores more) and the k-mer diagonal finder. */
+ * a narrow band never scores more), the k-mer diagonal finder, and the
+ * two ways of counting the path (direction bytes followed back, or counts
+ * carried through the matrix past ws.trace_max) giving the same. */
 #include "plm/align.h"
 #include "tap.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,9 +172,85 @@ static void test_diag(void)
 	plm_align_ws_free(&ws);
 }
 
+static uint64_t rng = 88172645463325252ull;
+
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+/* a: random residues (a few X, lower case, low-complexity runs); b: a
+ * copy with substitutions, insertions and deletions, or unrelated */
+static size_t make_pair(char *a, char *b, size_t max)
+{
+	static const char aa[] = "ACDEFGHIKLMNPQRSTVWYacdwXXB";
+	size_t la = 1 + rnd((unsigned)max), lb = 0;
+	for (size_t i = 0; i < la; i++)
+		a[i] = rnd(10) ? aa[rnd(20)] : aa[rnd(27)];
+	if (rnd(4) == 0)        /* a low-complexity run */
+		for (size_t i = rnd((unsigned)la), n = rnd(30); i < la && n;
+		     i++, n--)
+			a[i] = "GS"[n % 2];
+	unsigned sub = rnd(60), indel = rnd(15);
+	int unrelated = rnd(5) == 0;
+	for (size_t i = 0; i < la && lb < max; i++) {
+		if (unrelated) {
+			b[lb++] = aa[rnd(20)];
+			continue;
+		}
+		if (rnd(100) < indel) {
+			if (rnd(2))
+				continue;       /* deleted */
+			for (unsigned n = 1 + rnd(5); n && lb < max; n--)
+				b[lb++] = aa[rnd(20)];
+		}
+		if (lb < max)
+			b[lb++] = rnd(100) < sub ? aa[rnd(20)] : a[i];
+	}
+	if (!lb)
+		b[lb++] = 'A';
+	a[la] = 0, b[lb] = 0;
+	return la;
+}
+
+static void test_paths(void)
+{
+	plm_align_ws wt = { 0 }, wc = { 0 };
+	wc.trace_max = 1;       /* always the carried counts */
+	static char a[700], b[700];
+	int n = 0, same = 0, band_same = 0, diag_same = 0, some = 0;
+	for (int it = 0; it < 3000; it++) {
+		size_t la = make_pair(a, b, 600), lb = strlen(b);
+		plm_aln r, q;
+		plm_align_local(a, la, b, lb, 11, 1, &wt, &r);
+		plm_align_local(a, la, b, lb, 11, 1, &wc, &q);
+		n++;
+		same += !memcmp(&r, &q, sizeof r);
+		some += r.cols > 0;
+		/* a random band: narrow, wide, off either end */
+		long lo = (long)rnd((unsigned)(la + lb + 40)) - (long)la - 20;
+		long hi = lo + (long)rnd(rnd(2) ? 20 : 400);
+		plm_align_band(a, la, b, lb, lo, hi, 11, 1, &wt, &r);
+		plm_align_band(a, la, b, lb, lo, hi, 11, 1, &wc, &q);
+		band_same += !memcmp(&r, &q, sizeof r);
+		plm_align_diag(a, la, b, lb, 4, &wt, &lo, &hi);
+		plm_align_band(a, la, b, lb, lo, hi, 11, 1, &wt, &r);
+		plm_align_band(a, la, b, lb, lo, hi, 11, 1, &wc, &q);
+		diag_same += !memcmp(&r, &q, sizeof r);
+	}
+	ok(some > n / 2, "%d of %d pairs align", some, n);
+	is_int(same, n, "unbanded: traced path == carried counts");
+	is_int(band_same, n, "random bands: traced path == carried counts");
+	is_int(diag_same, n, "k-mer bands: traced path == carried counts");
+	plm_align_ws_free(&wt);
+	plm_align_ws_free(&wc);
+}
+
 int main(void)
 {
 	test_oracle();
+	test_paths();
 	test_identity();
 	test_diag();
 	return done_testing();
