@@ -216,7 +216,7 @@ static int band_trace(const char *a, size_t la, const char *b, size_t lb,
 		if (!in)
 			continue;
 		const signed char *row = B62[code(a[i])];
-		unsigned char *d = dir + nc - jlo;
+		unsigned char *d = dir + nc;
 		int32_t ds = h[jlo - 1], ls = 0, fs = NEG;
 		int32_t rbest = 0;
 		for (long j = jlo; j <= jhi; j++) {
@@ -237,7 +237,7 @@ static int band_trace(const char *a, size_t la, const char *b, size_t lb,
 			int t3 = cs > 0;
 			cs = t3 ? cs : 0;
 			int src = ((1 + t1) | 3 * t2) & -t3;
-			d[j] = (unsigned char)(src | eopen << 2 | fopen << 3);
+			d[j - jlo] = (unsigned char)(src | eopen << 2 | fopen << 3);
 			ds = us;
 			h[j] = ls = cs;
 			rbest = cs > rbest ? cs : rbest;
