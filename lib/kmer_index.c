@@ -410,9 +410,10 @@ static int walk(worker *w, int which, uint32_t q, const uint32_t *codes, size_t 
 	for (size_t j = 0; j < nr; j++)
 		__builtin_prefetch(&off[pc[j]]);
 	int qs = in_s(c, q), qf = is_full(c, q);
-	/* both in S: a pair is kept from the side of its larger record (see
-	 * below), so a target the query follows is not counted; postings
-	 * are in record order: each list is cut to those after the query */
+	/* both in S: a pair met from both sides is kept where the query is
+	 * the earlier record (see below), so targets before the query are not
+	 * counted; postings are in record order: each list is cut to the
+	 * targets after it */
 	int half = qs && (which == SLONG || (which == SSHORT && qf));
 	uint32_t after = 0;
 	if (half) {
