@@ -208,7 +208,12 @@ typedef struct worker {
 	ctx *c;
 	int id, nth, which;    /* which: index to build (build_run) */
 	uint64_t *qmark, *tmark;
-	uint32_t *codes, *scodes, *tcodes, *acc, *touched, *ranges, *present;
+	uint32_t *codes, *scodes, *tcodes, *touched, *ranges, *present;
+	/* hits per target: 16 bits (half the cache lines of 32), or 32 for
+	 * a query with more than 65,535 distinct k-mers in the index (acc32,
+	 * only where a sequence is that long) */
+	uint16_t *acc;
+	uint32_t *acc32;
 	plm_kmer_pair *pairs;  /* PAIR_BATCH waiting for fn */
 	size_t np;
 	plm_kmer_stats st;
@@ -218,6 +223,19 @@ typedef struct worker {
 /* Pairs a worker holds before handing them on: bounds the memory of the
  * search whatever the number of pairs. */
 #define PAIR_BATCH 4096
+
+/* (Re)allocates the hit counters for maxnt targets; -1 when out of
+ * memory. */
+static int acc_alloc(worker *w, uint32_t maxnt)
+{
+	free(w->acc);
+	free(w->acc32);
+	w->acc32 = NULL;
+	w->acc = calloc((size_t)maxnt + 1, sizeof *w->acc);
+	if (w->c->maxlen > UINT16_MAX)
+		w->acc32 = calloc((size_t)maxnt + 1, sizeof *w->acc32);
+	return w->acc && (w->c->maxlen <= UINT16_MAX || w->acc32) ? 0 : -1;
+}
 
 static int worker_init(worker *w, ctx *c, uint32_t maxnt)
 {
@@ -229,11 +247,10 @@ static int worker_init(worker *w, ctx *c, uint32_t maxnt)
 	w->tcodes = malloc((c->maxlen + 1) * sizeof *w->tcodes);
 	w->ranges = malloc((2 * c->maxlen + 2) * sizeof *w->ranges);
 	w->present = malloc((c->maxlen + 1) * sizeof *w->present);
-	w->acc = calloc((size_t)maxnt + 1, sizeof *w->acc);
 	w->touched = malloc(((size_t)maxnt + 1) * sizeof *w->touched);
 	w->pairs = malloc(PAIR_BATCH * sizeof *w->pairs);
 	return w->qmark && w->tmark && w->codes && w->scodes && w->tcodes &&
-	       w->ranges && w->present && w->acc && w->touched &&
+	       w->ranges && w->present && !acc_alloc(w, maxnt) && w->touched &&
 	       w->pairs ? 0 : -1;
 }
 
@@ -247,6 +264,7 @@ static void worker_free(worker *w)
 	free(w->ranges);
 	free(w->present);
 	free(w->acc);
+	free(w->acc32);
 	free(w->touched);
 	free(w->pairs);
 }
@@ -451,11 +469,21 @@ static int walk(worker *w, int which, uint32_t q, const uint32_t *codes, size_t 
 		rg[2 * nn + 1] = e;
 		nn++;
 	}
+	/* a target's count is at most the query's k-mers walked */
+	int big = nn > UINT16_MAX;
 	for (size_t j = 0; j < nn; j++) {
 		if (j + 4 < nn)
 			__builtin_prefetch(&post[rg[2 * j + 8]]);
 		uint32_t b = rg[2 * j], e = rg[2 * j + 1];
 		w->st.hits += e - b;
+		if (big) {
+			for (uint32_t p = b; p < e; p++) {
+				uint32_t t = post[p];
+				if (w->acc32[t]++ == 0)
+					w->touched[nt++] = t;
+			}
+			continue;
+		}
 		for (uint32_t p = b; p < e; p++) {
 			uint32_t t = post[p];
 			if (w->acc[t]++ == 0)
@@ -473,8 +501,11 @@ static int walk(worker *w, int which, uint32_t q, const uint32_t *codes, size_t 
 		lo = lo ? lo : 1;
 	}
 	for (size_t j = 0; j < nt; j++) {
-		uint32_t lt = w->touched[j], cnt = w->acc[lt];
-		w->acc[lt] = 0;
+		uint32_t lt = w->touched[j], cnt;
+		if (big)
+			cnt = w->acc32[lt], w->acc32[lt] = 0;
+		else
+			cnt = w->acc[lt], w->acc[lt] = 0;
 		if (cnt < lo || !want[ix->cls[lt]])
 			continue;
 		uint32_t mn = nkq < ix->nk[lt] ? nkq : ix->nk[lt];
@@ -688,14 +719,13 @@ int plm_kmer_pairs_fn(const char *const *seq, const uint32_t *len, size_t n,
 	st->bytes += c.words * 8 + n * 4;
 
 	for (int t = 0; t < nth; t++) {
-		free(w[t].acc);
 		free(w[t].touched);
-		w[t].acc = calloc((size_t)maxnt + 1, sizeof *w[t].acc);
 		w[t].touched = malloc(((size_t)maxnt + 1) * sizeof *w[t].touched);
-		if (!w[t].acc || !w[t].touched)
+		if (acc_alloc(&w[t], maxnt) || !w[t].touched)
 			goto oom;
-		st->bytes += c.words * 16 + (size_t)maxnt * 8 + c.maxlen * 12 +
-			     PAIR_BATCH * sizeof *w[t].pairs;
+		st->bytes += c.words * 16 +
+			     (size_t)maxnt * (w[t].acc32 ? 10 : 6) +
+			     c.maxlen * 12 + PAIR_BATCH * sizeof *w[t].pairs;
 	}
 	run_all(w, nth, query_run);
 	for (int t = 0; t < nth; t++) {

@@ -136,6 +136,32 @@ for s in 0.5 0.1; do
 	"
 done
 
+# A query with more than 65,535 distinct k-mers in the index: its counts
+# do not fit 16 bits (a copy of 70,000 random residues, 20 substituted).
+test_expect_success 'a 70,000-residue pair: its exact count past 16 bits' '
+	$PY - <<-\PY >big.tsv &&
+	import random
+	r = random.Random(5)
+	a = [r.choice("ACDEFGHIKLMNPQRSTVWY") for _ in range(70000)]
+	b = list(a)
+	for i in r.sample(range(70000), 20):
+	    b[i] = "W" if b[i] != "W" else "A"
+	print("id:str\tseq:str\tsplit:str")
+	print("x\t%s\ttrain" % "".join(a))
+	print("y\t%s\ttest" % "".join(b))
+	def ks(s):
+	    return {s[i:i + 5] for i in range(len(s) - 4)}
+	A, B = ks("".join(a)), ks("".join(b))
+	open("want", "w").write("%d %d %.6f\n" % (len(A), len(A & B), len(A & B) / min(len(A), len(B))))
+	PY
+	test $(cut -d" " -f2 want) -gt 65535 &&
+	for s in 1 8; do
+		test_exit 1 leak-check --typed --scale $s big.tsv >r.tsv &&
+		sed -n "4,\$p" r.tsv | awk -F"\t" "{ printf \"%.6f\n\", \$5 }" >got &&
+		cut -d" " -f3 want >w3 && test_cmp w3 got || return 1
+	done
+'
+
 test_expect_success 'every k-mer indexed (--scale 1) gives the same pairs' '
 	test_exit 1 leak-check --typed --min-sim 0.1 g150.tsv >a.tsv &&
 	test_exit 1 leak-check --typed --min-sim 0.1 --scale 1 g150.tsv >b.tsv &&
