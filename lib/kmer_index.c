@@ -408,6 +408,20 @@ static int emit(worker *w, uint32_t q, uint32_t t, double sim)
 	return 0;
 }
 
+/* The first i in [lo, hi) with v[i] >= x (v ascending there), or hi. */
+static uint32_t first_at_least(const uint32_t *v, uint32_t lo, uint32_t hi,
+			       uint32_t x)
+{
+	while (lo < hi) {
+		uint32_t m = lo + (hi - lo) / 2;
+		if (v[m] < x)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo;
+}
+
 /* Walks index which with the query's codes; counts hits per target, then
  * judges each target touched.  Two stages so that the misses overlap: the
  * posting ranges of the codes present (off[] prefetched ahead), then the
@@ -433,18 +447,8 @@ static int walk(worker *w, int which, uint32_t q, const uint32_t *codes, size_t 
 	 * counted; postings are in record order: each list is cut to the
 	 * targets after it */
 	int half = qs && (which == SLONG || (which == SSHORT && qf));
-	uint32_t after = 0;
-	if (half) {
-		size_t l = 0, h = ix->nt;       /* first target after q */
-		while (l < h) {
-			size_t m = l + (h - l) / 2;
-			if (ix->gid[m] <= q)
-				l = m + 1;
-			else
-				h = m;
-		}
-		after = (uint32_t)l;
-	}
+	/* the first target after q */
+	uint32_t after = half ? first_at_least(ix->gid, 0, ix->nt, q + 1) : 0;
 	size_t nn = 0;
 	for (size_t j = 0; j < nr; j++) {
 		uint32_t b = off[pc[j]], e = off[pc[j] + 1];
@@ -453,18 +457,8 @@ static int walk(worker *w, int which, uint32_t q, const uint32_t *codes, size_t 
 			w->st.frequent++;
 			continue;
 		}
-		if (half) {
-			uint32_t h = e;
-			while (b < h) {
-				uint32_t m = b + (h - b) / 2;
-				if (post[m] < after)
-					b = m + 1;
-				else
-					h = m;
-			}
-			if (b == e)
-				continue;
-		}
+		if (half && (b = first_at_least(post, b, e, after)) == e)
+			continue;
 		rg[2 * nn] = b;
 		rg[2 * nn + 1] = e;
 		nn++;
