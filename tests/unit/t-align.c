@@ -214,6 +214,14 @@ static size_t make_pair(char *a, char *b, size_t max)
 	return la;
 }
 
+/* every field (not memcmp: the struct's padding is not set) */
+static int aln_eq(const plm_aln *r, const plm_aln *q)
+{
+	return r->score == q->score && r->cols == q->cols &&
+	       r->ident == q->ident && r->alen_a == q->alen_a &&
+	       r->alen_b == q->alen_b && r->bits == q->bits;
+}
+
 static void test_paths(void)
 {
 	plm_align_ws wt = { 0 }, wc = { 0 };
@@ -226,18 +234,18 @@ static void test_paths(void)
 		plm_align_local(a, la, b, lb, 11, 1, &wt, &r);
 		plm_align_local(a, la, b, lb, 11, 1, &wc, &q);
 		n++;
-		same += !memcmp(&r, &q, sizeof r);
+		same += aln_eq(&r, &q);
 		some += r.cols > 0;
 		/* a random band: narrow, wide, off either end */
 		long lo = (long)rnd((unsigned)(la + lb + 40)) - (long)la - 20;
 		long hi = lo + (long)rnd(rnd(2) ? 20 : 400);
 		plm_align_band(a, la, b, lb, lo, hi, 11, 1, &wt, &r);
 		plm_align_band(a, la, b, lb, lo, hi, 11, 1, &wc, &q);
-		band_same += !memcmp(&r, &q, sizeof r);
+		band_same += aln_eq(&r, &q);
 		plm_align_diag(a, la, b, lb, 4, &wt, &lo, &hi);
 		plm_align_band(a, la, b, lb, lo, hi, 11, 1, &wt, &r);
 		plm_align_band(a, la, b, lb, lo, hi, 11, 1, &wc, &q);
-		diag_same += !memcmp(&r, &q, sizeof r);
+		diag_same += aln_eq(&r, &q);
 	}
 	ok(some > n / 2, "%d of %d pairs align", some, n);
 	is_int(same, n, "unbanded: traced path == carried counts");
