@@ -20,7 +20,16 @@
 # queries; default "200k 1M"), SAMPLE_Q (the sample's size; 5000), SEEDS
 # (the strat-split seeds the pairs are counted over; default 11 to 20),
 # REUSE=1 (take the clusters an earlier run left in OUTDIR instead of
-# clustering again: for the pair counts alone).
+# clustering again: for the pair counts alone), CHANCE_SIZES (the sizes
+# also clustered with every sequence's residues shuffled; default
+# "200k 1M").
+#
+# Chance.  Every run prints seq-cluster's search statistics
+# (PLM_CLUSTER_STATS=1): the posting entries walked ("hits").  The same
+# records with their residues shuffled (numpy, seed 11: same lengths and
+# composition, no homology left) show how many of those hits are k-mers
+# that unrelated sequences share by chance, the part of the search that
+# grows as the square of the input whatever the families.
 #
 # Sets (ids s0, s1, ... in input order):
 #   20k   the bundled UniProt sample (tests/data/uniprot_20k.fasta.gz);
@@ -167,7 +176,8 @@ cluster() {
 		echo "$n: seq-cluster $* ($mode): cl.$mode.$n.mp of an earlier run"
 		return
 	fi
-	/usr/bin/time -v -o time.$mode.$n "$BIN/seq-cluster" --threads "$T" \
+	PLM_CLUSTER_STATS=1 /usr/bin/time -v -o time.$mode.$n \
+		"$BIN/seq-cluster" --threads "$T" \
 		"$@" -o cl.$mode.$n.mp set.$n.mp 2>err.$mode.$n
 	echo "$n: seq-cluster $* ($mode): $(tv time.$mode.$n)"
 	sed 's/^/  /' err.$mode.$n
@@ -249,5 +259,33 @@ for n in $SIZES; do
 	if [ -s cl.mm.$n.mp ]; then
 		echo "  left across the mmseqs2 split: $(pairs cl.mm.$n.mp allvsall.$n.m8)"
 	fi
+done
+for n in ${CHANCE_SIZES-200k 1M}; do
+	[ -s set.$n.mp ] || continue
+	[ -s shuf.$n.mp ] || {
+		"$BIN/rec-cut" --typed -f id,seq set.$n.mp | grep -v '^#' |
+			$PY -c '
+import sys
+import numpy as np
+rng = np.random.default_rng(11)
+print(sys.stdin.readline(), end="")
+for line in sys.stdin:
+    i, s = line.rstrip("\n").split("\t")
+    x = np.frombuffer(s.encode(), dtype=np.uint8).copy()
+    rng.shuffle(x)
+    print(i + "\t" + x.tobytes().decode())
+' | "$BIN/rec-cat" -M -o shuf.$n.mp
+	}
+	for mode in kmer aligned; do
+		case $mode in
+		kmer) set -- --min-sim 0.5 ;;
+		*) set -- --min-id 0.5 ;;
+		esac
+		PLM_CLUSTER_STATS=1 /usr/bin/time -v -o time.shuf.$mode.$n \
+			"$BIN/seq-cluster" --threads "$T" "$@" -o /dev/null \
+			shuf.$n.mp 2>err.shuf.$mode.$n
+		echo "$n shuffled: seq-cluster $* ($mode): $(tv time.shuf.$mode.$n)"
+		sed 's/^/  /' err.shuf.$mode.$n
+	done
 done
 echo "load at the end $(cut -d' ' -f1-3 /proc/loadavg); files in $dir"
