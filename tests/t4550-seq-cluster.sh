@@ -278,4 +278,14 @@ test_expect_success 'real data: --max-cluster at 0.05%: 10 records per cluster a
 	grep -q "^seq-cluster: $gone record(s) .* removed so that no cluster exceeds 10 records" err
 '
 
+test_expect_success 'PLM_CLUSTER_STATS: index entries and posting entries walked' '
+	# a: 6 distinct 5-mers, b shares 5 of its 6, c none: 18 entries;
+	# a walks the 5 entries of b (targets after it), b and c walk none
+	printf "id:str\tseq:str\na\tACDEFGHIKL\nb\tACDEFGHIKM\nc\tMNPQRSTVWY\n" >st.tsv &&
+	PLM_CLUSTER_STATS=1 seq-cluster --typed st.tsv >/dev/null 2>err &&
+	grep -q "^seq-cluster: stats: 18 postings, 5 hits, 0 verified, 0 frequent k-mers skipped, index [0-9]* bytes\$" err &&
+	seq-cluster --typed st.tsv >/dev/null 2>err &&
+	! grep -q stats err
+'
+
 test_done
