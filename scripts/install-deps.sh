@@ -5,7 +5,7 @@
 set -e
 need="gcc make pkg-config perl zlib1g-dev libzstd-dev zstd gzip libopenblas-dev
 libhdf5-dev libmsgpack-dev libxxhash-dev libisal-dev hdf5-tools mandoc seqkit python3 python3-numpy
-tmux bsdutils
+tmux bsdutils parallel
 python3-msgpack python3-h5py python3-sklearn python3-pandas libxml2-utils libsnappy-dev nodejs $PLM_DEPS_EXTRA"
 # the Parquet tests' oracles (DuckDB, hyparquet) are npm packages; a
 # nodejs that bundles npm (NodeSource's) needs no Debian npm
