@@ -168,6 +168,17 @@ pairs_sampled() {
 	rm -f sp.mp sp.tsv
 }
 
+# timed WHO MODE TAG IN OUT ARGS...: seq-cluster ARGS on IN into OUT with
+# its search statistics; time and stderr kept in time.TAG and err.TAG
+timed() {
+	who=$1 mode=$2 tag=$3 in=$4 out=$5
+	shift 5
+	PLM_CLUSTER_STATS=1 /usr/bin/time -v -o time.$tag \
+		"$BIN/seq-cluster" --threads "$T" "$@" -o "$out" "$in" 2>err.$tag
+	echo "$who: seq-cluster $* ($mode): $(tv time.$tag)"
+	sed 's/^/  /' err.$tag
+}
+
 # cluster N MODE ARGS...: seq-cluster on set N, clusters in cl.MODE.N.mp
 cluster() {
 	n=$1 mode=$2
@@ -176,11 +187,7 @@ cluster() {
 		echo "$n: seq-cluster $* ($mode): cl.$mode.$n.mp of an earlier run"
 		return
 	fi
-	PLM_CLUSTER_STATS=1 /usr/bin/time -v -o time.$mode.$n \
-		"$BIN/seq-cluster" --threads "$T" \
-		"$@" -o cl.$mode.$n.mp set.$n.mp 2>err.$mode.$n
-	echo "$n: seq-cluster $* ($mode): $(tv time.$mode.$n)"
-	sed 's/^/  /' err.$mode.$n
+	timed "$n" $mode $mode.$n set.$n.mp cl.$mode.$n.mp "$@"
 	split cl.$mode.$n.mp 11 split.$mode.$n.mp
 	rc=0
 	"$BIN/leak-check" --typed --threads "$T" --min-sim 0.5 -o /dev/null \
@@ -276,16 +283,7 @@ for line in sys.stdin:
     print(i + "\t" + x.tobytes().decode())
 ' | "$BIN/rec-cat" -M -o shuf.$n.mp
 	}
-	for mode in kmer aligned; do
-		case $mode in
-		kmer) set -- --min-sim 0.5 ;;
-		*) set -- --min-id 0.5 ;;
-		esac
-		PLM_CLUSTER_STATS=1 /usr/bin/time -v -o time.shuf.$mode.$n \
-			"$BIN/seq-cluster" --threads "$T" "$@" -o /dev/null \
-			shuf.$n.mp 2>err.shuf.$mode.$n
-		echo "$n shuffled: seq-cluster $* ($mode): $(tv time.shuf.$mode.$n)"
-		sed 's/^/  /' err.shuf.$mode.$n
-	done
+	timed "$n shuffled" kmer shuf.kmer.$n shuf.$n.mp /dev/null --min-sim 0.5
+	timed "$n shuffled" aligned shuf.aligned.$n shuf.$n.mp /dev/null --min-id 0.5
 done
 echo "load at the end $(cut -d' ' -f1-3 /proc/loadavg); files in $dir"
